@@ -1,0 +1,138 @@
+/**
+ * Plans: the matrix a person asks for (models x runtime:backend targets x batch sizes x threads) turned into an
+ * ordered list of cells. Validation here gives errors that name the bad value and the valid ones.
+ */
+import { BACKENDS, RUNTIMES, SamplingSettings, describeIssues } from './schema.ts';
+import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId } from './schema.ts';
+import type { ModelInfo } from './manifest.ts';
+import { seededShuffle } from './rng.ts';
+
+/** Which backends each runtime has. tfjs `cpu` is plain JS; ORT has no JS CPU backend (its wasm is the CPU one). */
+export const RUNTIME_BACKENDS: Record<RuntimeId, readonly BackendId[]> = {
+  ort: ['wasm', 'webgl', 'webgpu', 'webnn'],
+  tfjs: ['cpu', 'wasm', 'webgl', 'webgpu'],
+};
+
+/** Backends that run on the CPU: cells on them are parity references. Ordered by preference. */
+export const CPU_TARGETS: readonly Target[] = [
+  { runtime: 'ort', backend: 'wasm' },
+  { runtime: 'tfjs', backend: 'cpu' },
+  { runtime: 'tfjs', backend: 'wasm' },
+];
+
+/** The formats a runtime can load, in order of preference. */
+export const RUNTIME_FORMATS: Record<RuntimeId, readonly ModelFormat[]> = {
+  ort: ['onnx'],
+  tfjs: ['tfjs-layers', 'tfjs-graph'],
+};
+
+export interface Target {
+  runtime: RuntimeId;
+  backend: BackendId;
+}
+
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+export function parseTarget(text: string): Target {
+  const [runtime, backend, extra] = text.trim().split(':');
+  if (extra !== undefined || !runtime || !backend) {
+    throw new PlanError(`'${text}' is not runtime:backend; valid: ${allTargets().join(', ')}`);
+  }
+  if (!(RUNTIMES as readonly string[]).includes(runtime)) {
+    throw new PlanError(`unknown runtime '${runtime}' in '${text}'; valid runtimes: ${RUNTIMES.join(', ')}`);
+  }
+  const r = runtime as RuntimeId;
+  if (!(BACKENDS as readonly string[]).includes(backend) || !RUNTIME_BACKENDS[r].includes(backend as BackendId)) {
+    throw new PlanError(`runtime '${r}' has no backend '${backend}'; valid: ${RUNTIME_BACKENDS[r].join(', ')}`);
+  }
+  return { runtime: r, backend: backend as BackendId };
+}
+
+export function allTargets(): string[] {
+  return RUNTIMES.flatMap((r) => RUNTIME_BACKENDS[r].map((b) => `${r}:${b}`));
+}
+
+export function targetKey(t: Target): string {
+  return `${t.runtime}:${t.backend}`;
+}
+
+export function cellId(modelId: string, t: Target, batch: number, threads: number): string {
+  return `${modelId}/${targetKey(t)}/b${batch}/t${threads}`;
+}
+
+/** What a person asks for; `buildPlan` checks it and fills in the cells. */
+export interface PlanRequest {
+  models: string[];
+  targets: string[];
+  batches: number[];
+  /** Thread counts for wasm backends; other backends run once with 1. */
+  threads?: number[];
+  sampling: SamplingSettings;
+  seed?: number;
+  order?: Plan['order'];
+  /** Per model id, per input name. */
+  inputOverrides?: Record<string, Record<string, InputOverride>>;
+}
+
+export const DEFAULT_SAMPLING: SamplingSettings = { samples: 30, warmup: 5, cellTimeoutMs: 120_000 };
+
+function checkPositiveInts(label: string, values: readonly number[], max: number): void {
+  if (values.length === 0) throw new PlanError(`${label}: give at least one value`);
+  for (const v of values) {
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new PlanError(`${label}: ${v} is not a whole number in 1..${max}`);
+  }
+}
+
+export function pickFormat(model: ModelInfo | undefined, runtime: RuntimeId): ModelFormat | null {
+  if (!model) return null;
+  return RUNTIME_FORMATS[runtime].find((f) => model.formats.some((m) => m.format === f)) ?? null;
+}
+
+/**
+ * Builds the plan. Unknown model ids are kept as cells (they end as failed with the reason) so that one bad
+ * name doesn't stop the rest; malformed settings throw before anything runs.
+ */
+export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): Plan {
+  if (request.models.length === 0) throw new PlanError('models: give at least one model id');
+  if (request.targets.length === 0) throw new PlanError(`targets: give at least one of ${allTargets().join(', ')}`);
+  const targets = request.targets.map(parseTarget);
+  checkPositiveInts('batch sizes', request.batches, 4096);
+  const threads = request.threads ?? [1];
+  checkPositiveInts('threads', threads, 256);
+  const sampling = SamplingSettings.safeParse(request.sampling);
+  if (!sampling.success) throw new PlanError(`sampling settings: ${describeIssues(sampling.error).join('; ')}`);
+  const seed = request.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new PlanError(`seed: ${seed} is not an integer`);
+
+  const cells: Cell[] = [];
+  const seen = new Set<string>();
+  for (const modelId of request.models) {
+    const model = models.find((m) => m.id === modelId);
+    for (const target of targets) {
+      // Threads only mean something for wasm backends; elsewhere the cell runs once.
+      const threadCounts = target.backend === 'wasm' ? threads : [1];
+      for (const batch of request.batches) {
+        for (const t of threadCounts) {
+          const id = cellId(modelId, target, batch, t);
+          if (seen.has(id)) continue;
+          seen.add(id);
+          cells.push({
+            id,
+            modelId,
+            format: pickFormat(model, target.runtime),
+            runtime: target.runtime,
+            backend: target.backend,
+            batch,
+            threads: t,
+            inputSeed: seed,
+            inputOverrides: request.inputOverrides?.[modelId] ?? {},
+          });
+        }
+      }
+    }
+  }
+  const order = request.order ?? 'matrix';
+  return { seed, order, sampling: sampling.data, cells: order === 'seeded-shuffle' ? seededShuffle(cells, seed) : cells };
+}

@@ -1,0 +1,295 @@
+/**
+ * The result file and everything that crosses a boundary (worker <-> page, page <-> CLI, disk), as zod schemas.
+ * The TypeScript types of the vocabulary are inferred from these schemas, so the validator and the types can't drift.
+ * Bump SCHEMA_VERSION on any change that an older reader could misread.
+ */
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1;
+
+export const DTYPES = ['float32', 'float16', 'int32', 'int64', 'uint8', 'int8', 'bool'] as const;
+export const Dtype = z.enum(DTYPES);
+export type Dtype = z.infer<typeof Dtype>;
+
+/** A dimension: a fixed size, or a symbolic name such as `batch` that is resolved per cell. */
+export const Dim = z.union([z.number().int().nonnegative(), z.string().min(1)]);
+export type Dim = z.infer<typeof Dim>;
+
+export const TensorSpec = z.object({ name: z.string().min(1), dtype: Dtype, shape: z.array(Dim) });
+export type TensorSpec = z.infer<typeof TensorSpec>;
+
+export const RUNTIMES = ['ort', 'tfjs'] as const;
+export const RuntimeId = z.enum(RUNTIMES);
+export type RuntimeId = z.infer<typeof RuntimeId>;
+
+export const BACKENDS = ['wasm', 'webgl', 'webgpu', 'webnn', 'cpu'] as const;
+export const BackendId = z.enum(BACKENDS);
+export type BackendId = z.infer<typeof BackendId>;
+
+export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph'] as const;
+export const ModelFormat = z.enum(MODEL_FORMATS);
+export type ModelFormat = z.infer<typeof ModelFormat>;
+
+export const STAGES = ['preprocess', 'upload', 'inference', 'readback', 'postprocess'] as const;
+export const Stage = z.enum(STAGES);
+export type Stage = z.infer<typeof Stage>;
+
+/** How one input's values are made. Seeded random by default so every runtime sees the same numbers. */
+export const ValuePolicy = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('random') }),
+  z.object({ kind: z.literal('zeros') }),
+  z.object({ kind: z.literal('constant'), value: z.number() }),
+  z.object({ kind: z.literal('range'), min: z.number(), max: z.number() }),
+]);
+export type ValuePolicy = z.infer<typeof ValuePolicy>;
+
+export const InputOverride = z.object({
+  /** Values for symbolic dims of this input other than the batch dim, e.g. {height: 64}. */
+  dims: z.record(z.string(), z.number().int().positive()).optional(),
+  values: ValuePolicy.optional(),
+});
+export type InputOverride = z.infer<typeof InputOverride>;
+
+export const SamplingSettings = z.object({
+  /** Timed samples per cell, after warm-up. */
+  samples: z.number().int().min(1).max(100_000),
+  /** Untimed (but recorded as cold start) passes before sampling. */
+  warmup: z.number().int().min(0).max(10_000),
+  /** Wall-clock limit for a whole cell, cold start included. */
+  cellTimeoutMs: z.number().int().min(1_000).max(3_600_000),
+});
+export type SamplingSettings = z.infer<typeof SamplingSettings>;
+
+export const Cell = z.object({
+  /** Stable id: model/runtime:backend/bN/tN. */
+  id: z.string(),
+  modelId: z.string(),
+  /** The model file format this runtime loads; null when the model has none for it (the cell is unsupported). */
+  format: ModelFormat.nullable(),
+  runtime: RuntimeId,
+  backend: BackendId,
+  batch: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  inputSeed: z.number().int(),
+  inputOverrides: z.record(z.string(), InputOverride),
+});
+export type Cell = z.infer<typeof Cell>;
+
+export const Plan = z.object({
+  seed: z.number().int(),
+  /** `seeded-shuffle`: cells run in an order drawn from `seed`, so slow drift doesn't always hit the same cell. */
+  order: z.enum(['matrix', 'seeded-shuffle']),
+  sampling: SamplingSettings,
+  cells: z.array(Cell),
+});
+export type Plan = z.infer<typeof Plan>;
+
+/**
+ * One timed pass. A stage is null when the backend can't separate it from another stage; the cell's
+ * `stageNotes` says which stage holds it. Never a made-up zero.
+ */
+export const Sample = z.object({
+  preprocess: z.number().nonnegative().nullable(),
+  upload: z.number().nonnegative().nullable(),
+  inference: z.number().nonnegative().nullable(),
+  readback: z.number().nonnegative().nullable(),
+  postprocess: z.number().nonnegative().nullable(),
+  total: z.number().nonnegative(),
+});
+export type Sample = z.infer<typeof Sample>;
+
+export const ColdStart = z.object({
+  /** Importing the runtime and initialising its backend (wasm compile, setBackend). */
+  runtimeInitMs: z.number().nonnegative(),
+  /** Fetching (or receiving) the model's bytes. */
+  fetchMs: z.number().nonnegative(),
+  fetchedBytes: z.number().int().nonnegative(),
+  /** Creating the session / building the model from bytes. */
+  sessionCreateMs: z.number().nonnegative(),
+  /** The first pass through the whole pipeline (kernels compiled, buffers allocated). */
+  firstInferenceMs: z.number().nonnegative(),
+  warmupCount: z.number().int().nonnegative(),
+  warmupTotalMs: z.number().nonnegative(),
+});
+export type ColdStart = z.infer<typeof ColdStart>;
+
+export const Summary = z.object({
+  n: z.number().int().nonnegative(),
+  min: z.number(),
+  max: z.number(),
+  mean: z.number(),
+  sd: z.number(),
+  median: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  mad: z.number(),
+  /** Distribution-free 95% CI of the median (order statistics); null below 6 samples. */
+  medianCI95: z.tuple([z.number(), z.number()]).nullable(),
+});
+export type Summary = z.infer<typeof Summary>;
+
+export const StageSummaries = z.object({
+  preprocess: Summary.nullable(),
+  upload: Summary.nullable(),
+  inference: Summary.nullable(),
+  readback: Summary.nullable(),
+  postprocess: Summary.nullable(),
+  total: Summary,
+});
+export type StageSummaries = z.infer<typeof StageSummaries>;
+
+/** What actually ran, as the runtime itself reports it after set-up. */
+export const Proof = z.object({
+  runtime: RuntimeId,
+  runtimeVersion: z.string(),
+  backendRequested: BackendId,
+  backendInUse: z.string(),
+  threads: z.number().int().positive(),
+  simd: z.boolean().nullable(),
+  crossOriginIsolated: z.boolean(),
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+});
+export type Proof = z.infer<typeof Proof>;
+
+export const OutputDigest = z.object({
+  name: z.string(),
+  dtype: z.string(),
+  shape: z.array(z.number().int()),
+  /** The first values (at most 8), for a glance; parity uses the full kept prefix page-side. */
+  head: z.array(z.number()),
+  min: z.number(),
+  max: z.number(),
+  mean: z.number(),
+});
+export type OutputDigest = z.infer<typeof OutputDigest>;
+
+export const Parity = z.object({
+  referenceCellId: z.string(),
+  maxAbsDiff: z.number().nonnegative(),
+  comparedValues: z.number().int().nonnegative(),
+  tolerance: z.number().nonnegative(),
+  withinTolerance: z.boolean(),
+});
+export type Parity = z.infer<typeof Parity>;
+
+export const StageNote = z.object({ stage: Stage, includedIn: Stage.nullable(), why: z.string() });
+export type StageNote = z.infer<typeof StageNote>;
+
+const cellCommon = {
+  cell: Cell,
+  startedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+};
+
+export const OkCellResult = z.object({
+  status: z.literal('ok'),
+  ...cellCommon,
+  coldStart: ColdStart,
+  samples: z.array(Sample).min(1),
+  summary: StageSummaries,
+  stageNotes: z.array(StageNote),
+  proof: Proof,
+  timerResolutionMs: z.number().nonnegative(),
+  inputs: z.array(z.object({ name: z.string(), dtype: Dtype, shape: z.array(z.number().int()) })),
+  outputs: z.array(OutputDigest),
+  parity: Parity.nullable(),
+  warnings: z.array(z.string()),
+});
+export const UnsupportedCellResult = z.object({
+  status: z.literal('unsupported'),
+  ...cellCommon,
+  reason: z.string().min(1),
+});
+export const FailedCellResult = z.object({
+  status: z.literal('failed'),
+  ...cellCommon,
+  /** Where it failed: before any sample (load, warmup) or during sampling. */
+  phase: z.enum(['init', 'fetch', 'session', 'inputs', 'warmup', 'sampling', 'worker']),
+  error: z.string().min(1),
+  coldStart: ColdStart.partial().nullable(),
+  /** Samples measured before the failure: kept, never thrown away. */
+  samples: z.array(Sample),
+});
+export const AbortedCellResult = z.object({
+  status: z.literal('aborted'),
+  ...cellCommon,
+  reason: z.string().min(1),
+  samples: z.array(Sample),
+});
+export const CellResult = z.discriminatedUnion('status', [
+  OkCellResult,
+  UnsupportedCellResult,
+  FailedCellResult,
+  AbortedCellResult,
+]);
+export type OkCellResult = z.infer<typeof OkCellResult>;
+export type UnsupportedCellResult = z.infer<typeof UnsupportedCellResult>;
+export type FailedCellResult = z.infer<typeof FailedCellResult>;
+export type AbortedCellResult = z.infer<typeof AbortedCellResult>;
+export type CellResult = z.infer<typeof CellResult>;
+export type CellStatus = CellResult['status'];
+
+export const Environment = z.object({
+  userAgent: z.string(),
+  browser: z.object({ name: z.string(), version: z.string() }),
+  platform: z.string(),
+  hardwareConcurrency: z.number().int().nonnegative(),
+  deviceMemoryGiB: z.number().nullable(),
+  crossOriginIsolated: z.boolean(),
+  /** Smallest step of performance.now() seen in a worker. */
+  timerResolutionMs: z.number().nonnegative(),
+  libraries: z.record(z.string(), z.string()),
+  /** Browser flags in force, when the launcher knows them (CLI); empty in an interactive page. */
+  browserFlags: z.array(z.string()),
+  gpu: z.object({ webglRenderer: z.string().nullable(), webgpuAdapter: z.string().nullable() }).nullable(),
+});
+export type Environment = z.infer<typeof Environment>;
+
+export const RunResult = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('inference-latency-lab'), version: z.string() }),
+  createdAt: z.string(),
+  source: z.enum(['page', 'cli', 'api']),
+  environment: Environment,
+  plan: Plan,
+  cells: z.array(CellResult),
+});
+export type RunResult = z.infer<typeof RunResult>;
+
+export class SchemaError extends Error {
+  constructor(
+    what: string,
+    readonly issues: string[],
+  ) {
+    super(`${what} is not valid:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'SchemaError';
+  }
+}
+
+/** Formats zod issues as `path.to.field: message`, so an error names the field. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.slice(0, 20).map((issue) => {
+    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)';
+    return `${path}: ${issue.message}`;
+  });
+}
+
+/** Validates anything that claims to be a result file. Checks the version first, so an old file says so plainly. */
+export function parseRunResult(data: unknown): RunResult {
+  if (typeof data === 'object' && data !== null && 'schemaVersion' in data) {
+    const v = (data as { schemaVersion: unknown }).schemaVersion;
+    if (v !== SCHEMA_VERSION) {
+      throw new SchemaError('result file', [`schemaVersion: this lab reads version ${SCHEMA_VERSION}, the file has ${JSON.stringify(v)}`]);
+    }
+  }
+  const parsed = RunResult.safeParse(data);
+  if (!parsed.success) throw new SchemaError('result file', describeIssues(parsed.error));
+  return parsed.data;
+}
+
+export function parseWith<T>(schema: z.ZodType<T>, what: string, data: unknown): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new SchemaError(what, describeIssues(parsed.error));
+  return parsed.data;
+}

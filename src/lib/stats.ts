@@ -1,0 +1,120 @@
+/**
+ * Summary statistics of one stage's samples. Pure: no I/O, no clocks.
+ * Percentiles interpolate linearly between order statistics (Hyndman & Fan type 7, numpy's default), so
+ * hand-checked values in tests are easy to reproduce.
+ */
+import type { Sample, Stage, StageSummaries, Summary } from './schema.ts';
+import { STAGES } from './schema.ts';
+
+/** A sorted, non-empty array: only `sortSamples` makes one, so functions taking it can skip the checks. */
+export type Sorted = readonly number[] & { readonly __sorted: true };
+
+export function sortSamples(values: readonly number[]): Sorted {
+  if (values.length === 0) throw new RangeError('no samples to summarise');
+  for (const v of values) if (!Number.isFinite(v)) throw new RangeError(`sample is not a finite number: ${v}`);
+  return [...values].sort((a, b) => a - b) as unknown as Sorted;
+}
+
+/** Quantile q in [0, 1] by linear interpolation (type 7). */
+export function quantile(sorted: Sorted, q: number): number {
+  if (q < 0 || q > 1) throw new RangeError(`quantile must be in [0, 1], got ${q}`);
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.ceil(h);
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  return a + (h - lo) * (b - a);
+}
+
+export function mean(values: readonly number[]): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return s / values.length;
+}
+
+/** Sample standard deviation (n - 1); 0 for a single value. */
+export function sd(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  let s = 0;
+  for (const v of values) s += (v - m) * (v - m);
+  return Math.sqrt(s / (values.length - 1));
+}
+
+/** Median absolute deviation from the median, unscaled. */
+export function mad(sorted: Sorted): number {
+  const med = quantile(sorted, 0.5);
+  return quantile(sortSamples(sorted.map((v) => Math.abs(v - med))), 0.5);
+}
+
+/** P(X <= k) for X ~ Binomial(n, 1/2), summed in log space so large n does not overflow. */
+export function binomialHalfCdf(n: number, k: number): number {
+  if (k < 0) return 0;
+  if (k >= n) return 1;
+  let logC = 0; // log C(n, 0)
+  let sum = 0;
+  const logHalfN = n * Math.log(0.5);
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
+    sum += Math.exp(logC + logHalfN);
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * 1-based ranks [lo, hi] of the order statistics that bound the median with at least `level` coverage,
+ * whatever the distribution: the interval [x(k), x(n-k+1)] covers the true median with probability
+ * 1 - 2 P(B <= k - 1), B ~ Bin(n, 1/2). We take the largest such k (the narrowest interval).
+ * Null when n is too small for any interval to reach the level (n < 6 at 95%).
+ */
+export function medianCIRanks(n: number, level = 0.95): [number, number] | null {
+  let best: number | null = null;
+  for (let k = 1; k <= Math.floor((n + 1) / 2); k++) {
+    const coverage = 1 - 2 * binomialHalfCdf(n, k - 1);
+    if (coverage >= level) best = k;
+    else break;
+  }
+  return best === null ? null : [best, n - best + 1];
+}
+
+export function medianCI(sorted: Sorted, level = 0.95): [number, number] | null {
+  const ranks = medianCIRanks(sorted.length, level);
+  if (!ranks) return null;
+  return [sorted[ranks[0] - 1]!, sorted[ranks[1] - 1]!];
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const sorted = sortSamples(values);
+  return {
+    n: sorted.length,
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+    mean: mean(sorted),
+    sd: sd(sorted),
+    median: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
+    mad: mad(sorted),
+    medianCI95: medianCI(sorted, 0.95),
+  };
+}
+
+function stageValues(samples: readonly Sample[], stage: Stage): number[] | null {
+  const values: number[] = [];
+  for (const s of samples) {
+    const v = s[stage];
+    if (v === null) return null; // the stage is folded into another one for this backend
+    values.push(v);
+  }
+  return values;
+}
+
+export function summarizeStages(samples: readonly Sample[]): StageSummaries {
+  const out = { total: summarize(samples.map((s) => s.total)) } as StageSummaries;
+  for (const stage of STAGES) {
+    const values = stageValues(samples, stage);
+    out[stage] = values && values.length ? summarize(values) : null;
+  }
+  return out;
+}
