@@ -74,6 +74,11 @@ export interface PlanRequest {
   order?: Plan['order'];
   /** Per model id, per input name. */
   inputOverrides?: Record<string, Record<string, InputOverride>>;
+  /**
+   * Leave out pairs where a known model has no format for the runtime (e.g. an ONNX-only model on tfjs).
+   * Off by default: an explicit request for such a pair gets an `unsupported` cell that says why.
+   */
+  skipMissingFormats?: boolean;
 }
 
 export const DEFAULT_SAMPLING: SamplingSettings = { samples: 30, warmup: 5, cellTimeoutMs: 120_000 };
@@ -111,6 +116,7 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   for (const modelId of request.models) {
     const model = models.find((m) => m.id === modelId);
     for (const target of targets) {
+      if (request.skipMissingFormats && model && !pickFormat(model, target.runtime)) continue;
       // Threads only mean something for wasm backends; elsewhere the cell runs once.
       const threadCounts = target.backend === 'wasm' ? threads : [1];
       for (const batch of request.batches) {

@@ -166,7 +166,9 @@ export type OutputDigest = z.infer<typeof OutputDigest>;
 
 export const Parity = z.object({
   referenceCellId: z.string(),
-  maxAbsDiff: z.number().nonnegative(),
+  /** Null when the outputs can't be compared (different shapes); `mismatch` then says why. */
+  maxAbsDiff: z.number().nonnegative().nullable(),
+  mismatch: z.string().nullable(),
   comparedValues: z.number().int().nonnegative(),
   tolerance: z.number().nonnegative(),
   withinTolerance: z.boolean(),
@@ -205,7 +207,7 @@ export const FailedCellResult = z.object({
   status: z.literal('failed'),
   ...cellCommon,
   /** Where it failed: before any sample (load, warmup) or during sampling. */
-  phase: z.enum(['init', 'fetch', 'session', 'inputs', 'warmup', 'sampling', 'worker']),
+  phase: z.enum(['plan', 'init', 'fetch', 'session', 'inputs', 'warmup', 'sampling', 'worker']),
   error: z.string().min(1),
   coldStart: ColdStart.partial().nullable(),
   /** Samples measured before the failure: kept, never thrown away. */

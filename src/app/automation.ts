@@ -1,0 +1,59 @@
+/**
+ * The typed API on `window.latencyLab`, used by the CLI through Playwright and by anyone scripting the page.
+ * It takes the same PlanRequest as the page's form and returns the same validated RunResult.
+ */
+import type { CellEvent } from '../lib/job.ts';
+import type { Manifest } from '../lib/manifest.ts';
+import { buildPlan, type PlanRequest } from '../lib/plan.ts';
+import type { CellResult, Environment, Plan, RunResult } from '../lib/schema.ts';
+import { collectEnvironment } from './environment.ts';
+import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
+
+export interface AutomationRunOptions {
+  browserFlags?: string[];
+  source?: RunResult['source'];
+  onPlan?: (plan: Plan) => void;
+  onCellStart?: (index: number, total: number, cellId: string) => void;
+  onCellEvent?: (index: number, event: CellEvent) => void;
+  onCellDone?: (index: number, result: CellResult) => void;
+}
+
+export interface LatencyLabApi {
+  version: string;
+  manifest(): Promise<Manifest>;
+  environment(browserFlags?: string[]): Promise<Environment>;
+  /** Builds the plan from the request (throws PlanError with the bad value named) and runs it. */
+  run(request: PlanRequest, options?: AutomationRunOptions): Promise<RunResult>;
+}
+
+declare global {
+  interface Window {
+    latencyLab?: LatencyLabApi;
+  }
+}
+
+export function installAutomationApi(): LatencyLabApi {
+  const base = defaultModelsBaseUrl();
+  let manifest: Promise<Manifest> | null = null;
+  const getManifest = () => (manifest ??= loadManifest(base));
+  const api: LatencyLabApi = {
+    version: __LAB_VERSION__,
+    manifest: getManifest,
+    environment: (flags) => collectEnvironment(flags),
+    async run(request, options = {}) {
+      const m = await getManifest();
+      const plan = buildPlan(request, m.models);
+      options.onPlan?.(plan);
+      return runPlan(plan, m, {
+        modelsBaseUrl: base,
+        source: options.source ?? 'api',
+        browserFlags: options.browserFlags,
+        onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
+        onCellEvent: options.onCellEvent,
+        onCellDone: options.onCellDone,
+      });
+    },
+  };
+  window.latencyLab = api;
+  return api;
+}

@@ -1,0 +1,114 @@
+/**
+ * The page's state: the setup form, the run in progress, and the last result. One class, runes inside, so
+ * components stay small and read from one place.
+ */
+import type { Manifest } from '../lib/manifest.ts';
+import { buildPlan, DEFAULT_SAMPLING } from '../lib/plan.ts';
+import type { CellResult, Environment, RunResult } from '../lib/schema.ts';
+import { collectEnvironment } from './environment.ts';
+import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
+
+export interface Progress {
+  cellIndex: number;
+  cellCount: number;
+  cellId: string;
+  phase: string;
+  samplesDone: number;
+  samplesTotal: number;
+}
+
+export const TARGET_CHOICES = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'] as const;
+
+export class LabState {
+  manifest = $state.raw<Manifest | null>(null);
+  environment = $state.raw<Environment | null>(null);
+  loadError = $state<string | null>(null);
+
+  modelId = $state('tiny-cnn');
+  targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
+  batchText = $state('1');
+  samples = $state(DEFAULT_SAMPLING.samples);
+  warmup = $state(DEFAULT_SAMPLING.warmup);
+
+  running = $state(false);
+  progress = $state<Progress | null>(null);
+  cells = $state.raw<CellResult[]>([]);
+  result = $state.raw<RunResult | null>(null);
+  runError = $state<string | null>(null);
+
+  private abort: AbortController | null = null;
+  private readonly base = defaultModelsBaseUrl();
+
+  model = $derived(this.manifest?.models.find((m) => m.id === this.modelId) ?? null);
+
+  async init(): Promise<void> {
+    try {
+      this.manifest = await loadManifest(this.base);
+      this.environment = await collectEnvironment();
+    } catch (e) {
+      this.loadError = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** Batch sizes typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
+  parseBatches(): number[] {
+    const parts = this.batchText.split(/[,\s]+/).filter(Boolean);
+    return parts.map((p) => {
+      const n = Number(p);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`batch size '${p}' is not a whole number of at least 1`);
+      return n;
+    });
+  }
+
+  async start(): Promise<void> {
+    if (!this.manifest || this.running) return;
+    this.runError = null;
+    let plan;
+    try {
+      plan = buildPlan(
+        {
+          models: [this.modelId],
+          targets: this.targets,
+          batches: this.parseBatches(),
+          sampling: { ...DEFAULT_SAMPLING, samples: this.samples, warmup: this.warmup },
+        },
+        this.manifest.models,
+      );
+    } catch (e) {
+      this.runError = e instanceof Error ? e.message : String(e);
+      return;
+    }
+    this.running = true;
+    this.cells = [];
+    this.result = null;
+    this.abort = new AbortController();
+    try {
+      this.result = await runPlan(plan, this.manifest, {
+        modelsBaseUrl: this.base,
+        source: 'page',
+        signal: this.abort.signal,
+        environment: this.environment ?? undefined,
+        onCellStart: (i, n, cell) => {
+          this.progress = { cellIndex: i, cellCount: n, cellId: cell.id, phase: 'starting', samplesDone: 0, samplesTotal: plan.sampling.samples };
+        },
+        onCellEvent: (_i, e) => {
+          if (!this.progress) return;
+          this.progress = e.type === 'phase' ? { ...this.progress, phase: e.phase } : { ...this.progress, samplesDone: e.index + 1 };
+        },
+        onCellDone: (_i, r) => {
+          this.cells = [...this.cells, r];
+        },
+      });
+    } catch (e) {
+      this.runError = e instanceof Error ? e.message : String(e);
+    } finally {
+      this.running = false;
+      this.progress = null;
+      this.abort = null;
+    }
+  }
+
+  cancel(): void {
+    this.abort?.abort();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Finds and launches Chromium through playwright-core (which can't download browsers here): a --chromium flag,
+ * then LATENCY_LAB_CHROMIUM, then the usual system paths.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
+
+export function findChromium(explicit?: string): string {
+  const fromEnv = process.env.LATENCY_LAB_CHROMIUM;
+  for (const [label, path] of [['--chromium', explicit], ['LATENCY_LAB_CHROMIUM', fromEnv]] as const) {
+    if (path) {
+      if (!existsSync(path)) throw new Error(`${label} points at ${path}, which does not exist`);
+      return path;
+    }
+  }
+  const found = CANDIDATES.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(`no Chromium found (looked in ${CANDIDATES.join(', ')}); install one (Debian: apt-get install chromium) or pass --chromium PATH / set LATENCY_LAB_CHROMIUM`);
+  }
+  return found;
+}
+
+/**
+ * Flags for a quiet, reproducible headless run. Playwright already adds --no-sandbox and turns off background
+ * networking; QUIC is off so nothing tries UDP to the outside.
+ */
+export const BASE_FLAGS = ['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface LaunchedBrowser {
+  context: BrowserContext;
+  flags: string[];
+  executablePath: string;
+  close(): Promise<void>;
+}
+
+export async function launchChromium(options: { executablePath?: string; headless?: boolean; extraFlags?: string[] } = {}): Promise<LaunchedBrowser> {
+  const executablePath = findChromium(options.executablePath);
+  const flags = [...BASE_FLAGS, ...(options.extraFlags ?? [])];
+  // A fresh profile each time (Playwright rejects --user-data-dir in args; a persistent context takes a dir).
+  const profile = mkdtempSync(join(tmpdir(), 'latency-lab-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: options.headless ?? true, args: flags, viewport: { width: 1280, height: 900 } });
+  return {
+    context,
+    flags,
+    executablePath,
+    close: async () => {
+      await context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

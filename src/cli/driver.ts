@@ -1,0 +1,83 @@
+/**
+ * Drives the production build in headless Chromium: serve dist/ with isolation headers, open the page, call
+ * `window.latencyLab.run()`, stream progress back, and validate the result against the schema.
+ * Every request the browser makes is checked: anything that leaves the page's origin is recorded and blocked.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { CellEvent } from '../lib/job.ts';
+import type { PlanRequest } from '../lib/plan.ts';
+import { parseRunResult, type CellResult, type Plan, type RunResult } from '../lib/schema.ts';
+import { launchChromium } from './chromium.ts';
+import { serveStatic } from './server.ts';
+
+export interface DriverOptions {
+  distDir: string;
+  request: PlanRequest;
+  chromium?: string;
+  headless?: boolean;
+  extraFlags?: string[];
+  onPlan?: (plan: Plan) => void;
+  onCellStart?: (index: number, total: number, cellId: string) => void;
+  onCellEvent?: (index: number, event: CellEvent) => void;
+  onCellDone?: (index: number, result: CellResult) => void;
+  /** Console messages from the page and workers, for debugging. */
+  onConsole?: (text: string) => void;
+}
+
+export interface DriverResult {
+  result: RunResult;
+  /** Requests that tried to leave the page's origin (blocked). Must be empty. */
+  offOrigin: string[];
+}
+
+export function checkDist(distDir: string): void {
+  if (!existsSync(join(distDir, 'index.html')) || !existsSync(join(distDir, 'models', 'manifest.json'))) {
+    throw new Error(`no production build in ${distDir} (index.html and models/manifest.json); run: npm run build`);
+  }
+}
+
+/** Blocks and records every request to another origin, from the page and from its workers. */
+export async function guardOrigin(page: Page, origin: string, offOrigin: string[]): Promise<void> {
+  await page.context().route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin) return route.continue();
+    offOrigin.push(url);
+    return route.abort('blockedbyclient');
+  });
+}
+
+export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {
+  checkDist(options.distDir);
+  const server = await serveStatic(options.distDir);
+  const browser = await launchChromium({ executablePath: options.chromium, headless: options.headless, extraFlags: options.extraFlags });
+  const offOrigin: string[] = [];
+  try {
+    const page = await browser.context.newPage();
+    const origin = new URL(server.url).origin;
+    await guardOrigin(page, origin, offOrigin);
+    if (options.onConsole) page.on('console', (m) => options.onConsole!(`[${m.type()}] ${m.text()}`));
+    // Progress crosses from the page to Node through exposed functions; the lab's own timing stays in the worker.
+    await page.exposeFunction('__labOnPlan', (plan: Plan) => options.onPlan?.(plan));
+    await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) => options.onCellStart?.(i, n, id));
+    await page.exposeFunction('__labOnCellEvent', (i: number, e: CellEvent) => options.onCellEvent?.(i, e));
+    await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => options.onCellDone?.(i, r));
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: 30_000 });
+    // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
+    // which carries helpers (__name) the page doesn't have.
+    const raw: unknown = await page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
+      source: 'cli',
+      browserFlags: ${JSON.stringify(browser.flags)},
+      onPlan: (p) => window.__labOnPlan(p),
+      onCellStart: (i, n, id) => window.__labOnCellStart(i, n, id),
+      onCellEvent: (i, e) => { void window.__labOnCellEvent(i, e); },
+      onCellDone: (i, r) => window.__labOnCellDone(i, r),
+    })`);
+    return { result: parseRunResult(raw), offOrigin };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}

@@ -1,0 +1,79 @@
+/** Number and table formatting shared by the page and the CLI. Pure. */
+import type { CellResult, StageSummaries, Summary } from './schema.ts';
+import { STAGES } from './schema.ts';
+
+/** Milliseconds with precision that suits the magnitude: 0.0123, 1.234, 12.35, 123.5, 1234. */
+export function fmtMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  const a = Math.abs(ms);
+  if (a === 0) return '0';
+  if (a < 0.1) return ms.toFixed(4);
+  if (a < 10) return ms.toFixed(3);
+  if (a < 100) return ms.toFixed(2);
+  if (a < 1000) return ms.toFixed(1);
+  return ms.toFixed(0);
+}
+
+export function fmtCI(s: Summary | null): string {
+  if (!s?.medianCI95) return '–';
+  return `${fmtMs(s.medianCI95[0])}–${fmtMs(s.medianCI95[1])}`;
+}
+
+export function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** A one-line reason for a cell that isn't ok. */
+export function cellReason(r: CellResult): string {
+  switch (r.status) {
+    case 'ok':
+      return r.warnings.join('; ');
+    case 'unsupported':
+      return r.reason;
+    case 'failed':
+      return `${r.phase}: ${r.error}`;
+    case 'aborted':
+      return r.reason;
+    default: {
+      const never: never = r;
+      return String(never);
+    }
+  }
+}
+
+/** Which stage columns to show: those where some cell has a value. */
+export function stagesPresent(summaries: readonly StageSummaries[]): (typeof STAGES)[number][] {
+  return STAGES.filter((s) => summaries.some((x) => x[s] !== null));
+}
+
+/** Plain-text table with aligned columns (the CLI's output; also handy in Markdown code blocks). */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The summary table of a run, one row per cell, as the CLI prints it. */
+export function resultTable(cells: readonly CellResult[]): string {
+  const header = ['cell', 'status', 'median ms', '95% CI', 'p95', 'infer med', 'first inf', 'session', 'parity', 'note'];
+  const rows = cells.map((r) => {
+    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', cellReason(r).slice(0, 120)];
+    const t = r.summary.total;
+    const parity = r.parity ? (r.parity.maxAbsDiff === null ? 'mismatch' : r.parity.maxAbsDiff.toExponential(1)) : 'ref';
+    return [
+      r.cell.id,
+      'ok',
+      fmtMs(t.median),
+      fmtCI(t),
+      fmtMs(t.p95),
+      fmtMs(r.summary.inference?.median),
+      fmtMs(r.coldStart.firstInferenceMs),
+      fmtMs(r.coldStart.sessionCreateMs),
+      parity,
+      r.warnings.join('; ').slice(0, 120),
+    ];
+  });
+  return textTable(header, rows);
+}

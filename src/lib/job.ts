@@ -1,0 +1,32 @@
+/** What the page sends a cell worker, and what the worker streams back. Types only cross the boundary. */
+import type { ModelInfo } from './manifest.ts';
+import type { Cell, CellResult, Sample, SamplingSettings } from './schema.ts';
+
+export interface CellJob {
+  cell: Cell;
+  model: ModelInfo;
+  sampling: SamplingSettings;
+  /** URL of the models folder (same origin), ending in '/'. Files are listed in the manifest relative to it. */
+  modelsBaseUrl: string;
+  /** User-supplied files by manifest path, sent instead of fetched (transferred, not copied). */
+  files?: Record<string, ArrayBuffer>;
+}
+
+export type CellEvent =
+  | { type: 'phase'; phase: 'init' | 'fetch' | 'session' | 'first-inference' | 'warmup' | 'sampling' }
+  | { type: 'sample'; index: number; of: number; sample: Sample };
+
+/** Outputs of the last sample, cut to a prefix, for parity against other cells (page side). */
+export interface ParityData {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+export interface CellOutcome {
+  result: CellResult;
+  parity: ParityData[];
+}
+
+/** At most this many values per output are kept for parity, so a large output doesn't flood the page. */
+export const PARITY_PREFIX = 65_536;

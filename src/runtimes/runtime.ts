@@ -1,0 +1,51 @@
+/**
+ * One interface for every runtime. The worker's pipeline drives a session through the timing contract's
+ * stages (upload -> inference -> readback) and never touches a runtime's own API; each adapter says in its
+ * comments where its stage boundaries fall and why.
+ */
+import type { HostTensor } from '../lib/inputs.ts';
+import type { ModelInfo } from '../lib/manifest.ts';
+import type { BackendId, Cell, ModelFormat, Proof, RuntimeId, StageNote } from '../lib/schema.ts';
+
+/** A model's bytes, fetched (or received) by the worker before the session is created. */
+export interface ModelBytes {
+  format: ModelFormat;
+  /** The .onnx file, or model.json for TF.js. */
+  entry: ArrayBuffer;
+  /** TF.js weight shards in manifest order; empty for ONNX. */
+  weights: ArrayBuffer[];
+}
+
+/** The backend can't run here at all: the cell is `unsupported` (not an error) and costs no more time. */
+export class BackendUnavailable extends Error {
+  override name = 'BackendUnavailable';
+}
+
+/** The runtime runs something other than what was asked (tfjs can switch silently): the cell fails with this. */
+export class BackendMismatch extends Error {
+  override name = 'BackendMismatch';
+}
+
+export interface RuntimeSession<Uploaded = unknown, Outputs = unknown> {
+  /** Creates the runtime's input tensors from host data (on the device, for GPU backends). */
+  upload(inputs: readonly HostTensor[]): Uploaded;
+  /** Runs the model; resolves only when the work is finished (not merely queued). */
+  infer(inputs: Uploaded): Promise<Outputs>;
+  /** Copies outputs into host memory, in the order of the model's declared outputs. */
+  readback(outputs: Outputs): Promise<HostTensor[]>;
+  /** Frees one sample's tensors; called outside the timed stages. */
+  release(inputs: Uploaded, outputs: Outputs): void;
+  /** What actually ran, read back from the runtime after set-up. */
+  proof(): Promise<Proof>;
+  /** Stages this backend cannot separate: their time is counted in the stage named and the stage reads null. */
+  readonly stageNotes: readonly StageNote[];
+  dispose(): Promise<void>;
+}
+
+export interface RuntimeAdapter {
+  readonly id: RuntimeId;
+  readonly version: string;
+  /** Initialises the backend (wasm compile, setBackend). Throws BackendUnavailable or BackendMismatch. */
+  init(backend: BackendId, cell: Cell): Promise<void>;
+  createSession(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<RuntimeSession>;
+}

@@ -1,0 +1,25 @@
+/**
+ * The cell worker: one per cell, started by the page, terminated after its cell. It exposes a small API over
+ * Comlink; the page derives its types from `CellWorkerApi`, so the two can't drift.
+ */
+import * as Comlink from 'comlink';
+import type { CellEvent, CellJob, CellOutcome } from '../lib/job.ts';
+import { runCellPipeline } from './pipeline.ts';
+import { measureTimerResolution } from './timer.ts';
+
+const api = {
+  /** Isolation and clock facts as this worker sees them. */
+  probe(): { crossOriginIsolated: boolean; timerResolutionMs: number; hardwareConcurrency: number } {
+    return { crossOriginIsolated: self.crossOriginIsolated, timerResolutionMs: measureTimerResolution(), hardwareConcurrency: navigator.hardwareConcurrency };
+  },
+
+  async runCell(job: CellJob, onEvent: (event: CellEvent) => void): Promise<CellOutcome> {
+    // Events are fire-and-forget: the worker never waits on the page between samples.
+    const outcome = await runCellPipeline(job, (e) => void onEvent(e));
+    // Output prefixes are transferred, not copied.
+    return Comlink.transfer(outcome, outcome.parity.map((p) => p.values.buffer as ArrayBuffer));
+  },
+};
+
+export type CellWorkerApi = typeof api;
+Comlink.expose(api);

@@ -1,0 +1,45 @@
+/**
+ * Postprocess per task: what an app would do on the CPU with the outputs. Image classification takes the
+ * top-5 classes of each batch item from the first output. Tasks without one report no postprocess stage.
+ */
+import type { HostTensor } from '../lib/inputs.ts';
+import type { ModelInfo } from '../lib/manifest.ts';
+
+export type Postprocess = (outputs: readonly HostTensor[], model: ModelInfo) => unknown;
+
+export function topK(row: ArrayLike<number>, k: number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    let pos = best.length;
+    while (pos > 0 && row[best[pos - 1]!]! < row[i]!) pos--;
+    if (pos < k) {
+      best.splice(pos, 0, i);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best;
+}
+
+const classify: Postprocess = (outputs) => {
+  const out = outputs[0];
+  if (!out || out.dtype === 'int64') return [];
+  const batch = out.shape[0] ?? 1;
+  const per = out.data.length / Math.max(batch, 1);
+  const data = out.data as ArrayLike<number>;
+  const top: number[][] = [];
+  for (let b = 0; b < batch; b++) {
+    const row = Array.prototype.slice.call(data, b * per, (b + 1) * per) as number[];
+    top.push(topK(row, 5));
+  }
+  return top;
+};
+
+export function postprocessFor(task: ModelInfo['task']): Postprocess | null {
+  switch (task) {
+    case 'image-classification':
+    case 'text-classification':
+      return classify;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+};
+const LIBS = ['onnxruntime-web', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'svelte', 'chart.js'];
+
+/**
+ * Cross-origin isolation (COOP + COEP) in dev and preview: it gives SharedArrayBuffer (wasm threads) and the
+ * 5 us performance.now() resolution in page and workers. The CLI's own server sends the same headers.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export default defineConfig({
+  // Relative base: the built lab works from any sub-path of any static host.
+  base: './',
+  plugins: [svelte()],
+  define: {
+    __LIB_VERSIONS__: JSON.stringify(Object.fromEntries(LIBS.map((l) => [l, pkg.dependencies[l] ?? 'unknown']))),
+    __LAB_VERSION__: JSON.stringify(pkg.version),
+  },
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
+  worker: { format: 'es' },
+  // Runtimes first imported inside a worker would make the dev server re-optimise and reload mid-run.
+  optimizeDeps: {
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'comlink', 'zod'],
+    exclude: ['onnxruntime-web'],
+  },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+});
