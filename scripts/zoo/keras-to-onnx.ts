@@ -55,7 +55,7 @@ function depthwiseToOIHW(k: Float32Array, [h, w, c, m]: number[]): Float32Array 
 
 function pair(v: unknown, label: string): [number, number] {
   if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0], v[1]];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0] as number, v[1] as number];
   throw new ConverterError(`${label}: expected a number or a pair, got ${JSON.stringify(v)}`);
 }
 

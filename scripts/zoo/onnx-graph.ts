@@ -109,7 +109,7 @@ export function readOnnxSignature(bytes: Uint8Array): {
   const graph = model.graph;
   if (!graph) throw new Error('ONNX file has no graph');
   const initNames = new Set((graph.initializer ?? []).map((t) => t.name));
-  const sig = (vi: InstanceType<typeof onnx.ValueInfoProto>) => {
+  const sig = (vi: onnxProto.onnx.IValueInfoProto) => {
     const tt = vi.type?.tensorType;
     return {
       name: vi.name ?? '',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { CellEvent } from '../lib/job.ts';
 import type { PlanRequest } from '../lib/plan.ts';
+import type {} from '../app/automation.ts'; // window.latencyLab's type
 import { parseRunResult, type CellResult, type Plan, type RunResult } from '../lib/schema.ts';
 import { launchChromium } from './chromium.ts';
 import { serveStatic } from './server.ts';

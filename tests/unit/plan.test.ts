@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { buildPlan, parseTarget, PlanError, type PlanRequest } from '../../src/lib/plan.ts';
+import type { ModelInfo } from '../../src/lib/manifest.ts';
+
+const file = { path: 'm/x', bytes: 1, sha256: 'a'.repeat(64) };
+const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => ({
+  id,
+  title: id,
+  task: 'image-classification',
+  description: '',
+  inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
+  outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2] }],
+  batchDim: 'batch',
+  dimDefaults: {},
+  formats: formats.map((format) => ({ format, entry: file, weights: [] })),
+  provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' },
+});
+const zoo = [model('both', ['onnx', 'tfjs-layers']), model('onnx-only', ['onnx'])];
+const base: PlanRequest = { models: ['both'], targets: ['ort:wasm', 'tfjs:cpu'], batches: [1, 4], sampling: { samples: 10, warmup: 2, cellTimeoutMs: 60_000 } };
+
+describe('parseTarget', () => {
+  it('accepts runtime:backend pairs', () => {
+    expect(parseTarget('ort:wasm')).toEqual({ runtime: 'ort', backend: 'wasm' });
+    expect(parseTarget(' tfjs:webgpu ')).toEqual({ runtime: 'tfjs', backend: 'webgpu' });
+  });
+  it('names what is wrong and what is valid', () => {
+    expect(() => parseTarget('ort:cpu')).toThrow(/runtime 'ort' has no backend 'cpu'; valid: wasm, webgl, webgpu, webnn/);
+    expect(() => parseTarget('onnx:wasm')).toThrow(/unknown runtime 'onnx'.*ort, tfjs/);
+    expect(() => parseTarget('wasm')).toThrow(PlanError);
+  });
+});
+
+describe('buildPlan', () => {
+  it('makes one cell per model x target x batch, with formats picked per runtime', () => {
+    const plan = buildPlan(base, zoo);
+    expect(plan.cells.map((c) => c.id)).toEqual(['both/ort:wasm/b1/t1', 'both/ort:wasm/b4/t1', 'both/tfjs:cpu/b1/t1', 'both/tfjs:cpu/b4/t1']);
+    expect(plan.cells.map((c) => c.format)).toEqual(['onnx', 'onnx', 'tfjs-layers', 'tfjs-layers']);
+    expect(plan.order).toBe('matrix');
+  });
+  it('multiplies threads only on wasm backends', () => {
+    const plan = buildPlan({ ...base, batches: [1], threads: [1, 2] }, zoo);
+    expect(plan.cells.map((c) => c.id)).toEqual(['both/ort:wasm/b1/t1', 'both/ort:wasm/b1/t2', 'both/tfjs:cpu/b1/t1']);
+  });
+  it('keeps unknown models and missing formats as cells, unless asked to skip missing formats', () => {
+    const plan = buildPlan({ ...base, models: ['nope', 'onnx-only'], batches: [1] }, zoo);
+    expect(plan.cells.map((c) => [c.id, c.format])).toEqual([
+      ['nope/ort:wasm/b1/t1', null],
+      ['nope/tfjs:cpu/b1/t1', null],
+      ['onnx-only/ort:wasm/b1/t1', 'onnx'],
+      ['onnx-only/tfjs:cpu/b1/t1', null],
+    ]);
+    const skipped = buildPlan({ ...base, models: ['onnx-only'], batches: [1], skipMissingFormats: true }, zoo);
+    expect(skipped.cells.map((c) => c.id)).toEqual(['onnx-only/ort:wasm/b1/t1']);
+  });
+  it('shuffles reproducibly from the seed', () => {
+    const req: PlanRequest = { ...base, targets: ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'], batches: [1, 2, 4, 8], order: 'seeded-shuffle', seed: 5 };
+    const a = buildPlan(req, zoo).cells.map((c) => c.id);
+    const b = buildPlan(req, zoo).cells.map((c) => c.id);
+    const c = buildPlan({ ...req, seed: 6 }, zoo).cells.map((x) => x.id);
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect([...a].sort()).toEqual([...c].sort());
+  });
+  it('rejects bad settings with the valid range', () => {
+    expect(() => buildPlan({ ...base, batches: [0] }, zoo)).toThrow(/batch sizes: 0 is not a whole number in 1\.\.4096/);
+    expect(() => buildPlan({ ...base, batches: [] }, zoo)).toThrow(/at least one/);
+    expect(() => buildPlan({ ...base, sampling: { samples: -1, warmup: 0, cellTimeoutMs: 60_000 } }, zoo)).toThrow(/sampling settings: samples/);
+    expect(() => buildPlan({ ...base, targets: [] }, zoo)).toThrow(/targets/);
+    expect(() => buildPlan({ ...base, seed: 1.5 }, zoo)).toThrow(/seed/);
+  });
+});

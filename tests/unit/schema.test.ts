@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunResult, SCHEMA_VERSION, SchemaError, type RunResult } from '../../src/lib/schema.ts';
+import { summarizeStages } from '../../src/lib/stats.ts';
+import { parseManifest } from '../../src/lib/manifest.ts';
+
+function validRun(): RunResult {
+  const cell = { id: 'm/ort:wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, inputSeed: 1, inputOverrides: {} };
+  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11 }));
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'inference-latency-lab', version: '0.1.0' },
+    createdAt: '2026-11-28T00:00:00.000Z',
+    source: 'cli',
+    environment: {
+      userAgent: 'ua',
+      browser: { name: 'Chromium', version: '156' },
+      platform: 'Linux',
+      hardwareConcurrency: 2,
+      deviceMemoryGiB: null,
+      crossOriginIsolated: true,
+      timerResolutionMs: 0.005,
+      libraries: { 'onnxruntime-web': '1.30.0' },
+      browserFlags: [],
+      gpu: null,
+    },
+    plan: { seed: 1, order: 'matrix', sampling: { samples: 3, warmup: 0, cellTimeoutMs: 60_000 }, cells: [cell] },
+    cells: [
+      {
+        status: 'ok',
+        cell,
+        startedAt: '2026-11-28T00:00:00.000Z',
+        durationMs: 10,
+        coldStart: { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0 },
+        samples,
+        summary: summarizeStages(samples),
+        stageNotes: [{ stage: 'upload', includedIn: 'inference', why: 'x' }],
+        proof: { runtime: 'ort', runtimeVersion: '1.30.0', backendRequested: 'wasm', backendInUse: 'wasm', threads: 1, simd: true, crossOriginIsolated: true, details: {} },
+        timerResolutionMs: 0.005,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5 }],
+        parity: null,
+        warnings: [],
+      },
+      { status: 'unsupported', cell: { ...cell, id: 'm/tfjs:cpu/b1/t1', runtime: 'tfjs', backend: 'cpu', format: null }, startedAt: '2026-11-28T00:00:00.000Z', durationMs: 0, reason: 'no format' },
+    ],
+  };
+}
+
+describe('result file schema', () => {
+  it('accepts a valid result, also after a JSON round trip', () => {
+    const run = validRun();
+    expect(parseRunResult(JSON.parse(JSON.stringify(run)))).toEqual(run);
+  });
+  it('names the field that is wrong', () => {
+    const run = validRun() as unknown as { cells: { samples: { total: unknown }[] }[] };
+    run.cells[0]!.samples[1]!.total = 'fast';
+    expect(() => parseRunResult(run)).toThrow(/cells\[0\]\.samples\[1\]\.total/);
+  });
+  it('says plainly when the file is of another schema version', () => {
+    const run = { ...validRun(), schemaVersion: 99 };
+    expect(() => parseRunResult(run)).toThrow(/reads version 1, the file has 99/);
+  });
+  it('rejects an unknown cell status and an ok cell without samples', () => {
+    const run = validRun() as unknown as { cells: Record<string, unknown>[] };
+    run.cells[1]!.status = 'maybe';
+    expect(() => parseRunResult(run)).toThrow(SchemaError);
+    const run2 = validRun() as unknown as { cells: Record<string, unknown>[] };
+    run2.cells[0]!.samples = [];
+    expect(() => parseRunResult(run2)).toThrow(/cells\[0\]\.samples/);
+  });
+  it('rejects things that are not result files at all', () => {
+    expect(() => parseRunResult(null)).toThrow(SchemaError);
+    expect(() => parseRunResult({ hello: 'world' })).toThrow(/schemaVersion/);
+  });
+});
+
+describe('manifest schema', () => {
+  it('names a bad checksum field', () => {
+    const m = { manifestVersion: 1, models: [{ id: 'x', title: 'x', task: 'other', description: '', inputs: [{ name: 'a', dtype: 'float32', shape: [1] }], outputs: [{ name: 'b', dtype: 'float32', shape: [1] }], batchDim: null, formats: [{ format: 'onnx', entry: { path: 'x/m.onnx', bytes: 1, sha256: 'zz' }, weights: [] }], provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' } }] };
+    expect(() => parseManifest(m)).toThrow(/models\[0\]\.formats\[0\]\.entry\.sha256/);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { binomialHalfCdf, mad, medianCI, medianCIRanks, quantile, sortSamples, summarize, summarizeStages } from '../../src/lib/stats.ts';
+import { mulberry32 } from '../../src/lib/rng.ts';
+import type { Sample } from '../../src/lib/schema.ts';
+
+describe('summarize: hand-checked values', () => {
+  it('1..10', () => {
+    const s = summarize([10, 3, 1, 7, 2, 9, 4, 8, 6, 5]);
+    expect(s.n).toBe(10);
+    expect(s.min).toBe(1);
+    expect(s.max).toBe(10);
+    expect(s.mean).toBe(5.5);
+    // var = 82.5 / 9
+    expect(s.sd).toBeCloseTo(Math.sqrt(82.5 / 9), 12);
+    expect(s.median).toBe(5.5);
+    // type 7: h = (n-1) q; p90 -> h = 8.1 -> 9 + 0.1 * (10 - 9)
+    expect(s.p90).toBeCloseTo(9.1, 12);
+    expect(s.p95).toBeCloseTo(9.55, 12);
+    expect(s.p99).toBeCloseTo(9.91, 12);
+    // |x - 5.5| sorted: .5 .5 1.5 1.5 2.5 2.5 3.5 3.5 4.5 4.5
+    expect(s.mad).toBe(2.5);
+    // n = 10: k = 2 covers 1 - 2 * 11/1024 = 97.9%; k = 3 only 89.1%
+    expect(s.medianCI95).toEqual([2, 9]);
+  });
+
+  it('skewed data: median and MAD resist the outlier, the mean does not', () => {
+    const s = summarize([1, 1, 2, 3, 100]);
+    expect(s.median).toBe(2);
+    expect(s.mean).toBe(21.4);
+    expect(s.mad).toBe(1);
+    expect(s.medianCI95).toBeNull(); // 5 samples can't give 95%
+  });
+
+  it('a single value', () => {
+    const s = summarize([4.2]);
+    expect([s.min, s.max, s.median, s.p99, s.sd, s.mad]).toEqual([4.2, 4.2, 4.2, 4.2, 0, 0]);
+  });
+
+  it('rejects empty and non-finite input', () => {
+    expect(() => summarize([])).toThrow(/no samples/);
+    expect(() => summarize([1, NaN])).toThrow(/finite/);
+  });
+});
+
+describe('quantile and MAD', () => {
+  it('interpolates between order statistics', () => {
+    const s = sortSamples([0, 10]);
+    expect(quantile(s, 0.25)).toBe(2.5);
+    expect(quantile(s, 0)).toBe(0);
+    expect(quantile(s, 1)).toBe(10);
+    expect(() => quantile(s, 1.5)).toThrow(RangeError);
+  });
+  it('MAD of an even-length set', () => {
+    expect(mad(sortSamples([1, 2, 4, 8]))).toBe(1.5); // median 3; deviations 2 1 1 5 -> 1 1 2 5 -> 1.5
+  });
+});
+
+describe('median confidence interval (order statistics)', () => {
+  it('binomial CDF matches exact fractions', () => {
+    expect(binomialHalfCdf(10, 2)).toBeCloseTo(56 / 1024, 14);
+    expect(binomialHalfCdf(10, 0)).toBeCloseTo(1 / 1024, 14);
+    expect(binomialHalfCdf(10, 10)).toBe(1);
+    expect(binomialHalfCdf(10, -1)).toBe(0);
+  });
+  it('ranks for known n', () => {
+    expect(medianCIRanks(5)).toBeNull();
+    expect(medianCIRanks(6)).toEqual([1, 6]); // 1 - 2/64 = 96.9%
+    expect(medianCIRanks(10)).toEqual([2, 9]);
+    expect(medianCIRanks(100)).toEqual([40, 61]); // the textbook interval for n = 100
+  });
+  it('covers the true median about 95% of the time on log-normal data (Monte Carlo)', () => {
+    const rng = mulberry32(12345);
+    const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    const trueMedian = 1; // exp(mu) with mu = 0
+    const trials = 3000;
+    let covered = 0;
+    for (let t = 0; t < trials; t++) {
+      const xs = Array.from({ length: 50 }, () => Math.exp(normal()));
+      const ci = medianCI(sortSamples(xs))!;
+      if (ci[0] <= trueMedian && trueMedian <= ci[1]) covered++;
+    }
+    // n = 50 gives exact coverage 96.7% (the discrete interval is conservative).
+    expect(covered / trials).toBeGreaterThan(0.93);
+    expect(covered / trials).toBeLessThan(0.985);
+  });
+});
+
+describe('summarizeStages', () => {
+  it('summarises each stage and leaves folded stages null', () => {
+    const samples: Sample[] = [1, 2, 3].map((v) => ({ preprocess: v, upload: null, inference: v * 10, readback: null, postprocess: 0.5, total: v * 11 + 0.5 }));
+    const s = summarizeStages(samples);
+    expect(s.upload).toBeNull();
+    expect(s.readback).toBeNull();
+    expect(s.inference!.median).toBe(20);
+    expect(s.total.max).toBe(33.5);
+    expect(s.postprocess!.sd).toBe(0);
+  });
+});
