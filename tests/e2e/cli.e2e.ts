@@ -1,0 +1,67 @@
+/** The latency-lab command as a user runs it: exit codes, messages, and a results file that validates. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunResult } from '../../src/lib/schema.ts';
+import { projectRoot, requireDist } from './harness.ts';
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 240_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('latency-lab CLI', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'lab-cli-'));
+
+  it('runs a matrix, prints the table and writes a valid results file', () => {
+    requireDist();
+    const out = join(tmp, 'r.json');
+    const r = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,tfjs:wasm', '--samples', '4', '--warmup', '1', '--out', out);
+    expect(r.err).toMatch(/\[1\/2\] tiny-cnn\/ort:wasm\/b1\/t1/);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1\s+ok/);
+    const result = parseRunResult(JSON.parse(readFileSync(out, 'utf8')));
+    expect(result.source).toBe('cli');
+    expect(result.cells.map((c) => c.status)).toEqual(['ok', 'ok']);
+    expect(result.environment.browserFlags).toContain('--disable-quic');
+    expect(cli('validate', out).code).toBe(0);
+  });
+
+  it('exits 3 and says why when a cell fails, keeping the rest', () => {
+    const out = join(tmp, 'bad.json');
+    const r = cli('run', '--models', 'tiny-cnn,nope', '--targets', 'ort:wasm', '--samples', '2', '--warmup', '0', '--out', out, '--quiet');
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/nope\/ort:wasm\/b1\/t1 failed: plan: unknown model id 'nope'/);
+    const result = parseRunResult(JSON.parse(readFileSync(out, 'utf8')));
+    expect(result.cells.find((c) => c.cell.modelId === 'tiny-cnn')?.status).toBe('ok');
+  });
+
+  it('rejects bad flags before any browser starts, naming them (exit 2)', () => {
+    const a = cli('run', '--bogus');
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/--bogus/);
+    const b = cli('run', '--targets', 'ort:gpu');
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/runtime 'ort' has no backend 'gpu'; valid: wasm/);
+    const c = cli('run', '--batch', '0');
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/batch sizes: 0/);
+  });
+
+  it('validate names the bad field of a broken results file', () => {
+    const file = join(tmp, 'broken.json');
+    writeFileSync(file, JSON.stringify({ schemaVersion: 1, cells: [] }));
+    const r = cli('validate', file);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/tool: /);
+  });
+
+  it('documents itself', () => {
+    const r = cli('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/latency-lab run \[options\]/);
+    expect(r.out).toMatch(/Exit codes/);
+  });
+});

@@ -1,0 +1,75 @@
+/** Shared set-up for end-to-end tests: the production build, a temp copy with altered models, a guarded page. */
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Page } from 'playwright-core';
+import { launchChromium, type LaunchedBrowser } from '../../src/cli/chromium.ts';
+import { checkDist, guardOrigin } from '../../src/cli/driver.ts';
+import { serveStatic, type StaticServer } from '../../src/cli/server.ts';
+import { parseManifest, type Manifest, type ModelInfo } from '../../src/lib/manifest.ts';
+
+export const projectRoot = resolve(import.meta.dirname, '..', '..');
+export const distDir = join(projectRoot, 'dist');
+
+export function requireDist(): void {
+  checkDist(distDir); // the test command builds first; a missing build is a clear failure, not a skip
+}
+
+export function readDistManifest(dir = distDir): Manifest {
+  return parseManifest(JSON.parse(readFileSync(join(dir, 'models', 'manifest.json'), 'utf8')));
+}
+
+export function sha256(buf: Uint8Array): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+/**
+ * A copy of dist/ whose app files are symlinks to the real build and whose models folder holds the real
+ * manifest plus `extra` models (files given as bytes). For bad-input tests without touching the real build.
+ */
+export function distWithExtraModels(extra: { info: ModelInfo; files: Record<string, Uint8Array> }[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-dist-'));
+  for (const entry of readdirSync(distDir)) {
+    if (entry !== 'models') symlinkSync(join(distDir, entry), join(dir, entry));
+  }
+  cpSync(join(distDir, 'models'), join(dir, 'models'), { recursive: true });
+  const manifest = readDistManifest();
+  for (const m of extra) {
+    for (const [path, bytes] of Object.entries(m.files)) {
+      mkdirSync(join(dir, 'models', path, '..'), { recursive: true });
+      writeFileSync(join(dir, 'models', path), bytes);
+    }
+    manifest.models.push(m.info);
+  }
+  writeFileSync(join(dir, 'models', 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+export interface LabPage {
+  page: Page;
+  server: StaticServer;
+  browser: LaunchedBrowser;
+  offOrigin: string[];
+  close(): Promise<void>;
+}
+
+export async function openLab(dir = distDir): Promise<LabPage> {
+  const server = await serveStatic(dir);
+  const browser = await launchChromium();
+  const page = await browser.context.newPage();
+  const offOrigin: string[] = [];
+  await guardOrigin(page, new URL(server.url).origin, offOrigin);
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.latencyLab !== undefined);
+  return {
+    page,
+    server,
+    browser,
+    offOrigin,
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

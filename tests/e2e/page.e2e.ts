@@ -1,0 +1,56 @@
+/** The page as a person uses it: isolation and timer shown, a run from the form, results and cold start tables. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLab, projectRoot, requireDist, type LabPage } from './harness.ts';
+
+const shots = join(projectRoot, 'test-results');
+
+describe('the lab page', () => {
+  let lab: LabPage;
+  beforeAll(async () => {
+    requireDist();
+    mkdirSync(shots, { recursive: true });
+    lab = await openLab();
+  });
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it('shows isolation and the measured timer resolution', async () => {
+    const { page } = lab;
+    await page.getByTestId('isolation').waitFor();
+    expect(await page.getByTestId('isolation').textContent()).toMatch(/^\s*Cross-origin isolated/);
+    expect(await page.getByTestId('timer-resolution').textContent()).toMatch(/5\.0 µs/);
+  });
+
+  it('runs the chosen model on the chosen backends and shows per-stage and cold-start tables', async () => {
+    const { page } = lab;
+    await page.getByTestId('model').selectOption('tiny-cnn');
+    await page.getByTestId('samples').fill('8');
+    await page.getByTestId('batches').fill('1, 2');
+    await page.getByTestId('run').click();
+    await page.getByTestId('progress').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(shots, 'page-running.png'), fullPage: true });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=results] tbody tr td.status-ok').length === 6, null, { timeout: 180_000 });
+    const rows = await page.locator('[data-testid=results] tbody tr').allTextContents();
+    expect(rows.join('\n')).toMatch(/tiny-cnn\/ort:wasm\/b2\/t1/);
+    expect(await page.locator('[data-testid=cold-start] tbody tr').count()).toBe(6);
+    await page.screenshot({ path: join(shots, 'page-results.png'), fullPage: true });
+  });
+
+  it('a bad batch list is an error message, and the page stays usable', async () => {
+    const { page } = lab;
+    await page.getByTestId('batches').fill('1, x');
+    await page.getByTestId('run').click();
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/batch size 'x'/);
+    expect(await page.getByTestId('run').isEnabled()).toBe(true);
+  });
+
+  it('sent no request outside the page origin', async () => {
+    // The guard itself must catch an attempt, or this test could never fail.
+    await lab.page.evaluate(() => fetch('http://192.0.2.1/probe').catch(() => undefined));
+    expect(lab.offOrigin).toEqual(['http://192.0.2.1/probe']);
+  });
+});
