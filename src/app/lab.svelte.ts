@@ -99,6 +99,8 @@ export class LabState {
           this.cells = [...this.cells, r];
         },
       });
+      // Parity is computed once every cell is done: show the final, validated cells.
+      this.cells = this.result.cells;
     } catch (e) {
       this.runError = e instanceof Error ? e.message : String(e);
     } finally {

@@ -40,9 +40,10 @@ export function checkDist(distDir: string): void {
 }
 
 /** Blocks and records every request to another origin, from the page and from its workers. */
-export async function guardOrigin(page: Page, origin: string, offOrigin: string[]): Promise<void> {
+export async function guardOrigin(page: Page, origin: string, offOrigin: string[], seen?: string[]): Promise<void> {
   await page.context().route('**/*', (route) => {
     const url = route.request().url();
+    seen?.push(url);
     if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin) return route.continue();
     offOrigin.push(url);
     return route.abort('blockedbyclient');

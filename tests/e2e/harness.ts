@@ -51,6 +51,8 @@ export interface LabPage {
   server: StaticServer;
   browser: LaunchedBrowser;
   offOrigin: string[];
+  /** Every URL the guard saw, page and workers alike. */
+  seen: string[];
   close(): Promise<void>;
 }
 
@@ -59,7 +61,8 @@ export async function openLab(dir = distDir): Promise<LabPage> {
   const browser = await launchChromium();
   const page = await browser.context.newPage();
   const offOrigin: string[] = [];
-  await guardOrigin(page, new URL(server.url).origin, offOrigin);
+  const seen: string[] = [];
+  await guardOrigin(page, new URL(server.url).origin, offOrigin, seen);
   await page.goto(server.url);
   await page.waitForFunction(() => window.latencyLab !== undefined);
   return {
@@ -67,6 +70,7 @@ export async function openLab(dir = distDir): Promise<LabPage> {
     server,
     browser,
     offOrigin,
+    seen,
     close: async () => {
       await browser.close();
       await server.close();

@@ -36,6 +36,9 @@ describe('the lab page', () => {
     const rows = await page.locator('[data-testid=results] tbody tr').allTextContents();
     expect(rows.join('\n')).toMatch(/tiny-cnn\/ort:wasm\/b2\/t1/);
     expect(await page.locator('[data-testid=cold-start] tbody tr').count()).toBe(6);
+    // tfjs cells are compared with the ORT wasm reference of the same batch once the run is done
+    const tfjsRow = await page.locator('[data-testid=totals] tbody tr', { hasText: 'tiny-cnn/tfjs:cpu/b2/t1' }).textContent();
+    expect(tfjsRow).toMatch(/\d\.\de-\d+|0\.0e\+0/);
     await page.screenshot({ path: join(shots, 'page-results.png'), fullPage: true });
   });
 
@@ -49,6 +52,9 @@ describe('the lab page', () => {
   });
 
   it('sent no request outside the page origin', async () => {
+    // The guard sees the workers' requests too (model files and wasm are fetched inside cell workers).
+    expect(lab.seen.some((u) => u.endsWith('/models/tiny-cnn/model.onnx'))).toBe(true);
+    expect(lab.seen.some((u) => u.endsWith('.wasm'))).toBe(true);
     // The guard itself must catch an attempt, or this test could never fail.
     await lab.page.evaluate(() => fetch('http://192.0.2.1/probe').catch(() => undefined));
     expect(lab.offOrigin).toEqual(['http://192.0.2.1/probe']);
