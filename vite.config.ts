@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { ISOLATION_HEADERS } from './src/cli/server.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -9,15 +10,9 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
 const LIBS = ['onnxruntime-web', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'svelte', 'chart.js'];
 
 /**
- * Cross-origin isolation (COOP + COEP) in dev and preview: it gives SharedArrayBuffer (wasm threads) and the
- * 5 us performance.now() resolution in page and workers. The CLI's own server sends the same headers.
+ * Cross-origin isolation (COOP + COEP) in dev and preview, the same headers the CLI's server sends: it gives
+ * SharedArrayBuffer (wasm threads) and the 5 us performance.now() resolution in page and workers.
  */
-export const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
-
 export default defineConfig({
   // Relative base: the built lab works from any sub-path of any static host.
   base: './',

@@ -24,9 +24,9 @@ describe('resolveShape', () => {
 
 describe('makeValues', () => {
   it('is reproducible for a seed and differs across seeds', () => {
-    const a = makeValues('x', 'float32', 16, { kind: 'random' }, 7);
-    const b = makeValues('x', 'float32', 16, { kind: 'random' }, 7);
-    const c = makeValues('x', 'float32', 16, { kind: 'random' }, 8);
+    const a = makeValues('x', 'float32', 16, { kind: 'random' }, 7) as Float32Array;
+    const b = makeValues('x', 'float32', 16, { kind: 'random' }, 7) as Float32Array;
+    const c = makeValues('x', 'float32', 16, { kind: 'random' }, 8) as Float32Array;
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(Array.from(a)).not.toEqual(Array.from(c));
     expect(Math.min(...a)).toBeGreaterThanOrEqual(0);
@@ -39,7 +39,7 @@ describe('makeValues', () => {
     expect(makeValues('x', 'float16', 1, { kind: 'constant', value: 1 }, 1)).toEqual(new Uint16Array([0x3c00]));
   });
   it('draws integers from the inclusive range', () => {
-    const v = makeValues('ids', 'int32', 2000, { kind: 'range', min: 3, max: 5 }, 9);
+    const v = makeValues('ids', 'int32', 2000, { kind: 'range', min: 3, max: 5 }, 9) as Int32Array;
     expect(new Set(v)).toEqual(new Set([3, 4, 5]));
   });
   it('rejects overrides that do not fit the dtype, naming the input', () => {
