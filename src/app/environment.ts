@@ -37,6 +37,7 @@ export async function collectEnvironment(browserFlags: string[] = []): Promise<E
     timerResolutionMs: probe.timerResolutionMs,
     libraries: __LIB_VERSIONS__,
     browserFlags,
-    gpu: null,
+    gpu: probe.gpu,
+    capabilities: probe.capabilities,
   };
 }

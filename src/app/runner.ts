@@ -36,6 +36,9 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     let result: CellResult;
     if (options.signal?.aborted) {
       result = { status: 'aborted', cell, startedAt, durationMs: 0, reason: 'cancelled before it started', samples: [] };
+    } else if (unavailable(environment, cell)) {
+      // Probed before the run: no worker is started for a backend this browser can't run.
+      result = { status: 'unsupported', cell, startedAt, durationMs: 0, reason: unavailable(environment, cell)! };
     } else if (!model) {
       result = {
         status: 'failed',
@@ -61,6 +64,11 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
 
   const ok = results.filter((r): r is OkCellResult => r.status === 'ok');
   for (const r of ok) {
+    if (environment.gpu?.software && (r.cell.backend === 'webgl' || r.cell.backend === 'webgpu')) {
+      r.warnings.push('GPU is emulated in software (SwiftShader or similar): numbers check correctness, not GPU performance');
+    }
+  }
+  for (const r of ok) {
     const ref = pickReference(r.cell, ok);
     const mine = parityData.get(r.cell.id);
     const theirs = ref && parityData.get(ref.cell.id);
@@ -83,6 +91,11 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   };
   // The page validates its own output too: a result that wouldn't load back is a bug, caught here.
   return parseRunResult(JSON.parse(JSON.stringify(run)));
+}
+
+function unavailable(env: Environment, cell: Plan['cells'][number]): string | null {
+  const cap = env.capabilities.find((c) => c.target === `${cell.runtime}:${cell.backend}`);
+  return cap && !cap.available ? `${cap.target} is not available in this browser: ${cap.reason ?? 'no reason given'}` : null;
 }
 
 export async function loadManifest(modelsBaseUrl: string): Promise<Manifest> {

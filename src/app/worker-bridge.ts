@@ -67,7 +67,7 @@ export async function runCellInWorker(job: CellJob, options: CellRunOptions = {}
 }
 
 /** Isolation and timer resolution as a worker sees them (the page's own clock may differ). */
-export async function probeWorker(): Promise<{ crossOriginIsolated: boolean; timerResolutionMs: number; hardwareConcurrency: number }> {
+export async function probeWorker(): Promise<Awaited<ReturnType<CellWorkerApi['probe']>>> {
   const { api, worker } = startCellWorker();
   try {
     return await api.probe();

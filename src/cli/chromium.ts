@@ -30,6 +30,18 @@ export function findChromium(explicit?: string): string {
  */
 export const BASE_FLAGS = ['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+/**
+ * WebGPU is off in headless Chromium unless asked for; developer features fill in the adapter's device and
+ * description. WebGL needs no flag.
+ */
+export const GPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-webgpu-developer-features'];
+
+/**
+ * Forces WebGL onto SwiftShader (software), which also exposes EXT_disjoint_timer_query_webgl2 for GPU busy
+ * times. For machines without a GPU, and for correctness checks; never for GPU performance numbers.
+ */
+export const SOFTWARE_GPU_FLAGS = ['--use-angle=swiftshader'];
+
 export interface LaunchedBrowser {
   context: BrowserContext;
   flags: string[];
@@ -37,9 +49,16 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(options: { executablePath?: string; headless?: boolean; extraFlags?: string[] } = {}): Promise<LaunchedBrowser> {
+export interface LaunchOptions {
+  executablePath?: string;
+  headless?: boolean;
+  softwareGpu?: boolean;
+  extraFlags?: string[];
+}
+
+export async function launchChromium(options: LaunchOptions = {}): Promise<LaunchedBrowser> {
   const executablePath = findChromium(options.executablePath);
-  const flags = [...BASE_FLAGS, ...(options.extraFlags ?? [])];
+  const flags = [...BASE_FLAGS, ...GPU_FLAGS, ...(options.softwareGpu ? SOFTWARE_GPU_FLAGS : []), ...(options.extraFlags ?? [])];
   // A fresh profile each time (Playwright rejects --user-data-dir in args; a persistent context takes a dir).
   const profile = mkdtempSync(join(tmpdir(), 'latency-lab-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath, headless: options.headless ?? true, args: flags, viewport: { width: 1280, height: 900 } });

@@ -18,6 +18,7 @@ export interface DriverOptions {
   request: PlanRequest;
   chromium?: string;
   headless?: boolean;
+  softwareGpu?: boolean;
   extraFlags?: string[];
   onPlan?: (plan: Plan) => void;
   onCellStart?: (index: number, total: number, cellId: string) => void;
@@ -53,7 +54,7 @@ export async function guardOrigin(page: Page, origin: string, offOrigin: string[
 export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {
   checkDist(options.distDir);
   const server = await serveStatic(options.distDir);
-  const browser = await launchChromium({ executablePath: options.chromium, headless: options.headless, extraFlags: options.extraFlags });
+  const browser = await launchChromium({ executablePath: options.chromium, headless: options.headless, softwareGpu: options.softwareGpu, extraFlags: options.extraFlags });
   const offOrigin: string[] = [];
   try {
     const page = await browser.context.newPage();

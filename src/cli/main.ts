@@ -50,6 +50,8 @@ Run options:
   --dist DIR            production build to serve (default: dist/ of this project)
   --chromium PATH       Chromium executable (or set LATENCY_LAB_CHROMIUM)
   --headed              show the browser window
+  --software-gpu        force WebGL onto SwiftShader (software; gives WebGL timer queries); for GPU-less machines
+  --browser-arg FLAG    extra Chromium flag; repeatable (WebGPU is already enabled)
   --quiet               no progress lines
   -h, --help            this help
 
@@ -166,6 +168,8 @@ async function cmdRun(argv: string[]): Promise<number> {
       dist: { type: 'string' },
       chromium: { type: 'string' },
       headed: { type: 'boolean' },
+      'software-gpu': { type: 'boolean' },
+      'browser-arg': { type: 'string', multiple: true },
       quiet: { type: 'boolean' },
     },
   });
@@ -207,6 +211,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     request,
     chromium: v.chromium,
     headless: !v.headed,
+    softwareGpu: v['software-gpu'],
+    extraFlags: v['browser-arg'],
     onPlan: (plan) => log(`plan: ${plan.cells.length} cells, ${plan.sampling.samples} samples each (seed ${plan.seed})`),
     onCellStart: (i, n, id) => log(`[${i + 1}/${n}] ${id}`),
     onCellEvent: (_i, e) => {

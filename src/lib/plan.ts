@@ -3,7 +3,7 @@
  * ordered list of cells. Validation here gives errors that name the bad value and the valid ones.
  */
 import { BACKENDS, RUNTIMES, SamplingSettings, describeIssues } from './schema.ts';
-import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId } from './schema.ts';
+import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId, SamplingInput } from './schema.ts';
 import type { ModelInfo } from './manifest.ts';
 import { seededShuffle } from './rng.ts';
 
@@ -69,7 +69,7 @@ export interface PlanRequest {
   batches: number[];
   /** Thread counts for wasm backends; other backends run once with 1. */
   threads?: number[];
-  sampling: SamplingSettings;
+  sampling: SamplingInput;
   seed?: number;
   order?: Plan['order'];
   /** Per model id, per input name. */
@@ -81,7 +81,7 @@ export interface PlanRequest {
   skipMissingFormats?: boolean;
 }
 
-export const DEFAULT_SAMPLING: SamplingSettings = { samples: 30, warmup: 5, cellTimeoutMs: 120_000 };
+export const DEFAULT_SAMPLING: SamplingSettings = { samples: 30, warmup: 5, cellTimeoutMs: 120_000, gpuBusyPasses: 3 };
 
 function checkPositiveInts(label: string, values: readonly number[], max: number): void {
   if (values.length === 0) throw new PlanError(`${label}: give at least one value`);

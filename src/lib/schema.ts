@@ -57,8 +57,12 @@ export const SamplingSettings = z.object({
   warmup: z.number().int().min(0).max(10_000),
   /** Wall-clock limit for a whole cell, cold start included. */
   cellTimeoutMs: z.number().int().min(1_000).max(3_600_000),
+  /** Extra passes on GPU backends that read GPU timers, after sampling (timer queries cost time). 0 turns it off. */
+  gpuBusyPasses: z.number().int().min(0).max(1_000).default(3),
 });
 export type SamplingSettings = z.infer<typeof SamplingSettings>;
+/** Sampling settings as a person gives them: defaults may be left out. */
+export type SamplingInput = z.input<typeof SamplingSettings>;
 
 export const Cell = z.object({
   /** Stable id: model/runtime:backend/bN/tN. */
@@ -175,6 +179,28 @@ export const Parity = z.object({
 });
 export type Parity = z.infer<typeof Parity>;
 
+export const GpuBusy = z.object({
+  /** Where the numbers come from: WebGPU timestamp queries (ORT profiling) or tfjs kernelMs (timer queries). */
+  source: z.string(),
+  passes: z.array(z.number().nonnegative()),
+  medianMs: z.number().nonnegative(),
+  /** Median wall time of the same passes, so GPU work and dispatch overhead can be told apart. */
+  wallMedianMs: z.number().nonnegative(),
+});
+export type GpuBusy = z.infer<typeof GpuBusy>;
+
+export const Memory = z.object({
+  /** tfjs tensors alive before the model loaded and after it was disposed: a difference is a leak. */
+  tfjsTensorsBefore: z.number().int().nullable(),
+  tfjsTensorsAfter: z.number().int().nullable(),
+  tfjsBytesAfter: z.number().int().nullable(),
+  /** Tensors left behind per sample (after each sample's tensors were released). */
+  tfjsTensorsPerSampleLeak: z.number().nullable(),
+  wasmHeapBytes: z.number().int().nullable(),
+  leak: z.boolean(),
+});
+export type Memory = z.infer<typeof Memory>;
+
 export const StageNote = z.object({ stage: Stage, includedIn: Stage.nullable(), why: z.string() });
 export type StageNote = z.infer<typeof StageNote>;
 
@@ -196,6 +222,9 @@ export const OkCellResult = z.object({
   inputs: z.array(z.object({ name: z.string(), dtype: Dtype, shape: z.array(z.number().int()) })),
   outputs: z.array(OutputDigest),
   parity: Parity.nullable(),
+  /** Device busy time per pass from GPU timestamps, taken on extra passes after sampling (queries cost time). */
+  gpuBusy: GpuBusy.nullable(),
+  memory: Memory,
   warnings: z.array(z.string()),
 });
 export const UnsupportedCellResult = z.object({
@@ -232,6 +261,27 @@ export type AbortedCellResult = z.infer<typeof AbortedCellResult>;
 export type CellResult = z.infer<typeof CellResult>;
 export type CellStatus = CellResult['status'];
 
+/** GPU facts as a worker sees them. `software` is true for SwiftShader and other CPU emulations of a GPU. */
+export const GpuInfo = z.object({
+  webgpu: z
+    .object({
+      vendor: z.string(),
+      architecture: z.string(),
+      device: z.string(),
+      description: z.string(),
+      isFallbackAdapter: z.boolean(),
+      timestampQuery: z.boolean(),
+    })
+    .nullable(),
+  webgl: z.object({ renderer: z.string(), vendor: z.string(), timerQuery: z.boolean() }).nullable(),
+  software: z.boolean(),
+});
+export type GpuInfo = z.infer<typeof GpuInfo>;
+
+/** Whether a runtime:backend can run in this browser, and if not, why. */
+export const Capability = z.object({ target: z.string(), available: z.boolean(), reason: z.string().nullable() });
+export type Capability = z.infer<typeof Capability>;
+
 export const Environment = z.object({
   userAgent: z.string(),
   browser: z.object({ name: z.string(), version: z.string() }),
@@ -244,7 +294,9 @@ export const Environment = z.object({
   libraries: z.record(z.string(), z.string()),
   /** Browser flags in force, when the launcher knows them (CLI); empty in an interactive page. */
   browserFlags: z.array(z.string()),
-  gpu: z.object({ webglRenderer: z.string().nullable(), webgpuAdapter: z.string().nullable() }).nullable(),
+  gpu: GpuInfo.nullable(),
+  /** Every runtime:backend, available or not with the reason, probed before the run. */
+  capabilities: z.array(Capability),
 });
 export type Environment = z.infer<typeof Environment>;
 

@@ -41,6 +41,10 @@ export function sd(values: readonly number[]): number {
   return Math.sqrt(s / (values.length - 1));
 }
 
+export function median(values: readonly number[]): number {
+  return quantile(sortSamples(values), 0.5);
+}
+
 /** Median absolute deviation from the median, unscaled. */
 export function mad(sorted: Sorted): number {
   const med = quantile(sorted, 0.5);

@@ -5,7 +5,7 @@
  */
 import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
-import type { BackendId, Cell, ModelFormat, Proof, RuntimeId, StageNote } from '../lib/schema.ts';
+import type { BackendId, Cell, GpuBusy, ModelFormat, Proof, RuntimeId, StageNote } from '../lib/schema.ts';
 
 /** A model's bytes, fetched (or received) by the worker before the session is created. */
 export interface ModelBytes {
@@ -27,8 +27,8 @@ export class BackendMismatch extends Error {
 }
 
 export interface RuntimeSession<Uploaded = unknown, Outputs = unknown> {
-  /** Creates the runtime's input tensors from host data (on the device, for GPU backends). */
-  upload(inputs: readonly HostTensor[]): Uploaded;
+  /** Creates the runtime's input tensors from host data; on GPU backends resolves once they are on the device. */
+  upload(inputs: readonly HostTensor[]): Promise<Uploaded>;
   /** Runs the model; resolves only when the work is finished (not merely queued). */
   infer(inputs: Uploaded): Promise<Outputs>;
   /** Copies outputs into host memory, in the order of the model's declared outputs. */
@@ -39,7 +39,18 @@ export interface RuntimeSession<Uploaded = unknown, Outputs = unknown> {
   proof(): Promise<Proof>;
   /** Stages this backend cannot separate: their time is counted in the stage named and the stage reads null. */
   readonly stageNotes: readonly StageNote[];
+  /**
+   * Device busy time over extra passes (run after sampling, since timer queries cost time), or the reason the
+   * platform can't give it.
+   */
+  measureGpuBusy(inputs: readonly HostTensor[], passes: number): Promise<GpuBusy | string>;
   dispose(): Promise<void>;
+}
+
+/** tfjs's own tensor bookkeeping, for leak checks. */
+export interface TensorCount {
+  tensors: number;
+  bytes: number;
 }
 
 export interface RuntimeAdapter {
@@ -48,4 +59,8 @@ export interface RuntimeAdapter {
   /** Initialises the backend (wasm compile, setBackend). Throws BackendUnavailable or BackendMismatch. */
   init(backend: BackendId, cell: Cell): Promise<void>;
   createSession(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<RuntimeSession>;
+  /** Live tensors, where the runtime counts them (tfjs); null elsewhere. */
+  tensorCount?(): TensorCount | null;
+  /** Size of the runtime's wasm memory, where reachable. */
+  wasmHeapBytes(): number | null;
 }

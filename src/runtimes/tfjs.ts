@@ -1,9 +1,13 @@
 /**
- * TensorFlow.js adapter (cpu and wasm backends here).
+ * TensorFlow.js adapter: cpu, wasm, webgl and webgpu backends.
  *
- * Stage boundaries: `tf.tensor()` copies host data into the backend's storage (upload); `predict()` runs the
- * kernels (on cpu and wasm they run synchronously inside the call, so when it returns the work is done);
- * `data()` copies each output back into a fresh typed array (readback).
+ * Stage boundaries:
+ * - upload: `tf.tensor()` copies host data into the backend's storage; on webgl/webgpu we also push it to the
+ *   device (`uploadToGPU`) and wait for the device, so upload is its own stage instead of hiding in the first kernel.
+ * - inference: `predict()` runs the kernels. On cpu and wasm they run synchronously inside the call. On webgl the
+ *   draws are queued, so we wait on a fence (`createAndWaitForFence`); on webgpu commands are batched, so we submit
+ *   the queue and wait for `onSubmittedWorkDone()`. Inference ends when the device has finished.
+ * - readback: `data()` copies each output into a fresh typed array.
  * tfjs silently switches backend when one fails to initialise, so after setBackend we check getBackend().
  */
 import * as tf from '@tensorflow/tfjs';
@@ -13,12 +17,30 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
-import type { BackendId, Cell, Dtype, Proof, StageNote } from '../lib/schema.ts';
+import { median } from '../lib/stats.ts';
+import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 
 type Model = tf.LayersModel | tf.GraphModel;
 
-const SUPPORTED: readonly BackendId[] = ['cpu', 'wasm'];
+const SUPPORTED: readonly BackendId[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
+
+/** The parts of the GPU backends' classes we use; typed here so the rest of the adapter stays typed. */
+interface WebGlBackendLike {
+  uploadToGPU(dataId: object): void;
+  gpgpu: { gl: WebGL2RenderingContext; createAndWaitForFence(): Promise<void> };
+}
+interface WebGpuBackendLike {
+  uploadToGPU(dataId: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  device: GPUDevice;
+  adapterInfo?: { vendor?: string; architecture?: string };
+}
+interface WasmBackendLike {
+  wasm?: { HEAPU8?: Uint8Array };
+}
 
 /** tfjs has no int64, uint8 or int8 tensors: integer inputs go in as int32 (values are range-checked upstream). */
 function toTfData(t: HostTensor): { data: Float32Array | Int32Array | Uint8Array; dtype: 'float32' | 'int32' | 'bool' } {
@@ -48,9 +70,7 @@ export const tfjsAdapter: RuntimeAdapter = {
   version: tf.version.tfjs,
 
   async init(backend: BackendId, cell: Cell): Promise<void> {
-    if (!SUPPORTED.includes(backend)) {
-      throw new BackendUnavailable(`tfjs:${backend} is not wired into the lab yet (tfjs:cpu and tfjs:wasm in this build)`);
-    }
+    if (!SUPPORTED.includes(backend)) throw new BackendUnavailable(`tfjs has no ${backend} backend`);
     if (cell.threads > 1) {
       throw new BackendUnavailable(`tfjs:${backend} runs single-threaded in this lab (tfjs-wasm's threaded build hangs when minified); ${cell.threads} threads can't run`);
     }
@@ -64,6 +84,10 @@ export const tfjsAdapter: RuntimeAdapter = {
       // The threaded build hangs in a minified bundle under isolation (its pthread worker is built from a
       // function's source text): keep tfjs wasm single-threaded and say so in the proof.
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    }
+    if (backend === 'webgpu') {
+      if (!('gpu' in navigator)) throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
+      await import('@tensorflow/tfjs-backend-webgpu'); // registers the backend; loaded only when a cell needs it
     }
     let ok = false;
     try {
@@ -99,6 +123,16 @@ export const tfjsAdapter: RuntimeAdapter = {
       bytes.format === 'tfjs-layers' ? await tf.loadLayersModel(tf.io.fromMemory(artifacts)) : await tf.loadGraphModel(tf.io.fromMemory(artifacts));
     return new TfjsSession(loaded, model, cell);
   },
+
+  tensorCount() {
+    const m = tf.memory();
+    return { tensors: m.numTensors, bytes: m.numBytes };
+  },
+
+  wasmHeapBytes() {
+    if (tf.getBackend() !== 'wasm') return null;
+    return (tf.backend() as unknown as WasmBackendLike).wasm?.HEAPU8?.byteLength ?? null;
+  },
 };
 
 function concat(buffers: ArrayBuffer[]): ArrayBuffer {
@@ -115,6 +149,7 @@ function concat(buffers: ArrayBuffer[]): ArrayBuffer {
 
 class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
   readonly stageNotes: readonly StageNote[] = [];
+  private readonly backend = tf.getBackend();
 
   constructor(
     private readonly model: Model,
@@ -122,7 +157,21 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     private readonly cell: Cell,
   ) {}
 
-  upload(inputs: readonly HostTensor[]): tf.Tensor[] {
+  /** Waits until the device has finished everything queued so far (no-op on cpu and wasm). */
+  private async syncDevice(): Promise<void> {
+    if (this.backend === 'webgl') {
+      await (tf.backend() as unknown as WebGlBackendLike).gpgpu.createAndWaitForFence();
+    } else if (this.backend === 'webgpu') {
+      const b = tf.backend() as unknown as WebGpuBackendLike;
+      // tfjs batches dispatches in an open command encoder: close the pass, submit, then wait for the queue.
+      b.ensureCommandEncoderReady();
+      b.endComputePassEncoder();
+      b.submitQueue();
+      await b.device.queue.onSubmittedWorkDone();
+    }
+  }
+
+  private toTensors(inputs: readonly HostTensor[]): tf.Tensor[] {
     // Feed in the model's own input order, matched by name where the model names its inputs.
     const names = 'inputNames' in this.model ? this.model.inputNames : [];
     const ordered = names.length === inputs.length ? names.map((n, i) => inputs.find((t) => t.name === n || n.startsWith(`${t.name}:`)) ?? inputs[i]!) : inputs;
@@ -132,10 +181,37 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     });
   }
 
-  async infer(inputs: tf.Tensor[]): Promise<tf.Tensor[]> {
+  async upload(inputs: readonly HostTensor[]): Promise<tf.Tensor[]> {
+    const tensors = this.toTensors(inputs);
+    if (this.backend === 'webgl' || this.backend === 'webgpu') {
+      const b = tf.backend() as unknown as WebGlBackendLike | WebGpuBackendLike;
+      for (const t of tensors) b.uploadToGPU(t.dataId);
+      await this.syncDevice();
+    }
+    return tensors;
+  }
+
+  private run(inputs: tf.Tensor[]): tf.Tensor[] {
     const x = inputs.length === 1 ? inputs[0]! : inputs;
-    const y = this.model instanceof tf.GraphModel ? await this.model.executeAsync(x) : this.model.predict(x);
+    const y = this.model.predict(x);
     return Array.isArray(y) ? y : [y as tf.Tensor];
+  }
+
+  async infer(inputs: tf.Tensor[]): Promise<tf.Tensor[]> {
+    const out = this.model instanceof tf.GraphModel && !this.syncExecutable() ? await this.runAsync(inputs) : this.run(inputs);
+    await this.syncDevice();
+    return out;
+  }
+
+  /** Graph models with control flow need executeAsync; plain ones run through predict like layers models. */
+  private syncExecutable(): boolean {
+    const m = this.model as unknown as { executor?: { isControlFlowModel?: boolean; isDynamicShapeModel?: boolean } };
+    return !(m.executor?.isControlFlowModel || m.executor?.isDynamicShapeModel);
+  }
+
+  private async runAsync(inputs: tf.Tensor[]): Promise<tf.Tensor[]> {
+    const y = await (this.model as tf.GraphModel).executeAsync(inputs.length === 1 ? inputs[0]! : inputs);
+    return Array.isArray(y) ? y : [y];
   }
 
   async readback(outputs: tf.Tensor[]): Promise<HostTensor[]> {
@@ -154,11 +230,51 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     tf.dispose(outputs);
   }
 
+  /**
+   * GPU busy time from tf.time(): its kernelMs comes from WebGL timer queries (EXT_disjoint_timer_query) or WebGPU
+   * timestamp queries, where the platform has them. Taken on extra passes, never during the timed samples.
+   */
+  async measureGpuBusy(inputs: readonly HostTensor[], passes: number): Promise<GpuBusy | string> {
+    if (this.backend !== 'webgl' && this.backend !== 'webgpu') return 'not a GPU backend';
+    if (this.model instanceof tf.GraphModel && !this.syncExecutable()) return 'graph model with control flow: tf.time() cannot time executeAsync';
+    const kernel: number[] = [];
+    const walls: number[] = [];
+    for (let i = 0; i < passes; i++) {
+      const x = await this.upload(inputs);
+      let out: tf.Tensor[] = [];
+      const info = await tf.time(() => {
+        out = this.run(x);
+      });
+      this.release(x, out);
+      if (typeof info.kernelMs !== 'number') return `tfjs gives no GPU kernel time here: ${info.kernelMs.error}`;
+      kernel.push(info.kernelMs);
+      walls.push(info.wallMs);
+    }
+    const source = this.backend === 'webgl' ? 'tfjs kernelMs (WebGL EXT_disjoint_timer_query)' : 'tfjs kernelMs (WebGPU timestamp-query)';
+    return { source, passes: kernel, medianMs: median(kernel), wallMedianMs: median(walls) };
+  }
+
   async proof(): Promise<Proof> {
     const inUse = tf.getBackend();
     if (inUse !== this.cell.backend) throw new BackendMismatch(`asked tfjs for '${this.cell.backend}' but it is running '${inUse}'`);
     const wasm = inUse === 'wasm';
     const simd = wasm ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
+    const details: Proof['details'] = {
+      modelKind: this.model instanceof tf.GraphModel ? 'graph' : 'layers',
+      threadsRequested: this.cell.threads,
+      multithreadDisabled: wasm ? 'threaded tfjs-wasm hangs in minified builds; kept single-threaded' : null,
+    };
+    if (inUse === 'webgl') {
+      const gl = (tf.backend() as unknown as WebGlBackendLike).gpgpu.gl;
+      const dbg = gl.getExtension('WEBGL_debug_renderer_info');
+      details.webglRenderer = String(dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+      details.webglVersion = tf.env().getNumber('WEBGL_VERSION');
+    }
+    if (inUse === 'webgpu') {
+      const info = (tf.backend() as unknown as WebGpuBackendLike).adapterInfo;
+      details.webgpuVendor = info?.vendor ?? null;
+      details.webgpuArchitecture = info?.architecture ?? null;
+    }
     return {
       runtime: 'tfjs',
       runtimeVersion: tf.version.tfjs,
@@ -167,12 +283,7 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
       threads: wasm ? getThreadsCount() : 1,
       simd,
       crossOriginIsolated: self.crossOriginIsolated,
-      details: {
-        modelKind: this.model instanceof tf.GraphModel ? 'graph' : 'layers',
-        threadsRequested: this.cell.threads,
-        multithreadDisabled: wasm ? 'threaded tfjs-wasm hangs in minified builds; kept single-threaded' : null,
-        tensorsAfterLoad: tf.memory().numTensors,
-      },
+      details,
     };
   }
 

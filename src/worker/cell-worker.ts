@@ -6,11 +6,13 @@ import * as Comlink from 'comlink';
 import type { CellEvent, CellJob, CellOutcome } from '../lib/job.ts';
 import { runCellPipeline } from './pipeline.ts';
 import { measureTimerResolution } from './timer.ts';
+import { probeCapabilities } from '../runtimes/capabilities.ts';
 
 const api = {
-  /** Isolation and clock facts as this worker sees them. */
-  probe(): { crossOriginIsolated: boolean; timerResolutionMs: number; hardwareConcurrency: number } {
-    return { crossOriginIsolated: self.crossOriginIsolated, timerResolutionMs: measureTimerResolution(), hardwareConcurrency: navigator.hardwareConcurrency };
+  /** Isolation, clock, GPU and backend availability as a worker (where cells run) sees them. */
+  async probe() {
+    const { gpu, capabilities } = await probeCapabilities();
+    return { crossOriginIsolated: self.crossOriginIsolated, timerResolutionMs: measureTimerResolution(), hardwareConcurrency: navigator.hardwareConcurrency, gpu, capabilities };
   },
 
   async runCell(job: CellJob, onEvent: (event: CellEvent) => void): Promise<CellOutcome> {

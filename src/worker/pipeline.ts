@@ -8,13 +8,15 @@
 import { InputError, synthesizeInputs, type HostTensor } from '../lib/inputs.ts';
 import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type ParityData } from '../lib/job.ts';
 import type { ModelFile } from '../lib/manifest.ts';
-import type { CellResult, ColdStart, FailedCellResult, OutputDigest, Sample, Stage, StageNote } from '../lib/schema.ts';
+import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Sample, Stage, StageNote } from '../lib/schema.ts';
 import { summarizeStages } from '../lib/stats.ts';
 import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
 import { postprocessFor } from './postprocess.ts';
 import { measureTimerResolution } from './timer.ts';
 
 type Emit = (event: CellEvent) => void;
+
+const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
 
 function message(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
@@ -141,6 +143,7 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
     return failed('fetch', e);
   }
 
+  const tensorsBefore = adapter.tensorCount?.() ?? null;
   emit({ type: 'phase', phase: 'session' });
   let session: RuntimeSession;
   t = performance.now();
@@ -165,7 +168,7 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
     const a = performance.now();
     const inputs = preprocess(raw);
     const b = performance.now();
-    const uploaded = session.upload(inputs);
+    const uploaded = await session.upload(inputs);
     const c = performance.now();
     const outputs = await session.infer(uploaded);
     const d = performance.now();
@@ -186,6 +189,9 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
   };
 
   let phase: FailedCellResult['phase'] = 'warmup';
+  let sampleTensorsStart: number | null = null;
+  let sampleTensorsEnd: number | null = null;
+  let gpuBusy: GpuBusy | string | null = null;
   try {
     emit({ type: 'phase', phase: 'first-inference' });
     t = performance.now();
@@ -199,11 +205,15 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
 
     phase = 'sampling';
     emit({ type: 'phase', phase: 'sampling' });
+    sampleTensorsStart = adapter.tensorCount?.()?.tensors ?? null;
     for (let i = 0; i < sampling.samples; i++) {
       const s = await pass();
       samples.push(s);
       emit({ type: 'sample', index: i, of: sampling.samples, sample: s });
     }
+    sampleTensorsEnd = adapter.tensorCount?.()?.tensors ?? null;
+    // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
+    if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0) gpuBusy = await session.measureGpuBusy(raw, sampling.gpuBusyPasses);
   } catch (e) {
     await session.dispose().catch(() => undefined);
     return failed(phase, e);
@@ -216,10 +226,23 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
     await session.dispose().catch(() => undefined);
     return failed(e instanceof BackendMismatch ? 'init' : 'sampling', e);
   }
+  const wasmHeapBytes = adapter.wasmHeapBytes();
   await session.dispose().catch(() => undefined);
   void postSink;
+  const tensorsAfter = adapter.tensorCount?.() ?? null;
+  const perSampleLeak = sampleTensorsStart !== null && sampleTensorsEnd !== null ? (sampleTensorsEnd - sampleTensorsStart) / sampling.samples : null;
+  const memory: Memory = {
+    tfjsTensorsBefore: tensorsBefore?.tensors ?? null,
+    tfjsTensorsAfter: tensorsAfter?.tensors ?? null,
+    tfjsBytesAfter: tensorsAfter?.bytes ?? null,
+    tfjsTensorsPerSampleLeak: perSampleLeak,
+    wasmHeapBytes,
+    leak: (tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > tensorsBefore.tensors) || (perSampleLeak !== null && perSampleLeak > 0),
+  };
   const { digests, parity } = digest(lastOutputs);
   const warnings: string[] = [];
+  if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per sample`);
+  if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
   const summary = summarizeStages(samples);
   if (summary.total.median < 20 * timerResolutionMs) {
     warnings.push(`median total ${summary.total.median.toFixed(3)} ms is under 20 timer ticks (${timerResolutionMs} ms): values are coarse`);
@@ -236,6 +259,8 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
     inputs: raw.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })),
     outputs: digests,
     parity: null,
+    gpuBusy: typeof gpuBusy === 'string' ? null : gpuBusy,
+    memory,
     warnings,
   };
   return { result, parity };

@@ -1,0 +1,89 @@
+/**
+ * What this browser can run, probed inside a worker (where cells run) before any cell starts: WebGPU adapter,
+ * WebGL renderer, WebNN, isolation and threads. Each runtime:backend gets available or unavailable with the
+ * reason, so cells that can't run are `unsupported` at once and cost no time.
+ */
+import type { Capability, GpuInfo } from '../lib/schema.ts';
+import { allTargets } from '../lib/plan.ts';
+
+interface NavigatorGpu {
+  gpu?: {
+    requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+  };
+  ml?: { createContext?: (options?: unknown) => Promise<unknown> };
+}
+
+interface AdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+  features: { has(name: string): boolean };
+}
+
+async function probeWebGpu(): Promise<{ adapter: GpuInfo['webgpu']; reason: string | null }> {
+  const nav = navigator as unknown as NavigatorGpu;
+  if (!nav.gpu) return { adapter: null, reason: 'navigator.gpu is missing: this browser has no WebGPU (or it is not enabled; headless Chromium needs --enable-unsafe-webgpu)' };
+  let adapter: AdapterLike | null = null;
+  try {
+    adapter = await nav.gpu.requestAdapter();
+  } catch (e) {
+    return { adapter: null, reason: `requestAdapter() threw: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (!adapter) return { adapter: null, reason: 'navigator.gpu.requestAdapter() returned no adapter (no usable GPU, or WebGPU blocked on this device)' };
+  const info = adapter.info ?? {};
+  const isFallbackAdapter = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false);
+  return {
+    adapter: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+      isFallbackAdapter,
+      timestampQuery: adapter.features.has('timestamp-query'),
+    },
+    reason: null,
+  };
+}
+
+function probeWebGl(): { renderer: GpuInfo['webgl']; reason: string | null } {
+  if (typeof OffscreenCanvas === 'undefined') return { renderer: null, reason: 'OffscreenCanvas is missing in workers: WebGL cannot run off the main thread here' };
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2') as WebGL2RenderingContext | null;
+  if (!gl) return { renderer: null, reason: 'no WebGL2 context could be created (GPU blocklisted or WebGL disabled)' };
+  const dbg = gl.getExtension('WEBGL_debug_renderer_info');
+  const renderer = String(dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  const vendor = String(dbg ? gl.getParameter(dbg.UNMASKED_VENDOR_WEBGL) : gl.getParameter(gl.VENDOR));
+  const timerQuery = gl.getExtension('EXT_disjoint_timer_query_webgl2') !== null;
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return { renderer: { renderer, vendor, timerQuery }, reason: null };
+}
+
+/** Software renderers: numbers from them are correctness checks, never GPU performance. */
+export function isSoftwareRenderer(text: string): boolean {
+  return /swiftshader|llvmpipe|softpipe|software|basic render|warp/i.test(text);
+}
+
+export async function probeCapabilities(): Promise<{ gpu: GpuInfo; capabilities: Capability[] }> {
+  const [webgpu, webgl] = [await probeWebGpu(), probeWebGl()];
+  const nav = navigator as unknown as NavigatorGpu;
+  const webnnReason = nav.ml?.createContext ? null : 'navigator.ml is missing: this browser has no WebNN';
+  const gpu: GpuInfo = {
+    webgpu: webgpu.adapter,
+    webgl: webgl.renderer,
+    software: Boolean(
+      (webgpu.adapter && (webgpu.adapter.isFallbackAdapter || isSoftwareRenderer(`${webgpu.adapter.architecture} ${webgpu.adapter.description}`))) ||
+        (webgl.renderer && isSoftwareRenderer(webgl.renderer.renderer)),
+    ),
+  };
+  const reasons: Record<string, string | null> = {
+    wasm: typeof WebAssembly === 'object' ? null : 'WebAssembly is missing',
+    cpu: null,
+    webgl: webgl.reason,
+    webgpu: webgpu.reason,
+    webnn: webnnReason,
+  };
+  const capabilities = allTargets().map((target) => {
+    const backend = target.split(':')[1]!;
+    const reason = reasons[backend] ?? null;
+    return { target, available: reason === null, reason };
+  });
+  return { gpu, capabilities };
+}
