@@ -8,6 +8,9 @@ import { buildPlan, type PlanRequest } from '../lib/plan.ts';
 import type { CellResult, Environment, Plan, RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
+import { startCellWorker } from './worker-bridge.ts';
+import type { GpuSyncRounds } from '../worker/bench-gpu-sync.ts';
+import * as Comlink from 'comlink';
 
 export interface AutomationRunOptions {
   browserFlags?: string[];
@@ -24,6 +27,8 @@ export interface LatencyLabApi {
   environment(browserFlags?: string[]): Promise<Environment>;
   /** Builds the plan from the request (throws PlanError with the bad value named) and runs it. */
   run(request: PlanRequest, options?: AutomationRunOptions): Promise<RunResult>;
+  /** Interleaved rounds of ORT webgpu run three ways (see src/worker/bench-gpu-sync.ts). */
+  benchGpuSync(modelId: string, batch: number, rounds: number): Promise<GpuSyncRounds>;
 }
 
 declare global {
@@ -36,7 +41,7 @@ export function installAutomationApi(): LatencyLabApi {
   const base = defaultModelsBaseUrl();
   let manifest: Promise<Manifest> | null = null;
   const getManifest = () => (manifest ??= loadManifest(base));
-  const api: LatencyLabApi = {
+  const api: Omit<LatencyLabApi, 'benchGpuSync'> & Partial<Pick<LatencyLabApi, 'benchGpuSync'>> = {
     version: __LAB_VERSION__,
     manifest: getManifest,
     environment: (flags) => collectEnvironment(flags),
@@ -54,6 +59,19 @@ export function installAutomationApi(): LatencyLabApi {
       });
     },
   };
-  window.latencyLab = api;
-  return api;
+  api.benchGpuSync = async (modelId, batch, rounds) => {
+    const m = await getManifest();
+    const plan = buildPlan({ models: [modelId], targets: ['ort:webgpu'], batches: [batch], sampling: { samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } }, m.models);
+    const model = m.models.find((x) => x.id === modelId);
+    if (!model) throw new Error(`unknown model id '${modelId}'`);
+    const { api: worker, worker: w } = startCellWorker();
+    try {
+      return await worker.benchGpuSync({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds);
+    } finally {
+      worker[Comlink.releaseProxy]();
+      w.terminate();
+    }
+  };
+  window.latencyLab = api as LatencyLabApi;
+  return api as LatencyLabApi;
 }

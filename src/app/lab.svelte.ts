@@ -17,7 +17,7 @@ export interface Progress {
   samplesTotal: number;
 }
 
-export const TARGET_CHOICES = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'] as const;
+export { allTargets } from '../lib/plan.ts';
 
 export class LabState {
   manifest = $state.raw<Manifest | null>(null);
@@ -27,6 +27,7 @@ export class LabState {
   modelId = $state('tiny-cnn');
   targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
   batchText = $state('1');
+  threadsText = $state('1');
   samples = $state(DEFAULT_SAMPLING.samples);
   warmup = $state(DEFAULT_SAMPLING.warmup);
 
@@ -50,14 +51,20 @@ export class LabState {
     }
   }
 
-  /** Batch sizes typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
-  parseBatches(): number[] {
-    const parts = this.batchText.split(/[,\s]+/).filter(Boolean);
+  /** Lists typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
+  parseList(text: string, what: string): number[] {
+    const parts = text.split(/[,\s]+/).filter(Boolean);
     return parts.map((p) => {
       const n = Number(p);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`batch size '${p}' is not a whole number of at least 1`);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${what} '${p}' is not a whole number of at least 1`);
       return n;
     });
+  }
+
+  /** Why a runtime:backend can't run in this browser, or null when it can. */
+  unavailableReason(target: string): string | null {
+    const cap = this.environment?.capabilities.find((c) => c.target === target);
+    return cap && !cap.available ? (cap.reason ?? 'unavailable') : null;
   }
 
   async start(): Promise<void> {
@@ -69,7 +76,8 @@ export class LabState {
         {
           models: [this.modelId],
           targets: this.targets,
-          batches: this.parseBatches(),
+          batches: this.parseList(this.batchText, 'batch size'),
+          threads: this.parseList(this.threadsText, 'thread count'),
           sampling: { ...DEFAULT_SAMPLING, samples: this.samples, warmup: this.warmup },
         },
         this.manifest.models,

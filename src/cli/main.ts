@@ -40,6 +40,7 @@ Run options:
   --samples N           timed samples per cell (default: ${DEFAULT_SAMPLING.samples})
   --warmup N            warm-up passes per cell (default: ${DEFAULT_SAMPLING.warmup})
   --timeout S           per-cell timeout in seconds (default: ${DEFAULT_SAMPLING.cellTimeoutMs / 1000})
+  --gpu-passes N        extra passes reading GPU timers on webgl/webgpu cells, after sampling (default: ${DEFAULT_SAMPLING.gpuBusyPasses}; 0: off)
   --seed N              seed for synthesized inputs (default: 1)
   --shuffle             run cells in an order drawn from the seed
   --dim NAME=N          value for a symbolic input dim (e.g. --dim height=64); repeatable
@@ -59,6 +60,7 @@ Examples:
   latency-lab run
   latency-lab run --models mobilenet-v2 --targets ort:wasm,tfjs:wasm --batch 1,4 --samples 50
   latency-lab run --models ocr-cls --dim width=320 --values x=range:-1:1 --out ocr.json
+  latency-lab run --models tiny-cnn --targets ort:wasm,ort:webgpu,tfjs:webgl --threads 1,2 --software-gpu
 
 Exit codes: 0 all cells ok, 2 usage error, 3 a cell failed/aborted/unsupported, 4 the run could not start.
 `;
@@ -158,6 +160,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       samples: { type: 'string' },
       warmup: { type: 'string' },
       timeout: { type: 'string' },
+      'gpu-passes': { type: 'string' },
       seed: { type: 'string' },
       shuffle: { type: 'boolean' },
       dim: { type: 'string', multiple: true },
@@ -191,6 +194,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       samples: int(v.samples, '--samples', DEFAULT_SAMPLING.samples),
       warmup: int(v.warmup, '--warmup', DEFAULT_SAMPLING.warmup),
       cellTimeoutMs: int(v.timeout, '--timeout', DEFAULT_SAMPLING.cellTimeoutMs / 1000) * 1000,
+      gpuBusyPasses: int(v['gpu-passes'], '--gpu-passes', DEFAULT_SAMPLING.gpuBusyPasses),
     },
     seed: int(v.seed, '--seed', 1),
     order: v.shuffle ? 'seeded-shuffle' : 'matrix',

@@ -15,6 +15,12 @@ const api = {
     return { crossOriginIsolated: self.crossOriginIsolated, timerResolutionMs: measureTimerResolution(), hardwareConcurrency: navigator.hardwareConcurrency, gpu, capabilities };
   },
 
+  /** The ORT webgpu sync benchmark (scripts/bench-webgpu-sync.ts); loaded only when asked for. */
+  async benchGpuSync(job: CellJob, rounds: number) {
+    const { benchGpuSync } = await import('./bench-gpu-sync.ts');
+    return benchGpuSync(job, rounds);
+  },
+
   async runCell(job: CellJob, onEvent: (event: CellEvent) => void): Promise<CellOutcome> {
     // Events are fire-and-forget: the worker never waits on the page between samples.
     const outcome = await runCellPipeline(job, (e) => void onEvent(e));
@@ -24,4 +30,5 @@ const api = {
 };
 
 export type CellWorkerApi = typeof api;
+
 Comlink.expose(api);

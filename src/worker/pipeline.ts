@@ -17,6 +17,8 @@ import { measureTimerResolution } from './timer.ts';
 type Emit = (event: CellEvent) => void;
 
 const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
+/** How runtimes say an operator has no kernel on a backend (ORT webgl: "cannot resolve operator 'X'"). */
+const OP_MISSING = /cannot resolve operator|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
 
 function message(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
@@ -150,6 +152,8 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
   try {
     session = await adapter.createSession(model, bytes, cell);
   } catch (e) {
+    // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
+    if (OP_MISSING.test(message(e))) return unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
     return failed('session', e);
   }
   cold.sessionCreateMs = performance.now() - t;

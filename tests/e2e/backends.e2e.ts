@@ -1,0 +1,116 @@
+/**
+ * Every backend, honestly timed: the small zoo models on all ORT backends (wasm with 1 and 2 threads, webgl,
+ * webgpu) and all tfjs backends (cpu, wasm, webgl, webgpu), on SwiftShader here. MobileNetV2 on the software GPU
+ * backends takes minutes, so it lives in the nightly suite (npm run test:nightly).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
+import type { CellResult, OkCellResult } from '../../src/lib/schema.ts';
+import { distDir, requireDist } from './harness.ts';
+
+const TARGETS = ['ort:wasm', 'ort:webgl', 'ort:webgpu', 'ort:webnn', 'tfjs:cpu', 'tfjs:wasm', 'tfjs:webgl', 'tfjs:webgpu'];
+const ok = (cells: CellResult[]) => cells.filter((c): c is OkCellResult => c.status === 'ok');
+const find = (cells: CellResult[], id: string) => cells.find((c) => c.cell.id === id);
+
+describe('every backend on tiny-cnn and ocr-cls', () => {
+  let run: DriverResult;
+  beforeAll(async () => {
+    requireDist();
+    run = await runInBrowser({
+      distDir,
+      softwareGpu: true,
+      request: {
+        models: ['tiny-cnn', 'ocr-cls'],
+        targets: TARGETS,
+        batches: [1],
+        threads: [1, 2],
+        sampling: { samples: 3, warmup: 1, cellTimeoutMs: 240_000, gpuBusyPasses: 1 },
+        skipMissingFormats: true,
+      },
+    });
+  }, 900_000);
+
+  it('ends every cell ok or unsupported with a reason', () => {
+    const bad = run.result.cells.filter((c) => c.status !== 'ok' && c.status !== 'unsupported').map((c) => JSON.stringify(c).slice(0, 300));
+    expect(bad).toEqual([]);
+    for (const c of run.result.cells) if (c.status === 'unsupported') expect(c.reason.length).toBeGreaterThan(10);
+    // what must run here
+    for (const id of ['tiny-cnn/ort:wasm/b1/t2', 'tiny-cnn/ort:webgl/b1/t1', 'tiny-cnn/ort:webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1', 'ocr-cls/ort:webgpu/b1/t1']) {
+      expect(find(run.result.cells, id)?.status, id).toBe('ok');
+    }
+  });
+
+  it('records what the browser lacks as unsupported, without starting a worker', () => {
+    const webnn = find(run.result.cells, 'tiny-cnn/ort:webnn/b1/t1')!;
+    expect(webnn.status === 'unsupported' && webnn.reason).toMatch(/WebNN/);
+    expect(webnn.durationMs).toBe(0);
+    const cap = run.result.environment.capabilities.find((c) => c.target === 'ort:webnn')!;
+    expect(cap.available).toBe(false);
+  });
+
+  it('a backend that lacks an operator says so in the runtime words, and the run goes on', () => {
+    const c = find(run.result.cells, 'ocr-cls/ort:webgl/b1/t1')!;
+    expect(c.status === 'unsupported' && c.reason).toMatch(/cannot resolve operator 'HardSigmoid'/);
+  });
+
+  it('proves what ran: threads in effect, the WebGPU adapter, the WebGL renderer', () => {
+    const cells = ok(run.result.cells);
+    expect(find(cells, 'tiny-cnn/ort:wasm/b1/t2')).toMatchObject({ proof: { threads: 2, backendInUse: 'wasm' } });
+    for (const c of cells) expect(c.proof.backendInUse).toBe(c.cell.backend);
+    const webgpu = find(cells, 'tiny-cnn/ort:webgpu/b1/t1') as OkCellResult;
+    expect(webgpu.proof.details.isFallbackAdapter).toBe(true);
+    expect(webgpu.proof.details.outputLocation).toBe('gpu-buffer');
+    expect(String((find(cells, 'tiny-cnn/tfjs:webgl/b1/t1') as OkCellResult).proof.details.webglRenderer)).toMatch(/SwiftShader/i);
+  });
+
+  it('says the GPU is software, in the environment and on every GPU cell', () => {
+    const env = run.result.environment;
+    expect(env.gpu?.software).toBe(true);
+    expect(env.gpu?.webgpu?.isFallbackAdapter).toBe(true);
+    expect(env.browserFlags).toEqual(expect.arrayContaining(['--enable-unsafe-webgpu', '--use-angle=swiftshader']));
+    for (const c of ok(run.result.cells).filter((x) => x.cell.backend === 'webgl' || x.cell.backend === 'webgpu')) {
+      expect(c.warnings.join(' ')).toMatch(/emulated in software/);
+    }
+  });
+
+  it('times GPU stages apart where the backend allows, and names the folded ones', () => {
+    for (const c of ok(run.result.cells)) {
+      const gpuResident = (c.cell.runtime === 'ort' && c.cell.backend === 'webgpu') || (c.cell.runtime === 'tfjs' && (c.cell.backend === 'webgl' || c.cell.backend === 'webgpu'));
+      if (gpuResident) {
+        expect(c.summary.upload, c.cell.id).not.toBeNull();
+        expect(c.summary.readback, c.cell.id).not.toBeNull();
+        expect(c.stageNotes.filter((n) => n.includedIn)).toEqual([]);
+      }
+      if (c.cell.runtime === 'ort' && (c.cell.backend === 'webgl' || c.cell.backend === 'wasm')) {
+        expect(c.summary.readback).toBeNull();
+        expect(c.stageNotes.find((n) => n.stage === 'readback')?.includedIn).toBe('inference');
+      }
+      for (const s of c.samples) expect(s.inference).toBeGreaterThan(0);
+    }
+  });
+
+  it('stores GPU busy time beside wall time where the platform has timers', () => {
+    for (const id of ['tiny-cnn/ort:webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1']) {
+      const c = find(run.result.cells, id) as OkCellResult;
+      expect(c.gpuBusy, id).not.toBeNull();
+      expect(c.gpuBusy!.medianMs).toBeGreaterThan(0);
+      expect(c.gpuBusy!.wallMedianMs).toBeGreaterThan(0);
+    }
+    const webgl = find(run.result.cells, 'tiny-cnn/ort:webgl/b1/t1') as OkCellResult;
+    expect(webgl.gpuBusy).toBeNull();
+    expect(webgl.warnings.join(' ')).toMatch(/no GPU busy time: ORT webgl/);
+  });
+
+  it('agrees with the CPU reference on every backend, and leaks no tensors', () => {
+    for (const c of ok(run.result.cells)) {
+      if (!c.parity) continue;
+      expect(c.parity.withinTolerance, `${c.cell.id} ${c.parity.maxAbsDiff}`).toBe(true);
+    }
+    expect(ok(run.result.cells).filter((c) => c.parity).length).toBeGreaterThanOrEqual(8);
+    for (const c of ok(run.result.cells).filter((x) => x.cell.runtime === 'tfjs')) {
+      expect(c.memory.leak, c.cell.id).toBe(false);
+      expect(c.memory.tfjsTensorsAfter).toBe(c.memory.tfjsTensorsBefore);
+    }
+    expect(run.offOrigin).toEqual([]);
+  });
+});

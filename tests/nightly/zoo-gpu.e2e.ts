@@ -1,0 +1,28 @@
+/**
+ * Nightly: every zoo model, MobileNetV2 included, on every backend (minutes on a software GPU).
+ *   npm run test:nightly
+ */
+import { describe, expect, it } from 'vitest';
+import { runInBrowser } from '../../src/cli/driver.ts';
+import { distDir, readDistManifest, requireDist } from '../e2e/harness.ts';
+
+describe('nightly: the whole zoo on every backend', () => {
+  it('ends every cell ok or unsupported with a reason, and agrees across backends', async () => {
+    requireDist();
+    const { result, offOrigin } = await runInBrowser({
+      distDir,
+      softwareGpu: true,
+      request: {
+        models: readDistManifest().models.map((m) => m.id),
+        targets: ['ort:wasm', 'ort:webgl', 'ort:webgpu', 'ort:webnn', 'tfjs:cpu', 'tfjs:wasm', 'tfjs:webgl', 'tfjs:webgpu'],
+        batches: [1],
+        threads: [1, 2],
+        sampling: { samples: 3, warmup: 1, cellTimeoutMs: 600_000, gpuBusyPasses: 1 },
+        skipMissingFormats: true,
+      },
+    });
+    expect(result.cells.filter((c) => c.status !== 'ok' && c.status !== 'unsupported').map((c) => c.cell.id)).toEqual([]);
+    for (const c of result.cells) if (c.status === 'ok' && c.parity) expect(c.parity.withinTolerance, c.cell.id).toBe(true);
+    expect(offOrigin).toEqual([]);
+  }, 1_800_000);
+});
