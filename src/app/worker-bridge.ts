@@ -50,7 +50,7 @@ export async function runCellInWorker(job: CellJob, options: CellRunOptions = {}
     options.onEvent?.(event);
   };
   const transfers = Object.values(job.files ?? {});
-  const run = api.runCell(Comlink.transfer(job, transfers), Comlink.proxy(onEvent)).catch(
+  const run = api.runCell(Comlink.transfer(job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)).catch(
     (e: unknown): CellOutcome => ({
       result: { status: 'failed', ...common(), phase: 'worker', error: e instanceof Error ? e.message : String(e), coldStart: null, samples: received },
       parity: [],
@@ -63,6 +63,21 @@ export async function runCellInWorker(job: CellJob, options: CellRunOptions = {}
     if (onAbort) options.signal?.removeEventListener('abort', onAbort);
     api[Comlink.releaseProxy]();
     worker.terminate();
+  }
+}
+
+/**
+ * performance.measureUserAgentSpecificMemory(): the whole page's memory, workers included. Only when
+ * cross-origin isolated, and slow, so cells ask for it only when the plan opts in.
+ */
+async function measurePageMemory(): Promise<{ bytes: number | null; note: string | null }> {
+  const perf = performance as Performance & { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> };
+  if (!crossOriginIsolated) return { bytes: null, note: 'measureUserAgentSpecificMemory needs cross-origin isolation' };
+  if (!perf.measureUserAgentSpecificMemory) return { bytes: null, note: 'this browser has no measureUserAgentSpecificMemory' };
+  try {
+    return { bytes: (await perf.measureUserAgentSpecificMemory()).bytes, note: null };
+  } catch (e) {
+    return { bytes: null, note: `measureUserAgentSpecificMemory failed: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
 

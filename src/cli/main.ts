@@ -40,6 +40,7 @@ Run options:
   --samples N           timed samples per cell (default: ${DEFAULT_SAMPLING.samples})
   --warmup N            warm-up passes per cell (default: ${DEFAULT_SAMPLING.warmup})
   --timeout S           per-cell timeout in seconds (default: ${DEFAULT_SAMPLING.cellTimeoutMs / 1000})
+  --measure-memory      measureUserAgentSpecificMemory() once per cell with the model loaded (slow: 0.4-10 s)
   --gpu-passes N        extra passes reading GPU timers on webgl/webgpu cells, after sampling (default: ${DEFAULT_SAMPLING.gpuBusyPasses}; 0: off)
   --seed N              seed for synthesized inputs (default: 1)
   --shuffle             run cells in an order drawn from the seed
@@ -161,6 +162,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       warmup: { type: 'string' },
       timeout: { type: 'string' },
       'gpu-passes': { type: 'string' },
+      'measure-memory': { type: 'boolean' },
       seed: { type: 'string' },
       shuffle: { type: 'boolean' },
       dim: { type: 'string', multiple: true },
@@ -195,6 +197,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       warmup: int(v.warmup, '--warmup', DEFAULT_SAMPLING.warmup),
       cellTimeoutMs: int(v.timeout, '--timeout', DEFAULT_SAMPLING.cellTimeoutMs / 1000) * 1000,
       gpuBusyPasses: int(v['gpu-passes'], '--gpu-passes', DEFAULT_SAMPLING.gpuBusyPasses),
+      measureMemory: Boolean(v['measure-memory']),
     },
     seed: int(v.seed, '--seed', 1),
     order: v.shuffle ? 'seeded-shuffle' : 'matrix',

@@ -81,7 +81,7 @@ export interface PlanRequest {
   skipMissingFormats?: boolean;
 }
 
-export const DEFAULT_SAMPLING: SamplingSettings = { samples: 30, warmup: 5, cellTimeoutMs: 120_000, gpuBusyPasses: 3 };
+export const DEFAULT_SAMPLING: SamplingSettings = { samples: 30, warmup: 5, cellTimeoutMs: 120_000, gpuBusyPasses: 3, measureMemory: false };
 
 function checkPositiveInts(label: string, values: readonly number[], max: number): void {
   if (values.length === 0) throw new PlanError(`${label}: give at least one value`);

@@ -59,6 +59,11 @@ export const SamplingSettings = z.object({
   cellTimeoutMs: z.number().int().min(1_000).max(3_600_000),
   /** Extra passes on GPU backends that read GPU timers, after sampling (timer queries cost time). 0 turns it off. */
   gpuBusyPasses: z.number().int().min(0).max(1_000).default(3),
+  /**
+   * Opt-in: measureUserAgentSpecificMemory() once per cell, after sampling and before the model is disposed. Slow
+   * (0.4-10 s) and only when cross-origin isolated, so off by default and never inside the timed samples.
+   */
+  measureMemory: z.boolean().default(false),
 });
 export type SamplingSettings = z.infer<typeof SamplingSettings>;
 /** Sampling settings as a person gives them: defaults may be left out. */
@@ -197,6 +202,10 @@ export const Memory = z.object({
   /** Tensors left behind per sample (after each sample's tensors were released). */
   tfjsTensorsPerSampleLeak: z.number().nullable(),
   wasmHeapBytes: z.number().int().nullable(),
+  /** Whole-page memory from performance.measureUserAgentSpecificMemory() (opt-in), with the model loaded. */
+  userAgentBytes: z.number().int().nullable().default(null),
+  /** Why userAgentBytes is null when it was asked for. */
+  userAgentNote: z.string().nullable().default(null),
   leak: z.boolean(),
 });
 export type Memory = z.infer<typeof Memory>;

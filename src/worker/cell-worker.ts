@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import type { CellEvent, CellJob, CellOutcome } from '../lib/job.ts';
-import { runCellPipeline } from './pipeline.ts';
+import { runCellPipeline, type MeasureMemory } from './pipeline.ts';
 import { measureTimerResolution } from './timer.ts';
 import { probeCapabilities } from '../runtimes/capabilities.ts';
 
@@ -21,9 +21,9 @@ const api = {
     return benchGpuSync(job, rounds);
   },
 
-  async runCell(job: CellJob, onEvent: (event: CellEvent) => void): Promise<CellOutcome> {
+  async runCell(job: CellJob, onEvent: (event: CellEvent) => void, measureMemory?: MeasureMemory): Promise<CellOutcome> {
     // Events are fire-and-forget: the worker never waits on the page between samples.
-    const outcome = await runCellPipeline(job, (e) => void onEvent(e));
+    const outcome = await runCellPipeline(job, (e) => void onEvent(e), measureMemory);
     // Output prefixes are transferred, not copied.
     return Comlink.transfer(outcome, outcome.parity.map((p) => p.values.buffer as ArrayBuffer));
   },

@@ -15,6 +15,8 @@ import { postprocessFor } from './postprocess.ts';
 import { measureTimerResolution } from './timer.ts';
 
 type Emit = (event: CellEvent) => void;
+/** Asks the page to measure memory (measureUserAgentSpecificMemory is a page API); bytes, or why not. */
+export type MeasureMemory = () => Promise<{ bytes: number | null; note: string | null }>;
 
 const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
 /** How runtimes say an operator has no kernel on a backend (ORT webgl: "cannot resolve operator 'X'"). */
@@ -86,7 +88,7 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
   return { digests, parity };
 }
 
-export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOutcome> {
+export async function runCellPipeline(job: CellJob, emit: Emit, measureMemory?: MeasureMemory): Promise<CellOutcome> {
   const { cell, model, sampling } = job;
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
@@ -196,6 +198,7 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
   let sampleTensorsStart: number | null = null;
   let sampleTensorsEnd: number | null = null;
   let gpuBusy: GpuBusy | string | null = null;
+  let uaMemory: { bytes: number | null; note: string | null } = { bytes: null, note: null };
   try {
     emit({ type: 'phase', phase: 'first-inference' });
     t = performance.now();
@@ -218,6 +221,8 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
     sampleTensorsEnd = adapter.tensorCount?.()?.tensors ?? null;
     // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
     if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0) gpuBusy = await session.measureGpuBusy(raw, sampling.gpuBusyPasses);
+    // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
+    if (sampling.measureMemory) uaMemory = measureMemory ? await measureMemory() : { bytes: null, note: 'no page to measure memory' };
   } catch (e) {
     await session.dispose().catch(() => undefined);
     return failed(phase, e);
@@ -241,6 +246,8 @@ export async function runCellPipeline(job: CellJob, emit: Emit): Promise<CellOut
     tfjsBytesAfter: tensorsAfter?.bytes ?? null,
     tfjsTensorsPerSampleLeak: perSampleLeak,
     wasmHeapBytes,
+    userAgentBytes: uaMemory.bytes,
+    userAgentNote: uaMemory.note,
     leak: (tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > tensorsBefore.tensors) || (perSampleLeak !== null && perSampleLeak > 0),
   };
   const { digests, parity } = digest(lastOutputs);

@@ -65,3 +65,17 @@ describe('latency-lab CLI', () => {
     expect(r.out).toMatch(/Exit codes/);
   });
 });
+
+describe('latency-lab run --measure-memory', () => {
+  it('stores the page memory with the model loaded', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'lab-mem-')), 'm.json');
+    const r = cli('run', '--models', 'tiny-cnn', '--targets', 'tfjs:wasm', '--samples', '2', '--warmup', '0', '--measure-memory', '--out', out, '--quiet');
+    expect(r.code).toBe(0);
+    const cell = parseRunResult(JSON.parse(readFileSync(out, 'utf8'))).cells[0]!;
+    expect(cell.status).toBe('ok');
+    if (cell.status !== 'ok') return;
+    expect(cell.memory.userAgentNote).toBeNull();
+    expect(cell.memory.userAgentBytes).toBeGreaterThan(1_000_000);
+    expect(cell.memory.wasmHeapBytes).toBeGreaterThan(0);
+  });
+});

@@ -24,7 +24,7 @@ function validRun(): RunResult {
       gpu: null,
       capabilities: [{ target: 'ort:webgpu', available: false, reason: 'navigator.gpu is missing' }],
     },
-    plan: { seed: 1, order: 'matrix', sampling: { samples: 3, warmup: 0, cellTimeoutMs: 60_000, gpuBusyPasses: 0 }, cells: [cell] },
+    plan: { seed: 1, order: 'matrix', sampling: { samples: 3, warmup: 0, cellTimeoutMs: 60_000, gpuBusyPasses: 0, measureMemory: false }, cells: [cell] },
     cells: [
       {
         status: 'ok',
@@ -41,7 +41,7 @@ function validRun(): RunResult {
         outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5 }],
         parity: null,
         gpuBusy: null,
-        memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, leak: false },
+        memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, userAgentBytes: null, userAgentNote: null, leak: false },
         warnings: [],
       },
       { status: 'unsupported', cell: { ...cell, id: 'm/tfjs:cpu/b1/t1', runtime: 'tfjs', backend: 'cpu', format: null }, startedAt: '2026-11-28T00:00:00.000Z', durationMs: 0, reason: 'no format' },
