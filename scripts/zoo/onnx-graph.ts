@@ -22,12 +22,13 @@ export class OnnxGraph {
     return `${hint}__${this.counter++}`;
   }
 
-  addInput(name: string, shape: ShapeDim[]): void {
-    this.inputs.push(valueInfo(name, shape));
+  /** elemType: ONNX TensorProto.DataType (1 float, 7 int64, 9 bool, ...). */
+  addInput(name: string, shape: ShapeDim[], elemType = 1): void {
+    this.inputs.push(valueInfo(name, shape, elemType));
   }
 
-  addOutput(name: string, shape: ShapeDim[]): void {
-    this.outputs.push(valueInfo(name, shape));
+  addOutput(name: string, shape: ShapeDim[], elemType = 1): void {
+    this.outputs.push(valueInfo(name, shape, elemType));
   }
 
   floatInit(name: string, dims: number[], data: Float32Array): string {
@@ -77,12 +78,12 @@ export class OnnxGraph {
   }
 }
 
-function valueInfo(name: string, shape: ShapeDim[]) {
+function valueInfo(name: string, shape: ShapeDim[], elemType: number) {
   return onnx.ValueInfoProto.create({
     name,
     type: {
       tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
       },
     },
