@@ -26,8 +26,9 @@ export default defineConfig({
   worker: { format: 'es' },
   // Runtimes first imported inside a worker would make the dev server re-optimise and reload mid-run.
   optimizeDeps: {
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'comlink', 'zod'],
-    exclude: ['onnxruntime-web'],
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'zod'],
+    // ORT finds its .wasm next to its own module: pre-bundling would move the module away from it.
+    exclude: ['onnxruntime-web', 'onnxruntime-web/all'],
   },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
 });
