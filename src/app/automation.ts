@@ -41,7 +41,7 @@ export function installAutomationApi(): LatencyLabApi {
   const base = defaultModelsBaseUrl();
   let manifest: Promise<Manifest> | null = null;
   const getManifest = () => (manifest ??= loadManifest(base));
-  const api: Omit<LatencyLabApi, 'benchGpuSync'> & Partial<Pick<LatencyLabApi, 'benchGpuSync'>> = {
+  const api: LatencyLabApi = {
     version: __LAB_VERSION__,
     manifest: getManifest,
     environment: (flags) => collectEnvironment(flags),
@@ -58,20 +58,20 @@ export function installAutomationApi(): LatencyLabApi {
         onCellDone: options.onCellDone,
       });
     },
+    async benchGpuSync(modelId, batch, rounds) {
+      const m = await getManifest();
+      const model = m.models.find((x) => x.id === modelId);
+      if (!model) throw new Error(`unknown model id '${modelId}'`);
+      const plan = buildPlan({ models: [modelId], targets: ['ort:webgpu'], batches: [batch], sampling: { samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } }, m.models);
+      const { api: worker, worker: w } = startCellWorker();
+      try {
+        return await worker.benchGpuSync({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds);
+      } finally {
+        worker[Comlink.releaseProxy]();
+        w.terminate();
+      }
+    },
   };
-  api.benchGpuSync = async (modelId, batch, rounds) => {
-    const m = await getManifest();
-    const plan = buildPlan({ models: [modelId], targets: ['ort:webgpu'], batches: [batch], sampling: { samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } }, m.models);
-    const model = m.models.find((x) => x.id === modelId);
-    if (!model) throw new Error(`unknown model id '${modelId}'`);
-    const { api: worker, worker: w } = startCellWorker();
-    try {
-      return await worker.benchGpuSync({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds);
-    } finally {
-      worker[Comlink.releaseProxy]();
-      w.terminate();
-    }
-  };
-  window.latencyLab = api as LatencyLabApi;
-  return api as LatencyLabApi;
+  window.latencyLab = api;
+  return api;
 }

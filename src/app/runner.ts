@@ -5,7 +5,7 @@
 import type { CellEvent, ParityData } from '../lib/job.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import { compareOutputs, pickReference } from '../lib/parity.ts';
-import { SCHEMA_VERSION, parseRunResult, type CellResult, type Environment, type OkCellResult, type Plan, type RunResult } from '../lib/schema.ts';
+import { SCHEMA_VERSION, okCells, parseRunResult, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { runCellInWorker } from './worker-bridge.ts';
 
@@ -33,12 +33,13 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     options.onCellStart?.(index, total, cell);
     const startedAt = new Date().toISOString();
     const model = manifest.models.find((m) => m.id === cell.modelId);
+    const unavailableReason = unavailable(environment, cell);
     let result: CellResult;
     if (options.signal?.aborted) {
       result = { status: 'aborted', cell, startedAt, durationMs: 0, reason: 'cancelled before it started', samples: [] };
-    } else if (unavailable(environment, cell)) {
+    } else if (unavailableReason) {
       // Probed before the run: no worker is started for a backend this browser can't run.
-      result = { status: 'unsupported', cell, startedAt, durationMs: 0, reason: unavailable(environment, cell)! };
+      result = { status: 'unsupported', cell, startedAt, durationMs: 0, reason: unavailableReason };
     } else if (!model) {
       result = {
         status: 'failed',
@@ -62,7 +63,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     options.onCellDone?.(index, result);
   }
 
-  const ok = results.filter((r): r is OkCellResult => r.status === 'ok');
+  const ok = okCells(results);
   for (const r of ok) {
     if (environment.gpu?.software && (r.cell.backend === 'webgl' || r.cell.backend === 'webgpu')) {
       r.warnings.push('GPU is emulated in software (SwiftShader or similar): numbers check correctness, not GPU performance');

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cellReason, resultTable } from '../lib/format.ts';
 import { parseManifest, type Manifest } from '../lib/manifest.ts';
-import { allTargets, DEFAULT_SAMPLING, type PlanRequest } from '../lib/plan.ts';
+import { allTargets, buildPlan, DEFAULT_SAMPLING, type PlanRequest } from '../lib/plan.ts';
 import { parseRunResult, type InputOverride, type ValuePolicy } from '../lib/schema.ts';
 import { checkDist, runInBrowser } from './driver.ts';
 
@@ -206,7 +206,6 @@ async function cmdRun(argv: string[]): Promise<number> {
     skipMissingFormats: v.models === undefined,
   };
   // Validate the plan here first, so a bad flag is a usage error before any browser starts.
-  const { buildPlan } = await import('../lib/plan.ts');
   buildPlan(request, manifest.models);
 
   const log = (line: string) => {

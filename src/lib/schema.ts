@@ -270,6 +270,11 @@ export type AbortedCellResult = z.infer<typeof AbortedCellResult>;
 export type CellResult = z.infer<typeof CellResult>;
 export type CellStatus = CellResult['status'];
 
+/** The cells that ran to the end, typed as such (tables, parity and charts read only these). */
+export function okCells(cells: readonly CellResult[]): OkCellResult[] {
+  return cells.filter((c): c is OkCellResult => c.status === 'ok');
+}
+
 /** GPU facts as a worker sees them. `software` is true for SwiftShader and other CPU emulations of a GPU. */
 export const GpuInfo = z.object({
   webgpu: z

@@ -171,11 +171,23 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     }
   }
 
+  /** Positions of our inputs in the model's own input order, found once (upload is timed, the lookup isn't). */
+  private inputOrder: number[] | null = null;
+
   private toTensors(inputs: readonly HostTensor[]): tf.Tensor[] {
-    // Feed in the model's own input order, matched by name where the model names its inputs.
-    const names = 'inputNames' in this.model ? this.model.inputNames : [];
-    const ordered = names.length === inputs.length ? names.map((n, i) => inputs.find((t) => t.name === n || n.startsWith(`${t.name}:`)) ?? inputs[i]!) : inputs;
-    return ordered.map((t) => {
+    if (!this.inputOrder) {
+      // Matched by name where the model names its inputs; otherwise the manifest's order.
+      const names = 'inputNames' in this.model ? this.model.inputNames : [];
+      this.inputOrder =
+        names.length === inputs.length
+          ? names.map((n, i) => {
+              const j = inputs.findIndex((t) => t.name === n || n.startsWith(`${t.name}:`));
+              return j >= 0 ? j : i;
+            })
+          : inputs.map((_, i) => i);
+    }
+    return this.inputOrder.map((j) => {
+      const t = inputs[j]!;
       const { data, dtype } = toTfData(t);
       return tf.tensor(data, t.shape, dtype);
     });
