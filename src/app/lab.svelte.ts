@@ -3,7 +3,7 @@
  * components stay small and read from one place.
  */
 import type { Manifest } from '../lib/manifest.ts';
-import { buildPlan, DEFAULT_SAMPLING } from '../lib/plan.ts';
+import { buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan.ts';
 import type { CellResult, Environment, RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
@@ -14,7 +14,9 @@ export interface Progress {
   cellId: string;
   phase: string;
   samplesDone: number;
-  samplesTotal: number;
+  /** The most samples the cell may take (auto mode usually stops earlier). */
+  samplesMax: number;
+  cellsDone: number;
 }
 
 export { allTargets } from '../lib/plan.ts';
@@ -28,8 +30,18 @@ export class LabState {
   targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
   batchText = $state('1');
   threadsText = $state('1');
+  mode = $state<'auto' | 'fixed'>(DEFAULT_SAMPLING.mode);
+  /** Auto mode's target, in percent of the median (the schema stores a fraction). */
+  targetPct = $state(DEFAULT_SAMPLING.targetCI * 100);
+  minSamples = $state(DEFAULT_SAMPLING.minSamples);
+  maxSamples = $state(DEFAULT_SAMPLING.maxSamples);
+  maxSamplingS = $state(DEFAULT_SAMPLING.maxSamplingMs / 1000);
   samples = $state(DEFAULT_SAMPLING.samples);
   warmup = $state(DEFAULT_SAMPLING.warmup);
+  coldStarts = $state(DEFAULT_SAMPLING.coldStarts);
+  interleave = $state(false);
+  /** Empty: a fresh seed each run (recorded in the result, so the run can be replayed). */
+  seedText = $state('');
 
   running = $state(false);
   progress = $state<Progress | null>(null);
@@ -72,13 +84,26 @@ export class LabState {
     this.runError = null;
     let plan;
     try {
+      const seed = this.seedText.trim() === '' ? freshSeed() : Number(this.seedText);
+      if (!Number.isInteger(seed)) throw new Error(`seed '${this.seedText}' is not a whole number (leave it empty for a fresh one)`);
       plan = buildPlan(
         {
           models: [this.modelId],
           targets: this.targets,
           batches: this.parseList(this.batchText, 'batch size'),
           threads: this.parseList(this.threadsText, 'thread count'),
-          sampling: { ...DEFAULT_SAMPLING, samples: this.samples, warmup: this.warmup },
+          seed,
+          schedule: this.interleave ? 'interleaved' : 'sequential',
+          sampling: {
+            mode: this.mode,
+            targetCI: this.targetPct / 100,
+            minSamples: this.minSamples,
+            maxSamples: this.maxSamples,
+            maxSamplingMs: Math.round(this.maxSamplingS * 1000),
+            samples: this.samples,
+            warmup: this.warmup,
+            coldStarts: this.coldStarts,
+          },
         },
         this.manifest.models,
       );
@@ -90,6 +115,7 @@ export class LabState {
     this.cells = [];
     this.result = null;
     this.abort = new AbortController();
+    const samplesDone = new Map<number, number>();
     try {
       this.result = await runPlan(plan, this.manifest, {
         modelsBaseUrl: this.base,
@@ -97,14 +123,19 @@ export class LabState {
         signal: this.abort.signal,
         environment: this.environment ?? undefined,
         onCellStart: (i, n, cell) => {
-          this.progress = { cellIndex: i, cellCount: n, cellId: cell.id, phase: 'starting', samplesDone: 0, samplesTotal: plan.sampling.samples };
+          const samplesMax = plan.sampling.mode === 'fixed' ? plan.sampling.samples : plan.sampling.maxSamples;
+          this.progress = { cellIndex: i, cellCount: n, cellId: cell.id, phase: 'starting', samplesDone: 0, samplesMax, cellsDone: this.cells.length };
         },
-        onCellEvent: (_i, e) => {
+        onCellEvent: (i, e) => {
           if (!this.progress) return;
-          this.progress = e.type === 'phase' ? { ...this.progress, phase: e.phase } : { ...this.progress, samplesDone: e.index + 1 };
+          // Interleaved runs have several live cells: the bar follows whichever cell reported last.
+          const cell = { cellIndex: i, cellId: plan.cells[i]?.id ?? '' };
+          if (e.type === 'sample') samplesDone.set(i, e.index + 1);
+          this.progress = { ...this.progress, ...cell, ...(e.type === 'phase' ? { phase: e.phase } : {}), samplesDone: samplesDone.get(i) ?? 0 };
         },
         onCellDone: (_i, r) => {
           this.cells = [...this.cells, r];
+          if (this.progress) this.progress = { ...this.progress, cellsDone: this.cells.length };
         },
       });
       // Parity is computed once every cell is done: show the final, validated cells.

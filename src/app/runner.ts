@@ -1,16 +1,25 @@
 /**
- * Runs a plan: one fresh worker per cell, in plan order, then parity against reference cells. The page, the
- * hosted demo and the CLI (through the window API) all run plans through here, so all get the same result file.
+ * Runs a plan. The page, the hosted demo and the CLI (through the window API) all run plans through here, so all
+ * get the same result file.
+ *
+ * Each cell gets a fresh worker. Sequential plans run one cell at a time; interleaved plans keep up to
+ * `plan.liveCells` cells loaded and rotate blocks of samples across them, in an order drawn from the plan's seed
+ * each round, so slow drift spreads over every cell instead of landing on whichever ran last. The sampling
+ * decisions (warm-up, timer guard, when precision is reached) are src/lib/sampling.ts; parity and the software
+ * GPU check happen once every cell is done.
  */
-import type { CellEvent, ParityData } from '../lib/job.ts';
-import type { Manifest } from '../lib/manifest.ts';
+import { withBuiltInModels } from '../lib/calibration.ts';
+import type { CellEvent, CellOutcome, ParityData, WarmupDone } from '../lib/job.ts';
+import type { Manifest, ModelInfo } from '../lib/manifest.ts';
 import { compareOutputs, pickReference } from '../lib/parity.ts';
-import { SCHEMA_VERSION, okCells, parseRunResult, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
+import { seededShuffle } from '../lib/rng.ts';
+import { SamplingController } from '../lib/sampling.ts';
+import { SCHEMA_VERSION, okCells, parseRunResult, type Cell, type CellResult, type ColdStart, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
-import { runCellInWorker } from './worker-bridge.ts';
+import { CellDriver } from './worker-bridge.ts';
 
 export interface RunCallbacks {
-  onCellStart?: (index: number, total: number, cell: Plan['cells'][number]) => void;
+  onCellStart?: (index: number, total: number, cell: Cell) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
   onCellDone?: (index: number, result: CellResult) => void;
 }
@@ -23,51 +32,152 @@ export interface RunOptions extends RunCallbacks {
   environment?: Environment;
 }
 
+/** Whether the page went hidden (background tab, minimised) since a mark: hidden pages get throttled. */
+class VisibilityWatch {
+  private hiddenCount = 0;
+  private readonly onChange = () => {
+    if (document.visibilityState === 'hidden') this.hiddenCount++;
+  };
+  constructor() {
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.onChange);
+  }
+  mark(): number {
+    return this.hiddenCount + (this.hiddenNow() ? 1 : 0);
+  }
+  hiddenSince(mark: number): boolean {
+    return this.hiddenNow() || this.hiddenCount + (this.hiddenNow() ? 1 : 0) !== mark;
+  }
+  private hiddenNow(): boolean {
+    return typeof document !== 'undefined' && document.visibilityState === 'hidden';
+  }
+  close(): void {
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.onChange);
+  }
+}
+
+interface LiveCell {
+  index: number;
+  cell: Cell;
+  driver: CellDriver;
+  controller: SamplingController;
+  warm: WarmupDone;
+  visibleMark: number;
+}
+
 export async function runPlan(plan: Plan, manifest: Manifest, options: RunOptions): Promise<RunResult> {
   const environment = options.environment ?? (await collectEnvironment(options.browserFlags));
-  const results: CellResult[] = [];
+  const models = withBuiltInModels(manifest.models);
+  const results: (CellResult | undefined)[] = new Array(plan.cells.length);
   const parityData = new Map<string, ParityData[]>();
   const total = plan.cells.length;
+  const visibility = new VisibilityWatch();
+  const softwareGpu = (cell: Cell) => Boolean(environment.gpu?.software) && (cell.backend === 'webgl' || cell.backend === 'webgpu');
 
-  for (const [index, cell] of plan.cells.entries()) {
-    options.onCellStart?.(index, total, cell);
+  const done = (index: number, outcome: CellOutcome) => {
+    results[index] = outcome.result;
+    if (outcome.result.status === 'ok') parityData.set(outcome.result.cell.id, outcome.parity);
+    options.onCellDone?.(index, outcome.result);
+  };
+
+  /** Cells that can't run end here, without a worker; the others come back as jobs. */
+  const triage = (index: number, cell: Cell): ModelInfo | null => {
     const startedAt = new Date().toISOString();
-    const model = manifest.models.find((m) => m.id === cell.modelId);
+    const model = models.find((m) => m.id === cell.modelId);
     const unavailableReason = unavailable(environment, cell);
-    let result: CellResult;
-    if (options.signal?.aborted) {
-      result = { status: 'aborted', cell, startedAt, durationMs: 0, reason: 'cancelled before it started', samples: [] };
-    } else if (unavailableReason) {
-      // Probed before the run: no worker is started for a backend this browser can't run.
-      result = { status: 'unsupported', cell, startedAt, durationMs: 0, reason: unavailableReason };
-    } else if (!model) {
-      result = {
-        status: 'failed',
-        cell,
-        startedAt,
-        durationMs: 0,
-        phase: 'plan',
-        error: `unknown model id '${cell.modelId}'; the zoo has: ${manifest.models.map((m) => m.id).join(', ')}`,
-        coldStart: null,
-        samples: [],
-      };
-    } else {
-      const outcome = await runCellInWorker(
-        { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl },
-        { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) },
-      );
-      result = outcome.result;
-      if (result.status === 'ok') parityData.set(cell.id, outcome.parity);
+    const end = (result: CellResult) => {
+      options.onCellStart?.(index, total, cell);
+      done(index, { result, parity: [] });
+      return null;
+    };
+    if (options.signal?.aborted) return end({ status: 'aborted', cell, startedAt, durationMs: 0, reason: 'cancelled before it started', samples: [] });
+    // Probed before the run: no worker is started for a backend this browser can't run.
+    if (unavailableReason) return end({ status: 'unsupported', cell, startedAt, durationMs: 0, reason: unavailableReason });
+    if (!model) {
+      const error = `unknown model id '${cell.modelId}'; the zoo has: ${models.map((m) => m.id).join(', ')}`;
+      return end({ status: 'failed', cell, startedAt, durationMs: 0, phase: 'plan', error, coldStart: null, samples: [] });
     }
-    results.push(result);
-    options.onCellDone?.(index, result);
+    return model;
+  };
+
+  /** Cold start and warm-up of one cell; null when the cell ended there (its result is recorded). */
+  const open = async (index: number, cell: Cell, model: ModelInfo): Promise<LiveCell | null> => {
+    const driver = new CellDriver(
+      { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl },
+      { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) },
+    );
+    const prepared = await driver.prepare();
+    const warm = prepared.ok ? await driver.warmup() : prepared;
+    if (!warm.ok) {
+      driver.terminate();
+      done(index, warm.outcome);
+      return null;
+    }
+    return { index, cell, driver, controller: new SamplingController(plan.sampling), warm: warm.value, visibleMark: visibility.mark() };
+  };
+
+  /** Sampling is over for this cell: finish it in its worker, then measure the extra cold starts. */
+  const close = async (live: LiveCell) => {
+    const sampling = live.controller.report(live.warm.iterations, { passes: live.warm.passes, stop: live.warm.stop });
+    const outcome = await live.driver.finish({ sampling, pageHidden: visibility.hiddenSince(live.visibleMark), softwareGpu: softwareGpu(live.cell) });
+    live.driver.terminate();
+    if (outcome.result.status === 'ok' && plan.sampling.coldStarts > 1) {
+      const model = models.find((m) => m.id === live.cell.modelId)!;
+      const repeats = await repeatColdStarts(live.cell, model, plan, options, plan.sampling.coldStarts - 1);
+      outcome.result.coldStarts.push(...repeats.coldStarts);
+      outcome.result.warnings.push(...repeats.warnings);
+    }
+    done(live.index, outcome);
+  };
+
+  const sampleBlock = async (live: LiveCell): Promise<boolean> => {
+    const n = live.controller.nextBlock();
+    if (n === 0) return false;
+    const step = await live.driver.sample(n);
+    if (!step.ok) {
+      live.driver.terminate();
+      done(live.index, step.outcome);
+      return false;
+    }
+    live.controller.record(step.value.samples.map((s) => s.total), step.value.blockMs);
+    return true;
+  };
+
+  try {
+    const groupSize = plan.schedule === 'interleaved' ? plan.liveCells : 1;
+    let group: { index: number; cell: Cell; model: ModelInfo }[] = [];
+    const runGroup = async () => {
+      const live: LiveCell[] = [];
+      for (const { index, cell, model } of group) {
+        options.onCellStart?.(index, total, cell);
+        const l = await open(index, cell, model);
+        if (l) live.push(l);
+      }
+      group = [];
+      // Rounds: every live cell takes one block, in an order drawn from the seed (the same seed, the same order).
+      for (let round = 0; live.length > 0; round++) {
+        const order = live.length > 1 ? seededShuffle(live, plan.seed + round) : [...live];
+        for (const l of order) {
+          if (await sampleBlock(l)) continue;
+          live.splice(live.indexOf(l), 1);
+          if (results[l.index] === undefined) await close(l);
+        }
+      }
+    };
+    for (const [index, cell] of plan.cells.entries()) {
+      const model = triage(index, cell);
+      if (!model) continue;
+      group.push({ index, cell, model });
+      if (group.length >= groupSize) await runGroup();
+    }
+    if (group.length) await runGroup();
+  } finally {
+    visibility.close();
   }
 
-  const ok = okCells(results);
+  const cells = results.map((r, i) => r ?? { status: 'aborted' as const, cell: plan.cells[i]!, startedAt: new Date().toISOString(), durationMs: 0, reason: 'not run', samples: [] });
+  const ok = okCells(cells);
   for (const r of ok) {
-    if (environment.gpu?.software && (r.cell.backend === 'webgl' || r.cell.backend === 'webgpu')) {
-      r.warnings.push('GPU is emulated in software (SwiftShader or similar): numbers check correctness, not GPU performance');
-    }
+    if (softwareGpu(r.cell)) r.warnings.push('GPU is emulated in software (SwiftShader or similar): numbers check correctness, not GPU performance');
   }
   for (const r of ok) {
     const ref = pickReference(r.cell, ok);
@@ -88,10 +198,30 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     source: options.source,
     environment,
     plan,
-    cells: results,
+    cells,
   };
   // The page validates its own output too: a result that wouldn't load back is a bug, caught here.
   return parseRunResult(JSON.parse(JSON.stringify(run)));
+}
+
+/**
+ * Cold start again in fresh workers (runtime init, fetch, session, first inference), so cold start is a
+ * distribution and not one number. The browser's HTTP cache is warm by now: these are "returning visitor" loads.
+ */
+async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, options: RunOptions, count: number): Promise<{ coldStarts: ColdStart[]; warnings: string[] }> {
+  const coldStarts: ColdStart[] = [];
+  const warnings: string[] = [];
+  for (let i = 0; i < count && !options.signal?.aborted; i++) {
+    const driver = new CellDriver({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl }, { signal: options.signal });
+    try {
+      const step = await driver.prepare();
+      if (step.ok) coldStarts.push({ ...(step.value.coldStart as Omit<ColdStart, 'warmupCount' | 'warmupTotalMs'>), warmupCount: 0, warmupTotalMs: 0 } as ColdStart);
+      else warnings.push(`cold start ${i + 2} of ${count + 1} did not complete: ${JSON.stringify('error' in step.outcome.result ? step.outcome.result.error : step.outcome.result.status)}`);
+    } finally {
+      driver.terminate();
+    }
+  }
+  return { coldStarts, warnings };
 }
 
 function unavailable(env: Environment, cell: Plan['cells'][number]): string | null {
@@ -99,11 +229,13 @@ function unavailable(env: Environment, cell: Plan['cells'][number]): string | nu
   return cap && !cap.available ? `${cap.target} is not available in this browser: ${cap.reason ?? 'no reason given'}` : null;
 }
 
+/** The zoo's manifest plus the built-in calibration model. */
 export async function loadManifest(modelsBaseUrl: string): Promise<Manifest> {
   const { parseManifest } = await import('../lib/manifest.ts');
   const res = await fetch(new URL('manifest.json', modelsBaseUrl));
   if (!res.ok) throw new Error(`model manifest: HTTP ${res.status} (was the zoo built? run npm run zoo)`);
-  return parseManifest(await res.json());
+  const manifest = parseManifest(await res.json());
+  return { ...manifest, models: withBuiltInModels(manifest.models) };
 }
 
 /** The models folder, relative to the page, so the lab works under any sub-path of a static host. */

@@ -1,9 +1,10 @@
 /**
- * Owns one cell worker's life: start it, run one cell over Comlink, stream its events, and terminate it —
- * when the cell ends, on abort, on timeout, or if the worker dies. Whatever samples arrived are kept.
+ * Owns one cell worker's life on the page side: start it, drive its steps over Comlink (prepare -> warmup ->
+ * sample blocks -> finish), and terminate it. Every step races the cell's timeout, the run's abort signal and
+ * the worker dying; whichever wins, the cell ends with a result that keeps the samples streamed so far.
  */
 import * as Comlink from 'comlink';
-import type { CellEvent, CellJob, CellOutcome } from '../lib/job.ts';
+import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/job.ts';
 import type { Sample } from '../lib/schema.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
 
@@ -12,57 +13,103 @@ export function startCellWorker(): { api: Comlink.Remote<CellWorkerApi>; worker:
   return { api: Comlink.wrap<CellWorkerApi>(worker), worker };
 }
 
-export interface CellRunOptions {
+export interface CellDriverOptions {
   onEvent?: (event: CellEvent) => void;
   signal?: AbortSignal;
 }
 
-export async function runCellInWorker(job: CellJob, options: CellRunOptions = {}): Promise<CellOutcome> {
-  const startedAt = new Date().toISOString();
-  const t0 = performance.now();
-  const received: Sample[] = [];
-  const { api, worker } = startCellWorker();
-  const common = () => ({ cell: job.cell, startedAt, durationMs: performance.now() - t0 });
+/**
+ * One cell in one worker. The timeout counts this cell's own steps only, so a cell waiting its turn in an
+ * interleaved run does not time out while other cells sample.
+ */
+export class CellDriver {
+  private readonly api: Comlink.Remote<CellWorkerApi>;
+  private readonly worker: Worker;
+  private readonly received: Sample[] = [];
+  private readonly startedAt = new Date().toISOString();
+  private readonly t0 = performance.now();
+  private activeMs = 0;
+  private crashed: Promise<string>;
+  private closed = false;
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  // Each of these settles with a result that keeps the samples streamed so far.
-  const stop = new Promise<CellOutcome>((resolve) => {
-    timer = setTimeout(() => {
-      resolve({
-        result: { status: 'failed', ...common(), phase: 'worker', error: `timed out after ${job.sampling.cellTimeoutMs / 1000} s (cell timeout)`, coldStart: null, samples: received },
-        parity: [],
-      });
-    }, job.sampling.cellTimeoutMs);
-    onAbort = () => resolve({ result: { status: 'aborted', ...common(), reason: 'cancelled', samples: received }, parity: [] });
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.addEventListener('error', (e) => {
-      resolve({
-        result: { status: 'failed', ...common(), phase: 'worker', error: `worker error: ${e.message || 'the worker could not start or crashed'}`, coldStart: null, samples: received },
-        parity: [],
-      });
+  constructor(
+    readonly job: CellJob,
+    private readonly options: CellDriverOptions = {},
+  ) {
+    ({ api: this.api, worker: this.worker } = startCellWorker());
+    this.crashed = new Promise((resolve) => {
+      this.worker.addEventListener('error', (e) => resolve(e.message || 'the worker could not start or crashed'));
     });
-  });
+  }
 
-  const onEvent = (event: CellEvent) => {
-    if (event.type === 'sample') received.push(event.sample);
-    options.onEvent?.(event);
-  };
-  const transfers = Object.values(job.files ?? {});
-  const run = api.runCell(Comlink.transfer(job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)).catch(
-    (e: unknown): CellOutcome => ({
-      result: { status: 'failed', ...common(), phase: 'worker', error: e instanceof Error ? e.message : String(e), coldStart: null, samples: received },
-      parity: [],
-    }),
-  );
-  try {
-    return await Promise.race([run, stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
-    api[Comlink.releaseProxy]();
-    worker.terminate();
+  private common() {
+    return { cell: this.job.cell, startedAt: this.startedAt, durationMs: performance.now() - this.t0 };
+  }
+
+  private failed(error: string): CellOutcome {
+    return { result: { status: 'failed', ...this.common(), phase: 'worker', error, coldStart: null, samples: [...this.received] }, parity: [] };
+  }
+
+  /** Runs one step against the timeout, the abort signal and a worker crash. */
+  private async race<T>(call: () => Promise<Step<T>>): Promise<Step<T>> {
+    const { signal } = this.options;
+    if (signal?.aborted) return { ok: false, outcome: { result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] }, parity: [] } };
+    const left = this.job.sampling.cellTimeoutMs - this.activeMs;
+    const start = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<Step<T>>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, outcome: this.failed(`timed out after ${this.job.sampling.cellTimeoutMs / 1000} s (cell timeout)`) }), Math.max(0, left));
+      onAbort = () => resolve({ ok: false, outcome: { result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] }, parity: [] } });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void this.crashed.then((why) => resolve({ ok: false, outcome: this.failed(`worker error: ${why}`) }));
+    });
+    const done = call().catch((e: unknown): Step<T> => ({ ok: false, outcome: this.failed(e instanceof Error ? e.message : String(e)) }));
+    try {
+      return await Promise.race([done, stop]);
+    } finally {
+      this.activeMs += performance.now() - start;
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  prepare() {
+    const onEvent = (event: CellEvent) => {
+      if (event.type === 'sample') this.received.push(event.sample);
+      this.options.onEvent?.(event);
+    };
+    const transfers = Object.values(this.job.files ?? {});
+    return this.race(() => this.api.prepare(Comlink.transfer(this.job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)));
+  }
+
+  warmup() {
+    return this.race(() => this.api.warmup());
+  }
+
+  sample(count: number) {
+    return this.race(() => this.api.sample(count));
+  }
+
+  async finish(facts: FinishFacts): Promise<CellOutcome> {
+    const step = await this.race(async (): Promise<Step<CellOutcome>> => ({ ok: true, value: await this.api.finish(facts) }));
+    return step.ok ? step.value : step.outcome;
+  }
+
+  /** Round trip of one sample-sized message through Comlink (the overhead benchmark's boundary cost). */
+  echo(sample: Sample): Promise<Sample> {
+    return this.api.echo(sample);
+  }
+
+  get remote(): Comlink.Remote<CellWorkerApi> {
+    return this.api;
+  }
+
+  terminate(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.api[Comlink.releaseProxy]();
+    this.worker.terminate();
   }
 }
 

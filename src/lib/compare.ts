@@ -1,8 +1,9 @@
 /**
- * Comparing two sets of timings: ratio of medians with a bootstrap 95% CI. Pure and seeded, so a printed
- * interval reproduces.
+ * Comparing two sets of timings: ratio of medians with a bootstrap 95% CI and a verdict. Pure and seeded, so a
+ * printed interval reproduces.
  */
 import { mulberry32 } from './rng.ts';
+import type { OkCellResult, Stage } from './schema.ts';
 import { median } from './stats.ts';
 
 export interface RatioCI {
@@ -15,10 +16,79 @@ export interface RatioCI {
 export function ratioOfMedians(a: readonly number[], b: readonly number[], seed = 1, resamples = 2000): RatioCI {
   if (!a.length || !b.length) throw new RangeError('both sets need samples');
   const rng = mulberry32(seed);
-  const draw = (xs: readonly number[]) => median(Array.from(xs, () => xs[Math.floor(rng() * xs.length)]!));
+  const scratchA = new Array<number>(a.length);
+  const scratchB = new Array<number>(b.length);
+  const draw = (xs: readonly number[], scratch: number[]) => {
+    for (let i = 0; i < xs.length; i++) scratch[i] = xs[Math.floor(rng() * xs.length)]!;
+    return median(scratch);
+  };
   const ratios: number[] = [];
-  for (let i = 0; i < resamples; i++) ratios.push(draw(a) / draw(b));
+  for (let i = 0; i < resamples; i++) ratios.push(draw(a, scratchA) / draw(b, scratchB));
   ratios.sort((x, y) => x - y);
   const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]!;
   return { ratio: median(a) / median(b), ci95: [at(0.025), at(0.975)], resamples };
+}
+
+export type Verdict = 'faster' | 'slower' | 'indistinguishable';
+
+/** The default threshold: a difference under 2% is treated as no difference. */
+export const DEFAULT_THRESHOLD = 0.02;
+
+/**
+ * a against b (ratio a/b of times): `faster` when the whole CI is below 1 - threshold, `slower` when it is all
+ * above 1 + threshold, otherwise `indistinguishable` at that threshold (too close, or too uncertain, to call).
+ */
+export function verdictOf(ci95: readonly [number, number], threshold = DEFAULT_THRESHOLD): Verdict {
+  if (!(threshold >= 0 && threshold < 1)) throw new RangeError(`threshold must be in [0, 1), got ${threshold}`);
+  if (ci95[1] < 1 - threshold) return 'faster';
+  if (ci95[0] > 1 + threshold) return 'slower';
+  return 'indistinguishable';
+}
+
+export interface Comparison extends RatioCI {
+  a: string;
+  b: string;
+  stage: Stage | 'total';
+  threshold: number;
+  verdict: Verdict;
+}
+
+function stageValues(cell: OkCellResult, stage: Stage | 'total'): number[] {
+  const values = cell.samples.map((s) => s[stage]);
+  if (values.some((v) => v === null)) throw new RangeError(`${cell.cell.id} has no separate '${stage}' stage (it is folded into another)`);
+  return values as number[];
+}
+
+/** Cell a against cell b on one stage (default: total per pass). */
+export function compareCells(a: OkCellResult, b: OkCellResult, options: { stage?: Stage | 'total'; threshold?: number; seed?: number } = {}): Comparison {
+  const stage = options.stage ?? 'total';
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const r = ratioOfMedians(stageValues(a, stage), stageValues(b, stage), options.seed ?? 1);
+  return { ...r, a: a.cell.id, b: b.cell.id, stage, threshold, verdict: verdictOf(r.ci95, threshold) };
+}
+
+/** A comparison in words: "a is 1.32x slower than b (95% CI 1.28-1.36)". */
+export function describeComparison(c: Comparison): string {
+  const ci = `95% CI ${c.ci95[0].toFixed(3)}–${c.ci95[1].toFixed(3)}`;
+  if (c.verdict === 'indistinguishable') return `${c.a} vs ${c.b}: ratio ${c.ratio.toFixed(3)} (${ci}), indistinguishable at ±${(c.threshold * 100).toFixed(0)}%`;
+  const times = c.verdict === 'faster' ? 1 / c.ratio : c.ratio;
+  return `${c.a} is ${times.toFixed(2)}x ${c.verdict} than ${c.b} (ratio ${c.ratio.toFixed(3)}, ${ci})`;
+}
+
+/**
+ * Every ok cell against the fastest cell of its group (same model and batch size: other batch sizes do other
+ * work). The fastest cell maps to null. For the tables of the page and the CLI.
+ */
+export function compareToFastest(cells: readonly OkCellResult[], threshold = DEFAULT_THRESHOLD): Map<string, Comparison | null> {
+  const groups = new Map<string, OkCellResult[]>();
+  for (const c of cells) {
+    const key = `${c.cell.modelId}/b${c.cell.batch}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const out = new Map<string, Comparison | null>();
+  for (const group of groups.values()) {
+    const fastest = group.reduce((a, b) => (b.summary.total.median < a.summary.total.median ? b : a));
+    for (const c of group) out.set(c.cell.id, c === fastest ? null : compareCells(c, fastest, { threshold }));
+  }
+  return out;
 }

@@ -1,6 +1,10 @@
 /** Number and table formatting shared by the page and the CLI. Pure. */
-import type { CellResult, StageSummaries, Summary } from './schema.ts';
+import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } from './schema.ts';
 import { STAGES } from './schema.ts';
+import type { Comparison } from './compare.ts';
+import { relativeHalfWidth } from './stats.ts';
+import { describeStop } from './sampling.ts';
+import { PERCENTILE_MIN_SAMPLES } from './validity.ts';
 
 /** Milliseconds with precision that suits the magnitude: 0.0123, 1.234, 12.35, 123.5, 1234. */
 export function fmtMs(ms: number | null | undefined): string {
@@ -17,6 +21,31 @@ export function fmtMs(ms: number | null | undefined): string {
 export function fmtCI(s: Summary | null): string {
   if (!s?.medianCI95) return '–';
   return `${fmtMs(s.medianCI95[0])}–${fmtMs(s.medianCI95[1])}`;
+}
+
+/** The CI's half-width relative to the median: "±1.4%". */
+export function fmtRel(s: Summary | null): string {
+  const r = s ? relativeHalfWidth(s) : null;
+  return r === null ? '–' : `±${(r * 100).toFixed(1)}%`;
+}
+
+/** A percentile, or '–' when the cell has too few samples to support it. */
+export function fmtPercentile(r: OkCellResult, p: Percentile, stage: keyof StageSummaries = 'total'): string {
+  if (r.validity.unsupportedPercentiles.includes(p)) return '–';
+  return fmtMs(r.summary[stage]?.[p]);
+}
+
+/** Why a percentile reads '–'. */
+export function percentileNote(p: Percentile): string {
+  return `${p} needs at least ${PERCENTILE_MIN_SAMPLES[p]} samples (two above it)`;
+}
+
+/** "1.32x slower" / "1.10x faster" / "≈ same" against another cell. */
+export function fmtVerdict(c: Comparison | null | undefined): string {
+  if (c === undefined) return '';
+  if (c === null) return 'fastest';
+  if (c.verdict === 'indistinguishable') return `≈ (×${c.ratio.toFixed(2)})`;
+  return `×${c.ratio.toFixed(2)} ${c.verdict}`;
 }
 
 export function fmtBytes(n: number): string {
@@ -56,21 +85,24 @@ export function textTable(header: string[], rows: string[][]): string {
 }
 
 /** The summary table of a run, one row per cell, as the CLI prints it. */
-export function resultTable(cells: readonly CellResult[]): string {
-  const header = ['cell', 'status', 'median ms', '95% CI', 'p95', 'infer med', 'first inf', 'session', 'parity', 'note'];
+export function resultTable(cells: readonly CellResult[], vsFastest: Map<string, Comparison | null> = new Map()): string {
+  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'vs fastest', 'first inf', 'parity', 'note'];
   const rows = cells.map((r) => {
-    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', cellReason(r).slice(0, 120)];
+    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', '', cellReason(r).slice(0, 120)];
     const t = r.summary.total;
     const parity = r.parity ? (r.parity.maxAbsDiff === null ? 'mismatch' : r.parity.maxAbsDiff.toExponential(1)) : 'ref';
+    const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
     return [
       r.cell.id,
       'ok',
       fmtMs(t.median),
       fmtCI(t),
-      fmtMs(t.p95),
-      fmtMs(r.summary.inference?.median),
+      fmtRel(t),
+      fmtPercentile(r, 'p95'),
+      `${t.n}${iters}`,
+      describeStop(r.sampling).replace(/ \(.*\)$/, ''),
+      fmtVerdict(vsFastest.get(r.cell.id)),
       fmtMs(r.coldStart.firstInferenceMs),
-      fmtMs(r.coldStart.sessionCreateMs),
       parity,
       r.warnings.join('; ').slice(0, 120),
     ];

@@ -174,6 +174,7 @@ export function synthesizeInputs(
   seed: number,
   overrides: Record<string, InputOverride>,
   dimDefaults: Record<string, number> = {},
+  valueDefaults: Record<string, ValuePolicy> = {},
 ): HostTensor[] {
   for (const name of Object.keys(overrides)) {
     if (!specs.some((s) => s.name === name)) {
@@ -183,7 +184,7 @@ export function synthesizeInputs(
   return specs.map((spec, index) => {
     const override = overrides[spec.name];
     const shape = resolveShape(spec, batchDim, batch, override, dimDefaults);
-    const data = makeValues(spec.name, spec.dtype, elementCount(shape), override?.values ?? { kind: 'random' }, seed + index * 7919);
+    const data = makeValues(spec.name, spec.dtype, elementCount(shape), override?.values ?? valueDefaults[spec.name] ?? { kind: 'random' }, seed + index * 7919);
     return { name: spec.name, dtype: spec.dtype, shape, data };
   });
 }

@@ -1,6 +1,6 @@
-/** What the page sends a cell worker, and what the worker streams back. Types only cross the boundary. */
+/** What the page sends a cell worker, and what the worker sends back. Types only cross the boundary. */
 import type { ModelInfo } from './manifest.ts';
-import type { Cell, CellResult, Sample, SamplingSettings } from './schema.ts';
+import type { Cell, CellResult, Sample, SamplingReport, SamplingSettings, WarmupStop } from './schema.ts';
 
 export interface CellJob {
   cell: Cell;
@@ -12,9 +12,9 @@ export interface CellJob {
   files?: Record<string, ArrayBuffer>;
 }
 
-export type CellEvent =
-  | { type: 'phase'; phase: 'init' | 'fetch' | 'session' | 'first-inference' | 'warmup' | 'sampling' }
-  | { type: 'sample'; index: number; of: number; sample: Sample };
+export type CellPhase = 'init' | 'fetch' | 'session' | 'first-inference' | 'warmup' | 'sampling';
+
+export type CellEvent = { type: 'phase'; phase: CellPhase } | { type: 'sample'; index: number; sample: Sample };
 
 /** Outputs of the last sample, cut to a prefix, for parity against other cells (page side). */
 export interface ParityData {
@@ -26,6 +26,23 @@ export interface ParityData {
 export interface CellOutcome {
   result: CellResult;
   parity: ParityData[];
+}
+
+/** A step of a cell in its worker: a value, or the end of the cell with its result (measurements kept). */
+export type Step<T> = { ok: true; value: T } | { ok: false; outcome: CellOutcome };
+
+export interface WarmupDone {
+  passes: number;
+  stop: WarmupStop;
+  totalMs: number;
+  iterations: { iterations: number; why: string };
+}
+
+/** What only the page knows when a cell finishes. */
+export interface FinishFacts {
+  sampling: SamplingReport;
+  pageHidden: boolean;
+  softwareGpu: boolean;
 }
 
 /** At most this many values per output are kept for parity, so a large output doesn't flood the page. */

@@ -3,7 +3,7 @@
  * the worker and the CLI. Validated on every load like the result file.
  */
 import { z } from 'zod';
-import { ModelFormat, TensorSpec, parseWith } from './schema.ts';
+import { ModelFormat, TensorSpec, ValuePolicy, parseWith } from './schema.ts';
 
 export const ModelFile = z.object({
   /** Path relative to the models folder, e.g. `tiny-cnn/model.onnx`. */
@@ -33,6 +33,8 @@ export const ModelInfo = z.object({
   batchDim: z.string().nullable(),
   /** Values for the other symbolic dims when a cell gives none (e.g. the image size a model was trained on). */
   dimDefaults: z.record(z.string(), z.number().int().positive()).default({}),
+  /** How an input's values are made when a cell gives no policy (e.g. token ids within the vocabulary). */
+  valueDefaults: z.record(z.string(), ValuePolicy).default({}),
   formats: z.array(ModelFormatEntry).min(1),
   provenance: z.object({
     package: z.string(),

@@ -11,6 +11,7 @@ import { seededShuffle } from './rng.ts';
 export const RUNTIME_BACKENDS: Record<RuntimeId, readonly BackendId[]> = {
   ort: ['wasm', 'webgl', 'webgpu', 'webnn'],
   tfjs: ['cpu', 'wasm', 'webgl', 'webgpu'],
+  calib: ['cpu'],
 };
 
 /** Backends that run on the CPU: cells on them are parity references. Ordered by preference. */
@@ -24,6 +25,7 @@ export const CPU_TARGETS: readonly Target[] = [
 export const RUNTIME_FORMATS: Record<RuntimeId, readonly ModelFormat[]> = {
   ort: ['onnx'],
   tfjs: ['tfjs-layers', 'tfjs-graph'],
+  calib: ['calibration'],
 };
 
 export interface Target {
@@ -70,8 +72,14 @@ export interface PlanRequest {
   /** Thread counts for wasm backends; other backends run once with 1. */
   threads?: number[];
   sampling: SamplingInput;
+  /** Orders the cells (and interleaved rounds); recorded in the plan so the same seed gives the same order. */
   seed?: number;
+  /** Default: seeded-shuffle. */
   order?: Plan['order'];
+  schedule?: Plan['schedule'];
+  liveCells?: number;
+  /** Seed of the synthesized input values (default 1, so runs on different days see the same inputs). */
+  inputSeed?: number;
   /** Per model id, per input name. */
   inputOverrides?: Record<string, Record<string, InputOverride>>;
   /**
@@ -81,7 +89,12 @@ export interface PlanRequest {
   skipMissingFormats?: boolean;
 }
 
-export const DEFAULT_SAMPLING: SamplingSettings = { samples: 30, warmup: 5, cellTimeoutMs: 120_000, gpuBusyPasses: 3, measureMemory: false };
+export const DEFAULT_SAMPLING: SamplingSettings = SamplingSettings.parse({});
+
+/** A fresh seed for a run that names none (recorded in the plan, so the run can be replayed). */
+export function freshSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
 
 function checkPositiveInts(label: string, values: readonly number[], max: number): void {
   if (values.length === 0) throw new PlanError(`${label}: give at least one value`);
@@ -110,6 +123,10 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   if (!sampling.success) throw new PlanError(`sampling settings: ${describeIssues(sampling.error).join('; ')}`);
   const seed = request.seed ?? 1;
   if (!Number.isInteger(seed)) throw new PlanError(`seed: ${seed} is not an integer`);
+  const inputSeed = request.inputSeed ?? 1;
+  if (!Number.isInteger(inputSeed)) throw new PlanError(`input seed: ${inputSeed} is not an integer`);
+  const liveCells = request.liveCells ?? 4;
+  if (!Number.isInteger(liveCells) || liveCells < 2 || liveCells > 32) throw new PlanError(`live cells: ${liveCells} is not a whole number in 2..32`);
 
   const cells: Cell[] = [];
   const seen = new Set<string>();
@@ -132,13 +149,20 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
             backend: target.backend,
             batch,
             threads: t,
-            inputSeed: seed,
+            inputSeed,
             inputOverrides: request.inputOverrides?.[modelId] ?? {},
           });
         }
       }
     }
   }
-  const order = request.order ?? 'matrix';
-  return { seed, order, sampling: sampling.data, cells: order === 'seeded-shuffle' ? seededShuffle(cells, seed) : cells };
+  const order = request.order ?? 'seeded-shuffle';
+  return {
+    seed,
+    order,
+    schedule: request.schedule ?? 'sequential',
+    liveCells,
+    sampling: sampling.data,
+    cells: order === 'seeded-shuffle' ? seededShuffle(cells, seed) : cells,
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const DTYPES = ['float32', 'float16', 'int32', 'int64', 'uint8', 'int8', 'bool'] as const;
 export const Dtype = z.enum(DTYPES);
@@ -18,7 +18,8 @@ export type Dim = z.infer<typeof Dim>;
 export const TensorSpec = z.object({ name: z.string().min(1), dtype: Dtype, shape: z.array(Dim) });
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
-export const RUNTIMES = ['ort', 'tfjs'] as const;
+/** `calib` is the built-in calibration runtime: its inference busy-waits a requested time (harness self-check). */
+export const RUNTIMES = ['ort', 'tfjs', 'calib'] as const;
 export const RuntimeId = z.enum(RUNTIMES);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
@@ -26,7 +27,8 @@ export const BACKENDS = ['wasm', 'webgl', 'webgpu', 'webnn', 'cpu'] as const;
 export const BackendId = z.enum(BACKENDS);
 export type BackendId = z.infer<typeof BackendId>;
 
-export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph'] as const;
+/** `calibration`: the built-in synthetic model of the calibration runtime; it has no files. */
+export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph', 'calibration'] as const;
 export const ModelFormat = z.enum(MODEL_FORMATS);
 export type ModelFormat = z.infer<typeof ModelFormat>;
 
@@ -50,21 +52,57 @@ export const InputOverride = z.object({
 });
 export type InputOverride = z.infer<typeof InputOverride>;
 
-export const SamplingSettings = z.object({
-  /** Timed samples per cell, after warm-up. */
-  samples: z.number().int().min(1).max(100_000),
-  /** Untimed (but recorded as cold start) passes before sampling. */
-  warmup: z.number().int().min(0).max(10_000),
-  /** Wall-clock limit for a whole cell, cold start included. */
-  cellTimeoutMs: z.number().int().min(1_000).max(3_600_000),
-  /** Extra passes on GPU backends that read GPU timers, after sampling (timer queries cost time). 0 turns it off. */
-  gpuBusyPasses: z.number().int().min(0).max(1_000).default(3),
-  /**
-   * Opt-in: measureUserAgentSpecificMemory() once per cell, after sampling and before the model is disposed. Slow
-   * (0.4-10 s) and only when cross-origin isolated, so off by default and never inside the timed samples.
-   */
-  measureMemory: z.boolean().default(false),
-});
+const count = (what: string, min: number, max: number) =>
+  z.number({ error: `${what} must be a whole number in ${min}..${max}` }).int(`${what} must be a whole number in ${min}..${max}`).min(min, `${what} must be in ${min}..${max}`).max(max, `${what} must be in ${min}..${max}`);
+
+export const SAMPLING_MODES = ['auto', 'fixed'] as const;
+
+/**
+ * How a cell samples. `auto` (the default): warm up until the pass time settles (or a cap), then sample in blocks
+ * until the 95% CI of the median is within `targetCI` of the median, or a cap, never below `minSamples`.
+ * `fixed`: exactly `warmup` warm-up passes and `samples` samples.
+ */
+export const SamplingSettings = z
+  .object({
+    mode: z.enum(SAMPLING_MODES).default('auto'),
+    /** Fixed mode: timed samples per cell, after warm-up. */
+    samples: count('samples', 1, 100_000).default(30),
+    /** Fixed mode: warm-up passes. Auto mode: the least warm-up passes before settling is checked. */
+    warmup: count('warmup', 0, 10_000).default(5),
+    /** Auto mode: warm-up stops here even if the pass time has not settled. */
+    maxWarmup: count('maxWarmup', 0, 10_000).default(100),
+    maxWarmupMs: count('maxWarmupMs', 0, 600_000).default(5_000),
+    /** Auto mode: wanted half-width of the median's 95% CI, relative to the median (0.02 = +-2%). */
+    targetCI: z.number().gt(0, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').max(0.5, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').default(0.02),
+    /** Auto mode: never fewer samples than this (6 is the least that gives a 95% CI of the median). */
+    minSamples: count('minSamples', 6, 100_000).default(10),
+    maxSamples: count('maxSamples', 6, 100_000).default(500),
+    /** Auto mode: sampling stops after this much sampling time (once minSamples are in). */
+    maxSamplingMs: count('maxSamplingMs', 100, 3_600_000).default(10_000),
+    /**
+     * Passes timed together per sample (values are per pass). Null: 1 in fixed mode; in auto mode the timer guard
+     * picks enough passes that a sample spans at least 50 timer ticks.
+     */
+    iterations: count('iterations', 1, 100_000).nullable().default(null),
+    /** Samples per block: auto mode checks precision between blocks; interleaved runs rotate cells per block. */
+    blockSize: count('blockSize', 1, 10_000).default(10),
+    /** Cold starts per cell, each in a fresh worker (1: only the sampling worker's own). */
+    coldStarts: count('coldStarts', 1, 100).default(1),
+    /** Wall-clock limit for a whole cell, cold start included. */
+    cellTimeoutMs: count('cellTimeoutMs', 1_000, 3_600_000).default(120_000),
+    /** Extra passes on GPU backends that read GPU timers, after sampling (timer queries cost time). 0 turns it off. */
+    gpuBusyPasses: count('gpuBusyPasses', 0, 1_000).default(3),
+    /**
+     * Opt-in: measureUserAgentSpecificMemory() once per cell, after sampling and before the model is disposed. Slow
+     * (0.4-10 s) and only when cross-origin isolated, so off by default and never inside the timed samples.
+     */
+    measureMemory: z.boolean().default(false),
+  })
+  .superRefine((s, ctx) => {
+    // Settings that can't all hold are refused up front, naming the valid range.
+    if (s.maxSamples < s.minSamples) ctx.addIssue({ code: 'custom', path: ['maxSamples'], message: `maxSamples (${s.maxSamples}) is below minSamples (${s.minSamples}); it must be >= minSamples` });
+    if (s.maxWarmup < s.warmup) ctx.addIssue({ code: 'custom', path: ['maxWarmup'], message: `maxWarmup (${s.maxWarmup}) is below warmup (${s.warmup}); it must be >= warmup` });
+  });
 export type SamplingSettings = z.infer<typeof SamplingSettings>;
 /** Sampling settings as a person gives them: defaults may be left out. */
 export type SamplingInput = z.input<typeof SamplingSettings>;
@@ -88,6 +126,12 @@ export const Plan = z.object({
   seed: z.number().int(),
   /** `seeded-shuffle`: cells run in an order drawn from `seed`, so slow drift doesn't always hit the same cell. */
   order: z.enum(['matrix', 'seeded-shuffle']),
+  /**
+   * `interleaved`: up to `liveCells` cells are loaded at once and take turns, a block of samples each, in an order
+   * drawn from the seed every round, so slow drift (heat, background load) spreads over all of them.
+   */
+  schedule: z.enum(['sequential', 'interleaved']).default('sequential'),
+  liveCells: count('liveCells', 2, 32).default(4),
   sampling: SamplingSettings,
   cells: z.array(Cell),
 });
@@ -104,6 +148,10 @@ export const Sample = z.object({
   readback: z.number().nonnegative().nullable(),
   postprocess: z.number().nonnegative().nullable(),
   total: z.number().nonnegative(),
+  /** Passes timed together in this sample (timer guard); every value above is per pass. */
+  iterations: z.number().int().min(1).default(1),
+  /** When the sample began, in ms since the epoch (worker timeOrigin + now): for timelines and interleaving. */
+  at: z.number().nullable().default(null),
 });
 export type Sample = z.infer<typeof Sample>;
 
@@ -133,7 +181,10 @@ export const Summary = z.object({
   p95: z.number(),
   p99: z.number(),
   mad: z.number(),
-  /** Distribution-free 95% CI of the median (order statistics); null below 6 samples. */
+  /**
+   * Distribution-free 95% CI of the median: order statistics, interpolated between neighbours (Hettmansperger &
+   * Sheather) so coverage is close to 95% rather than above it; null below 6 samples.
+   */
   medianCI95: z.tuple([z.number(), z.number()]).nullable(),
 });
 export type Summary = z.infer<typeof Summary>;
@@ -213,6 +264,52 @@ export type Memory = z.infer<typeof Memory>;
 export const StageNote = z.object({ stage: Stage, includedIn: Stage.nullable(), why: z.string() });
 export type StageNote = z.infer<typeof StageNote>;
 
+export const STOP_REASONS = ['fixed-count', 'precision-reached', 'max-samples', 'max-time'] as const;
+export const WARMUP_STOPS = ['fixed', 'settled', 'max-passes', 'max-time'] as const;
+
+/** How a cell's sampling went and why it stopped: a cell that hit a cap says its precision was not reached. */
+export const SamplingReport = z.object({
+  mode: z.enum(SAMPLING_MODES),
+  stopReason: z.enum(STOP_REASONS),
+  /** Auto mode's target relative half-width of the median's 95% CI; null in fixed mode. */
+  targetCI: z.number().nullable(),
+  /** The relative half-width reached (total per pass); null when there are too few samples for a CI. */
+  achievedCI: z.number().nullable(),
+  /** Null in fixed mode (no target); false when a cap stopped auto sampling first. */
+  precisionReached: z.boolean().nullable(),
+  iterations: z.number().int().min(1),
+  /** Why iterations is what it is: 'fixed', 'timer guard: ...'. */
+  iterationsWhy: z.string(),
+  warmupPasses: z.number().int().nonnegative(),
+  warmupStop: z.enum(WARMUP_STOPS),
+  blocks: z.number().int().nonnegative(),
+  /** Wall time spent taking samples (the cell's own, not other interleaved cells'). */
+  samplingMs: z.number().nonnegative(),
+});
+export type SamplingReport = z.infer<typeof SamplingReport>;
+export type StopReason = SamplingReport['stopReason'];
+export type WarmupStop = SamplingReport['warmupStop'];
+
+export const PERCENTILES = ['p90', 'p95', 'p99'] as const;
+export type Percentile = (typeof PERCENTILES)[number];
+
+/** Reasons to doubt a cell's numbers, stored with it so every view and report can show them. */
+export const Validity = z.object({
+  /** The page was hidden (background tab) at some point while the cell sampled: timers and GPU get throttled. */
+  pageHidden: z.boolean(),
+  /** Median of the first third of samples against the last third, with a bootstrap CI; null below 9 samples. */
+  drift: z
+    .object({ firstMedian: z.number(), lastMedian: z.number(), ratio: z.number(), ci95: z.tuple([z.number(), z.number()]), flagged: z.boolean() })
+    .nullable(),
+  /** The GPU backend ran on a software adapter (SwiftShader): numbers check correctness, not GPU speed. */
+  softwareGpu: z.boolean(),
+  /** Stages (and 'total') whose median per sample spans fewer than 20 timer ticks. */
+  coarseStages: z.array(z.union([Stage, z.literal('total')])),
+  /** Percentiles the sample count can't support (fewer than 2 samples above them): shown as '–'. */
+  unsupportedPercentiles: z.array(z.enum(PERCENTILES)),
+});
+export type Validity = z.infer<typeof Validity>;
+
 const cellCommon = {
   cell: Cell,
   startedAt: z.string(),
@@ -222,7 +319,12 @@ const cellCommon = {
 export const OkCellResult = z.object({
   status: z.literal('ok'),
   ...cellCommon,
+  /** The sampling worker's cold start. */
   coldStart: ColdStart,
+  /** Every cold start measured for this cell, the sampling worker's first, then one per extra fresh worker. */
+  coldStarts: z.array(ColdStart).min(1),
+  sampling: SamplingReport,
+  validity: Validity,
   samples: z.array(Sample).min(1),
   summary: StageSummaries,
   stageNotes: z.array(StageNote),

@@ -17,7 +17,7 @@ import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { median } from '../lib/stats.ts';
-import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
+import { BackendMismatch, BackendUnavailable, type BareRunner, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 
 type Feeds = Record<string, ort.Tensor>;
 type Outputs = ort.InferenceSession.ReturnType;
@@ -91,6 +91,20 @@ export const ortAdapter: RuntimeAdapter = {
       return new OrtWebGpuSession(session, model, cell, device);
     }
     return new OrtCpuBoundSession(session, model, cell, FOLDED[cell.backend as keyof typeof FOLDED]);
+  },
+
+  async createBare(_model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<BareRunner> {
+    const session = await ort.InferenceSession.create(new Uint8Array(bytes.entry), { executionProviders: [cell.backend], graphOptimizationLevel: 'all' });
+    return {
+      async pass(inputs) {
+        const feeds: Feeds = {};
+        for (const t of inputs) feeds[t.name] = new ort.Tensor(ORT_TYPES[t.dtype], t.data, t.shape);
+        const out = await session.run(feeds);
+        // CPU outputs: the data is in hand when run() resolves; touching it is what an app does next.
+        for (const name of session.outputNames) void out[name]!.data;
+      },
+      dispose: () => session.release(),
+    };
   },
 
   wasmHeapBytes: () => null, // ORT does not expose its wasm memory

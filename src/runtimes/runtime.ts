@@ -53,6 +53,15 @@ export interface TensorCount {
   bytes: number;
 }
 
+/**
+ * The overhead benchmark's baseline: the same model run by the runtime's own API in the plainest loop an app
+ * would write (make input tensors, run, read outputs to CPU), with no lab pipeline around it.
+ */
+export interface BareRunner {
+  pass(inputs: readonly HostTensor[]): Promise<void>;
+  dispose(): Promise<void>;
+}
+
 export interface RuntimeAdapter {
   readonly id: RuntimeId;
   readonly version: string;
@@ -61,6 +70,8 @@ export interface RuntimeAdapter {
   createSession(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<RuntimeSession>;
   /** Live tensors, where the runtime counts them (tfjs); null elsewhere. */
   tensorCount?(): TensorCount | null;
+  /** A bare loop over a second copy of the model (CPU backends; for the overhead benchmark). */
+  createBare?(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<BareRunner>;
   /** Size of the runtime's wasm memory, where reachable. */
   wasmHeapBytes(): number | null;
 }

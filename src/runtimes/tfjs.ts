@@ -19,7 +19,7 @@ import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import { median } from '../lib/stats.ts';
 import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
-import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
+import { BackendMismatch, BackendUnavailable, type BareRunner, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 
 type Model = tf.LayersModel | tf.GraphModel;
 
@@ -103,25 +103,27 @@ export const tfjsAdapter: RuntimeAdapter = {
   },
 
   async createSession(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<RuntimeSession> {
-    if (bytes.format === 'onnx') throw new Error('tfjs loads TF.js models, not ONNX');
-    let json: { modelTopology?: unknown; weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[]; format?: string };
-    try {
-      json = JSON.parse(new TextDecoder().decode(bytes.entry));
-    } catch (e) {
-      throw new Error(`model.json is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-      throw new Error('model.json has no modelTopology or weightsManifest: not a TF.js model');
-    }
-    const artifacts: tf.io.ModelArtifacts = {
-      modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: concat(bytes.weights),
-      format: json.format,
+    return new TfjsSession(await loadModel(bytes), model, cell);
+  },
+
+  async createBare(_model: ModelInfo, bytes: ModelBytes): Promise<BareRunner> {
+    const loaded = await loadModel(bytes);
+    return {
+      async pass(inputs) {
+        const xs = inputs.map((t) => {
+          const { data, dtype } = toTfData(t);
+          return tf.tensor(data, t.shape, dtype);
+        });
+        const y = loaded.predict(xs.length === 1 ? xs[0]! : xs);
+        const ys = Array.isArray(y) ? y : [y as tf.Tensor];
+        for (const t of ys) await t.data();
+        tf.dispose(xs);
+        tf.dispose(ys);
+      },
+      dispose: async () => {
+        loaded.dispose();
+      },
     };
-    const loaded: Model =
-      bytes.format === 'tfjs-layers' ? await tf.loadLayersModel(tf.io.fromMemory(artifacts)) : await tf.loadGraphModel(tf.io.fromMemory(artifacts));
-    return new TfjsSession(loaded, model, cell);
   },
 
   tensorCount() {
@@ -134,6 +136,26 @@ export const tfjsAdapter: RuntimeAdapter = {
     return (tf.backend() as unknown as WasmBackendLike).wasm?.HEAPU8?.byteLength ?? null;
   },
 };
+
+async function loadModel(bytes: ModelBytes): Promise<Model> {
+  if (bytes.format !== 'tfjs-layers' && bytes.format !== 'tfjs-graph') throw new Error(`tfjs loads TF.js models, not ${bytes.format}`);
+  let json: { modelTopology?: unknown; weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[]; format?: string };
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes.entry));
+  } catch (e) {
+    throw new Error(`model.json is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new Error('model.json has no modelTopology or weightsManifest: not a TF.js model');
+  }
+  const artifacts: tf.io.ModelArtifacts = {
+    modelTopology: json.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+    weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+    weightData: concat(bytes.weights),
+    format: json.format,
+  };
+  return bytes.format === 'tfjs-layers' ? tf.loadLayersModel(tf.io.fromMemory(artifacts)) : tf.loadGraphModel(tf.io.fromMemory(artifacts));
+}
 
 function concat(buffers: ArrayBuffer[]): ArrayBuffer {
   if (buffers.length === 1) return buffers[0]!;

@@ -23,7 +23,7 @@ export async function benchGpuSync(job: CellJob, rounds: number): Promise<GpuSyn
   const format = model.formats.find((f) => f.format === 'onnx');
   if (!format) throw new Error(`${model.id} has no ONNX file`);
   const bytes = await (await fetch(new URL(format.entry.path, job.modelsBaseUrl))).arrayBuffer();
-  const raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults);
+  const raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
   await ortAdapter.init('webgpu', cell);
   const lab = await ortAdapter.createSession(model, { format: 'onnx', entry: bytes, weights: [] }, cell);
   const plain = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['webgpu'] });

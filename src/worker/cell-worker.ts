@@ -1,12 +1,30 @@
 /**
  * The cell worker: one per cell, started by the page, terminated after its cell. It exposes a small API over
- * Comlink; the page derives its types from `CellWorkerApi`, so the two can't drift.
+ * Comlink; the page derives its types from `CellWorkerApi`, so the two can't drift. A cell is driven in steps
+ * (prepare -> warmup -> sample blocks -> finish) so the page can interleave blocks across live cells.
  */
 import * as Comlink from 'comlink';
-import type { CellEvent, CellJob, CellOutcome } from '../lib/job.ts';
-import { runCellPipeline, type MeasureMemory } from './pipeline.ts';
+import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/job.ts';
+import type { Sample } from '../lib/schema.ts';
+import { CellRun, type MeasureMemory } from './pipeline.ts';
 import { measureTimerResolution } from './timer.ts';
 import { probeCapabilities } from '../runtimes/capabilities.ts';
+
+let run: CellRun | null = null;
+
+/** Output prefixes are transferred, not copied. */
+function transferOutcome(outcome: CellOutcome): CellOutcome {
+  return Comlink.transfer(outcome, outcome.parity.map((p) => p.values.buffer as ArrayBuffer));
+}
+
+function transferStep<T>(step: Step<T>): Step<T> {
+  return step.ok ? step : Comlink.transfer(step, step.outcome.parity.map((p) => p.values.buffer as ArrayBuffer));
+}
+
+function current(): CellRun {
+  if (!run) throw new Error('no cell is prepared in this worker');
+  return run;
+}
 
 const api = {
   /** Isolation, clock, GPU and backend availability as a worker (where cells run) sees them. */
@@ -15,17 +33,42 @@ const api = {
     return { crossOriginIsolated: self.crossOriginIsolated, timerResolutionMs: measureTimerResolution(), hardwareConcurrency: navigator.hardwareConcurrency, gpu, capabilities };
   },
 
+  /** Cold start through the first inference. */
+  async prepare(job: CellJob, onEvent: (event: CellEvent) => void, measureMemory?: MeasureMemory) {
+    // Events are fire-and-forget: the worker never waits on the page between samples.
+    run = new CellRun(job, (e) => void onEvent(e), measureMemory);
+    return transferStep(await run.prepare());
+  },
+
+  async warmup() {
+    return transferStep(await current().warmup());
+  },
+
+  async sample(count: number) {
+    return transferStep(await current().sample(count));
+  },
+
+  async finish(facts: FinishFacts): Promise<CellOutcome> {
+    const outcome = await current().finish(facts);
+    run = null;
+    return transferOutcome(outcome);
+  },
+
+  /** Round trip of one sample-sized message: the worker boundary's cost, for the overhead benchmark. */
+  echo(sample: Sample): Sample {
+    return sample;
+  },
+
   /** The ORT webgpu sync benchmark (scripts/bench-webgpu-sync.ts); loaded only when asked for. */
   async benchGpuSync(job: CellJob, rounds: number) {
     const { benchGpuSync } = await import('./bench-gpu-sync.ts');
     return benchGpuSync(job, rounds);
   },
 
-  async runCell(job: CellJob, onEvent: (event: CellEvent) => void, measureMemory?: MeasureMemory): Promise<CellOutcome> {
-    // Events are fire-and-forget: the worker never waits on the page between samples.
-    const outcome = await runCellPipeline(job, (e) => void onEvent(e), measureMemory);
-    // Output prefixes are transferred, not copied.
-    return Comlink.transfer(outcome, outcome.parity.map((p) => p.values.buffer as ArrayBuffer));
+  /** The harness overhead benchmark (scripts/bench-overhead.ts); loaded only when asked for. */
+  async benchOverhead(job: CellJob, rounds: number, block: number) {
+    const { benchOverhead } = await import('./bench-overhead.ts');
+    return benchOverhead(job, rounds, block);
   },
 };
 

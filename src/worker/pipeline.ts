@@ -2,14 +2,19 @@
  * The sampling pipeline of one cell, run inside its dedicated worker. All stage times are taken here with
  * performance.now(), in the same thread that runs the model: never across the worker boundary.
  *
- * Order: check inputs (cheap, before anything loads) -> runtime init -> fetch -> session create ->
- * first inference -> warm-up -> samples. A failure at any point becomes a result that keeps what was measured.
+ * The page drives a cell in steps, so it can rotate blocks of samples across several live cells (interleaving)
+ * and decide when precision is reached:
+ *   prepare (inputs -> runtime init -> fetch -> session -> first inference) -> warmup -> sample blocks -> finish.
+ * Each step either succeeds or ends the cell with a result that keeps everything measured so far.
  */
 import { InputError, synthesizeInputs, type HostTensor } from '../lib/inputs.ts';
-import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type ParityData } from '../lib/job.ts';
+import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type FinishFacts, type ParityData, type Step, type WarmupDone } from '../lib/job.ts';
 import type { ModelFile } from '../lib/manifest.ts';
+import { chooseIterations, GUARD_TICKS, growIterations, warmupDecision } from '../lib/sampling.ts';
 import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Sample, Stage, StageNote } from '../lib/schema.ts';
-import { summarizeStages } from '../lib/stats.ts';
+import { STAGES } from '../lib/schema.ts';
+import { median, summarizeStages } from '../lib/stats.ts';
+import { assessValidity } from '../lib/validity.ts';
 import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
 import { postprocessFor } from './postprocess.ts';
 import { measureTimerResolution } from './timer.ts';
@@ -28,12 +33,14 @@ function message(e: unknown): string {
 }
 
 /** Runtimes load only when a cell needs them, so a tfjs cell never downloads ORT's wasm and vice versa. */
-async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<RuntimeAdapter> {
+export async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<RuntimeAdapter> {
   switch (runtime) {
     case 'ort':
       return (await import('../runtimes/ort.ts')).ortAdapter;
     case 'tfjs':
       return (await import('../runtimes/tfjs.ts')).tfjsAdapter;
+    case 'calib':
+      return (await import('../runtimes/calib.ts')).calibAdapter;
     default: {
       const never: never = runtime;
       throw new Error(`unknown runtime ${String(never)}`);
@@ -46,7 +53,7 @@ async function sha256Hex(buf: ArrayBuffer): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Fetches (or takes from the job) one model file and checks its size and checksum: a truncated file says so. */
+/** Fetches (or takes from the job) one model file and checks its size: a truncated file says so. */
 async function getFile(job: CellJob, file: ModelFile): Promise<ArrayBuffer> {
   let buf = job.files?.[file.path];
   if (!buf) {
@@ -88,91 +95,134 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
   return { digests, parity };
 }
 
-export async function runCellPipeline(job: CellJob, emit: Emit, measureMemory?: MeasureMemory): Promise<CellOutcome> {
-  const { cell, model, sampling } = job;
-  const startedAt = new Date().toISOString();
-  const t0 = performance.now();
-  const common = () => ({ cell, startedAt, durationMs: performance.now() - t0 });
-  const cold: Partial<ColdStart> = {};
-  const samples: Sample[] = [];
-  const failed = (phase: FailedCellResult['phase'], e: unknown): CellOutcome => ({
-    result: { status: 'failed', ...common(), phase, error: message(e), coldStart: Object.keys(cold).length ? cold : null, samples },
-    parity: [],
-  });
-  const unsupported = (reason: string): CellOutcome => ({ result: { status: 'unsupported', ...common(), reason }, parity: [] });
+type StageTimes = Record<Stage, number | null>;
 
-  if (cell.format === null) return unsupported(`model '${model.id}' has no format that ${cell.runtime} loads (it has ${model.formats.map((f) => f.format).join(', ')})`);
-  const format = model.formats.find((f) => f.format === cell.format);
-  if (!format) return failed('fetch', new Error(`model '${model.id}' has no ${cell.format} files`));
+/** One cell's life inside its worker. The page calls the steps in order; each returns a Step. */
+export class CellRun {
+  private readonly startedAt = new Date().toISOString();
+  private readonly t0 = performance.now();
+  private readonly cold: Partial<ColdStart> = {};
+  private readonly samples: Sample[] = [];
+  private adapter: RuntimeAdapter | null = null;
+  private session: RuntimeSession | null = null;
+  private raw: HostTensor[] = [];
+  private folded = new Map<Stage, Stage>();
+  private stageNotes: StageNote[] = [];
+  private post: ReturnType<typeof postprocessFor> = null;
+  private lastOutputs: HostTensor[] = [];
+  /** Kept so the engine can't drop the postprocess work as unused. */
+  private postSink: unknown = null;
+  private timerResolutionMs = 0;
+  private iterations = 1;
+  private tensorsBefore: { tensors: number; bytes: number } | null = null;
+  private sampleTensorsStart: number | null = null;
 
-  // Inputs first: a batch the model can't take or an override that doesn't fit is known before anything loads.
-  let raw: HostTensor[];
-  try {
-    raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults);
-  } catch (e) {
-    if (e instanceof InputError && /batch/.test(e.message)) return unsupported(e.message);
-    return failed('inputs', e);
+  constructor(
+    private readonly job: CellJob,
+    private readonly emit: Emit,
+    private readonly measureMemory?: MeasureMemory,
+  ) {}
+
+  private common() {
+    return { cell: this.job.cell, startedAt: this.startedAt, durationMs: performance.now() - this.t0 };
   }
-  const timerResolutionMs = measureTimerResolution();
 
-  emit({ type: 'phase', phase: 'init' });
-  let adapter: RuntimeAdapter;
-  let t = performance.now();
-  try {
-    adapter = await loadAdapter(cell.runtime);
-    await adapter.init(cell.backend, cell);
-  } catch (e) {
-    if (e instanceof BackendUnavailable) return unsupported(e.message);
-    return failed('init', e);
+  private failed(phase: FailedCellResult['phase'], e: unknown): { ok: false; outcome: CellOutcome } {
+    const result: CellResult = {
+      status: 'failed',
+      ...this.common(),
+      phase,
+      error: message(e),
+      coldStart: Object.keys(this.cold).length ? this.cold : null,
+      samples: this.samples,
+    };
+    return { ok: false, outcome: { result, parity: [] } };
   }
-  cold.runtimeInitMs = performance.now() - t;
 
-  emit({ type: 'phase', phase: 'fetch' });
-  let bytes: ModelBytes;
-  t = performance.now();
-  try {
-    const [entry, ...weights] = await Promise.all([format.entry, ...format.weights].map((f) => getFile(job, f)));
-    bytes = { format: format.format, entry: entry!, weights };
-  } catch (e) {
-    return failed('fetch', e);
+  private unsupported(reason: string): { ok: false; outcome: CellOutcome } {
+    return { ok: false, outcome: { result: { status: 'unsupported', ...this.common(), reason }, parity: [] } };
   }
-  cold.fetchMs = performance.now() - t;
-  cold.fetchedBytes = bytes.entry.byteLength + bytes.weights.reduce((a, w) => a + w.byteLength, 0);
-  // Checksums are verified outside the fetch clock: corrupt files fail here with the file named.
-  try {
-    for (const [f, buf] of [[format.entry, bytes.entry], ...format.weights.map((w, i) => [w, bytes.weights[i]!] as const)] as const) {
-      if ((await sha256Hex(buf)) !== f.sha256) throw new Error(`model file ${f.path} does not match its sha256 in the manifest: corrupt or replaced`);
+
+  /** Cold start up to and including the first inference. */
+  async prepare(): Promise<Step<{ coldStart: Partial<ColdStart>; timerResolutionMs: number }>> {
+    const { cell, model } = this.job;
+    if (cell.format === null) return this.unsupported(`model '${model.id}' has no format that ${cell.runtime} loads (it has ${model.formats.map((f) => f.format).join(', ')})`);
+    const format = model.formats.find((f) => f.format === cell.format);
+    if (!format) return this.failed('fetch', new Error(`model '${model.id}' has no ${cell.format} files`));
+
+    // Inputs first: a batch the model can't take or an override that doesn't fit is known before anything loads.
+    try {
+      this.raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+    } catch (e) {
+      if (e instanceof InputError && /batch/.test(e.message)) return this.unsupported(e.message);
+      return this.failed('inputs', e);
     }
-  } catch (e) {
-    return failed('fetch', e);
+    this.timerResolutionMs = measureTimerResolution();
+
+    this.emit({ type: 'phase', phase: 'init' });
+    let t = performance.now();
+    try {
+      this.adapter = await loadAdapter(cell.runtime);
+      await this.adapter.init(cell.backend, cell);
+    } catch (e) {
+      if (e instanceof BackendUnavailable) return this.unsupported(e.message);
+      return this.failed('init', e);
+    }
+    this.cold.runtimeInitMs = performance.now() - t;
+
+    this.emit({ type: 'phase', phase: 'fetch' });
+    let bytes: ModelBytes;
+    t = performance.now();
+    try {
+      // The built-in calibration model has no files.
+      const files = format.format === 'calibration' ? [] : [format.entry, ...format.weights];
+      const [entry, ...weights] = await Promise.all(files.map((f) => getFile(this.job, f)));
+      bytes = { format: format.format, entry: entry ?? new ArrayBuffer(0), weights };
+      this.cold.fetchMs = performance.now() - t;
+      this.cold.fetchedBytes = bytes.entry.byteLength + bytes.weights.reduce((a, w) => a + w.byteLength, 0);
+      // Checksums are verified outside the fetch clock: corrupt files fail here with the file named.
+      for (const [i, f] of files.entries()) {
+        const buf = i === 0 ? bytes.entry : bytes.weights[i - 1]!;
+        if ((await sha256Hex(buf)) !== f.sha256) throw new Error(`model file ${f.path} does not match its sha256 in the manifest: corrupt or replaced`);
+      }
+    } catch (e) {
+      return this.failed('fetch', e);
+    }
+
+    this.tensorsBefore = this.adapter.tensorCount?.() ?? null;
+    this.emit({ type: 'phase', phase: 'session' });
+    t = performance.now();
+    try {
+      this.session = await this.adapter.createSession(model, bytes, cell);
+    } catch (e) {
+      // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
+      if (OP_MISSING.test(message(e))) return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
+      return this.failed('session', e);
+    }
+    this.cold.sessionCreateMs = performance.now() - t;
+
+    for (const note of this.session.stageNotes) if (note.includedIn) this.folded.set(note.stage, note.includedIn);
+    this.post = postprocessFor(model.task);
+    this.stageNotes = [...this.session.stageNotes];
+    if (!this.post) this.stageNotes.push({ stage: 'postprocess', includedIn: null, why: `no postprocess is defined for task '${model.task}'` });
+
+    this.emit({ type: 'phase', phase: 'first-inference' });
+    t = performance.now();
+    try {
+      await this.pass();
+    } catch (e) {
+      await this.dispose();
+      return this.failed('warmup', e);
+    }
+    this.cold.firstInferenceMs = performance.now() - t;
+    return { ok: true, value: { coldStart: { ...this.cold }, timerResolutionMs: this.timerResolutionMs } };
   }
 
-  const tensorsBefore = adapter.tensorCount?.() ?? null;
-  emit({ type: 'phase', phase: 'session' });
-  let session: RuntimeSession;
-  t = performance.now();
-  try {
-    session = await adapter.createSession(model, bytes, cell);
-  } catch (e) {
-    // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
-    if (OP_MISSING.test(message(e))) return unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
-    return failed('session', e);
-  }
-  cold.sessionCreateMs = performance.now() - t;
-
-  const folded = new Map<Stage, Stage>();
-  for (const note of session.stageNotes) if (note.includedIn) folded.set(note.stage, note.includedIn);
-  const post = postprocessFor(model.task);
-  const stageNotes: StageNote[] = [...session.stageNotes];
-  if (!post) stageNotes.push({ stage: 'postprocess', includedIn: null, why: `no postprocess is defined for task '${model.task}'` });
-
-  let lastOutputs: HostTensor[] = [];
-  // Kept so the engine can't drop the postprocess work as unused.
-  let postSink: unknown = null;
   /** One pass through the pipeline, every stage boundary on the worker's own clock. */
-  const pass = async (): Promise<Sample> => {
+  private async pass(): Promise<StageTimes> {
+    const session = this.session!;
     const a = performance.now();
-    const inputs = preprocess(raw);
+    const inputs = preprocess(this.raw);
     const b = performance.now();
     const uploaded = await session.upload(inputs);
     const c = performance.now();
@@ -180,99 +230,175 @@ export async function runCellPipeline(job: CellJob, emit: Emit, measureMemory?: 
     const d = performance.now();
     const host = await session.readback(outputs);
     const e = performance.now();
-    if (post) postSink = post(host, model);
+    if (this.post) this.postSink = this.post(host, this.job.model);
     const f = performance.now();
     session.release(uploaded, outputs);
-    lastOutputs = host;
-    const times: Record<Stage, number | null> = { preprocess: b - a, upload: c - b, inference: d - c, readback: e - d, postprocess: post ? f - e : null };
-    // Stages this backend can't separate are counted in the stage that holds them, and read null.
-    for (const [stage, into] of folded) {
+    this.lastOutputs = host;
+    return { preprocess: b - a, upload: c - b, inference: d - c, readback: e - d, postprocess: this.post ? f - e : null };
+  }
+
+  /**
+   * One sample: `k` passes, each stage summed over them and divided by k (per-pass values). Stages the backend
+   * can't separate are counted in the stage that holds them and read null.
+   */
+  private async timedSample(k: number): Promise<Sample> {
+    const at = performance.timeOrigin + performance.now();
+    const sums: Record<Stage, number> = { preprocess: 0, upload: 0, inference: 0, readback: 0, postprocess: 0 };
+    for (let i = 0; i < k; i++) {
+      const times = await this.pass();
+      for (const stage of STAGES) sums[stage] += times[stage] ?? 0;
+    }
+    const times: StageTimes = { preprocess: sums.preprocess / k, upload: sums.upload / k, inference: sums.inference / k, readback: sums.readback / k, postprocess: this.post ? sums.postprocess / k : null };
+    for (const [stage, into] of this.folded) {
       times[into] = (times[into] ?? 0) + (times[stage] ?? 0);
       times[stage] = null;
     }
-    const total = Object.values(times).reduce<number>((s, v) => s + (v ?? 0), 0);
-    return { ...times, total } as Sample;
-  };
+    const total = STAGES.reduce((s, stage) => s + (times[stage] ?? 0), 0);
+    return { ...times, total, iterations: k, at };
+  }
 
-  let phase: FailedCellResult['phase'] = 'warmup';
-  let sampleTensorsStart: number | null = null;
-  let sampleTensorsEnd: number | null = null;
-  let gpuBusy: GpuBusy | string | null = null;
-  let uaMemory: { bytes: number | null; note: string | null } = { bytes: null, note: null };
-  try {
-    emit({ type: 'phase', phase: 'first-inference' });
-    t = performance.now();
-    await pass();
-    cold.firstInferenceMs = performance.now() - t;
-    emit({ type: 'phase', phase: 'warmup' });
-    t = performance.now();
-    for (let i = 0; i < sampling.warmup; i++) await pass();
-    cold.warmupCount = sampling.warmup;
-    cold.warmupTotalMs = performance.now() - t;
-
-    phase = 'sampling';
-    emit({ type: 'phase', phase: 'sampling' });
-    sampleTensorsStart = adapter.tensorCount?.()?.tensors ?? null;
-    for (let i = 0; i < sampling.samples; i++) {
-      const s = await pass();
-      samples.push(s);
-      emit({ type: 'sample', index: i, of: sampling.samples, sample: s });
+  /** Warm-up passes until the sampling settings say stop; then the timer guard sizes the samples. */
+  async warmup(): Promise<Step<WarmupDone>> {
+    const settings = this.job.sampling;
+    this.emit({ type: 'phase', phase: 'warmup' });
+    const passMs: number[] = [];
+    const start = performance.now();
+    try {
+      for (;;) {
+        const stop = warmupDecision(settings, passMs, performance.now() - start);
+        if (stop) {
+          const totalMs = performance.now() - start;
+          this.cold.warmupCount = passMs.length;
+          this.cold.warmupTotalMs = totalMs;
+          // The last settle window is the best guess of a warm pass; the first inference is the fallback.
+          const typical = passMs.length ? median(passMs.slice(-3)) : (this.cold.firstInferenceMs ?? null);
+          const iterations = chooseIterations(settings, typical, this.timerResolutionMs);
+          if (settings.mode === 'auto' && settings.iterations === null && iterations.iterations > 1) {
+            // Check the guess on warm passes, growing k until k passes in a row span enough ticks.
+            let k = iterations.iterations;
+            for (let tries = 0; tries < 8; tries++) {
+              const t = performance.now();
+              for (let i = 0; i < k; i++) await this.pass();
+              const next = growIterations(k, performance.now() - t, this.timerResolutionMs);
+              if (next === null) break;
+              k = next;
+            }
+            iterations.iterations = k;
+            iterations.why = `timer guard: a pass is under ${GUARD_TICKS} ticks of ${this.timerResolutionMs} ms, so each sample times ${k} passes in a row`;
+          }
+          this.iterations = iterations.iterations;
+          this.sampleTensorsStart = this.adapter?.tensorCount?.()?.tensors ?? null;
+          this.emit({ type: 'phase', phase: 'sampling' });
+          return { ok: true, value: { passes: passMs.length, stop, totalMs, iterations } };
+        }
+        const t = performance.now();
+        await this.pass();
+        passMs.push(performance.now() - t);
+      }
+    } catch (e) {
+      await this.dispose();
+      return this.failed('warmup', e);
     }
-    sampleTensorsEnd = adapter.tensorCount?.()?.tensors ?? null;
-    // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
-    if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0) gpuBusy = await session.measureGpuBusy(raw, sampling.gpuBusyPasses);
-    // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
-    if (sampling.measureMemory) uaMemory = measureMemory ? await measureMemory() : { bytes: null, note: 'no page to measure memory' };
-  } catch (e) {
-    await session.dispose().catch(() => undefined);
-    return failed(phase, e);
   }
 
-  let proof;
-  try {
-    proof = await session.proof();
-  } catch (e) {
-    await session.dispose().catch(() => undefined);
-    return failed(e instanceof BackendMismatch ? 'init' : 'sampling', e);
+  /** A block of `count` samples; `blockMs` is its wall time on the worker's clock. */
+  async sample(count: number): Promise<Step<{ samples: Sample[]; blockMs: number }>> {
+    const block: Sample[] = [];
+    const start = performance.now();
+    try {
+      for (let i = 0; i < count; i++) {
+        const s = await this.timedSample(this.iterations);
+        this.samples.push(s);
+        block.push(s);
+        // Events are fire-and-forget: the worker never waits on the page between samples.
+        this.emit({ type: 'sample', index: this.samples.length - 1, sample: s });
+      }
+    } catch (e) {
+      await this.dispose();
+      return this.failed('sampling', e);
+    }
+    return { ok: true, value: { samples: block, blockMs: performance.now() - start } };
   }
-  const wasmHeapBytes = adapter.wasmHeapBytes();
-  await session.dispose().catch(() => undefined);
-  void postSink;
-  const tensorsAfter = adapter.tensorCount?.() ?? null;
-  const perSampleLeak = sampleTensorsStart !== null && sampleTensorsEnd !== null ? (sampleTensorsEnd - sampleTensorsStart) / sampling.samples : null;
-  const memory: Memory = {
-    tfjsTensorsBefore: tensorsBefore?.tensors ?? null,
-    tfjsTensorsAfter: tensorsAfter?.tensors ?? null,
-    tfjsBytesAfter: tensorsAfter?.bytes ?? null,
-    tfjsTensorsPerSampleLeak: perSampleLeak,
-    wasmHeapBytes,
-    userAgentBytes: uaMemory.bytes,
-    userAgentNote: uaMemory.note,
-    leak: (tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > tensorsBefore.tensors) || (perSampleLeak !== null && perSampleLeak > 0),
-  };
-  const { digests, parity } = digest(lastOutputs);
-  const warnings: string[] = [];
-  if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per sample`);
-  if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
-  const summary = summarizeStages(samples);
-  if (summary.total.median < 20 * timerResolutionMs) {
-    warnings.push(`median total ${summary.total.median.toFixed(3)} ms is under 20 timer ticks (${timerResolutionMs} ms): values are coarse`);
+
+  private async dispose(): Promise<void> {
+    await this.session?.dispose().catch(() => undefined);
+    this.session = null;
   }
-  const result: CellResult = {
-    status: 'ok',
-    ...common(),
-    coldStart: cold as ColdStart,
-    samples,
-    summary,
-    stageNotes,
-    proof,
-    timerResolutionMs,
-    inputs: raw.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })),
-    outputs: digests,
-    parity: null,
-    gpuBusy: typeof gpuBusy === 'string' ? null : gpuBusy,
-    memory,
-    warnings,
-  };
-  return { result, parity };
+
+  /** GPU busy time and memory (outside the samples), proof, output digest, summary, validity: the result. */
+  async finish(facts: FinishFacts): Promise<CellOutcome> {
+    const { cell, sampling } = this.job;
+    const session = this.session;
+    const adapter = this.adapter;
+    if (!session || !adapter) return this.failed('sampling', new Error('finish() before a session was prepared')).outcome;
+    if (this.samples.length === 0) {
+      await this.dispose();
+      return this.failed('sampling', new Error('no samples were taken')).outcome;
+    }
+    const sampleTensorsEnd = adapter.tensorCount?.()?.tensors ?? null;
+    let gpuBusy: GpuBusy | string | null = null;
+    let uaMemory: { bytes: number | null; note: string | null } = { bytes: null, note: null };
+    let proof;
+    try {
+      // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
+      if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0) gpuBusy = await session.measureGpuBusy(this.raw, sampling.gpuBusyPasses);
+      // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
+      if (sampling.measureMemory) uaMemory = this.measureMemory ? await this.measureMemory() : { bytes: null, note: 'no page to measure memory' };
+      proof = await session.proof();
+    } catch (e) {
+      await this.dispose();
+      return this.failed(e instanceof BackendMismatch ? 'init' : 'sampling', e).outcome;
+    }
+    const wasmHeapBytes = adapter.wasmHeapBytes();
+    await this.dispose();
+    void this.postSink;
+    const tensorsAfter = adapter.tensorCount?.() ?? null;
+    const samples = this.samples;
+    const perSampleLeak = this.sampleTensorsStart !== null && sampleTensorsEnd !== null ? (sampleTensorsEnd - this.sampleTensorsStart) / (samples.length * this.iterations) : null;
+    const memory: Memory = {
+      tfjsTensorsBefore: this.tensorsBefore?.tensors ?? null,
+      tfjsTensorsAfter: tensorsAfter?.tensors ?? null,
+      tfjsBytesAfter: tensorsAfter?.bytes ?? null,
+      tfjsTensorsPerSampleLeak: perSampleLeak,
+      wasmHeapBytes,
+      userAgentBytes: uaMemory.bytes,
+      userAgentNote: uaMemory.note,
+      leak: (this.tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > this.tensorsBefore.tensors) || (perSampleLeak !== null && perSampleLeak > 0),
+    };
+    const { digests, parity } = digest(this.lastOutputs);
+    const summary = summarizeStages(samples);
+    const validity = assessValidity(samples, summary, { pageHidden: facts.pageHidden, softwareGpu: facts.softwareGpu, tickMs: this.timerResolutionMs, iterations: this.iterations });
+    const warnings: string[] = [];
+    if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`);
+    if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
+    if (facts.sampling.precisionReached === false) {
+      warnings.push(`precision not reached: median ±${((facts.sampling.achievedCI ?? NaN) * 100).toFixed(1)}% (target ±${((facts.sampling.targetCI ?? 0) * 100).toFixed(1)}%), stopped at the ${facts.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`);
+    }
+    if (validity.coarseStages.includes('total')) {
+      warnings.push(`median total ${summary.total.median.toFixed(4)} ms x ${this.iterations} pass(es) per sample is under 20 timer ticks (${this.timerResolutionMs} ms): values are coarse`);
+    }
+    if (validity.pageHidden) warnings.push('the page was hidden while this cell sampled: browsers throttle hidden pages');
+    if (validity.drift?.flagged) warnings.push(`drift: the last third of samples is ${((validity.drift.ratio - 1) * 100).toFixed(1)}% off the first third`);
+    const coldStart = this.cold as ColdStart;
+    const result: CellResult = {
+      status: 'ok',
+      ...this.common(),
+      coldStart,
+      coldStarts: [coldStart],
+      sampling: facts.sampling,
+      validity,
+      samples,
+      summary,
+      stageNotes: this.stageNotes,
+      proof,
+      timerResolutionMs: this.timerResolutionMs,
+      inputs: this.raw.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })),
+      outputs: digests,
+      parity: null,
+      gpuBusy: typeof gpuBusy === 'string' ? null : gpuBusy,
+      memory,
+      warnings,
+    };
+    return { result, parity };
+  }
 }

@@ -24,7 +24,7 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
         targets: TARGETS,
         batches: [1],
         threads: [1, 2],
-        sampling: { samples: 3, warmup: 1, cellTimeoutMs: 240_000, gpuBusyPasses: 1 },
+        sampling: { mode: 'fixed', samples: 3, warmup: 1, cellTimeoutMs: 240_000, gpuBusyPasses: 1 },
         skipMissingFormats: true,
       },
     });

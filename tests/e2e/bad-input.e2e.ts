@@ -46,7 +46,7 @@ describe('bad input', () => {
         models: ['tiny-fixed', 'tiny-truncated', 'garbage-onnx', 'broken-json', 'nope', 'tiny-cnn'],
         targets: ['ort:wasm', 'tfjs:cpu', 'ort:webnn'],
         batches: [1, 4],
-        sampling: { samples: 3, warmup: 0, cellTimeoutMs: 120_000 },
+        sampling: { mode: 'fixed', samples: 3, warmup: 0, cellTimeoutMs: 120_000 },
         inputOverrides: { 'tiny-cnn': { input: { values: { kind: 'constant', value: 1e39 } } } },
         skipMissingFormats: true,
       },
@@ -99,7 +99,7 @@ describe('bad input', () => {
   it('a cell that runs past its timeout is ended and keeps its samples', async () => {
     const slow = await runInBrowser({
       distDir,
-      request: { models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { samples: 20_000, warmup: 0, cellTimeoutMs: 4_000 } },
+      request: { models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 20_000, warmup: 0, cellTimeoutMs: 4_000 } },
     });
     const c = slow.result.cells[0]!;
     expect(c.status).toBe('failed');

@@ -19,7 +19,7 @@ describe('latency-lab CLI', () => {
     requireDist();
     const out = join(tmp, 'r.json');
     const r = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,tfjs:wasm', '--samples', '4', '--warmup', '1', '--out', out);
-    expect(r.err).toMatch(/\[1\/2\] tiny-cnn\/ort:wasm\/b1\/t1/);
+    expect(r.err).toMatch(/\[\d\/2\] tiny-cnn\/ort:wasm\/b1\/t1/);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1\s+ok/);
     const result = parseRunResult(JSON.parse(readFileSync(out, 'utf8')));

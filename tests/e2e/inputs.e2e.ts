@@ -43,6 +43,7 @@ describe('a model with several inputs of other dtypes', () => {
       outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 4] }],
       batchDim: 'batch',
       dimDefaults: {},
+      valueDefaults: {},
       formats: [{ format: 'onnx', entry: { path: 'multi/model.onnx', bytes: bytes.byteLength, sha256: sha256(bytes) }, weights: [] }],
       provenance: { package: 'test', version: '0', license: 'MIT', files: [], notes: '' },
     };
@@ -53,7 +54,7 @@ describe('a model with several inputs of other dtypes', () => {
         models: ['multi-input'],
         targets: ['ort:wasm', 'ort:webgpu'],
         batches: [1, 3],
-        sampling: { samples: 3, warmup: 1, cellTimeoutMs: 120_000, gpuBusyPasses: 0 },
+        sampling: { mode: 'fixed', samples: 3, warmup: 1, cellTimeoutMs: 120_000, gpuBusyPasses: 0 },
         inputOverrides: { 'multi-input': { n: { values: { kind: 'constant', value: 3 } }, mask: { values: { kind: 'range', min: 1, max: 1 } } } },
       },
     });

@@ -21,7 +21,7 @@ describe('zoo on ort:wasm, tfjs:cpu, tfjs:wasm', () => {
         models: manifest.models.map((m) => m.id),
         targets: ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'],
         batches: [1, 2],
-        sampling: { samples: 5, warmup: 1, cellTimeoutMs: 240_000 },
+        sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 240_000 },
         skipMissingFormats: true,
       },
       onCellEvent: (_i, e) => events.push(e.type),

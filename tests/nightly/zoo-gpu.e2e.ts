@@ -17,7 +17,7 @@ describe('nightly: the whole zoo on every backend', () => {
         targets: ['ort:wasm', 'ort:webgl', 'ort:webgpu', 'ort:webnn', 'tfjs:cpu', 'tfjs:wasm', 'tfjs:webgl', 'tfjs:webgpu'],
         batches: [1],
         threads: [1, 2],
-        sampling: { samples: 3, warmup: 1, cellTimeoutMs: 600_000, gpuBusyPasses: 1 },
+        sampling: { mode: 'fixed', samples: 3, warmup: 1, cellTimeoutMs: 600_000, gpuBusyPasses: 1 },
         skipMissingFormats: true,
       },
     });

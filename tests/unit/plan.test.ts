@@ -12,11 +12,12 @@ const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): M
   outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2] }],
   batchDim: 'batch',
   dimDefaults: {},
+  valueDefaults: {},
   formats: formats.map((format) => ({ format, entry: file, weights: [] })),
   provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' },
 });
 const zoo = [model('both', ['onnx', 'tfjs-layers']), model('onnx-only', ['onnx'])];
-const base: PlanRequest = { models: ['both'], targets: ['ort:wasm', 'tfjs:cpu'], batches: [1, 4], sampling: { samples: 10, warmup: 2, cellTimeoutMs: 60_000 } };
+const base: PlanRequest = { models: ['both'], targets: ['ort:wasm', 'tfjs:cpu'], batches: [1, 4], order: 'matrix', sampling: { mode: 'fixed', samples: 10, warmup: 2, cellTimeoutMs: 60_000 } };
 
 describe('parseTarget', () => {
   it('accepts runtime:backend pairs', () => {
@@ -25,7 +26,7 @@ describe('parseTarget', () => {
   });
   it('names what is wrong and what is valid', () => {
     expect(() => parseTarget('ort:cpu')).toThrow(/runtime 'ort' has no backend 'cpu'; valid: wasm, webgl, webgpu, webnn/);
-    expect(() => parseTarget('onnx:wasm')).toThrow(/unknown runtime 'onnx'.*ort, tfjs/);
+    expect(() => parseTarget('onnx:wasm')).toThrow(/unknown runtime 'onnx'.*ort, tfjs, calib/);
     expect(() => parseTarget('wasm')).toThrow(PlanError);
   });
 });
@@ -52,6 +53,22 @@ describe('buildPlan', () => {
     const skipped = buildPlan({ ...base, models: ['onnx-only'], batches: [1], skipMissingFormats: true }, zoo);
     expect(skipped.cells.map((c) => c.id)).toEqual(['onnx-only/ort:wasm/b1/t1']);
   });
+  it('orders cells from a recorded seed by default, and interleaves only when asked', () => {
+    const { order: _drop, ...rest } = base;
+    const plan = buildPlan({ ...rest, seed: 3 }, zoo);
+    expect(plan.order).toBe('seeded-shuffle');
+    expect(plan.seed).toBe(3);
+    expect(plan.schedule).toBe('sequential');
+    expect(buildPlan({ ...base, schedule: 'interleaved', liveCells: 3 }, zoo)).toMatchObject({ schedule: 'interleaved', liveCells: 3 });
+    expect(() => buildPlan({ ...base, schedule: 'interleaved', liveCells: 1 }, zoo)).toThrow(/live cells: 1 is not a whole number in 2\.\.32/);
+    // The input values do not follow the order seed: a reshuffled run still sees the same inputs.
+    expect(buildPlan({ ...base, seed: 9 }, zoo).cells[0]!.inputSeed).toBe(1);
+  });
+  it('defaults to auto sampling with a 2% target', () => {
+    const { sampling: _s, ...rest } = base;
+    const plan = buildPlan({ ...rest, sampling: {} }, zoo);
+    expect(plan.sampling).toMatchObject({ mode: 'auto', targetCI: 0.02, minSamples: 10, coldStarts: 1, iterations: null });
+  });
   it('shuffles reproducibly from the seed', () => {
     const req: PlanRequest = { ...base, targets: ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'], batches: [1, 2, 4, 8], order: 'seeded-shuffle', seed: 5 };
     const a = buildPlan(req, zoo).cells.map((c) => c.id);
@@ -64,7 +81,11 @@ describe('buildPlan', () => {
   it('rejects bad settings with the valid range', () => {
     expect(() => buildPlan({ ...base, batches: [0] }, zoo)).toThrow(/batch sizes: 0 is not a whole number in 1\.\.4096/);
     expect(() => buildPlan({ ...base, batches: [] }, zoo)).toThrow(/at least one/);
-    expect(() => buildPlan({ ...base, sampling: { samples: -1, warmup: 0, cellTimeoutMs: 60_000 } }, zoo)).toThrow(/sampling settings: samples/);
+    expect(() => buildPlan({ ...base, sampling: { mode: 'fixed', samples: -1, warmup: 0, cellTimeoutMs: 60_000 } }, zoo)).toThrow(/sampling settings: samples: samples must be in 1\.\.100000/);
+    expect(() => buildPlan({ ...base, sampling: { targetCI: 0 } }, zoo)).toThrow(/targetCI must be > 0 and <= 0\.5/);
+    expect(() => buildPlan({ ...base, sampling: { minSamples: 50, maxSamples: 20 } }, zoo)).toThrow(/maxSamples \(20\) is below minSamples \(50\)/);
+    expect(() => buildPlan({ ...base, sampling: { warmup: -2 } }, zoo)).toThrow(/warmup must be in 0\.\.10000/);
+    expect(() => buildPlan({ ...base, sampling: { minSamples: 3 } }, zoo)).toThrow(/minSamples must be in 6\.\.100000/);
     expect(() => buildPlan({ ...base, targets: [] }, zoo)).toThrow(/targets/);
     expect(() => buildPlan({ ...base, seed: 1.5 }, zoo)).toThrow(/seed/);
   });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunResult, SCHEMA_VERSION, SchemaError, type RunResult } from '../../src/lib/schema.ts';
+import { parseRunResult, SamplingSettings, SCHEMA_VERSION, SchemaError, type RunResult } from '../../src/lib/schema.ts';
 import { summarizeStages } from '../../src/lib/stats.ts';
 import { parseManifest } from '../../src/lib/manifest.ts';
 
 function validRun(): RunResult {
   const cell = { id: 'm/ort:wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, inputSeed: 1, inputOverrides: {} };
-  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11 }));
+  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v }));
+  const coldStart = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0 };
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'inference-latency-lab', version: '0.1.0' },
@@ -24,14 +25,17 @@ function validRun(): RunResult {
       gpu: null,
       capabilities: [{ target: 'ort:webgpu', available: false, reason: 'navigator.gpu is missing' }],
     },
-    plan: { seed: 1, order: 'matrix', sampling: { samples: 3, warmup: 0, cellTimeoutMs: 60_000, gpuBusyPasses: 0, measureMemory: false }, cells: [cell] },
+    plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({ mode: 'fixed', samples: 3, warmup: 0 }), cells: [cell] },
     cells: [
       {
         status: 'ok',
         cell,
         startedAt: '2026-11-28T00:00:00.000Z',
         durationMs: 10,
-        coldStart: { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0 },
+        coldStart,
+        coldStarts: [coldStart],
+        sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: null, precisionReached: null, iterations: 1, iterationsWhy: 'fixed', warmupPasses: 0, warmupStop: 'fixed', blocks: 1, samplingMs: 7 },
+        validity: { pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: ['p90', 'p95', 'p99'] },
         samples,
         summary: summarizeStages(samples),
         stageNotes: [{ stage: 'upload', includedIn: 'inference', why: 'x' }],
@@ -61,7 +65,7 @@ describe('result file schema', () => {
   });
   it('says plainly when the file is of another schema version', () => {
     const run = { ...validRun(), schemaVersion: 99 };
-    expect(() => parseRunResult(run)).toThrow(/reads version 1, the file has 99/);
+    expect(() => parseRunResult(run)).toThrow(/reads version 2, the file has 99/);
   });
   it('rejects an unknown cell status and an ok cell without samples', () => {
     const run = validRun() as unknown as { cells: Record<string, unknown>[] };
@@ -70,6 +74,9 @@ describe('result file schema', () => {
     const run2 = validRun() as unknown as { cells: Record<string, unknown>[] };
     run2.cells[0]!.samples = [];
     expect(() => parseRunResult(run2)).toThrow(/cells\[0\]\.samples/);
+  });
+  it('refuses a version-1 file by name (its samples and sampling fields differ)', () => {
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(/reads version 2, the file has 1/);
   });
   it('rejects things that are not result files at all', () => {
     expect(() => parseRunResult(null)).toThrow(SchemaError);

@@ -1,0 +1,67 @@
+/**
+ * Validity flags of a cell: reasons to doubt its numbers, judged from what was measured. Pure.
+ */
+import { ratioOfMedians } from './compare.ts';
+import type { Percentile, Sample, StageSummaries, Validity } from './schema.ts';
+import { PERCENTILES, STAGES } from './schema.ts';
+import { COARSE_TICKS } from './sampling.ts';
+import { median } from './stats.ts';
+
+/** A drift whose CI excludes 1 and that is larger than this (relative) is flagged. */
+export const DRIFT_THRESHOLD = 0.05;
+
+/**
+ * Least samples a percentile needs: at least two samples above it (n (1 - p) >= 2), else it is just the maximum
+ * or an interpolation towards it. So no p99 from 20 samples.
+ */
+export const PERCENTILE_MIN_SAMPLES: Record<Percentile, number> = { p90: 20, p95: 40, p99: 200 };
+
+export function unsupportedPercentiles(n: number): Percentile[] {
+  return PERCENTILES.filter((p) => n < PERCENTILE_MIN_SAMPLES[p]);
+}
+
+/** First third of the samples against the last third (ratio last / first); null below 9 samples. */
+export function driftOf(totals: readonly number[], seed = 1): Validity['drift'] {
+  const third = Math.floor(totals.length / 3);
+  if (third < 3) return null;
+  const first = totals.slice(0, third);
+  const last = totals.slice(totals.length - third);
+  const r = ratioOfMedians(last, first, seed, 1000);
+  const excludesOne = r.ci95[0] > 1 || r.ci95[1] < 1;
+  return { firstMedian: median(first), lastMedian: median(last), ratio: r.ratio, ci95: r.ci95, flagged: excludesOne && Math.abs(r.ratio - 1) > DRIFT_THRESHOLD };
+}
+
+export interface ValidityContext {
+  pageHidden: boolean;
+  softwareGpu: boolean;
+  tickMs: number;
+  iterations: number;
+}
+
+export function assessValidity(samples: readonly Sample[], summary: StageSummaries, ctx: ValidityContext): Validity {
+  // A sample of k passes spans k times the per-pass value: that is what the timer resolved.
+  const coarse = (m: number) => m * ctx.iterations < COARSE_TICKS * ctx.tickMs;
+  const coarseStages: Validity['coarseStages'] = [];
+  for (const stage of STAGES) {
+    const s = summary[stage];
+    if (s && coarse(s.median)) coarseStages.push(stage);
+  }
+  if (coarse(summary.total.median)) coarseStages.push('total');
+  return {
+    pageHidden: ctx.pageHidden,
+    drift: driftOf(samples.map((s) => s.total)),
+    softwareGpu: ctx.softwareGpu,
+    coarseStages,
+    unsupportedPercentiles: unsupportedPercentiles(samples.length),
+  };
+}
+
+/** Short flags for tables ("drift +7%", "hidden", ...); empty when nothing is wrong. */
+export function validityFlags(v: Validity): string[] {
+  const flags: string[] = [];
+  if (v.pageHidden) flags.push('page hidden while sampling');
+  if (v.drift?.flagged) flags.push(`drift ${v.drift.ratio > 1 ? '+' : ''}${((v.drift.ratio - 1) * 100).toFixed(0)}% (last third vs first)`);
+  if (v.softwareGpu) flags.push('software GPU');
+  if (v.coarseStages.length) flags.push(`under ${COARSE_TICKS} timer ticks: ${v.coarseStages.join(', ')}`);
+  return flags;
+}

@@ -1,0 +1,73 @@
+/**
+ * The calibration runtime (`calib:cpu`): a known amount of work, timed by the same pipeline as real runtimes.
+ * Inference spins on performance.now() until `busy_ms` has passed (busy-waiting, not sleeping: a timer or
+ * setTimeout would add the event loop's own delay). Upload and readback only pass arrays along, so they measure
+ * what the harness itself costs around a stage.
+ */
+import type { HostTensor } from '../lib/inputs.ts';
+import { CALIBRATION_INPUT } from '../lib/calibration.ts';
+import type { BackendId, Cell, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
+import { BackendUnavailable, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
+
+/** Spins until `ms` have passed on this thread's clock; returns the time actually spun. */
+export function busyWait(ms: number): number {
+  const start = performance.now();
+  if (ms <= 0) return 0;
+  let now = start;
+  while (now - start < ms) now = performance.now();
+  return now - start;
+}
+
+class CalibrationSession implements RuntimeSession<number, number> {
+  readonly stageNotes: readonly StageNote[] = [];
+  constructor(private readonly cell: Cell) {}
+
+  async upload(inputs: readonly HostTensor[]): Promise<number> {
+    const input = inputs.find((t) => t.name === CALIBRATION_INPUT);
+    const ms = input ? Number(input.data[0]) : NaN;
+    if (!Number.isFinite(ms) || ms < 0 || ms > 60_000) throw new Error(`calibration: ${CALIBRATION_INPUT} must be a number of ms in 0..60000, got ${ms}`);
+    return ms;
+  }
+
+  async infer(ms: number): Promise<number> {
+    return busyWait(ms);
+  }
+
+  async readback(waited: number): Promise<HostTensor[]> {
+    return [{ name: 'waited_ms', dtype: 'float32', shape: [], data: Float32Array.of(waited) }];
+  }
+
+  release(): void {}
+
+  async proof(): Promise<Proof> {
+    return {
+      runtime: 'calib',
+      runtimeVersion: 'built-in',
+      backendRequested: this.cell.backend,
+      backendInUse: 'cpu',
+      threads: 1,
+      simd: null,
+      crossOriginIsolated: self.crossOriginIsolated,
+      details: { work: 'busy-wait on performance.now()' },
+    };
+  }
+
+  async measureGpuBusy(): Promise<GpuBusy | string> {
+    return 'the calibration runtime has no GPU';
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+export const calibAdapter: RuntimeAdapter = {
+  id: 'calib',
+  version: 'built-in',
+  async init(backend: BackendId) {
+    if (backend !== 'cpu') throw new BackendUnavailable(`the calibration runtime runs on cpu only, not ${backend}`);
+  },
+  async createSession(_model, bytes, cell) {
+    if (bytes.format !== 'calibration') throw new Error(`the calibration runtime loads only the built-in calibration model, not a ${bytes.format} file`);
+    return new CalibrationSession(cell);
+  },
+  wasmHeapBytes: () => null,
+};

@@ -1,0 +1,158 @@
+/**
+ * Measurement you can trust, end to end in headless Chromium (production build): the calibration runtime's known
+ * busy-wait comes back as itself, auto sampling stops for a stated reason, interleaving rotates blocks in an order
+ * the seed reproduces, cold starts repeat in fresh workers, and a hidden page is flagged.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calibrationReports } from '../../src/lib/calibration.ts';
+import type { PlanRequest } from '../../src/lib/plan.ts';
+import { seededShuffle } from '../../src/lib/rng.ts';
+import { okCells, parseRunResult, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
+import { openLab, requireDist, type LabPage } from './harness.ts';
+
+let lab: LabPage;
+
+/** Runs a plan through window.latencyLab.run (plain JS text: see src/cli/driver.ts for why). */
+async function run(request: PlanRequest, optionsJs = '{}'): Promise<RunResult> {
+  const raw: unknown = await lab.page.evaluate(`window.latencyLab.run(${JSON.stringify(request)}, ${optionsJs})`);
+  return parseRunResult(raw);
+}
+
+function only(result: RunResult): OkCellResult {
+  const cells = okCells(result.cells);
+  expect(cells, JSON.stringify(result.cells.map((c) => c.status))).toHaveLength(result.cells.length);
+  return cells[0]!;
+}
+
+/** Cell ids in the order their blocks ran, from the samples' start times (every block has `blockSize` samples). */
+function blockOrder(result: RunResult): string[] {
+  const all = okCells(result.cells).flatMap((c) => c.samples.map((s) => ({ id: c.cell.id, at: s.at! })));
+  all.sort((a, b) => a.at - b.at);
+  const size = result.plan.sampling.blockSize;
+  const order: string[] = [];
+  for (let i = 0; i < all.length; i += size) {
+    const ids = new Set(all.slice(i, i + size).map((s) => s.id));
+    expect(ids.size, `samples ${i}..${i + size - 1} come from one block`).toBe(1);
+    order.push(all[i]!.id);
+  }
+  return order;
+}
+
+beforeAll(async () => {
+  requireDist();
+  lab = await openLab();
+}, 60_000);
+afterAll(async () => {
+  await lab?.close();
+});
+
+describe('calibration runtime', () => {
+  it('reports a 2 ms busy-wait within max(1%, 2 timer ticks), and the harness overhead per pass', async () => {
+    const result = await run({
+      models: ['calibration'],
+      targets: ['calib:cpu'],
+      batches: [1],
+      inputOverrides: { calibration: { busy_ms: { values: { kind: 'constant', value: 2 } } } },
+      // Fixed and plenty: the median of 60 is robust to the odd preempted pass on a busy 2-core machine.
+      sampling: { mode: 'fixed', samples: 60, warmup: 10 },
+    });
+    const cell = only(result);
+    const [report] = calibrationReports([cell]);
+    expect(report!.requestedMs).toBe(2);
+    expect(cell.timerResolutionMs).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(report!.errorMs), `inference median ${report!.measuredMs} ms`).toBeLessThanOrEqual(Math.max(0.02, 2 * cell.timerResolutionMs));
+    expect(report!.withinTolerance).toBe(true);
+    // What the pipeline adds around the work: small, and never negative.
+    expect(report!.overheadMs).toBeGreaterThanOrEqual(0);
+    expect(report!.overheadMs).toBeLessThan(0.5);
+  });
+
+  it('a no-op pass is under 50 ticks, so auto mode times k passes per sample and reports per-pass values', async () => {
+    const cell = only(await run({ models: ['calibration'], targets: ['calib:cpu'], batches: [1], sampling: { maxSamples: 60, maxSamplingMs: 3000 } }));
+    expect(cell.sampling.mode).toBe('auto');
+    expect(cell.sampling.iterations).toBeGreaterThan(1);
+    expect(cell.sampling.iterationsWhy).toMatch(/timer guard/);
+    for (const s of cell.samples) expect(s.iterations).toBe(cell.sampling.iterations);
+    // A sample spans >= 50 ticks in total, so the per-pass value is far below one tick.
+    expect(cell.summary.total.median * cell.sampling.iterations).toBeGreaterThanOrEqual(20 * cell.timerResolutionMs);
+    expect(cell.summary.total.median).toBeLessThan(cell.timerResolutionMs * 10);
+  });
+});
+
+describe('auto sampling', () => {
+  it('is the default and says why it stopped, with the CI it reached', async () => {
+    const cell = only(await run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1], sampling: { maxSamplingMs: 4000 } }));
+    const s = cell.sampling;
+    expect(s.mode).toBe('auto');
+    expect(['precision-reached', 'max-samples', 'max-time']).toContain(s.stopReason);
+    expect(cell.samples.length).toBeGreaterThanOrEqual(10);
+    expect(cell.summary.total.medianCI95).not.toBeNull();
+    if (s.stopReason === 'precision-reached') expect(s.achievedCI!).toBeLessThanOrEqual(0.02);
+    else expect(s.precisionReached).toBe(false);
+    expect(s.warmupPasses).toBeGreaterThanOrEqual(5);
+    expect(['settled', 'max-passes', 'max-time']).toContain(s.warmupStop);
+    expect(cell.coldStart.warmupCount).toBe(s.warmupPasses);
+  });
+
+  it('a cell that hits its cap says precision was not reached', async () => {
+    const cell = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { targetCI: 0.0001, minSamples: 6, maxSamples: 12 } }));
+    expect(cell.sampling.stopReason).toBe('max-samples');
+    expect(cell.sampling.precisionReached).toBe(false);
+    expect(cell.samples).toHaveLength(12);
+    expect(cell.warnings.join(' ')).toMatch(/precision not reached/);
+    expect(cell.validity.unsupportedPercentiles).toEqual(['p90', 'p95', 'p99']);
+  });
+});
+
+describe('seeded interleaving and cold starts', () => {
+  const request = (seed: number): PlanRequest => ({
+    models: ['tiny-cnn'],
+    targets: ['ort:wasm', 'tfjs:wasm', 'tfjs:cpu'],
+    batches: [1],
+    seed,
+    schedule: 'interleaved',
+    sampling: { mode: 'fixed', samples: 12, warmup: 2, blockSize: 3 },
+  });
+
+  it('rotates blocks of samples across live cells, in an order the seed reproduces', async () => {
+    const a = await run(request(11));
+    const b = await run(request(11));
+    const orderA = blockOrder(a);
+    // 4 rounds; in round r every live cell takes one block, in the order seededShuffle(cells, seed + r).
+    const ids = a.plan.cells.map((c) => c.id);
+    const expected = [0, 1, 2, 3].flatMap((r) => seededShuffle(ids, 11 + r));
+    expect(orderA).toEqual(expected);
+    expect(blockOrder(b)).toEqual(orderA);
+    expect(b.plan.cells.map((c) => c.id)).toEqual(a.plan.cells.map((c) => c.id));
+    const other = await run(request(12));
+    expect(blockOrder(other)).not.toEqual(orderA);
+  });
+
+  it('repeats the cold start in fresh workers', async () => {
+    const cell = only(await run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1], sampling: { mode: 'fixed', samples: 6, warmup: 1, coldStarts: 3 } }));
+    expect(cell.coldStarts).toHaveLength(3);
+    expect(cell.coldStarts[0]).toEqual(cell.coldStart);
+    for (const c of cell.coldStarts) {
+      expect(c.sessionCreateMs).toBeGreaterThan(0);
+      expect(c.firstInferenceMs).toBeGreaterThan(0);
+      expect(c.fetchedBytes).toBe(cell.coldStart.fetchedBytes);
+    }
+  });
+});
+
+describe('validity flags', () => {
+  it('flags a cell whose page went hidden while it sampled', async () => {
+    // At the 5th sample, the page goes hidden and comes back (as a tab switch would), while the cell samples.
+    const hideOnce = `{ onCellEvent: (i, e) => {
+      if (e.type !== 'sample' || e.index !== 4) return;
+      const set = (v) => { Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => v }); document.dispatchEvent(new Event('visibilitychange')); };
+      set('hidden');
+      set('visible');
+    } }`;
+    const cell = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 30, warmup: 1 } }, hideOnce));
+    expect(cell.validity.pageHidden).toBe(true);
+    expect(cell.warnings.join(' ')).toMatch(/hidden/);
+    const visible = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 10, warmup: 1 } }));
+    expect(visible.validity.pageHidden).toBe(false);
+  });
+});

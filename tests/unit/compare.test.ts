@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { compareCells, describeComparison, ratioOfMedians, verdictOf } from '../../src/lib/compare.ts';
+import { mulberry32 } from '../../src/lib/rng.ts';
+import type { OkCellResult, Sample } from '../../src/lib/schema.ts';
+import { driftOf, unsupportedPercentiles, validityFlags, assessValidity } from '../../src/lib/validity.ts';
+import { summarizeStages } from '../../src/lib/stats.ts';
+
+const noisy = (seed: number, centre: number, n = 60) => {
+  const rng = mulberry32(seed);
+  return Array.from({ length: n }, () => centre * (1 + 0.05 * (rng() - 0.5)));
+};
+const sample = (total: number): Sample => ({ preprocess: 0, upload: null, inference: total, readback: null, postprocess: null, total, iterations: 1, at: null });
+const cell = (id: string, totals: number[]) => ({ cell: { id }, samples: totals.map(sample) }) as unknown as OkCellResult;
+
+describe('ratio of medians and verdict', () => {
+  it('a clear difference gets a verdict, with a CI around the true ratio', () => {
+    const a = noisy(1, 10);
+    const b = noisy(2, 20);
+    const r = ratioOfMedians(a, b);
+    expect(r.ratio).toBeGreaterThan(0.47);
+    expect(r.ratio).toBeLessThan(0.53);
+    expect(r.ci95[0]).toBeLessThanOrEqual(r.ratio);
+    expect(r.ci95[1]).toBeGreaterThanOrEqual(r.ratio);
+    const c = compareCells(cell('a', a), cell('b', b));
+    expect(c.verdict).toBe('faster');
+    expect(compareCells(cell('b', b), cell('a', a)).verdict).toBe('slower');
+    expect(describeComparison(c)).toMatch(/^a is 2\.\d\dx faster than b/);
+  });
+  it('same distribution: indistinguishable', () => {
+    expect(compareCells(cell('a', noisy(3, 10)), cell('b', noisy(4, 10))).verdict).toBe('indistinguishable');
+  });
+  it('a 1% difference is indistinguishable at a 2% threshold, but not at 0', () => {
+    expect(verdictOf([0.985, 0.995], 0.02)).toBe('indistinguishable');
+    expect(verdictOf([0.985, 0.995], 0)).toBe('faster');
+    expect(verdictOf([1.021, 1.05], 0.02)).toBe('slower');
+    expect(() => verdictOf([1, 1], -0.1)).toThrow(/threshold/);
+  });
+  it('is reproducible from its seed', () => {
+    expect(ratioOfMedians(noisy(5, 3), noisy(6, 4), 9)).toEqual(ratioOfMedians(noisy(5, 3), noisy(6, 4), 9));
+  });
+  it('refuses a stage the cell folded into another', () => {
+    expect(() => compareCells(cell('a', [1, 2]), cell('b', [1, 2]), { stage: 'upload' })).toThrow(/no separate 'upload' stage/);
+  });
+});
+
+describe('validity', () => {
+  it('flags drift between the first and last third, and not steady data', () => {
+    const rising = Array.from({ length: 60 }, (_, i) => 10 + i * 0.1 + (i % 3) * 0.01);
+    const d = driftOf(rising)!;
+    expect(d.flagged).toBe(true);
+    expect(d.ratio).toBeGreaterThan(1.3);
+    expect(driftOf(noisy(8, 10))!.flagged).toBe(false);
+    expect(driftOf([1, 2, 3, 4, 5, 6, 7, 8])).toBeNull();
+  });
+  it('no p99 from 20 samples', () => {
+    expect(unsupportedPercentiles(20)).toEqual(['p95', 'p99']);
+    expect(unsupportedPercentiles(19)).toEqual(['p90', 'p95', 'p99']);
+    expect(unsupportedPercentiles(200)).toEqual([]);
+  });
+  it('marks stages under 20 timer ticks, counting passes per sample', () => {
+    const samples = Array.from({ length: 10 }, () => ({ ...sample(1), preprocess: 0.02 }));
+    const v = assessValidity(samples, summarizeStages(samples), { pageHidden: false, softwareGpu: false, tickMs: 0.1, iterations: 1 });
+    expect(v.coarseStages).toEqual(['preprocess', 'inference', 'total']);
+    const v10 = assessValidity(samples, summarizeStages(samples), { pageHidden: true, softwareGpu: true, tickMs: 0.1, iterations: 10 });
+    expect(v10.coarseStages).toEqual(['preprocess']);
+    expect(validityFlags(v10)).toEqual(['page hidden while sampling', 'software GPU', 'under 20 timer ticks: preprocess']);
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { chooseIterations, describeStop, growIterations, SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
+import { SamplingSettings } from '../../src/lib/schema.ts';
+import { mulberry32 } from '../../src/lib/rng.ts';
+
+const settings = (over: Record<string, unknown> = {}) => SamplingSettings.parse(over);
+
+/** Drives a controller with samples from `draw`, each sample taking `msPer` of (made-up) time. */
+function drive(c: SamplingController, draw: () => number, msPer = 1): number[] {
+  const blocks: number[] = [];
+  for (let n = c.nextBlock(); n > 0; n = c.nextBlock()) {
+    blocks.push(n);
+    c.record(Array.from({ length: n }, draw), n * msPer);
+  }
+  return blocks;
+}
+
+describe('SamplingController: fixed mode', () => {
+  it('takes exactly the asked count, in blocks', () => {
+    const c = new SamplingController(settings({ mode: 'fixed', samples: 25, blockSize: 10 }));
+    expect(drive(c, () => 1)).toEqual([10, 10, 5]);
+    expect(c.stopReason).toBe('fixed-count');
+    const r = c.report({ iterations: 1, why: 'fixed' }, { passes: 5, stop: 'fixed' });
+    expect(r).toMatchObject({ mode: 'fixed', stopReason: 'fixed-count', precisionReached: null, targetCI: null, blocks: 3 });
+  });
+});
+
+describe('SamplingController: auto mode', () => {
+  it('stops at the minimum when the data are already precise', () => {
+    const c = new SamplingController(settings({ minSamples: 10, targetCI: 0.02 }));
+    let i = 0;
+    drive(c, () => 10 + (i++ % 3) * 0.01); // 10.00, 10.01, 10.02: CI half-width well under 2%
+    expect(c.count).toBe(10);
+    expect(c.stopReason).toBe('precision-reached');
+    expect(c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'settled' }).precisionReached).toBe(true);
+  });
+  it('samples until the CI of the median is within the target on noisy data', () => {
+    const rng = mulberry32(7);
+    const c = new SamplingController(settings({ targetCI: 0.02, maxSamples: 5000, maxSamplingMs: 3_600_000 }));
+    drive(c, () => 10 * Math.exp(0.2 * (rng() - 0.5)));
+    expect(c.stopReason).toBe('precision-reached');
+    expect(c.achievedCI()!).toBeLessThanOrEqual(0.02);
+    expect(c.count).toBeGreaterThan(10);
+  });
+  it('says precision was not reached when the sample cap stops it', () => {
+    const rng = mulberry32(3);
+    const c = new SamplingController(settings({ targetCI: 0.001, maxSamples: 40, maxSamplingMs: 3_600_000 }));
+    drive(c, () => 1 + rng());
+    expect(c.count).toBe(40);
+    expect(c.stopReason).toBe('max-samples');
+    const r = c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'settled' });
+    expect(r.precisionReached).toBe(false);
+    expect(describeStop(r)).toMatch(/sample cap: precision not reached/);
+  });
+  it('stops at the time cap, but never below the minimum, and sizes blocks to the time left', () => {
+    const rng = mulberry32(4);
+    const c = new SamplingController(settings({ targetCI: 0.001, minSamples: 12, maxSamples: 1000, maxSamplingMs: 100, blockSize: 10 }));
+    const blocks = drive(c, () => 1 + rng(), 6); // 6 ms per sample: the minimum alone takes 72 ms
+    expect(blocks[0]).toBe(10);
+    expect(blocks[1]).toBe(2); // just what the minimum still needs
+    expect(c.count).toBeGreaterThanOrEqual(12);
+    expect(c.count).toBeLessThanOrEqual(18); // 100 ms / 6 ms, plus at most one sample over
+    expect(c.stopReason).toBe('max-time');
+  });
+});
+
+describe('warm-up and the timer guard', () => {
+  it('settles when two windows of passes agree within 5%', () => {
+    const s = settings({ warmup: 3 });
+    expect(warmupDecision(s, [50, 20, 12], 10)).toBeNull();
+    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10], 10)).toBeNull(); // 12,20,50 window vs 10: not settled
+    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10, 10.2, 10.1, 9.9], 10)).toBe('settled');
+  });
+  it('honours the minimum and the caps', () => {
+    expect(warmupDecision(settings({ warmup: 4 }), [1, 1, 1], 1e9)).toBeNull();
+    expect(warmupDecision(settings({ warmup: 0, maxWarmup: 3 }), [9, 5, 1], 1)).toBe('max-passes');
+    expect(warmupDecision(settings({ warmup: 0, maxWarmupMs: 50 }), [30, 20], 51)).toBe('max-time');
+    expect(warmupDecision(settings({ mode: 'fixed', warmup: 2 }), [100, 1], 1)).toBe('fixed');
+    expect(warmupDecision(settings({ mode: 'fixed', warmup: 2 }), [100], 1)).toBeNull();
+  });
+  it('times several passes per sample when a pass is under 50 ticks', () => {
+    const auto = settings();
+    expect(chooseIterations(auto, 2, 0.1).iterations).toBe(3); // 50 ticks of 0.1 ms = 5 ms over 2 ms passes
+    expect(chooseIterations(auto, 0.01, 0.005).iterations).toBe(25);
+    expect(chooseIterations(auto, 5, 0.1).iterations).toBe(1);
+    expect(chooseIterations(settings({ mode: 'fixed' }), 0.001, 0.1).iterations).toBe(1);
+    expect(chooseIterations(settings({ iterations: 7 }), 100, 0.1).iterations).toBe(7);
+  });
+  it('grows a guess that fell short until k passes span 50 ticks', () => {
+    expect(growIterations(13, 0.3, 0.005)).toBeNull(); // 0.3 ms >= 50 x 5 us
+    expect(growIterations(13, 0.05, 0.005)).toBe(78); // 13 x 0.25 / 0.05 x 1.2
+    expect(growIterations(10, 0.24, 0.005)).toBe(20); // at least doubles
+    expect(growIterations(10_000, 0, 0.005)).toBeNull(); // capped
+  });
+});
