@@ -177,9 +177,6 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   const cells = results.map((r, i) => r ?? { status: 'aborted' as const, cell: plan.cells[i]!, startedAt: new Date().toISOString(), durationMs: 0, reason: 'not run', samples: [] });
   const ok = okCells(cells);
   for (const r of ok) {
-    if (softwareGpu(r.cell)) r.warnings.push('GPU is emulated in software (SwiftShader or similar): numbers check correctness, not GPU performance');
-  }
-  for (const r of ok) {
     const ref = pickReference(r.cell, ok);
     const mine = parityData.get(r.cell.id);
     const theirs = ref && parityData.get(ref.cell.id);

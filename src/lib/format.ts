@@ -4,7 +4,7 @@ import { STAGES } from './schema.ts';
 import type { Comparison } from './compare.ts';
 import { relativeHalfWidth } from './stats.ts';
 import { describeStop } from './sampling.ts';
-import { PERCENTILE_MIN_SAMPLES } from './validity.ts';
+import { PERCENTILE_MIN_SAMPLES, validityFlags } from './validity.ts';
 
 /** Milliseconds with precision that suits the magnitude: 0.0123, 1.234, 12.35, 123.5, 1234. */
 export function fmtMs(ms: number | null | undefined): string {
@@ -104,7 +104,7 @@ export function resultTable(cells: readonly CellResult[], vsFastest: Map<string,
       fmtVerdict(vsFastest.get(r.cell.id)),
       fmtMs(r.coldStart.firstInferenceMs),
       parity,
-      r.warnings.join('; ').slice(0, 120),
+      [...validityFlags(r.validity), ...r.warnings].join('; ').slice(0, 160),
     ];
   });
   return textTable(header, rows);

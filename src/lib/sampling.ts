@@ -25,7 +25,7 @@ export function warmupDecision(settings: SamplingSettings, passMs: readonly numb
   if (settings.mode === 'fixed') return n >= settings.warmup ? 'fixed' : null;
   // The minimum is kept even past the time cap (the cell timeout still bounds it).
   if (n < settings.warmup) return null;
-  if (n >= 2 * SETTLE_WINDOW) {
+  if (n >= 2 * SETTLE_WINDOW && elapsedMs >= settings.minWarmupMs) {
     const last = windowMedian(passMs.slice(n - SETTLE_WINDOW));
     const before = windowMedian(passMs.slice(n - 2 * SETTLE_WINDOW, n - SETTLE_WINDOW));
     if (before > 0 && Math.abs(last - before) / before <= SETTLE_TOLERANCE) return 'settled';

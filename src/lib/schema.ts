@@ -70,7 +70,12 @@ export const SamplingSettings = z
     /** Fixed mode: warm-up passes. Auto mode: the least warm-up passes before settling is checked. */
     warmup: count('warmup', 0, 10_000).default(5),
     /** Auto mode: warm-up stops here even if the pass time has not settled. */
-    maxWarmup: count('maxWarmup', 0, 10_000).default(100),
+    maxWarmup: count('maxWarmup', 0, 10_000).default(1_000),
+    /**
+     * Auto mode: the least warm-up time. Settling is judged only after it: JS engines keep tiering up hot code for
+     * hundreds of passes, and a few quick passes that agree can still be minutes away from warm (drift shows it).
+     */
+    minWarmupMs: count('minWarmupMs', 0, 600_000).default(300),
     maxWarmupMs: count('maxWarmupMs', 0, 600_000).default(5_000),
     /** Auto mode: wanted half-width of the median's 95% CI, relative to the median (0.02 = +-2%). */
     targetCI: z.number().gt(0, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').max(0.5, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').default(0.02),
@@ -101,6 +106,7 @@ export const SamplingSettings = z
   .superRefine((s, ctx) => {
     // Settings that can't all hold are refused up front, naming the valid range.
     if (s.maxSamples < s.minSamples) ctx.addIssue({ code: 'custom', path: ['maxSamples'], message: `maxSamples (${s.maxSamples}) is below minSamples (${s.minSamples}); it must be >= minSamples` });
+    if (s.maxWarmupMs < s.minWarmupMs) ctx.addIssue({ code: 'custom', path: ['maxWarmupMs'], message: `maxWarmupMs (${s.maxWarmupMs}) is below minWarmupMs (${s.minWarmupMs}); it must be >= minWarmupMs` });
     if (s.maxWarmup < s.warmup) ctx.addIssue({ code: 'custom', path: ['maxWarmup'], message: `maxWarmup (${s.maxWarmup}) is below warmup (${s.warmup}); it must be >= warmup` });
   });
 export type SamplingSettings = z.infer<typeof SamplingSettings>;

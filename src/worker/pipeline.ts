@@ -374,11 +374,7 @@ export class CellRun {
     if (facts.sampling.precisionReached === false) {
       warnings.push(`precision not reached: median ±${((facts.sampling.achievedCI ?? NaN) * 100).toFixed(1)}% (target ±${((facts.sampling.targetCI ?? 0) * 100).toFixed(1)}%), stopped at the ${facts.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`);
     }
-    if (validity.coarseStages.includes('total')) {
-      warnings.push(`median total ${summary.total.median.toFixed(4)} ms x ${this.iterations} pass(es) per sample is under 20 timer ticks (${this.timerResolutionMs} ms): values are coarse`);
-    }
-    if (validity.pageHidden) warnings.push('the page was hidden while this cell sampled: browsers throttle hidden pages');
-    if (validity.drift?.flagged) warnings.push(`drift: the last third of samples is ${((validity.drift.ratio - 1) * 100).toFixed(1)}% off the first third`);
+    // Hidden page, drift, coarse stages and software GPU live in `validity` (validityFlags() words them).
     const coldStart = this.cold as ColdStart;
     const result: CellResult = {
       status: 'ok',

@@ -3,6 +3,7 @@
  * webgpu) and all tfjs backends (cpu, wasm, webgl, webgpu), on SwiftShader here. MobileNetV2 on the software GPU
  * backends takes minutes, so it lives in the nightly suite (npm run test:nightly).
  */
+import { validityFlags } from '../../src/lib/validity.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
 import type { CellResult, OkCellResult } from '../../src/lib/schema.ts';
@@ -68,8 +69,10 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
     expect(env.gpu?.software).toBe(true);
     expect(env.gpu?.webgpu?.isFallbackAdapter).toBe(true);
     expect(env.browserFlags).toEqual(expect.arrayContaining(['--enable-unsafe-webgpu', '--use-angle=swiftshader']));
-    for (const c of ok(run.result.cells).filter((x) => x.cell.backend === 'webgl' || x.cell.backend === 'webgpu')) {
-      expect(c.warnings.join(' ')).toMatch(/emulated in software/);
+    for (const c of ok(run.result.cells)) {
+      const gpu = c.cell.backend === 'webgl' || c.cell.backend === 'webgpu';
+      expect(c.validity.softwareGpu, c.cell.id).toBe(gpu);
+      if (gpu) expect(validityFlags(c.validity).join(' ')).toMatch(/software GPU: correctness, not GPU speed/);
     }
   });
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRunResult } from '../../src/lib/schema.ts';
+import { parseRunResult, SCHEMA_VERSION } from '../../src/lib/schema.ts';
 import { projectRoot, requireDist } from './harness.ts';
 
 function cli(...args: string[]) {
@@ -50,9 +50,35 @@ describe('latency-lab CLI', () => {
     expect(c.err).toMatch(/batch sizes: 0/);
   });
 
+  it('compare prints every cell against the fastest, and one pair in words', () => {
+    const file = join(tmp, 'r.json'); // written by the first test
+    const all = cli('compare', file);
+    expect(all.code).toBe(0);
+    expect(all.out).toMatch(/cell\s+median ms\s+ratio\s+95% CI\s+verdict/);
+    expect(all.out).toMatch(/fastest/);
+    const pair = cli('compare', file, '--a', 'tiny-cnn/tfjs:wasm/b1/t1', '--b', 'tiny-cnn/ort:wasm/b1/t1', '--threshold', '5');
+    expect(pair.code).toBe(0);
+    expect(pair.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1 (is [\d.]+x (faster|slower) than|vs) tiny-cnn\/ort:wasm\/b1\/t1/);
+    const bad = cli('compare', file, '--a', 'nope', '--b', 'tiny-cnn/ort:wasm/b1/t1');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/no ok cell 'nope'.*ok cells: tiny-cnn/);
+  });
+
+  it('refuses sampling settings that cannot be met, naming the valid range (exit 2)', () => {
+    const a = cli('run', '--target-ci', '0');
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/targetCI must be > 0 and <= 0\.5/);
+    const b = cli('run', '--min-samples', '50', '--max-samples', '20');
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/maxSamples \(20\) is below minSamples \(50\)/);
+    const c = cli('run', '--samples=-3');
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/samples must be in 1\.\.100000/);
+  });
+
   it('validate names the bad field of a broken results file', () => {
     const file = join(tmp, 'broken.json');
-    writeFileSync(file, JSON.stringify({ schemaVersion: 1, cells: [] }));
+    writeFileSync(file, JSON.stringify({ schemaVersion: SCHEMA_VERSION, cells: [] }));
     const r = cli('validate', file);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/tool: /);

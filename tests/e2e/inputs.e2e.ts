@@ -54,6 +54,7 @@ describe('a model with several inputs of other dtypes', () => {
         models: ['multi-input'],
         targets: ['ort:wasm', 'ort:webgpu'],
         batches: [1, 3],
+        order: 'matrix',
         sampling: { mode: 'fixed', samples: 3, warmup: 1, cellTimeoutMs: 120_000, gpuBusyPasses: 0 },
         inputOverrides: { 'multi-input': { n: { values: { kind: 'constant', value: 3 } }, mask: { values: { kind: 'range', min: 1, max: 1 } } } },
       },

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrationReports } from '../../src/lib/calibration.ts';
 import type { PlanRequest } from '../../src/lib/plan.ts';
 import { seededShuffle } from '../../src/lib/rng.ts';
+import { validityFlags } from '../../src/lib/validity.ts';
 import { okCells, parseRunResult, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
 import { openLab, requireDist, type LabPage } from './harness.ts';
 
@@ -151,7 +152,7 @@ describe('validity flags', () => {
     } }`;
     const cell = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 30, warmup: 1 } }, hideOnce));
     expect(cell.validity.pageHidden).toBe(true);
-    expect(cell.warnings.join(' ')).toMatch(/hidden/);
+    expect(validityFlags(cell.validity).join(' ')).toMatch(/page hidden while sampling/);
     const visible = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 10, warmup: 1 } }));
     expect(visible.validity.pageHidden).toBe(false);
   });

@@ -27,7 +27,10 @@ describe('the lab page', () => {
   it('runs the chosen model on the chosen backends and shows per-stage and cold-start tables', async () => {
     const { page } = lab;
     await page.getByTestId('model').selectOption('tiny-cnn');
-    await page.getByTestId('samples').fill('8');
+    // Auto sampling (the default), loosened so the test stays quick: ±5%, at most 2 s of sampling per cell.
+    expect(await page.getByTestId('mode').inputValue()).toBe('auto');
+    await page.getByTestId('target-ci').fill('5');
+    await page.getByLabel('Sampling time cap (s)').fill('2');
     await page.getByTestId('batches').fill('1, 2');
     await page.getByTestId('run').click();
     await page.getByTestId('progress').waitFor({ timeout: 30_000 });
@@ -39,6 +42,12 @@ describe('the lab page', () => {
     // tfjs cells are compared with the ORT wasm reference of the same batch once the run is done
     const tfjsRow = await page.locator('[data-testid=totals] tbody tr', { hasText: 'tiny-cnn/tfjs:cpu/b2/t1' }).textContent();
     expect(tfjsRow).toMatch(/\d\.\de-\d+|0\.0e\+0/);
+    // Every cell says why sampling stopped; the fastest of each batch is marked, the others get a verdict.
+    const stops = await page.getByTestId('stop-reason').allTextContents();
+    expect(stops).toHaveLength(6);
+    for (const s of stops) expect(s).toMatch(/precision reached|cap: precision not reached/);
+    expect(await page.locator('[data-testid=totals] tbody tr', { hasText: 'fastest' }).count()).toBe(2);
+    expect(await page.getByTestId('compare-verdict').textContent()).toMatch(/faster than|slower than|indistinguishable/);
     await page.screenshot({ path: join(shots, 'page-results.png'), fullPage: true });
   });
 

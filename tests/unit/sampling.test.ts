@@ -66,15 +66,17 @@ describe('SamplingController: auto mode', () => {
 
 describe('warm-up and the timer guard', () => {
   it('settles when two windows of passes agree within 5%', () => {
-    const s = settings({ warmup: 3 });
-    expect(warmupDecision(s, [50, 20, 12], 10)).toBeNull();
-    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10], 10)).toBeNull(); // 12,20,50 window vs 10: not settled
-    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10, 10.2, 10.1, 9.9], 10)).toBe('settled');
+    const s = settings({ warmup: 3, minWarmupMs: 100 });
+    expect(warmupDecision(s, [50, 20, 12], 200)).toBeNull();
+    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10], 200)).toBeNull(); // 12,20,50 window vs 10: not settled
+    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10, 10.2, 10.1, 9.9], 200)).toBe('settled');
+    // Agreeing windows before the least warm-up time are not trusted yet.
+    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10, 10.2, 10.1, 9.9], 99)).toBeNull();
   });
   it('honours the minimum and the caps', () => {
     expect(warmupDecision(settings({ warmup: 4 }), [1, 1, 1], 1e9)).toBeNull();
     expect(warmupDecision(settings({ warmup: 0, maxWarmup: 3 }), [9, 5, 1], 1)).toBe('max-passes');
-    expect(warmupDecision(settings({ warmup: 0, maxWarmupMs: 50 }), [30, 20], 51)).toBe('max-time');
+    expect(warmupDecision(settings({ warmup: 0, minWarmupMs: 0, maxWarmupMs: 50 }), [30, 20], 51)).toBe('max-time');
     expect(warmupDecision(settings({ mode: 'fixed', warmup: 2 }), [100, 1], 1)).toBe('fixed');
     expect(warmupDecision(settings({ mode: 'fixed', warmup: 2 }), [100], 1)).toBeNull();
   });

@@ -1,0 +1,63 @@
+/**
+ * What does the lab's harness add to a measurement? For each model and target, the same model runs in one
+ * worker two ways, in alternating blocks: through the lab's cell pipeline, and in a bare loop that only calls the
+ * runtime (make input tensors, run, read outputs). Prints, with bootstrap 95% CIs:
+ *   lab work / bare    lab upload + inference + readback against the bare pass: the harness's own cost (target: ~1.00, within 2%)
+ *   lab total / bare   adds the lab's preprocess (input copy) and postprocess (softmax/top-k), which are app work
+ * and the worker boundary: the round trip of one sample-sized message page <-> worker (never inside a stage).
+ *
+ *   npm run bench:overhead [-- --models tiny-cnn,mobilenet-v2 --targets ort:wasm,tfjs:wasm --rounds 20 --block 5]
+ */
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { launchChromium } from '../src/cli/chromium.ts';
+import { checkDist, guardOrigin } from '../src/cli/driver.ts';
+import { serveStatic } from '../src/cli/server.ts';
+import { ratioOfMedians } from '../src/lib/compare.ts';
+import { fmtMs, textTable } from '../src/lib/format.ts';
+import { median } from '../src/lib/stats.ts';
+import type { OverheadBench } from '../src/app/automation.ts';
+
+const { values: v } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'tiny-cnn,mobilenet-v2' },
+    targets: { type: 'string', default: 'ort:wasm,tfjs:wasm' },
+    batch: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '20' },
+    block: { type: 'string', default: '5' },
+  },
+});
+const dist = resolve(join(import.meta.dirname, '..', 'dist'));
+checkDist(dist);
+const server = await serveStatic(dist);
+const browser = await launchChromium();
+const rows: string[][] = [];
+let isolated = false;
+try {
+  const page = await browser.context.newPage();
+  const offOrigin: string[] = [];
+  await guardOrigin(page, new URL(server.url).origin, offOrigin);
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.latencyLab !== undefined);
+  for (const model of v.models.split(',')) {
+    for (const target of v.targets.split(',')) {
+      const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block)].map((a) => JSON.stringify(a)).join(', ');
+      process.stderr.write(`${model} ${target} ...\n`);
+      const r = (await page.evaluate(`window.latencyLab.benchOverhead(${args})`)) as OverheadBench;
+      isolated = r.crossOriginIsolated;
+      const work = ratioOfMedians(r.labWork, r.bare, 7);
+      const total = ratioOfMedians(r.lab, r.bare, 7);
+      const ci = (c: typeof work) => `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
+      const within = work.ci95[0] <= 1.02 && work.ci95[1] >= 0.98 ? 'yes' : 'no';
+      rows.push([model, target, String(r.bare.length), fmtMs(median(r.bare)), fmtMs(median(r.labWork)), fmtMs(median(r.lab)), ci(work), within, ci(total), `${(median(r.boundary) * 1000).toFixed(0)} us`]);
+    }
+  }
+  if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
+} finally {
+  await browser.close();
+  await server.close();
+}
+console.log(`\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} in one worker (medians in ms; cross-origin isolated: ${isolated})\n`);
+console.log(textTable(['model', 'target', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'CI within ±2%?', 'lab total / bare (95% CI)', 'boundary RTT'], rows));
+console.log('\nlab work = upload + inference + readback; lab total adds the preprocess copy and postprocess the lab does as an app would.');
+console.log('boundary RTT = one sample-sized message page -> worker -> page (Comlink); it never falls inside a stage.');
