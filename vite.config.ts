@@ -30,5 +30,6 @@ export default defineConfig({
     // ORT finds its .wasm next to its own module: pre-bundling would move the module away from it.
     exclude: ['onnxruntime-web', 'onnxruntime-web/all'],
   },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  // The manifest tells scripts/check-size.ts which chunks the first page load needs.
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096, manifest: true },
 });

@@ -58,6 +58,6 @@ try {
   await server.close();
 }
 console.log(`\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} in one worker (medians in ms; cross-origin isolated: ${isolated})\n`);
-console.log(textTable(['model', 'target', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'CI within ±2%?', 'lab total / bare (95% CI)', 'boundary RTT'], rows));
+console.log(textTable(['model', 'target', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'consistent with ±2%?', 'lab total / bare (95% CI)', 'boundary RTT'], rows));
 console.log('\nlab work = upload + inference + readback; lab total adds the preprocess copy and postprocess the lab does as an app would.');
 console.log('boundary RTT = one sample-sized message page -> worker -> page (Comlink); it never falls inside a stage.');

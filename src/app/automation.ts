@@ -3,7 +3,8 @@
  * It takes the same PlanRequest as the page's form and returns the same validated RunResult.
  */
 import type { CellEvent } from '../lib/job.ts';
-import type { Manifest } from '../lib/manifest.ts';
+import { parseWith } from '../lib/schema.ts';
+import { ModelInfo, type Manifest } from '../lib/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan.ts';
 import type { CellResult, Environment, Plan, RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
@@ -20,6 +21,8 @@ export interface AutomationRunOptions {
   onCellStart?: (index: number, total: number, cellId: string) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
   onCellDone?: (index: number, result: CellResult) => void;
+  /** Models beyond the zoo (a person's own), their files reachable from the models folder's URL. */
+  extraModels?: ModelInfo[];
 }
 
 export interface LatencyLabApi {
@@ -55,7 +58,10 @@ export function installAutomationApi(): LatencyLabApi {
     manifest: getManifest,
     environment: (flags) => collectEnvironment(flags),
     async run(request, options = {}) {
-      const m = await getManifest();
+      const zoo = await getManifest();
+      // Validated like the zoo's own entries: a model from outside is checked before anything runs.
+      const extra = (options.extraModels ?? []).map((x, i) => parseWith(ModelInfo, `extra model [${i}]`, x));
+      const m = { ...zoo, models: [...zoo.models.filter((z) => !extra.some((x) => x.id === z.id)), ...extra] };
       const plan = buildPlan(request, m.models);
       options.onPlan?.(plan);
       return runPlan(plan, m, {

@@ -193,6 +193,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     tool: { name: 'inference-latency-lab', version: __LAB_VERSION__ },
     createdAt: new Date().toISOString(),
     source: options.source,
+    device: null,
     environment,
     plan,
     cells,

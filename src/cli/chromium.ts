@@ -72,3 +72,30 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
     },
   };
 }
+
+/** A remote browser, to run on: a Playwright browser server (ws) or a Chrome DevTools Protocol endpoint. */
+export interface RemoteEndpoint {
+  connect?: string;
+  cdp?: string;
+}
+
+/** Connects to a remote browser and opens a fresh context there; closing it leaves the remote browser up. */
+export async function connectChromium(endpoint: RemoteEndpoint, timeoutMs = 30_000): Promise<LaunchedBrowser> {
+  const where = endpoint.connect ?? endpoint.cdp ?? '';
+  let browser;
+  try {
+    browser = endpoint.connect ? await chromium.connect(endpoint.connect, { timeout: timeoutMs }) : await chromium.connectOverCDP(endpoint.cdp!, { timeout: timeoutMs });
+  } catch (e) {
+    throw new Error(`cannot reach the browser at ${where}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+  }
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  return {
+    context,
+    flags: [],
+    executablePath: where,
+    close: async () => {
+      await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+    },
+  };
+}

@@ -7,15 +7,26 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { CellEvent } from '../lib/job.ts';
+import type { ModelInfo } from '../lib/manifest.ts';
 import type { PlanRequest } from '../lib/plan.ts';
 import type {} from '../app/automation.ts'; // window.latencyLab's type
 import { parseRunResult, type CellResult, type Plan, type RunResult } from '../lib/schema.ts';
-import { launchChromium } from './chromium.ts';
+import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';
 
 export interface DriverOptions {
   distDir: string;
   request: PlanRequest;
+  /** The person's own models (ids used in request.models), served from `files`. */
+  extraModels?: ModelInfo[];
+  /** URL path -> file on disk, served beside dist/ (local model files). */
+  files?: ReadonlyMap<string, string>;
+  /** Run on a remote browser instead of launching a local Chromium. */
+  remote?: RemoteEndpoint;
+  /** Address the static server listens on (remote browsers must reach it); default 127.0.0.1. */
+  serveHost?: string;
+  /** The URL remote browsers open, when they reach this machine under another name. */
+  publicUrl?: string;
   chromium?: string;
   headless?: boolean;
   softwareGpu?: boolean;
@@ -53,12 +64,21 @@ export async function guardOrigin(page: Page, origin: string, offOrigin: string[
 
 export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {
   checkDist(options.distDir);
-  const server = await serveStatic(options.distDir);
-  const browser = await launchChromium({ executablePath: options.chromium, headless: options.headless, softwareGpu: options.softwareGpu, extraFlags: options.extraFlags });
+  const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost });
+  let browser;
+  try {
+    browser = options.remote
+      ? await connectChromium(options.remote)
+      : await launchChromium({ executablePath: options.chromium, headless: options.headless, softwareGpu: options.softwareGpu, extraFlags: options.extraFlags });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
   const offOrigin: string[] = [];
+  const pageUrl = options.publicUrl ?? server.url;
   try {
     const page = await browser.context.newPage();
-    const origin = new URL(server.url).origin;
+    const origin = new URL(pageUrl).origin;
     await guardOrigin(page, origin, offOrigin);
     if (options.onConsole) page.on('console', (m) => options.onConsole!(`[${m.type()}] ${m.text()}`));
     // Progress crosses from the page to Node through exposed functions; the lab's own timing stays in the worker.
@@ -66,7 +86,7 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
     await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) => options.onCellStart?.(i, n, id));
     await page.exposeFunction('__labOnCellEvent', (i: number, e: CellEvent) => options.onCellEvent?.(i, e));
     await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => options.onCellDone?.(i, r));
-    await page.goto(server.url);
+    await page.goto(pageUrl);
     await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: 30_000 });
     // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
     // which carries helpers (__name) the page doesn't have.
@@ -77,6 +97,7 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
       onCellStart: (i, n, id) => window.__labOnCellStart(i, n, id),
       onCellEvent: (i, e) => { void window.__labOnCellEvent(i, e); },
       onCellDone: (i, r) => window.__labOnCellDone(i, r),
+      extraModels: ${JSON.stringify(options.extraModels ?? [])},
     })`);
     return { result: parseRunResult(raw), offOrigin };
   } finally {

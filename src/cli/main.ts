@@ -1,32 +1,30 @@
 /**
  * latency-lab: the command-line side of the lab.
  *
- *   latency-lab run [flags]     run a matrix headless in Chromium and write a results JSON
+ *   latency-lab run [flags]     run a matrix headless (locally or on remote browsers); write results and reports
  *   latency-lab compare FILE    ratios of medians with CIs and verdicts between cells of a results file
  *   latency-lab validate FILE   check a results file against the schema
+ *   latency-lab schema          print the config file's JSON Schema
  *
- * Exit codes: 0 every cell ok; 2 usage error; 3 a cell failed, was aborted, or was unsupported
- * (unless --allow-unsupported); 4 the run itself could not happen (no build, no browser).
+ * Exit codes: 0 ok; 1 a budget was breached or a regression found against the baseline; 2 usage or config
+ * error; 3 run failure (a cell failed, was aborted or unsupported, a device could not run, no build or browser).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareCells, compareToFastest, DEFAULT_THRESHOLD, describeComparison } from '../lib/compare.ts';
-import { cellReason, fmtMs, fmtVerdict, resultTable, textTable } from '../lib/format.ts';
-import { parseManifest, type Manifest } from '../lib/manifest.ts';
-import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed, type PlanRequest } from '../lib/plan.ts';
-import { calibrationReports, withBuiltInModels } from '../lib/calibration.ts';
-import { okCells, parseRunResult, STAGES, type InputOverride, type SamplingInput, type Stage, type ValuePolicy } from '../lib/schema.ts';
-import { checkDist, runInBrowser } from './driver.ts';
+import { configJsonSchema } from '../lib/config.ts';
+import { fmtMs, fmtVerdict, textTable } from '../lib/format.ts';
+import { allTargets, DEFAULT_SAMPLING } from '../lib/plan.ts';
+import { okCells, parseResultFile, STAGES, type Stage } from '../lib/schema.ts';
+import { num, UsageError } from './args.ts';
+import { cmdRun, DEFAULT_TARGETS, EXIT, RUN_OPTIONS } from './run.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const EXIT = { ok: 0, usage: 2, cells: 3, run: 4 } as const;
-
-class UsageError extends Error {}
-
-const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'];
+export { EXIT } from './run.ts';
+export { buildOverrides, parsePolicy, samplingFrom } from './args.ts';
 
 const D = DEFAULT_SAMPLING;
 const HELP = `latency-lab: time ML models in a real browser, stage by stage
@@ -35,9 +33,12 @@ Usage:
   latency-lab run [options]
   latency-lab compare <results.json> [--a CELL --b CELL] [--threshold PCT] [--stage STAGE]
   latency-lab validate <results.json>
+  latency-lab schema            print the JSON Schema of the config file
 
 Run options (matrix):
-  --models a,b          zoo model ids (default: every zoo model, on each target it has a format for);
+  --config FILE         a JSON config (schema: public/lab-config.schema.json); flags override it
+  --models a,b          zoo ids or paths to your own models: an .onnx file, a TF.js model.json, or a folder
+                        holding one (default: every zoo model, on each target it has a format for);
                         'calibration' is built in (target calib:cpu; --values busy_ms=const:2 busy-waits 2 ms)
   --targets r:b,...     runtime:backend pairs (default: ${DEFAULT_TARGETS.join(',')})
                         valid: ${allTargets().join(', ')}
@@ -68,16 +69,32 @@ Sampling (default: auto):
   --gpu-passes N        extra passes reading GPU timers on webgl/webgpu cells, after sampling (default: ${D.gpuBusyPasses}; 0: off)
   --measure-memory      measureUserAgentSpecificMemory() once per cell with the model loaded (slow: 0.4-10 s)
 
+Budgets and baselines:
+  --budget RULE         e.g. 'mobilenet-v2 ort:wasm p95 <= 80ms', '* inference.median < 5ms', 'tiny-cnn b4 p99<=16ms';
+                        repeatable; metrics: min median mean p90 p95 p99 max; any breach: exit 1
+  --baseline FILE       an earlier results.json: every cell compared (ratio of medians, bootstrap 95% CI);
+                        a regression whose CI lies beyond the threshold: exit 1
+  --baseline-threshold PCT  differences under this are not regressions (default: 5)
+
+Devices (default: a local headless Chromium):
+  --connect [NAME=]WS   a Playwright browser server (browserType.launchServer()); repeatable
+  --cdp [NAME=]URL      a Chrome DevTools Protocol endpoint (Selenium Grid 4, cloud grids); repeatable
+                        several devices run in parallel; the reports get a device column; a device that fails
+                        is reported and the others go on
+  --serve-host HOST     interface the lab is served on (default 127.0.0.1; 0.0.0.0 for remote machines)
+  --public-url URL      the URL remote browsers open (when they reach this machine under another name)
+
 Output and browser:
-  --out FILE            where to write the results JSON (default: lab-results/run-<time>.json)
+  --out DIR             results.json, summary.csv, samples.csv, report.md, report.html
+                        (default: lab-results/run-<time>/)
   --json                print the results JSON to stdout instead of the table
-  --allow-unsupported   exit 0 even when some cells are unsupported here
+  --allow-unsupported   unsupported cells are not a run failure
   --dist DIR            production build to serve (default: dist/ of this project)
   --chromium PATH       Chromium executable (or set LATENCY_LAB_CHROMIUM)
   --headed              show the browser window
   --software-gpu        force WebGL onto SwiftShader (software; gives WebGL timer queries); for GPU-less machines
   --browser-arg FLAG    extra Chromium flag; repeatable (WebGPU is already enabled)
-  --quiet               no progress lines
+  --quiet               no progress display
   -h, --help            this help
 
 Compare options:
@@ -89,251 +106,15 @@ Compare options:
 Examples:
   latency-lab run
   latency-lab run --models mobilenet-v2 --targets ort:wasm,tfjs:wasm --batch 1,4 --target-ci 1
-  latency-lab run --models tiny-cnn --targets ort:wasm,tfjs:wasm --interleave --seed 7 --cold-starts 5
-  latency-lab run --models ocr-cls --dim width=320 --values x=range:-1:1 --samples 50 --out ocr.json
+  latency-lab run --models ./my-model.onnx --dim seq=128 --values ids=range:0:30000 --batch 1,8
+  latency-lab run --models ./tfjs-model/ --targets tfjs:wasm,tfjs:webgl --out reports/today
+  latency-lab run --config lab.json --budget 'mobilenet-v2 ort:wasm p95 <= 120ms' --baseline last/results.json
+  latency-lab run --connect laptop=ws://10.0.0.5:3000/abc --cdp grid=http://grid:4444 --serve-host 0.0.0.0 --public-url http://10.0.0.2:8080/
   latency-lab run --models calibration --targets calib:cpu --values busy_ms=const:2
-  latency-lab compare lab-results/run.json --a 'tiny-cnn/tfjs:wasm/b1/t1' --b 'tiny-cnn/ort:wasm/b1/t1'
+  latency-lab compare lab-results/run/results.json --a 'tiny-cnn/tfjs:wasm/b1/t1' --b 'tiny-cnn/ort:wasm/b1/t1'
 
-Exit codes: 0 all cells ok, 2 usage error, 3 a cell failed/aborted/unsupported, 4 the run could not start.
+Exit codes: 0 ok, 1 budget breached or regression, 2 usage or config error, 3 run failure.
 `;
-
-function list(text: string | undefined, label: string): string[] | undefined {
-  if (text === undefined) return undefined;
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!items.length) throw new UsageError(`${label}: empty list`);
-  return items;
-}
-
-function ints(text: string | undefined, label: string): number[] | undefined {
-  return list(text, label)?.map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n)) throw new UsageError(`${label}: '${s}' is not a whole number`);
-    return n;
-  });
-}
-
-function int(text: string | undefined, label: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new UsageError(`${label}: '${text}' is not a whole number`);
-  return n;
-}
-
-export function parsePolicy(text: string): ValuePolicy {
-  const [kind, a, b, extra] = text.split(':');
-  const num = (s: string | undefined, what: string) => {
-    const n = Number(s);
-    if (s === undefined || s === '' || !Number.isFinite(n)) throw new UsageError(`--values: ${what} '${s ?? ''}' is not a number in '${text}'`);
-    return n;
-  };
-  if (kind === 'random' && a === undefined) return { kind: 'random' };
-  if (kind === 'zeros' && a === undefined) return { kind: 'zeros' };
-  if (kind === 'const' && b === undefined) return { kind: 'constant', value: num(a, 'constant') };
-  if (kind === 'range' && extra === undefined) return { kind: 'range', min: num(a, 'min'), max: num(b, 'max') };
-  throw new UsageError(`--values: '${text}' is not one of random | zeros | const:V | range:MIN:MAX`);
-}
-
-/** Turns --dim and --values into per-model, per-input overrides, for the models that have such inputs/dims. */
-export function buildOverrides(manifest: Manifest, models: string[], dims: string[], values: string[]): Record<string, Record<string, InputOverride>> {
-  const dimValues: Record<string, number> = {};
-  for (const d of dims) {
-    const [name, v] = d.split('=');
-    const n = Number(v);
-    if (!name || !Number.isInteger(n) || n < 1) throw new UsageError(`--dim: '${d}' is not NAME=N with N a whole number >= 1`);
-    dimValues[name] = n;
-  }
-  const policies: Record<string, ValuePolicy> = {};
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq < 1) throw new UsageError(`--values: '${v}' is not INPUT=POLICY`);
-    policies[v.slice(0, eq)] = parsePolicy(v.slice(eq + 1));
-  }
-  const out: Record<string, Record<string, InputOverride>> = {};
-  const usedDims = new Set<string>();
-  const usedInputs = new Set<string>();
-  for (const id of models) {
-    const model = manifest.models.find((m) => m.id === id);
-    if (!model) continue;
-    for (const input of model.inputs) {
-      const o: InputOverride = {};
-      const myDims = Object.fromEntries(Object.entries(dimValues).filter(([name]) => input.shape.includes(name)));
-      if (Object.keys(myDims).length) {
-        o.dims = myDims;
-        Object.keys(myDims).forEach((d) => usedDims.add(d));
-      }
-      if (policies[input.name]) {
-        o.values = policies[input.name];
-        usedInputs.add(input.name);
-      }
-      if (o.dims || o.values) (out[id] ??= {})[input.name] = o;
-    }
-  }
-  const unusedDims = Object.keys(dimValues).filter((d) => !usedDims.has(d));
-  if (unusedDims.length) throw new UsageError(`--dim: no selected model has a symbolic dim named ${unusedDims.join(', ')}`);
-  const unusedInputs = Object.keys(policies).filter((i) => !usedInputs.has(i));
-  if (unusedInputs.length) throw new UsageError(`--values: no selected model has an input named ${unusedInputs.join(', ')}`);
-  return out;
-}
-
-function readManifest(distDir: string): Manifest {
-  return parseManifest(JSON.parse(readFileSync(join(distDir, 'models', 'manifest.json'), 'utf8')));
-}
-
-async function cmdRun(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      models: { type: 'string' },
-      targets: { type: 'string' },
-      batch: { type: 'string' },
-      threads: { type: 'string' },
-      mode: { type: 'string' },
-      'target-ci': { type: 'string' },
-      'min-samples': { type: 'string' },
-      'max-samples': { type: 'string' },
-      'max-time': { type: 'string' },
-      samples: { type: 'string' },
-      warmup: { type: 'string' },
-      iterations: { type: 'string' },
-      'cold-starts': { type: 'string' },
-      interleave: { type: 'boolean' },
-      'live-cells': { type: 'string' },
-      block: { type: 'string' },
-      order: { type: 'string' },
-      'input-seed': { type: 'string' },
-      timeout: { type: 'string' },
-      'gpu-passes': { type: 'string' },
-      'measure-memory': { type: 'boolean' },
-      seed: { type: 'string' },
-      dim: { type: 'string', multiple: true },
-      values: { type: 'string', multiple: true },
-      out: { type: 'string' },
-      json: { type: 'boolean' },
-      'allow-unsupported': { type: 'boolean' },
-      dist: { type: 'string' },
-      chromium: { type: 'string' },
-      headed: { type: 'boolean' },
-      'software-gpu': { type: 'boolean' },
-      'browser-arg': { type: 'string', multiple: true },
-      quiet: { type: 'boolean' },
-    },
-  });
-  const distDir = resolve(v.dist ?? join(projectRoot, 'dist'));
-  try {
-    checkDist(distDir);
-  } catch (e) {
-    console.error(`latency-lab: ${(e as Error).message}`);
-    return EXIT.run;
-  }
-  const manifest = readManifest(distDir);
-  const models = list(v.models, '--models') ?? manifest.models.map((m) => m.id);
-  const order = v.order ?? 'shuffle';
-  if (order !== 'shuffle' && order !== 'matrix') throw new UsageError(`--order: '${order}' is not shuffle or matrix`);
-  const request: PlanRequest = {
-    models,
-    targets: list(v.targets, '--targets') ?? DEFAULT_TARGETS,
-    batches: ints(v.batch, '--batch') ?? [1],
-    threads: ints(v.threads, '--threads') ?? [1],
-    sampling: samplingFrom(v),
-    seed: int(v.seed, '--seed', freshSeed()),
-    inputSeed: int(v['input-seed'], '--input-seed', 1),
-    order: order === 'matrix' ? 'matrix' : 'seeded-shuffle',
-    schedule: v.interleave ? 'interleaved' : 'sequential',
-    liveCells: int(v['live-cells'], '--live-cells', 4),
-    inputOverrides: buildOverrides({ ...manifest, models: withBuiltInModels(manifest.models) }, models, v.dim ?? [], v.values ?? []),
-    // The default matrix pairs each zoo model only with runtimes it has a format for.
-    skipMissingFormats: v.models === undefined,
-  };
-  // Validate the plan here first, so a bad flag is a usage error before any browser starts.
-  buildPlan(request, withBuiltInModels(manifest.models));
-
-  const log = (line: string) => {
-    if (!v.quiet) process.stderr.write(`${line}\n`);
-  };
-  let lastSampleLog = 0;
-  const { result, offOrigin } = await runInBrowser({
-    distDir,
-    request,
-    chromium: v.chromium,
-    headless: !v.headed,
-    softwareGpu: v['software-gpu'],
-    extraFlags: v['browser-arg'],
-    onPlan: (plan) => {
-      const s = plan.sampling;
-      const how = s.mode === 'fixed' ? `${s.samples} samples each` : `auto sampling to ±${s.targetCI * 100}% (${s.minSamples}-${s.maxSamples} samples, <= ${s.maxSamplingMs / 1000} s)`;
-      log(`plan: ${plan.cells.length} cells, ${how}, ${plan.schedule}, seed ${plan.seed}`);
-    },
-    onCellStart: (i, n, id) => log(`[${i + 1}/${n}] ${id}`),
-    onCellEvent: (_i, e) => {
-      if (e.type === 'phase') log(`        ${e.phase}`);
-      else if (Date.now() - lastSampleLog > 2000) {
-        lastSampleLog = Date.now();
-        log(`        sample ${e.index + 1}  total ${e.sample.total.toFixed(3)} ms${e.sample.iterations > 1 ? ` (per pass, ${e.sample.iterations} passes)` : ''}`);
-      }
-    },
-    onCellDone: (i, r) =>
-      log(`  [${i + 1}] ${r.cell.id} -> ${r.status}${r.status === 'ok' ? ` median ${fmtMs(r.summary.total.median)} ms ±${((r.sampling.achievedCI ?? NaN) * 100).toFixed(1)}% (${r.sampling.stopReason}, n=${r.samples.length})` : `: ${cellReason(r)}`}`),
-  });
-
-  const outFile = resolve(v.out ?? join('lab-results', `run-${result.createdAt.replace(/[:.]/g, '-')}.json`));
-  mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
-  if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
-  else {
-    const env = result.environment;
-    console.log(`\n${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores · isolated: ${env.crossOriginIsolated} · timer ${(env.timerResolutionMs * 1000).toFixed(1)} us\n`);
-    console.log(resultTable(result.cells, compareToFastest(okCells(result.cells))));
-    for (const c of calibrationReports(okCells(result.cells))) {
-      console.log(
-        `\ncalibration ${c.cellId}: asked ${fmtMs(c.requestedMs)} ms, inference reported ${fmtMs(c.measuredMs)} ms (error ${(c.errorMs * 1000).toFixed(1)} us, ` +
-          `tolerance ${(c.toleranceMs * 1000).toFixed(1)} us: ${c.withinTolerance ? 'within' : 'OUTSIDE'}); harness overhead per pass ${(c.overheadMs * 1000).toFixed(1)} us`,
-      );
-    }
-    console.log(`\nresults: ${outFile}`);
-  }
-  if (offOrigin.length) {
-    console.error(`latency-lab: blocked ${offOrigin.length} request(s) to another origin: ${offOrigin.slice(0, 5).join(', ')}`);
-    return EXIT.run;
-  }
-  const bad = result.cells.filter((c) => c.status !== 'ok' && !(c.status === 'unsupported' && v['allow-unsupported']));
-  for (const c of bad) console.error(`latency-lab: ${c.cell.id} ${c.status}: ${cellReason(c)}`);
-  return bad.length ? EXIT.cells : EXIT.ok;
-}
-
-type Flags = Record<string, string | boolean | string[] | undefined>;
-
-function num(text: string | undefined, label: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text.replace(/%$/, ''));
-  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${label}: '${text}' is not a number`);
-  return n;
-}
-
-/** Sampling flags -> settings; the schema checks ranges and says which flag's value is out of range. */
-export function samplingFrom(v: Flags): SamplingInput {
-  const str = (k: string) => v[k] as string | undefined;
-  const mode = str('mode') ?? (str('samples') !== undefined ? 'fixed' : 'auto');
-  if (mode !== 'auto' && mode !== 'fixed') throw new UsageError(`--mode: '${mode}' is not auto or fixed`);
-  const out: SamplingInput = { mode, cellTimeoutMs: (num(str('timeout'), '--timeout') ?? D.cellTimeoutMs / 1000) * 1000, measureMemory: Boolean(v['measure-memory']) };
-  const set = <K extends keyof SamplingInput>(key: K, value: SamplingInput[K] | undefined) => {
-    if (value !== undefined) out[key] = value;
-  };
-  const target = num(str('target-ci'), '--target-ci');
-  set('targetCI', target === undefined ? undefined : target / 100);
-  set('minSamples', num(str('min-samples'), '--min-samples'));
-  set('maxSamples', num(str('max-samples'), '--max-samples'));
-  const maxTime = num(str('max-time'), '--max-time');
-  set('maxSamplingMs', maxTime === undefined ? undefined : Math.round(maxTime * 1000));
-  set('samples', num(str('samples'), '--samples'));
-  set('warmup', num(str('warmup'), '--warmup'));
-  set('iterations', num(str('iterations'), '--iterations'));
-  set('coldStarts', num(str('cold-starts'), '--cold-starts'));
-  set('blockSize', num(str('block'), '--block'));
-  set('gpuBusyPasses', num(str('gpu-passes'), '--gpu-passes'));
-  return out;
-}
 
 function cmdCompare(argv: string[]): number {
   const { values: v, positionals } = parseArgs({
@@ -343,8 +124,9 @@ function cmdCompare(argv: string[]): number {
     options: { a: { type: 'string' }, b: { type: 'string' }, threshold: { type: 'string' }, stage: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new UsageError('compare takes one results file');
-  const result = parseRunResult(JSON.parse(readFileSync(positionals[0]!, 'utf8')));
-  const ok = okCells(result.cells);
+  const runs = parseResultFile(JSON.parse(readFileSync(positionals[0]!, 'utf8')));
+  if (runs.length > 1) throw new UsageError(`${positionals[0]} holds ${runs.length} devices' runs; compare reads one (split it, or compare per device in the report)`);
+  const ok = okCells(runs[0]!.cells);
   const threshold = (num(v.threshold, '--threshold') ?? DEFAULT_THRESHOLD * 100) / 100;
   if (!(threshold >= 0 && threshold < 1)) throw new UsageError(`--threshold: ${threshold * 100} is not in 0..99`);
   const stage = (v.stage ?? 'total') as Stage | 'total';
@@ -371,8 +153,8 @@ function cmdCompare(argv: string[]): number {
 function cmdValidate(argv: string[]): number {
   const [file, ...rest] = argv;
   if (!file || rest.length) throw new UsageError('validate takes one results file');
-  parseRunResult(JSON.parse(readFileSync(file, 'utf8')));
-  console.log(`${file}: valid result file`);
+  const runs = parseResultFile(JSON.parse(readFileSync(file, 'utf8')));
+  console.log(`${file}: valid result file (${runs.length === 1 ? 'one run' : `${runs.length} devices`})`);
   return EXIT.ok;
 }
 
@@ -385,7 +167,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'run':
-        return await cmdRun(rest);
+        return await cmdRun(rest, { projectRoot });
+      case 'schema':
+        process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+        return EXIT.ok;
       case 'validate':
         return cmdValidate(rest);
       case 'compare':
@@ -397,13 +182,14 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return cmd === undefined ? EXIT.usage : EXIT.ok;
       default:
-        throw new UsageError(`unknown command '${cmd}'; commands: run, compare, validate`);
+        throw new UsageError(`unknown command '${cmd}'; commands: run, compare, validate, schema`);
     }
   } catch (e) {
     const err = e as Error & { code?: string };
     // parseArgs names unknown flags itself (ERR_PARSE_ARGS_UNKNOWN_OPTION); plan errors name the bad value.
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') || err.name === 'PlanError' || err.name === 'SchemaError') {
-      console.error(`latency-lab: ${err.message}\n(see latency-lab --help)`);
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') || ['PlanError', 'SchemaError', 'BudgetError', 'ModelFileError', 'InputError', 'ZodError'].includes(err.name)) {
+      const valid = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && cmd === 'run' ? `\nvalid options: ${Object.keys(RUN_OPTIONS).map((o) => `--${o}`).join(' ')}` : '';
+      console.error(`latency-lab: ${err.message}${valid}\n(see latency-lab --help)`);
       return EXIT.usage;
     }
     console.error(`latency-lab: ${err.stack ?? err.message}`);

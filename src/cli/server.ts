@@ -33,13 +33,32 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function serveStatic(rootDir: string, options: { port?: number; isolate?: boolean } = {}): Promise<StaticServer> {
+export interface ServeOptions {
+  port?: number;
+  /** false: no COOP/COEP headers (a plain static host, as GitHub Pages is). */
+  isolate?: boolean;
+  /** URL path -> file on disk, served as well (the CLI's local model files). */
+  files?: ReadonlyMap<string, string>;
+  /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for remote browsers). */
+  host?: string;
+  /** Serve rootDir under this path prefix (e.g. '/lab/'), as a sub-path host would; other paths are 404. */
+  base?: string;
+}
+
+export async function serveStatic(rootDir: string, options: ServeOptions = {}): Promise<StaticServer> {
   const root = resolve(rootDir);
   const served: string[] = [];
+  const base = options.base ?? '/';
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (file !== root && !file.startsWith(root + sep)) {
+    const fullPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const extra = options.files?.get(fullPath);
+    if (!extra && !fullPath.startsWith(base)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${fullPath}`);
+      return;
+    }
+    const path = extra ? fullPath : `/${fullPath.slice(base.length)}`;
+    const file = extra ?? normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!extra && file !== root && !file.startsWith(root + sep)) {
       res.writeHead(403).end('forbidden');
       return;
     }
@@ -52,7 +71,7 @@ export async function serveStatic(rootDir: string, options: { port?: number; iso
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
       return;
     }
-    served.push(path);
+    served.push(fullPath);
     res.writeHead(200, {
       'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': String(size),
@@ -64,12 +83,12 @@ export async function serveStatic(rootDir: string, options: { port?: number; iso
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(options.port ?? 0, '127.0.0.1', () => ok());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ok());
   });
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('server has no address');
   return {
-    url: `http://127.0.0.1:${address.port}/`,
+    url: `http://127.0.0.1:${address.port}${base}`,
     served,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };

@@ -62,7 +62,7 @@ export const SAMPLING_MODES = ['auto', 'fixed'] as const;
  * until the 95% CI of the median is within `targetCI` of the median, or a cap, never below `minSamples`.
  * `fixed`: exactly `warmup` warm-up passes and `samples` samples.
  */
-export const SamplingSettings = z
+export const SamplingFields = z
   .object({
     mode: z.enum(SAMPLING_MODES).default('auto'),
     /** Fixed mode: timed samples per cell, after warm-up. */
@@ -103,7 +103,9 @@ export const SamplingSettings = z
      */
     measureMemory: z.boolean().default(false),
   })
-  .superRefine((s, ctx) => {
+  .strict();
+
+export const SamplingSettings = SamplingFields.superRefine((s, ctx) => {
     // Settings that can't all hold are refused up front, naming the valid range.
     if (s.maxSamples < s.minSamples) ctx.addIssue({ code: 'custom', path: ['maxSamples'], message: `maxSamples (${s.maxSamples}) is below minSamples (${s.minSamples}); it must be >= minSamples` });
     if (s.maxWarmupMs < s.minWarmupMs) ctx.addIssue({ code: 'custom', path: ['maxWarmupMs'], message: `maxWarmupMs (${s.maxWarmupMs}) is below minWarmupMs (${s.minWarmupMs}); it must be >= minWarmupMs` });
@@ -427,6 +429,8 @@ export const RunResult = z.object({
   tool: z.object({ name: z.literal('inference-latency-lab'), version: z.string() }),
   createdAt: z.string(),
   source: z.enum(['page', 'cli', 'api']),
+  /** Which device/browser ran it, in multi-device runs (remote browsers); null for a single local run. */
+  device: z.string().nullable().default(null),
   environment: Environment,
   plan: Plan,
   cells: z.array(CellResult),
@@ -462,6 +466,22 @@ export function parseRunResult(data: unknown): RunResult {
   const parsed = RunResult.safeParse(data);
   if (!parsed.success) throw new SchemaError('result file', describeIssues(parsed.error));
   return parsed.data;
+}
+
+/** A results file holds one run, or (multi-device CLI runs) an array of runs, one per device. */
+export function parseResultFile(data: unknown): RunResult[] {
+  if (Array.isArray(data)) {
+    if (data.length === 0) throw new SchemaError('result file', ['(root): an empty list of runs']);
+    return data.map((d, i) => {
+      try {
+        return parseRunResult(d);
+      } catch (e) {
+        if (e instanceof SchemaError) throw new SchemaError(`result file, run [${i}]`, e.issues);
+        throw e;
+      }
+    });
+  }
+  return [parseRunResult(data)];
 }
 
 export function parseWith<T>(schema: z.ZodType<T>, what: string, data: unknown): T {

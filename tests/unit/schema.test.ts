@@ -12,6 +12,7 @@ function validRun(): RunResult {
     tool: { name: 'inference-latency-lab', version: '0.1.0' },
     createdAt: '2026-11-28T00:00:00.000Z',
     source: 'cli',
+    device: null,
     environment: {
       userAgent: 'ua',
       browser: { name: 'Chromium', version: '156' },

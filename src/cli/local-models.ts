@@ -1,0 +1,71 @@
+/**
+ * A person's own models named on the command line (`--models ./net.onnx,./tfjs-model/`): read and checked here,
+ * before any browser starts, then served beside the build under /__local/<id>/ and described to the page as
+ * ModelInfo entries. A path that doesn't exist or isn't a model is an error that names it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
+import { checkShards, expectedShards, modelIdFrom, ModelFileError, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
+
+export interface LocalModels {
+  models: ModelInfo[];
+  /** URL path -> file on disk, for the static server. */
+  files: Map<string, string>;
+}
+
+/** An argument is a local path (not a zoo id) when it looks like one. */
+export function isLocalPath(arg: string): boolean {
+  return /[/\\]/.test(arg) || /\.(onnx|json)$/i.test(arg);
+}
+
+function describeFile(urlBase: string, file: string): ModelFile & { file: string } {
+  const bytes = readFileSync(file);
+  // Paths in a manifest are relative to the models folder; local files live beside it, under /__local/.
+  return { path: `../__local/${urlBase}/${encodeURIComponent(basename(file))}`, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), file };
+}
+
+export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<string>): LocalModels {
+  const taken = new Set(takenIds);
+  const out: LocalModels = { models: [], files: new Map() };
+  for (const arg of paths) {
+    const abs = resolve(arg);
+    if (!existsSync(abs)) throw new ModelFileError(`model path '${arg}' does not exist`);
+    let entry = abs;
+    if (statSync(abs).isDirectory()) {
+      const names = readdirSync(abs);
+      const onnx = names.filter((n) => n.toLowerCase().endsWith('.onnx'));
+      if (names.includes('model.json')) entry = join(abs, 'model.json');
+      else if (onnx.length === 1) entry = join(abs, onnx[0]!);
+      else throw new ModelFileError(`folder '${arg}' holds no model.json and ${onnx.length ? 'several' : 'no'} .onnx file(s): name the model file`);
+    }
+    const isJson = entry.toLowerCase().endsWith('.json');
+    const id = modelIdFrom(isJson ? basename(dirname(entry)) : basename(entry), taken);
+    taken.add(id);
+    try {
+      if (isJson) {
+        const json = parseModelJson(readFileSync(entry, 'utf8'));
+        const shards = expectedShards(json).map((s) => join(dirname(entry), s.path));
+        const missing = shards.filter((s) => !existsSync(s));
+        if (missing.length) throw new ModelFileError(`model.json names weight shard(s) that are not there: ${missing.map((m) => basename(m)).join(', ')}`);
+        checkShards(json, new Map(shards.map((s) => [basename(s), statSync(s).size])));
+        const main = describeFile(id, entry);
+        const weights = shards.map((s) => describeFile(id, s));
+        for (const f of [main, ...weights]) out.files.set(`/__local/${id}/${basename(f.file)}`, f.file);
+        const strip = ({ file: _f, ...rest }: ModelFile & { file: string }): ModelFile => rest;
+        out.models.push(ownModelInfo(id, basename(dirname(entry)), readTfjsSignature(json), { format: json.kind, entry: strip(main), weights: weights.map(strip) }, arg));
+      } else {
+        const main = describeFile(id, entry);
+        const signature = readOnnxSignature(readFileSync(entry));
+        out.files.set(`/__local/${id}/${basename(entry)}`, entry);
+        const { file: _f, ...file } = main;
+        out.models.push(ownModelInfo(id, basename(entry), signature, { format: 'onnx', entry: file, weights: [] }, arg));
+      }
+    } catch (e) {
+      if (e instanceof ModelFileError) throw new ModelFileError(`${arg}: ${e.message}`);
+      throw e;
+    }
+  }
+  return out;
+}

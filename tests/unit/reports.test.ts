@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareWithBaseline } from '../../src/lib/baseline.ts';
+import { checkBudgets, formatBudget, parseBudget } from '../../src/lib/budget.ts';
+import { checkShards, modelIdFrom, parseModelJson, readOnnxSignature, readTfjsSignature } from '../../src/lib/model-signature.ts';
+import { csvField, reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../../src/lib/report.ts';
+import { mulberry32 } from '../../src/lib/rng.ts';
+import { SamplingSettings, SCHEMA_VERSION, type OkCellResult, type RunResult, type Sample } from '../../src/lib/schema.ts';
+import { summarizeStages } from '../../src/lib/stats.ts';
+import { assessValidity } from '../../src/lib/validity.ts';
+
+function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult {
+  const [modelId, target, b] = id.split('/');
+  const [runtime, backend] = target!.split(':') as ['ort', 'wasm'];
+  const rng = mulberry32(seed);
+  const samples: Sample[] = Array.from({ length: n }, () => {
+    const t = centre * (1 + 0.04 * (rng() - 0.5));
+    return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null };
+  });
+  const summary = summarizeStages(samples);
+  const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1 };
+  return {
+    status: 'ok',
+    cell: { id, modelId: modelId!, format: 'onnx', runtime, backend, batch: Number(b!.slice(1)), threads: 1, inputSeed: 1, inputOverrides: {} },
+    startedAt: '',
+    durationMs: 1,
+    coldStart: cold,
+    coldStarts: [cold],
+    sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: 0.01, precisionReached: null, iterations: 1, iterationsWhy: '', warmupPasses: 1, warmupStop: 'fixed', blocks: 1, samplingMs: 1 },
+    validity: assessValidity(samples, summary, { pageHidden: false, softwareGpu: false, tickMs: 0.005, iterations: 1 }),
+    samples,
+    summary,
+    stageNotes: [],
+    proof: { runtime, runtimeVersion: '1', backendRequested: backend, backendInUse: backend, threads: 1, simd: true, crossOriginIsolated: true, details: {} },
+    timerResolutionMs: 0.005,
+    inputs: [],
+    outputs: [],
+    parity: null,
+    gpuBusy: null,
+    memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, userAgentBytes: null, userAgentNote: null, leak: false },
+    warnings: [],
+  } as OkCellResult;
+}
+
+function run(cells: OkCellResult[], device: string | null = null): RunResult {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'inference-latency-lab', version: '0' },
+    createdAt: '2026-11-28T00:00:00Z',
+    source: 'cli',
+    device,
+    environment: { userAgent: '', browser: { name: 'Chromium', version: '1' }, platform: 'Linux', hardwareConcurrency: 2, deviceMemoryGiB: null, crossOriginIsolated: true, timerResolutionMs: 0.005, libraries: {}, browserFlags: [], gpu: null, capabilities: [] },
+    plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({}), cells: cells.map((c) => c.cell) },
+    cells,
+  };
+}
+
+describe('budgets', () => {
+  it('parses rules with selectors, stages and units', () => {
+    expect(parseBudget('mobilenet-v2 ort:wasm p95 <= 80ms')).toMatchObject({ model: 'mobilenet-v2', target: 'ort:wasm', metric: 'p95', op: '<=', limitMs: 80, stage: 'total' });
+    expect(parseBudget('* inference.median < 500us')).toMatchObject({ metric: 'median', stage: 'inference', op: '<', limitMs: 0.5 });
+    expect(parseBudget('tiny-cnn b4 t2 p99<=1.5s')).toMatchObject({ model: 'tiny-cnn', batch: 4, threads: 2, limitMs: 1500 });
+    expect(parseBudget('p50 <= 3')).toMatchObject({ metric: 'median', limitMs: 3 });
+    expect(formatBudget(parseBudget('tiny-cnn ort:* b1 p95 <= 2ms'))).toBe('tiny-cnn ort:* b1 p95 <= 2ms');
+  });
+  it('rejects rules it cannot read, saying what a rule looks like', () => {
+    expect(() => parseBudget('fast please')).toThrow(/is not '\[model\]/);
+    expect(() => parseBudget('p42 <= 3ms')).toThrow(/unknown metric 'p42'; valid: min, median/);
+    expect(() => parseBudget('tiny-cnn kernel.p95 <= 3ms')).toThrow(/unknown stage 'kernel'/);
+  });
+  it('checks every matching cell, lists breaches and rules that match nothing', () => {
+    const r = run([okCell('a/ort:wasm/b1/t1', 10, 1), okCell('a/tfjs:wasm/b1/t1', 20, 2)]);
+    const out = checkBudgets([parseBudget('a median <= 15ms'), parseBudget('a ort:* p95 <= 100ms'), parseBudget('zzz p95 <= 1ms')], [r]);
+    expect(out.checks).toHaveLength(3);
+    expect(out.breaches.map((b) => b.cellId)).toEqual(['a/tfjs:wasm/b1/t1']);
+    expect(out.unmatched).toEqual(['zzz p95 <= 1ms']);
+  });
+});
+
+describe('baseline', () => {
+  it('flags a regression only when the CI clears the threshold; improvements and unchanged too', () => {
+    const base = run([okCell('a/ort:wasm/b1/t1', 10, 1), okCell('b/ort:wasm/b1/t1', 10, 2), okCell('c/ort:wasm/b1/t1', 10, 3), okCell('gone/ort:wasm/b1/t1', 1, 4)]);
+    const now = run([okCell('a/ort:wasm/b1/t1', 13, 5), okCell('b/ort:wasm/b1/t1', 10.1, 6), okCell('c/ort:wasm/b1/t1', 7, 7), okCell('new/ort:wasm/b1/t1', 1, 8)]);
+    const rows = compareWithBaseline([now], [base], 0.05);
+    const verdict = Object.fromEntries(rows.map((r) => [r.cellId.split('/')[0], r.verdict]));
+    expect(verdict).toEqual({ a: 'regression', b: 'unchanged', c: 'improvement', new: 'new', gone: 'missing' });
+    expect(rows.find((r) => r.cellId.startsWith('a/'))!.ratio).toBeCloseTo(1.3, 1);
+  });
+});
+
+describe('report files', () => {
+  const runs = [run([okCell('a/ort:wasm/b1/t1', 10, 1), okCell('<img src=x onerror=alert(1)>/ort:wasm/b1/t1', 5, 2)], 'dev|1')];
+  it('CSV: one row per cell with throughput, quoting and formula defusing', () => {
+    const csv = summaryCsv(runs).trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[0]).toMatch(/^device,cell,model,/);
+    expect(csv[1]).toMatch(/^dev\|1,a\/ort:wasm\/b1\/t1,a,ort,wasm,1,1,ok,60,1,/);
+    const tp = Number(csv[1]!.split(',')[21]);
+    expect(tp).toBeGreaterThan(95);
+    expect(tp).toBeLessThan(105); // 1 item / ~10 ms
+    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(samplesCsv(runs).trim().split('\n')).toHaveLength(121);
+  });
+  it('Markdown and HTML never let a name become markup', () => {
+    const md = reportMarkdown({ runs });
+    expect(md).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(md).toContain('dev\\|1');
+    const html = reportHtml({ runs });
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toMatch(/<svg[^>]*aria-label="Median total per pass, with 95% CI"/);
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // self-contained: no script, nothing fetched
+  });
+});
+
+describe("a person's own model files", () => {
+  const models = join(import.meta.dirname, '..', '..', 'public', 'models');
+  it('reads an ONNX graph signature without a runtime', () => {
+    const sig = readOnnxSignature(readFileSync(join(models, 'tiny-cnn', 'model.onnx')));
+    expect(sig.inputs).toEqual([{ name: 'input', dtype: 'float32', shape: ['batch', 32, 32, 3] }]);
+    expect(sig.outputs[0]!.name).toBe('probs');
+    expect(() => readOnnxSignature(new TextEncoder().encode('{"hello": "json"}'))).toThrow(/not an ONNX/);
+    expect(() => readOnnxSignature(readFileSync(join(models, 'tiny-cnn', 'model.onnx')).subarray(0, 500))).toThrow(/not an ONNX|truncated/);
+  });
+  it('reads a TF.js layers model and checks its shards', () => {
+    const json = parseModelJson(readFileSync(join(models, 'tiny-cnn', 'tfjs', 'model.json'), 'utf8'));
+    expect(json.kind).toBe('tfjs-layers');
+    expect(readTfjsSignature(json).inputs).toEqual([{ name: 'input', dtype: 'float32', shape: ['batch', 32, 32, 3] }]);
+    const size = readFileSync(join(models, 'tiny-cnn', 'tfjs', 'weights.bin')).byteLength;
+    expect(() => checkShards(json, new Map([['weights.bin', size]]))).not.toThrow();
+    expect(() => checkShards(json, new Map())).toThrow(/not given: weights\.bin/);
+    expect(() => checkShards(json, new Map([['weights.bin', size - 4]]))).toThrow(/hold \d+ bytes, model\.json's specs need \d+/);
+    expect(() => checkShards(json, new Map([['weights.bin', size], ['extra.bin', 4]]))).toThrow(/does not name as shards: extra\.bin/);
+    expect(() => parseModelJson('{"not": "a model"}')).toThrow(/not a TF\.js model/);
+  });
+  it('makes ids from file names', () => {
+    expect(modelIdFrom('My_Net v2.onnx')).toBe('my-net-v2');
+    expect(modelIdFrom('tiny-cnn.onnx', new Set(['tiny-cnn']))).toBe('tiny-cnn-2');
+    expect(modelIdFrom('__.onnx')).toBe('model');
+  });
+});
