@@ -117,7 +117,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
 
   /** Sampling is over for this cell: finish it in its worker, then measure the extra cold starts. */
   const close = async (live: LiveCell) => {
-    const sampling = live.controller.report(live.warm.iterations, { passes: live.warm.passes, stop: live.warm.stop });
+    const sampling = live.controller.report(live.warm.iterations, { passes: live.warm.passes, stop: live.warm.stop, passMs: live.warm.passMs });
     const outcome = await live.driver.finish({ sampling, pageHidden: visibility.hiddenSince(live.visibleMark), softwareGpu: softwareGpu(live.cell) });
     live.driver.terminate();
     if (outcome.result.status === 'ok' && plan.sampling.coldStarts > 1) {

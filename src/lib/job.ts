@@ -33,6 +33,8 @@ export type Step<T> = { ok: true; value: T } | { ok: false; outcome: CellOutcome
 
 export interface WarmupDone {
   passes: number;
+  /** Wall time of each warm-up pass (the last 1000 at most). */
+  passMs: number[];
   stop: WarmupStop;
   totalMs: number;
   iterations: { iterations: number; why: string };

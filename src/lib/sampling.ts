@@ -126,7 +126,7 @@ export class SamplingController {
     return relativeHalfWidth({ median: quantile(sorted, 0.5), medianCI95: medianCI(sorted) });
   }
 
-  report(iterations: { iterations: number; why: string }, warmup: { passes: number; stop: WarmupStop }): SamplingReport {
+  report(iterations: { iterations: number; why: string }, warmup: { passes: number; stop: WarmupStop; passMs?: number[] }): SamplingReport {
     const auto = this.settings.mode === 'auto';
     const stopReason = this.stop ?? (auto ? 'max-samples' : 'fixed-count');
     return {
@@ -138,6 +138,7 @@ export class SamplingController {
       iterations: iterations.iterations,
       iterationsWhy: iterations.why,
       warmupPasses: warmup.passes,
+      warmupPassesMs: warmup.passMs ?? [],
       warmupStop: warmup.stop,
       blocks: this.blocks,
       samplingMs: this.samplingMs,

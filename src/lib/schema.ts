@@ -289,6 +289,8 @@ export const SamplingReport = z.object({
   /** Why iterations is what it is: 'fixed', 'timer guard: ...'. */
   iterationsWhy: z.string(),
   warmupPasses: z.number().int().nonnegative(),
+  /** Wall time of each warm-up pass (at most the last 1000), so the timeline shows how latency settled. */
+  warmupPassesMs: z.array(z.number().nonnegative()).default([]),
   warmupStop: z.enum(WARMUP_STOPS),
   blocks: z.number().int().nonnegative(),
   /** Wall time spent taking samples (the cell's own, not other interleaved cells'). */

@@ -289,7 +289,7 @@ export class CellRun {
           this.iterations = iterations.iterations;
           this.sampleTensorsStart = this.adapter?.tensorCount?.()?.tensors ?? null;
           this.emit({ type: 'phase', phase: 'sampling' });
-          return { ok: true, value: { passes: passMs.length, stop, totalMs, iterations } };
+          return { ok: true, value: { passes: passMs.length, passMs: passMs.slice(-1000), stop, totalMs, iterations } };
         }
         const t = performance.now();
         await this.pass();

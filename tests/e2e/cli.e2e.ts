@@ -132,7 +132,8 @@ describe('latency-lab config and usage errors', () => {
     expect(r.code, r.err).toBe(0);
     const result = parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
     expect(result.cells.map((c) => c.cell.id)).toEqual(['tiny-cnn/ort:wasm/b1/t1']);
-    expect(result.cells[0]!.samples).toHaveLength(7);
+    const cell = result.cells[0]!;
+    expect(cell.status === 'ok' && cell.samples.length).toBe(7);
     expect(r.out).toMatch(/budgets: all met/);
   });
 

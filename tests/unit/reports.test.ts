@@ -27,7 +27,7 @@ function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult 
     durationMs: 1,
     coldStart: cold,
     coldStarts: [cold],
-    sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: 0.01, precisionReached: null, iterations: 1, iterationsWhy: '', warmupPasses: 1, warmupStop: 'fixed', blocks: 1, samplingMs: 1 },
+    sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: 0.01, precisionReached: null, iterations: 1, iterationsWhy: '', warmupPasses: 1, warmupPassesMs: [], warmupStop: 'fixed', blocks: 1, samplingMs: 1 },
     validity: assessValidity(samples, summary, { pageHidden: false, softwareGpu: false, tickMs: 0.005, iterations: 1 }),
     samples,
     summary,

@@ -35,7 +35,7 @@ function validRun(): RunResult {
         durationMs: 10,
         coldStart,
         coldStarts: [coldStart],
-        sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: null, precisionReached: null, iterations: 1, iterationsWhy: 'fixed', warmupPasses: 0, warmupStop: 'fixed', blocks: 1, samplingMs: 7 },
+        sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: null, precisionReached: null, iterations: 1, iterationsWhy: 'fixed', warmupPasses: 0, warmupPassesMs: [], warmupStop: 'fixed', blocks: 1, samplingMs: 7 },
         validity: { pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: ['p90', 'p95', 'p99'] },
         samples,
         summary: summarizeStages(samples),

@@ -1,0 +1,104 @@
+/**
+ * The data behind every chart of the page, as pure functions of result cells (the page only draws them).
+ * Units: ms per pass, items per second.
+ */
+import type { OkCellResult, RunResult, Stage } from './schema.ts';
+import { STAGES } from './schema.ts';
+import { quantile, sortSamples } from './stats.ts';
+
+export interface BarPoint {
+  label: string;
+  median: number;
+  lo: number | null;
+  hi: number | null;
+  /** null: no budget; true/false: the budget verdict, drawn as colour. */
+  pass: boolean | null;
+}
+
+/** Median total per cell with its 95% CI, sorted fastest first within each model. */
+export function medianBars(cells: readonly OkCellResult[], budgetPass?: (c: OkCellResult) => boolean | null): BarPoint[] {
+  return [...cells]
+    .sort((a, b) => a.cell.modelId.localeCompare(b.cell.modelId) || a.summary.total.median - b.summary.total.median)
+    .map((c) => ({ label: c.cell.id, median: c.summary.total.median, lo: c.summary.total.medianCI95?.[0] ?? null, hi: c.summary.total.medianCI95?.[1] ?? null, pass: budgetPass?.(c) ?? null }));
+}
+
+export interface Series {
+  /** runtime:backend (and threads when more than one thread count ran). */
+  label: string;
+  points: { x: number; y: number; lo: number | null; hi: number | null }[];
+}
+
+function seriesKey(c: OkCellResult, manyThreads: boolean): string {
+  return `${c.cell.modelId} ${c.cell.runtime}:${c.cell.backend}${manyThreads ? ` t${c.cell.threads}` : ''}`;
+}
+
+/** One line per model and runtime:backend: latency per pass against batch size. */
+export function latencyVsBatch(cells: readonly OkCellResult[]): Series[] {
+  const manyThreads = new Set(cells.map((c) => c.cell.threads)).size > 1;
+  const groups = new Map<string, OkCellResult[]>();
+  for (const c of cells) groups.set(seriesKey(c, manyThreads), [...(groups.get(seriesKey(c, manyThreads)) ?? []), c]);
+  return [...groups.entries()].map(([label, cs]) => ({
+    label,
+    points: cs.sort((a, b) => a.cell.batch - b.cell.batch).map((c) => ({ x: c.cell.batch, y: c.summary.total.median, lo: c.summary.total.medianCI95?.[0] ?? null, hi: c.summary.total.medianCI95?.[1] ?? null })),
+  }));
+}
+
+/** Throughput (items/s at the median) against batch size: batch x 1000 / median ms. CI bounds swap (1/x). */
+export function throughputVsBatch(cells: readonly OkCellResult[]): Series[] {
+  return latencyVsBatch(cells).map((s) => ({
+    label: s.label,
+    points: s.points.map((p) => ({ x: p.x, y: (p.x * 1000) / p.y, lo: p.hi ? (p.x * 1000) / p.hi : null, hi: p.lo ? (p.x * 1000) / p.lo : null })),
+  }));
+}
+
+/** Median of each stage per cell, for a stacked bar; a folded stage is 0 here (its time is in the stage named). */
+export function stageStacks(cells: readonly OkCellResult[]): { labels: string[]; stages: { stage: Stage; values: number[] }[] } {
+  return {
+    labels: cells.map((c) => c.cell.id),
+    stages: STAGES.map((stage) => ({ stage, values: cells.map((c) => c.summary[stage]?.median ?? 0) })),
+  };
+}
+
+/** Empirical CDF of total per pass: x = latency, y = fraction of samples at or below it. */
+export function ecdf(cell: OkCellResult): { x: number; y: number }[] {
+  const xs = sortSamples(cell.samples.map((s) => s.total));
+  return xs.map((x, i) => ({ x, y: (i + 1) / xs.length }));
+}
+
+/** Histogram of total per pass with `bins` equal-width bins between the 1st and 99th percentiles (outliers clamp). */
+export function histogram(cell: OkCellResult, bins = 30): { from: number; to: number; count: number }[] {
+  const sorted = sortSamples(cell.samples.map((s) => s.total));
+  const lo = quantile(sorted, 0.01);
+  const hi = quantile(sorted, 0.99);
+  const width = hi > lo ? (hi - lo) / bins : 1;
+  const out = Array.from({ length: bins }, (_, i) => ({ from: lo + i * width, to: lo + (i + 1) * width, count: 0 }));
+  for (const v of sorted) out[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]!.count++;
+  return out;
+}
+
+/**
+ * Every pass in order: warm-up passes first (negative index), then samples, so warm-up and drift show. The
+ * warm-up passes are wall times of whole passes; samples are totals per pass.
+ */
+export function timeline(cell: OkCellResult): { warmup: { x: number; y: number }[]; samples: { x: number; y: number }[] } {
+  const w = cell.sampling.warmupPassesMs;
+  return {
+    warmup: w.map((y, i) => ({ x: i - w.length, y })),
+    samples: cell.samples.map((s, i) => ({ x: i, y: s.total })),
+  };
+}
+
+/** Imported runs side by side: for each cell id, the median of each run that has it (null where absent). */
+export function compareBars(runs: readonly { name: string; run: RunResult }[]): { labels: string[]; series: { name: string; values: (number | null)[] }[] } {
+  const ids = [...new Set(runs.flatMap((r) => r.run.cells.filter((c) => c.status === 'ok').map((c) => c.cell.id)))];
+  return {
+    labels: ids,
+    series: runs.map((r) => ({
+      name: r.name,
+      values: ids.map((id) => {
+        const c = r.run.cells.find((x) => x.cell.id === id);
+        return c?.status === 'ok' ? c.summary.total.median : null;
+      }),
+    })),
+  };
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ecdf, histogram, latencyVsBatch, medianBars, stageStacks, throughputVsBatch, timeline } from '../../src/lib/chart-data.ts';
+import { decodeSetup, encodeSetup, type Setup } from '../../src/lib/setup-url.ts';
+import { chromeTrace } from '../../src/lib/trace.ts';
+import type { OkCellResult, RunResult } from '../../src/lib/schema.ts';
+
+function cell(id: string, totals: number[], batch = 1): OkCellResult {
+  const [modelId, target] = id.split('/');
+  const [runtime, backend] = target!.split(':');
+  const sorted = [...totals].sort((a, b) => a - b);
+  const med = sorted[Math.floor(sorted.length / 2)]!;
+  return {
+    status: 'ok',
+    cell: { id, modelId, runtime, backend, batch, threads: 1 },
+    startedAt: '2026-11-28T00:00:00.000Z',
+    samples: totals.map((t, i) => ({ preprocess: 0.1, upload: null, inference: t - 0.1, readback: null, postprocess: null, total: t, iterations: 2, at: 1000 + i * 10 })),
+    summary: { total: { median: med, medianCI95: [med * 0.9, med * 1.1] }, preprocess: { median: 0.1 }, upload: null, inference: { median: med - 0.1 }, readback: null, postprocess: null },
+    sampling: { warmupPassesMs: [9, 5] },
+  } as unknown as OkCellResult;
+}
+
+describe('chart data', () => {
+  const cells = [cell('m/ort:wasm/b1/t1', [2, 2, 2], 1), cell('m/ort:wasm/b4/t1', [4, 4, 4], 4), cell('m/tfjs:wasm/b1/t1', [1, 1, 1], 1)];
+  it('median bars sort fastest first within a model, with CI and budget verdicts', () => {
+    const bars = medianBars(cells, (c) => c.summary.total.median <= 2);
+    expect(bars.map((b) => [b.label, b.median, b.pass])).toEqual([
+      ['m/tfjs:wasm/b1/t1', 1, true],
+      ['m/ort:wasm/b1/t1', 2, true],
+      ['m/ort:wasm/b4/t1', 4, false],
+    ]);
+    expect(bars[1]!.lo).toBeCloseTo(1.8);
+  });
+  it('latency and throughput against batch size, one series per backend', () => {
+    const lat = latencyVsBatch(cells);
+    expect(lat.map((s) => s.label)).toEqual(['m ort:wasm', 'm tfjs:wasm']);
+    expect(lat[0]!.points.map((p) => [p.x, p.y])).toEqual([[1, 2], [4, 4]]);
+    const tp = throughputVsBatch(cells);
+    expect(tp[0]!.points.map((p) => p.y)).toEqual([500, 1000]); // 1 item / 2 ms, 4 items / 4 ms
+    expect(tp[0]!.points[0]!.lo).toBeCloseTo(1000 / 2.2); // CI flips under 1/x
+  });
+  it('stage stacks, ECDF, histogram and the timeline with warm-up', () => {
+    expect(stageStacks(cells).stages.find((s) => s.stage === 'inference')!.values).toEqual([1.9, 3.9, 0.9]);
+    expect(stageStacks(cells).stages.find((s) => s.stage === 'upload')!.values).toEqual([0, 0, 0]);
+    const e = ecdf(cell('x/ort:wasm/b1/t1', [3, 1, 2, 4]));
+    expect(e).toEqual([{ x: 1, y: 0.25 }, { x: 2, y: 0.5 }, { x: 3, y: 0.75 }, { x: 4, y: 1 }]);
+    const h = histogram(cell('x/ort:wasm/b1/t1', Array.from({ length: 100 }, (_, i) => i)), 10);
+    expect(h).toHaveLength(10);
+    expect(h.reduce((a, b) => a + b.count, 0)).toBe(100);
+    expect(timeline(cells[0]!)).toEqual({ warmup: [{ x: -2, y: 9 }, { x: -1, y: 5 }], samples: [{ x: 0, y: 2 }, { x: 1, y: 2 }, { x: 2, y: 2 }] });
+  });
+});
+
+describe('Chrome trace export', () => {
+  it('lays each sample out as stage spans in microseconds, one track per cell', () => {
+    const run = { device: null, environment: { browser: { name: 'Chromium', version: '1' } }, cells: [cell('m/ort:wasm/b1/t1', [2, 3])] } as unknown as RunResult;
+    const t = chromeTrace([run]);
+    const spans = t.traceEvents.filter((e) => e.ph === 'X');
+    expect(spans.map((s) => s.name)).toEqual(['preprocess', 'inference', 'preprocess', 'inference']);
+    expect(spans[0]).toMatchObject({ ts: 1_000_000, dur: 200, tid: 1 }); // 0.1 ms per pass x 2 passes
+    expect(spans[1]!.ts).toBeCloseTo(1_000_200);
+    expect(spans[1]!.dur).toBeCloseTo(3800); // 1.9 ms x 2 passes
+    expect(t.traceEvents.find((e) => e.name === 'thread_name')!.args).toEqual({ name: 'm/ort:wasm/b1/t1' });
+  });
+});
+
+describe('setup link', () => {
+  const setup: Setup = { model: 'tiny-cnn', targets: ['ort:wasm', 'tfjs:wasm'], batch: '1, 4, 16', threads: '1', mode: 'auto', targetPct: 2, minSamples: 10, maxSamples: 500, maxSamplingS: 10, samples: 30, warmup: 5, coldStarts: 3, interleave: true, seed: '42', budget: 'p95 <= 16ms', dims: { height: 64 }, values: { x: { kind: 'range', min: -1, max: 1 }, n: { kind: 'constant', value: 3 } } };
+  it('round-trips', () => {
+    const { setup: back, errors } = decodeSetup(`#${encodeSetup(setup)}`);
+    expect(errors).toEqual([]);
+    expect(back).toEqual(setup);
+  });
+  it('names unknown keys and bad values, and keeps the rest', () => {
+    const { setup: s, errors } = decodeSetup('#model=tiny-cnn&colour=blue&batch=1,x&mode=fast&val.x=sometimes');
+    expect(s).toEqual({ model: 'tiny-cnn' });
+    expect(errors).toEqual([
+      expect.stringMatching(/unknown key 'colour' \(ignored\); known keys: model, targets/),
+      expect.stringMatching(/batch=1,x: not a comma-separated list/),
+      expect.stringMatching(/mode=fast: not auto or fixed/),
+      expect.stringMatching(/val\.x=sometimes: not random, zeros/),
+    ]);
+    expect(decodeSetup('#model=<script>').errors[0]).toMatch(/not a model id/);
+  });
+});
