@@ -76,7 +76,7 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
   const errors: string[] = [];
   const dims: Record<string, number> = {};
   const values: Record<string, ValuePolicy> = {};
-  for (const [key, value] of p) {
+  p.forEach((value, key) => {
     const bad = (why: string) => errors.push(`link: ${key}=${value}: ${why}`);
     if (key === 'model') {
       if (/^[a-z0-9][a-z0-9-]*$/.test(value)) setup.model = value;
@@ -106,7 +106,7 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
       if (policy) values[key.slice(4)] = policy;
       else bad('not random, zeros, const:V or range:MIN:MAX');
     } else errors.push(`link: unknown key '${key}' (ignored); known keys: ${KEYS.join(', ')}`);
-  }
+  });
   if (Object.keys(dims).length) setup.dims = dims;
   if (Object.keys(values).length) setup.values = values;
   return { setup, errors };
