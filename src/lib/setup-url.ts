@@ -5,6 +5,14 @@
  */
 import type { ValuePolicy } from './schema.ts';
 
+// Browsers and Node both have URLSearchParams; the pure-core tsconfig has no DOM or Node types to declare it.
+declare class URLSearchParams {
+  constructor(init?: string);
+  set(key: string, value: string): void;
+  forEach(fn: (value: string, key: string) => void): void;
+  toString(): string;
+}
+
 export interface Setup {
   model: string;
   targets: string[];
