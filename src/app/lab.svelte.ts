@@ -1,32 +1,50 @@
 /**
- * The page's state: the setup form, the run in progress, and the last result. One class, runes inside, so
- * components stay small and read from one place.
+ * The page's state: the setup (zoo or own model, inputs, matrix, sampling, budget), the run in progress, the
+ * results, history (IndexedDB) and imported result files. One class with runes inside; components read from it.
  */
-import type { Manifest } from '../lib/manifest.ts';
+import { formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
+import type { ParityData } from '../lib/job.ts';
+import type { Manifest, ModelInfo } from '../lib/manifest.ts';
 import { buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan.ts';
-import type { CellResult, Environment, RunResult } from '../lib/schema.ts';
+import { okCells, parseResultFile, type CellResult, type Environment, type InputOverride, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
+import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
+import { loadOwnModel, type OwnModel } from './own-model.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
-
-export interface Progress {
-  cellIndex: number;
-  cellCount: number;
-  cellId: string;
-  phase: string;
-  samplesDone: number;
-  /** The most samples the cell may take (auto mode usually stops earlier). */
-  samplesMax: number;
-  cellsDone: number;
-}
+import { runStore, type StoredRun } from './store.ts';
 
 export { allTargets } from '../lib/plan.ts';
+
+export interface CellProgress {
+  id: string;
+  phase: string;
+  samples: number;
+  max: number;
+  status: CellResult['status'] | 'waiting' | 'running';
+}
+
+export interface Progress {
+  cellCount: number;
+  cellsDone: number;
+  startedAt: number;
+  cells: CellProgress[];
+  /** Index of the cell that reported last (interleaved runs have several live cells). */
+  current: number;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class LabState {
   manifest = $state.raw<Manifest | null>(null);
   environment = $state.raw<Environment | null>(null);
   loadError = $state<string | null>(null);
+  /** Messages about the link's setup (unknown keys, bad values); the rest of the link applied. */
+  linkErrors = $state<string[]>([]);
 
+  // ---- setup
   modelId = $state('tiny-cnn');
+  ownModels = $state.raw<OwnModel[]>([]);
+  ownError = $state<string | null>(null);
   targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
   batchText = $state('1');
   threadsText = $state('1');
@@ -42,30 +60,144 @@ export class LabState {
   interleave = $state(false);
   /** Empty: a fresh seed each run (recorded in the result, so the run can be replayed). */
   seedText = $state('');
+  /** e.g. "p95 <= 16ms": shown as pass/fail wherever results appear. */
+  budgetText = $state('');
+  /** Values for the selected model's symbolic dims (other than the batch dim), by dim name. */
+  dims = $state<Record<string, number>>({});
+  /** Value policy per input name of the selected model. */
+  values = $state<Record<string, ValuePolicy>>({});
 
+  // ---- run and results
   running = $state(false);
   progress = $state<Progress | null>(null);
+  /** Totals of the cell that is sampling, for the live chart (updated a few times a second, not per sample). */
+  live = $state.raw<{ id: string; totals: number[] }>({ id: '', totals: [] });
   cells = $state.raw<CellResult[]>([]);
   result = $state.raw<RunResult | null>(null);
   runError = $state<string | null>(null);
+  /** The stored run on screen, and whether it stopped before its end (a reload mid-run): it can resume. */
+  current = $state.raw<StoredRun | null>(null);
+  history = $state.raw<StoredRun[]>([]);
+  historyErrors = $state<string[]>([]);
+
+  // ---- imported result files, for comparison
+  imported = $state.raw<{ name: string; run: RunResult }[]>([]);
+  importErrors = $state<string[]>([]);
 
   private abort: AbortController | null = null;
   private readonly base = defaultModelsBaseUrl();
 
-  model = $derived(this.manifest?.models.find((m) => m.id === this.modelId) ?? null);
+  models = $derived<ModelInfo[]>([...(this.manifest?.models ?? []), ...this.ownModels.map((o) => o.info)]);
+  model = $derived(this.models.find((m) => m.id === this.modelId) ?? null);
+  budget = $derived.by((): { rule: BudgetRule | null; error: string | null } => {
+    if (!this.budgetText.trim()) return { rule: null, error: null };
+    try {
+      return { rule: parseBudget(this.budgetText), error: null };
+    } catch (e) {
+      return { rule: null, error: message(e) };
+    }
+  });
+  resumable = $derived(Boolean(this.current && this.current.status === 'running' && !this.running));
 
   async init(): Promise<void> {
     try {
       this.manifest = await loadManifest(this.base);
       this.environment = await collectEnvironment();
     } catch (e) {
-      this.loadError = e instanceof Error ? e.message : String(e);
+      this.loadError = message(e);
+      return;
+    }
+    if (location.hash.length > 1) this.applyLink(location.hash);
+    await this.refreshHistory();
+    // The last run comes back after a reload; one that was still running can resume its unfinished cells.
+    const last = this.history[0];
+    if (last) await this.show(last.id);
+  }
+
+  // ---------------------------------------------------------------- setup and link
+
+  setup(): Setup {
+    return {
+      model: this.modelId,
+      targets: [...this.targets],
+      batch: this.batchText,
+      threads: this.threadsText,
+      mode: this.mode,
+      targetPct: this.targetPct,
+      minSamples: this.minSamples,
+      maxSamples: this.maxSamples,
+      maxSamplingS: this.maxSamplingS,
+      samples: this.samples,
+      warmup: this.warmup,
+      coldStarts: this.coldStarts,
+      interleave: this.interleave,
+      seed: this.seedText,
+      budget: this.budgetText,
+      dims: { ...this.dims },
+      values: { ...this.values },
+    };
+  }
+
+  /** The link that restores this setup (not its results). */
+  link(): string {
+    return `${location.origin}${location.pathname}#${encodeSetup(this.setup())}`;
+  }
+
+  applyLink(hash: string): void {
+    const { setup, errors } = decodeSetup(hash);
+    const errs = [...errors];
+    if (setup.model && this.manifest && !this.models.some((m) => m.id === setup.model)) {
+      errs.push(`link: model '${setup.model}' is not in this lab's zoo (your own models can't travel in a link; add the file again)`);
+      delete setup.model;
+    }
+    if (setup.targets) {
+      const known = setup.targets.filter((t) => this.environment?.capabilities.some((c) => c.target === t));
+      const unknown = setup.targets.filter((t) => !known.includes(t));
+      if (unknown.length) errs.push(`link: unknown target(s) ${unknown.join(', ')} (ignored)`);
+      setup.targets = known;
+    }
+    if (setup.model !== undefined) this.modelId = setup.model;
+    if (setup.targets !== undefined) this.targets = setup.targets;
+    if (setup.batch !== undefined) this.batchText = setup.batch;
+    if (setup.threads !== undefined) this.threadsText = setup.threads;
+    if (setup.mode !== undefined) this.mode = setup.mode;
+    if (setup.targetPct !== undefined) this.targetPct = setup.targetPct;
+    if (setup.minSamples !== undefined) this.minSamples = setup.minSamples;
+    if (setup.maxSamples !== undefined) this.maxSamples = setup.maxSamples;
+    if (setup.maxSamplingS !== undefined) this.maxSamplingS = setup.maxSamplingS;
+    if (setup.samples !== undefined) this.samples = setup.samples;
+    if (setup.warmup !== undefined) this.warmup = setup.warmup;
+    if (setup.coldStarts !== undefined) this.coldStarts = setup.coldStarts;
+    if (setup.interleave !== undefined) this.interleave = setup.interleave;
+    if (setup.seed !== undefined) this.seedText = setup.seed;
+    if (setup.budget !== undefined) this.budgetText = setup.budget;
+    if (setup.dims !== undefined) this.dims = setup.dims;
+    if (setup.values !== undefined) this.values = setup.values;
+    this.linkErrors = errs;
+  }
+
+  /** Switching models clears the previous model's dims and value policies. */
+  selectModel(id: string): void {
+    this.modelId = id;
+    this.dims = {};
+    this.values = {};
+  }
+
+  async addOwnModel(files: readonly File[]): Promise<void> {
+    this.ownError = null;
+    try {
+      const own = await loadOwnModel(files, new Set(this.models.map((m) => m.id)));
+      this.ownModels = [...this.ownModels, own];
+      this.selectModel(own.info.id);
+    } catch (e) {
+      this.ownError = message(e);
     }
   }
 
   /** Lists typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
   parseList(text: string, what: string): number[] {
     const parts = text.split(/[,\s]+/).filter(Boolean);
+    if (parts.length === 0) throw new Error(`give at least one ${what}`);
     return parts.map((p) => {
       const n = Number(p);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${what} '${p}' is not a whole number of at least 1`);
@@ -79,21 +211,51 @@ export class LabState {
     return cap && !cap.available ? (cap.reason ?? 'unavailable') : null;
   }
 
+  private overrides(model: ModelInfo): Record<string, InputOverride> {
+    const out: Record<string, InputOverride> = {};
+    for (const input of model.inputs) {
+      const o: InputOverride = {};
+      const dims = Object.fromEntries(Object.entries(this.dims).filter(([d]) => input.shape.includes(d) && d !== model.batchDim));
+      if (Object.keys(dims).length) o.dims = dims;
+      if (this.values[input.name]) o.values = this.values[input.name];
+      if (o.dims || o.values) out[input.name] = o;
+    }
+    return out;
+  }
+
+  /** Pass (true), fail (false) or no budget (null) for a cell. */
+  budgetPass = (c: OkCellResult): boolean | null => {
+    const rule = this.budget.rule;
+    if (!rule) return null;
+    const s = c.summary[rule.stage];
+    if (!s) return null;
+    return rule.op === '<=' ? s[rule.metric] <= rule.limitMs : s[rule.metric] < rule.limitMs;
+  };
+
+  budgetLabel = $derived(this.budget.rule ? formatBudget(this.budget.rule).replace(/^\* /, '') : '');
+
+  // ---------------------------------------------------------------- running
+
   async start(): Promise<void> {
-    if (!this.manifest || this.running) return;
+    if (!this.manifest || this.running || !this.model) return;
     this.runError = null;
+    if (this.budget.error) {
+      this.runError = this.budget.error;
+      return;
+    }
     let plan;
     try {
       const seed = this.seedText.trim() === '' ? freshSeed() : Number(this.seedText);
       if (!Number.isInteger(seed)) throw new Error(`seed '${this.seedText}' is not a whole number (leave it empty for a fresh one)`);
       plan = buildPlan(
         {
-          models: [this.modelId],
+          models: [this.model.id],
           targets: this.targets,
           batches: this.parseList(this.batchText, 'batch size'),
           threads: this.parseList(this.threadsText, 'thread count'),
           seed,
           schedule: this.interleave ? 'interleaved' : 'sequential',
+          inputOverrides: { [this.model.id]: this.overrides(this.model) },
           sampling: {
             mode: this.mode,
             targetCI: this.targetPct / 100,
@@ -105,51 +267,206 @@ export class LabState {
             coldStarts: this.coldStarts,
           },
         },
-        this.manifest.models,
+        this.models,
       );
     } catch (e) {
-      this.runError = e instanceof Error ? e.message : String(e);
+      this.runError = message(e);
       return;
     }
+    const own = this.ownModels.filter((o) => o.info.id === this.model!.id);
+    for (const o of own) for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes).catch(() => undefined);
+    const stored: StoredRun = {
+      id: `run-${Date.now().toString(36)}`,
+      createdAt: new Date().toISOString(),
+      status: 'running',
+      plan,
+      environment: this.environment ?? (await collectEnvironment()),
+      ownModels: own.map((o) => o.info),
+      cells: [],
+      parity: {},
+      result: null,
+    };
+    await this.execute(stored, new Map(own.flatMap((o) => [...o.files])));
+  }
+
+  private sha(info: ModelInfo, path: string): string {
+    return info.formats.flatMap((f) => [f.entry, ...f.weights]).find((f) => f.path === path)!.sha256;
+  }
+
+  /** Runs (or resumes) a stored run, saving each finished cell as it completes. */
+  private async execute(stored: StoredRun, files: Map<string, ArrayBuffer>): Promise<void> {
+    const { plan } = stored;
     this.running = true;
-    this.cells = [];
+    this.current = stored;
+    this.cells = stored.cells;
     this.result = null;
     this.abort = new AbortController();
-    const samplesDone = new Map<number, number>();
+    const max = plan.sampling.mode === 'fixed' ? plan.sampling.samples : plan.sampling.maxSamples;
+    const cellStates: CellProgress[] = plan.cells.map((c) => {
+      const before = stored.cells.find((x) => x.cell.id === c.id);
+      return { id: c.id, phase: before ? 'done earlier' : 'waiting', samples: before?.status === 'ok' ? before.samples.length : 0, max, status: before?.status ?? 'waiting' };
+    });
+    this.progress = { cellCount: plan.cells.length, cellsDone: stored.cells.length, startedAt: performance.now(), cells: cellStates, current: 0 };
+    // Sample events arrive fast; the page redraws at most 4 times a second so its own work disturbs the
+    // measurement (on the cores the workers share) as little as possible.
+    let liveTotals: number[] = [];
+    let liveId = '';
+    let dirty = false;
+    const flush = setInterval(() => {
+      if (!dirty || !this.progress) return;
+      dirty = false;
+      this.progress = { ...this.progress, cells: cellStates.map((c) => ({ ...c })) };
+      this.live = { id: liveId, totals: liveTotals.slice(-300) };
+    }, 250);
+    let saving = Promise.resolve();
+    const save = () => {
+      const snapshot = { ...stored, cells: [...stored.cells], parity: { ...stored.parity } };
+      saving = saving.then(() => runStore.put(snapshot)).catch((e) => void (this.runError = `could not save to IndexedDB: ${message(e)}`));
+    };
+    save();
     try {
-      this.result = await runPlan(plan, this.manifest, {
+      const result = await runPlan(plan, { manifestVersion: 1, models: this.modelsFor(stored) }, {
         modelsBaseUrl: this.base,
         source: 'page',
         signal: this.abort.signal,
-        environment: this.environment ?? undefined,
-        onCellStart: (i, n, cell) => {
-          const samplesMax = plan.sampling.mode === 'fixed' ? plan.sampling.samples : plan.sampling.maxSamples;
-          this.progress = { cellIndex: i, cellCount: n, cellId: cell.id, phase: 'starting', samplesDone: 0, samplesMax, cellsDone: this.cells.length };
+        environment: stored.environment,
+        files,
+        prior: { cells: stored.cells, parity: stored.parity },
+        onCellStart: (i) => {
+          cellStates[i]!.status = 'running';
+          cellStates[i]!.phase = 'starting';
+          if (this.progress) this.progress = { ...this.progress, current: i };
+          dirty = true;
         },
         onCellEvent: (i, e) => {
-          if (!this.progress) return;
-          // Interleaved runs have several live cells: the bar follows whichever cell reported last.
-          const cell = { cellIndex: i, cellId: plan.cells[i]?.id ?? '' };
-          if (e.type === 'sample') samplesDone.set(i, e.index + 1);
-          this.progress = { ...this.progress, ...cell, ...(e.type === 'phase' ? { phase: e.phase } : {}), samplesDone: samplesDone.get(i) ?? 0 };
+          const c = cellStates[i]!;
+          if (e.type === 'phase') c.phase = e.phase;
+          else {
+            c.samples = e.index + 1;
+            if (liveId !== c.id) {
+              liveId = c.id;
+              liveTotals = [];
+            }
+            liveTotals.push(e.sample.total);
+          }
+          if (this.progress) this.progress.current = i;
+          dirty = true;
         },
-        onCellDone: (_i, r) => {
-          this.cells = [...this.cells, r];
-          if (this.progress) this.progress = { ...this.progress, cellsDone: this.cells.length };
+        onCellDone: (i, r, parity: ParityData[]) => {
+          cellStates[i]!.status = r.status;
+          cellStates[i]!.phase = r.status;
+          stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
+          if (r.status === 'ok') stored.parity[r.cell.id] = parity;
+          this.cells = stored.cells;
+          if (this.progress) this.progress = { ...this.progress, cellsDone: stored.cells.length, cells: cellStates.map((c) => ({ ...c })) };
+          save();
         },
       });
-      // Parity is computed once every cell is done: show the final, validated cells.
-      this.cells = this.result.cells;
+      stored.status = this.abort.signal.aborted ? 'cancelled' : 'done';
+      stored.result = result;
+      stored.cells = result.cells;
+      this.result = result;
+      this.cells = result.cells;
+      save();
     } catch (e) {
-      this.runError = e instanceof Error ? e.message : String(e);
+      this.runError = message(e);
     } finally {
+      clearInterval(flush);
+      await saving;
       this.running = false;
       this.progress = null;
       this.abort = null;
+      this.current = { ...stored };
+      await this.refreshHistory();
     }
+  }
+
+  private modelsFor(stored: StoredRun): ModelInfo[] {
+    const zoo = this.manifest?.models ?? [];
+    return [...zoo.filter((m) => !stored.ownModels.some((o) => o.id === m.id)), ...stored.ownModels];
+  }
+
+  /** Runs the cells a reload interrupted, keeping those that finished. */
+  async resume(): Promise<void> {
+    const stored = this.current;
+    if (!stored || this.running) return;
+    this.runError = null;
+    const files = new Map<string, ArrayBuffer>();
+    for (const m of stored.ownModels) {
+      for (const f of m.formats.flatMap((x) => [x.entry, ...x.weights])) {
+        const bytes = await runStore.getFile(f.sha256);
+        if (!bytes) {
+          this.runError = `can't resume: the file ${f.path} of your model '${m.id}' is no longer stored; add the model again and start a new run`;
+          return;
+        }
+        files.set(f.path, bytes);
+      }
+    }
+    await this.execute({ ...stored, status: 'running' }, files);
   }
 
   cancel(): void {
     this.abort?.abort();
   }
+
+  // ---------------------------------------------------------------- history
+
+  async refreshHistory(): Promise<void> {
+    try {
+      const { runs, broken } = await runStore.list();
+      this.history = runs;
+      this.historyErrors = broken;
+    } catch (e) {
+      this.historyErrors = [`IndexedDB is not available here: ${message(e)}`];
+    }
+  }
+
+  async show(id: string): Promise<void> {
+    const run = await runStore.get(id).catch((e: unknown) => {
+      this.historyErrors = [message(e)];
+      return null;
+    });
+    if (!run) return;
+    this.current = run;
+    this.result = run.result;
+    this.cells = run.result?.cells ?? run.cells;
+  }
+
+  async remove(id: string): Promise<void> {
+    await runStore.delete(id);
+    if (this.current?.id === id) {
+      this.current = null;
+      this.result = null;
+      this.cells = [];
+    }
+    await this.refreshHistory();
+  }
+
+  // ---------------------------------------------------------------- import and compare
+
+  async importFiles(files: readonly File[]): Promise<void> {
+    const errors: string[] = [];
+    const added: { name: string; run: RunResult }[] = [];
+    for (const f of files) {
+      try {
+        const runs = parseResultFile(JSON.parse(await f.text()));
+        runs.forEach((run, i) => added.push({ name: runs.length > 1 ? `${f.name} [${run.device ?? i}]` : f.name, run }));
+      } catch (e) {
+        errors.push(`${f.name}: ${message(e)}`);
+      }
+    }
+    this.imported = [...this.imported, ...added];
+    this.importErrors = errors;
+  }
+
+  /** Adds the run on screen to the comparison. */
+  compareCurrent(): void {
+    if (this.result) this.imported = [...this.imported, { name: `this page, ${new Date(this.result.createdAt).toLocaleString()}`, run: this.result }];
+  }
+
+  removeImport(index: number): void {
+    this.imported = this.imported.filter((_, i) => i !== index);
+  }
+
+  okCells = $derived(okCells(this.cells));
 }

@@ -21,7 +21,7 @@ import { CellDriver } from './worker-bridge.ts';
 export interface RunCallbacks {
   onCellStart?: (index: number, total: number, cell: Cell) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
-  onCellDone?: (index: number, result: CellResult) => void;
+  onCellDone?: (index: number, result: CellResult, parity: ParityData[]) => void;
 }
 
 export interface RunOptions extends RunCallbacks {
@@ -30,6 +30,10 @@ export interface RunOptions extends RunCallbacks {
   signal?: AbortSignal;
   browserFlags?: string[];
   environment?: Environment;
+  /** Bytes of a person's own model files, by manifest path; copied into each job (jobs transfer them away). */
+  files?: ReadonlyMap<string, ArrayBuffer>;
+  /** Cells finished before (a resumed run): kept as they are, not run again, and part of parity. */
+  prior?: { cells: readonly CellResult[]; parity: Readonly<Record<string, ParityData[]>> };
 }
 
 /** Whether the page went hidden (background tab, minimised) since a mark: hidden pages get throttled. */
@@ -76,7 +80,24 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   const done = (index: number, outcome: CellOutcome) => {
     results[index] = outcome.result;
     if (outcome.result.status === 'ok') parityData.set(outcome.result.cell.id, outcome.parity);
-    options.onCellDone?.(index, outcome.result);
+    options.onCellDone?.(index, outcome.result, outcome.parity);
+  };
+  for (const [index, cell] of plan.cells.entries()) {
+    const before = options.prior?.cells.find((c) => c.cell.id === cell.id);
+    if (!before) continue;
+    results[index] = before;
+    const p = options.prior?.parity[cell.id];
+    if (p) parityData.set(cell.id, p);
+  }
+  /** The job's own copy of the model's files (a transfer detaches the buffers it sends). */
+  const filesFor = (model: ModelInfo): Record<string, ArrayBuffer> | undefined => {
+    if (!options.files) return undefined;
+    const out: Record<string, ArrayBuffer> = {};
+    for (const f of model.formats.flatMap((x) => [x.entry, ...x.weights])) {
+      const b = options.files.get(f.path);
+      if (b) out[f.path] = b.slice(0);
+    }
+    return Object.keys(out).length ? out : undefined;
   };
 
   /** Cells that can't run end here, without a worker; the others come back as jobs. */
@@ -102,7 +123,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   /** Cold start and warm-up of one cell; null when the cell ended there (its result is recorded). */
   const open = async (index: number, cell: Cell, model: ModelInfo): Promise<LiveCell | null> => {
     const driver = new CellDriver(
-      { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl },
+      { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model) },
       { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) },
     );
     const prepared = await driver.prepare();
@@ -122,7 +143,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     live.driver.terminate();
     if (outcome.result.status === 'ok' && plan.sampling.coldStarts > 1) {
       const model = models.find((m) => m.id === live.cell.modelId)!;
-      const repeats = await repeatColdStarts(live.cell, model, plan, options, plan.sampling.coldStarts - 1);
+      const repeats = await repeatColdStarts(live.cell, model, plan, options, plan.sampling.coldStarts - 1, filesFor);
       outcome.result.coldStarts.push(...repeats.coldStarts);
       outcome.result.warnings.push(...repeats.warnings);
     }
@@ -164,6 +185,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       }
     };
     for (const [index, cell] of plan.cells.entries()) {
+      if (results[index] !== undefined) continue; // finished before a resume
       const model = triage(index, cell);
       if (!model) continue;
       group.push({ index, cell, model });
@@ -206,11 +228,11 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
  * Cold start again in fresh workers (runtime init, fetch, session, first inference), so cold start is a
  * distribution and not one number. The browser's HTTP cache is warm by now: these are "returning visitor" loads.
  */
-async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, options: RunOptions, count: number): Promise<{ coldStarts: ColdStart[]; warnings: string[] }> {
+async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, options: RunOptions, count: number, filesFor: (m: ModelInfo) => Record<string, ArrayBuffer> | undefined): Promise<{ coldStarts: ColdStart[]; warnings: string[] }> {
   const coldStarts: ColdStart[] = [];
   const warnings: string[] = [];
   for (let i = 0; i < count && !options.signal?.aborted; i++) {
-    const driver = new CellDriver({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl }, { signal: options.signal });
+    const driver = new CellDriver({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model) }, { signal: options.signal });
     try {
       const step = await driver.prepare();
       if (step.ok) coldStarts.push({ ...(step.value.coldStart as Omit<ColdStart, 'warmupCount' | 'warmupTotalMs'>), warmupCount: 0, warmupTotalMs: 0 } as ColdStart);

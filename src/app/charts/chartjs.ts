@@ -1,0 +1,82 @@
+/**
+ * Chart.js, loaded only when results are shown (it is not part of the first page load), with the pieces the
+ * lab's charts use and one small plugin of ours: CI whiskers drawn from each point's `lo`/`hi`.
+ */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  ScatterController,
+  Tooltip,
+  type Plugin,
+} from 'chart.js';
+
+export interface WhiskerPoint {
+  lo: number | null;
+  hi: number | null;
+}
+
+/** Draws a 95% CI whisker on every bar or point whose raw data carries `lo` and `hi` (horizontal bars too). */
+const ciWhiskers: Plugin = {
+  id: 'ciWhiskers',
+  afterDatasetsDraw(chart) {
+    const { ctx } = chart;
+    const horizontal = chart.options.indexAxis === 'y';
+    chart.data.datasets.forEach((ds, di) => {
+      const meta = chart.getDatasetMeta(di);
+      if (meta.hidden) return;
+      const whiskers = (ds as unknown as { whiskers?: (WhiskerPoint | null)[] }).whiskers;
+      if (!whiskers) return;
+      const valueScale = horizontal ? chart.scales.x! : chart.scales.y!;
+      ctx.save();
+      ctx.strokeStyle = getComputedStyle(chart.canvas).getPropertyValue('--text').trim() || '#222';
+      ctx.lineWidth = 1.5;
+      meta.data.forEach((el, i) => {
+        const w = whiskers[i];
+        if (!w || w.lo === null || w.hi === null) return;
+        const a = valueScale.getPixelForValue(w.lo);
+        const b = valueScale.getPixelForValue(w.hi);
+        const { x, y } = el.getProps(['x', 'y'], true) as { x: number; y: number };
+        ctx.beginPath();
+        if (horizontal) {
+          ctx.moveTo(a, y);
+          ctx.lineTo(b, y);
+          ctx.moveTo(a, y - 4);
+          ctx.lineTo(a, y + 4);
+          ctx.moveTo(b, y - 4);
+          ctx.lineTo(b, y + 4);
+        } else {
+          ctx.moveTo(x, a);
+          ctx.lineTo(x, b);
+          ctx.moveTo(x - 4, a);
+          ctx.lineTo(x + 4, a);
+          ctx.moveTo(x - 4, b);
+          ctx.lineTo(x + 4, b);
+        }
+        ctx.stroke();
+      });
+      ctx.restore();
+    });
+  },
+};
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, ScatterController, Filler, Legend, Tooltip, ciWhiskers);
+
+export { Chart };
+
+/** Theme colours from the page's CSS variables, so charts follow light and dark themes. */
+export function themeColours(el: Element): { fg: string; muted: string; grid: string } {
+  const css = getComputedStyle(el);
+  return { fg: css.getPropertyValue('--text').trim() || '#1d2330', muted: css.getPropertyValue('--muted').trim() || '#5f6673', grid: css.getPropertyValue('--border').trim() || '#dde1e7' };
+}
+
+/** A qualitative palette readable on light and dark backgrounds (Okabe-Ito, colour-blind safe). */
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#999999'];

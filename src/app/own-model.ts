@@ -1,0 +1,63 @@
+/**
+ * A person's own model, picked or dropped on the page: one .onnx file, or a TF.js model.json with its weight
+ * shards. Checked here (signature, shards present and the right size) before it is offered to run; the bytes stay
+ * in this tab (and in IndexedDB for resuming), never uploaded anywhere.
+ */
+import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
+import { checkShards, ModelFileError, modelIdFrom, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
+
+export interface OwnModel {
+  info: ModelInfo;
+  /** Bytes by manifest path (own/<id>/<file name>). */
+  files: Map<string, ArrayBuffer>;
+}
+
+async function sha256Hex(buf: ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', buf);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function describe(id: string, name: string, bytes: ArrayBuffer): Promise<ModelFile> {
+  return { path: `own/${id}/${name}`, bytes: bytes.byteLength, sha256: await sha256Hex(bytes) };
+}
+
+export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySet<string>): Promise<OwnModel> {
+  if (picked.length === 0) throw new ModelFileError('no files were given');
+  const onnx = picked.filter((f) => /\.onnx$/i.test(f.name));
+  const json = picked.filter((f) => /\.json$/i.test(f.name));
+  if (onnx.length > 1 || (onnx.length === 1 && picked.length > 1)) {
+    throw new ModelFileError(`give one .onnx file on its own, or a model.json with its weight shards (got ${picked.map((f) => f.name).join(', ')})`);
+  }
+  if (onnx.length === 1) {
+    const file = onnx[0]!;
+    const bytes = await file.arrayBuffer();
+    const signature = readOnnxSignature(new Uint8Array(bytes));
+    const id = modelIdFrom(file.name, takenIds);
+    const entry = await describe(id, file.name, bytes);
+    return { info: ownModelInfo(id, file.name, signature, { format: 'onnx', entry, weights: [] }, file.name), files: new Map([[entry.path, bytes]]) };
+  }
+  if (json.length !== 1) {
+    throw new ModelFileError(`${picked.map((f) => f.name).join(', ')}: not a model (give an .onnx file, or one TF.js model.json with its .bin weight shards)`);
+  }
+  const modelJson = parseModelJson(await json[0]!.text());
+  const shards = picked.filter((f) => f !== json[0]);
+  checkShards(modelJson, new Map(shards.map((f) => [f.name, f.size])));
+  const byName = new Map(shards.map((f) => [f.name, f]));
+  const id = modelIdFrom(json[0]!.name === 'model.json' ? (shards[0]?.name.replace(/[-.]?(group\d+-)?shard.*$|\.bin$/i, '') || 'tfjs-model') : json[0]!.name, takenIds);
+  const files = new Map<string, ArrayBuffer>();
+  const entryBytes = await json[0]!.arrayBuffer();
+  const entry = await describe(id, json[0]!.name, entryBytes);
+  files.set(entry.path, entryBytes);
+  const weights: ModelFile[] = [];
+  // Shards in the order model.json lists them: tfjs concatenates them in that order.
+  for (const group of modelJson.weightsManifest ?? []) {
+    for (const p of group.paths) {
+      const f = byName.get(p.split('/').pop()!)!;
+      const bytes = await f.arrayBuffer();
+      const w = await describe(id, f.name, bytes);
+      weights.push(w);
+      files.set(w.path, bytes);
+    }
+  }
+  return { info: ownModelInfo(id, json[0]!.name, readTfjsSignature(modelJson), { format: modelJson.kind, entry, weights }, picked.map((f) => f.name).join(' + ')), files };
+}

@@ -1,0 +1,103 @@
+/**
+ * Runs kept in IndexedDB (through idb): each finished cell is written as it completes, so a reload loses nothing
+ * and the unfinished cells can be resumed. A person's own model files are kept beside the runs that used them
+ * (they never leave the device). Every record is validated when read back, like any result file.
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { ParityData } from '../lib/job.ts';
+import { ModelInfo } from '../lib/manifest.ts';
+import { CellResult, Environment, Plan, parseRunResult, parseWith, type RunResult } from '../lib/schema.ts';
+import { z } from 'zod';
+
+export type RunStatus = 'running' | 'done' | 'cancelled';
+
+export interface StoredRun {
+  id: string;
+  createdAt: string;
+  /** 'running' read back after a reload means the page went away mid-run: its unfinished cells can resume. */
+  status: RunStatus;
+  plan: Plan;
+  environment: Environment;
+  /** The person's own models the plan uses (their files are in the files store). */
+  ownModels: ModelInfo[];
+  cells: CellResult[];
+  /** Output prefixes per finished ok cell, so parity still works across a resume. */
+  parity: Record<string, ParityData[]>;
+  /** The final, validated result once the run is done. */
+  result: RunResult | null;
+}
+
+interface LabDb extends DBSchema {
+  runs: { key: string; value: StoredRun; indexes: { createdAt: string } };
+  files: { key: string; value: { key: string; bytes: ArrayBuffer } };
+}
+
+const Stored = z.object({
+  id: z.string(),
+  createdAt: z.string(),
+  status: z.enum(['running', 'done', 'cancelled']),
+  plan: Plan,
+  environment: Environment,
+  ownModels: z.array(ModelInfo),
+  cells: z.array(CellResult),
+  parity: z.record(z.string(), z.array(z.any())),
+  result: z.any(),
+});
+
+let db: Promise<IDBPDatabase<LabDb>> | null = null;
+
+function open(): Promise<IDBPDatabase<LabDb>> {
+  db ??= openDB<LabDb>('inference-latency-lab', 1, {
+    upgrade(d) {
+      d.createObjectStore('runs', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
+      d.createObjectStore('files', { keyPath: 'key' });
+    },
+  });
+  return db;
+}
+
+/** A stored record read back: validated, so a damaged or older record is reported, not half-shown. */
+function check(raw: StoredRun): StoredRun {
+  const r = parseWith(Stored, `stored run ${raw?.id ?? '?'}`, raw) as StoredRun;
+  if (r.result) r.result = parseRunResult(r.result);
+  return r;
+}
+
+export const runStore = {
+  async put(run: StoredRun): Promise<void> {
+    await (await open()).put('runs', run);
+  },
+  async get(id: string): Promise<StoredRun | null> {
+    const raw = await (await open()).get('runs', id);
+    return raw ? check(raw) : null;
+  },
+  /** Newest first; records that fail validation are listed in `broken` instead of thrown. */
+  async list(): Promise<{ runs: StoredRun[]; broken: string[] }> {
+    const all = await (await open()).getAllFromIndex('runs', 'createdAt');
+    const runs: StoredRun[] = [];
+    const broken: string[] = [];
+    for (const raw of all.reverse()) {
+      try {
+        runs.push(check(raw));
+      } catch (e) {
+        broken.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+      }
+    }
+    return { runs, broken };
+  },
+  async delete(id: string): Promise<void> {
+    const d = await open();
+    const run = await d.get('runs', id);
+    await d.delete('runs', id);
+    // Files go with the last run that used them.
+    const rest = await d.getAll('runs');
+    const keep = new Set(rest.flatMap((r) => r.ownModels.flatMap((m) => m.formats.flatMap((f) => [f.entry, ...f.weights].map((x) => x.sha256)))));
+    for (const m of run?.ownModels ?? []) for (const f of m.formats) for (const x of [f.entry, ...f.weights]) if (!keep.has(x.sha256)) await d.delete('files', x.sha256);
+  },
+  async putFile(sha256: string, bytes: ArrayBuffer): Promise<void> {
+    await (await open()).put('files', { key: sha256, bytes });
+  },
+  async getFile(sha256: string): Promise<ArrayBuffer | null> {
+    return (await (await open()).get('files', sha256))?.bytes ?? null;
+  },
+};
