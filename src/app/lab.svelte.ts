@@ -5,7 +5,7 @@
 import { formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
 import type { ParityData } from '../lib/job.ts';
 import type { Manifest, ModelInfo } from '../lib/manifest.ts';
-import { buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan.ts';
+import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan.ts';
 import { okCells, parseResultFile, type CellResult, type Environment, type InputOverride, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
@@ -102,12 +102,13 @@ export class LabState {
   async init(): Promise<void> {
     try {
       this.manifest = await loadManifest(this.base);
+      // The link's setup applies before anything else shows (the backend probe takes a moment).
+      if (location.hash.length > 1) this.applyLink(location.hash);
       this.environment = await collectEnvironment();
     } catch (e) {
       this.loadError = message(e);
       return;
     }
-    if (location.hash.length > 1) this.applyLink(location.hash);
     await this.refreshHistory();
     // The last run comes back after a reload; one that was still running can resume its unfinished cells.
     const last = this.history[0];
@@ -151,7 +152,7 @@ export class LabState {
       delete setup.model;
     }
     if (setup.targets) {
-      const known = setup.targets.filter((t) => this.environment?.capabilities.some((c) => c.target === t));
+      const known = setup.targets.filter((t) => allTargets().includes(t));
       const unknown = setup.targets.filter((t) => !known.includes(t));
       if (unknown.length) errs.push(`link: unknown target(s) ${unknown.join(', ')} (ignored)`);
       setup.targets = known;
@@ -273,6 +274,8 @@ export class LabState {
       this.runError = message(e);
       return;
     }
+    // The plan crosses into workers (structured clone): no reactive proxies in it.
+    plan = $state.snapshot(plan);
     const own = this.ownModels.filter((o) => o.info.id === this.model!.id);
     for (const o of own) for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes).catch(() => undefined);
     const stored: StoredRun = {

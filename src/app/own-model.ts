@@ -43,7 +43,8 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
   const shards = picked.filter((f) => f !== json[0]);
   checkShards(modelJson, new Map(shards.map((f) => [f.name, f.size])));
   const byName = new Map(shards.map((f) => [f.name, f]));
-  const id = modelIdFrom(json[0]!.name === 'model.json' ? (shards[0]?.name.replace(/[-.]?(group\d+-)?shard.*$|\.bin$/i, '') || 'tfjs-model') : json[0]!.name, takenIds);
+  // model.json says nothing about its name; a renamed one (mobilenet.json) does.
+  const id = modelIdFrom(json[0]!.name === 'model.json' ? 'tfjs-model' : json[0]!.name, takenIds);
   const files = new Map<string, ArrayBuffer>();
   const entryBytes = await json[0]!.arrayBuffer();
   const entry = await describe(id, json[0]!.name, entryBytes);

@@ -8,6 +8,7 @@ import { launchChromium, type LaunchedBrowser } from '../../src/cli/chromium.ts'
 import { checkDist, guardOrigin } from '../../src/cli/driver.ts';
 import { serveStatic, type StaticServer } from '../../src/cli/server.ts';
 import { parseManifest, type Manifest, type ModelInfo } from '../../src/lib/manifest.ts';
+import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
 export const distDir = join(projectRoot, 'dist');
@@ -76,4 +77,21 @@ export async function openLab(dir = distDir): Promise<LabPage> {
       await server.close();
     },
   };
+}
+
+/**
+ * A model unlike the zoo's: float32 x [batch, 4], an int64 scalar n, bool mask [batch, 4]; y = x * n * mask.
+ * Built with the project's ONNX writer.
+ */
+export function multiInputModel(): Uint8Array {
+  const g = new OnnxGraph();
+  g.addInput('x', ['batch', 4], 1);
+  g.addInput('n', [], 7);
+  g.addInput('mask', ['batch', 4], 9);
+  const nf = g.op('Cast', ['n'], 'nf', { to: 1 });
+  const mf = g.op('Cast', ['mask'], 'mf', { to: 1 });
+  const xn = g.op('Mul', ['x', nf], 'xn');
+  g.node('Mul', [xn, mf], ['y']);
+  g.addOutput('y', ['batch', 4]);
+  return g.encode('multi_input', 'test model: several inputs of several dtypes');
 }

@@ -5,24 +5,10 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
 import type { ModelInfo } from '../../src/lib/manifest.ts';
 import type { OkCellResult } from '../../src/lib/schema.ts';
-import { distWithExtraModels, requireDist, sha256 } from './harness.ts';
-
-function multiInputModel(): Uint8Array {
-  const g = new OnnxGraph();
-  g.addInput('x', ['batch', 4], 1);
-  g.addInput('n', [], 7);
-  g.addInput('mask', ['batch', 4], 9);
-  const nf = g.op('Cast', ['n'], 'nf', { to: 1 });
-  const mf = g.op('Cast', ['mask'], 'mf', { to: 1 });
-  const xn = g.op('Mul', ['x', nf], 'xn');
-  g.node('Mul', [xn, mf], ['y']);
-  g.addOutput('y', ['batch', 4]);
-  return g.encode('multi_input', 'test model: several inputs of several dtypes');
-}
+import { distWithExtraModels, multiInputModel, requireDist, sha256 } from './harness.ts';
 
 describe('a model with several inputs of other dtypes', () => {
   let dir: string;
