@@ -1,0 +1,83 @@
+/**
+ * The dynamic batcher as a pure state machine: requests queue up; a batch closes when it holds `maxBatch`
+ * requests or its oldest request has waited `maxWaitMs`, whichever comes first; a closed batch goes to the first
+ * free worker. Order is kept (FIFO). A queue limit drops requests by the stated policy, and every drop is counted.
+ * Time is passed in, never read: the same code runs under real timers (the page) and in virtual time (tests).
+ */
+import { z } from 'zod';
+
+export const BatcherConfig = z
+  .object({
+    /** 1 = no batching. */
+    maxBatch: z.number().int().min(1, 'maxBatch must be in 1..1024').max(1024, 'maxBatch must be in 1..1024'),
+    /** How long a batch may wait to fill; 0 = send what is there as soon as a worker is free. */
+    maxWaitMs: z.number().min(0, 'maxWaitMs must be in 0..10000').max(10_000, 'maxWaitMs must be in 0..10000'),
+    /** Requests waiting (not yet in a batch) beyond this are dropped by `dropPolicy`; null = no limit. */
+    queueLimit: z.number().int().min(1, 'queueLimit must be in 1..1000000').max(1_000_000).nullable().default(null),
+    /** `reject-new`: the arriving request is dropped; `drop-oldest`: the longest-waiting one is. */
+    dropPolicy: z.enum(['reject-new', 'drop-oldest']).default('reject-new'),
+  })
+  .strict();
+export type BatcherConfig = z.infer<typeof BatcherConfig>;
+
+export interface Request {
+  id: number;
+  arrivalMs: number;
+}
+
+export interface Batch {
+  requests: Request[];
+  /**
+   * When the batch could first have gone: its maxBatch-th request arrived (full), or its oldest request had
+   * waited maxWaitMs. arrival -> ready is batch formation; ready -> start is queueing for a worker.
+   */
+  readyMs: number;
+  why: 'full' | 'max-wait';
+}
+
+/**
+ * Batches form when a worker asks for work (`take`), as serving systems do: up to maxBatch requests in arrival
+ * order, once there are maxBatch of them or the oldest has waited maxWaitMs.
+ */
+export class DynamicBatcher {
+  private readonly queue: Request[] = [];
+  readonly dropped: Request[] = [];
+
+  constructor(readonly config: BatcherConfig) {}
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** A request arrives; past the queue limit the drop policy picks who is dropped (and counted). */
+  arrive(req: Request): void {
+    if (this.config.queueLimit !== null && this.queue.length >= this.config.queueLimit) {
+      if (this.config.dropPolicy === 'reject-new') {
+        this.dropped.push(req);
+        return;
+      }
+      this.dropped.push(this.queue.shift()!);
+    }
+    this.queue.push(req);
+  }
+
+  /** A worker is free at `now`: the batch it should run, or null when none is due yet. */
+  take(now: number): Batch | null {
+    const { maxBatch, maxWaitMs } = this.config;
+    if (this.queue.length >= maxBatch) {
+      const requests = this.queue.splice(0, maxBatch);
+      return { requests, readyMs: Math.min(now, Math.max(requests[maxBatch - 1]!.arrivalMs, 0)), why: 'full' };
+    }
+    // Compared as the deadline is computed (arrival + wait), so float rounding cannot leave it due yet not taken.
+    if (this.queue.length && now >= this.queue[0]!.arrivalMs + maxWaitMs) {
+      const requests = this.queue.splice(0, maxBatch);
+      return { requests, readyMs: Math.min(now, requests[0]!.arrivalMs + maxWaitMs), why: 'max-wait' };
+    }
+    return null;
+  }
+
+  /** When the oldest waiting request reaches maxWait (a free worker should ask again then), or null. */
+  nextDeadline(): number | null {
+    return this.queue.length ? this.queue[0]!.arrivalMs + this.config.maxWaitMs : null;
+  }
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { BatcherConfig, DynamicBatcher } from '../../src/lib/serving/batcher.ts';
+import { poissonArrivals, traceArrivals } from '../../src/lib/serving/load.ts';
+import { simulate } from '../../src/lib/serving/simulate.ts';
+
+const cfg = (c: Partial<BatcherConfig> & Pick<BatcherConfig, 'maxBatch' | 'maxWaitMs'>) => BatcherConfig.parse(c);
+
+describe('open-loop load', () => {
+  it('Poisson arrivals: seeded, the right mean rate, exponential gaps', () => {
+    const a = poissonArrivals(200, 60_000, 7);
+    expect(poissonArrivals(200, 60_000, 7)).toEqual(a);
+    expect(poissonArrivals(200, 60_000, 8)).not.toEqual(a);
+    expect(a.length / 60).toBeGreaterThan(190);
+    expect(a.length / 60).toBeLessThan(210);
+    const gaps = a.slice(1).map((t, i) => t - a[i]!);
+    // Exponential: about 1/e of gaps are longer than the mean (5 ms).
+    const longer = gaps.filter((g) => g > 5).length / gaps.length;
+    expect(longer).toBeGreaterThan(0.34);
+    expect(longer).toBeLessThan(0.40);
+    expect(a.every((t, i) => i === 0 || t >= a[i - 1]!)).toBe(true);
+  });
+  it('rejects rates and durations out of range, and bad traces', () => {
+    expect(() => poissonArrivals(0, 1000, 1)).toThrow(/rate must be in \(0, 100000\]/);
+    expect(() => poissonArrivals(10, -1, 1)).toThrow(/duration/);
+    expect(traceArrivals([5, 1, 3])).toEqual([1, 3, 5]);
+    expect(() => traceArrivals([1, NaN])).toThrow(/finite/);
+    expect(() => BatcherConfig.parse({ maxBatch: 0, maxWaitMs: 1 })).toThrow(/maxBatch must be in 1\.\.1024/);
+    expect(() => BatcherConfig.parse({ maxBatch: 4, maxWaitMs: -1 })).toThrow(/maxWaitMs must be in 0\.\.10000/);
+  });
+});
+
+describe('dynamic batcher', () => {
+  it('closes a batch when full, or when the oldest request has waited maxWait; keeps order', () => {
+    const b = new DynamicBatcher(cfg({ maxBatch: 3, maxWaitMs: 10 }));
+    b.arrive({ id: 0, arrivalMs: 0 });
+    b.arrive({ id: 1, arrivalMs: 2 });
+    expect(b.take(5)).toBeNull(); // 2 of 3, oldest waited 5 < 10
+    expect(b.nextDeadline()).toBe(10);
+    b.arrive({ id: 2, arrivalMs: 6 });
+    b.arrive({ id: 3, arrivalMs: 7 });
+    const full = b.take(7)!;
+    expect(full).toMatchObject({ why: 'full', readyMs: 6 });
+    expect(full.requests.map((r) => r.id)).toEqual([0, 1, 2]);
+    expect(b.take(12)).toBeNull();
+    const partial = b.take(17)!;
+    expect(partial).toMatchObject({ why: 'max-wait', readyMs: 17 });
+    expect(partial.requests.map((r) => r.id)).toEqual([3]);
+  });
+});
+
+describe('serving simulation (deterministic time)', () => {
+  const arrivals = poissonArrivals(100, 20_000, 3); // ~2000 requests
+  const service = (size: number) => 4 + 1 * size; // 5 ms alone, 12 ms for 8: batching pays
+
+  it('no batching: every batch has one request; nothing dropped; order kept per worker', () => {
+    const out = simulate(arrivals, cfg({ maxBatch: 1, maxWaitMs: 0 }), 1, service);
+    expect(out.records).toHaveLength(arrivals.length);
+    expect(out.dropped).toEqual([]);
+    expect(new Set(out.batches.map((b) => b.size))).toEqual(new Set([1]));
+    const starts = out.records.map((r) => r.startMs);
+    expect(starts.every((t, i) => i === 0 || t >= starts[i - 1]!)).toBe(true); // FIFO
+    for (const r of out.records) {
+      expect(r.startMs).toBeGreaterThanOrEqual(r.arrivalMs);
+      expect(r.endMs - r.startMs).toBeCloseTo(5, 9);
+    }
+  });
+
+  it('batching: sizes up to maxBatch, batch-formation waits never beyond maxWait', () => {
+    const c = cfg({ maxBatch: 8, maxWaitMs: 4 });
+    const out = simulate(arrivals, c, 1, service);
+    expect(out.records).toHaveLength(arrivals.length);
+    expect(Math.max(...out.batches.map((b) => b.size))).toBeLessThanOrEqual(8);
+    expect(out.batches.some((b) => b.size > 1)).toBe(true);
+    for (const r of out.records) {
+      expect(r.readyMs - r.arrivalMs).toBeLessThanOrEqual(4 + 1e-9);
+      expect(r.readyMs).toBeGreaterThanOrEqual(r.arrivalMs);
+      expect(r.startMs).toBeGreaterThanOrEqual(r.readyMs);
+    }
+    expect(out.batches.reduce((a, b) => a + b.size, 0)).toBe(arrivals.length);
+  });
+
+  it('past saturation, batching keeps up where single requests fall behind', () => {
+    const heavy = poissonArrivals(300, 10_000, 5); // 300/s against 200/s one-by-one capacity
+    const single = simulate(heavy, cfg({ maxBatch: 1, maxWaitMs: 0 }), 1, service);
+    const batched = simulate(heavy, cfg({ maxBatch: 8, maxWaitMs: 2 }), 1, service);
+    const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(0.99 * (xs.length - 1))]!;
+    const lat = (o: typeof single) => o.records.map((r) => r.endMs - r.arrivalMs);
+    expect(p99(lat(single))).toBeGreaterThan(1000); // the queue grows without bound
+    expect(p99(lat(batched))).toBeLessThan(100);
+  });
+
+  it('a queue limit drops by the stated policy and counts every drop', () => {
+    const heavy = poissonArrivals(400, 5_000, 9);
+    const reject = simulate(heavy, cfg({ maxBatch: 1, maxWaitMs: 0, queueLimit: 10, dropPolicy: 'reject-new' }), 1, service);
+    expect(reject.dropped.length).toBeGreaterThan(0);
+    expect(reject.records.length + reject.dropped.length).toBe(heavy.length);
+    const oldest = simulate(heavy, cfg({ maxBatch: 1, maxWaitMs: 0, queueLimit: 10, dropPolicy: 'drop-oldest' }), 1, service);
+    expect(oldest.records.length + oldest.dropped.length).toBe(heavy.length);
+    // drop-oldest serves the newest: the requests it served waited less than under reject-new.
+    const wait = (o: typeof reject) => o.records.reduce((a, r) => a + (r.startMs - r.arrivalMs), 0) / o.records.length;
+    expect(wait(oldest)).toBeLessThanOrEqual(wait(reject) + 1e-9);
+  });
+
+  it('a pool of workers shares the load', () => {
+    const heavy = poissonArrivals(300, 10_000, 5);
+    const two = simulate(heavy, cfg({ maxBatch: 1, maxWaitMs: 0 }), 2, service);
+    expect(new Set(two.batches.map((b) => b.worker))).toEqual(new Set([0, 1]));
+    expect(two.records).toHaveLength(heavy.length);
+    expect(() => simulate(heavy, cfg({ maxBatch: 1, maxWaitMs: 0 }), 0, service)).toThrow(/workers must be in 1\.\.64/);
+  });
+});
