@@ -12,6 +12,7 @@ import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { startCellWorker } from './worker-bridge.ts';
 import type { GpuSyncRounds } from '../worker/bench-gpu-sync.ts';
 import type { OverheadRounds } from '../worker/bench-overhead.ts';
+import type { MonitorConfig, ServingConfig } from './serving.ts';
 import * as Comlink from 'comlink';
 
 export interface AutomationRunOptions {
@@ -33,6 +34,10 @@ export interface LatencyLabApi {
   run(request: PlanRequest, options?: AutomationRunOptions): Promise<RunResult>;
   /** Interleaved rounds of ORT webgpu run three ways (see src/worker/bench-gpu-sync.ts). */
   benchGpuSync(modelId: string, batch: number, rounds: number): Promise<GpuSyncRounds>;
+  /** Serving simulator: offered-load sweep with dynamic batching and worker pools, then capacity under a budget. */
+  serve(config: ServingConfig, options?: { onStatus?: (text: string) => void; source?: RunResult['source'] }): Promise<RunResult>;
+  /** Monitor mode: steady cadence, rolling windows, drift and memory. */
+  monitor(config: MonitorConfig, options?: { onStatus?: (text: string) => void; source?: RunResult['source'] }): Promise<RunResult>;
   /** Lab pipeline against a bare runtime loop, alternating blocks (see src/worker/bench-overhead.ts). */
   benchOverhead(modelId: string, target: string, batch: number, rounds: number, block: number): Promise<OverheadBench>;
 }
@@ -85,6 +90,14 @@ export function installAutomationApi(): LatencyLabApi {
         worker[Comlink.releaseProxy]();
         w.terminate();
       }
+    },
+    async serve(config, options = {}) {
+      const { runServing } = await import('./serving.ts');
+      return runServing(config, await getManifest(), base, { onStatus: options.onStatus, source: options.source ?? 'api' });
+    },
+    async monitor(config, options = {}) {
+      const { runMonitor } = await import('./serving.ts');
+      return runMonitor(config, await getManifest(), base, { onStatus: options.onStatus, source: options.source ?? 'api' });
     },
     async benchOverhead(modelId, target, batch, rounds, block) {
       const m = await getManifest();

@@ -219,6 +219,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     environment,
     plan,
     cells,
+    serving: null,
   };
   // The page validates its own output too: a result that wouldn't load back is a bug, caught here.
   return parseRunResult(JSON.parse(JSON.stringify(run)));

@@ -96,6 +96,15 @@ export class CellDriver {
     return step.ok ? step.value : step.outcome;
   }
 
+  /** Serving: one pass at `batch` on this worker (raced against the cell's timeout like every step). */
+  async serve(batch: number): Promise<Step<{ ms: number; startedAt: number }>> {
+    return this.race(async () => ({ ok: true, value: await this.api.serve(batch) }));
+  }
+
+  memory() {
+    return this.api.memory();
+  }
+
   /** Round trip of one sample-sized message through Comlink (the overhead benchmark's boundary cost). */
   echo(sample: Sample): Promise<Sample> {
     return this.api.echo(sample);

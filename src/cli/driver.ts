@@ -62,6 +62,32 @@ export async function guardOrigin(page: Page, origin: string, offOrigin: string[
   });
 }
 
+/** Opens the lab (local or remote browser, origin guarded) and evaluates `expression` (plain JS text) there. */
+export async function evaluateInLab(options: Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files'>, expression: string, onStatus?: (text: string) => void): Promise<{ value: unknown; offOrigin: string[] }> {
+  checkDist(options.distDir);
+  const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost });
+  let browser;
+  try {
+    browser = options.remote ? await connectChromium(options.remote) : await launchChromium({ executablePath: options.chromium, headless: options.headless, softwareGpu: options.softwareGpu, extraFlags: options.extraFlags });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  const offOrigin: string[] = [];
+  const pageUrl = options.publicUrl ?? server.url;
+  try {
+    const page = await browser.context.newPage();
+    await guardOrigin(page, new URL(pageUrl).origin, offOrigin);
+    await page.exposeFunction('__labOnStatus', (text: string) => onStatus?.(text));
+    await page.goto(pageUrl);
+    await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: 30_000 });
+    return { value: await page.evaluate(expression), offOrigin };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {
   checkDist(options.distDir);
   const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost });

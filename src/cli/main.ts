@@ -33,6 +33,8 @@ Usage:
   latency-lab run [options]
   latency-lab compare <results.json> [--a CELL --b CELL] [--threshold PCT] [--stage STAGE]
   latency-lab validate <results.json>
+  latency-lab serve [options]   serving simulator: open-loop load, dynamic batching, worker pools, capacity
+  latency-lab monitor [options] inference at a steady cadence for a long time: rolling windows, drift, memory
   latency-lab schema            print the JSON Schema of the config file
 
 Run options (matrix):
@@ -103,6 +105,22 @@ Compare options:
   --threshold PCT       differences under this are "indistinguishable" (default: ${DEFAULT_THRESHOLD * 100})
   --stage STAGE         total (default) or one of ${STAGES.join(', ')}
 
+Serve options (serving simulator):
+  --model ID --target r:b   the model and runtime:backend (default tiny-cnn, ort:wasm); --threads N
+  --rates 50,100,200    offered loads, requests/s, Poisson arrivals (default 50,100,200,400)
+  --duration S          seconds of arrivals per load point (default 3)
+  --max-batch 1,8       batcher settings to compare; 1 = no batching (default 1,8)
+  --max-wait MS         how long a batch may wait to fill (default 5)
+  --workers 1,2         worker pool sizes, each worker with its own session (default 1)
+  --queue-limit N --drop-policy reject-new|drop-oldest   bounded queue; every drop is counted
+  --budget MS --percentile p99|p95   capacity search: the highest rate within the budget (--probes N)
+  --seed N --out DIR --json --connect WS
+
+Monitor options:
+  --model ID --target r:b --batch N --cadence MS (default 100) --minutes M (default 1) --window S (default 10)
+  --threshold PCT       a window whose median departs more than this from the first is flagged (default 10);
+                        any flag (drift, throttling, tensor leak) exits 1
+
 Examples:
   latency-lab run
   latency-lab run --models mobilenet-v2 --targets ort:wasm,tfjs:wasm --batch 1,4 --target-ci 1
@@ -111,6 +129,8 @@ Examples:
   latency-lab run --config lab.json --budget 'mobilenet-v2 ort:wasm p95 <= 120ms' --baseline last/results.json
   latency-lab run --connect laptop=ws://10.0.0.5:3000/abc --cdp grid=http://grid:4444 --serve-host 0.0.0.0 --public-url http://10.0.0.2:8080/
   latency-lab run --models calibration --targets calib:cpu --values busy_ms=const:2
+  latency-lab serve --model tiny-cnn --rates 100,300,1000,2000 --max-batch 1,8,32 --budget 20
+  latency-lab monitor --model mobilenet-v2 --cadence 200 --minutes 10
   latency-lab compare lab-results/run/results.json --a 'tiny-cnn/tfjs:wasm/b1/t1' --b 'tiny-cnn/ort:wasm/b1/t1'
 
 Exit codes: 0 ok, 1 budget breached or regression, 2 usage or config error, 3 run failure.
@@ -168,6 +188,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'run':
         return await cmdRun(rest, { projectRoot });
+      case 'serve':
+        return await (await import('./serve.ts')).cmdServe(rest, { projectRoot });
+      case 'monitor':
+        return await (await import('./serve.ts')).cmdMonitor(rest, { projectRoot });
       case 'schema':
         process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
         return EXIT.ok;
@@ -182,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return cmd === undefined ? EXIT.usage : EXIT.ok;
       default:
-        throw new UsageError(`unknown command '${cmd}'; commands: run, compare, validate, schema`);
+        throw new UsageError(`unknown command '${cmd}'; commands: run, serve, monitor, compare, validate, schema`);
     }
   } catch (e) {
     const err = e as Error & { code?: string };

@@ -4,6 +4,8 @@
  * Bump SCHEMA_VERSION on any change that an older reader could misread.
  */
 import { z } from 'zod';
+import { ServingReport } from './serving/report.ts';
+import { STAGES } from './stages.ts';
 
 export const SCHEMA_VERSION = 2;
 
@@ -32,7 +34,7 @@ export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph', 'calibration'
 export const ModelFormat = z.enum(MODEL_FORMATS);
 export type ModelFormat = z.infer<typeof ModelFormat>;
 
-export const STAGES = ['preprocess', 'upload', 'inference', 'readback', 'postprocess'] as const;
+export { STAGES };
 export const Stage = z.enum(STAGES);
 export type Stage = z.infer<typeof Stage>;
 
@@ -436,6 +438,8 @@ export const RunResult = z.object({
   environment: Environment,
   plan: Plan,
   cells: z.array(CellResult),
+  /** A serving simulation or monitor run (open-loop load, batching, worker pools), when that is what ran. */
+  serving: ServingReport.nullable().default(null),
 });
 export type RunResult = z.infer<typeof RunResult>;
 

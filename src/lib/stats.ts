@@ -4,7 +4,7 @@
  * hand-checked values in tests are easy to reproduce.
  */
 import type { Sample, Stage, StageSummaries, Summary } from './schema.ts';
-import { STAGES } from './schema.ts';
+import { STAGES } from './stages.ts';
 
 /** A sorted, non-empty array: only `sortSamples` makes one, so functions taking it can skip the checks. */
 export type Sorted = readonly number[] & { readonly __sorted: true };

@@ -128,3 +128,50 @@ export function stageShareSvg(bars: readonly StageBar[], title: string): string 
   parts.push('</svg>');
   return parts.join('');
 }
+
+export interface LineSeries {
+  label: string;
+  points: { x: number; y: number }[];
+  dashed?: boolean;
+}
+
+const LINE_COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#999999', '#F0E442'];
+
+/** Lines with markers; y on a log scale when it spans more than 30x (latency past saturation explodes). */
+export function lineChartSvg(series: readonly LineSeries[], title: string, xLabel: string, yLabel: string, opts: { hline?: { y: number; label: string } } = {}): string {
+  const pts = series.flatMap((s) => s.points);
+  if (!pts.length) return '';
+  const H = 300;
+  const left = 70;
+  const top = 30;
+  const plotW = W - left - 190;
+  const plotH = H - top - 50;
+  const xs = pts.map((p) => p.x);
+  const ys = [...pts.map((p) => p.y), ...(opts.hline ? [opts.hline.y] : [])].filter((y) => y > 0);
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  const yMin = Math.min(...ys);
+  const yMax = Math.max(...ys);
+  const log = yMax / yMin > 30;
+  const ylo = log ? 10 ** Math.floor(Math.log10(yMin)) : 0;
+  const yhi = log ? 10 ** Math.ceil(Math.log10(yMax)) : yMax * 1.1;
+  const x = (v: number) => left + (xMax === xMin ? plotW / 2 : ((v - xMin) / (xMax - xMin)) * plotW);
+  const y = (v: number) => top + plotH - (log ? (Math.log10(Math.max(v, ylo)) - Math.log10(ylo)) / (Math.log10(yhi) - Math.log10(ylo)) : v / yhi) * plotH;
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${escapeXml(title)}">`, `<text x="0" y="18" class="t">${escapeXml(title)}</text>`];
+  for (const t of axisTicks(log ? ylo : 0.000001, yhi, log)) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${fmtMs(t)}</text>`);
+  }
+  for (const v of [...new Set(xs)].sort((a, b) => a - b)) parts.push(`<text x="${x(v)}" y="${top + plotH + 16}" class="tick" text-anchor="middle">${Number(v.toPrecision(4))}</text>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${H - 6}" class="axis" text-anchor="middle">${escapeXml(xLabel)}</text>`);
+  parts.push(`<text x="12" y="${top + plotH / 2}" class="axis" text-anchor="middle" transform="rotate(-90 12 ${top + plotH / 2})">${escapeXml(yLabel)}${log ? ' (log)' : ''}</text>`);
+  if (opts.hline) parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(opts.hline.y)}" y2="${y(opts.hline.y)}" stroke="#D55E00" stroke-dasharray="6 4"/><text x="${left + plotW - 4}" y="${y(opts.hline.y) - 4}" class="tick" text-anchor="end">${escapeXml(opts.hline.label)}</text>`);
+  series.forEach((s, i) => {
+    const c = LINE_COLOURS[i % LINE_COLOURS.length];
+    const sorted = [...s.points].sort((a, b) => a.x - b.x);
+    parts.push(`<path d="${sorted.map((p, j) => `${j ? 'L' : 'M'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join('')}" fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    for (const p of sorted) parts.push(`<circle cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3" fill="${c}"><title>${escapeXml(`${s.label}: ${p.x} -> ${fmtMs(p.y)}`)}</title></circle>`);
+    parts.push(`<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${top + 8 + i * 18}" y2="${top + 8 + i * 18}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${left + plotW + 40}" y="${top + 12 + i * 18}" class="tick">${escapeXml(s.label)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}

@@ -54,6 +54,15 @@ const api = {
     return transferOutcome(outcome);
   },
 
+  /** Serving: one pass at the batch size the page's batcher chose. */
+  async serve(batch: number) {
+    return current().serve(batch);
+  },
+
+  memory() {
+    return current().memory();
+  },
+
   /** Round trip of one sample-sized message: the worker boundary's cost, for the overhead benchmark. */
   echo(sample: Sample): Sample {
     return sample;

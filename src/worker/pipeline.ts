@@ -219,10 +219,10 @@ export class CellRun {
   }
 
   /** One pass through the pipeline, every stage boundary on the worker's own clock. */
-  private async pass(): Promise<StageTimes> {
+  private async pass(raw: readonly HostTensor[] = this.raw): Promise<StageTimes> {
     const session = this.session!;
     const a = performance.now();
-    const inputs = preprocess(this.raw);
+    const inputs = preprocess(raw);
     const b = performance.now();
     const uploaded = await session.upload(inputs);
     const c = performance.now();
@@ -318,6 +318,32 @@ export class CellRun {
       return this.failed('sampling', e);
     }
     return { ok: true, value: { samples: block, blockMs: performance.now() - start } };
+  }
+
+  /** Inputs per batch size for serving (a dynamic batcher sends any size up to its maximum). */
+  private readonly servingInputs = new Map<number, HostTensor[]>();
+
+  /**
+   * Serving: one pass at batch size `batch` (inputs made once per size), timed on this worker's clock. The
+   * batcher on the page decides the size; the model must accept it (a symbolic batch dim).
+   */
+  async serve(batch: number): Promise<{ ms: number; startedAt: number }> {
+    if (!this.session) throw new Error('serve() before the session was prepared');
+    const { model, cell } = this.job;
+    let raw = this.servingInputs.get(batch);
+    if (!raw) {
+      raw = synthesizeInputs(model.inputs, model.batchDim, batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+      this.servingInputs.set(batch, raw);
+    }
+    const startedAt = performance.timeOrigin + performance.now();
+    const t = performance.now();
+    await this.pass(raw);
+    return { ms: performance.now() - t, startedAt };
+  }
+
+  /** Memory as the worker sees it, for the monitor's flat-memory check. */
+  memory(): { wasmHeapBytes: number | null; tfjsTensors: number | null } {
+    return { wasmHeapBytes: this.adapter?.wasmHeapBytes() ?? null, tfjsTensors: this.adapter?.tensorCount?.()?.tensors ?? null };
   }
 
   private async dispose(): Promise<void> {

@@ -53,6 +53,7 @@ function run(cells: OkCellResult[], device: string | null = null): RunResult {
     environment: { userAgent: '', browser: { name: 'Chromium', version: '1' }, platform: 'Linux', hardwareConcurrency: 2, deviceMemoryGiB: null, crossOriginIsolated: true, timerResolutionMs: 0.005, libraries: {}, browserFlags: [], gpu: null, capabilities: [] },
     plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({}), cells: cells.map((c) => c.cell) },
     cells,
+    serving: null,
   };
 }
 

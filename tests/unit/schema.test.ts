@@ -51,6 +51,7 @@ function validRun(): RunResult {
       },
       { status: 'unsupported', cell: { ...cell, id: 'm/tfjs:cpu/b1/t1', runtime: 'tfjs', backend: 'cpu', format: null }, startedAt: '2026-11-28T00:00:00.000Z', durationMs: 0, reason: 'no format' },
     ],
+    serving: null,
   };
 }
 

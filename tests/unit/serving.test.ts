@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatcherConfig, DynamicBatcher } from '../../src/lib/serving/batcher.ts';
 import { poissonArrivals, traceArrivals } from '../../src/lib/serving/load.ts';
 import { simulate } from '../../src/lib/serving/simulate.ts';
+import { monitorWindows, quantileCI, saturationStart, summarizePoint } from '../../src/lib/serving/report.ts';
 
 const cfg = (c: Partial<BatcherConfig> & Pick<BatcherConfig, 'maxBatch' | 'maxWaitMs'>) => BatcherConfig.parse(c);
 
@@ -107,5 +108,37 @@ describe('serving simulation (deterministic time)', () => {
     expect(new Set(two.batches.map((b) => b.worker))).toEqual(new Set([0, 1]));
     expect(two.records).toHaveLength(heavy.length);
     expect(() => simulate(heavy, cfg({ maxBatch: 1, maxWaitMs: 0 }), 0, service)).toThrow(/workers must be in 1\.\.64/);
+  });
+});
+
+describe('serving summaries', () => {
+  const arrivals = poissonArrivals(100, 10_000, 11);
+  const measured = (o: ReturnType<typeof simulate>) => o.records.map((r) => ({ ...r, inferenceMs: r.endMs - r.startMs }));
+  it('a load point: percentiles, breakdown, throughput, and saturation only when the queue grows', () => {
+    const light = simulate(arrivals, BatcherConfig.parse({ maxBatch: 1, maxWaitMs: 0 }), 1, () => 2);
+    const p = summarizePoint(100, BatcherConfig.parse({ maxBatch: 1, maxWaitMs: 0 }), 1, arrivals.length, measured(light), 0, [0.1, 0.2]);
+    expect(p.saturated).toBe(false);
+    expect(p.achievedRps).toBeGreaterThan(90);
+    expect(p.latency.p50).toBeGreaterThanOrEqual(2);
+    expect(p.breakdown.inference).toBe(2);
+    expect(p.breakdown.formation).toBe(0);
+    expect(p.requests.arrival).toHaveLength(arrivals.length);
+    const heavy = simulate(arrivals, BatcherConfig.parse({ maxBatch: 1, maxWaitMs: 0 }), 1, () => 15); // 66/s capacity
+    expect(summarizePoint(100, BatcherConfig.parse({ maxBatch: 1, maxWaitMs: 0 }), 1, arrivals.length, measured(heavy), 0, []).saturated).toBe(true);
+    expect(saturationStart([{ ...p, rate: 50, saturated: false }, { ...p, rate: 200, saturated: true }, { ...p, rate: 400, saturated: true }])).toBe(200);
+  });
+  it('a p99 CI from order statistics', () => {
+    const xs = Array.from({ length: 1000 }, (_, i) => i);
+    const ci = quantileCI(xs, 0.99)!;
+    expect(ci[0]).toBeLessThan(990);
+    expect(ci[1]).toBeGreaterThan(990);
+    expect(quantileCI([1, 2, 3], 0.99)).toBeNull();
+  });
+  it('monitor windows flag a window that departs from the first', () => {
+    const at = Array.from({ length: 300 }, (_, i) => i * 100); // 30 s at 10/s
+    const ms = at.map((t, i) => (t >= 20_000 ? 5 : 2) + (i % 5) * 0.01);
+    const w = monitorWindows(at, ms, 10_000, 0.1, () => ({ jsHeapBytes: 1, wasmHeapBytes: null, tfjsTensors: null }));
+    expect(w.map((x) => x.flagged)).toEqual([false, false, true]);
+    expect(w[2]!.ratio).toBeCloseTo(2.5, 1);
   });
 });

@@ -1,0 +1,254 @@
+/**
+ * The serving simulator in real time: open-loop arrivals on the page's clock, the dynamic batcher (src/lib), and
+ * a pool of cell workers, each with its own session, running the batches. Also capacity search under a latency
+ * budget, and monitor mode (steady cadence, rolling windows). Results go into the same result file (`serving`).
+ *
+ * Arrival times are the scheduled ones (open loop: a late timer doesn't move an arrival); when the page's timer
+ * fires late, that delay shows up as queue wait and is reported per point (schedulerLateP99).
+ */
+import type { z } from 'zod';
+import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
+import { BatcherConfig, DynamicBatcher } from '../lib/serving/batcher.ts';
+import { poissonArrivals } from '../lib/serving/load.ts';
+import { monitorWindows, summarizePoint, type CapacityResult, type MeasuredRequest, type MonitorResult, type ServingPoint, type ServingReport } from '../lib/serving/report.ts';
+import type { Manifest } from '../lib/manifest.ts';
+import { buildPlan } from '../lib/plan.ts';
+import { SCHEMA_VERSION, SamplingSettings, parseRunResult, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
+import { quantile, sortSamples } from '../lib/stats.ts';
+import { collectEnvironment } from './environment.ts';
+import { CellDriver } from './worker-bridge.ts';
+
+export { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
+
+export interface ServingCallbacks {
+  source?: RunResult['source'];
+  onStatus?: (text: string) => void;
+  onPoint?: (point: ServingPoint) => void;
+  signal?: AbortSignal;
+}
+
+/** Waits until page time `t` (setTimeout: about 1 ms late at worst; lateness is measured where it matters). */
+function sleepUntil(t: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
+}
+
+function cellFor(models: Manifest['models'], model: string, target: string, threads: number): { cell: Cell; info: Manifest['models'][number] } {
+  const plan = buildPlan({ models: [model], targets: [target], batches: [1], threads: [threads], order: 'matrix', sampling: { mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: 3_600_000, gpuBusyPasses: 0 } }, models);
+  const info = models.find((m) => m.id === model);
+  if (!info) throw new Error(`unknown model id '${model}'; the zoo has: ${models.map((m) => m.id).join(', ')}`);
+  if (!info.batchDim) throw new Error(`model '${model}' has no batch dim: a dynamic batcher needs one`);
+  return { cell: plan.cells[0]!, info };
+}
+
+/** Starts `n` workers with the model loaded and warm at every batch size the batchers can send. */
+async function startPool(n: number, cell: Cell, info: Manifest['models'][number], baseUrl: string, maxBatch: number, signal?: AbortSignal): Promise<CellDriver[]> {
+  const sampling = buildPlan({ models: [info.id], targets: [`${cell.runtime}:${cell.backend}`], batches: [1], sampling: { mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: 3_600_000, gpuBusyPasses: 0 } }, [info]).sampling;
+  const pool: CellDriver[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = new CellDriver({ cell, model: info, sampling, modelsBaseUrl: baseUrl }, { signal });
+    pool.push(d);
+    const prepared = await d.prepare();
+    const warm = prepared.ok ? await d.warmup() : prepared;
+    if (!warm.ok) {
+      pool.forEach((p) => p.terminate());
+      const r = warm.outcome.result;
+      throw new Error(`worker ${i + 1} could not start ${cell.id}: ${r.status === 'failed' ? `${r.phase}: ${r.error}` : 'reason' in r ? r.reason : r.status}`);
+    }
+    // New shapes are slow the first time (kernels, buffers): warm every size the batcher may send.
+    for (let b = 1; b <= maxBatch; b++) for (let k = 0; k < 2; k++) await d.serve(b);
+  }
+  return pool;
+}
+
+/**
+ * One load point in real time. Every arrival gets its own timer, all set up front: timers set from other timers'
+ * callbacks get clamped to 4 ms after a few levels, and a busy-wait would starve the workers' replies. A batch's
+ * max-wait deadline has one timer; a worker's reply dispatches the next batch at once.
+ */
+function runPoint(pool: CellDriver[], arrivals: readonly number[], config: BatcherConfig, service: Map<number, number[]>, signal?: AbortSignal): Promise<{ records: MeasuredRequest[]; dropped: number; lateness: number[] }> {
+  const batcher = new DynamicBatcher(config);
+  const busy = new Array<boolean>(pool.length).fill(false);
+  const records: MeasuredRequest[] = [];
+  const lateness: number[] = [];
+  const t0 = performance.now() + 20;
+  let arrived = 0;
+  let inFlight = 0;
+  let deadline: ReturnType<typeof setTimeout> | null = null;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  return new Promise((resolve) => {
+    const finishIfDone = () => {
+      if ((arrived === arrivals.length || signal?.aborted) && batcher.waiting === 0 && inFlight === 0) {
+        timers.forEach(clearTimeout);
+        resolve({ records: records.sort((a, b) => a.id - b.id), dropped: batcher.dropped.length, lateness });
+      }
+    };
+    const dispatch = () => {
+      const now = performance.now() - t0;
+      for (let w = 0; w < pool.length; w++) {
+        if (busy[w]) continue;
+        const batch = batcher.take(now);
+        if (!batch) break;
+        busy[w] = true;
+        inFlight++;
+        const start = now;
+        void pool[w]!.serve(batch.requests.length).then((step) => {
+          const end = performance.now() - t0;
+          busy[w] = false;
+          inFlight--;
+          if (step.ok) {
+            const ms = step.value.ms;
+            service.set(batch.requests.length, [...(service.get(batch.requests.length) ?? []), ms]);
+            for (const r of batch.requests) records.push({ id: r.id, arrivalMs: r.arrivalMs, readyMs: Math.max(batch.readyMs, r.arrivalMs), startMs: start, endMs: end, batchSize: batch.requests.length, worker: w, inferenceMs: ms });
+          }
+          dispatch();
+          finishIfDone();
+        });
+      }
+      // A free worker waits for the oldest request's max-wait deadline.
+      if (deadline) clearTimeout(deadline);
+      deadline = null;
+      const due = batcher.nextDeadline();
+      if (due !== null && busy.some((b) => !b)) deadline = setTimeout(dispatch, Math.max(0, t0 + due - performance.now()));
+    };
+    arrivals.forEach((a, i) => {
+      timers.push(
+        setTimeout(() => {
+          if (signal?.aborted) return;
+          lateness.push(performance.now() - t0 - a);
+          batcher.arrive({ id: i, arrivalMs: a });
+          arrived++;
+          dispatch();
+          finishIfDone();
+        }, Math.max(0, t0 + a - performance.now())),
+      );
+    });
+    signal?.addEventListener('abort', () => {
+      timers.forEach(clearTimeout);
+      arrived = arrivals.length;
+      finishIfDone();
+    }, { once: true });
+    if (arrivals.length === 0) finishIfDone();
+  });
+}
+
+function serviceTable(service: Map<number, number[]>): ServingReport['serviceByBatch'] {
+  return [...service.entries()].sort((a, b) => a[0] - b[0]).map(([batch, xs]) => ({ batch, medianMs: quantile(sortSamples(xs), 0.5), n: xs.length }));
+}
+
+/** A serving run in the common result file: the plan names the cell that served; `serving` holds the rest. */
+async function wrap(environment: Environment, serving: ServingReport, cell: Cell, source: RunResult['source']): Promise<RunResult> {
+  const run: RunResult = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'inference-latency-lab', version: __LAB_VERSION__ },
+    createdAt: new Date().toISOString(),
+    source,
+    device: null,
+    environment,
+    plan: { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({ mode: 'fixed', samples: 1, cellTimeoutMs: 3_600_000 }), cells: [cell] },
+    cells: [],
+    serving,
+  };
+  return parseRunResult(JSON.parse(JSON.stringify(run)));
+}
+
+/** A sweep of offered load for every batcher setting and pool size, then capacity under the budget. */
+export async function runServing(input: ServingConfig, manifest: Manifest, baseUrl: string, cb: ServingCallbacks = {}, environment?: Environment): Promise<RunResult> {
+  const config = ServingConfig.parse(input);
+  const env = environment ?? (await collectEnvironment());
+  const { cell, info } = cellFor(manifest.models, config.model, config.target, config.threads);
+  const service = new Map<number, number[]>();
+  const points: ServingPoint[] = [];
+  const capacity: CapacityResult[] = [];
+  const maxBatch = Math.max(...config.batchers.map((b) => b.maxBatch));
+  const durationMs = config.durationS * 1000;
+  let seed = config.seed;
+  for (const workers of config.workers) {
+    cb.onStatus?.(`starting ${workers} worker(s) for ${cell.id}`);
+    const pool = await startPool(workers, cell, info, baseUrl, maxBatch, cb.signal);
+    try {
+      const measure = async (rate: number, batcher: BatcherConfig) => {
+        const arrivals = poissonArrivals(rate, durationMs, seed++);
+        cb.onStatus?.(`${workers} worker(s), max batch ${batcher.maxBatch}, max wait ${batcher.maxWaitMs} ms: ${rate} req/s`);
+        const r = await runPoint(pool, arrivals, batcher, service, cb.signal);
+        return summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness);
+      };
+      for (const batcher of config.batchers) {
+        for (const rate of [...config.rates].sort((a, b) => a - b)) {
+          if (cb.signal?.aborted) break;
+          const p = await measure(rate, batcher);
+          points.push(p);
+          cb.onPoint?.(p);
+        }
+        if (config.budgetMs !== null && !cb.signal?.aborted) capacity.push(await searchCapacity(points.filter((p) => p.workers === workers && p.batcher === batcher), batcher, workers, config, measure));
+      }
+    } finally {
+      pool.forEach((d) => d.terminate());
+    }
+  }
+  return wrap(env, { modelId: info.id, target: config.target, threads: config.threads, durationMs, seed: config.seed, serviceByBatch: serviceTable(service), points, capacity, monitor: null }, cell, cb.source ?? 'page');
+}
+
+/**
+ * Bisection on the offered rate between the sweep's highest point within budget and its lowest point over it
+ * (or below/above the sweep when all pass or all fail), with fresh probes.
+ */
+async function searchCapacity(sweep: ServingPoint[], batcher: BatcherConfig, workers: number, config: z.output<typeof ServingConfig>, measure: (rate: number, b: BatcherConfig) => Promise<ServingPoint>): Promise<CapacityResult> {
+  const pick = (p: ServingPoint) => p.latency[config.percentile];
+  const budget = config.budgetMs!;
+  const probes: CapacityResult['probes'] = sweep.map((p) => ({ rate: p.rate, value: pick(p), ci: p.p99CI, pass: pick(p) <= budget && !p.saturated }));
+  const passing = probes.filter((p) => p.pass).map((p) => p.rate);
+  const failing = probes.filter((p) => !p.pass).map((p) => p.rate);
+  let lo = passing.length ? Math.max(...passing) : 0;
+  let hi = failing.filter((r) => r > lo).length ? Math.min(...failing.filter((r) => r > lo)) : lo * 2;
+  for (let i = 0; i < config.capacityProbes && hi - lo > Math.max(1, lo * 0.05); i++) {
+    const rate = lo === 0 ? hi / 2 : (lo + hi) / 2;
+    const p = await measure(rate, batcher);
+    const pass = pick(p) <= budget && !p.saturated;
+    probes.push({ rate, value: pick(p), ci: p.p99CI, pass });
+    if (pass) lo = rate;
+    else hi = rate;
+  }
+  return { batcher, workers, percentile: config.percentile, budgetMs: budget, rate: lo > 0 ? lo : null, bracket: lo > 0 ? [lo, hi] : null, probes };
+}
+
+/** Monitor: one inference every cadenceMs for durationS, with rolling windows, drift flags and memory readings. */
+export async function runMonitor(input: MonitorConfig, manifest: Manifest, baseUrl: string, cb: ServingCallbacks = {}, environment?: Environment): Promise<RunResult> {
+  const config = MonitorConfig.parse(input);
+  const env = environment ?? (await collectEnvironment());
+  const { cell, info } = cellFor(manifest.models, config.model, config.target, config.threads);
+  const [driver] = await startPool(1, cell, info, baseUrl, config.batch, cb.signal);
+  const at: number[] = [];
+  const ms: number[] = [];
+  const memory = new Map<number, { jsHeapBytes: number | null; wasmHeapBytes: number | null; tfjsTensors: number | null }>();
+  const windowMs = config.windowS * 1000;
+  const t0 = performance.now();
+  const end = t0 + config.durationS * 1000;
+  try {
+    for (let k = 0; performance.now() < end && !cb.signal?.aborted; k++) {
+      await sleepUntil(t0 + k * config.cadenceMs);
+      const step = await driver!.serve(config.batch);
+      if (!step.ok) throw new Error(`monitor: the worker stopped: ${JSON.stringify(step.outcome.result).slice(0, 300)}`);
+      at.push(performance.now() - t0);
+      ms.push(step.value.ms);
+      const w = Math.floor((performance.now() - t0) / windowMs);
+      if (!memory.has(w * windowMs)) {
+        const m = await driver!.memory();
+        const js = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
+        memory.set(w * windowMs, { jsHeapBytes: js, ...m });
+        cb.onStatus?.(`monitor: ${Math.round((performance.now() - t0) / 1000)} s of ${config.durationS} s, last ${step.value.ms.toFixed(3)} ms`);
+      }
+    }
+  } finally {
+    driver!.terminate();
+  }
+  const windows = monitorWindows(at, ms, windowMs, config.threshold, (start) => memory.get(start) ?? { jsHeapBytes: null, wasmHeapBytes: null, tfjsTensors: null });
+  const heaps = windows.filter((w) => w.wasmHeapBytes !== null || w.jsHeapBytes !== null);
+  const heapOf = (w: (typeof windows)[number]) => (w.jsHeapBytes ?? 0) + (w.wasmHeapBytes ?? 0);
+  const hours = heaps.length > 1 ? (heaps[heaps.length - 1]!.startMs - heaps[0]!.startMs) / 3_600_000 : 0;
+  const heapGrowthPerHour = hours > 0 ? (heapOf(heaps[heaps.length - 1]!) - heapOf(heaps[0]!)) / hours : null;
+  const flags = windows.filter((w) => w.flagged).map((w) => `window at ${(w.startMs / 1000).toFixed(0)} s: median ${w.ratio > 1 ? '+' : ''}${((w.ratio - 1) * 100).toFixed(0)}% against the first window (drift or throttling)`);
+  const tensorsGrew = windows.length > 1 && windows[windows.length - 1]!.tfjsTensors !== null && windows[windows.length - 1]!.tfjsTensors! > windows[0]!.tfjsTensors!;
+  if (tensorsGrew) flags.push(`tfjs tensors grew from ${windows[0]!.tfjsTensors} to ${windows[windows.length - 1]!.tfjsTensors}: a leak`);
+  const monitor: MonitorResult = { cadenceMs: config.cadenceMs, durationMs: config.durationS * 1000, windowMs, threshold: config.threshold, samples: { at, ms }, windows, heapGrowthPerHour, flags };
+  return wrap(env, { modelId: info.id, target: config.target, threads: config.threads, durationMs: config.durationS * 1000, seed: 1, serviceByBatch: [{ batch: config.batch, medianMs: ms.length ? quantile(sortSamples(ms), 0.5) : 0, n: ms.length }], points: [], capacity: [], monitor }, cell, cb.source ?? 'page');
+}

@@ -1,0 +1,129 @@
+/**
+ * `latency-lab serve` (offered-load sweep with dynamic batching and worker pools, capacity under a budget) and
+ * `latency-lab monitor` (steady cadence for a long time, rolling windows, drift and memory), both run in the
+ * browser through window.latencyLab and written like `run`: results.json plus CSV, Markdown and HTML reports.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { capacityLines, requestsCsv, servingCsv, servingHtml, servingMarkdown, servingTable } from '../lib/serving/format.ts';
+import { parseRunResult, type RunResult } from '../lib/schema.ts';
+import { ints, list, num, UsageError } from './args.ts';
+import { evaluateInLab } from './driver.ts';
+import { EXIT } from './run.ts';
+
+const COMMON = {
+  model: { type: 'string' },
+  target: { type: 'string' },
+  threads: { type: 'string' },
+  out: { type: 'string' },
+  dist: { type: 'string' },
+  chromium: { type: 'string' },
+  'software-gpu': { type: 'boolean' },
+  connect: { type: 'string' },
+  quiet: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+function nums(text: string | undefined, label: string): number[] | undefined {
+  return list(text, label)?.map((s) => {
+    const n = Number(s);
+    if (!Number.isFinite(n)) throw new UsageError(`${label}: '${s}' is not a number`);
+    return n;
+  });
+}
+
+function write(outDir: string, result: RunResult): void {
+  mkdirSync(outDir, { recursive: true });
+  const r = result.serving!;
+  const header = `${result.createdAt} · ${result.environment.browser.name} ${result.environment.browser.version} · ${result.environment.platform} · ${result.environment.hardwareConcurrency} cores · isolated: ${result.environment.crossOriginIsolated}`;
+  writeFileSync(join(outDir, 'results.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(outDir, 'serving.csv'), servingCsv(r));
+  writeFileSync(join(outDir, 'requests.csv'), requestsCsv(r));
+  writeFileSync(join(outDir, 'report.md'), `# Serving report\n\n${header}\n\n${servingMarkdown(r)}`);
+  writeFileSync(join(outDir, 'report.html'), servingHtml(r, header));
+}
+
+async function inBrowser(v: Record<string, string | boolean | undefined>, ctx: { projectRoot: string }, call: string): Promise<RunResult> {
+  const distDir = resolve((v.dist as string | undefined) ?? join(ctx.projectRoot, 'dist'));
+  const log = (t: string) => {
+    if (!v.quiet) process.stderr.write(`${t}\n`);
+  };
+  const { value, offOrigin } = await evaluateInLab(
+    { distDir, chromium: v.chromium as string | undefined, softwareGpu: v['software-gpu'] as boolean | undefined, remote: v.connect ? { connect: v.connect as string } : undefined },
+    call.replace('ON_STATUS', `(t) => window.__labOnStatus(t)`),
+    log,
+  );
+  if (offOrigin.length) throw new Error(`blocked request(s) to another origin: ${offOrigin.join(', ')}`);
+  return parseRunResult(value);
+}
+
+export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { ...COMMON, rates: { type: 'string' }, duration: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-wait': { type: 'string' }, workers: { type: 'string' }, 'queue-limit': { type: 'string' }, 'drop-policy': { type: 'string' }, budget: { type: 'string' }, percentile: { type: 'string' }, seed: { type: 'string' }, probes: { type: 'string' } },
+  });
+  const maxBatches = ints(v['max-batch'], '--max-batch') ?? [1, 8];
+  const maxWait = num(v['max-wait'], '--max-wait') ?? 5;
+  const batchers = maxBatches.map((maxBatch) => {
+    const parsed = BatcherConfig.safeParse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : maxWait, queueLimit: num(v['queue-limit'], '--queue-limit') ?? null, dropPolicy: v['drop-policy'] ?? 'reject-new' });
+    if (!parsed.success) throw new UsageError(`batcher: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  });
+  const config = {
+    model: v.model ?? 'tiny-cnn',
+    target: v.target ?? 'ort:wasm',
+    threads: num(v.threads, '--threads') ?? 1,
+    rates: nums(v.rates, '--rates') ?? [50, 100, 200, 400],
+    durationS: num(v.duration, '--duration') ?? 3,
+    batchers,
+    workers: ints(v.workers, '--workers') ?? [1],
+    seed: num(v.seed, '--seed') ?? 1,
+    budgetMs: num(v.budget, '--budget') ?? null,
+    percentile: (v.percentile ?? 'p99') as 'p99' | 'p95',
+    capacityProbes: num(v.probes, '--probes') ?? 5,
+  };
+  // Checked here with the page's own schema, so a bad value is a usage error before a browser starts.
+  const { ServingConfig } = await import('../lib/serving/config.ts');
+  const checked = ServingConfig.safeParse(config);
+  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const result = await inBrowser(v, ctx, `window.latencyLab.serve(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`);
+  const outDir = resolve(v.out ?? join('lab-results', `serve-${result.createdAt.replace(/[:.]/g, '-')}`));
+  write(outDir, result);
+  if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else {
+    console.log(`\n${servingTable(result.serving!)}\n`);
+    for (const l of capacityLines(result.serving!)) console.log(l);
+    console.log(`\nreports: ${outDir}/ (results.json, serving.csv, requests.csv, report.md, report.html)`);
+  }
+  return EXIT.ok;
+}
+
+export async function cmdMonitor(argv: string[], ctx: { projectRoot: string }): Promise<number> {
+  const { values: v } = parseArgs({ args: argv, strict: true, options: { ...COMMON, batch: { type: 'string' }, cadence: { type: 'string' }, minutes: { type: 'string' }, window: { type: 'string' }, threshold: { type: 'string' } } });
+  const config = {
+    model: v.model ?? 'tiny-cnn',
+    target: v.target ?? 'ort:wasm',
+    threads: num(v.threads, '--threads') ?? 1,
+    batch: num(v.batch, '--batch') ?? 1,
+    cadenceMs: num(v.cadence, '--cadence') ?? 100,
+    durationS: (num(v.minutes, '--minutes') ?? 1) * 60,
+    windowS: num(v.window, '--window') ?? 10,
+    threshold: (num(v.threshold, '--threshold') ?? 10) / 100,
+  };
+  const { MonitorConfig } = await import('../lib/serving/config.ts');
+  const checked = MonitorConfig.safeParse(config);
+  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const result = await inBrowser(v, ctx, `window.latencyLab.monitor(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`);
+  const outDir = resolve(v.out ?? join('lab-results', `monitor-${result.createdAt.replace(/[:.]/g, '-')}`));
+  write(outDir, result);
+  const m = result.serving!.monitor!;
+  if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else {
+    console.log(servingMarkdown(result.serving!));
+    console.log(`reports: ${outDir}/`);
+  }
+  return m.flags.length ? EXIT.budget : EXIT.ok;
+}

@@ -1,0 +1,42 @@
+/**
+ * Settings of the serving simulator and monitor mode, validated the same way by the page and the CLI (before any
+ * browser starts): every out-of-range value is named with its valid range.
+ */
+import { z } from 'zod';
+import { BatcherConfig } from './batcher.ts';
+
+export const ServingConfig = z
+  .object({
+    model: z.string().min(1),
+    target: z.string().min(1),
+    threads: z.number().int().min(1).max(64).default(1),
+    /** Offered loads to sweep, requests per second. */
+    rates: z.array(z.number().gt(0, 'rates must be > 0 requests/s').max(100_000, 'rates must be <= 100000 requests/s')).min(1).max(50),
+    /** Seconds of arrivals per load point (the queue then drains). */
+    durationS: z.number().min(0.2, 'durationS must be in 0.2..600').max(600, 'durationS must be in 0.2..600').default(3),
+    batchers: z.array(BatcherConfig).min(1).max(10),
+    workers: z.array(z.number().int().min(1, 'workers must be in 1..16').max(16, 'workers must be in 1..16')).min(1).default([1]),
+    seed: z.number().int().default(1),
+    /** Capacity search: the highest rate whose p99 (or p95) stays within this many ms. */
+    budgetMs: z.number().positive().nullable().default(null),
+    percentile: z.enum(['p95', 'p99']).default('p99'),
+    /** Probes of the capacity search, each durationS long. */
+    capacityProbes: z.number().int().min(1).max(20).default(5),
+  })
+  .strict();
+export type ServingConfig = z.input<typeof ServingConfig>;
+
+export const MonitorConfig = z
+  .object({
+    model: z.string().min(1),
+    target: z.string().min(1),
+    threads: z.number().int().min(1).max(64).default(1),
+    batch: z.number().int().min(1).max(4096).default(1),
+    cadenceMs: z.number().min(1, 'cadenceMs must be in 1..60000').max(60_000),
+    durationS: z.number().min(1, 'durationS must be in 1..86400').max(86_400),
+    windowS: z.number().min(0.5).max(3600).default(10),
+    /** A window whose median departs from the first window's by more than this (relative) is flagged. */
+    threshold: z.number().min(0).max(10).default(0.1),
+  })
+  .strict();
+export type MonitorConfig = z.input<typeof MonitorConfig>;

@@ -1,0 +1,116 @@
+/**
+ * Serving results as tables, CSV, Markdown and self-contained HTML with SVG charts (latency percentiles and
+ * throughput against offered load, per-request breakdown, monitor timeline). Pure.
+ */
+import { fmtMs, textTable } from '../format.ts';
+import { csvField, toCsv } from '../report.ts';
+import { escapeXml, lineChartSvg, type LineSeries } from '../svg-chart.ts';
+import type { BatcherConfig } from './batcher.ts';
+import { saturationStart, type ServingPoint, type ServingReport } from './report.ts';
+
+export function batcherLabel(b: BatcherConfig, workers: number): string {
+  const batching = b.maxBatch === 1 ? 'no batching' : `batch <= ${b.maxBatch}, wait <= ${b.maxWaitMs} ms`;
+  return `${batching}, ${workers} worker${workers > 1 ? 's' : ''}`;
+}
+
+/** Points grouped by batcher setting and pool size, in sweep order. */
+export function groups(points: readonly ServingPoint[]): { label: string; points: ServingPoint[] }[] {
+  const map = new Map<string, ServingPoint[]>();
+  for (const p of points) {
+    const key = batcherLabel(p.batcher, p.workers);
+    map.set(key, [...(map.get(key) ?? []), p]);
+  }
+  return [...map.entries()].map(([label, ps]) => ({ label, points: ps.sort((a, b) => a.rate - b.rate) }));
+}
+
+export function servingTable(r: ServingReport): string {
+  const rows = r.points.map((p) => [batcherLabel(p.batcher, p.workers), String(p.rate), p.achievedRps.toFixed(1), fmtMs(p.latency.p50), fmtMs(p.latency.p95), fmtMs(p.latency.p99), p.meanBatch.toFixed(2), fmtMs(p.breakdown.formation), fmtMs(p.breakdown.queue), fmtMs(p.breakdown.inference), String(p.dropped), p.saturated ? 'SATURATED' : '']);
+  return textTable(['setting', 'offered/s', 'achieved/s', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch', 'form ms', 'queue ms', 'infer ms', 'dropped', ''], rows);
+}
+
+export function capacityLines(r: ServingReport): string[] {
+  return r.capacity.map((c) => {
+    const what = `${batcherLabel(c.batcher, c.workers)}: capacity at ${c.percentile} <= ${c.budgetMs} ms`;
+    return c.rate === null ? `${what}: none (even the lowest rate tried missed the budget)` : `${what}: ${c.rate.toFixed(1)} req/s (between ${c.bracket![0].toFixed(1)} and ${c.bracket![1].toFixed(1)}; ${c.probes.length} probes)`;
+  });
+}
+
+export function servingCsv(r: ServingReport): string {
+  const header = ['max_batch', 'max_wait_ms', 'queue_limit', 'workers', 'offered_rps', 'achieved_rps', 'offered', 'completed', 'dropped', 'p50_ms', 'p95_ms', 'p99_ms', 'p99_ci_lo', 'p99_ci_hi', 'mean_ms', 'mean_batch', 'formation_ms', 'queue_ms', 'inference_ms', 'overhead_ms', 'saturated', 'scheduler_late_p99_ms'];
+  return toCsv(header, r.points.map((p) => [p.batcher.maxBatch, p.batcher.maxWaitMs, p.batcher.queueLimit, p.workers, p.rate, p.achievedRps, p.offered, p.completed, p.dropped, p.latency.p50, p.latency.p95, p.latency.p99, p.p99CI?.[0] ?? null, p.p99CI?.[1] ?? null, p.latency.mean, p.meanBatch, p.breakdown.formation, p.breakdown.queue, p.breakdown.inference, p.breakdown.overhead, p.saturated, p.schedulerLateP99]));
+}
+
+export function requestsCsv(r: ServingReport): string {
+  const header = ['max_batch', 'max_wait_ms', 'workers', 'offered_rps', 'request', 'arrival_ms', 'ready_ms', 'start_ms', 'end_ms', 'inference_ms', 'batch', 'worker'];
+  const lines = [header.join(',')];
+  for (const p of r.points) {
+    const q = p.requests;
+    for (let i = 0; i < q.arrival.length; i++) lines.push([p.batcher.maxBatch, p.batcher.maxWaitMs, p.workers, p.rate, i, q.arrival[i], q.ready[i], q.start[i], q.end[i], q.inference[i], q.batch[i], q.worker[i]].map(csvField).join(','));
+  }
+  if (r.monitor) {
+    lines.push('', 'monitor_at_ms,monitor_ms');
+    r.monitor.samples.at.forEach((t, i) => lines.push(`${t},${r.monitor!.samples.ms[i]}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function servingCharts(r: ServingReport): string[] {
+  const g = groups(r.points);
+  const budget = r.capacity[0];
+  const hline = budget ? { y: budget.budgetMs, label: `budget ${budget.percentile} <= ${budget.budgetMs} ms` } : undefined;
+  const lat: LineSeries[] = g.flatMap((x) => [
+    { label: `${x.label} p99`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p99 })) },
+    { label: `${x.label} p50`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p50 })), dashed: true },
+  ]);
+  const tp: LineSeries[] = [...g.map((x) => ({ label: x.label, points: x.points.map((p) => ({ x: p.rate, y: p.achievedRps })) })), { label: 'offered = achieved', points: r.points.map((p) => ({ x: p.rate, y: p.rate })), dashed: true }];
+  const out = [];
+  if (r.points.length) {
+    out.push(lineChartSvg(lat, `Latency against offered load (${r.modelId}, ${r.target})`, 'offered load, requests/s', 'end-to-end latency, ms', { hline }));
+    out.push(lineChartSvg(tp, 'Throughput against offered load', 'offered load, requests/s', 'achieved, requests/s'));
+    out.push(lineChartSvg(g.flatMap((x) => [
+      { label: `${x.label}: batch formation`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.formation, 0.001) })), dashed: true },
+      { label: `${x.label}: queue`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.queue, 0.001) })) },
+      { label: `${x.label}: inference`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.inference, 0.001) })) },
+    ]), 'Where a request waits (medians per request)', 'offered load, requests/s', 'ms'));
+  }
+  if (r.monitor) {
+    const m = r.monitor;
+    out.push(lineChartSvg([
+      { label: 'p50 per window', points: m.windows.map((w) => ({ x: w.startMs / 1000, y: w.p50 })) },
+      { label: 'p99 per window', points: m.windows.map((w) => ({ x: w.startMs / 1000, y: w.p99 })) },
+    ], `Monitor: ${m.samples.ms.length} inferences every ${m.cadenceMs} ms, ${m.windowMs / 1000} s windows`, 'time, s', 'ms'));
+  }
+  return out;
+}
+
+export function servingMarkdown(r: ServingReport): string {
+  const out = [`## Serving: ${r.modelId} on ${r.target} (${r.threads} thread${r.threads > 1 ? 's' : ''})`, ''];
+  if (r.points.length) {
+    out.push('```', servingTable(r), '```', '');
+    for (const g of groups(r.points)) {
+      const s = saturationStart(g.points);
+      out.push(`- ${g.label}: ${s === null ? 'not saturated in the range tried' : `saturated from ${s} req/s`}`);
+    }
+    for (const l of capacityLines(r)) out.push(`- ${l}`);
+    out.push('', 'Service time per batch size (median on the workers): ' + r.serviceByBatch.map((b) => `${b.batch}: ${fmtMs(b.medianMs)} ms`).join(', '));
+  }
+  if (r.monitor) {
+    const m = r.monitor;
+    out.push('', `### Monitor: ${m.samples.ms.length} inferences over ${(m.durationMs / 1000).toFixed(0)} s`, '');
+    out.push('```', textTable(['window s', 'n', 'p50', 'p95', 'p99', 'vs first', 'flag', 'js heap', 'wasm heap'], m.windows.map((w) => [(w.startMs / 1000).toFixed(0), String(w.n), fmtMs(w.p50), fmtMs(w.p95), fmtMs(w.p99), w.ratio.toFixed(3), w.flagged ? 'DRIFT' : '', w.jsHeapBytes === null ? '' : String(w.jsHeapBytes), w.wasmHeapBytes === null ? '' : String(w.wasmHeapBytes)])), '```');
+    out.push('', m.heapGrowthPerHour === null ? 'No heap readings.' : `Heap growth: ${(m.heapGrowthPerHour / 1024 / 1024).toFixed(2)} MiB per hour.`);
+    for (const f of m.flags) out.push(`- ${f}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function servingHtml(r: ServingReport, header: string): string {
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Serving report</title>',
+    '<style>body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px}pre{font-size:12px;overflow:auto}svg .t{font-size:14px;font-weight:600}svg .tick,svg .axis{font-size:11px;fill:#5f6673}svg .grid{stroke:#e3e6eb}@media (prefers-color-scheme:dark){body{background:#14171c;color:#e6e8eb}svg .t{fill:#e6e8eb}svg .grid{stroke:#2c3139}}</style></head><body>',
+    `<h1>Serving report</h1><p>${escapeXml(header)}</p>`,
+    ...servingCharts(r),
+    `<pre>${escapeXml(servingMarkdown(r))}</pre>`,
+    '</body></html>',
+  ].join('\n');
+}
