@@ -114,8 +114,10 @@ function runPoint(pool: CellDriver[], arrivals: readonly number[], config: Batch
       timers.push(
         setTimeout(() => {
           if (signal?.aborted) return;
-          lateness.push(performance.now() - t0 - a);
-          batcher.arrive({ id: i, arrivalMs: a });
+          const now = performance.now() - t0;
+          lateness.push(now - a);
+          // A timer may fire a little early: the request is then in the system from `now`, not later.
+          batcher.arrive({ id: i, arrivalMs: Math.min(a, now) });
           arrived++;
           dispatch();
           finishIfDone();

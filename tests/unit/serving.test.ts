@@ -80,6 +80,14 @@ describe('serving simulation (deterministic time)', () => {
     expect(out.batches.reduce((a, b) => a + b.size, 0)).toBe(arrivals.length);
   });
 
+  it('a batch that fills while every worker is busy was ready at its max-wait deadline, not when it filled', () => {
+    // One slow batch keeps the only worker busy while eight more requests trickle in past the deadline.
+    const trickle = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => i * 3);
+    const out = simulate(trickle, cfg({ maxBatch: 8, maxWaitMs: 2 }), 1, (_size, _w, k) => (k === 0 ? 100 : 1));
+    for (const r of out.records) expect(r.readyMs - r.arrivalMs).toBeLessThanOrEqual(2 + 1e-9);
+    expect(out.batches[1]).toMatchObject({ size: 8, why: 'full' });
+  });
+
   it('past saturation, batching keeps up where single requests fall behind', () => {
     const heavy = poissonArrivals(300, 10_000, 5); // 300/s against 200/s one-by-one capacity
     const single = simulate(heavy, cfg({ maxBatch: 1, maxWaitMs: 0 }), 1, service);

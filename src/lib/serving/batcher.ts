@@ -66,7 +66,8 @@ export class DynamicBatcher {
     const { maxBatch, maxWaitMs } = this.config;
     if (this.queue.length >= maxBatch) {
       const requests = this.queue.splice(0, maxBatch);
-      return { requests, readyMs: Math.min(now, Math.max(requests[maxBatch - 1]!.arrivalMs, 0)), why: 'full' };
+      // Ready when it filled up, or when its oldest request reached max wait, whichever came first.
+      return { requests, readyMs: Math.min(now, requests[maxBatch - 1]!.arrivalMs, requests[0]!.arrivalMs + maxWaitMs), why: 'full' };
     }
     // Compared as the deadline is computed (arrival + wait), so float rounding cannot leave it due yet not taken.
     if (this.queue.length && now >= this.queue[0]!.arrivalMs + maxWaitMs) {

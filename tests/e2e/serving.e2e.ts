@@ -1,0 +1,86 @@
+/**
+ * The serving simulator end to end on a zoo model in headless Chromium (through the CLI): an offered-load sweep
+ * with and without batching, capacity under a p99 budget, reports; bad settings refused before a browser starts;
+ * a short monitor run with windows and memory readings.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunResult } from '../../src/lib/schema.ts';
+import { projectRoot, requireDist } from './harness.ts';
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const tmp = mkdtempSync(join(tmpdir(), 'lab-serve-'));
+
+describe('latency-lab serve', () => {
+  it('sweeps offered load with and without batching, finds capacity under a p99 budget, and writes reports', () => {
+    requireDist();
+    const out = join(tmp, 'sweep');
+    const r = cli('serve', '--model', 'tiny-cnn', '--target', 'ort:wasm', '--rates', '100,600', '--max-batch', '1,8', '--max-wait', '2', '--duration', '1.5', '--budget', '100', '--probes', '2', '--out', out, '--quiet');
+    expect(r.code, r.err).toBe(0);
+    const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+    const s = result.serving!;
+    expect(s.points).toHaveLength(4);
+    for (const p of s.points) {
+      // Nothing is lost without a queue limit: every offered request completed.
+      expect(p.completed + p.dropped).toBe(p.offered);
+      expect(p.dropped).toBe(0);
+      expect(p.offered).toBeGreaterThan(p.rate * 1.5 * 0.7);
+      expect(p.latency.p99).toBeGreaterThanOrEqual(p.latency.p50);
+      for (let i = 0; i < p.requests.arrival.length; i++) {
+        expect(p.requests.ready[i]! - p.requests.arrival[i]!).toBeLessThanOrEqual(p.batcher.maxWaitMs + 1e-6);
+        expect(p.requests.start[i]!).toBeGreaterThanOrEqual(p.requests.ready[i]! - 1e-6);
+        expect(p.requests.end[i]!).toBeGreaterThan(p.requests.start[i]!);
+        expect(p.requests.batch[i]!).toBeLessThanOrEqual(p.batcher.maxBatch);
+      }
+    }
+    const single = s.points.filter((p) => p.batcher.maxBatch === 1);
+    const batched = s.points.filter((p) => p.batcher.maxBatch === 8);
+    expect(single.every((p) => p.meanBatch === 1)).toBe(true);
+    // At 600 req/s batches form: more than one request per inference on average.
+    expect(batched.find((p) => p.rate === 600)!.meanBatch).toBeGreaterThan(1);
+    expect(s.serviceByBatch.find((b) => b.batch === 1)!.medianMs).toBeGreaterThan(0);
+    expect(s.capacity).toHaveLength(2);
+    for (const c of s.capacity) {
+      expect(c.budgetMs).toBe(100);
+      expect(c.probes.length).toBeGreaterThanOrEqual(2);
+    }
+    expect(r.out).toMatch(/no batching, 1 worker\s+100/);
+    expect(r.out).toMatch(/capacity at p99 <= 100 ms/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg[^>]*aria-label="Latency against offered load/);
+    expect(readFileSync(join(out, 'serving.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
+    expect(readFileSync(join(out, 'requests.csv'), 'utf8').split('\n').length).toBeGreaterThan(500);
+  }, 300_000);
+
+  it('refuses rates, batch sizes, waits or pool sizes out of range, naming the range (exit 2)', () => {
+    expect(cli('serve', '--rates', '0').err).toMatch(/rates must be > 0 requests\/s/);
+    const b = cli('serve', '--max-batch', '0');
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/maxBatch must be in 1\.\.1024/);
+    expect(cli('serve', '--max-wait=-5').err).toMatch(/maxWaitMs must be in 0\.\.10000/);
+    expect(cli('serve', '--workers', '99').err).toMatch(/workers must be in 1\.\.16/);
+    expect(cli('serve', '--duration', '0.01').err).toMatch(/durationS must be in 0\.2\.\.600/);
+  });
+});
+
+describe('latency-lab monitor', () => {
+  it('runs at a steady cadence with windows, drift checks and memory readings', () => {
+    const out = join(tmp, 'monitor');
+    const r = cli('monitor', '--model', 'tiny-cnn', '--target', 'ort:wasm', '--cadence', '50', '--minutes', '0.1', '--window', '2', '--out', out, '--quiet');
+    // 1 means a window was flagged (drift or throttling on a busy machine): still a complete report.
+    expect([0, 1]).toContain(r.code);
+    const m = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).serving!.monitor!;
+    expect(m.samples.ms.length).toBeGreaterThan(80);
+    expect(m.samples.ms.length).toBeLessThan(130);
+    expect(m.windows.length).toBeGreaterThanOrEqual(2);
+    expect(m.windows[0]!.ratio).toBe(1);
+    expect(m.windows.every((w) => w.jsHeapBytes !== null)).toBe(true);
+    expect(r.code === 1).toBe(m.flags.length > 0);
+    expect(r.out).toMatch(/Monitor: \d+ inferences/);
+  }, 120_000);
+});
