@@ -13,14 +13,19 @@ export function batcherLabel(b: BatcherConfig, workers: number): string {
   return `${batching}, ${workers} worker${workers > 1 ? 's' : ''}`;
 }
 
+/** A short label for chart legends: "no batch", "b<=8 5ms", with "x2" when the pool has several workers. */
+export function shortLabel(b: BatcherConfig, workers: number): string {
+  return `${b.maxBatch === 1 ? 'no batch' : `b<=${b.maxBatch} ${b.maxWaitMs}ms`}${workers > 1 ? ` x${workers}` : ''}`;
+}
+
 /** Points grouped by batcher setting and pool size, in sweep order. */
-export function groups(points: readonly ServingPoint[]): { label: string; points: ServingPoint[] }[] {
+export function groups(points: readonly ServingPoint[]): { label: string; long: string; points: ServingPoint[] }[] {
   const map = new Map<string, ServingPoint[]>();
   for (const p of points) {
     const key = batcherLabel(p.batcher, p.workers);
     map.set(key, [...(map.get(key) ?? []), p]);
   }
-  return [...map.entries()].map(([label, ps]) => ({ label, points: ps.sort((a, b) => a.rate - b.rate) }));
+  return [...map.values()].map((ps) => ({ label: shortLabel(ps[0]!.batcher, ps[0]!.workers), long: batcherLabel(ps[0]!.batcher, ps[0]!.workers), points: ps.sort((a, b) => a.rate - b.rate) }));
 }
 
 export function servingTable(r: ServingReport): string {
@@ -67,10 +72,11 @@ export function servingCharts(r: ServingReport): string[] {
   if (r.points.length) {
     out.push(lineChartSvg(lat, `Latency against offered load (${r.modelId}, ${r.target})`, 'offered load, requests/s', 'end-to-end latency, ms', { hline }));
     out.push(lineChartSvg(tp, 'Throughput against offered load', 'offered load, requests/s', 'achieved, requests/s'));
+    // Formation is zero without batching: no line for it. Values under 1 us are drawn at 1 us (log axis).
     out.push(lineChartSvg(g.flatMap((x) => [
-      { label: `${x.label}: batch formation`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.formation, 0.001) })), dashed: true },
-      { label: `${x.label}: queue`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.queue, 0.001) })) },
-      { label: `${x.label}: inference`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.inference, 0.001) })) },
+      ...(x.points[0]!.batcher.maxBatch > 1 ? [{ label: `${x.label} forming`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.formation, 0.001) })), dashed: true }] : []),
+      { label: `${x.label} queue`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.queue, 0.001) })) },
+      { label: `${x.label} inference`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.inference, 0.001) })) },
     ]), 'Where a request waits (medians per request)', 'offered load, requests/s', 'ms'));
   }
   if (r.monitor) {
@@ -89,7 +95,7 @@ export function servingMarkdown(r: ServingReport): string {
     out.push('```', servingTable(r), '```', '');
     for (const g of groups(r.points)) {
       const s = saturationStart(g.points);
-      out.push(`- ${g.label}: ${s === null ? 'not saturated in the range tried' : `saturated from ${s} req/s`}`);
+      out.push(`- ${g.long}: ${s === null ? 'not saturated in the range tried' : `saturated from ${s} req/s`}`);
     }
     for (const l of capacityLines(r)) out.push(`- ${l}`);
     out.push('', 'Service time per batch size (median on the workers): ' + r.serviceByBatch.map((b) => `${b.batch}: ${fmtMs(b.medianMs)} ms`).join(', '));

@@ -1,0 +1,17 @@
+import { launchChromium } from '../src/cli/chromium.ts';
+import { serveStatic } from '../src/cli/server.ts';
+const server = await serveStatic('dist');
+const b = await launchChromium();
+const p = await b.context.newPage();
+p.on('pageerror', (e) => console.log('pageerror:', e.message));
+await p.goto(server.url);
+await p.getByTestId('serve-run').waitFor();
+await p.getByTestId('serve-rates').fill('100, 500, 2000');
+await p.getByTestId('serve-duration').fill('1.5');
+await p.getByTestId('serve-budget').fill('20');
+await p.getByTestId('serve-run').click();
+await p.getByTestId('serve-table').waitFor({ timeout: 120000 });
+await p.locator('#serving-title').scrollIntoViewIfNeeded();
+await p.locator('section', { has: p.locator('#serving-title') }).screenshot({ path: '/tmp/ui-serving.png' });
+console.log(await p.getByTestId('capacity').allTextContents());
+await b.close(); await server.close();

@@ -1,0 +1,69 @@
+/** The serving simulator's state on the page: its form, the run in progress and the last serving result. */
+import { BatcherConfig } from '../lib/serving/batcher.ts';
+import type { RunResult } from '../lib/schema.ts';
+import type { LabState } from './lab.svelte.ts';
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class ServingState {
+  target = $state('ort:wasm');
+  ratesText = $state('50, 100, 200, 400');
+  durationS = $state(3);
+  maxBatchText = $state('1, 8');
+  maxWaitMs = $state(5);
+  workersText = $state('1');
+  budgetMs = $state<number | null>(null);
+  percentile = $state<'p99' | 'p95'>('p99');
+  cadenceMs = $state(100);
+  minutes = $state(1);
+  windowS = $state(10);
+
+  running = $state(false);
+  status = $state('');
+  error = $state<string | null>(null);
+  result = $state.raw<RunResult | null>(null);
+  private abort: AbortController | null = null;
+
+  constructor(private readonly lab: LabState) {}
+
+  private list(text: string, what: string): number[] {
+    const parts = text.split(/[,\s]+/).filter(Boolean).map(Number);
+    if (!parts.length || parts.some((n) => !Number.isFinite(n))) throw new Error(`${what}: '${text}' is not a list of numbers`);
+    return parts;
+  }
+
+  private async go(kind: 'serve' | 'monitor'): Promise<void> {
+    if (this.running || !this.lab.manifest || !this.lab.model) return;
+    this.error = null;
+    this.running = true;
+    this.abort = new AbortController();
+    try {
+      const { runServing, runMonitor } = await import('./serving.ts');
+      const manifest = { manifestVersion: 1 as const, models: this.lab.models };
+      const cb = { signal: this.abort.signal, onStatus: (t: string) => (this.status = t) };
+      const base = new URL(`${import.meta.env.BASE_URL}models/`, location.href).href;
+      if (kind === 'serve') {
+        const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) => BatcherConfig.parse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : this.maxWaitMs }));
+        this.result = await runServing(
+          { model: this.lab.model.id, target: this.target, rates: this.list(this.ratesText, 'rates'), durationS: this.durationS, batchers, workers: this.list(this.workersText, 'workers'), budgetMs: this.budgetMs || null, percentile: this.percentile },
+          manifest,
+          base,
+          cb,
+          this.lab.environment ?? undefined,
+        );
+      } else {
+        this.result = await runMonitor({ model: this.lab.model.id, target: this.target, cadenceMs: this.cadenceMs, durationS: this.minutes * 60, windowS: this.windowS }, manifest, base, cb, this.lab.environment ?? undefined);
+      }
+      this.status = 'done';
+    } catch (e) {
+      this.error = message(e);
+    } finally {
+      this.running = false;
+      this.abort = null;
+    }
+  }
+
+  sweep = () => this.go('serve');
+  monitor = () => this.go('monitor');
+  cancel = () => this.abort?.abort();
+}
