@@ -9,7 +9,7 @@
 import type { z } from 'zod';
 import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
 import { BatcherConfig, DynamicBatcher } from '../lib/serving/batcher.ts';
-import { poissonArrivals } from '../lib/serving/load.ts';
+import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';
 import { monitorWindows, summarizePoint, type CapacityResult, type MeasuredRequest, type MonitorResult, type ServingPoint, type ServingReport } from '../lib/serving/report.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import { buildPlan } from '../lib/plan.ts';
@@ -168,20 +168,23 @@ export async function runServing(input: ServingConfig, manifest: Manifest, baseU
     cb.onStatus?.(`starting ${workers} worker(s) for ${cell.id}`);
     const pool = await startPool(workers, cell, info, baseUrl, maxBatch, cb.signal);
     try {
+      const trace = config.trace ? traceArrivals(config.trace) : null;
       const measure = async (rate: number, batcher: BatcherConfig) => {
-        const arrivals = poissonArrivals(rate, durationMs, seed++);
+        // A trace replays as recorded (its own rate); otherwise Poisson arrivals at `rate`.
+        const arrivals = trace ?? poissonArrivals(rate, durationMs, seed++);
         cb.onStatus?.(`${workers} worker(s), max batch ${batcher.maxBatch}, max wait ${batcher.maxWaitMs} ms: ${rate} req/s`);
         const r = await runPoint(pool, arrivals, batcher, service, cb.signal);
         return summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness);
       };
       for (const batcher of config.batchers) {
-        for (const rate of [...config.rates].sort((a, b) => a - b)) {
+        const traceRate = trace ? (trace.length / Math.max(1, trace[trace.length - 1]!)) * 1000 : null;
+        for (const rate of traceRate ? [traceRate] : [...config.rates].sort((a, b) => a - b)) {
           if (cb.signal?.aborted) break;
           const p = await measure(rate, batcher);
           points.push(p);
           cb.onPoint?.(p);
         }
-        if (config.budgetMs !== null && !cb.signal?.aborted) capacity.push(await searchCapacity(points.filter((p) => p.workers === workers && p.batcher === batcher), batcher, workers, config, measure));
+        if (config.budgetMs !== null && !trace && !cb.signal?.aborted) capacity.push(await searchCapacity(points.filter((p) => p.workers === workers && p.batcher === batcher), batcher, workers, config, measure));
       }
     } finally {
       pool.forEach((d) => d.terminate());

@@ -108,6 +108,7 @@ Compare options:
 Serve options (serving simulator):
   --model ID --target r:b   the model and runtime:backend (default tiny-cnn, ort:wasm); --threads N
   --rates 50,100,200    offered loads, requests/s, Poisson arrivals (default 50,100,200,400)
+  --trace FILE          replay recorded arrival times instead (JSON array of ms, or one per line)
   --duration S          seconds of arrivals per load point (default 3)
   --max-batch 1,8       batcher settings to compare; 1 = no batching (default 1,8)
   --max-wait MS         how long a batch may wait to fill (default 5)

@@ -3,7 +3,7 @@
  * `latency-lab monitor` (steady cadence for a long time, rolling windows, drift and memory), both run in the
  * browser through window.latencyLab and written like `run`: results.json plus CSV, Markdown and HTML reports.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatcherConfig } from '../lib/serving/batcher.ts';
@@ -30,6 +30,18 @@ function nums(text: string | undefined, label: string): number[] | undefined {
   return list(text, label)?.map((s) => {
     const n = Number(s);
     if (!Number.isFinite(n)) throw new UsageError(`${label}: '${s}' is not a number`);
+    return n;
+  });
+}
+
+/** A recorded trace: a JSON array of arrival times in ms, or one time per line. */
+function readTrace(file: string): number[] {
+  if (!existsSync(file)) throw new UsageError(`--trace: '${file}' does not exist`);
+  const text = readFileSync(file, 'utf8').trim();
+  const values = text.startsWith('[') ? (JSON.parse(text) as unknown[]) : text.split(/\s+/);
+  return values.map((x, i) => {
+    const n = Number(x);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--trace: entry ${i + 1} ('${String(x)}') is not a time in ms >= 0`);
     return n;
   });
 }
@@ -63,7 +75,7 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
   const { values: v } = parseArgs({
     args: argv,
     strict: true,
-    options: { ...COMMON, rates: { type: 'string' }, duration: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-wait': { type: 'string' }, workers: { type: 'string' }, 'queue-limit': { type: 'string' }, 'drop-policy': { type: 'string' }, budget: { type: 'string' }, percentile: { type: 'string' }, seed: { type: 'string' }, probes: { type: 'string' } },
+    options: { ...COMMON, rates: { type: 'string' }, duration: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-wait': { type: 'string' }, workers: { type: 'string' }, 'queue-limit': { type: 'string' }, 'drop-policy': { type: 'string' }, budget: { type: 'string' }, percentile: { type: 'string' }, seed: { type: 'string' }, probes: { type: 'string' }, trace: { type: 'string' } },
   });
   const maxBatches = ints(v['max-batch'], '--max-batch') ?? [1, 8];
   const maxWait = num(v['max-wait'], '--max-wait') ?? 5;
@@ -84,6 +96,7 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
     budgetMs: num(v.budget, '--budget') ?? null,
     percentile: (v.percentile ?? 'p99') as 'p99' | 'p95',
     capacityProbes: num(v.probes, '--probes') ?? 5,
+    trace: v.trace ? readTrace(v.trace) : null,
   };
   // Checked here with the page's own schema, so a bad value is a usage error before a browser starts.
   const { ServingConfig } = await import('../lib/serving/config.ts');

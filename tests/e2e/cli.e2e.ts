@@ -199,20 +199,31 @@ describe('latency-lab run on several browsers (remote devices)', () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 
-  it('two browser servers give one merged two-device report; an unreachable one is reported and does not sink them', async () => {
+  it('two browser servers and a CDP endpoint give one merged report; an unreachable one is reported and does not sink them', async () => {
     for (let i = 0; i < 2; i++) servers.push(await chromium.launchServer({ executablePath: findChromium(), args: [...BASE_FLAGS, ...GPU_FLAGS] }));
-    const dir = join(tmp, 'devices');
-    const r = await cliAsync('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--samples', '8', '--warmup', '1', '--out', dir, '--quiet', '--connect', `alpha=${servers[0]!.wsEndpoint()}`, '--connect', `beta=${servers[1]!.wsEndpoint()}`, '--connect', 'gone=ws://127.0.0.1:9/none');
-    expect(r.err).toMatch(/device gone: cannot reach the browser at ws:\/\/127\.0\.0\.1:9\/none/);
-    expect(r.code).toBe(3);
-    const runs = parseResultFile(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
-    expect(runs.map((x) => x.device)).toEqual(['alpha', 'beta']);
+    // A Chromium with its DevTools port open, as a Selenium Grid 4 node or a cloud grid offers.
+    const port = 9300 + Math.floor(Math.random() * 500);
+    const cdpBrowser = await chromium.launch({ executablePath: findChromium(), args: [...BASE_FLAGS, ...GPU_FLAGS, `--remote-debugging-port=${port}`] });
+    try {
+      const dir = join(tmp, 'devices');
+      const r = await cliAsync('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--samples', '8', '--warmup', '1', '--out', dir, '--quiet', '--connect', `alpha=${servers[0]!.wsEndpoint()}`, '--connect', `beta=${servers[1]!.wsEndpoint()}`, '--connect', 'gone=ws://127.0.0.1:9/none', '--cdp', `gamma=http://127.0.0.1:${port}`);
+      expect(r.err).toMatch(/device gone: cannot reach the browser at ws:\/\/127\.0\.0\.1:9\/none/);
+      expect(r.code).toBe(3);
+      const runs = parseResultFile(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
+      expect(runs.map((x) => x.device)).toEqual(['alpha', 'beta', 'gamma']);
+      checkMerged(runs, dir);
+    } finally {
+      await cdpBrowser.close();
+    }
+  }, 180_000);
+
+  function checkMerged(runs: ReturnType<typeof parseResultFile>, dir: string) {
     for (const x of runs) expect(x.cells[0]!.status).toBe('ok');
     const csv = readFileSync(join(dir, 'summary.csv'), 'utf8');
     expect(csv).toMatch(/^alpha,tiny-cnn\/ort:wasm\/b1\/t1,/m);
     expect(csv).toMatch(/^beta,tiny-cnn\/ort:wasm\/b1\/t1,/m);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/\| device \| cell \|[\s\S]*\| alpha \| tiny-cnn/);
-  }, 180_000);
+  }
 });
 
 describe('latency-lab run --measure-memory', () => {

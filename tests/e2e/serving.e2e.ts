@@ -4,7 +4,7 @@
  * a short monitor run with windows and memory readings.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,20 @@ describe('latency-lab serve', () => {
     expect(readFileSync(join(out, 'serving.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
     expect(readFileSync(join(out, 'requests.csv'), 'utf8').split('\n').length).toBeGreaterThan(500);
   }, 300_000);
+
+  it('replays a recorded trace of arrivals instead of Poisson ones', () => {
+    const file = join(tmp, 'trace.json');
+    // A quiet start, then a burst of 40 requests 0.5 ms apart: the batcher should batch the burst.
+    writeFileSync(file, JSON.stringify([0, 50, 100, 150, ...Array.from({ length: 40 }, (_, i) => 200 + i * 0.5)]));
+    const out = join(tmp, 'trace');
+    const r = cli('serve', '--model', 'tiny-cnn', '--trace', file, '--max-batch', '1,8', '--max-wait', '2', '--out', out, '--quiet');
+    expect(r.code, r.err).toBe(0);
+    const s = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).serving!;
+    expect(s.points).toHaveLength(2);
+    for (const p of s.points) expect(p.offered).toBe(44);
+    expect(s.points.find((p) => p.batcher.maxBatch === 8)!.meanBatch).toBeGreaterThan(1.5);
+    expect(cli('serve', '--trace', join(tmp, 'missing.json')).err).toMatch(/--trace: '.*missing\.json' does not exist/);
+  }, 120_000);
 
   it('refuses rates, batch sizes, waits or pool sizes out of range, naming the range (exit 2)', () => {
     expect(cli('serve', '--rates', '0').err).toMatch(/rates must be > 0 requests\/s/);

@@ -3,6 +3,7 @@ import { BatcherConfig, DynamicBatcher } from '../../src/lib/serving/batcher.ts'
 import { poissonArrivals, traceArrivals } from '../../src/lib/serving/load.ts';
 import { simulate } from '../../src/lib/serving/simulate.ts';
 import { monitorWindows, quantileCI, saturationStart, summarizePoint } from '../../src/lib/serving/report.ts';
+import { compareServing } from '../../src/lib/serving/format.ts';
 
 const cfg = (c: Partial<BatcherConfig> & Pick<BatcherConfig, 'maxBatch' | 'maxWaitMs'>) => BatcherConfig.parse(c);
 
@@ -148,5 +149,15 @@ describe('serving summaries', () => {
     const w = monitorWindows(at, ms, 10_000, 0.1, () => ({ jsHeapBytes: 1, wasmHeapBytes: null, tfjsTensors: null }));
     expect(w.map((x) => x.flagged)).toEqual([false, false, true]);
     expect(w[2]!.ratio).toBeCloseTo(2.5, 1);
+  });
+});
+
+describe('serving runs compared', () => {
+  it('matches load points by setting, pool size and rate', () => {
+    const b1 = BatcherConfig.parse({ maxBatch: 1, maxWaitMs: 0 });
+    const point = (rate: number, p99: number) => ({ rate, batcher: b1, workers: 1, latency: { p50: 1, p95: 1, p99, mean: 1, max: 1 }, achievedRps: rate }) as never;
+    const a = { points: [point(100, 2), point(200, 4)] } as never;
+    const b = { points: [point(100, 3), point(300, 9)] } as never;
+    expect(compareServing(a, b)).toEqual([{ setting: 'no batching, 1 worker', rate: 100, baseP99: 2, otherP99: 3, ratio: 1.5, baseRps: 100, otherRps: 100 }]);
   });
 });

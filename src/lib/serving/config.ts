@@ -17,6 +17,8 @@ export const ServingConfig = z
     batchers: z.array(BatcherConfig).min(1).max(10),
     workers: z.array(z.number().int().min(1, 'workers must be in 1..16').max(16, 'workers must be in 1..16')).min(1).default([1]),
     seed: z.number().int().default(1),
+    /** A recorded trace of arrival times (ms from the start) to replay instead of Poisson arrivals at `rates`. */
+    trace: z.array(z.number().nonnegative('trace times must be >= 0 ms')).min(1).max(1_000_000).nullable().default(null),
     /** Capacity search: the highest rate whose p99 (or p95) stays within this many ms. */
     budgetMs: z.number().positive().nullable().default(null),
     percentile: z.enum(['p95', 'p99']).default('p99'),

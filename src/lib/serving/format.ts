@@ -120,3 +120,13 @@ export function servingHtml(r: ServingReport, header: string): string {
     '</body></html>',
   ].join('\n');
 }
+
+/** Two serving runs side by side: load points matched by setting, pool size and offered rate. */
+export function compareServing(base: ServingReport, other: ServingReport): { setting: string; rate: number; baseP99: number; otherP99: number; ratio: number; baseRps: number; otherRps: number }[] {
+  const key = (p: ServingPoint) => `${batcherLabel(p.batcher, p.workers)}|${p.rate}`;
+  const theirs = new Map(other.points.map((p) => [key(p), p]));
+  return base.points.flatMap((p) => {
+    const o = theirs.get(key(p));
+    return o ? [{ setting: batcherLabel(p.batcher, p.workers), rate: p.rate, baseP99: p.latency.p99, otherP99: o.latency.p99, ratio: o.latency.p99 / p.latency.p99, baseRps: p.achievedRps, otherRps: o.achievedRps }] : [];
+  });
+}
