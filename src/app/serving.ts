@@ -97,7 +97,9 @@ function runPoint(pool: CellDriver[], arrivals: readonly number[], config: Batch
           inFlight--;
           if (step.ok) {
             const ms = step.value.ms;
-            service.set(batch.requests.length, [...(service.get(batch.requests.length) ?? []), ms]);
+            const times = service.get(batch.requests.length) ?? [];
+            times.push(ms);
+            service.set(batch.requests.length, times);
             for (const r of batch.requests) records.push({ id: r.id, arrivalMs: r.arrivalMs, readyMs: Math.max(batch.readyMs, r.arrivalMs), startMs: start, endMs: end, batchSize: batch.requests.length, worker: w, inferenceMs: ms });
           }
           dispatch();

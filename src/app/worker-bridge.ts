@@ -29,7 +29,9 @@ export class CellDriver {
   private readonly startedAt = new Date().toISOString();
   private readonly t0 = performance.now();
   private activeMs = 0;
-  private crashed: Promise<string>;
+  /** Why the worker died, once it has; and the step waiting on it now (one listener, not one per step). */
+  private crash: string | null = null;
+  private onCrash: ((why: string) => void) | null = null;
   private closed = false;
 
   constructor(
@@ -37,8 +39,9 @@ export class CellDriver {
     private readonly options: CellDriverOptions = {},
   ) {
     ({ api: this.api, worker: this.worker } = startCellWorker());
-    this.crashed = new Promise((resolve) => {
-      this.worker.addEventListener('error', (e) => resolve(e.message || 'the worker could not start or crashed'));
+    this.worker.addEventListener('error', (e) => {
+      this.crash = e.message || 'the worker could not start or crashed';
+      this.onCrash?.(this.crash);
     });
   }
 
@@ -62,7 +65,9 @@ export class CellDriver {
       timer = setTimeout(() => resolve({ ok: false, outcome: this.failed(`timed out after ${this.job.sampling.cellTimeoutMs / 1000} s (cell timeout)`) }), Math.max(0, left));
       onAbort = () => resolve({ ok: false, outcome: { result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] }, parity: [] } });
       signal?.addEventListener('abort', onAbort, { once: true });
-      void this.crashed.then((why) => resolve({ ok: false, outcome: this.failed(`worker error: ${why}`) }));
+      // Serving calls a step thousands of times: the crash hook is replaced per step, never accumulated.
+      this.onCrash = (why) => resolve({ ok: false, outcome: this.failed(`worker error: ${why}`) });
+      if (this.crash) this.onCrash(this.crash);
     });
     const done = call().catch((e: unknown): Step<T> => ({ ok: false, outcome: this.failed(e instanceof Error ? e.message : String(e)) }));
     try {
@@ -70,6 +75,7 @@ export class CellDriver {
     } finally {
       this.activeMs += performance.now() - start;
       clearTimeout(timer);
+      this.onCrash = null;
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }

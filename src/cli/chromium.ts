@@ -26,9 +26,10 @@ export function findChromium(explicit?: string): string {
 
 /**
  * Flags for a quiet, reproducible headless run. Playwright already adds --no-sandbox and turns off background
- * networking; QUIC is off so nothing tries UDP to the outside.
+ * networking; QUIC is off so nothing tries UDP to the outside. Precise memory info makes performance.memory
+ * exact (it is bucketed otherwise), for the monitor's flat-memory check.
  */
-export const BASE_FLAGS = ['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const BASE_FLAGS = ['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'];
 
 /**
  * WebGPU is off in headless Chromium unless asked for; developer features fill in the adapter's device and
