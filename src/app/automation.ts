@@ -54,6 +54,17 @@ declare global {
   }
 }
 
+/**
+ * The page's own start-up (zoo, backend probe: a worker that opens WebGPU and WebGL contexts) takes a few hundred
+ * ms of CPU. A run started at the same moment would share the cores with it, so runs wait for it (30 s at most).
+ */
+let markReady: () => void = () => undefined;
+const pageReady = new Promise<void>((resolve) => (markReady = resolve));
+export function pageIsReady(): void {
+  markReady();
+}
+const idle = () => Promise.race([pageReady, new Promise<void>((r) => setTimeout(r, 30_000))]);
+
 export function installAutomationApi(): LatencyLabApi {
   const base = defaultModelsBaseUrl();
   let manifest: Promise<Manifest> | null = null;
@@ -63,6 +74,7 @@ export function installAutomationApi(): LatencyLabApi {
     manifest: getManifest,
     environment: (flags) => collectEnvironment(flags),
     async run(request, options = {}) {
+      await idle();
       const zoo = await getManifest();
       // Validated like the zoo's own entries: a model from outside is checked before anything runs.
       const extra = (options.extraModels ?? []).map((x, i) => parseWith(ModelInfo, `extra model [${i}]`, x));
@@ -92,14 +104,17 @@ export function installAutomationApi(): LatencyLabApi {
       }
     },
     async serve(config, options = {}) {
+      await idle();
       const { runServing } = await import('./serving.ts');
       return runServing(config, await getManifest(), base, { onStatus: options.onStatus, source: options.source ?? 'api' });
     },
     async monitor(config, options = {}) {
+      await idle();
       const { runMonitor } = await import('./serving.ts');
       return runMonitor(config, await getManifest(), base, { onStatus: options.onStatus, source: options.source ?? 'api' });
     },
     async benchOverhead(modelId, target, batch, rounds, block) {
+      await idle();
       const m = await getManifest();
       const model = m.models.find((x) => x.id === modelId);
       if (!model) throw new Error(`unknown model id '${modelId}'`);

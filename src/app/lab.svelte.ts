@@ -345,12 +345,12 @@ export class LabState {
           const c = cellStates[i]!;
           if (e.type === 'phase') c.phase = e.phase;
           else {
-            c.samples = e.index + 1;
+            c.samples = e.from + e.samples.length;
             if (liveId !== c.id) {
               liveId = c.id;
               liveTotals = [];
             }
-            liveTotals.push(e.sample.total);
+            for (const s of e.samples) liveTotals.push(s.total);
           }
           if (this.progress) this.progress.current = i;
           dirty = true;

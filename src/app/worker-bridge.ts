@@ -82,7 +82,7 @@ export class CellDriver {
 
   prepare() {
     const onEvent = (event: CellEvent) => {
-      if (event.type === 'sample') this.received.push(event.sample);
+      if (event.type === 'samples') this.received.push(...event.samples);
       this.options.onEvent?.(event);
     };
     const transfers = Object.values(this.job.files ?? {});

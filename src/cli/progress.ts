@@ -77,10 +77,11 @@ export class Progress {
       s.phase = e.phase;
       if (!this.tty) this.line(`        ${e.phase}`);
     } else {
-      s.samples = e.index + 1;
+      s.samples = e.from + e.samples.length;
+      const last = e.samples[e.samples.length - 1]!;
       if (!this.tty && Date.now() - this.lastPlain > 2000) {
         this.lastPlain = Date.now();
-        this.line(`        sample ${e.index + 1}  total ${e.sample.total.toFixed(3)} ms${e.sample.iterations > 1 ? ` (per pass, ${e.sample.iterations} passes)` : ''}`);
+        this.line(`        sample ${s.samples}  total ${last.total.toFixed(3)} ms${last.iterations > 1 ? ` (per pass, ${last.iterations} passes)` : ''}`);
       }
     }
     void index;

@@ -14,7 +14,11 @@ export interface CellJob {
 
 export type CellPhase = 'init' | 'fetch' | 'session' | 'first-inference' | 'warmup' | 'sampling';
 
-export type CellEvent = { type: 'phase'; phase: CellPhase } | { type: 'sample'; index: number; sample: Sample };
+/**
+ * Samples travel in batches (at most every 100 ms, and at the end of each block): one message per sample would
+ * wake the page's main thread hundreds of times a second, on cores the measured worker shares.
+ */
+export type CellEvent = { type: 'phase'; phase: CellPhase } | { type: 'samples'; from: number; samples: Sample[] };
 
 /** Outputs of the last sample, cut to a prefix, for parity against other cells (page side). */
 export interface ParityData {

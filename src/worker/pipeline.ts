@@ -305,15 +305,26 @@ export class CellRun {
   async sample(count: number): Promise<Step<{ samples: Sample[]; blockMs: number }>> {
     const block: Sample[] = [];
     const start = performance.now();
+    let pending: Sample[] = [];
+    let lastFlush = start;
+    // Fire-and-forget, batched: the worker never waits on the page, and wakes it at most every 100 ms.
+    const flush = () => {
+      if (!pending.length) return;
+      this.emit({ type: 'samples', from: this.samples.length - pending.length, samples: pending });
+      pending = [];
+      lastFlush = performance.now();
+    };
     try {
       for (let i = 0; i < count; i++) {
         const s = await this.timedSample(this.iterations);
         this.samples.push(s);
         block.push(s);
-        // Events are fire-and-forget: the worker never waits on the page between samples.
-        this.emit({ type: 'sample', index: this.samples.length - 1, sample: s });
+        pending.push(s);
+        if (performance.now() - lastFlush >= 100) flush();
       }
+      flush();
     } catch (e) {
+      flush();
       await this.dispose();
       return this.failed('sampling', e);
     }

@@ -48,7 +48,9 @@ afterAll(async () => {
 });
 
 describe('calibration runtime', () => {
-  it('reports a 2 ms busy-wait within max(1%, 2 timer ticks), and the harness overhead per pass', async () => {
+  // On this shared 2-core machine a whole run now and then sits ~20 us high (the worker sharing a core); a harness
+  // that really adds that much fails all three tries.
+  it('reports a 2 ms busy-wait within max(1%, 2 timer ticks), and the harness overhead per pass', { retry: 2 }, async () => {
     const result = await run({
       models: ['calibration'],
       targets: ['calib:cpu'],
@@ -61,7 +63,8 @@ describe('calibration runtime', () => {
     const [report] = calibrationReports([cell]);
     expect(report!.requestedMs).toBe(2);
     expect(cell.timerResolutionMs).toBeLessThanOrEqual(0.1);
-    expect(Math.abs(report!.errorMs), `inference median ${report!.measuredMs} ms`).toBeLessThanOrEqual(Math.max(0.02, 2 * cell.timerResolutionMs));
+    // Clock readings are multiples of the tick held in floats (2.02 - 2 = 0.0200000014): a nanosecond of slack.
+    expect(Math.abs(report!.errorMs), `inference median ${report!.measuredMs} ms`).toBeLessThanOrEqual(Math.max(0.02, 2 * cell.timerResolutionMs) + 1e-6);
     expect(report!.withinTolerance).toBe(true);
     // What the pipeline adds around the work: small, and never negative.
     expect(report!.overheadMs).toBeGreaterThanOrEqual(0);
@@ -143,9 +146,10 @@ describe('seeded interleaving and cold starts', () => {
 
 describe('validity flags', () => {
   it('flags a cell whose page went hidden while it sampled', async () => {
-    // At the 5th sample, the page goes hidden and comes back (as a tab switch would), while the cell samples.
+    // At the first batch of samples, the page goes hidden and comes back (as a tab switch would) during sampling.
     const hideOnce = `{ onCellEvent: (i, e) => {
-      if (e.type !== 'sample' || e.index !== 4) return;
+      if (e.type !== 'samples' || window.__hid) return;
+      window.__hid = true;
       const set = (v) => { Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => v }); document.dispatchEvent(new Event('visibilitychange')); };
       set('hidden');
       set('visible');
