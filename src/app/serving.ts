@@ -278,7 +278,7 @@ export async function runMonitor(input: MonitorConfig, manifest: Manifest, baseU
   const heapOf = (w: (typeof windows)[number]) => (w.jsHeapBytes ?? 0) + (w.wasmHeapBytes ?? 0);
   const hours = heaps.length > 1 ? (heaps[heaps.length - 1]!.startMs - heaps[0]!.startMs) / 3_600_000 : 0;
   const heapGrowthPerHour = hours > 0 ? (heapOf(heaps[heaps.length - 1]!) - heapOf(heaps[0]!)) / hours : null;
-  const flags = windows.filter((w) => w.flagged).map((w) => `window at ${(w.startMs / 1000).toFixed(0)} s: median ${w.ratio > 1 ? '+' : ''}${((w.ratio - 1) * 100).toFixed(0)}% against the first window (drift or throttling)`);
+  const flags = windows.filter((w) => w.flagged).map((w) => `window at ${(w.startMs / 1000).toFixed(0)} s: median ${w.ratio > 1 ? '+' : ''}${((w.ratio - 1) * 100).toFixed(0)}% against the baseline window (drift or throttling)`);
   const tensorsGrew = windows.length > 1 && windows[windows.length - 1]!.tfjsTensors !== null && windows[windows.length - 1]!.tfjsTensors! > windows[0]!.tfjsTensors!;
   if (tensorsGrew) flags.push(`tfjs tensors grew from ${windows[0]!.tfjsTensors} to ${windows[windows.length - 1]!.tfjsTensors}: a leak`);
   const monitor: MonitorResult = { cadenceMs: config.cadenceMs, durationMs: config.durationS * 1000, windowMs, threshold: config.threshold, samples: { at, ms }, windows, heapGrowthPerHour, flags };

@@ -119,7 +119,8 @@ Serve options (serving simulator):
 
 Monitor options:
   --model ID --target r:b --batch N --cadence MS (default 100) --minutes M (default 1) --window S (default 10)
-  --threshold PCT       a window whose median departs more than this from the first is flagged (default 10);
+  --threshold PCT       a window whose median departs more than this from the baseline window (the second; the
+                        first carries warm-up) is flagged (default 10);
                         any flag (drift, throttling, tensor leak) exits 1
 
 Examples:

@@ -143,12 +143,17 @@ describe('serving summaries', () => {
     expect(ci[1]).toBeGreaterThan(990);
     expect(quantileCI([1, 2, 3], 0.99)).toBeNull();
   });
-  it('monitor windows flag a window that departs from the first', () => {
-    const at = Array.from({ length: 300 }, (_, i) => i * 100); // 30 s at 10/s
-    const ms = at.map((t, i) => (t >= 20_000 ? 5 : 2) + (i % 5) * 0.01);
+  it('monitor windows flag a window that departs from the baseline; the warm-up window is not judged', () => {
+    const at = Array.from({ length: 400 }, (_, i) => i * 100); // 40 s at 10/s, 10 s windows
+    // Window 0 is slow (warm-up), windows 1-2 steady, window 3 slower again.
+    const ms = at.map((t, i) => (t < 10_000 ? 4 : t >= 30_000 ? 5 : 2) + (i % 5) * 0.01);
     const w = monitorWindows(at, ms, 10_000, 0.1, () => ({ jsHeapBytes: 1, wasmHeapBytes: null, tfjsTensors: null }));
-    expect(w.map((x) => x.flagged)).toEqual([false, false, true]);
-    expect(w[2]!.ratio).toBeCloseTo(2.5, 1);
+    expect(w.map((x) => x.flagged)).toEqual([false, false, false, true]);
+    expect(w[1]!.ratio).toBe(1);
+    expect(w[3]!.ratio).toBeCloseTo(2.5, 1);
+    // Two windows only: the first is the baseline.
+    const short = monitorWindows(at.slice(0, 200), ms.slice(0, 200), 10_000, 0.1, () => ({ jsHeapBytes: null, wasmHeapBytes: null, tfjsTensors: null }));
+    expect(short[0]!.ratio).toBe(1);
   });
 });
 

@@ -103,7 +103,7 @@ export function servingMarkdown(r: ServingReport): string {
   if (r.monitor) {
     const m = r.monitor;
     out.push('', `### Monitor: ${m.samples.ms.length} inferences over ${(m.durationMs / 1000).toFixed(0)} s`, '');
-    out.push('```', textTable(['window s', 'n', 'p50', 'p95', 'p99', 'vs first', 'flag', 'js heap', 'wasm heap'], m.windows.map((w) => [(w.startMs / 1000).toFixed(0), String(w.n), fmtMs(w.p50), fmtMs(w.p95), fmtMs(w.p99), w.ratio.toFixed(3), w.flagged ? 'DRIFT' : '', w.jsHeapBytes === null ? '' : String(w.jsHeapBytes), w.wasmHeapBytes === null ? '' : String(w.wasmHeapBytes)])), '```');
+    out.push('```', textTable(['window s', 'n', 'p50', 'p95', 'p99', 'vs base', 'flag', 'js heap', 'wasm heap'], m.windows.map((w) => [(w.startMs / 1000).toFixed(0), String(w.n), fmtMs(w.p50), fmtMs(w.p95), fmtMs(w.p99), w.ratio.toFixed(3), w.flagged ? 'DRIFT' : '', w.jsHeapBytes === null ? '' : String(w.jsHeapBytes), w.wasmHeapBytes === null ? '' : String(w.wasmHeapBytes)])), '```');
     out.push('', m.heapGrowthPerHour === null ? 'No heap readings.' : `Heap growth: ${(m.heapGrowthPerHour / 1024 / 1024).toFixed(2)} MiB per hour.`);
     for (const f of m.flags) out.push(`- ${f}`);
   }

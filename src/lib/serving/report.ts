@@ -57,7 +57,7 @@ export const MonitorWindow = z.object({
   p50: z.number(),
   p95: z.number(),
   p99: z.number(),
-  /** Median of this window over the baseline's (the first window), with a bootstrap CI. */
+  /** Median of this window over the baseline window's (the second; the first when there are under 3), bootstrap CI. */
   ratio: z.number(),
   ci95: z.tuple([z.number(), z.number()]),
   flagged: z.boolean(),
@@ -159,16 +159,21 @@ export function saturationStart(points: readonly ServingPoint[]): number | null 
   return sat.length ? Math.min(...sat) : null;
 }
 
-/** Monitor windows: percentiles per window, ratio of medians against the first window, flagged past `threshold`. */
+/** Monitor windows: percentiles per window, ratio of medians against the baseline window, flagged past `threshold`. */
 export function monitorWindows(at: readonly number[], ms: readonly number[], windowMs: number, threshold: number, memory: (startMs: number) => Pick<MonitorWindow, 'jsHeapBytes' | 'wasmHeapBytes' | 'tfjsTensors'>): MonitorWindow[] {
   if (!at.length) return [];
   const t0 = at[0]!;
   const groups = new Map<number, number[]>();
   at.forEach((t, i) => {
     const w = Math.floor((t - t0) / windowMs);
-    groups.set(w, [...(groups.get(w) ?? []), ms[i]!]);
+    const xs = groups.get(w) ?? [];
+    xs.push(ms[i]!);
+    groups.set(w, xs);
   });
-  const base = groups.get(0) ?? [];
+  // The first window still carries warm-up (JIT tiers, caches): with three or more windows the second one is the
+  // baseline, and the first is shown but not judged.
+  const baseIndex = groups.size >= 3 && (groups.get(1)?.length ?? 0) >= 3 ? 1 : 0;
+  const base = groups.get(baseIndex) ?? [];
   return [...groups.entries()]
     .sort((a, b) => a[0] - b[0])
     .filter(([, xs]) => xs.length >= 3)
@@ -176,7 +181,7 @@ export function monitorWindows(at: readonly number[], ms: readonly number[], win
       const s = sortSamples(xs);
       const r = ratioOfMedians(xs, base, w + 1, 500);
       const excludes = r.ci95[0] > 1 || r.ci95[1] < 1;
-      return { startMs: w * windowMs, n: xs.length, p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), ratio: r.ratio, ci95: r.ci95, flagged: w > 0 && excludes && Math.abs(r.ratio - 1) > threshold, ...memory(w * windowMs) };
+      return { startMs: w * windowMs, n: xs.length, p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), ratio: r.ratio, ci95: r.ci95, flagged: w > baseIndex && excludes && Math.abs(r.ratio - 1) > threshold, ...memory(w * windowMs) };
     });
 }
 
