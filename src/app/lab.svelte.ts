@@ -2,7 +2,7 @@
  * The page's state: the setup (zoo or own model, inputs, matrix, sampling, budget), the run in progress, the
  * results, history (IndexedDB) and imported result files. One class with runes inside; components read from it.
  */
-import { formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
+import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
 import type { ParityData } from '../lib/job.ts';
 import type { Manifest, ModelInfo } from '../lib/manifest.ts';
 import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan.ts';
@@ -227,10 +227,7 @@ export class LabState {
   /** Pass (true), fail (false) or no budget (null) for a cell. */
   budgetPass = (c: OkCellResult): boolean | null => {
     const rule = this.budget.rule;
-    if (!rule) return null;
-    const s = c.summary[rule.stage];
-    if (!s) return null;
-    return rule.op === '<=' ? s[rule.metric] <= rule.limitMs : s[rule.metric] < rule.limitMs;
+    return rule ? (budgetVerdict(rule, c)?.pass ?? null) : null;
   };
 
   budgetLabel = $derived(this.budget.rule ? formatBudget(this.budget.rule).replace(/^\* /, '') : '');

@@ -32,8 +32,11 @@ function sleepUntil(t: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
 }
 
+/** Serving workers: a short fixed warm-up, no GPU timer passes, and a timeout that a long monitor run can't reach. */
+const SERVING_SAMPLING = SamplingSettings.parse({ mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: 3_600_000, gpuBusyPasses: 0 });
+
 function cellFor(models: Manifest['models'], model: string, target: string, threads: number): { cell: Cell; info: Manifest['models'][number] } {
-  const plan = buildPlan({ models: [model], targets: [target], batches: [1], threads: [threads], order: 'matrix', sampling: { mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: 3_600_000, gpuBusyPasses: 0 } }, models);
+  const plan = buildPlan({ models: [model], targets: [target], batches: [1], threads: [threads], order: 'matrix', sampling: SERVING_SAMPLING }, models);
   const info = models.find((m) => m.id === model);
   if (!info) throw new Error(`unknown model id '${model}'; the zoo has: ${models.map((m) => m.id).join(', ')}`);
   if (!info.batchDim) throw new Error(`model '${model}' has no batch dim: a dynamic batcher needs one`);
@@ -42,7 +45,7 @@ function cellFor(models: Manifest['models'], model: string, target: string, thre
 
 /** Starts `n` workers with the model loaded and warm at every batch size the batchers can send. */
 async function startPool(n: number, cell: Cell, info: Manifest['models'][number], baseUrl: string, maxBatch: number, signal?: AbortSignal): Promise<CellDriver[]> {
-  const sampling = buildPlan({ models: [info.id], targets: [`${cell.runtime}:${cell.backend}`], batches: [1], sampling: { mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: 3_600_000, gpuBusyPasses: 0 } }, [info]).sampling;
+  const sampling = SERVING_SAMPLING;
   const pool: CellDriver[] = [];
   for (let i = 0; i < n; i++) {
     const d = new CellDriver({ cell, model: info, sampling, modelsBaseUrl: baseUrl }, { signal });
@@ -173,7 +176,7 @@ async function wrap(environment: Environment, serving: ServingReport, cell: Cell
     source,
     device: null,
     environment,
-    plan: { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({ mode: 'fixed', samples: 1, cellTimeoutMs: 3_600_000 }), cells: [cell] },
+    plan: { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SERVING_SAMPLING, cells: [cell] },
     cells: [],
     serving,
   };

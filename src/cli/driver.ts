@@ -62,8 +62,13 @@ export async function guardOrigin(page: Page, origin: string, offOrigin: string[
   });
 }
 
-/** Opens the lab (local or remote browser, origin guarded) and evaluates `expression` (plain JS text) there. */
-export async function evaluateInLab(options: Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files'>, expression: string, onStatus?: (text: string) => void): Promise<{ value: unknown; offOrigin: string[] }> {
+type LabPageOptions = Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files'>;
+
+/**
+ * Serves the build, opens it in a local or remote browser with every off-origin request blocked and recorded,
+ * waits for window.latencyLab, and hands the page to `use` (which exposes its callbacks before `goto`).
+ */
+async function withLabPage<T>(options: LabPageOptions, before: (page: Page) => Promise<void>, use: (page: Page, flags: string[]) => Promise<T>): Promise<{ value: T; offOrigin: string[] }> {
   checkDist(options.distDir);
   const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost });
   let browser;
@@ -78,56 +83,48 @@ export async function evaluateInLab(options: Pick<DriverOptions, 'distDir' | 'ch
   try {
     const page = await browser.context.newPage();
     await guardOrigin(page, new URL(pageUrl).origin, offOrigin);
-    await page.exposeFunction('__labOnStatus', (text: string) => onStatus?.(text));
+    await before(page);
     await page.goto(pageUrl);
     await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: 30_000 });
-    return { value: await page.evaluate(expression), offOrigin };
+    return { value: await use(page, browser.flags), offOrigin };
   } finally {
     await browser.close();
     await server.close();
   }
 }
 
+/** Opens the lab and evaluates `expression` (plain JS text) there; `window.__labOnStatus` reaches `onStatus`. */
+export function evaluateInLab(options: LabPageOptions, expression: string, onStatus?: (text: string) => void): Promise<{ value: unknown; offOrigin: string[] }> {
+  return withLabPage(
+    options,
+    async (page) => {
+      await page.exposeFunction('__labOnStatus', (text: string) => onStatus?.(text));
+    },
+    (page) => page.evaluate(expression),
+  );
+}
+
 export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {
-  checkDist(options.distDir);
-  const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost });
-  let browser;
-  try {
-    browser = options.remote
-      ? await connectChromium(options.remote)
-      : await launchChromium({ executablePath: options.chromium, headless: options.headless, softwareGpu: options.softwareGpu, extraFlags: options.extraFlags });
-  } catch (e) {
-    await server.close();
-    throw e;
-  }
-  const offOrigin: string[] = [];
-  const pageUrl = options.publicUrl ?? server.url;
-  try {
-    const page = await browser.context.newPage();
-    const origin = new URL(pageUrl).origin;
-    await guardOrigin(page, origin, offOrigin);
+  const before = async (page: Page) => {
     if (options.onConsole) page.on('console', (m) => options.onConsole!(`[${m.type()}] ${m.text()}`));
     // Progress crosses from the page to Node through exposed functions; the lab's own timing stays in the worker.
     await page.exposeFunction('__labOnPlan', (plan: Plan) => options.onPlan?.(plan));
     await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) => options.onCellStart?.(i, n, id));
     await page.exposeFunction('__labOnCellEvent', (i: number, e: CellEvent) => options.onCellEvent?.(i, e));
     await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => options.onCellDone?.(i, r));
-    await page.goto(pageUrl);
-    await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: 30_000 });
-    // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
-    // which carries helpers (__name) the page doesn't have.
-    const raw: unknown = await page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
+  };
+  // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
+  // which carries helpers (__name) the page doesn't have.
+  const { value, offOrigin } = await withLabPage(options, before, (page, flags) =>
+    page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
       source: 'cli',
-      browserFlags: ${JSON.stringify(browser.flags)},
+      browserFlags: ${JSON.stringify(flags)},
       onPlan: (p) => window.__labOnPlan(p),
       onCellStart: (i, n, id) => window.__labOnCellStart(i, n, id),
       onCellEvent: (i, e) => { void window.__labOnCellEvent(i, e); },
       onCellDone: (i, r) => window.__labOnCellDone(i, r),
       extraModels: ${JSON.stringify(options.extraModels ?? [])},
-    })`);
-    return { result: parseRunResult(raw), offOrigin };
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+    })`),
+  );
+  return { result: parseRunResult(value), offOrigin };
 }

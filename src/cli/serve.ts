@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
 import { capacityLines, requestsCsv, servingCsv, servingHtml, servingMarkdown, servingTable } from '../lib/serving/format.ts';
 import { parseRunResult, type RunResult } from '../lib/schema.ts';
 import { ints, list, num, UsageError } from './args.ts';
@@ -57,6 +58,12 @@ function write(outDir: string, result: RunResult): void {
   writeFileSync(join(outDir, 'report.html'), servingHtml(r, header));
 }
 
+/** Checked with the same schema the page uses, so a bad value is a usage error before a browser starts. */
+function check<T>(schema: { safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, config: unknown): void {
+  const r = schema.safeParse(config);
+  if (!r.success) throw new UsageError(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+}
+
 async function inBrowser(v: Record<string, string | boolean | undefined>, ctx: { projectRoot: string }, call: string): Promise<RunResult> {
   const distDir = resolve((v.dist as string | undefined) ?? join(ctx.projectRoot, 'dist'));
   const log = (t: string) => {
@@ -98,10 +105,7 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
     capacityProbes: num(v.probes, '--probes') ?? 5,
     trace: v.trace ? readTrace(v.trace) : null,
   };
-  // Checked here with the page's own schema, so a bad value is a usage error before a browser starts.
-  const { ServingConfig } = await import('../lib/serving/config.ts');
-  const checked = ServingConfig.safeParse(config);
-  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  check(ServingConfig, config);
   const result = await inBrowser(v, ctx, `window.latencyLab.serve(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`);
   const outDir = resolve(v.out ?? join('lab-results', `serve-${result.createdAt.replace(/[:.]/g, '-')}`));
   write(outDir, result);
@@ -126,9 +130,7 @@ export async function cmdMonitor(argv: string[], ctx: { projectRoot: string }): 
     windowS: num(v.window, '--window') ?? 10,
     threshold: (num(v.threshold, '--threshold') ?? 10) / 100,
   };
-  const { MonitorConfig } = await import('../lib/serving/config.ts');
-  const checked = MonitorConfig.safeParse(config);
-  if (!checked.success) throw new UsageError(checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  check(MonitorConfig, config);
   const result = await inBrowser(v, ctx, `window.latencyLab.monitor(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`);
   const outDir = resolve(v.out ?? join('lab-results', `monitor-${result.createdAt.replace(/[:.]/g, '-')}`));
   write(outDir, result);

@@ -128,11 +128,18 @@ export function checkBudgets(rules: readonly BudgetRule[], runs: readonly RunRes
   return { checks, breaches: checks.filter((c) => c.pass === false), unmatched };
 }
 
-function judge(rule: BudgetRule, c: OkCellResult, base: Omit<BudgetCheck, 'valueMs' | 'pass' | 'note'>): BudgetCheck {
+/** The rule's value for a cell and whether it passes; null when the cell has no such stage (folded). */
+export function budgetVerdict(rule: BudgetRule, c: OkCellResult): { value: number; pass: boolean } | null {
   const summary = c.summary[rule.stage as Stage | 'total'];
-  if (!summary) return { ...base, valueMs: null, pass: null, note: `no separate ${rule.stage} stage on ${c.cell.backend}` };
+  if (!summary) return null;
   const value = summary[rule.metric];
-  const pass = rule.op === '<=' ? value <= rule.limitMs : value < rule.limitMs;
+  return { value, pass: rule.op === '<=' ? value <= rule.limitMs : value < rule.limitMs };
+}
+
+function judge(rule: BudgetRule, c: OkCellResult, base: Omit<BudgetCheck, 'valueMs' | 'pass' | 'note'>): BudgetCheck {
+  const verdict = budgetVerdict(rule, c);
+  if (!verdict) return { ...base, valueMs: null, pass: null, note: `no separate ${rule.stage} stage on ${c.cell.backend}` };
+  const { value, pass } = verdict;
   const few = (rule.metric === 'p90' || rule.metric === 'p95' || rule.metric === 'p99') && c.samples.length < PERCENTILE_MIN_SAMPLES[rule.metric];
   return { ...base, valueMs: value, pass, note: few ? `only ${c.samples.length} samples: ${rule.metric} is near the maximum` : '' };
 }
