@@ -123,7 +123,7 @@ export function installAutomationApi(): LatencyLabApi {
       try {
         const rounds_ = await worker.benchOverhead({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds, block);
         // The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage).
-        const probe = { preprocess: 0.01, upload: 0.02, inference: 1, readback: 0.03, postprocess: 0.01, total: 1.07, iterations: 1, at: Date.now() };
+        const probe = { preprocess: 0.01, upload: 0.02, inference: 1, readback: 0.03, postprocess: 0.01, total: 1.07, iterations: 1, at: Date.now(), segment: null };
         const boundary: number[] = [];
         for (let i = 0; i < 20; i++) await worker.echo(probe);
         for (let i = 0; i < 200; i++) {

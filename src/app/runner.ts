@@ -133,7 +133,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       done(index, warm.outcome);
       return null;
     }
-    return { index, cell, driver, controller: new SamplingController(plan.sampling), warm: warm.value, visibleMark: visibility.mark() };
+    return { index, cell, driver, controller: new SamplingController(plan.sampling, { passes: warm.value.ownPasses, totalMs: warm.value.totalMs }), warm: warm.value, visibleMark: visibility.mark() };
   };
 
   /** Sampling is over for this cell: finish it in its worker, then measure the extra cold starts. */

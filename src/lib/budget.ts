@@ -140,6 +140,8 @@ function judge(rule: BudgetRule, c: OkCellResult, base: Omit<BudgetCheck, 'value
   const verdict = budgetVerdict(rule, c);
   if (!verdict) return { ...base, valueMs: null, pass: null, note: `no separate ${rule.stage} stage on ${c.cell.backend}` };
   const { value, pass } = verdict;
-  const few = (rule.metric === 'p90' || rule.metric === 'p95' || rule.metric === 'p99') && c.samples.length < PERCENTILE_MIN_SAMPLES[rule.metric];
-  return { ...base, valueMs: value, pass, note: few ? `only ${c.samples.length} samples: ${rule.metric} is near the maximum` : '' };
+  // Percentiles describe the steady samples (the summary's n), not the warm-up before them.
+  const n = c.summary.total.n;
+  const few = (rule.metric === 'p90' || rule.metric === 'p95' || rule.metric === 'p99') && n < PERCENTILE_MIN_SAMPLES[rule.metric];
+  return { ...base, valueMs: value, pass, note: few ? `only ${n} steady samples: ${rule.metric} is near the maximum` : '' };
 }

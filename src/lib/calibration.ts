@@ -10,17 +10,32 @@ import type { OkCellResult } from './schema.ts';
 
 export const CALIBRATION_MODEL_ID = 'calibration';
 export const CALIBRATION_INPUT = 'busy_ms';
+/**
+ * A level change on demand, for testing steady-state detection: after `change_after` passes (counted from the
+ * session's first pass), inference busy-waits `later_busy_ms` instead. A negative `later_busy_ms` (the default)
+ * means no change.
+ */
+export const CALIBRATION_LATER_INPUT = 'later_busy_ms';
+export const CALIBRATION_CHANGE_INPUT = 'change_after';
 
 export const CALIBRATION_MODEL: ModelInfo = {
   id: CALIBRATION_MODEL_ID,
   title: 'Calibration (busy-wait)',
   task: 'synthetic',
-  description: "Built in, no files. Inference spins on performance.now() for busy_ms milliseconds (0: returns at once). For the calib:cpu target only.",
-  inputs: [{ name: CALIBRATION_INPUT, dtype: 'float32', shape: [] }],
+  description: 'Built in, no files. Inference spins on performance.now() for busy_ms milliseconds (0: returns at once); from pass change_after on, for later_busy_ms instead when that is >= 0. For the calib:cpu target only.',
+  inputs: [
+    { name: CALIBRATION_INPUT, dtype: 'float32', shape: [] },
+    { name: CALIBRATION_LATER_INPUT, dtype: 'float32', shape: [] },
+    { name: CALIBRATION_CHANGE_INPUT, dtype: 'float32', shape: [] },
+  ],
   outputs: [{ name: 'waited_ms', dtype: 'float32', shape: [] }],
   batchDim: null,
   dimDefaults: {},
-  valueDefaults: { [CALIBRATION_INPUT]: { kind: 'constant', value: 0 } },
+  valueDefaults: {
+    [CALIBRATION_INPUT]: { kind: 'constant', value: 0 },
+    [CALIBRATION_LATER_INPUT]: { kind: 'constant', value: -1 },
+    [CALIBRATION_CHANGE_INPUT]: { kind: 'constant', value: 0 },
+  },
   formats: [{ format: 'calibration', entry: { path: 'calibration', bytes: 0, sha256: '0'.repeat(64) }, weights: [] }],
   provenance: { package: 'inference-latency-lab', version: 'built-in', license: 'MIT', files: [], notes: 'synthetic; nothing is fetched' },
 };

@@ -5,6 +5,7 @@
 import type { OkCellResult, RunResult, Stage } from './schema.ts';
 import { STAGES } from './schema.ts';
 import { quantile, sortSamples } from './stats.ts';
+import { steadySamples } from './warmup-curve.ts';
 
 export interface BarPoint {
   label: string;
@@ -61,13 +62,13 @@ export function stageStacks(cells: readonly OkCellResult[]): { labels: string[];
 
 /** Empirical CDF of total per pass: x = latency, y = fraction of samples at or below it. */
 export function ecdf(cell: OkCellResult): { x: number; y: number }[] {
-  const xs = sortSamples(cell.samples.map((s) => s.total));
+  const xs = sortSamples(steadySamples(cell).map((s) => s.total));
   return xs.map((x, i) => ({ x, y: (i + 1) / xs.length }));
 }
 
 /** Histogram of total per pass with `bins` equal-width bins between the 1st and 99th percentiles (outliers clamp). */
 export function histogram(cell: OkCellResult, bins = 30): { from: number; to: number; count: number }[] {
-  const sorted = sortSamples(cell.samples.map((s) => s.total));
+  const sorted = sortSamples(steadySamples(cell).map((s) => s.total));
   const lo = quantile(sorted, 0.01);
   const hi = quantile(sorted, 0.99);
   const width = hi > lo ? (hi - lo) / bins : 1;
@@ -77,14 +78,27 @@ export function histogram(cell: OkCellResult, bins = 30): { from: number; to: nu
 }
 
 /**
- * Every pass in order: warm-up passes first (negative index), then samples, so warm-up and drift show. The
- * warm-up passes are wall times of whole passes; samples are totals per pass.
+ * Every pass in order: passes before sampling first (negative index), then samples, split where the steady state
+ * begins, with each changepoint and each segment's level, so the warm-up curve and the steady stretch show.
+ * The passes before sampling are wall times of whole passes; samples are totals per pass.
  */
-export function timeline(cell: OkCellResult): { warmup: { x: number; y: number }[]; samples: { x: number; y: number }[] } {
+export function timeline(cell: OkCellResult): {
+  warmup: { x: number; y: number }[];
+  /** Samples before the steady state (the warm-up curve) and from it on. */
+  settling: { x: number; y: number }[];
+  samples: { x: number; y: number }[];
+  changepoints: { x: number; label: string }[];
+  levels: { from: number; to: number; y: number; steady: boolean }[];
+} {
   const w = cell.sampling.warmupPassesMs;
+  const start = cell.steadyState.steadyStart;
+  const points = cell.samples.map((s, i) => ({ x: i, y: s.total }));
   return {
     warmup: w.map((y, i) => ({ x: i - w.length, y })),
-    samples: cell.samples.map((s, i) => ({ x: i, y: s.total })),
+    settling: points.slice(0, start),
+    samples: points.slice(start),
+    changepoints: cell.steadyState.changepoints.map((c) => ({ x: c.sample, label: `${(c.afterMs / 1000).toFixed(1)} s, ×${c.ratio.toFixed(2)}` })),
+    levels: cell.steadyState.segments.map((s) => ({ from: s.start, to: s.end - 1, y: s.medianMs, steady: s.start >= start })),
   };
 }
 

@@ -5,6 +5,7 @@
 import { mulberry32 } from './rng.ts';
 import type { OkCellResult, Stage } from './schema.ts';
 import { median } from './stats.ts';
+import { steadySamples } from './warmup-curve.ts';
 
 export interface RatioCI {
   ratio: number;
@@ -53,8 +54,9 @@ export interface Comparison extends RatioCI {
   verdict: Verdict;
 }
 
+/** A stage's per-pass values over the cell's steady samples (what its summary describes). */
 function stageValues(cell: OkCellResult, stage: Stage | 'total'): number[] {
-  const values = cell.samples.map((s) => s[stage]);
+  const values = steadySamples(cell).map((s) => s[stage]);
   if (values.some((v) => v === null)) throw new RangeError(`${cell.cell.id} has no separate '${stage}' stage (it is folded into another)`);
   return values as number[];
 }

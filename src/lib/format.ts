@@ -5,6 +5,7 @@ import type { Comparison } from './compare.ts';
 import { relativeHalfWidth } from './stats.ts';
 import { describeStop } from './sampling.ts';
 import { PERCENTILE_MIN_SAMPLES, validityFlags } from './validity.ts';
+import { warmupShort } from './warmup-curve.ts';
 
 /** Milliseconds with precision that suits the magnitude: 0.0123, 1.234, 12.35, 123.5, 1234. */
 export function fmtMs(ms: number | null | undefined): string {
@@ -86,9 +87,9 @@ export function textTable(header: string[], rows: string[][]): string {
 
 /** The summary table of a run, one row per cell, as the CLI prints it. */
 export function resultTable(cells: readonly CellResult[], vsFastest: Map<string, Comparison | null> = new Map()): string {
-  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'vs fastest', 'first inf', 'parity', 'note'];
+  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest', 'first inf', 'parity', 'note'];
   const rows = cells.map((r) => {
-    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', '', cellReason(r).slice(0, 120)];
+    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', '', '', cellReason(r).slice(0, 120)];
     const t = r.summary.total;
     const parity = r.parity ? (r.parity.maxAbsDiff === null ? 'mismatch' : r.parity.maxAbsDiff.toExponential(1)) : 'ref';
     const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
@@ -101,10 +102,11 @@ export function resultTable(cells: readonly CellResult[], vsFastest: Map<string,
       fmtPercentile(r, 'p95'),
       `${t.n}${iters}`,
       describeStop(r.sampling).replace(/ \(.*\)$/, ''),
+      warmupShort(r.steadyState),
       fmtVerdict(vsFastest.get(r.cell.id)),
       fmtMs(r.coldStart.firstInferenceMs),
       parity,
-      [...validityFlags(r.validity), ...r.warnings].join('; ').slice(0, 160),
+      [...validityFlags(r.validity, r.steadyState), ...r.warnings].join('; ').slice(0, 160),
     ];
   });
   return textTable(header, rows);

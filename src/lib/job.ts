@@ -36,10 +36,14 @@ export interface CellOutcome {
 export type Step<T> = { ok: true; value: T } | { ok: false; outcome: CellOutcome };
 
 export interface WarmupDone {
+  /** Passes before sampling, as the warm-up rule counted them. */
   passes: number;
+  /** The same, plus the timer guard's sizing passes: every pass before the first sample. */
+  ownPasses: number;
   /** Wall time of each warm-up pass (the last 1000 at most). */
   passMs: number[];
   stop: WarmupStop;
+  /** Time of every pass before the first sample (timer-guard sizing included). */
   totalMs: number;
   iterations: { iterations: number; why: string };
 }

@@ -12,6 +12,7 @@ import { okCells, STAGES, type CellResult, type RunResult } from './schema.ts';
 import { relativeHalfWidth } from './stats.ts';
 import { escapeXml, medianChartSvg, stageShareSvg, STAGE_COLOURS } from './svg-chart.ts';
 import { validityFlags } from './validity.ts';
+import { describeWarmup, warmupShort } from './warmup-curve.ts';
 
 export interface ReportInput {
   runs: readonly RunResult[];
@@ -39,7 +40,7 @@ export function throughput(c: CellResult): number | null {
 }
 
 export function summaryCsv(runs: readonly RunResult[]): string {
-  const header = ['device', 'cell', 'model', 'runtime', 'backend', 'batch', 'threads', 'status', 'n', 'passes_per_sample', 'median_ms', 'ci95_lo_ms', 'ci95_hi_ms', 'ci_rel_halfwidth', 'p90_ms', 'p95_ms', 'p99_ms', 'mean_ms', 'sd_ms', 'min_ms', 'max_ms', 'throughput_items_per_s', 'inference_median_ms', 'stop_reason', 'precision_reached', 'first_inference_ms', 'session_create_ms', 'cold_starts', 'parity_max_abs_diff', 'backend_in_use', 'flags', 'reason'];
+  const header = ['device', 'cell', 'model', 'runtime', 'backend', 'batch', 'threads', 'status', 'n', 'passes_per_sample', 'median_ms', 'ci95_lo_ms', 'ci95_hi_ms', 'ci_rel_halfwidth', 'p90_ms', 'p95_ms', 'p99_ms', 'mean_ms', 'sd_ms', 'min_ms', 'max_ms', 'throughput_items_per_s', 'inference_median_ms', 'stop_reason', 'precision_reached', 'steady_state', 'steady_start_sample', 'warmup_ms', 'warmup_passes', 'first_passes_ratio', 'first_inference_ms', 'session_create_ms', 'cold_starts', 'parity_max_abs_diff', 'backend_in_use', 'flags', 'reason'];
   const rows = runs.flatMap((run) =>
     run.cells.map((c) => {
       const id = [run.device ?? '', c.cell.id, c.cell.modelId, c.cell.runtime, c.cell.backend, c.cell.batch, c.cell.threads, c.status];
@@ -65,12 +66,17 @@ export function summaryCsv(runs: readonly RunResult[]): string {
         c.summary.inference?.median ?? null,
         c.sampling.stopReason,
         c.sampling.precisionReached,
+        c.steadyState.classification,
+        c.steadyState.steadyStart,
+        c.steadyState.warmupMs,
+        c.steadyState.warmupPasses,
+        c.steadyState.firstPasses?.ratio ?? null,
         c.coldStart.firstInferenceMs,
         c.coldStart.sessionCreateMs,
         c.coldStarts.length,
         c.parity?.maxAbsDiff ?? null,
         c.proof.backendInUse,
-        [...validityFlags(c.validity), ...c.warnings].join('; '),
+        [...validityFlags(c.validity, c.steadyState), ...c.warnings].join('; '),
         '',
       ];
     }),
@@ -79,9 +85,14 @@ export function summaryCsv(runs: readonly RunResult[]): string {
 }
 
 export function samplesCsv(runs: readonly RunResult[]): string {
-  const header = ['device', 'cell', 'index', 'at_epoch_ms', 'passes', ...STAGES.map((s) => `${s}_ms`), 'total_ms'];
+  // Every sample, warm-up included; `segment` is its level segment and `steady` whether the summary counts it.
+  const header = ['device', 'cell', 'index', 'at_epoch_ms', 'passes', ...STAGES.map((s) => `${s}_ms`), 'total_ms', 'segment', 'steady'];
   const rows = runs.flatMap((run) =>
-    run.cells.flatMap((c) => c.status === 'unsupported' ? [] : c.samples.map((s, i) => [run.device ?? '', c.cell.id, i, s.at, s.iterations, ...STAGES.map((st) => s[st]), s.total])),
+    run.cells.flatMap((c) => {
+      if (c.status === 'unsupported') return [];
+      const from = c.status === 'ok' ? c.steadyState.steadyStart : null;
+      return c.samples.map((s, i) => [run.device ?? '', c.cell.id, i, s.at, s.iterations, ...STAGES.map((st) => s[st]), s.total, s.segment, from === null ? null : i >= from]);
+    }),
   );
   return toCsv(header, rows);
 }
@@ -105,20 +116,20 @@ function cellRows(runs: readonly RunResult[]): string[][] {
     const vs = compareToFastest(okCells(run.cells));
     return run.cells.map((c) => {
       const dev = multi(runs) ? [run.device ?? ''] : [];
-      if (c.status !== 'ok') return [...dev, c.cell.id, c.status, '', '', '', '', '', '', '', cellReason(c)];
+      if (c.status !== 'ok') return [...dev, c.cell.id, c.status, '', '', '', '', '', '', '', '', cellReason(c)];
       const t = c.summary.total;
       const tp = throughput(c);
-      return [...dev, c.cell.id, 'ok', fmtMs(t.median), fmtCI(t), fmtRel(t), fmtPercentile(c, 'p95'), fmtPercentile(c, 'p99'), tp === null ? '' : tp.toFixed(1), describeStop(c.sampling), [fmtVerdict(vs.get(c.cell.id)), ...validityFlags(c.validity), ...c.warnings].filter(Boolean).join('; ')];
+      return [...dev, c.cell.id, 'ok', fmtMs(t.median), fmtCI(t), fmtRel(t), fmtPercentile(c, 'p95'), fmtPercentile(c, 'p99'), tp === null ? '' : tp.toFixed(1), describeStop(c.sampling), `${warmupShort(c.steadyState)} (${describeWarmup(c.steadyState)})`, [fmtVerdict(vs.get(c.cell.id)), ...validityFlags(c.validity, c.steadyState), ...c.warnings].filter(Boolean).join('; ')];
     });
   });
 }
 
-const CELL_HEADER = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'p99', 'items/s', 'sampling', 'notes'];
+const CELL_HEADER = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'p99', 'items/s', 'sampling', 'warm-up', 'notes'];
 
 export function reportMarkdown(input: ReportInput): string {
   const { runs } = input;
   const header = multi(runs) ? ['device', ...CELL_HEADER] : CELL_HEADER;
-  const out = [`# Inference latency report`, '', `${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`, '', ...runs.map((r) => `- ${mdCell(envLine(r))}`), '', '## Cells (total per pass)', '', mdTable(header, cellRows(runs))];
+  const out = [`# Inference latency report`, '', `${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`, '', ...runs.map((r) => `- ${mdCell(envLine(r))}`), '', '## Cells (total per pass, steady state)', '', mdTable(header, cellRows(runs))];
   if (input.budgets) {
     const b = input.budgets;
     out.push('', `## Budgets: ${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}`, '');

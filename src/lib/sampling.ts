@@ -1,42 +1,38 @@
 /**
- * The sampling decisions of one cell, as pure code: how long to warm up, how many passes to time per sample (the
- * timer guard), how many samples the next block takes, and when to stop. The page drives the cell's worker with
+ * The sampling decisions of one cell, as pure code: when sampling may begin, how many passes to time per sample
+ * (the timer guard), how many samples the next block takes, and when to stop (steady state found and precise). The page drives the cell's worker with
  * these decisions; keeping them here (no clocks, no I/O) makes them testable with made-up timings.
  */
 import type { SamplingReport, SamplingSettings, StopReason, WarmupStop } from './schema.ts';
 import { medianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
+import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, minSteadyCount, type SteadyAnalysis } from './steady-state.ts';
 
-/** Warm-up passes are judged in windows of this many: the pass time has settled when two windows agree. */
-export const SETTLE_WINDOW = 3;
-/** Two consecutive warm-up windows whose medians differ by at most this much (relative) count as settled. */
-export const SETTLE_TOLERANCE = 0.05;
+/** Auto mode: passes before sampling stop once there are this many (and `warmup`), or after PRIME_MS. */
+export const PRIME_PASSES = 10;
+export const PRIME_MS = 300;
 /** A stage median under this many timer ticks is too coarse to trust (the cell says so). */
 export const COARSE_TICKS = 20;
 /** The timer guard makes one sample span at least this many ticks. */
 export const GUARD_TICKS = 50;
 export const MAX_ITERATIONS = 10_000;
+/** Auto mode sizes blocks to about this much time, so the steady-state analysis after each block costs little. */
+export const BLOCK_TARGET_MS = 100;
 
 /**
- * Decides, after each warm-up pass, whether warm-up is over. `passMs` are the wall times of the passes so far;
- * `elapsedMs` the warm-up time so far. Null: keep warming up.
+ * Decides, after each pass before sampling, whether sampling may begin. Auto mode needs only enough passes to
+ * size the samples (the timer guard): where warm-up really ends is found later, by changepoint analysis of the
+ * samples, because a few passes that agree prove nothing (V8 optimises wasm in the background for seconds).
+ * `passMs` are the wall times of the passes so far; `elapsedMs` their time. Null: keep going.
  */
 export function warmupDecision(settings: SamplingSettings, passMs: readonly number[], elapsedMs: number): WarmupStop | null {
   const n = passMs.length;
   if (settings.mode === 'fixed') return n >= settings.warmup ? 'fixed' : null;
-  // The minimum is kept even past the time cap (the cell timeout still bounds it).
+  // The minimum is kept even past the caps (the cell timeout still bounds it).
   if (n < settings.warmup) return null;
-  if (n >= 2 * SETTLE_WINDOW && elapsedMs >= settings.minWarmupMs) {
-    const last = windowMedian(passMs.slice(n - SETTLE_WINDOW));
-    const before = windowMedian(passMs.slice(n - 2 * SETTLE_WINDOW, n - SETTLE_WINDOW));
-    if (before > 0 && Math.abs(last - before) / before <= SETTLE_TOLERANCE) return 'settled';
-  }
+  if (n >= 1 && (n >= PRIME_PASSES || elapsedMs >= PRIME_MS)) return 'primed';
   if (n >= settings.maxWarmup) return 'max-passes';
   if (elapsedMs >= settings.maxWarmupMs) return 'max-time';
   return null;
-}
-
-function windowMedian(xs: readonly number[]): number {
-  return quantile(sortSamples(xs), 0.5);
 }
 
 /**
@@ -64,17 +60,28 @@ export function growIterations(k: number, spanMs: number, tickMs: number): numbe
   return Math.min(MAX_ITERATIONS, Math.max(k * 2, scaled));
 }
 
+/** What the passes before sampling took: auto mode counts their time towards the least warm-up time. */
+export interface WarmupFacts {
+  passes: number;
+  totalMs: number;
+}
+
 /**
  * Auto and fixed sampling as a small state machine: `nextBlock()` says how many samples to take next (0: stop),
- * `record()` takes what a block measured. Precision is judged on the total per pass.
+ * `record()` takes what a block measured. After each block, changepoint analysis of the totals per pass finds
+ * where the steady state begins; precision is judged on the steady samples alone.
  */
 export class SamplingController {
   private readonly totals: number[] = [];
   private samplingMs = 0;
   private blocks = 0;
   private stop: StopReason | null = null;
+  private analysis: SteadyAnalysis | null = null;
 
-  constructor(readonly settings: SamplingSettings) {}
+  constructor(
+    readonly settings: SamplingSettings,
+    private readonly warm: WarmupFacts = { passes: 0, totalMs: 0 },
+  ) {}
 
   get count(): number {
     return this.totals.length;
@@ -89,6 +96,16 @@ export class SamplingController {
     return this.settings.mode === 'fixed' ? this.settings.samples : this.settings.maxSamples;
   }
 
+  /** The steady state as the samples so far show it (null before any sample). */
+  steady(): SteadyAnalysis | null {
+    if (!this.analysis && this.totals.length) this.analysis = analyseSteadyState(this.totals, this.steadyOptions());
+    return this.analysis;
+  }
+
+  private steadyOptions() {
+    return { ...DEFAULT_STEADY_OPTIONS, minSteady: this.settings.minSamples };
+  }
+
   nextBlock(): number {
     if (this.stop) return 0;
     const s = this.settings;
@@ -98,31 +115,52 @@ export class SamplingController {
       return Math.min(s.blockSize, s.samples - n);
     }
     if (n >= s.minSamples) {
-      const rhw = this.achievedCI();
-      if (rhw !== null && rhw <= s.targetCI) return this.end('precision-reached');
+      if (this.steadyPrecise()) return this.end('precision-reached');
       if (n >= s.maxSamples) return this.end('max-samples');
       if (this.samplingMs >= s.maxSamplingMs) return this.end('max-time');
     }
     let block = Math.min(s.blockSize, s.maxSamples - n);
-    // Below the minimum, take just what is missing; above it, no more than the time left allows (at least one).
+    // Below the minimum, take just what is missing; above it, blocks of about BLOCK_TARGET_MS (the analysis runs
+    // once per block), but no more than the time left allows (at least one).
     if (n < s.minSamples) block = Math.min(block, s.minSamples - n);
     else if (n > 0 && this.samplingMs > 0) {
       const perSample = this.samplingMs / n;
+      block = Math.max(block, Math.floor(BLOCK_TARGET_MS / perSample));
+      block = Math.min(block, s.maxSamples - n);
       block = Math.max(1, Math.min(block, Math.floor((s.maxSamplingMs - this.samplingMs) / perSample)));
     }
     return block;
   }
 
-  /** A block's per-pass totals and the wall time the block took. */
-  record(totals: readonly number[], blockMs: number): void {
-    this.totals.push(...totals);
-    this.samplingMs += blockMs;
-    this.blocks++;
+  /**
+   * Precision is reached when the cell has run its passes for the least warm-up time (capped by the time budget),
+   * the steady stretch holds enough samples (minSamples, and a tenth of all), and its median's CI is within target.
+   */
+  private steadyPrecise(): boolean {
+    const s = this.settings;
+    const ownMs = this.warm.totalMs + this.samplingMs;
+    if (ownMs < Math.min(s.minWarmupMs, s.maxSamplingMs)) return false;
+    const a = this.steady();
+    if (!a) return false;
+    const steadyCount = this.totals.length - a.steadyStart;
+    if (steadyCount < minSteadyCount(this.totals.length, this.steadyOptions())) return false;
+    const rhw = this.achievedCI();
+    return rhw !== null && rhw <= s.targetCI;
   }
 
+  /** A block's per-pass totals and the wall time the block took. */
+  record(totals: readonly number[], blockMs: number): void {
+    for (const t of totals) this.totals.push(t);
+    this.samplingMs += blockMs;
+    this.blocks++;
+    this.analysis = null;
+  }
+
+  /** Relative half-width of the steady samples' median CI. */
   achievedCI(): number | null {
-    if (this.totals.length === 0) return null;
-    const sorted = sortSamples(this.totals);
+    const a = this.steady();
+    if (!a) return null;
+    const sorted = sortSamples(this.totals.slice(a.steadyStart));
     return relativeHalfWidth({ median: quantile(sorted, 0.5), medianCI95: medianCI(sorted) });
   }
 

@@ -6,8 +6,10 @@
 import { z } from 'zod';
 import { ServingReport } from './serving/report.ts';
 import { STAGES } from './stages.ts';
+import { STEADY_CLASSES } from './steady-state.ts';
 
-export const SCHEMA_VERSION = 2;
+/** 3: the steady state (changepoints, warm-up curve) per ok cell; summaries describe the steady samples only. */
+export const SCHEMA_VERSION = 3;
 
 export const DTYPES = ['float32', 'float16', 'int32', 'int64', 'uint8', 'int8', 'bool'] as const;
 export const Dtype = z.enum(DTYPES);
@@ -60,31 +62,35 @@ const count = (what: string, min: number, max: number) =>
 export const SAMPLING_MODES = ['auto', 'fixed'] as const;
 
 /**
- * How a cell samples. `auto` (the default): warm up until the pass time settles (or a cap), then sample in blocks
- * until the 95% CI of the median is within `targetCI` of the median, or a cap, never below `minSamples`.
- * `fixed`: exactly `warmup` warm-up passes and `samples` samples.
+ * How a cell samples. `auto` (the default): a few warm-up passes to size the samples (timer guard), then samples in
+ * blocks while changepoint analysis finds where the steady state begins; it stops when the steady samples alone
+ * give a 95% CI of the median within `targetCI` (after at least `minWarmupMs` of passes), or at the time cap.
+ * `fixed`: exactly `warmup` warm-up passes and `samples` samples (the steady state is still found and reported).
  */
 export const SamplingFields = z
   .object({
     mode: z.enum(SAMPLING_MODES).default('auto'),
     /** Fixed mode: timed samples per cell, after warm-up. */
     samples: count('samples', 1, 100_000).default(30),
-    /** Fixed mode: warm-up passes. Auto mode: the least warm-up passes before settling is checked. */
+    /** Fixed mode: warm-up passes. Auto mode: the least passes before sampling begins (they size the samples). */
     warmup: count('warmup', 0, 10_000).default(5),
-    /** Auto mode: warm-up stops here even if the pass time has not settled. */
+    /** Auto mode: a cap on the passes before sampling begins. */
     maxWarmup: count('maxWarmup', 0, 10_000).default(1_000),
     /**
-     * Auto mode: the least warm-up time. Settling is judged only after it: JS engines keep tiering up hot code for
-     * hundreds of passes, and a few quick passes that agree can still be minutes away from warm (drift shows it).
+     * Auto mode: the least time of passes (warm-up and samples) before a steady state may be declared. V8 compiles
+     * wasm with a baseline tier first and optimises hot functions in the background: here that took 2-5 s, and
+     * passes that agree before it can be 3x slower than after it. Capped by maxSamplingMs.
      */
-    minWarmupMs: count('minWarmupMs', 0, 600_000).default(300),
+    minWarmupMs: count('minWarmupMs', 0, 600_000).default(3_000),
+    /** Auto mode: a cap on the time of passes before sampling begins. */
     maxWarmupMs: count('maxWarmupMs', 0, 600_000).default(5_000),
     /** Auto mode: wanted half-width of the median's 95% CI, relative to the median (0.02 = +-2%). */
     targetCI: z.number().gt(0, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').max(0.5, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').default(0.02),
-    /** Auto mode: never fewer samples than this (6 is the least that gives a 95% CI of the median). */
+    /** Auto mode: never fewer steady samples than this (6 is the least that gives a 95% CI of the median). */
     minSamples: count('minSamples', 6, 100_000).default(10),
-    maxSamples: count('maxSamples', 6, 100_000).default(500),
-    /** Auto mode: sampling stops after this much sampling time (once minSamples are in). */
+    /** Auto mode: a memory guard, far above what the time cap yields for fast models (samples are >= 50 ticks). */
+    maxSamples: count('maxSamples', 6, 100_000).default(50_000),
+    /** Auto mode: the time budget. Sampling stops after this much sampling time (once minSamples are in). */
     maxSamplingMs: count('maxSamplingMs', 100, 3_600_000).default(10_000),
     /**
      * Passes timed together per sample (values are per pass). Null: 1 in fixed mode; in auto mode the timer guard
@@ -110,7 +116,6 @@ export const SamplingFields = z
 export const SamplingSettings = SamplingFields.superRefine((s, ctx) => {
     // Settings that can't all hold are refused up front, naming the valid range.
     if (s.maxSamples < s.minSamples) ctx.addIssue({ code: 'custom', path: ['maxSamples'], message: `maxSamples (${s.maxSamples}) is below minSamples (${s.minSamples}); it must be >= minSamples` });
-    if (s.maxWarmupMs < s.minWarmupMs) ctx.addIssue({ code: 'custom', path: ['maxWarmupMs'], message: `maxWarmupMs (${s.maxWarmupMs}) is below minWarmupMs (${s.minWarmupMs}); it must be >= minWarmupMs` });
     if (s.maxWarmup < s.warmup) ctx.addIssue({ code: 'custom', path: ['maxWarmup'], message: `maxWarmup (${s.maxWarmup}) is below warmup (${s.warmup}); it must be >= warmup` });
   });
 export type SamplingSettings = z.infer<typeof SamplingSettings>;
@@ -162,6 +167,8 @@ export const Sample = z.object({
   iterations: z.number().int().min(1).default(1),
   /** When the sample began, in ms since the epoch (worker timeOrigin + now): for timelines and interleaving. */
   at: z.number().nullable().default(null),
+  /** Which level segment of the cell's series the sample belongs to (0 = first); set when the cell finishes. */
+  segment: z.number().int().nonnegative().nullable().default(null),
 });
 export type Sample = z.infer<typeof Sample>;
 
@@ -275,7 +282,8 @@ export const StageNote = z.object({ stage: Stage, includedIn: Stage.nullable(), 
 export type StageNote = z.infer<typeof StageNote>;
 
 export const STOP_REASONS = ['fixed-count', 'precision-reached', 'max-samples', 'max-time'] as const;
-export const WARMUP_STOPS = ['fixed', 'settled', 'max-passes', 'max-time'] as const;
+/** Why the passes before sampling ended: `primed` (auto: enough to size the samples), a cap, or fixed mode's count. */
+export const WARMUP_STOPS = ['fixed', 'primed', 'max-passes', 'max-time'] as const;
 
 /** How a cell's sampling went and why it stopped: a cell that hit a cap says its precision was not reached. */
 export const SamplingReport = z.object({
@@ -309,7 +317,10 @@ export type Percentile = (typeof PERCENTILES)[number];
 export const Validity = z.object({
   /** The page was hidden (background tab) at some point while the cell sampled: timers and GPU get throttled. */
   pageHidden: z.boolean(),
-  /** Median of the first third of samples against the last third, with a bootstrap CI; null below 9 samples. */
+  /**
+   * Inside the steady state: median of its first third against its last third, with a bootstrap CI; null below 9
+   * steady samples. Flagged past 5%. (Level changes before the steady state are warm-up, reported in steadyState.)
+   */
   drift: z
     .object({ firstMedian: z.number(), lastMedian: z.number(), ratio: z.number(), ci95: z.tuple([z.number(), z.number()]), flagged: z.boolean() })
     .nullable(),
@@ -321,6 +332,36 @@ export const Validity = z.object({
   unsupportedPercentiles: z.array(z.enum(PERCENTILES)),
 });
 export type Validity = z.infer<typeof Validity>;
+
+/**
+ * Where the cell's steady state began, found by changepoint analysis of its per-pass times (src/lib/steady-state.ts),
+ * and the warm-up curve before it. Times and passes count this cell's own passes from its first warm-up pass (not
+ * other cells' blocks in an interleaved run, nor the cold start's first inference).
+ */
+export const SteadyState = z.object({
+  classification: z.enum(STEADY_CLASSES),
+  /** The method and its settings, in words, so a reader can judge it. */
+  method: z.string(),
+  /** Segments within this relative distance of the last one's median count as steady. */
+  tolerance: z.number().nonnegative(),
+  /** Level segments of the sample series: samples [start, end) and their median total per pass. */
+  segments: z.array(z.object({ start: z.number().int().nonnegative(), end: z.number().int().positive(), medianMs: z.number().nonnegative() })),
+  /** Each level change: the sample it starts at, when (own time and passes since the first warm-up pass), and the level ratio after/before. */
+  changepoints: z.array(
+    z.object({ sample: z.number().int().nonnegative(), afterMs: z.number().nonnegative(), afterPasses: z.number().int().nonnegative(), at: z.number().nullable(), ratio: z.number().positive() }),
+  ),
+  /** The first steady sample; summaries, CI, percentiles, comparisons and budgets use samples from here on. */
+  steadyStart: z.number().int().nonnegative(),
+  steadySamples: z.number().int().nonnegative(),
+  /** Own time and passes before the steady state began (warm-up passes included). */
+  warmupMs: z.number().nonnegative(),
+  warmupPasses: z.number().int().nonnegative(),
+  /** Own time of the steady samples: how long the steady state took to reach the cell's precision. */
+  steadyMs: z.number().nonnegative(),
+  /** The first warm-up passes (at most 10) against the steady median: "first 10 passes 3.0x slower". */
+  firstPasses: z.object({ count: z.number().int().positive(), medianMs: z.number().nonnegative(), ratio: z.number().nonnegative() }).nullable(),
+});
+export type SteadyState = z.infer<typeof SteadyState>;
 
 const cellCommon = {
   cell: Cell,
@@ -336,7 +377,9 @@ export const OkCellResult = z.object({
   /** Every cold start measured for this cell, the sampling worker's first, then one per extra fresh worker. */
   coldStarts: z.array(ColdStart).min(1),
   sampling: SamplingReport,
+  steadyState: SteadyState,
   validity: Validity,
+  /** Every sample, warm-up segments included (each marked with its segment); `summary` describes the steady ones. */
   samples: z.array(Sample).min(1),
   summary: StageSummaries,
   stageNotes: z.array(StageNote),

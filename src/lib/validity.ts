@@ -2,7 +2,7 @@
  * Validity flags of a cell: reasons to doubt its numbers, judged from what was measured. Pure.
  */
 import { ratioOfMedians } from './compare.ts';
-import type { Percentile, Sample, StageSummaries, Validity } from './schema.ts';
+import type { Percentile, Sample, StageSummaries, SteadyState, Validity } from './schema.ts';
 import { PERCENTILES, STAGES } from './schema.ts';
 import { COARSE_TICKS } from './sampling.ts';
 import { median } from './stats.ts';
@@ -38,6 +38,7 @@ export interface ValidityContext {
   iterations: number;
 }
 
+/** `samples` are the steady ones: drift is judged inside the steady state (warm-up is reported apart). */
 export function assessValidity(samples: readonly Sample[], summary: StageSummaries, ctx: ValidityContext): Validity {
   // A sample of k passes spans k times the per-pass value: that is what the timer resolved.
   const coarse = (m: number) => m * ctx.iterations < COARSE_TICKS * ctx.tickMs;
@@ -59,11 +60,18 @@ export function assessValidity(samples: readonly Sample[], summary: StageSummari
 /**
  * Short flags for tables ("drift +7%", ...); empty when nothing is wrong. Tiny side stages (a 10 us copy) are
  * almost always under 20 ticks, so only a coarse inference or total is a flag; tables mark the other stages.
+ * Drift is flagged only inside the steady state, or when the cell got slower or never settled: warm-up before
+ * the steady state is not drift (the warm-up curve reports it).
  */
-export function validityFlags(v: Validity): string[] {
+export function validityFlags(v: Validity, steady?: SteadyState): string[] {
   const flags: string[] = [];
   if (v.pageHidden) flags.push('page hidden while sampling: browsers throttle hidden pages');
-  if (v.drift?.flagged) flags.push(`drift ${v.drift.ratio > 1 ? '+' : ''}${((v.drift.ratio - 1) * 100).toFixed(0)}% (last third of samples vs first)`);
+  if (steady?.classification === 'slowdown') {
+    const cp = steady.changepoints.find((c) => c.sample === steady.steadyStart) ?? steady.changepoints[steady.changepoints.length - 1];
+    flags.push(`drift: slowdown ${cp ? `${cp.ratio > 1 ? '+' : ''}${((cp.ratio - 1) * 100).toFixed(0)}% ` : ''}at ${(steady.warmupMs / 1000).toFixed(1)} s (pass ${steady.warmupPasses})`);
+  }
+  if (steady?.classification === 'no-steady-state') flags.push(`drift: no steady state (level still changing at ${(steady.warmupMs / 1000).toFixed(1)} s, pass ${steady.warmupPasses})`);
+  if (v.drift?.flagged) flags.push(`drift ${v.drift.ratio > 1 ? '+' : ''}${((v.drift.ratio - 1) * 100).toFixed(0)}% inside the steady state (its last third vs first)`);
   if (v.softwareGpu) flags.push('software GPU: correctness, not GPU speed');
   const key = v.coarseStages.filter((s) => s === 'total' || s === 'inference');
   if (key.length) flags.push(`${key.join(' and ')} under ${COARSE_TICKS} timer ticks: coarse`);

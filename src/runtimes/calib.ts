@@ -5,7 +5,7 @@
  * what the harness itself costs around a stage.
  */
 import type { HostTensor } from '../lib/inputs.ts';
-import { CALIBRATION_INPUT } from '../lib/calibration.ts';
+import { CALIBRATION_CHANGE_INPUT, CALIBRATION_INPUT, CALIBRATION_LATER_INPUT } from '../lib/calibration.ts';
 import type { BackendId, Cell, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { BackendUnavailable, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 
@@ -18,15 +18,25 @@ export function busyWait(ms: number): number {
   return now - start;
 }
 
+const scalar = (inputs: readonly HostTensor[], name: string): number | null => {
+  const t = inputs.find((x) => x.name === name);
+  return t ? Number(t.data[0]) : null;
+};
+
 class CalibrationSession implements RuntimeSession<number, number> {
   readonly stageNotes: readonly StageNote[] = [];
+  /** Passes uploaded so far in this session (the first inference included): drives the optional level change. */
+  private passes = 0;
   constructor(private readonly cell: Cell) {}
 
   async upload(inputs: readonly HostTensor[]): Promise<number> {
-    const input = inputs.find((t) => t.name === CALIBRATION_INPUT);
-    const ms = input ? Number(input.data[0]) : NaN;
+    const ms = scalar(inputs, CALIBRATION_INPUT) ?? NaN;
     if (!Number.isFinite(ms) || ms < 0 || ms > 60_000) throw new Error(`calibration: ${CALIBRATION_INPUT} must be a number of ms in 0..60000, got ${ms}`);
-    return ms;
+    const later = scalar(inputs, CALIBRATION_LATER_INPUT) ?? -1;
+    const after = scalar(inputs, CALIBRATION_CHANGE_INPUT) ?? 0;
+    if (later > 60_000 || !Number.isFinite(later)) throw new Error(`calibration: ${CALIBRATION_LATER_INPUT} must be a number of ms up to 60000 (negative: no change), got ${later}`);
+    this.passes++;
+    return later >= 0 && this.passes > after ? later : ms;
   }
 
   async infer(ms: number): Promise<number> {

@@ -15,6 +15,7 @@ import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDi
 import { STAGES } from '../lib/schema.ts';
 import { median, summarizeStages } from '../lib/stats.ts';
 import { assessValidity } from '../lib/validity.ts';
+import { FIRST_PASSES, steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
 import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
 import { postprocessFor } from './postprocess.ts';
 import { measureTimerResolution } from './timer.ts';
@@ -116,6 +117,8 @@ export class CellRun {
   private iterations = 1;
   private tensorsBefore: { tensors: number; bytes: number } | null = null;
   private sampleTensorsStart: number | null = null;
+  /** The passes before sampling (timer-guard sizing included): the start of the warm-up curve. */
+  private warm: WarmupPasses = { passes: 0, totalMs: 0, passMs: [] };
 
   constructor(
     private readonly job: CellJob,
@@ -254,10 +257,13 @@ export class CellRun {
       times[stage] = null;
     }
     const total = STAGES.reduce((s, stage) => s + (times[stage] ?? 0), 0);
-    return { ...times, total, iterations: k, at };
+    return { ...times, total, iterations: k, at, segment: null };
   }
 
-  /** Warm-up passes until the sampling settings say stop; then the timer guard sizes the samples. */
+  /**
+   * Passes before sampling until the sampling settings say stop; then the timer guard sizes the samples. Where
+   * warm-up really ends is not decided here: the page finds it in the samples (changepoint analysis).
+   */
   async warmup(): Promise<Step<WarmupDone>> {
     const settings = this.job.sampling;
     this.emit({ type: 'phase', phase: 'warmup' });
@@ -267,10 +273,10 @@ export class CellRun {
       for (;;) {
         const stop = warmupDecision(settings, passMs, performance.now() - start);
         if (stop) {
-          const totalMs = performance.now() - start;
           this.cold.warmupCount = passMs.length;
-          this.cold.warmupTotalMs = totalMs;
-          // The last settle window is the best guess of a warm pass; the first inference is the fallback.
+          this.cold.warmupTotalMs = performance.now() - start;
+          let guardPasses = 0;
+          // The last few passes are the best guess of a pass now; the first inference is the fallback.
           const typical = passMs.length ? median(passMs.slice(-3)) : (this.cold.firstInferenceMs ?? null);
           const iterations = chooseIterations(settings, typical, this.timerResolutionMs);
           if (settings.mode === 'auto' && settings.iterations === null && iterations.iterations > 1) {
@@ -279,6 +285,7 @@ export class CellRun {
             for (let tries = 0; tries < 8; tries++) {
               const t = performance.now();
               for (let i = 0; i < k; i++) await this.pass();
+              guardPasses += k;
               const next = growIterations(k, performance.now() - t, this.timerResolutionMs);
               if (next === null) break;
               k = next;
@@ -287,9 +294,11 @@ export class CellRun {
             iterations.why = `timer guard: a pass is under ${GUARD_TICKS} ticks of ${this.timerResolutionMs} ms, so each sample times ${k} passes in a row`;
           }
           this.iterations = iterations.iterations;
+          const totalMs = performance.now() - start;
+          this.warm = { passes: passMs.length + guardPasses, totalMs, passMs: passMs.slice(0, FIRST_PASSES) };
           this.sampleTensorsStart = this.adapter?.tensorCount?.()?.tensors ?? null;
           this.emit({ type: 'phase', phase: 'sampling' });
-          return { ok: true, value: { passes: passMs.length, passMs: passMs.slice(-1000), stop, totalMs, iterations } };
+          return { ok: true, value: { passes: passMs.length, ownPasses: this.warm.passes, passMs: passMs.slice(-1000), stop, totalMs, iterations } };
         }
         const t = performance.now();
         await this.pass();
@@ -390,7 +399,10 @@ export class CellRun {
     await this.dispose();
     void this.postSink;
     const tensorsAfter = adapter.tensorCount?.() ?? null;
-    const samples = this.samples;
+    // The steady state, found in this cell's own samples (the same analysis the page ran to decide when to stop).
+    const { steadyState, segmentOf } = steadyStateOf(this.samples, this.warm, sampling.minSamples);
+    const samples = this.samples.map((s, i) => ({ ...s, segment: segmentOf[i] ?? null }));
+    const steady = samples.slice(steadyState.steadyStart);
     const perSampleLeak = this.sampleTensorsStart !== null && sampleTensorsEnd !== null ? (sampleTensorsEnd - this.sampleTensorsStart) / (samples.length * this.iterations) : null;
     const memory: Memory = {
       tfjsTensorsBefore: this.tensorsBefore?.tensors ?? null,
@@ -403,8 +415,8 @@ export class CellRun {
       leak: (this.tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > this.tensorsBefore.tensors) || (perSampleLeak !== null && perSampleLeak > 0),
     };
     const { digests, parity } = digest(this.lastOutputs);
-    const summary = summarizeStages(samples);
-    const validity = assessValidity(samples, summary, { pageHidden: facts.pageHidden, softwareGpu: facts.softwareGpu, tickMs: this.timerResolutionMs, iterations: this.iterations });
+    const summary = summarizeStages(steady);
+    const validity = assessValidity(steady, summary, { pageHidden: facts.pageHidden, softwareGpu: facts.softwareGpu, tickMs: this.timerResolutionMs, iterations: this.iterations });
     const warnings: string[] = [];
     if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`);
     if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
@@ -419,6 +431,7 @@ export class CellRun {
       coldStart,
       coldStarts: [coldStart],
       sampling: facts.sampling,
+      steadyState,
       validity,
       samples,
       summary,

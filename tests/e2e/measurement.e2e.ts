@@ -71,6 +71,39 @@ describe('calibration runtime', () => {
     expect(report!.overheadMs).toBeLessThan(0.5);
   });
 
+  // Steady-state detection end to end: the calibration model busy-waits 1 ms, then 0.5 ms from pass 401 on.
+  it('finds the level change, reports the later level within max(1%, 2 ticks), and marks every sample with its segment', { retry: 2 }, async () => {
+    const constant = (value: number) => ({ values: { kind: 'constant' as const, value } });
+    const result = await run({
+      models: ['calibration'],
+      targets: ['calib:cpu'],
+      batches: [1],
+      inputOverrides: { calibration: { busy_ms: constant(1), later_busy_ms: constant(0.5), change_after: constant(400) } },
+      sampling: { minWarmupMs: 1000, maxSamplingMs: 6000 },
+    });
+    const cell = only(result);
+    const s = cell.steadyState;
+    expect(s.classification, JSON.stringify(s.segments)).toBe('warm-up');
+    expect(cell.sampling.iterations).toBe(1);
+    // Session pass 1 is the first inference (cold start); own passes count from the first warm-up pass, so the
+    // first 0.5 ms pass is own pass 399 (0-based). Within a few samples of it:
+    const change = s.changepoints.find((c) => c.ratio < 0.75);
+    expect(change, JSON.stringify(s.changepoints)).toBeDefined();
+    expect(Math.abs(change!.afterPasses - 399)).toBeLessThanOrEqual(3);
+    expect(s.warmupPasses).toBe(change!.afterPasses);
+    expect(s.warmupMs).toBeGreaterThan(390); // ~399 passes of 1 ms
+    const tolerance = Math.max(0.01 * 0.5, 2 * cell.timerResolutionMs) + 1e-6;
+    expect(Math.abs(cell.summary.inference!.median - 0.5), `inference median ${cell.summary.inference!.median}`).toBeLessThanOrEqual(tolerance);
+    // The summary describes the steady samples only; every sample is kept, marked with its segment.
+    expect(cell.summary.total.n).toBe(s.steadySamples);
+    expect(cell.samples.length).toBe(s.steadyStart + s.steadySamples);
+    expect(cell.samples.every((x) => x.segment !== null)).toBe(true);
+    expect(cell.samples[0]!.segment).toBe(0);
+    expect(cell.samples[cell.samples.length - 1]!.segment).toBe(s.segments.length - 1);
+    expect(s.firstPasses!.ratio).toBeGreaterThan(1.8); // the first passes ran at 1 ms against 0.5 steady
+    expect(validityFlags(cell.validity, s).filter((f) => f.startsWith('drift'))).toEqual([]);
+  });
+
   it('a no-op pass is under 50 ticks, so auto mode times k passes per sample and reports per-pass values', async () => {
     const cell = only(await run({ models: ['calibration'], targets: ['calib:cpu'], batches: [1], sampling: { maxSamples: 60, maxSamplingMs: 3000 } }));
     expect(cell.sampling.mode).toBe('auto');
@@ -94,8 +127,11 @@ describe('auto sampling', () => {
     if (s.stopReason === 'precision-reached') expect(s.achievedCI!).toBeLessThanOrEqual(0.02);
     else expect(s.precisionReached).toBe(false);
     expect(s.warmupPasses).toBeGreaterThanOrEqual(5);
-    expect(['settled', 'max-passes', 'max-time']).toContain(s.warmupStop);
+    expect(['primed', 'max-passes', 'max-time']).toContain(s.warmupStop);
     expect(cell.coldStart.warmupCount).toBe(s.warmupPasses);
+    // Precision is judged on the steady samples, which the summary describes.
+    expect(cell.summary.total.n).toBe(cell.steadyState.steadySamples);
+    if (s.stopReason === 'precision-reached') expect(cell.steadyState.steadySamples).toBeGreaterThanOrEqual(10);
   });
 
   it('a cell that hits its cap says precision was not reached', async () => {

@@ -162,13 +162,12 @@ describe('bad files: a clear message, nothing lost, names shown as text', () => 
       { name: 'old.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(old)) },
       { name: '<b>marked</b>.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(marked)) },
     ]);
-    expect(await page.getByTestId('import-error').first().textContent()).toMatch(/old\.json: [\s\S]*reads version 2, the file has 1/);
+    expect(await page.getByTestId('import-error').first().textContent()).toMatch(new RegExp(`old\\.json: [\\s\\S]*reads version ${SCHEMA_VERSION}, the file has 1`));
     await page.getByTestId('compare-table').waitFor();
     expect(await page.locator('[data-testid=compare-table] img').count()).toBe(0);
     expect(await page.getByTestId('compare-table').textContent()).toContain('<img src=x onerror="window.__pwned=1">');
     expect(await page.getByTestId('imported-name').allTextContents()).toContain('<b>marked</b>.json');
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-    expect(SCHEMA_VERSION).toBe(2);
   });
 });
 

@@ -16,6 +16,7 @@ function cell(id: string, totals: number[], batch = 1): OkCellResult {
     samples: totals.map((t, i) => ({ preprocess: 0.1, upload: null, inference: t - 0.1, readback: null, postprocess: null, total: t, iterations: 2, at: 1000 + i * 10 })),
     summary: { total: { median: med, medianCI95: [med * 0.9, med * 1.1] }, preprocess: { median: 0.1 }, upload: null, inference: { median: med - 0.1 }, readback: null, postprocess: null },
     sampling: { warmupPassesMs: [9, 5] },
+    steadyState: { steadyStart: 0, changepoints: [], segments: [{ start: 0, end: totals.length, medianMs: med }] },
   } as unknown as OkCellResult;
 }
 
@@ -46,7 +47,27 @@ describe('chart data', () => {
     const h = histogram(cell('x/ort:wasm/b1/t1', Array.from({ length: 100 }, (_, i) => i)), 10);
     expect(h).toHaveLength(10);
     expect(h.reduce((a, b) => a + b.count, 0)).toBe(100);
-    expect(timeline(cells[0]!)).toEqual({ warmup: [{ x: -2, y: 9 }, { x: -1, y: 5 }], samples: [{ x: 0, y: 2 }, { x: 1, y: 2 }, { x: 2, y: 2 }] });
+    expect(timeline(cells[0]!)).toEqual({
+      warmup: [{ x: -2, y: 9 }, { x: -1, y: 5 }],
+      settling: [],
+      samples: [{ x: 0, y: 2 }, { x: 1, y: 2 }, { x: 2, y: 2 }],
+      changepoints: [],
+      levels: [{ from: 0, to: 2, y: 2, steady: true }],
+    });
+  });
+  it('the timeline splits warm-up samples from steady ones and marks each changepoint; the ECDF shows steady samples', () => {
+    const c = cell('x/ort:wasm/b1/t1', [9, 8, 2, 2, 2], 1);
+    (c as { steadyState: unknown }).steadyState = {
+      steadyStart: 2,
+      changepoints: [{ sample: 2, afterMs: 1500, afterPasses: 12, at: null, ratio: 0.25 }],
+      segments: [{ start: 0, end: 2, medianMs: 8.5 }, { start: 2, end: 5, medianMs: 2 }],
+    };
+    const t = timeline(c);
+    expect(t.settling).toEqual([{ x: 0, y: 9 }, { x: 1, y: 8 }]);
+    expect(t.samples.map((p) => p.x)).toEqual([2, 3, 4]);
+    expect(t.changepoints).toEqual([{ x: 2, label: '1.5 s, ×0.25' }]);
+    expect(t.levels).toEqual([{ from: 0, to: 1, y: 8.5, steady: false }, { from: 2, to: 4, y: 2, steady: true }]);
+    expect(ecdf(c).map((p) => p.x)).toEqual([2, 2, 2]);
   });
 });
 

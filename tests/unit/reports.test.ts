@@ -9,6 +9,7 @@ import { mulberry32 } from '../../src/lib/rng.ts';
 import { SamplingSettings, SCHEMA_VERSION, type OkCellResult, type RunResult, type Sample } from '../../src/lib/schema.ts';
 import { summarizeStages } from '../../src/lib/stats.ts';
 import { assessValidity } from '../../src/lib/validity.ts';
+import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
 
 function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult {
   const [modelId, target, b] = id.split('/');
@@ -16,7 +17,7 @@ function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult 
   const rng = mulberry32(seed);
   const samples: Sample[] = Array.from({ length: n }, () => {
     const t = centre * (1 + 0.04 * (rng() - 0.5));
-    return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null };
+    return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null, segment: null };
   });
   const summary = summarizeStages(samples);
   const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1 };
@@ -28,6 +29,7 @@ function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult 
     coldStart: cold,
     coldStarts: [cold],
     sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: 0.01, precisionReached: null, iterations: 1, iterationsWhy: '', warmupPasses: 1, warmupPassesMs: [], warmupStop: 'fixed', blocks: 1, samplingMs: 1 },
+    steadyState: steadyStateOf(samples, { passes: 1, totalMs: 1, passMs: [] }, 10).steadyState,
     validity: assessValidity(samples, summary, { pageHidden: false, softwareGpu: false, tickMs: 0.005, iterations: 1 }),
     samples,
     summary,

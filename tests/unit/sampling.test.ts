@@ -27,16 +27,16 @@ describe('SamplingController: fixed mode', () => {
 
 describe('SamplingController: auto mode', () => {
   it('stops at the minimum when the data are already precise', () => {
-    const c = new SamplingController(settings({ minSamples: 10, targetCI: 0.02 }));
+    const c = new SamplingController(settings({ minSamples: 10, targetCI: 0.02, minWarmupMs: 0 }));
     let i = 0;
     drive(c, () => 10 + (i++ % 3) * 0.01); // 10.00, 10.01, 10.02: CI half-width well under 2%
     expect(c.count).toBe(10);
     expect(c.stopReason).toBe('precision-reached');
-    expect(c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'settled' }).precisionReached).toBe(true);
+    expect(c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'primed' }).precisionReached).toBe(true);
   });
   it('samples until the CI of the median is within the target on noisy data', () => {
     const rng = mulberry32(7);
-    const c = new SamplingController(settings({ targetCI: 0.02, maxSamples: 5000, maxSamplingMs: 3_600_000 }));
+    const c = new SamplingController(settings({ targetCI: 0.02, maxSamples: 5000, maxSamplingMs: 3_600_000, minWarmupMs: 0 }));
     drive(c, () => 10 * Math.exp(0.2 * (rng() - 0.5)));
     expect(c.stopReason).toBe('precision-reached');
     expect(c.achievedCI()!).toBeLessThanOrEqual(0.02);
@@ -48,7 +48,7 @@ describe('SamplingController: auto mode', () => {
     drive(c, () => 1 + rng());
     expect(c.count).toBe(40);
     expect(c.stopReason).toBe('max-samples');
-    const r = c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'settled' });
+    const r = c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'primed' });
     expect(r.precisionReached).toBe(false);
     expect(describeStop(r)).toMatch(/sample cap: precision not reached/);
   });
@@ -58,25 +58,30 @@ describe('SamplingController: auto mode', () => {
     const blocks = drive(c, () => 1 + rng(), 6); // 6 ms per sample: the minimum alone takes 72 ms
     expect(blocks[0]).toBe(10);
     expect(blocks[1]).toBe(2); // just what the minimum still needs
+    expect(blocks[2]).toBe(4); // ~100 ms blocks, but only the 28 ms left
     expect(c.count).toBeGreaterThanOrEqual(12);
     expect(c.count).toBeLessThanOrEqual(18); // 100 ms / 6 ms, plus at most one sample over
     expect(c.stopReason).toBe('max-time');
   });
+  it('sizes blocks to about 100 ms once the minimum is in, so the analysis runs per 100 ms, not per 10 samples', () => {
+    const c = new SamplingController(settings({ minSamples: 10, maxSamplingMs: 10_000, targetCI: 0.0001 }));
+    const blocks = drive(c, () => 1, 0.5);
+    expect(blocks.slice(0, 3)).toEqual([10, 200, 200]);
+  });
 });
 
-describe('warm-up and the timer guard', () => {
-  it('settles when two windows of passes agree within 5%', () => {
-    const s = settings({ warmup: 3, minWarmupMs: 100 });
-    expect(warmupDecision(s, [50, 20, 12], 200)).toBeNull();
-    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10], 200)).toBeNull(); // 12,20,50 window vs 10: not settled
-    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10, 10.2, 10.1, 9.9], 200)).toBe('settled');
-    // Agreeing windows before the least warm-up time are not trusted yet.
-    expect(warmupDecision(s, [50, 20, 12, 10, 10, 10, 10.2, 10.1, 9.9], 99)).toBeNull();
+describe('passes before sampling, and the timer guard', () => {
+  it('auto mode only primes: enough passes (or time) to size the samples, never a verdict on warm-up', () => {
+    const s = settings({ warmup: 3 });
+    expect(warmupDecision(s, [50, 20], 1)).toBeNull(); // below the least passes
+    expect(warmupDecision(s, [50, 20, 12], 10)).toBeNull(); // neither 10 passes nor 300 ms yet
+    expect(warmupDecision(s, [50, 20, 12], 301)).toBe('primed');
+    expect(warmupDecision(s, Array.from({ length: 10 }, () => 1), 10)).toBe('primed');
   });
   it('honours the minimum and the caps', () => {
     expect(warmupDecision(settings({ warmup: 4 }), [1, 1, 1], 1e9)).toBeNull();
-    expect(warmupDecision(settings({ warmup: 0, maxWarmup: 3 }), [9, 5, 1], 1)).toBe('max-passes');
-    expect(warmupDecision(settings({ warmup: 0, minWarmupMs: 0, maxWarmupMs: 50 }), [30, 20], 51)).toBe('max-time');
+    expect(warmupDecision(settings({ warmup: 0, maxWarmup: 0 }), [], 0)).toBe('max-passes');
+    expect(warmupDecision(settings({ warmup: 0, maxWarmupMs: 0 }), [], 0)).toBe('max-time');
     expect(warmupDecision(settings({ mode: 'fixed', warmup: 2 }), [100, 1], 1)).toBe('fixed');
     expect(warmupDecision(settings({ mode: 'fixed', warmup: 2 }), [100], 1)).toBeNull();
   });
@@ -93,5 +98,50 @@ describe('warm-up and the timer guard', () => {
     expect(growIterations(13, 0.05, 0.005)).toBe(78); // 13 x 0.25 / 0.05 x 1.2
     expect(growIterations(10, 0.24, 0.005)).toBe(20); // at least doubles
     expect(growIterations(10_000, 0, 0.005)).toBeNull(); // capped
+  });
+});
+
+describe('SamplingController: the steady state decides', () => {
+  /** The ocr-cls shape: 15 ms passes until V8 optimises the wasm, 5 ms after; each sample's time is its value. */
+  const tierUp = (at: number) => {
+    const rng = mulberry32(9);
+    let i = 0;
+    return () => (i++ < at ? 15 : 5) * Math.exp(0.03 * (rng() - 0.5));
+  };
+  const drive2 = (c: SamplingController, draw: () => number) => {
+    for (let n = c.nextBlock(); n > 0; n = c.nextBlock()) {
+      const xs = Array.from({ length: n }, draw);
+      c.record(xs, xs.reduce((a, b) => a + b, 0));
+    }
+  };
+
+  it('does not stop on a flat-looking first phase before the least warm-up time, and reports the later level', () => {
+    const c = new SamplingController(settings({ minWarmupMs: 3000, maxSamplingMs: 20_000 }));
+    drive2(c, tierUp(166)); // ~2.5 s of 15 ms passes, then 5 ms
+    expect(c.stopReason).toBe('precision-reached');
+    const a = c.steady()!;
+    expect(a.classification).toBe('warm-up');
+    expect(Math.abs(a.steadyStart - 166)).toBeLessThanOrEqual(3);
+    expect(a.steadyMedian).toBeGreaterThan(4.9);
+    expect(a.steadyMedian).toBeLessThan(5.1);
+    expect(c.achievedCI()!).toBeLessThanOrEqual(0.02);
+  });
+  it('without the least warm-up time it would have stopped in the slow phase: the setting is what guards it', () => {
+    const c = new SamplingController(settings({ minWarmupMs: 0, maxSamplingMs: 20_000 }));
+    drive2(c, tierUp(166));
+    expect(c.steady()!.steadyMedian).toBeGreaterThan(14);
+  });
+  it('counts the passes before sampling towards the least warm-up time', () => {
+    const c = new SamplingController(settings({ minWarmupMs: 3000, maxSamplingMs: 20_000 }), { passes: 100, totalMs: 2990 });
+    drive2(c, () => 1);
+    expect(c.stopReason).toBe('precision-reached');
+    expect(c.count).toBeLessThanOrEqual(20);
+  });
+  it('the time cap rules: a series that never settles stops there, precision not reached', () => {
+    let i = 0;
+    const c = new SamplingController(settings({ minWarmupMs: 0, maxSamplingMs: 2000 }));
+    drive2(c, () => 1 + 0.3 * Math.sin(i++ / 10)); // a level that keeps swinging by ±30%
+    expect(c.stopReason).toBe('max-time');
+    expect(c.report({ iterations: 1, why: '' }, { passes: 0, stop: 'primed' }).precisionReached).toBe(false);
   });
 });

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseRunResult, SamplingSettings, SCHEMA_VERSION, SchemaError, type RunResult } from '../../src/lib/schema.ts';
 import { summarizeStages } from '../../src/lib/stats.ts';
 import { parseManifest } from '../../src/lib/manifest.ts';
+import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
 
 function validRun(): RunResult {
   const cell = { id: 'm/ort:wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, inputSeed: 1, inputOverrides: {} };
-  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v }));
+  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v, segment: 0 }));
   const coldStart = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0 };
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -36,6 +37,7 @@ function validRun(): RunResult {
         coldStart,
         coldStarts: [coldStart],
         sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: null, precisionReached: null, iterations: 1, iterationsWhy: 'fixed', warmupPasses: 0, warmupPassesMs: [], warmupStop: 'fixed', blocks: 1, samplingMs: 7 },
+        steadyState: steadyStateOf(samples, { passes: 0, totalMs: 0, passMs: [] }, 10).steadyState,
         validity: { pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: ['p90', 'p95', 'p99'] },
         samples,
         summary: summarizeStages(samples),
@@ -67,7 +69,7 @@ describe('result file schema', () => {
   });
   it('says plainly when the file is of another schema version', () => {
     const run = { ...validRun(), schemaVersion: 99 };
-    expect(() => parseRunResult(run)).toThrow(/reads version 2, the file has 99/);
+    expect(() => parseRunResult(run)).toThrow(/reads version 3, the file has 99/);
   });
   it('rejects an unknown cell status and an ok cell without samples', () => {
     const run = validRun() as unknown as { cells: Record<string, unknown>[] };
@@ -77,8 +79,9 @@ describe('result file schema', () => {
     run2.cells[0]!.samples = [];
     expect(() => parseRunResult(run2)).toThrow(/cells\[0\]\.samples/);
   });
-  it('refuses a version-1 file by name (its samples and sampling fields differ)', () => {
-    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(/reads version 2, the file has 1/);
+  it('refuses version-1 and version-2 files by name (their summaries mix warm-up with the steady state)', () => {
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(/reads version 3, the file has 1/);
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 2 })).toThrow(/reads version 3, the file has 2/);
   });
   it('rejects things that are not result files at all', () => {
     expect(() => parseRunResult(null)).toThrow(SchemaError);

@@ -68,7 +68,40 @@ const ciWhiskers: Plugin = {
   },
 };
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, ScatterController, Filler, Legend, Tooltip, ciWhiskers);
+export interface VerticalMarker {
+  x: number;
+  label: string;
+}
+
+/** Dashed vertical lines with a label at the top, at x values given in `options.plugins.markers.lines`. */
+const markers: Plugin = {
+  id: 'markers',
+  afterDatasetsDraw(chart, _args, options) {
+    const lines = (options as { lines?: VerticalMarker[] }).lines ?? [];
+    if (!lines.length) return;
+    const { ctx, chartArea } = chart;
+    const xScale = chart.scales.x!;
+    const colour = getComputedStyle(chart.canvas).getPropertyValue('--text').trim() || '#222';
+    ctx.save();
+    ctx.strokeStyle = colour;
+    ctx.fillStyle = colour;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.setLineDash([4, 3]);
+    lines.forEach((m, i) => {
+      const x = xScale.getPixelForValue(m.x);
+      if (x < chartArea.left || x > chartArea.right) return;
+      ctx.beginPath();
+      ctx.moveTo(x, chartArea.top);
+      ctx.lineTo(x, chartArea.bottom);
+      ctx.stroke();
+      // Labels alternate in height so two close changepoints don't print over each other.
+      ctx.fillText(m.label, Math.min(x + 3, chartArea.right - ctx.measureText(m.label).width), chartArea.top + 11 + (i % 2) * 12);
+    });
+    ctx.restore();
+  },
+};
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, ScatterController, Filler, Legend, Tooltip, ciWhiskers, markers);
 
 export { Chart };
 
