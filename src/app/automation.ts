@@ -40,6 +40,8 @@ export interface LatencyLabApi {
   monitor(config: MonitorConfig, options?: { onStatus?: (text: string) => void; source?: RunResult['source'] }): Promise<RunResult>;
   /** Lab pipeline against a bare runtime loop, alternating blocks (see src/worker/bench-overhead.ts). */
   benchOverhead(modelId: string, target: string, batch: number, rounds: number, block: number): Promise<OverheadBench>;
+  /** Every pass time of a bare loop of the runtime's API for `seconds`, in a fresh worker (src/worker/bench-bare-loop.ts). */
+  benchBareLoop(modelId: string, target: string, seconds: number, threads?: number): Promise<number[]>;
 }
 
 export interface OverheadBench extends OverheadRounds {
@@ -112,6 +114,20 @@ export function installAutomationApi(): LatencyLabApi {
       await idle();
       const { runMonitor } = await import('./serving.ts');
       return runMonitor(config, await getManifest(), base, { onStatus: options.onStatus, source: options.source ?? 'api' });
+    },
+    async benchBareLoop(modelId, target, seconds, threads = 1) {
+      await idle();
+      const m = await getManifest();
+      const model = m.models.find((x) => x.id === modelId);
+      if (!model) throw new Error(`unknown model id '${modelId}'`);
+      const plan = buildPlan({ models: [modelId], targets: [target], batches: [1], threads: [threads], sampling: { mode: 'fixed', cellTimeoutMs: 600_000 } }, m.models);
+      const { api: worker, worker: w } = startCellWorker();
+      try {
+        return await worker.benchBareLoop({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, seconds);
+      } finally {
+        worker[Comlink.releaseProxy]();
+        w.terminate();
+      }
     },
     async benchOverhead(modelId, target, batch, rounds, block) {
       await idle();

@@ -159,7 +159,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       done(live.index, step.outcome);
       return false;
     }
-    live.controller.record(step.value.samples.map((s) => s.total), step.value.blockMs);
+    live.controller.record(step.value.samples.map((s) => s.total), step.value.blockMs, step.value.samples[0]?.iterations ?? 1);
     return true;
   };
 

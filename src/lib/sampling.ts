@@ -5,7 +5,7 @@
  */
 import type { SamplingReport, SamplingSettings, StopReason, WarmupStop } from './schema.ts';
 import { medianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
-import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, minSteadyCount, type SteadyAnalysis } from './steady-state.ts';
+import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, steadyLongEnough, type SteadyAnalysis } from './steady-state.ts';
 
 /** Auto mode: passes before sampling stop once there are this many (and `warmup`), or after PRIME_MS. */
 export const PRIME_PASSES = 10;
@@ -73,6 +73,8 @@ export interface WarmupFacts {
  */
 export class SamplingController {
   private readonly totals: number[] = [];
+  /** Each sample's own time (total per pass x passes): the steady share is a share of time. */
+  private readonly ownMs: number[] = [];
   private samplingMs = 0;
   private blocks = 0;
   private stop: StopReason | null = null;
@@ -98,7 +100,7 @@ export class SamplingController {
 
   /** The steady state as the samples so far show it (null before any sample). */
   steady(): SteadyAnalysis | null {
-    if (!this.analysis && this.totals.length) this.analysis = analyseSteadyState(this.totals, this.steadyOptions());
+    if (!this.analysis && this.totals.length) this.analysis = analyseSteadyState(this.totals, this.steadyOptions(), this.ownMs);
     return this.analysis;
   }
 
@@ -134,7 +136,8 @@ export class SamplingController {
 
   /**
    * Precision is reached when the cell has run its passes for the least warm-up time (capped by the time budget),
-   * the steady stretch holds enough samples (minSamples, and a tenth of all), and its median's CI is within target.
+   * the steady stretch holds enough samples (minSamples) and a quarter of the sampling time (a level that changed
+   * a moment ago may change again), and its median's CI is within target.
    */
   private steadyPrecise(): boolean {
     const s = this.settings;
@@ -142,15 +145,17 @@ export class SamplingController {
     if (ownMs < Math.min(s.minWarmupMs, s.maxSamplingMs)) return false;
     const a = this.steady();
     if (!a) return false;
-    const steadyCount = this.totals.length - a.steadyStart;
-    if (steadyCount < minSteadyCount(this.totals.length, this.steadyOptions())) return false;
+    if (!steadyLongEnough(this.totals.length, a.steadyStart, this.steadyOptions(), this.ownMs)) return false;
     const rhw = this.achievedCI();
     return rhw !== null && rhw <= s.targetCI;
   }
 
-  /** A block's per-pass totals and the wall time the block took. */
-  record(totals: readonly number[], blockMs: number): void {
-    for (const t of totals) this.totals.push(t);
+  /** A block's per-pass totals, the wall time the block took, and the passes per sample in it. */
+  record(totals: readonly number[], blockMs: number, iterations = 1): void {
+    for (const t of totals) {
+      this.totals.push(t);
+      this.ownMs.push(t * iterations);
+    }
     this.samplingMs += blockMs;
     this.blocks++;
     this.analysis = null;

@@ -12,8 +12,8 @@
  *   changes hardly move. Then the Gaussian mean-change cost has O(1) segment costs from prefix sums.
  * - Long series are searched on bin medians (at most MAX_POINTS bins), and each changepoint is then placed on
  *   single samples within its bin pair, so the search stays cheap enough to run after every block.
- * - Statistically real but practically tiny shifts (1% on a busy machine) are not warm-up: segments whose medians
- *   lie within `tolerance` of the last segment's count as steady.
+ * - Statistically real but practically small shifts (a few % on a busy machine) are not warm-up: segments within
+ *   `tolerance` of the steady level count as steady, and short excursions inside a steady stretch don't end it.
  */
 import { quantile, sortSamples } from './stats.ts';
 
@@ -41,17 +41,22 @@ export interface Segment {
 }
 
 export interface SteadyOptions {
-  /** Segments whose medians lie within this relative distance of the last segment's count as steady. */
+  /**
+   * Segments whose medians lie within this relative distance of the last segment's count as steady. On a shared
+   * 2-core machine a warm series still wanders between levels a few % apart for seconds at a time; that is the
+   * machine, not warm-up (drift inside the steady state is judged apart).
+   */
   tolerance: number;
   /**
-   * The steady stretch must hold at least this many values, and at least `minSteadyFraction` of the series; a
-   * shorter one is "no steady state" (the level was still changing when sampling ended).
+   * The steady stretch must hold at least this many values, and at least `minSteadyFraction` of the series (of its
+   * time, when values carry weights); a shorter one is "no steady state": the level was still changing too
+   * recently to trust that it has stopped.
    */
   minSteady: number;
   minSteadyFraction: number;
 }
 
-export const DEFAULT_STEADY_OPTIONS: SteadyOptions = { tolerance: 0.02, minSteady: 10, minSteadyFraction: 0.1 };
+export const DEFAULT_STEADY_OPTIONS: SteadyOptions = { tolerance: 0.05, minSteady: 10, minSteadyFraction: 0.25 };
 
 export interface SteadyAnalysis {
   segments: Segment[];
@@ -64,8 +69,11 @@ export interface SteadyAnalysis {
   classification: SteadyClass;
 }
 
-/** Analyses a series of per-pass times (any positive unit). Fast enough to call after every block. */
-export function analyseSteadyState(values: readonly number[], options: SteadyOptions = DEFAULT_STEADY_OPTIONS): SteadyAnalysis {
+/**
+ * Analyses a series of per-pass times (any positive unit). Fast enough to call after every block. `weights` (e.g.
+ * each sample's own time: total per pass x passes) make the steady share a share of time rather than of values.
+ */
+export function analyseSteadyState(values: readonly number[], options: SteadyOptions = DEFAULT_STEADY_OPTIONS, weights?: readonly number[]): SteadyAnalysis {
   const n = values.length;
   if (n === 0) throw new RangeError('no values to analyse');
   const cps = findChangepoints(values);
@@ -78,48 +86,67 @@ export function analyseSteadyState(values: readonly number[], options: SteadyOpt
   }
   const steadyStart = steadyStartOf(segments, n, options.tolerance);
   const steadyMedian = medianOf(values, steadyStart, n);
-  return { segments, changepoints: cps, steadyStart, steadyMedian, classification: classify(segments, steadyStart, n, options) };
+  return { segments, changepoints: cps, steadyStart, steadyMedian, classification: classify(segments, steadyStart, n, options, weights) };
+}
+
+/** Whether the stretch from `start` holds enough values, and enough of the series' weight (time), to be steady. */
+export function steadyLongEnough(n: number, start: number, o: SteadyOptions = DEFAULT_STEADY_OPTIONS, weights?: readonly number[]): boolean {
+  if (n - start < o.minSteady) return false;
+  if (!weights) return n - start >= Math.ceil(o.minSteadyFraction * n);
+  let all = 0;
+  let steady = 0;
+  for (let i = 0; i < n; i++) {
+    all += weights[i]!;
+    if (i >= start) steady += weights[i]!;
+  }
+  return steady >= o.minSteadyFraction * all;
 }
 
 /**
- * Walks back from the last segment while segments stay within tolerance of its level. A short excursion (a burst of
- * slow passes shorter than the segments around it) inside a steady stretch doesn't end it: its passes are real
- * latency and stay in the steady samples (they are its tail).
+ * The steady stretch is the longest suffix of segments that starts with a long segment and in which every long
+ * segment's median lies within tolerance of the suffix's level (the length-weighted median of its segment medians).
+ * Short segments inside it are excursions (a background job, a GC storm: a few hundred ms on this machine, every
+ * second or two): their passes are real latency and stay in the steady samples as its tail, but they neither end
+ * the steady state nor start it.
  */
 function steadyStartOf(segments: readonly Segment[], n: number, tolerance: number): number {
-  const last = segments[segments.length - 1]!;
-  const near = (s: Segment) => Math.abs(s.median / last.median - 1) <= tolerance;
-  const shortLimit = Math.max(3, Math.floor(n * 0.03));
-  let start = last.start;
-  for (let j = segments.length - 2; j >= 0; j--) {
-    const s = segments[j]!;
-    if (near(s)) {
-      start = s.start;
-      continue;
-    }
-    const before = segments[j - 1];
-    if (s.end - s.start <= shortLimit && before && near(before)) {
-      start = before.start;
-      j--;
-      continue;
-    }
-    break;
+  const short = shortLimit(n);
+  const isLong = (s: Segment) => s.end - s.start > short;
+  for (let j = 0; j < segments.length; j++) {
+    const first = segments[j]!;
+    if (!isLong(first) && j < segments.length - 1) continue;
+    const suffix = segments.slice(j);
+    const level = weightedMedianLevel(suffix);
+    if (suffix.every((s) => !isLong(s) || Math.abs(s.median / level - 1) <= tolerance)) return first.start;
   }
-  return start;
+  return segments[segments.length - 1]!.start;
 }
 
-/** The least values a steady stretch must hold at the end of sampling (see SteadyOptions). */
-export function minSteadyCount(n: number, o: SteadyOptions = DEFAULT_STEADY_OPTIONS): number {
-  return Math.max(o.minSteady, Math.ceil(o.minSteadyFraction * n));
+/** Segments up to this many values are excursions, not levels: 3% of the series, and at least 3 values. */
+function shortLimit(n: number): number {
+  return Math.max(3, Math.floor(n * 0.03));
 }
 
-function classify(segments: readonly Segment[], steadyStart: number, n: number, o: SteadyOptions): SteadyClass {
+/** The median of segment medians, each weighted by its length: the level of a stretch, cheaply. */
+function weightedMedianLevel(segments: readonly Segment[]): number {
+  const sorted = [...segments].sort((a, b) => a.median - b.median);
+  const total = segments.reduce((a, s) => a + (s.end - s.start), 0);
+  let acc = 0;
+  for (const s of sorted) {
+    acc += s.end - s.start;
+    if (acc >= total / 2) return s.median;
+  }
+  return sorted[sorted.length - 1]!.median;
+}
+
+function classify(segments: readonly Segment[], steadyStart: number, n: number, o: SteadyOptions, weights?: readonly number[]): SteadyClass {
   // No level change seen: flat, however few values (a short fixed run can't show more).
   if (steadyStart === 0) return 'flat';
-  if (n - steadyStart < minSteadyCount(n, o)) return 'no-steady-state';
-  const level = segments[segments.length - 1]!.median;
-  // Faster before than now, beyond tolerance: the cell got slower (Barrett's "slowdown").
-  const fasterBefore = segments.some((s) => s.end <= steadyStart && s.median < level * (1 - o.tolerance));
+  if (!steadyLongEnough(n, steadyStart, o, weights)) return 'no-steady-state';
+  const level = weightedMedianLevel(segments.filter((s) => s.start >= steadyStart));
+  // A level (not an excursion) faster before than now, beyond tolerance: the cell got slower ("slowdown").
+  const short = shortLimit(n);
+  const fasterBefore = segments.some((s) => s.end <= steadyStart && s.end - s.start > short && s.median < level * (1 - o.tolerance));
   return fasterBefore ? 'slowdown' : 'warm-up';
 }
 

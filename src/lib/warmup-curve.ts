@@ -23,6 +23,7 @@ export function steadyStateOf(samples: readonly Sample[], warm: WarmupPasses, mi
   const a = analyseSteadyState(
     samples.map((s) => s.total),
     options,
+    samples.map((s) => s.total * s.iterations),
   );
   // Own time and passes before sample i: warm-up passes, then each sample's passes (total per pass x passes).
   const ownMsBefore: number[] = [warm.totalMs];

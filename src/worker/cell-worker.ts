@@ -79,6 +79,12 @@ const api = {
     const { benchOverhead } = await import('./bench-overhead.ts');
     return benchOverhead(job, rounds, block);
   },
+
+  /** A bare loop of the runtime's API for some seconds, every pass timed (scripts/bench-steady.ts). */
+  async benchBareLoop(job: CellJob, seconds: number) {
+    const { benchBareLoop } = await import('./bench-bare-loop.ts');
+    return benchBareLoop(job, seconds);
+  },
 };
 
 export type CellWorkerApi = typeof api;

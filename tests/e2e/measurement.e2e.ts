@@ -109,7 +109,11 @@ describe('calibration runtime', () => {
     expect(cell.sampling.mode).toBe('auto');
     expect(cell.sampling.iterations).toBeGreaterThan(1);
     expect(cell.sampling.iterationsWhy).toMatch(/timer guard/);
-    for (const s of cell.samples) expect(s.iterations).toBe(cell.sampling.iterations);
+    // k may grow between blocks as passes get faster; each sample records its own, never more than the final k.
+    for (const s of cell.samples) {
+      expect(s.iterations).toBeGreaterThan(1);
+      expect(s.iterations).toBeLessThanOrEqual(cell.sampling.iterations);
+    }
     // A sample spans >= 50 ticks in total, so the per-pass value is far below one tick.
     expect(cell.summary.total.median * cell.sampling.iterations).toBeGreaterThanOrEqual(20 * cell.timerResolutionMs);
     expect(cell.summary.total.median).toBeLessThan(cell.timerResolutionMs * 10);
