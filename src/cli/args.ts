@@ -117,6 +117,8 @@ export function samplingFrom(v: Flags, config: SamplingInput = {}): SamplingInpu
   set('maxSamples', num(str('max-samples'), '--max-samples'));
   const maxTime = num(str('max-time'), '--max-time');
   set('maxSamplingMs', maxTime === undefined ? undefined : Math.round(maxTime * 1000));
+  const minWarmup = num(str('min-warmup'), '--min-warmup');
+  set('minWarmupMs', minWarmup === undefined ? undefined : Math.round(minWarmup * 1000));
   set('samples', num(str('samples'), '--samples'));
   set('warmup', num(str('warmup'), '--warmup'));
   set('iterations', num(str('iterations'), '--iterations'));

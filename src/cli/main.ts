@@ -51,14 +51,17 @@ Run options (matrix):
   --input-seed N        seed of the random input values (default: 1)
 
 Sampling (default: auto):
-  --mode auto|fixed     auto: warm up until pass times settle, then sample until the median's 95% CI is
-                        within --target-ci (or a cap); fixed: exactly --warmup and --samples
+  --mode auto|fixed     auto: sample while changepoint analysis finds where the steady state begins; stop when
+                        the steady samples' median 95% CI is within --target-ci (or at the time cap);
+                        fixed: exactly --warmup and --samples. Summaries describe the steady samples only.
+  --min-warmup S        auto: the least seconds of passes before a steady state may be declared (default:
+                        ${D.minWarmupMs / 1000}; V8 optimises wasm in the background for seconds)
   --target-ci PCT       auto: wanted CI half-width, % of the median (default: ${D.targetCI * 100})
   --min-samples N       auto: at least N samples (default: ${D.minSamples}; >= 6)
-  --max-samples N       auto: sample cap (default: ${D.maxSamples})
+  --max-samples N       auto: sample cap, a memory guard (default: ${D.maxSamples})
   --max-time S          auto: sampling time cap per cell, seconds (default: ${D.maxSamplingMs / 1000})
   --samples N           fixed: samples per cell (default: ${D.samples}); giving it alone implies --mode fixed
-  --warmup N            warm-up passes (auto: the least before settling is judged; default: ${D.warmup})
+  --warmup N            passes before sampling (auto: the least, they size the samples; default: ${D.warmup})
   --iterations K        passes timed per sample (default: auto mode picks K so a sample spans >= 50 timer ticks)
   --cold-starts N       cold starts per cell, each in a fresh worker, for a cold-start distribution (default: 1)
   --interleave          keep up to --live-cells cells loaded and rotate blocks of samples across them, in an

@@ -35,6 +35,7 @@ export const RUN_OPTIONS = {
   'min-samples': { type: 'string' },
   'max-samples': { type: 'string' },
   'max-time': { type: 'string' },
+  'min-warmup': { type: 'string' },
   samples: { type: 'string' },
   warmup: { type: 'string' },
   iterations: { type: 'string' },

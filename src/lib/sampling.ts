@@ -17,6 +17,8 @@ export const GUARD_TICKS = 50;
 export const MAX_ITERATIONS = 10_000;
 /** Auto mode sizes blocks to about this much time, so the steady-state analysis after each block costs little. */
 export const BLOCK_TARGET_MS = 100;
+/** The steady stretch's first and last thirds may differ by at most this much (relative) before precision counts. */
+export const STEADY_DRIFT = 0.05;
 
 /**
  * Decides, after each pass before sampling, whether sampling may begin. Auto mode needs only enough passes to
@@ -147,7 +149,10 @@ export class SamplingController {
     if (!a) return false;
     if (!steadyLongEnough(this.totals.length, a.steadyStart, this.steadyOptions(), this.ownMs)) return false;
     const rhw = this.achievedCI();
-    return rhw !== null && rhw <= s.targetCI;
+    if (rhw === null || rhw > s.targetCI) return false;
+    // The steady stretch must agree with itself: its first and last thirds' medians may not differ by more than
+    // DRIFT_THRESHOLD with CIs apart (the cheap form of the drift check the result carries), or it is still moving.
+    return !thirdsDisagree(this.totals.slice(a.steadyStart));
   }
 
   /** A block's per-pass totals, the wall time the block took, and the passes per sample in it. */
@@ -192,6 +197,21 @@ export class SamplingController {
     this.stop = reason;
     return 0;
   }
+}
+
+/** A steady stretch whose first and last thirds differ by more than 5% with their medians' CIs apart. */
+export function thirdsDisagree(values: readonly number[]): boolean {
+  const third = Math.floor(values.length / 3);
+  if (third < 6) return false;
+  const first = sortSamples(values.slice(0, third));
+  const last = sortSamples(values.slice(values.length - third));
+  const m1 = quantile(first, 0.5);
+  const m3 = quantile(last, 0.5);
+  const c1 = medianCI(first);
+  const c3 = medianCI(last);
+  if (!c1 || !c3 || m1 <= 0) return false;
+  const apart = c3[0] > c1[1] || c3[1] < c1[0];
+  return apart && Math.abs(m3 / m1 - 1) > STEADY_DRIFT;
 }
 
 /** One line for tables: why sampling stopped, and how precise the median is. */

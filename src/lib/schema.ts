@@ -358,6 +358,11 @@ export const SteadyState = z.object({
   warmupPasses: z.number().int().nonnegative(),
   /** Own time of the steady samples: how long the steady state took to reach the cell's precision. */
   steadyMs: z.number().nonnegative(),
+  /**
+   * The steady stretch alternates between two levels (low and high segment medians, and how often it switched):
+   * the machine's own noise (another process, a core shared, big and little cores). The median mixes them.
+   */
+  alternation: z.object({ lowMs: z.number().nonnegative(), highMs: z.number().nonnegative(), switches: z.number().int().nonnegative() }).nullable(),
   /** The first warm-up passes (at most 10) against the steady median: "first 10 passes 3.0x slower". */
   firstPasses: z.object({ count: z.number().int().positive(), medianMs: z.number().nonnegative(), ratio: z.number().nonnegative() }).nullable(),
 });

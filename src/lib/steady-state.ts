@@ -67,6 +67,8 @@ export interface SteadyAnalysis {
   /** Median of the steady stretch. */
   steadyMedian: number;
   classification: SteadyClass;
+  /** The steady stretch flips between levels further apart than tolerance (null: one level). */
+  alternation: { lowMs: number; highMs: number; switches: number } | null;
 }
 
 /**
@@ -86,7 +88,8 @@ export function analyseSteadyState(values: readonly number[], options: SteadyOpt
   }
   const steadyStart = steadyStartOf(segments, n, options.tolerance);
   const steadyMedian = medianOf(values, steadyStart, n);
-  return { segments, changepoints: cps, steadyStart, steadyMedian, classification: classify(segments, steadyStart, n, options, weights) };
+  const classification = classify(segments, steadyStart, n, options, weights);
+  return { segments, changepoints: cps, steadyStart, steadyMedian, classification, alternation: alternationOf(segments, steadyStart, n, options.tolerance) };
 }
 
 /** Whether the stretch from `start` holds enough values, and enough of the series' weight (time), to be steady. */
@@ -112,14 +115,37 @@ export function steadyLongEnough(n: number, start: number, o: SteadyOptions = DE
 function steadyStartOf(segments: readonly Segment[], n: number, tolerance: number): number {
   const short = shortLimit(n);
   const isLong = (s: Segment) => s.end - s.start > short;
+  const near = (a: number, b: number) => Math.abs(a / b - 1) <= tolerance;
   for (let j = 0; j < segments.length; j++) {
     const first = segments[j]!;
     if (!isLong(first) && j < segments.length - 1) continue;
     const suffix = segments.slice(j);
     const level = weightedMedianLevel(suffix);
-    if (suffix.every((s) => !isLong(s) || Math.abs(s.median / level - 1) <= tolerance)) return first.start;
+    const long = suffix.filter(isLong);
+    // A long segment belongs if it sits at the stretch's level, or if its level recurs elsewhere in the stretch,
+    // apart from it (a machine that flips between two levels keeps flipping: that is its steady state, not warm-up).
+    const fits = long.every((s, k) => near(s.median, level) || long.some((o, m) => Math.abs(m - k) > 1 && near(o.median, s.median)));
+    if (fits && (near(long[long.length - 1]?.median ?? level, level) || long.length > 2)) return first.start;
   }
   return segments[segments.length - 1]!.start;
+}
+
+/**
+ * Levels the steady stretch alternates between, when its long segments differ by more than tolerance: the low
+ * and high level medians and how many times the level switched. Null when the stretch holds one level.
+ */
+export function alternationOf(segments: readonly Segment[], steadyStart: number, n: number, tolerance: number): { lowMs: number; highMs: number; switches: number } | null {
+  const long = segments.filter((s) => s.start >= steadyStart && s.end - s.start > shortLimit(n));
+  if (long.length < 3) return null;
+  const levels = long.map((s) => s.median);
+  const low = levels.reduce((a, b) => Math.min(a, b));
+  const high = levels.reduce((a, b) => Math.max(a, b));
+  // Two levels at least twice the tolerance apart: closer ones are one level wandering.
+  if (high / low - 1 <= 2 * tolerance) return null;
+  const mid = Math.sqrt(low * high);
+  let switches = 0;
+  for (let i = 1; i < levels.length; i++) if (levels[i]! > mid !== levels[i - 1]! > mid) switches++;
+  return switches >= 2 ? { lowMs: low, highMs: high, switches } : null;
 }
 
 /** Segments up to this many values are excursions, not levels: 3% of the series, and at least 3 values. */

@@ -71,6 +71,10 @@ export function validityFlags(v: Validity, steady?: SteadyState): string[] {
     flags.push(`drift: slowdown ${cp ? `${cp.ratio > 1 ? '+' : ''}${((cp.ratio - 1) * 100).toFixed(0)}% ` : ''}at ${(steady.warmupMs / 1000).toFixed(1)} s (pass ${steady.warmupPasses})`);
   }
   if (steady?.classification === 'no-steady-state') flags.push(`drift: no steady state (level still changing at ${(steady.warmupMs / 1000).toFixed(1)} s, pass ${steady.warmupPasses})`);
+  if (steady?.alternation) {
+    const a = steady.alternation;
+    flags.push(`noisy: the steady state flips between ${a.lowMs.toPrecision(3)} and ${a.highMs.toPrecision(3)} ms (${a.switches} switches; the machine, not the model; the median mixes them)`);
+  }
   if (v.drift?.flagged) flags.push(`drift ${v.drift.ratio > 1 ? '+' : ''}${((v.drift.ratio - 1) * 100).toFixed(0)}% inside the steady state (its last third vs first)`);
   if (v.softwareGpu) flags.push('software GPU: correctness, not GPU speed');
   const key = v.coarseStages.filter((s) => s === 'total' || s === 'inference');

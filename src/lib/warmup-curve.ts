@@ -55,6 +55,7 @@ export function steadyStateOf(samples: readonly Sample[], warm: WarmupPasses, mi
     warmupMs: ownMsBefore[a.steadyStart]!,
     warmupPasses: passesBefore[a.steadyStart]!,
     steadyMs: ownMsBefore[samples.length]! - ownMsBefore[a.steadyStart]!,
+    alternation: a.alternation,
     firstPasses: firstMedian === null || a.steadyMedian <= 0 ? null : { count: head.length, medianMs: firstMedian, ratio: firstMedian / a.steadyMedian },
   };
   return { steadyState, segmentOf };

@@ -68,6 +68,20 @@ describe('steady state by changepoint analysis', () => {
     expect(Math.abs(a.steadyStart - 100)).toBeLessThanOrEqual(3);
   });
 
+  it('a machine that flips between two levels after warm-up: the mixture is the steady state, flagged as alternating', () => {
+    // 3x warm-up for 150 samples, then 100-200 sample stretches at 1.0 or 1.5 (another process on a shared core).
+    const xs = series(2000, (i) => (i < 150 ? 3 : Math.floor((i - 150) / 150) % 2 === 0 ? 1 : 1.5), 61, 0.03, 0);
+    const a = analyseSteadyState(xs);
+    expect(Math.abs(a.steadyStart - 150)).toBeLessThanOrEqual(3);
+    expect(a.classification).toBe('warm-up');
+    expect(a.alternation).not.toBeNull();
+    expect(a.alternation!.lowMs).toBeCloseTo(1, 1);
+    expect(a.alternation!.highMs).toBeCloseTo(1.5, 1);
+    expect(a.alternation!.switches).toBeGreaterThanOrEqual(8);
+    // One level: no alternation.
+    expect(analyseSteadyState(series(400, (i) => (i < 150 ? 15 : 5), 1)).alternation).toBeNull();
+  });
+
   it('a change at the very end leaves no steady state', () => {
     const a = analyseSteadyState(series(400, (i) => (i < 385 ? 1 : 2), 31));
     expect(a.classification).toBe('no-steady-state');
