@@ -67,8 +67,13 @@ export function validityFlags(v: Validity, steady?: SteadyState): string[] {
   const flags: string[] = [];
   if (v.pageHidden) flags.push('page hidden while sampling: browsers throttle hidden pages');
   if (steady?.classification === 'slowdown') {
-    const cp = steady.changepoints.find((c) => c.sample === steady.steadyStart) ?? steady.changepoints[steady.changepoints.length - 1];
-    flags.push(`drift: slowdown ${cp ? `${cp.ratio > 1 ? '+' : ''}${((cp.ratio - 1) * 100).toFixed(0)}% ` : ''}at ${(steady.warmupMs / 1000).toFixed(1)} s (pass ${steady.warmupPasses})`);
+    // How much slower the steady level (its longest segment) is than the fastest level before it.
+    const after = steady.segments.filter((g) => g.start >= steady.steadyStart);
+    const before = steady.segments.filter((g) => g.end <= steady.steadyStart);
+    const level = after.reduce((a, g) => (g.end - g.start > a.end - a.start ? g : a), after[0]!).medianMs;
+    const fastest = before.reduce((m, g) => Math.min(m, g.medianMs), Infinity);
+    const pct = Number.isFinite(fastest) && fastest > 0 ? `+${((level / fastest - 1) * 100).toFixed(0)}% ` : '';
+    flags.push(`drift: slowdown ${pct}from ${(steady.warmupMs / 1000).toFixed(1)} s (pass ${steady.warmupPasses}) on`);
   }
   if (steady?.classification === 'no-steady-state') flags.push(`drift: no steady state (level still changing at ${(steady.warmupMs / 1000).toFixed(1)} s, pass ${steady.warmupPasses})`);
   if (steady?.alternation) {
