@@ -10,9 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { launchChromium } from '../src/cli/chromium.ts';
-import { checkDist, guardOrigin } from '../src/cli/driver.ts';
-import { serveStatic } from '../src/cli/server.ts';
+import { withLabPage } from '../src/cli/driver.ts';
 import { ratioOfMedians } from '../src/lib/compare.ts';
 import { fmtMs, textTable } from '../src/lib/format.ts';
 import { median } from '../src/lib/stats.ts';
@@ -28,17 +26,9 @@ const { values: v } = parseArgs({
   },
 });
 const dist = resolve(join(import.meta.dirname, '..', 'dist'));
-checkDist(dist);
-const server = await serveStatic(dist);
-const browser = await launchChromium();
-const rows: string[][] = [];
 let isolated = false;
-try {
-  const page = await browser.context.newPage();
-  const offOrigin: string[] = [];
-  await guardOrigin(page, new URL(server.url).origin, offOrigin);
-  await page.goto(server.url);
-  await page.waitForFunction(() => window.latencyLab !== undefined);
+const { value: rows, offOrigin } = await withLabPage({ distDir: dist }, async () => undefined, async (page) => {
+  const rows: string[][] = [];
   for (const model of v.models.split(',')) {
     for (const target of v.targets.split(',')) {
       const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block)].map((a) => JSON.stringify(a)).join(', ');
@@ -52,11 +42,9 @@ try {
       rows.push([model, target, String(r.bare.length), fmtMs(median(r.bare)), fmtMs(median(r.labWork)), fmtMs(median(r.lab)), ci(work), within, ci(total), `${(median(r.boundary) * 1000).toFixed(0)} us`]);
     }
   }
-  if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
-} finally {
-  await browser.close();
-  await server.close();
-}
+  return rows;
+});
+if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
 console.log(`\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} in one worker (medians in ms; cross-origin isolated: ${isolated})\n`);
 console.log(textTable(['model', 'target', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'consistent with ±2%?', 'lab total / bare (95% CI)', 'boundary RTT'], rows));
 console.log('\nlab work = upload + inference + readback; lab total adds the preprocess copy and postprocess the lab does as an app would.');

@@ -12,9 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
-import { launchChromium } from '../src/cli/chromium.ts';
-import { checkDist, guardOrigin } from '../src/cli/driver.ts';
-import { serveStatic } from '../src/cli/server.ts';
+import { withLabPage } from '../src/cli/driver.ts';
 import { ratioOfMedians } from '../src/lib/compare.ts';
 import { fmtMs, textTable } from '../src/lib/format.ts';
 import { okCells, parseRunResult } from '../src/lib/schema.ts';
@@ -31,16 +29,9 @@ const { values: v } = parseArgs({
   },
 });
 const dist = resolve(join(import.meta.dirname, '..', 'dist'));
-checkDist(dist);
-const server = await serveStatic(dist);
-const browser = await launchChromium();
-const rows: string[][] = [];
-try {
-  const page = await browser.context.newPage();
-  const offOrigin: string[] = [];
-  await guardOrigin(page, new URL(server.url).origin, offOrigin);
-  await page.goto(server.url);
-  await page.waitForFunction(() => window.latencyLab !== undefined);
+// The lab's own page (served build, off-origin requests blocked and recorded); rows of the table come back.
+const { value: rows, offOrigin } = await withLabPage({ distDir: dist }, async () => undefined, async (page) => {
+  const rows: string[][] = [];
   for (const model of v.models.split(',')) {
     for (const target of v.targets.split(',')) {
       for (let r = 0; r < Number(v.rounds); r++) {
@@ -92,11 +83,9 @@ try {
       }
     }
   }
-  if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
-} finally {
-  await browser.close();
-  await server.close();
-}
+  return rows;
+});
+if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
 console.log(`\nLab steady median vs a bare loop's last half (alternating rounds, one fresh worker each, ${v.seconds} s bare loops; ms)\n`);
 console.log(textTable(['model', 'target', 'round', 'lab median (95% CI)', 'lab warm-up', 'lab stop', 'bare last-half median', 'bare steady after', 'bare in lab CI?', 'lab work / bare (95% CI)', 'lab total / bare (95% CI)'], rows));
 console.log('\nThis machine is shared: rounds differ by more than any CI. Read the ratios within a round; a harness that shifts the');

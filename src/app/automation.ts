@@ -2,7 +2,7 @@
  * The typed API on `window.latencyLab`, used by the CLI through Playwright and by anyone scripting the page.
  * It takes the same PlanRequest as the page's form and returns the same validated RunResult.
  */
-import type { CellEvent } from '../lib/job.ts';
+import type { CellEvent, CellJob } from '../lib/job.ts';
 import { parseWith } from '../lib/schema.ts';
 import { ModelInfo, type Manifest } from '../lib/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan.ts';
@@ -12,6 +12,7 @@ import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { startCellWorker } from './worker-bridge.ts';
 import type { GpuSyncRounds } from '../worker/bench-gpu-sync.ts';
 import type { OverheadRounds } from '../worker/bench-overhead.ts';
+import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import type { MonitorConfig, ServingConfig } from './serving.ts';
 import * as Comlink from 'comlink';
 
@@ -71,6 +72,27 @@ export function installAutomationApi(): LatencyLabApi {
   const base = defaultModelsBaseUrl();
   let manifest: Promise<Manifest> | null = null;
   const getManifest = () => (manifest ??= loadManifest(base));
+  /**
+   * The benchmarks' shared frame: one model on one target as a single-cell job, in a fresh cell worker that is
+   * terminated whatever happens.
+   */
+  const withBenchWorker = async <T>(
+    modelId: string,
+    request: Omit<PlanRequest, 'models'>,
+    use: (worker: Comlink.Remote<CellWorkerApi>, job: CellJob) => Promise<T>,
+  ): Promise<T> => {
+    const m = await getManifest();
+    const model = m.models.find((x) => x.id === modelId);
+    if (!model) throw new Error(`unknown model id '${modelId}'`);
+    const plan = buildPlan({ ...request, models: [modelId] }, m.models);
+    const { api: worker, worker: w } = startCellWorker();
+    try {
+      return await use(worker, { cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base });
+    } finally {
+      worker[Comlink.releaseProxy]();
+      w.terminate();
+    }
+  };
   const api: LatencyLabApi = {
     version: __LAB_VERSION__,
     manifest: getManifest,
@@ -93,17 +115,8 @@ export function installAutomationApi(): LatencyLabApi {
       });
     },
     async benchGpuSync(modelId, batch, rounds) {
-      const m = await getManifest();
-      const model = m.models.find((x) => x.id === modelId);
-      if (!model) throw new Error(`unknown model id '${modelId}'`);
-      const plan = buildPlan({ models: [modelId], targets: ['ort:webgpu'], batches: [batch], sampling: { mode: 'fixed', samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } }, m.models);
-      const { api: worker, worker: w } = startCellWorker();
-      try {
-        return await worker.benchGpuSync({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds);
-      } finally {
-        worker[Comlink.releaseProxy]();
-        w.terminate();
-      }
+      const request = { targets: ['ort:webgpu'], batches: [batch], sampling: { mode: 'fixed' as const, samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } };
+      return withBenchWorker(modelId, request, (worker, job) => worker.benchGpuSync(job, rounds));
     },
     async serve(config, options = {}) {
       await idle();
@@ -117,27 +130,14 @@ export function installAutomationApi(): LatencyLabApi {
     },
     async benchBareLoop(modelId, target, seconds, threads = 1) {
       await idle();
-      const m = await getManifest();
-      const model = m.models.find((x) => x.id === modelId);
-      if (!model) throw new Error(`unknown model id '${modelId}'`);
-      const plan = buildPlan({ models: [modelId], targets: [target], batches: [1], threads: [threads], sampling: { mode: 'fixed', cellTimeoutMs: 600_000 } }, m.models);
-      const { api: worker, worker: w } = startCellWorker();
-      try {
-        return await worker.benchBareLoop({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, seconds);
-      } finally {
-        worker[Comlink.releaseProxy]();
-        w.terminate();
-      }
+      const request = { targets: [target], batches: [1], threads: [threads], sampling: { mode: 'fixed' as const, cellTimeoutMs: 600_000 } };
+      return withBenchWorker(modelId, request, (worker, job) => worker.benchBareLoop(job, seconds));
     },
     async benchOverhead(modelId, target, batch, rounds, block) {
       await idle();
-      const m = await getManifest();
-      const model = m.models.find((x) => x.id === modelId);
-      if (!model) throw new Error(`unknown model id '${modelId}'`);
-      const plan = buildPlan({ models: [modelId], targets: [target], batches: [batch], sampling: { mode: 'fixed', samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 } }, m.models);
-      const { api: worker, worker: w } = startCellWorker();
-      try {
-        const rounds_ = await worker.benchOverhead({ cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base }, rounds, block);
+      const request = { targets: [target], batches: [batch], sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 } };
+      return withBenchWorker(modelId, request, async (worker, job) => {
+        const rounds_ = await worker.benchOverhead(job, rounds, block);
         // The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage).
         const probe = { preprocess: 0.01, upload: 0.02, inference: 1, readback: 0.03, postprocess: 0.01, total: 1.07, iterations: 1, at: Date.now(), segment: null };
         const boundary: number[] = [];
@@ -148,10 +148,7 @@ export function installAutomationApi(): LatencyLabApi {
           boundary.push(performance.now() - a);
         }
         return { ...rounds_, boundary, crossOriginIsolated };
-      } finally {
-        worker[Comlink.releaseProxy]();
-        w.terminate();
-      }
+      });
     },
   };
   window.latencyLab = api;

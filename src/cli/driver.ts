@@ -62,13 +62,13 @@ export async function guardOrigin(page: Page, origin: string, offOrigin: string[
   });
 }
 
-type LabPageOptions = Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files'>;
+export type LabPageOptions = Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files'>;
 
 /**
  * Serves the build, opens it in a local or remote browser with every off-origin request blocked and recorded,
  * waits for window.latencyLab, and hands the page to `use` (which exposes its callbacks before `goto`).
  */
-async function withLabPage<T>(options: LabPageOptions, before: (page: Page) => Promise<void>, use: (page: Page, flags: string[]) => Promise<T>): Promise<{ value: T; offOrigin: string[] }> {
+export async function withLabPage<T>(options: LabPageOptions, before: (page: Page) => Promise<void>, use: (page: Page, flags: string[]) => Promise<T>): Promise<{ value: T; offOrigin: string[] }> {
   checkDist(options.distDir);
   const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost });
   let browser;

@@ -125,7 +125,7 @@ function steadyStartOf(segments: readonly Segment[], n: number, tolerance: numbe
     // A long segment belongs if it sits at the stretch's level, or if its level recurs elsewhere in the stretch,
     // apart from it (a machine that flips between two levels keeps flipping: that is its steady state, not warm-up).
     const fits = long.every((s, k) => near(s.median, level) || long.some((o, m) => Math.abs(m - k) > 1 && near(o.median, s.median)));
-    if (fits && (near(long[long.length - 1]?.median ?? level, level) || long.length > 2)) return first.start;
+    if (fits) return first.start;
   }
   return segments[segments.length - 1]!.start;
 }
@@ -169,11 +169,21 @@ function classify(segments: readonly Segment[], steadyStart: number, n: number, 
   // No level change seen: flat, however few values (a short fixed run can't show more).
   if (steadyStart === 0) return 'flat';
   if (!steadyLongEnough(n, steadyStart, o, weights)) return 'no-steady-state';
-  const level = weightedMedianLevel(segments.filter((s) => s.start >= steadyStart));
   // A level (not an excursion) faster before than now, beyond tolerance: the cell got slower ("slowdown").
+  const slower = slowdownRatio(segments, steadyStart, n);
+  return slower !== null && slower > 1 / (1 - o.tolerance) ? 'slowdown' : 'warm-up';
+}
+
+/**
+ * The steady level against the fastest level (a long segment, not an excursion) before the steady state: above 1
+ * the cell got slower. Null when nothing long came before. Classification and the slowdown flag both read it.
+ */
+export function slowdownRatio(segments: readonly Segment[], steadyStart: number, n: number): number | null {
   const short = shortLimit(n);
-  const fasterBefore = segments.some((s) => s.end <= steadyStart && s.end - s.start > short && s.median < level * (1 - o.tolerance));
-  return fasterBefore ? 'slowdown' : 'warm-up';
+  const before = segments.filter((s) => s.end <= steadyStart && s.end - s.start > short);
+  if (!before.length) return null;
+  const fastest = before.reduce((m, s) => Math.min(m, s.median), Infinity);
+  return fastest > 0 ? weightedMedianLevel(segments.filter((s) => s.start >= steadyStart)) / fastest : null;
 }
 
 function medianOf(values: readonly number[], start: number, end: number): number {

@@ -6,6 +6,7 @@ import type { Percentile, Sample, StageSummaries, SteadyState, Validity } from '
 import { PERCENTILES, STAGES } from './schema.ts';
 import { COARSE_TICKS } from './sampling.ts';
 import { median } from './stats.ts';
+import { slowdownRatio } from './steady-state.ts';
 
 /** A drift whose CI excludes 1 and that is larger than this (relative) is flagged. */
 export const DRIFT_THRESHOLD = 0.05;
@@ -67,12 +68,10 @@ export function validityFlags(v: Validity, steady?: SteadyState): string[] {
   const flags: string[] = [];
   if (v.pageHidden) flags.push('page hidden while sampling: browsers throttle hidden pages');
   if (steady?.classification === 'slowdown') {
-    // How much slower the steady level (its longest segment) is than the fastest level before it.
-    const after = steady.segments.filter((g) => g.start >= steady.steadyStart);
-    const before = steady.segments.filter((g) => g.end <= steady.steadyStart);
-    const level = after.reduce((a, g) => (g.end - g.start > a.end - a.start ? g : a), after[0]!).medianMs;
-    const fastest = before.reduce((m, g) => Math.min(m, g.medianMs), Infinity);
-    const pct = Number.isFinite(fastest) && fastest > 0 ? `+${((level / fastest - 1) * 100).toFixed(0)}% ` : '';
+    // How much slower the steady level is than the fastest level before it (the measure classification used).
+    const segments = steady.segments.map((g) => ({ start: g.start, end: g.end, median: g.medianMs }));
+    const ratio = slowdownRatio(segments, steady.steadyStart, segments[segments.length - 1]?.end ?? 0);
+    const pct = ratio === null ? '' : `+${((ratio - 1) * 100).toFixed(0)}% `;
     flags.push(`drift: slowdown ${pct}from ${(steady.warmupMs / 1000).toFixed(1)} s (pass ${steady.warmupPasses}) on`);
   }
   if (steady?.classification === 'no-steady-state') flags.push(`drift: no steady state (level still changing at ${(steady.warmupMs / 1000).toFixed(1)} s, pass ${steady.warmupPasses})`);

@@ -3,14 +3,17 @@
  * worker of its own: the reference that scripts/bench-steady.ts holds the lab's steady median against. No lab
  * pipeline, no sampling rules: just what an app's inference loop would see, pass after pass.
  */
-import { synthesizeInputs } from '../lib/inputs.ts';
+import { synthesizeInputs, type HostTensor } from '../lib/inputs.ts';
 import type { CellJob } from '../lib/job.ts';
+import type { BareRunner, RuntimeAdapter } from '../runtimes/runtime.ts';
 import { loadAdapter } from './pipeline.ts';
 
-export async function benchBareLoop(job: CellJob, seconds: number): Promise<number[]> {
+/**
+ * The runtime's bare runner for a job's model (its files fetched from the lab's origin) and the job's inputs, on
+ * an adapter that is already initialised for the cell's backend. Shared by the bare-loop and overhead benchmarks.
+ */
+export async function openBare(job: CellJob, adapter: RuntimeAdapter): Promise<{ bare: BareRunner; raw: HostTensor[] }> {
   const { cell, model } = job;
-  const adapter = await loadAdapter(cell.runtime);
-  await adapter.init(cell.backend, cell);
   if (!adapter.createBare) throw new Error(`${cell.runtime} has no bare loop`);
   const format = model.formats.find((f) => f.format === cell.format);
   if (!format) throw new Error(`${model.id} has no ${cell.format} files`);
@@ -18,6 +21,13 @@ export async function benchBareLoop(job: CellJob, seconds: number): Promise<numb
   const [entry, ...weights] = await Promise.all([format.entry, ...format.weights].map((f) => fetchBytes(f.path)));
   const bare = await adapter.createBare(model, { format: format.format, entry: entry!, weights }, cell);
   const raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+  return { bare, raw };
+}
+
+export async function benchBareLoop(job: CellJob, seconds: number): Promise<number[]> {
+  const adapter = await loadAdapter(job.cell.runtime);
+  await adapter.init(job.cell.backend, job.cell);
+  const { bare, raw } = await openBare(job, adapter);
   const passes: number[] = [];
   const end = performance.now() + seconds * 1000;
   for (let now = performance.now(); now < end; ) {

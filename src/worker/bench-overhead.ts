@@ -4,7 +4,7 @@
  *  - lab: the cell pipeline exactly as cells are sampled (CellRun.sample, one pass per sample);
  *  - bare: the runtime's own API in the plainest loop (make tensors, run, read outputs), timed per pass.
  */
-import { synthesizeInputs } from '../lib/inputs.ts';
+import { openBare } from './bench-bare-loop.ts';
 import type { CellJob } from '../lib/job.ts';
 import { CellRun, loadAdapter } from './pipeline.ts';
 
@@ -17,21 +17,14 @@ export interface OverheadRounds {
 }
 
 export async function benchOverhead(job: CellJob, rounds: number, block: number): Promise<OverheadRounds> {
-  const { cell, model } = job;
   const run = new CellRun({ ...job, sampling: { ...job.sampling, mode: 'fixed', iterations: 1 } }, () => undefined);
   const prepared = await run.prepare();
   if (!prepared.ok) throw new Error(`lab cell did not start: ${JSON.stringify(prepared.outcome.result).slice(0, 400)}`);
   const warm = await run.warmup();
   if (!warm.ok) throw new Error('lab cell failed in warm-up');
 
-  const adapter = await loadAdapter(cell.runtime);
-  if (!adapter.createBare) throw new Error(`${cell.runtime} has no bare loop`);
-  const format = model.formats.find((f) => f.format === cell.format);
-  if (!format) throw new Error(`${model.id} has no ${cell.format} files`);
-  const fetchBytes = async (path: string) => (await fetch(new URL(path, job.modelsBaseUrl))).arrayBuffer();
-  const [entry, ...weights] = await Promise.all([format.entry, ...format.weights].map((f) => fetchBytes(f.path)));
-  const bare = await adapter.createBare(model, { format: format.format, entry: entry!, weights }, cell);
-  const raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+  // The lab cell above initialised the adapter for this backend; the bare runner shares it.
+  const { bare, raw } = await openBare(job, await loadAdapter(job.cell.runtime));
   for (let i = 0; i < job.sampling.warmup; i++) await bare.pass(raw);
 
   const out: OverheadRounds = { lab: [], labWork: [], bare: [] };
