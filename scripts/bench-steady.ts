@@ -1,12 +1,12 @@
 /**
- * Does the lab's steady median match what the runtime does when left to run? For each model and target, rounds
- * alternate (so machine drift hits both alike) between:
- *  - the lab: one cell with the default auto sampling (steady state by changepoint analysis, CI target);
- *  - a bare loop: the runtime's own API in a fresh worker for --seconds, every pass timed; its reference is the
- *    median of the last half of its passes (long past any warm-up), and its own steady state is analysed too.
- * Prints each round and the ratio lab / bare with a bootstrap 95% CI (lab steady samples against the bare loop's
- * last half). "Work" is the lab's upload + inference + readback, the same work the bare loop does; "total" adds
- * the app-side preprocess and postprocess the lab times as an app would.
+ * Does the lab's steady median match what the runtime does when left to run? For each model and target, each
+ * round runs three arms in rotating order (so machine drift hits all alike):
+ *  - lab: one cell with the default auto sampling (steady state by changepoint analysis, CI target);
+ *  - long: the same cell sampled for --seconds with no target that could stop it; reference = its last half;
+ *  - bare: the runtime's own API in a bare loop in a fresh worker for --seconds, every pass timed; reference = the
+ *    median of its last half (long past warm-up). Compared with the lab's upload + inference + readback, the same
+ *    work; the lab's total adds the preprocess and postprocess an app does.
+ * Prints whether the long run's last-half median lies inside the lab's CI, and ratios with bootstrap 95% CIs.
  *
  *   npm run bench:steady [-- --models ocr-cls --targets ort:wasm --rounds 3 --seconds 10]
  */
@@ -17,7 +17,7 @@ import { ratioOfMedians } from '../src/lib/compare.ts';
 import { fmtMs, textTable } from '../src/lib/format.ts';
 import { okCells, parseRunResult } from '../src/lib/schema.ts';
 import { median } from '../src/lib/stats.ts';
-import { analyseSteadyState } from '../src/lib/steady-state.ts';
+
 import { steadySamples, warmupShort } from '../src/lib/warmup-curve.ts';
 
 const { values: v } = parseArgs({
@@ -30,55 +30,56 @@ const { values: v } = parseArgs({
 });
 const dist = resolve(join(import.meta.dirname, '..', 'dist'));
 // The lab's own page (served build, off-origin requests blocked and recorded); rows of the table come back.
+const seconds = Number(v.seconds);
+type Arm = 'lab' | 'long' | 'bare';
+/** Each round runs the three arms in a different order, so no arm always runs first (or last) on a drifting machine. */
+const ORDERS: Arm[][] = [
+  ['lab', 'long', 'bare'],
+  ['bare', 'lab', 'long'],
+  ['long', 'bare', 'lab'],
+];
+const inside = (x: number, ci: [number, number] | null) => (ci !== null && x >= ci[0] && x <= ci[1] ? 'yes' : 'no');
+const ratioText = (c: ReturnType<typeof ratioOfMedians>) => `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
+
+// The lab's own page (served build, off-origin requests blocked and recorded); rows of the table come back.
 const { value: rows, offOrigin } = await withLabPage({ distDir: dist }, async () => undefined, async (page) => {
+  const runCell = async (sampling: object) => {
+    const cell = okCells(parseRunResult(await page.evaluate(`window.latencyLab.run(${JSON.stringify({ ...request, sampling })})`)).cells)[0];
+    if (!cell) throw new Error(`lab cell did not run (${request.models[0]} ${request.targets[0]})`);
+    return cell;
+  };
+  let request = { models: [''], targets: [''], batches: [1] };
   const rows: string[][] = [];
   for (const model of v.models.split(',')) {
     for (const target of v.targets.split(',')) {
+      request = { models: [model], targets: [target], batches: [1] };
       for (let r = 0; r < Number(v.rounds); r++) {
-        const order = r % 2 === 0 ? ['lab', 'bare'] : ['bare', 'lab'];
-        let lab: { total: number[]; work: number[]; median: number; ci: [number, number] | null; warm: string; stop: string } | null = null;
+        let lab: Awaited<ReturnType<typeof runCell>> | null = null;
+        let long: number[] = [];
         let bare: number[] = [];
-        for (const which of order) {
-          process.stderr.write(`${model} ${target} round ${r + 1}: ${which} ...\n`);
-          if (which === 'lab') {
-            const request = { models: [model], targets: [target], batches: [1], sampling: {} };
-            const result = parseRunResult(await page.evaluate(`window.latencyLab.run(${JSON.stringify(request)})`));
-            const cell = okCells(result.cells)[0];
-            if (!cell) throw new Error(`lab cell did not run: ${JSON.stringify(result.cells[0]).slice(0, 300)}`);
-            const steady = steadySamples(cell);
-            lab = {
-              total: steady.map((s) => s.total),
-              work: steady.map((s) => (s.upload ?? 0) + (s.inference ?? 0) + (s.readback ?? 0)),
-              median: cell.summary.total.median,
-              ci: cell.summary.total.medianCI95,
-              warm: warmupShort(cell.steadyState),
-              stop: cell.sampling.stopReason,
-            };
-          } else {
-            bare = (await page.evaluate(`window.latencyLab.benchBareLoop(${JSON.stringify(model)}, ${JSON.stringify(target)}, ${Number(v.seconds)})`)) as number[];
-          }
+        for (const arm of ORDERS[r % ORDERS.length]!) {
+          process.stderr.write(`${model} ${target} round ${r + 1}: ${arm} ...\n`);
+          if (arm === 'lab') lab = await runCell({});
+          // The same cell, sampled for the whole time (no precision target can stop it): every sample's total.
+          else if (arm === 'long') long = (await runCell({ targetCI: 0.0001, minWarmupMs: seconds * 1000, maxSamplingMs: seconds * 1000 })).samples.map((x) => x.total);
+          else bare = (await page.evaluate(`window.latencyLab.benchBareLoop(${JSON.stringify(model)}, ${JSON.stringify(target)}, ${seconds})`)) as number[];
         }
-        const lastHalf = bare.slice(Math.floor(bare.length / 2));
-        const bareMedian = median(lastHalf);
-        const bareSteady = analyseSteadyState(bare);
-        let ownMs = 0;
-        for (let i = 0; i < bareSteady.steadyStart; i++) ownMs += bare[i]!;
-        const work = ratioOfMedians(lab!.work, lastHalf, 7);
-        const total = ratioOfMedians(lab!.total, lastHalf, 7);
-        const inCI = lab!.ci !== null && bareMedian >= lab!.ci[0] && bareMedian <= lab!.ci[1];
-        const ci = (c: typeof work) => `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
+        const steady = steadySamples(lab!);
+        const t = lab!.summary.total;
+        const longHalf = long.slice(Math.floor(long.length / 2));
+        const bareHalf = bare.slice(Math.floor(bare.length / 2));
+        const work = steady.map((x) => (x.upload ?? 0) + (x.inference ?? 0) + (x.readback ?? 0));
         rows.push([
           model,
           target,
           String(r + 1),
-          `${fmtMs(lab!.median)} (${lab!.ci ? `${fmtMs(lab!.ci[0])}-${fmtMs(lab!.ci[1])}` : '–'})`,
-          lab!.warm,
-          lab!.stop,
-          `${fmtMs(bareMedian)} (${bare.length} passes)`,
-          `${bareSteady.classification} ${(ownMs / 1000).toFixed(1)} s/${bareSteady.steadyStart}p`,
-          inCI ? 'yes' : 'no',
-          ci(work),
-          ci(total),
+          `${fmtMs(t.median)} (${t.medianCI95 ? `${fmtMs(t.medianCI95[0])}-${fmtMs(t.medianCI95[1])}` : '–'})`,
+          `${warmupShort(lab!.steadyState)}, ${lab!.sampling.stopReason}`,
+          fmtMs(median(longHalf)),
+          inside(median(longHalf), t.medianCI95),
+          ratioText(ratioOfMedians(steady.map((x) => x.total), longHalf, 7)),
+          fmtMs(median(bareHalf)),
+          ratioText(ratioOfMedians(work, bareHalf, 7)),
         ]);
       }
     }
@@ -86,7 +87,8 @@ const { value: rows, offOrigin } = await withLabPage({ distDir: dist }, async ()
   return rows;
 });
 if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
-console.log(`\nLab steady median vs a bare loop's last half (alternating rounds, one fresh worker each, ${v.seconds} s bare loops; ms)\n`);
-console.log(textTable(['model', 'target', 'round', 'lab median (95% CI)', 'lab warm-up', 'lab stop', 'bare last-half median', 'bare steady after', 'bare in lab CI?', 'lab work / bare (95% CI)', 'lab total / bare (95% CI)'], rows));
-console.log('\nThis machine is shared: rounds differ by more than any CI. Read the ratios within a round; a harness that shifts the');
-console.log('steady level shows in every round, noise does not.');
+console.log(`\nLab steady median against two references, ${seconds} s each, in rotating order per round (ms):`);
+console.log(`  long = the same lab cell sampled for ${seconds} s, median of its last half; bare = the runtime's API in a bare loop`);
+console.log(`  in a fresh worker for ${seconds} s, median of its last half. lab work = upload + inference + readback (what the bare loop does).\n`);
+console.log(textTable(['model', 'target', 'round', 'lab median (95% CI)', 'lab warm-up, stop', 'long last half', 'in lab CI?', 'lab / long (95% CI)', 'bare last half', 'lab work / bare (95% CI)'], rows));
+console.log('\nThis machine is shared: rounds differ by more than a CI may. Read each round on its own.');

@@ -4,7 +4,7 @@
  * these decisions; keeping them here (no clocks, no I/O) makes them testable with made-up timings.
  */
 import type { SamplingReport, SamplingSettings, StopReason, WarmupStop } from './schema.ts';
-import { medianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
+import { medianCI, orderedMedianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
 import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, steadyLongEnough, type SteadyAnalysis } from './steady-state.ts';
 
 /** Auto mode: passes before sampling stop once there are this many (and `warmup`), or after PRIME_MS. */
@@ -170,8 +170,9 @@ export class SamplingController {
   achievedCI(): number | null {
     const a = this.steady();
     if (!a) return null;
-    const sorted = sortSamples(this.totals.slice(a.steadyStart));
-    return relativeHalfWidth({ median: quantile(sorted, 0.5), medianCI95: medianCI(sorted) });
+    const steady = this.totals.slice(a.steadyStart);
+    const sorted = sortSamples(steady);
+    return relativeHalfWidth({ median: quantile(sorted, 0.5), medianCI95: orderedMedianCI(steady, sorted) });
   }
 
   report(iterations: { iterations: number; why: string }, warmup: { passes: number; stop: WarmupStop; passMs?: number[] }): SamplingReport {

@@ -199,8 +199,9 @@ export const Summary = z.object({
   p99: z.number(),
   mad: z.number(),
   /**
-   * Distribution-free 95% CI of the median: order statistics, interpolated between neighbours (Hettmansperger &
-   * Sheather) so coverage is close to 95% rather than above it; null below 6 samples.
+   * 95% CI of the median: order statistics, interpolated between neighbours (Hettmansperger & Sheather), widened
+   * to the batch-median interval (10 consecutive batches) where that is wider, since timings are autocorrelated;
+   * null below 6 samples.
    */
   medianCI95: z.tuple([z.number(), z.number()]).nullable(),
 });
