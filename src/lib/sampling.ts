@@ -4,8 +4,8 @@
  * these decisions; keeping them here (no clocks, no I/O) makes them testable with made-up timings.
  */
 import type { SamplingReport, SamplingSettings, StopReason, WarmupStop } from './schema.ts';
-import { medianCI, orderedMedianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
-import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, steadyLongEnough, type SteadyAnalysis } from './steady-state.ts';
+import { orderedMedianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
+import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, steadyLongEnough, thirdsDisagree, type SteadyAnalysis } from './steady-state.ts';
 
 /** Auto mode: passes before sampling stop once there are this many (and `warmup`), or after PRIME_MS. */
 export const PRIME_PASSES = 10;
@@ -17,8 +17,6 @@ export const GUARD_TICKS = 50;
 export const MAX_ITERATIONS = 10_000;
 /** Auto mode sizes blocks to about this much time, so the steady-state analysis after each block costs little. */
 export const BLOCK_TARGET_MS = 100;
-/** The steady stretch's first and last thirds may differ by at most this much (relative) before precision counts. */
-export const STEADY_DRIFT = 0.05;
 
 /**
  * Decides, after each pass before sampling, whether sampling may begin. Auto mode needs only enough passes to
@@ -150,9 +148,9 @@ export class SamplingController {
     if (!steadyLongEnough(this.totals.length, a.steadyStart, this.steadyOptions(), this.ownMs)) return false;
     const rhw = this.achievedCI();
     if (rhw === null || rhw > s.targetCI) return false;
-    // The steady stretch must agree with itself: its first and last thirds' medians may not differ by more than
-    // DRIFT_THRESHOLD with CIs apart (the cheap form of the drift check the result carries), or it is still moving.
-    return !thirdsDisagree(this.totals.slice(a.steadyStart));
+    // The steady stretch must agree with itself (the analysis trims a slide's front; one that slides to the end
+    // is still moving).
+    return !thirdsDisagree(this.totals.slice(a.steadyStart), this.steadyOptions().settle);
   }
 
   /** A block's per-pass totals, the wall time the block took, and the passes per sample in it. */
@@ -198,21 +196,6 @@ export class SamplingController {
     this.stop = reason;
     return 0;
   }
-}
-
-/** A steady stretch whose first and last thirds differ by more than 5% with their medians' CIs apart. */
-export function thirdsDisagree(values: readonly number[]): boolean {
-  const third = Math.floor(values.length / 3);
-  if (third < 6) return false;
-  const first = sortSamples(values.slice(0, third));
-  const last = sortSamples(values.slice(values.length - third));
-  const m1 = quantile(first, 0.5);
-  const m3 = quantile(last, 0.5);
-  const c1 = medianCI(first);
-  const c3 = medianCI(last);
-  if (!c1 || !c3 || m1 <= 0) return false;
-  const apart = c3[0] > c1[1] || c3[1] < c1[0];
-  return apart && Math.abs(m3 / m1 - 1) > STEADY_DRIFT;
 }
 
 /** One line for tables: why sampling stopped, and how precise the median is. */

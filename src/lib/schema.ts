@@ -78,10 +78,10 @@ export const SamplingFields = z
     maxWarmup: count('maxWarmup', 0, 10_000).default(1_000),
     /**
      * Auto mode: the least time of passes (warm-up and samples) before a steady state may be declared. V8 compiles
-     * wasm with a baseline tier first and optimises hot functions in the background: here that took 2-5 s, and
-     * passes that agree before it can be 3x slower than after it. Capped by maxSamplingMs.
+     * wasm with a baseline tier first and optimises hot functions in the background: here the big step came after
+     * 1-3 s (3-7x), and ocr-cls on ORT wasm still crept down ~4% until second 7. Capped by maxSamplingMs.
      */
-    minWarmupMs: count('minWarmupMs', 0, 600_000).default(3_000),
+    minWarmupMs: count('minWarmupMs', 0, 600_000).default(8_000),
     /** Auto mode: a cap on the time of passes before sampling begins. */
     maxWarmupMs: count('maxWarmupMs', 0, 600_000).default(5_000),
     /** Auto mode: wanted half-width of the median's 95% CI, relative to the median (0.02 = +-2%). */

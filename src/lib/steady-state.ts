@@ -15,7 +15,7 @@
  * - Statistically real but practically small shifts (a few % on a busy machine) are not warm-up: segments within
  *   `tolerance` of the steady level count as steady, and short excursions inside a steady stretch don't end it.
  */
-import { quantile, sortSamples } from './stats.ts';
+import { medianCI, quantile, sortSamples } from './stats.ts';
 
 export const STEADY_CLASSES = ['flat', 'warm-up', 'slowdown', 'no-steady-state'] as const;
 export type SteadyClass = (typeof STEADY_CLASSES)[number];
@@ -54,9 +54,15 @@ export interface SteadyOptions {
    */
   minSteady: number;
   minSteadyFraction: number;
+  /**
+   * The steady stretch's first and last thirds must agree within this (relative, with their medians' CIs apart):
+   * a slow slide in small steps (ocr-cls here: 1.85 ms in seconds 3-6, 1.79 from second 7 on) stays inside
+   * `tolerance` step by step, so the stretch is trimmed from the front until its thirds agree.
+   */
+  settle: number;
 }
 
-export const DEFAULT_STEADY_OPTIONS: SteadyOptions = { tolerance: 0.05, minSteady: 10, minSteadyFraction: 0.25 };
+export const DEFAULT_STEADY_OPTIONS: SteadyOptions = { tolerance: 0.05, minSteady: 10, minSteadyFraction: 0.25, settle: 0.02 };
 
 export interface SteadyAnalysis {
   segments: Segment[];
@@ -86,10 +92,43 @@ export function analyseSteadyState(values: readonly number[], options: SteadyOpt
     const end = bounds[i + 1]!;
     segments.push({ start, end, median: medianOf(values, start, end) });
   }
-  const steadyStart = steadyStartOf(segments, n, options.tolerance);
+  const steadyStart = settledStart(values, segments, steadyStartOf(segments, n, options.tolerance), n, options.settle);
   const steadyMedian = medianOf(values, steadyStart, n);
   const classification = classify(segments, steadyStart, n, options, weights);
   return { segments, changepoints: cps, steadyStart, steadyMedian, classification, alternation: alternationOf(segments, steadyStart, n, options.tolerance) };
+}
+
+/**
+ * Moves the steady start to later long-segment starts while the stretch's first and last thirds disagree: the
+ * front of a slow slide is warm-up too. Stops where they agree, or at the last long segment.
+ */
+function settledStart(values: readonly number[], segments: readonly Segment[], start: number, n: number, settle: number): number {
+  const short = shortLimit(n);
+  const later = segments.filter((s) => s.start > start && s.end - s.start > short).map((s) => s.start);
+  let at = start;
+  for (const next of later) {
+    if (!thirdsDisagree(values.slice(at), settle)) break;
+    at = next;
+  }
+  return at;
+}
+
+/**
+ * Whether a stretch still moves: its first and last thirds' medians differ by more than `threshold` (relative)
+ * with their 95% CIs apart. False below 18 values (thirds of 6, the least with a CI).
+ */
+export function thirdsDisagree(values: readonly number[], threshold: number): boolean {
+  const third = Math.floor(values.length / 3);
+  if (third < 6) return false;
+  const first = sortSamples(values.slice(0, third));
+  const last = sortSamples(values.slice(values.length - third));
+  const m1 = quantile(first, 0.5);
+  const m3 = quantile(last, 0.5);
+  const c1 = medianCI(first);
+  const c3 = medianCI(last);
+  if (!c1 || !c3 || m1 <= 0) return false;
+  const apart = c3[0] > c1[1] || c3[1] < c1[0];
+  return apart && Math.abs(m3 / m1 - 1) > threshold;
 }
 
 /** Whether the stretch from `start` holds enough values, and enough of the series' weight (time), to be steady. */

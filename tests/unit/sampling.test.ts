@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseIterations, describeStop, growIterations, SamplingController, thirdsDisagree, warmupDecision } from '../../src/lib/sampling.ts';
+import { chooseIterations, describeStop, growIterations, SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
+import { thirdsDisagree } from '../../src/lib/steady-state.ts';
 import { SamplingSettings } from '../../src/lib/schema.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
 
@@ -140,8 +141,8 @@ describe('SamplingController: the steady state decides', () => {
   it('a steady stretch that still moves (its thirds disagree) is not precise yet', () => {
     const rng = mulberry32(17);
     const rising = Array.from({ length: 300 }, (_, i) => (i < 150 ? 1 : 1.1) * Math.exp(0.02 * (rng() - 0.5)));
-    expect(thirdsDisagree(rising)).toBe(true);
-    expect(thirdsDisagree(rising.map((_, i) => 1 + 0.02 * ((i * 7919) % 13) / 13))).toBe(false);
+    expect(thirdsDisagree(rising, 0.05)).toBe(true);
+    expect(thirdsDisagree(rising.map((_, i) => 1 + 0.02 * ((i * 7919) % 13) / 13), 0.05)).toBe(false);
   });
   it('the time cap rules: a series that never settles stops there, precision not reached', () => {
     let i = 0;
