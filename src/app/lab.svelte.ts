@@ -48,6 +48,8 @@ export class LabState {
   targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
   batchText = $state('1');
   threadsText = $state('1');
+  /** ORT builds per ORT target: 'recommended' (per backend) and/or build names. */
+  ortBuilds = $state<string[]>(['recommended']);
   mode = $state<'auto' | 'fixed'>(DEFAULT_SAMPLING.mode);
   /** Auto mode's target, in percent of the median (the schema stores a fraction). */
   targetPct = $state(DEFAULT_SAMPLING.targetCI * 100);
@@ -123,6 +125,7 @@ export class LabState {
       targets: [...this.targets],
       batch: this.batchText,
       threads: this.threadsText,
+      ortBuilds: [...this.ortBuilds],
       mode: this.mode,
       targetPct: this.targetPct,
       minSamples: this.minSamples,
@@ -161,6 +164,7 @@ export class LabState {
     if (setup.targets !== undefined) this.targets = setup.targets;
     if (setup.batch !== undefined) this.batchText = setup.batch;
     if (setup.threads !== undefined) this.threadsText = setup.threads;
+    if (setup.ortBuilds !== undefined) this.ortBuilds = setup.ortBuilds;
     if (setup.mode !== undefined) this.mode = setup.mode;
     if (setup.targetPct !== undefined) this.targetPct = setup.targetPct;
     if (setup.minSamples !== undefined) this.minSamples = setup.minSamples;
@@ -251,6 +255,7 @@ export class LabState {
           targets: this.targets,
           batches: this.parseList(this.batchText, 'batch size'),
           threads: this.parseList(this.threadsText, 'thread count'),
+          ortBuilds: this.ortBuilds,
           seed,
           schedule: this.interleave ? 'interleaved' : 'sequential',
           inputOverrides: { [this.model.id]: this.overrides(this.model) },

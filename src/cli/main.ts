@@ -46,6 +46,10 @@ Run options (matrix):
                         valid: ${allTargets().join(', ')}
   --batch 1,4,16        batch sizes (default: 1)
   --threads 1,2         wasm thread counts (default: 1)
+  --ort-build LIST      ORT builds per ORT target, a matrix dimension: recommended (default: per backend the
+                        build ORT's docs recommend: wasm -> /wasm, webgpu -> /webgpu, webgl -> /webgl, webnn -> the
+                        default import), wasm, default, webgpu, jspi, all, webgl; or name one in the target:
+                        --targets ort:wasm@default. Builds without a target's backend are skipped
   --dim NAME=N          value for a symbolic input dim (e.g. --dim height=64); repeatable
   --values INPUT=POLICY input values: random | zeros | const:V | range:MIN:MAX; repeatable
   --input-seed N        seed of the random input values (default: 1)

@@ -78,9 +78,11 @@ function glob(pattern: string, text: string): boolean {
   return re.test(text);
 }
 
-export function matches(rule: BudgetRule, cell: { modelId: string; runtime: string; backend: string; batch: number; threads: number }): boolean {
+export function matches(rule: BudgetRule, cell: { modelId: string; runtime: string; backend: string; batch: number; threads: number; build?: string | null }): boolean {
   if (rule.model && !glob(rule.model, cell.modelId)) return false;
-  if (rule.target && !glob(rule.target, `${cell.runtime}:${cell.backend}`)) return false;
+  // `ort:wasm` matches every build of it; `ort:wasm@default` (or `ort:*@wasm`) only that build.
+  const target = rule.target?.includes('@') ? `${cell.runtime}:${cell.backend}@${cell.build ?? ''}` : `${cell.runtime}:${cell.backend}`;
+  if (rule.target && !glob(rule.target, target)) return false;
   if (rule.batch !== undefined && rule.batch !== cell.batch) return false;
   if (rule.threads !== undefined && rule.threads !== cell.threads) return false;
   return true;

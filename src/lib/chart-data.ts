@@ -24,13 +24,14 @@ export function medianBars(cells: readonly OkCellResult[], budgetPass?: (c: OkCe
 }
 
 export interface Series {
-  /** runtime:backend (and threads when more than one thread count ran). */
+  /** runtime:backend, @build for ORT (and threads when more than one thread count ran). */
   label: string;
   points: { x: number; y: number; lo: number | null; hi: number | null }[];
 }
 
 function seriesKey(c: OkCellResult, manyThreads: boolean): string {
-  return `${c.cell.modelId} ${c.cell.runtime}:${c.cell.backend}${manyThreads ? ` t${c.cell.threads}` : ''}`;
+  // The build is part of the series: two ORT builds on one backend are two lines.
+  return `${c.cell.modelId} ${c.cell.runtime}:${c.cell.backend}${c.cell.build ? `@${c.cell.build}` : ''}${manyThreads ? ` t${c.cell.threads}` : ''}`;
 }
 
 /** One line per model and runtime:backend: latency per pass against batch size. */

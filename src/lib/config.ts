@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { BudgetRule } from './budget.ts';
 import { describeIssues, InputOverride, SamplingFields, SchemaError, type SamplingInput } from './schema.ts';
+import { ORT_BUILD_CHOICES } from './builds.ts';
 
 export const DeviceEndpoint = z
   .object({
@@ -29,6 +30,8 @@ export const LabConfig = z
     targets: z.array(z.string().min(1)).min(1).optional(),
     batch: z.array(z.number().int().positive()).min(1).optional(),
     threads: z.array(z.number().int().positive()).min(1).optional(),
+    /** ORT builds per ORT target: "recommended" (per backend, the default), wasm, default, webgpu, jspi, all, webgl. */
+    ortBuilds: z.array(z.enum(ORT_BUILD_CHOICES)).min(1).optional(),
     /** Per model id, per input name: symbolic dims and value policy. */
     inputs: z.record(z.string(), z.record(z.string(), InputOverride)).optional(),
     inputSeed: z.number().int().optional(),

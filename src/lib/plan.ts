@@ -6,6 +6,7 @@ import { BACKENDS, RUNTIMES, SamplingSettings, describeIssues } from './schema.t
 import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId, SamplingInput } from './schema.ts';
 import type { ModelInfo } from './manifest.ts';
 import { seededShuffle } from './rng.ts';
+import { buildsFor, isOrtBuild, ORT_BUILD_CHOICES, ORT_BUILD_INFO, ORT_BUILDS, RECOMMENDED_ORT_BUILD, type OrtBuild } from './builds.ts';
 
 /** Which backends each runtime has. tfjs `cpu` is plain JS; ORT has no JS CPU backend (its wasm is the CPU one). */
 export const RUNTIME_BACKENDS: Record<RuntimeId, readonly BackendId[]> = {
@@ -31,14 +32,30 @@ export const RUNTIME_FORMATS: Record<RuntimeId, readonly ModelFormat[]> = {
 export interface Target {
   runtime: RuntimeId;
   backend: BackendId;
+  /** ORT only: the build, when the target names one (`ort:wasm@default`). */
+  build?: OrtBuild;
 }
 
 export class PlanError extends Error {
   override name = 'PlanError';
 }
 
+/**
+ * `runtime:backend`, optionally with a build: `ort:wasm@default`. The build must be one that runs the backend.
+ */
 export function parseTarget(text: string): Target {
-  const [runtime, backend, extra] = text.trim().split(':');
+  const [pair = '', build, moreAt] = text.trim().split('@');
+  if (moreAt !== undefined) throw new PlanError(`'${text}' has more than one @build`);
+  const t = parsePair(pair, text);
+  if (build === undefined) return t;
+  if (t.runtime !== 'ort') throw new PlanError(`'${text}': only ort has builds (${ORT_BUILDS.join(', ')})`);
+  if (!isOrtBuild(build)) throw new PlanError(`unknown ORT build '${build}' in '${text}'; valid: ${ORT_BUILDS.join(', ')}`);
+  if (!ORT_BUILD_INFO[build].backends.includes(t.backend)) throw new PlanError(`ORT build '${build}' (${ORT_BUILD_INFO[build].entry}) has no ${t.backend} backend; builds with it: ${buildsFor(t.backend).join(', ')}`);
+  return { ...t, build };
+}
+
+function parsePair(pair: string, text: string): Target {
+  const [runtime, backend, extra] = pair.split(':');
   if (extra !== undefined || !runtime || !backend) {
     throw new PlanError(`'${text}' is not runtime:backend; valid: ${allTargets().join(', ')}`);
   }
@@ -57,11 +74,26 @@ export function allTargets(): string[] {
 }
 
 export function targetKey(t: Target): string {
-  return `${t.runtime}:${t.backend}`;
+  return `${t.runtime}:${t.backend}${t.build ? `@${t.build}` : ''}`;
 }
 
 export function cellId(modelId: string, t: Target, batch: number, threads: number): string {
   return `${modelId}/${targetKey(t)}/b${batch}/t${threads}`;
+}
+
+/**
+ * The builds an ORT target runs with: its own @build, else each of `choices` that has its backend (`recommended`
+ * stands for the recommended one). Empty when none of the chosen builds has the backend.
+ */
+export function buildsOf(t: Target, choices: readonly string[] = ['recommended']): (OrtBuild | undefined)[] {
+  if (t.runtime !== 'ort') return [undefined];
+  if (t.build) return [t.build];
+  const out = new Set<OrtBuild>();
+  for (const c of choices) {
+    if (c === 'recommended') out.add(RECOMMENDED_ORT_BUILD[t.backend as keyof typeof RECOMMENDED_ORT_BUILD]);
+    else if (isOrtBuild(c) && ORT_BUILD_INFO[c].backends.includes(t.backend)) out.add(c);
+  }
+  return [...out];
 }
 
 /** What a person asks for; `buildPlan` checks it and fills in the cells. */
@@ -71,6 +103,12 @@ export interface PlanRequest {
   batches: number[];
   /** Thread counts for wasm backends; other backends run once with 1. */
   threads?: number[];
+  /**
+   * ORT builds to run each ORT target with (a matrix dimension): build names, or `recommended` (the default) for
+   * the one ORT's docs recommend per backend. A target's own @build overrides it; builds without the backend are
+   * skipped.
+   */
+  ortBuilds?: string[];
   sampling: SamplingInput;
   /** Orders the cells (and interleaved rounds); recorded in the plan so the same seed gives the same order. */
   seed?: number;
@@ -116,6 +154,12 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   if (request.models.length === 0) throw new PlanError('models: give at least one model id');
   if (request.targets.length === 0) throw new PlanError(`targets: give at least one of ${allTargets().join(', ')}`);
   const targets = request.targets.map(parseTarget);
+  const ortBuilds = request.ortBuilds ?? ['recommended'];
+  if (ortBuilds.length === 0) throw new PlanError(`ORT builds: give at least one of ${ORT_BUILD_CHOICES.join(', ')}`);
+  for (const b of ortBuilds) if (!(ORT_BUILD_CHOICES as readonly string[]).includes(b)) throw new PlanError(`unknown ORT build '${b}'; valid: ${ORT_BUILD_CHOICES.join(', ')}`);
+  for (const t of targets) {
+    if (buildsOf(t, ortBuilds).length === 0) throw new PlanError(`${targetKey(t)}: none of the ORT builds ${ortBuilds.join(', ')} has the ${t.backend} backend; builds with it: ${buildsFor(t.backend).join(', ')}`);
+  }
   checkPositiveInts('batch sizes', request.batches, 4096);
   const threads = request.threads ?? [1];
   checkPositiveInts('threads', threads, 256);
@@ -136,22 +180,26 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
       if (request.skipMissingFormats && model && !pickFormat(model, target.runtime)) continue;
       // Threads only mean something for wasm backends; elsewhere the cell runs once.
       const threadCounts = target.backend === 'wasm' ? threads : [1];
-      for (const batch of request.batches) {
-        for (const t of threadCounts) {
-          const id = cellId(modelId, target, batch, t);
-          if (seen.has(id)) continue;
-          seen.add(id);
-          cells.push({
-            id,
-            modelId,
-            format: pickFormat(model, target.runtime),
-            runtime: target.runtime,
-            backend: target.backend,
-            batch,
-            threads: t,
-            inputSeed,
-            inputOverrides: request.inputOverrides?.[modelId] ?? {},
-          });
+      for (const build of buildsOf(target, ortBuilds)) {
+        const built: Target = build ? { ...target, build } : target;
+        for (const batch of request.batches) {
+          for (const t of threadCounts) {
+            const id = cellId(modelId, built, batch, t);
+            if (seen.has(id)) continue;
+            seen.add(id);
+            cells.push({
+              id,
+              modelId,
+              format: pickFormat(model, target.runtime),
+              runtime: target.runtime,
+              backend: target.backend,
+              batch,
+              threads: t,
+              build: build ?? null,
+              inputSeed,
+              inputOverrides: request.inputOverrides?.[modelId] ?? {},
+            });
+          }
         }
       }
     }

@@ -40,7 +40,7 @@ export function throughput(c: CellResult): number | null {
 }
 
 export function summaryCsv(runs: readonly RunResult[]): string {
-  const header = ['device', 'cell', 'model', 'runtime', 'backend', 'batch', 'threads', 'status', 'n', 'passes_per_sample', 'median_ms', 'ci95_lo_ms', 'ci95_hi_ms', 'ci_rel_halfwidth', 'p90_ms', 'p95_ms', 'p99_ms', 'mean_ms', 'sd_ms', 'min_ms', 'max_ms', 'throughput_items_per_s', 'inference_median_ms', 'stop_reason', 'precision_reached', 'steady_state', 'steady_start_sample', 'warmup_ms', 'warmup_passes', 'first_passes_ratio', 'first_inference_ms', 'session_create_ms', 'cold_starts', 'parity_max_abs_diff', 'backend_in_use', 'flags', 'reason'];
+  const header = ['device', 'cell', 'model', 'runtime', 'backend', 'batch', 'threads', 'status', 'n', 'passes_per_sample', 'median_ms', 'ci95_lo_ms', 'ci95_hi_ms', 'ci_rel_halfwidth', 'p90_ms', 'p95_ms', 'p99_ms', 'mean_ms', 'sd_ms', 'min_ms', 'max_ms', 'throughput_items_per_s', 'inference_median_ms', 'stop_reason', 'precision_reached', 'steady_state', 'steady_start_sample', 'warmup_ms', 'warmup_passes', 'first_passes_ratio', 'ort_build', 'runtime_wasm_file', 'runtime_wasm_bytes', 'runtime_wasm_fetch_ms', 'runtime_init_ms', 'first_inference_ms', 'session_create_ms', 'cold_starts', 'parity_max_abs_diff', 'backend_in_use', 'flags', 'reason'];
   const rows = runs.flatMap((run) =>
     run.cells.map((c) => {
       const id = [run.device ?? '', c.cell.id, c.cell.modelId, c.cell.runtime, c.cell.backend, c.cell.batch, c.cell.threads, c.status];
@@ -71,6 +71,11 @@ export function summaryCsv(runs: readonly RunResult[]): string {
         c.steadyState.warmupMs,
         c.steadyState.warmupPasses,
         c.steadyState.firstPasses?.ratio ?? null,
+        c.cell.build,
+        c.coldStart.runtimeWasm?.file ?? null,
+        c.coldStart.runtimeWasm?.bytes ?? null,
+        c.coldStart.runtimeWasm?.fetchMs ?? null,
+        c.coldStart.runtimeInitMs,
         c.coldStart.firstInferenceMs,
         c.coldStart.sessionCreateMs,
         c.coldStarts.length,
@@ -124,12 +129,34 @@ function cellRows(runs: readonly RunResult[]): string[][] {
   });
 }
 
+/** Cold start per ok cell: the runtime's wasm (which build's, how big, how long to fetch), then the phases. */
+const COLD_HEADER = ['cell', 'runtime wasm', 'wasm MB', 'wasm fetch ms', 'runtime init ms', 'session create ms', 'first inference ms'];
+function coldRows(runs: readonly RunResult[]): string[][] {
+  return runs.flatMap((run) =>
+    okCells(run.cells).map((c) => {
+      const w = c.coldStart.runtimeWasm;
+      return [
+        ...(multi(runs) ? [run.device ?? ''] : []),
+        c.cell.id,
+        w?.file ?? '–',
+        w ? (w.bytes / 1e6).toFixed(1) : '–',
+        w ? fmtMs(w.fetchMs) : '–',
+        fmtMs(c.coldStart.runtimeInitMs),
+        fmtMs(c.coldStart.sessionCreateMs),
+        fmtMs(c.coldStart.firstInferenceMs),
+      ];
+    }),
+  );
+}
+const COLD_NOTE = 'Compiling the runtime wasm falls in runtime init or session create, wherever the runtime does it (ORT: at the first session).';
+
 const CELL_HEADER = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'p99', 'items/s', 'sampling', 'warm-up', 'notes'];
 
 export function reportMarkdown(input: ReportInput): string {
   const { runs } = input;
   const header = multi(runs) ? ['device', ...CELL_HEADER] : CELL_HEADER;
   const out = [`# Inference latency report`, '', `${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`, '', ...runs.map((r) => `- ${mdCell(envLine(r))}`), '', '## Cells (total per pass, steady state)', '', mdTable(header, cellRows(runs))];
+  out.push('', '## Cold start', '', mdTable(multi(runs) ? ['device', ...COLD_HEADER] : COLD_HEADER, coldRows(runs)), '', COLD_NOTE);
   if (input.budgets) {
     const b = input.budgets;
     out.push('', `## Budgets: ${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}`, '');
@@ -185,6 +212,9 @@ export function reportHtml(input: ReportInput): string {
     stageSvg,
     '<h2>Cells</h2>',
     htmlTable(header, cellRows(runs), new Set([2, 3, 4, 5, 6, 7].map((i) => i + offset))),
+    '<h2>Cold start</h2>',
+    htmlTable(many ? ['device', ...COLD_HEADER] : COLD_HEADER, coldRows(runs), new Set([2, 3, 4, 5, 6].map((i) => i + offset))),
+    `<p class="muted">${escapeXml(COLD_NOTE)}</p>`,
   ];
   if (input.budgets) {
     const b = input.budgets;

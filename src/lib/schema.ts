@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ServingReport } from './serving/report.ts';
 import { STAGES } from './stages.ts';
 import { STEADY_CLASSES } from './steady-state.ts';
+import { ORT_BUILDS } from './builds.ts';
 
 /** 3: the steady state (changepoints, warm-up curve) per ok cell; summaries describe the steady samples only. */
 export const SCHEMA_VERSION = 3;
@@ -123,7 +124,7 @@ export type SamplingSettings = z.infer<typeof SamplingSettings>;
 export type SamplingInput = z.input<typeof SamplingSettings>;
 
 export const Cell = z.object({
-  /** Stable id: model/runtime:backend/bN/tN. */
+  /** Stable id: model/runtime:backend/bN/tN, with @build after the backend for ORT (model/ort:wasm@wasm/b1/t1). */
   id: z.string(),
   modelId: z.string(),
   /** The model file format this runtime loads; null when the model has none for it (the cell is unsupported). */
@@ -132,6 +133,8 @@ export const Cell = z.object({
   backend: BackendId,
   batch: z.number().int().positive(),
   threads: z.number().int().positive(),
+  /** The runtime build the cell loads (ORT: which entry point, so which wasm); null for runtimes with one build. */
+  build: z.enum(ORT_BUILDS).nullable().default(null),
   inputSeed: z.number().int(),
   inputOverrides: z.record(z.string(), InputOverride),
 });
@@ -184,6 +187,15 @@ export const ColdStart = z.object({
   firstInferenceMs: z.number().nonnegative(),
   warmupCount: z.number().int().nonnegative(),
   warmupTotalMs: z.number().nonnegative(),
+  /**
+   * The runtime's wasm as this worker fetched it (Resource Timing): file, bytes over the wire (0 when the HTTP cache
+   * served it) and decoded, and fetch time. Compiling it is part of runtime init or session create, where the
+   * runtime does it. Null when the runtime loaded no wasm.
+   */
+  runtimeWasm: z
+    .object({ file: z.string(), transferBytes: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), fetchMs: z.number().nonnegative() })
+    .nullable()
+    .default(null),
 });
 export type ColdStart = z.infer<typeof ColdStart>;
 

@@ -4,6 +4,7 @@
  * A person's own model files can't travel in a link; the link names the model id only.
  */
 import type { ValuePolicy } from './schema.ts';
+import { ORT_BUILD_CHOICES } from './builds.ts';
 
 // Browsers and Node both have URLSearchParams; the pure-core tsconfig has no DOM or Node types to declare it.
 declare class URLSearchParams {
@@ -18,6 +19,8 @@ export interface Setup {
   targets: string[];
   batch: string;
   threads: string;
+  /** ORT builds per ORT target ('recommended' or build names). */
+  ortBuilds: string[];
   mode: 'auto' | 'fixed';
   targetPct: number;
   minSamples: number;
@@ -36,7 +39,7 @@ export interface Setup {
 }
 
 const NUMBERS = { ci: 'targetPct', min: 'minSamples', max: 'maxSamples', time: 'maxSamplingS', samples: 'samples', warmup: 'warmup', cold: 'coldStarts' } as const;
-const KEYS = ['model', 'targets', 'batch', 'threads', 'mode', ...Object.keys(NUMBERS), 'interleave', 'seed', 'budget', 'dim.<name>', 'val.<input>'];
+const KEYS = ['model', 'targets', 'batch', 'threads', 'ort', 'mode', ...Object.keys(NUMBERS), 'interleave', 'seed', 'budget', 'dim.<name>', 'val.<input>'];
 
 export function policyText(p: ValuePolicy): string {
   switch (p.kind) {
@@ -67,6 +70,7 @@ export function encodeSetup(s: Setup): string {
   p.set('targets', s.targets.join(','));
   p.set('batch', s.batch.replace(/\s+/g, ''));
   p.set('threads', s.threads.replace(/\s+/g, ''));
+  p.set('ort', s.ortBuilds.join(','));
   p.set('mode', s.mode);
   for (const [key, field] of Object.entries(NUMBERS)) p.set(key, String(s[field]));
   if (s.interleave) p.set('interleave', '1');
@@ -93,6 +97,11 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
     else if (key === 'batch' || key === 'threads') {
       if (/^\d+(,\d+)*$/.test(value)) setup[key] = value.split(',').join(', ');
       else bad('not a comma-separated list of whole numbers');
+    } else if (key === 'ort') {
+      const builds = value.split(',').filter(Boolean);
+      const unknown = builds.filter((b) => !(ORT_BUILD_CHOICES as readonly string[]).includes(b));
+      if (builds.length && !unknown.length) setup.ortBuilds = builds;
+      else bad(`not a list of ${ORT_BUILD_CHOICES.join(', ')}`);
     } else if (key === 'mode') {
       if (value === 'auto' || value === 'fixed') setup.mode = value;
       else bad('not auto or fixed');

@@ -1,7 +1,8 @@
 /**
- * ONNX Runtime Web adapter: wasm (with threads), webgl, webgpu (JSEP) and webnn, from `onnxruntime-web/all`.
- * The .wasm file is found through `new URL(..., import.meta.url)` inside the bundled entry, which Vite rewrites to
- * a same-origin asset: nothing is fetched from another origin.
+ * ONNX Runtime Web adapter: wasm (with threads), webgl, webgpu and webnn, from the build the cell names
+ * (src/lib/builds.ts): each build is its own entry point with its own wasm, imported only in the worker of a cell
+ * that asks for it. The .wasm file is found through `new URL(..., import.meta.url)` inside the bundled entry, which
+ * Vite rewrites to a same-origin asset: nothing is fetched from another origin.
  *
  * Stage boundaries per backend:
  * - wasm: `new ort.Tensor` only wraps the host array; run() copies inputs into the wasm heap and returns outputs
@@ -12,17 +13,36 @@
  *   outputs stay on the GPU (`preferredOutputLocation: 'gpu-buffer'`), and because run() may resolve before the
  *   GPU is done, inference ends only after `device.queue.onSubmittedWorkDone()`. Readback is `getData()`.
  */
-import * as ort from 'onnxruntime-web/all';
+import type * as Ort from 'onnxruntime-web';
+import { ORT_BUILD_INFO, RECOMMENDED_ORT_BUILD, buildsFor, type OrtBuild } from '../lib/builds.ts';
 import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { median } from '../lib/stats.ts';
 import { BackendMismatch, BackendUnavailable, type BareRunner, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 
-type Feeds = Record<string, ort.Tensor>;
-type Outputs = ort.InferenceSession.ReturnType;
+type OrtModule = typeof Ort;
+type Feeds = Record<string, Ort.Tensor>;
+type Outputs = Ort.InferenceSession.ReturnType;
 
-const ORT_TYPES: Record<Dtype, ort.Tensor.Type> = {
+/**
+ * One import per build, so the bundler makes each its own chunk (and wasm asset) and a worker loads only the one
+ * its cell names. All share ORT's public API; they differ in the execution providers and the wasm inside.
+ */
+const LOADERS: Record<OrtBuild, () => Promise<OrtModule>> = {
+  wasm: () => import('onnxruntime-web/wasm'),
+  default: () => import('onnxruntime-web'),
+  webgpu: () => import('onnxruntime-web/webgpu'),
+  jspi: () => import('onnxruntime-web/jspi'),
+  all: () => import('onnxruntime-web/all'),
+  webgl: () => import('onnxruntime-web/webgl') as Promise<OrtModule>,
+};
+
+/** The build this worker loaded (a worker runs one cell, a cell one build). */
+let ort: OrtModule;
+let loadedBuild: OrtBuild | null = null;
+
+const ORT_TYPES: Record<Dtype, Ort.Tensor.Type> = {
   float32: 'float32',
   float16: 'float16',
   int32: 'int32',
@@ -51,10 +71,17 @@ let initialised: { backend: BackendId; threads: number } | null = null;
 
 export const ortAdapter: RuntimeAdapter = {
   id: 'ort',
-  version: ort.env.versions.web ?? 'unknown',
+  get version() {
+    return loadedBuild ? (ort.env.versions.web ?? 'unknown') : 'not loaded';
+  },
 
   async init(backend: BackendId, cell: Cell): Promise<void> {
     if (backend === 'cpu') throw new BackendUnavailable('ORT has no JS cpu backend; its CPU backend is wasm');
+    const build = cell.build ?? RECOMMENDED_ORT_BUILD[backend];
+    if (!ORT_BUILD_INFO[build].backends.includes(backend)) {
+      throw new BackendUnavailable(`ORT build '${build}' (${ORT_BUILD_INFO[build].entry}) has no ${backend} backend; builds with it: ${buildsFor(backend).join(', ')}`);
+    }
+    if (loadedBuild !== null && loadedBuild !== build) throw new Error(`this worker already loaded ORT build '${loadedBuild}', not '${build}'`);
     // Threads need SharedArrayBuffer, which needs cross-origin isolation; without it ORT silently uses 1,
     // so say so instead of timing a 1-thread run under a 2-thread label.
     if (cell.threads > 1 && !self.crossOriginIsolated) {
@@ -65,6 +92,8 @@ export const ortAdapter: RuntimeAdapter = {
     }
     if (backend === 'webnn' && !('ml' in navigator)) throw new BackendUnavailable('navigator.ml is missing: this browser has no WebNN');
     if (backend === 'webgpu' && !('gpu' in navigator)) throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
+    ort = await LOADERS[build]();
+    loadedBuild = build;
     ort.env.wasm.numThreads = cell.threads;
     ort.env.wasm.proxy = false; // we are already in a dedicated worker
     ort.env.logLevel = 'error';
@@ -124,14 +153,14 @@ async function commonProof(cell: Cell, details: Proof['details']): Promise<Proof
     threads,
     simd: true, // ORT 1.30 ships only SIMD wasm builds
     crossOriginIsolated: self.crossOriginIsolated,
-    details: { executionProviders: cell.backend, threadsRequested: cell.threads, ...details },
+    details: { executionProviders: cell.backend, threadsRequested: cell.threads, build: loadedBuild, entry: loadedBuild ? ORT_BUILD_INFO[loadedBuild].entry : null, ...details },
   };
 }
 
 /** wasm, webgl, webnn: CPU tensors in, CPU tensors out; run() does the device work in between. */
 class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
   constructor(
-    protected readonly session: ort.InferenceSession,
+    protected readonly session: Ort.InferenceSession,
     protected readonly model: ModelInfo,
     protected readonly cell: Cell,
     readonly stageNotes: readonly StageNote[],
@@ -193,7 +222,7 @@ class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
  * the check passes for any size the model accepts. Private state, reached defensively: if ORT's internals change,
  * this does nothing and the runtime's own error shows as before.
  */
-function primeWebGlInputCheck(session: ort.InferenceSession, feeds: Feeds): void {
+function primeWebGlInputCheck(session: Ort.InferenceSession, feeds: Feeds): void {
   const inner = (session as unknown as { handler?: { session?: { context?: { graphInputDims?: unknown[]; graphInputTypes?: unknown[] } } } }).handler?.session;
   const ctx = inner?.context;
   if (!ctx || !Array.isArray(ctx.graphInputDims) || !Array.isArray(ctx.graphInputTypes)) return;
@@ -210,7 +239,7 @@ const GPU_BUFFER_TYPES = new Set<Dtype>(['float32', 'float16', 'int32', 'int64',
 class OrtWebGpuSession extends OrtCpuBoundSession {
   private lost: string | null = null;
 
-  constructor(session: ort.InferenceSession, model: ModelInfo, cell: Cell, private readonly device: GPUDevice) {
+  constructor(session: Ort.InferenceSession, model: ModelInfo, cell: Cell, private readonly device: GPUDevice) {
     super(session, model, cell, []);
     void device.lost.then((info) => {
       this.lost = `WebGPU device lost${info.reason ? ` (${info.reason})` : ''}: ${info.message || 'no message'}`;
@@ -233,7 +262,7 @@ class OrtWebGpuSession extends OrtCpuBoundSession {
       const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
       const buffer = this.device.createBuffer({ size: align16(bytes.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
       this.device.queue.writeBuffer(buffer, 0, (bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes)) as Uint8Array<ArrayBuffer>);
-      feeds[t.name] = ort.Tensor.fromGpuBuffer(buffer, { dataType: ORT_TYPES[t.dtype] as ort.Tensor.GpuBufferDataTypes, dims: t.shape, dispose: () => buffer.destroy() });
+      feeds[t.name] = ort.Tensor.fromGpuBuffer(buffer, { dataType: ORT_TYPES[t.dtype] as Ort.Tensor.GpuBufferDataTypes, dims: t.shape, dispose: () => buffer.destroy() });
     }
     // The upload ends when the copies have landed on the device, not when they were queued.
     await this.device.queue.onSubmittedWorkDone();

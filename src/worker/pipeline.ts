@@ -69,6 +69,17 @@ async function getFile(job: CellJob, file: ModelFile): Promise<ArrayBuffer> {
   return buf;
 }
 
+/**
+ * The runtime's wasm as this worker fetched it, from Resource Timing (the largest .wasm: runtimes load one). The
+ * model's files are fetched by us and are not .wasm. Null when the runtime loaded none (tfjs cpu, ORT's webgl build).
+ */
+function runtimeWasm(): ColdStart['runtimeWasm'] {
+  const wasm = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => new URL(e.name).pathname.endsWith('.wasm'));
+  if (!wasm.length) return null;
+  const e = wasm.reduce((a, b) => (b.decodedBodySize > a.decodedBodySize ? b : a));
+  return { file: decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? e.name), transferBytes: e.transferSize, bytes: e.decodedBodySize, fetchMs: e.responseEnd - e.startTime };
+}
+
 /** Copies stand in for a real app's decode/normalise step and give the runtime a fresh buffer each sample. */
 function preprocess(raw: readonly HostTensor[]): HostTensor[] {
   return raw.map((t) => ({ ...t, data: t.data.slice() as HostTensor['data'] }));
@@ -218,6 +229,7 @@ export class CellRun {
       return this.failed('warmup', e);
     }
     this.cold.firstInferenceMs = performance.now() - t;
+    this.cold.runtimeWasm = runtimeWasm();
     return { ok: true, value: { coldStart: { ...this.cold }, timerResolutionMs: this.timerResolutionMs } };
   }
 

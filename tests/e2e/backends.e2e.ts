@@ -36,13 +36,13 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
     expect(bad).toEqual([]);
     for (const c of run.result.cells) if (c.status === 'unsupported') expect(c.reason.length).toBeGreaterThan(10);
     // what must run here
-    for (const id of ['tiny-cnn/ort:wasm/b1/t2', 'tiny-cnn/ort:webgl/b1/t1', 'tiny-cnn/ort:webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1', 'ocr-cls/ort:webgpu/b1/t1']) {
+    for (const id of ['tiny-cnn/ort:wasm@wasm/b1/t2', 'tiny-cnn/ort:webgl@webgl/b1/t1', 'tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1', 'ocr-cls/ort:webgpu@webgpu/b1/t1']) {
       expect(find(run.result.cells, id)?.status, id).toBe('ok');
     }
   });
 
   it('records what the browser lacks as unsupported, without starting a worker', () => {
-    const webnn = find(run.result.cells, 'tiny-cnn/ort:webnn/b1/t1')!;
+    const webnn = find(run.result.cells, 'tiny-cnn/ort:webnn@default/b1/t1')!;
     expect(webnn.status === 'unsupported' && webnn.reason).toMatch(/WebNN/);
     expect(webnn.durationMs).toBe(0);
     const cap = run.result.environment.capabilities.find((c) => c.target === 'ort:webnn')!;
@@ -50,15 +50,15 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
   });
 
   it('a backend that lacks an operator says so in the runtime words, and the run goes on', () => {
-    const c = find(run.result.cells, 'ocr-cls/ort:webgl/b1/t1')!;
+    const c = find(run.result.cells, 'ocr-cls/ort:webgl@webgl/b1/t1')!;
     expect(c.status === 'unsupported' && c.reason).toMatch(/cannot resolve operator 'HardSigmoid'/);
   });
 
   it('proves what ran: threads in effect, the WebGPU adapter, the WebGL renderer', () => {
     const cells = ok(run.result.cells);
-    expect(find(cells, 'tiny-cnn/ort:wasm/b1/t2')).toMatchObject({ proof: { threads: 2, backendInUse: 'wasm' } });
+    expect(find(cells, 'tiny-cnn/ort:wasm@wasm/b1/t2')).toMatchObject({ proof: { threads: 2, backendInUse: 'wasm' } });
     for (const c of cells) expect(c.proof.backendInUse).toBe(c.cell.backend);
-    const webgpu = find(cells, 'tiny-cnn/ort:webgpu/b1/t1') as OkCellResult;
+    const webgpu = find(cells, 'tiny-cnn/ort:webgpu@webgpu/b1/t1') as OkCellResult;
     expect(webgpu.proof.details.isFallbackAdapter).toBe(true);
     expect(webgpu.proof.details.outputLocation).toBe('gpu-buffer');
     expect(String((find(cells, 'tiny-cnn/tfjs:webgl/b1/t1') as OkCellResult).proof.details.webglRenderer)).toMatch(/SwiftShader/i);
@@ -93,13 +93,13 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
   });
 
   it('stores GPU busy time beside wall time where the platform has timers', () => {
-    for (const id of ['tiny-cnn/ort:webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1']) {
+    for (const id of ['tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1']) {
       const c = find(run.result.cells, id) as OkCellResult;
       expect(c.gpuBusy, id).not.toBeNull();
       expect(c.gpuBusy!.medianMs).toBeGreaterThan(0);
       expect(c.gpuBusy!.wallMedianMs).toBeGreaterThan(0);
     }
-    const webgl = find(run.result.cells, 'tiny-cnn/ort:webgl/b1/t1') as OkCellResult;
+    const webgl = find(run.result.cells, 'tiny-cnn/ort:webgl@webgl/b1/t1') as OkCellResult;
     expect(webgl.gpuBusy).toBeNull();
     expect(webgl.warnings.join(' ')).toMatch(/no GPU busy time: ORT webgl/);
   });

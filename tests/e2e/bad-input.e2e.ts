@@ -58,22 +58,22 @@ describe('bad input', () => {
   });
 
   it('runs the good cells of the same run', () => {
-    expect(byId(run.result.cells, 'tiny-fixed/ort:wasm/b1/t1').status).toBe('ok');
+    expect(byId(run.result.cells, 'tiny-fixed/ort:wasm@wasm/b1/t1').status).toBe('ok');
   });
 
   it('a batch the model cannot take is unsupported, with the reason', () => {
-    const c = byId(run.result.cells, 'tiny-fixed/ort:wasm/b4/t1');
+    const c = byId(run.result.cells, 'tiny-fixed/ort:wasm@wasm/b4/t1');
     expect(c.status).toBe('unsupported');
     expect(c.status === 'unsupported' && c.reason).toMatch(/no batch dim.*only batch 1 can run, not 4/);
   });
 
   it('a truncated file fails at fetch, naming the file', () => {
-    const c = byId(run.result.cells, 'tiny-truncated/ort:wasm/b1/t1');
+    const c = byId(run.result.cells, 'tiny-truncated/ort:wasm@wasm/b1/t1');
     expect(c.status === 'failed' && [c.phase, c.error]).toEqual(['fetch', expect.stringMatching(/tiny-truncated\/model\.onnx is 3000 bytes.*truncated or corrupt/)]);
   });
 
   it('a file that is not a model fails at session creation with the runtime message', () => {
-    const c = byId(run.result.cells, 'garbage-onnx/ort:wasm/b1/t1');
+    const c = byId(run.result.cells, 'garbage-onnx/ort:wasm@wasm/b1/t1');
     expect(c.status).toBe('failed');
     expect(c.status === 'failed' && c.phase).toBe('session');
     expect(c.status === 'failed' && c.error.length).toBeGreaterThan(10);
@@ -82,17 +82,17 @@ describe('bad input', () => {
   });
 
   it('an unknown model id fails with the ids the zoo has', () => {
-    const c = byId(run.result.cells, 'nope/ort:wasm/b1/t1');
+    const c = byId(run.result.cells, 'nope/ort:wasm@wasm/b1/t1');
     expect(c.status === 'failed' && c.error).toMatch(/unknown model id 'nope'; the zoo has: tiny-cnn, mobilenet-v2/);
   });
 
   it('an input override that does not fit the dtype fails naming the input', () => {
-    const c = byId(run.result.cells, 'tiny-cnn/ort:wasm/b1/t1');
+    const c = byId(run.result.cells, 'tiny-cnn/ort:wasm@wasm/b1/t1');
     expect(c.status === 'failed' && [c.phase, c.error]).toEqual(['inputs', expect.stringMatching(/input 'input' is float32: constant 1e\+39 is outside/)]);
   });
 
   it('a backend the lab cannot use here is unsupported, not an error', () => {
-    const c = byId(run.result.cells, 'tiny-fixed/ort:webnn/b1/t1');
+    const c = byId(run.result.cells, 'tiny-fixed/ort:webnn@default/b1/t1');
     expect(c.status).toBe('unsupported');
   });
 

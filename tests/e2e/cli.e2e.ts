@@ -36,7 +36,7 @@ describe('latency-lab run', () => {
   it('runs a matrix, prints the table, and writes results.json and every report into --out', () => {
     requireDist();
     const r = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,tfjs:wasm', ...fixed, '--out', out);
-    expect(r.err).toMatch(/\[\d\/2\] tiny-cnn\/ort:wasm\/b1\/t1/);
+    expect(r.err).toMatch(/\[\d\/2\] tiny-cnn\/ort:wasm@wasm\/b1\/t1/);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1\s+ok/);
     for (const f of ['results.json', 'summary.csv', 'samples.csv', 'report.md', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
@@ -46,16 +46,40 @@ describe('latency-lab run', () => {
     expect(result.environment.browserFlags).toContain('--disable-quic');
     expect(readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
     expect(readFileSync(join(out, 'samples.csv'), 'utf8').trim().split('\n')).toHaveLength(41);
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/\| tiny-cnn\/ort:wasm\/b1\/t1 \| ok \|/);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/\| tiny-cnn\/ort:wasm@wasm\/b1\/t1 \| ok \|/);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg[\s\S]*tiny-cnn\/tfjs:wasm\/b1\/t1/);
     expect(cli('validate', join(out, 'results.json')).code).toBe(0);
+  });
+
+  it('--ort-build wasm,default: one cell per build, told apart by id, proof, the wasm each fetched, and a comparison', () => {
+    const dir = join(tmp, 'builds');
+    const r = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--ort-build', 'wasm,default', ...fixed, '--out', dir);
+    expect(r.code, r.err).toBe(0);
+    const result = parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
+    const cells = result.cells.flatMap((c) => (c.status === 'ok' ? [c] : []));
+    expect(cells.map((c) => c.cell.id).sort()).toEqual(['tiny-cnn/ort:wasm@default/b1/t1', 'tiny-cnn/ort:wasm@wasm/b1/t1']);
+    for (const c of cells) {
+      expect(c.proof.details.build).toBe(c.cell.build);
+      expect(c.proof.details.entry).toBe(c.cell.build === 'wasm' ? 'onnxruntime-web/wasm' : 'onnxruntime-web');
+    }
+    const wasm = cells.find((c) => c.cell.build === 'wasm')!.coldStart.runtimeWasm!;
+    const jsep = cells.find((c) => c.cell.build === 'default')!.coldStart.runtimeWasm!;
+    // Each worker loaded only its own build's wasm: the plain one, and the larger JSEP one.
+    expect(wasm.file).toMatch(/^ort-wasm-simd-threaded-[\w-]+\.wasm$/);
+    expect(jsep.file).toMatch(/^ort-wasm-simd-threaded\.jsep-[\w-]+\.wasm$/);
+    expect(jsep.bytes).toBeGreaterThan(wasm.bytes * 1.5);
+    expect(r.out).toMatch(/tiny-cnn\/ort:wasm@default\/b1\/t1\s+ok/);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/## Cold start[\s\S]*ort:wasm@default[\s\S]*jsep/);
+    const pair = cli('compare', join(dir, 'results.json'), '--a', 'tiny-cnn/ort:wasm@default/b1/t1', '--b', 'tiny-cnn/ort:wasm@wasm/b1/t1');
+    expect(pair.code, pair.err).toBe(0);
+    expect(pair.out).toMatch(/95% CI/);
   });
 
   it('budgets: a breach is listed and exits 1; met budgets exit 0; a rule that names no cell is a warning', () => {
     const breach = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'b1'), '--quiet', '--budget', 'tiny-cnn ort:wasm median <= 1us', '--budget', 'nothing-here p95 <= 1ms');
     expect(breach.code).toBe(1);
     expect(breach.out).toMatch(/budgets: 1 BREACHED/);
-    expect(breach.out).toMatch(/tiny-cnn ort:wasm median <= 0\.001ms\s+tiny-cnn\/ort:wasm\/b1\/t1\s+[\d.]+\s+0\.0010\s+BREACH/);
+    expect(breach.out).toMatch(/tiny-cnn ort:wasm median <= 0\.001ms\s+tiny-cnn\/ort:wasm@wasm\/b1\/t1\s+[\d.]+\s+0\.0010\s+BREACH/);
     expect(breach.err).toMatch(/warning: budget 'nothing-here p95 <= 1ms' names no cell/);
     expect(readFileSync(join(tmp, 'b1', 'report.md'), 'utf8')).toMatch(/## Budgets: 1 breached/);
     const met = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'b2'), '--quiet', '--budget', 'tiny-cnn median <= 10s');
@@ -74,7 +98,7 @@ describe('latency-lab run', () => {
     writeFileSync(join(tmp, 'slow.json'), JSON.stringify(scaled(20)));
     const reg = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'r1'), '--quiet', '--baseline', join(tmp, 'fast.json'));
     expect(reg.code).toBe(1);
-    expect(reg.out).toMatch(/tiny-cnn\/ort:wasm\/b1\/t1\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+-[\d.]+\s+regression/);
+    expect(reg.out).toMatch(/tiny-cnn\/ort:wasm@wasm\/b1\/t1\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+-[\d.]+\s+regression/);
     expect(reg.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1\s+[\d.]+\s+–\s+\s+missing/);
     expect(reg.err).toMatch(/1 regression\(s\) against/);
     const imp = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'r2'), '--quiet', '--baseline', join(tmp, 'slow.json'));
@@ -86,7 +110,7 @@ describe('latency-lab run', () => {
     const dir = join(tmp, 'bad');
     const r = cli('run', '--models', 'tiny-cnn,nope', '--targets', 'ort:wasm', '--samples', '2', '--warmup', '0', '--out', dir, '--quiet');
     expect(r.code).toBe(3);
-    expect(r.err).toMatch(/nope\/ort:wasm\/b1\/t1 failed: plan: unknown model id 'nope'/);
+    expect(r.err).toMatch(/nope\/ort:wasm@wasm\/b1\/t1 failed: plan: unknown model id 'nope'/);
     const result = parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
     expect(result.cells.find((c) => c.cell.modelId === 'tiny-cnn')?.status).toBe('ok');
   });
@@ -101,7 +125,7 @@ describe("latency-lab run on a person's own model files", () => {
     const dir = join(tmp, 'own-out');
     const r = cli('run', '--models', join(own, 'My Net.onnx'), '--targets', 'ort:wasm', ...fixed, '--out', dir, '--quiet');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/my-net\/ort:wasm\/b1\/t1\s+ok/);
+    expect(r.out).toMatch(/my-net\/ort:wasm@wasm\/b1\/t1\s+ok/);
     const t = cli('run', '--models', join(own, 'tfjs-net'), '--targets', 'tfjs:wasm', '--batch', '1,3', ...fixed, '--out', join(tmp, 'own-out2'), '--quiet');
     expect(t.code, t.err).toBe(0);
     expect(t.out).toMatch(/tfjs-net\/tfjs:wasm\/b3\/t1\s+ok/);
@@ -131,7 +155,7 @@ describe('latency-lab config and usage errors', () => {
     const r = cli('run', '--config', cfg, '--targets', 'ort:wasm', '--out', dir, '--quiet');
     expect(r.code, r.err).toBe(0);
     const result = parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
-    expect(result.cells.map((c) => c.cell.id)).toEqual(['tiny-cnn/ort:wasm/b1/t1']);
+    expect(result.cells.map((c) => c.cell.id)).toEqual(['tiny-cnn/ort:wasm@wasm/b1/t1']);
     const cell = result.cells[0]!;
     expect(cell.status === 'ok' && cell.samples.length).toBe(7);
     expect(r.out).toMatch(/budgets: all met/);
@@ -169,10 +193,10 @@ describe('latency-lab config and usage errors', () => {
     expect(all.code).toBe(0);
     expect(all.out).toMatch(/cell\s+median ms\s+ratio\s+95% CI\s+verdict/);
     expect(all.out).toMatch(/fastest/);
-    const pair = cli('compare', file, '--a', 'tiny-cnn/tfjs:wasm/b1/t1', '--b', 'tiny-cnn/ort:wasm/b1/t1', '--threshold', '5');
+    const pair = cli('compare', file, '--a', 'tiny-cnn/tfjs:wasm/b1/t1', '--b', 'tiny-cnn/ort:wasm@wasm/b1/t1', '--threshold', '5');
     expect(pair.code).toBe(0);
-    expect(pair.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1 (is [\d.]+x (faster|slower) than|vs) tiny-cnn\/ort:wasm\/b1\/t1/);
-    const bad = cli('compare', file, '--a', 'nope', '--b', 'tiny-cnn/ort:wasm/b1/t1');
+    expect(pair.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1 (is [\d.]+x (faster|slower) than|vs) tiny-cnn\/ort:wasm@wasm\/b1\/t1/);
+    const bad = cli('compare', file, '--a', 'nope', '--b', 'tiny-cnn/ort:wasm@wasm/b1/t1');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/no ok cell 'nope'.*ok cells: tiny-cnn/);
   });
@@ -220,8 +244,8 @@ describe('latency-lab run on several browsers (remote devices)', () => {
   function checkMerged(runs: ReturnType<typeof parseResultFile>, dir: string) {
     for (const x of runs) expect(x.cells[0]!.status).toBe('ok');
     const csv = readFileSync(join(dir, 'summary.csv'), 'utf8');
-    expect(csv).toMatch(/^alpha,tiny-cnn\/ort:wasm\/b1\/t1,/m);
-    expect(csv).toMatch(/^beta,tiny-cnn\/ort:wasm\/b1\/t1,/m);
+    expect(csv).toMatch(/^alpha,tiny-cnn\/ort:wasm@wasm\/b1\/t1,/m);
+    expect(csv).toMatch(/^beta,tiny-cnn\/ort:wasm@wasm\/b1\/t1,/m);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/\| device \| cell \|[\s\S]*\| alpha \| tiny-cnn/);
   }
 });

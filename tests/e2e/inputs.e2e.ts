@@ -52,10 +52,10 @@ describe('a model with several inputs of other dtypes', () => {
 
   it('runs on every backend at every batch, with the inputs it was given', () => {
     expect(run.result.cells.map((c) => [c.cell.id, c.status])).toEqual([
-      ['multi-input/ort:wasm/b1/t1', 'ok'],
-      ['multi-input/ort:wasm/b3/t1', 'ok'],
-      ['multi-input/ort:webgpu/b1/t1', 'ok'],
-      ['multi-input/ort:webgpu/b3/t1', 'ok'],
+      ['multi-input/ort:wasm@wasm/b1/t1', 'ok'],
+      ['multi-input/ort:wasm@wasm/b3/t1', 'ok'],
+      ['multi-input/ort:webgpu@webgpu/b1/t1', 'ok'],
+      ['multi-input/ort:webgpu@webgpu/b3/t1', 'ok'],
     ]);
     for (const c of run.result.cells as OkCellResult[]) {
       expect(c.inputs).toEqual([
@@ -70,7 +70,7 @@ describe('a model with several inputs of other dtypes', () => {
       expect(c.stageNotes.some((n) => n.stage === 'postprocess')).toBe(true); // task 'other': no postprocess, said so
       expect(c.summary.postprocess).toBeNull();
     }
-    const gpu = run.result.cells.find((c) => c.cell.id === 'multi-input/ort:webgpu/b3/t1') as OkCellResult;
+    const gpu = run.result.cells.find((c) => c.cell.id === 'multi-input/ort:webgpu@webgpu/b3/t1') as OkCellResult;
     expect(gpu.parity?.maxAbsDiff).toBe(0);
   });
 });

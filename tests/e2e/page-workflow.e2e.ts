@@ -80,7 +80,7 @@ describe('own ONNX model with several inputs, on every ORT backend, then export 
     await download.saveAs(exported);
     const result = parseRunResult(JSON.parse(readFileSync(exported, 'utf8')));
     expect(result.plan.cells[0]!.inputOverrides).toMatchObject({ n: { values: { kind: 'constant', value: 3 } } });
-    const wasm = result.cells.find((c) => c.cell.id === 'multi-input/ort:wasm/b4/t1');
+    const wasm = result.cells.find((c) => c.cell.id === 'multi-input/ort:wasm@wasm/b4/t1');
     expect(wasm?.status).toBe('ok');
     if (wasm?.status === 'ok') expect(wasm.inputs.map((i) => [i.name, i.dtype, i.shape])).toEqual([['x', 'float32', [4, 4]], ['n', 'int64', []], ['mask', 'bool', [4, 4]]]);
     for (const id of ['export-csv', 'export-samples', 'export-md', 'export-trace']) {

@@ -37,7 +37,7 @@ describe('the lab page', () => {
     await page.screenshot({ path: join(shots, 'page-running.png'), fullPage: true });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=results] tbody tr td.status-ok').length === 6, null, { timeout: 180_000 });
     const rows = await page.locator('[data-testid=results] tbody tr').allTextContents();
-    expect(rows.join('\n')).toMatch(/tiny-cnn\/ort:wasm\/b2\/t1/);
+    expect(rows.join('\n')).toMatch(/tiny-cnn\/ort:wasm@wasm\/b2\/t1/);
     expect(await page.locator('[data-testid=cold-start] tbody tr').count()).toBe(6);
     // tfjs cells are compared with the ORT wasm reference of the same batch once the run is done
     const tfjsRow = await page.locator('[data-testid=totals] tbody tr', { hasText: 'tiny-cnn/tfjs:cpu/b2/t1' }).textContent();

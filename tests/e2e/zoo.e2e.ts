@@ -38,7 +38,7 @@ describe('zoo on ort:wasm, tfjs:cpu, tfjs:wasm', () => {
     expect(notOk).toEqual([]);
     const ids = run.result.cells.map((c) => c.cell.id);
     for (const m of manifest.models) {
-      expect(ids).toContain(`${m.id}/ort:wasm/b1/t1`);
+      expect(ids).toContain(`${m.id}/ort:wasm@wasm/b1/t1`);
       if (m.formats.some((f) => f.format === 'tfjs-layers')) {
         expect(ids).toContain(`${m.id}/tfjs:cpu/b2/t1`);
         expect(ids).toContain(`${m.id}/tfjs:wasm/b2/t1`);
@@ -93,7 +93,7 @@ describe('zoo on ort:wasm, tfjs:cpu, tfjs:wasm', () => {
     // every tfjs cell of a two-format model is compared with the ORT wasm reference
     expect(compared.length).toBe(run.result.cells.filter((c) => c.cell.runtime === 'tfjs').length);
     for (const c of compared) {
-      expect(c.parity!.referenceCellId).toBe(`${c.cell.modelId}/ort:wasm/b${c.cell.batch}/t1`);
+      expect(c.parity!.referenceCellId).toBe(`${c.cell.modelId}/ort:wasm@wasm/b${c.cell.batch}/t1`);
       expect(c.parity!.comparedValues).toBeGreaterThan(0);
       expect(c.parity!.maxAbsDiff).toBeLessThanOrEqual(1e-4);
       expect(c.parity!.withinTolerance).toBe(true);

@@ -85,7 +85,7 @@ describe('Chrome trace export', () => {
 });
 
 describe('setup link', () => {
-  const setup: Setup = { model: 'tiny-cnn', targets: ['ort:wasm', 'tfjs:wasm'], batch: '1, 4, 16', threads: '1', mode: 'auto', targetPct: 2, minSamples: 10, maxSamples: 500, maxSamplingS: 10, samples: 30, warmup: 5, coldStarts: 3, interleave: true, seed: '42', budget: 'p95 <= 16ms', dims: { height: 64 }, values: { x: { kind: 'range', min: -1, max: 1 }, n: { kind: 'constant', value: 3 } } };
+  const setup: Setup = { model: 'tiny-cnn', targets: ['ort:wasm', 'tfjs:wasm'], batch: '1, 4, 16', threads: '1', ortBuilds: ['wasm', 'default'], mode: 'auto', targetPct: 2, minSamples: 10, maxSamples: 500, maxSamplingS: 10, samples: 30, warmup: 5, coldStarts: 3, interleave: true, seed: '42', budget: 'p95 <= 16ms', dims: { height: 64 }, values: { x: { kind: 'range', min: -1, max: 1 }, n: { kind: 'constant', value: 3 } } };
   it('round-trips', () => {
     const { setup: back, errors } = decodeSetup(`#${encodeSetup(setup)}`);
     expect(errors).toEqual([]);

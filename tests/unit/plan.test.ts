@@ -34,24 +34,49 @@ describe('parseTarget', () => {
 describe('buildPlan', () => {
   it('makes one cell per model x target x batch, with formats picked per runtime', () => {
     const plan = buildPlan(base, zoo);
-    expect(plan.cells.map((c) => c.id)).toEqual(['both/ort:wasm/b1/t1', 'both/ort:wasm/b4/t1', 'both/tfjs:cpu/b1/t1', 'both/tfjs:cpu/b4/t1']);
+    expect(plan.cells.map((c) => c.id)).toEqual(['both/ort:wasm@wasm/b1/t1', 'both/ort:wasm@wasm/b4/t1', 'both/tfjs:cpu/b1/t1', 'both/tfjs:cpu/b4/t1']);
     expect(plan.cells.map((c) => c.format)).toEqual(['onnx', 'onnx', 'tfjs-layers', 'tfjs-layers']);
     expect(plan.order).toBe('matrix');
   });
   it('multiplies threads only on wasm backends', () => {
     const plan = buildPlan({ ...base, batches: [1], threads: [1, 2] }, zoo);
-    expect(plan.cells.map((c) => c.id)).toEqual(['both/ort:wasm/b1/t1', 'both/ort:wasm/b1/t2', 'both/tfjs:cpu/b1/t1']);
+    expect(plan.cells.map((c) => c.id)).toEqual(['both/ort:wasm@wasm/b1/t1', 'both/ort:wasm@wasm/b1/t2', 'both/tfjs:cpu/b1/t1']);
   });
   it('keeps unknown models and missing formats as cells, unless asked to skip missing formats', () => {
     const plan = buildPlan({ ...base, models: ['nope', 'onnx-only'], batches: [1] }, zoo);
     expect(plan.cells.map((c) => [c.id, c.format])).toEqual([
-      ['nope/ort:wasm/b1/t1', null],
+      ['nope/ort:wasm@wasm/b1/t1', null],
       ['nope/tfjs:cpu/b1/t1', null],
-      ['onnx-only/ort:wasm/b1/t1', 'onnx'],
+      ['onnx-only/ort:wasm@wasm/b1/t1', 'onnx'],
       ['onnx-only/tfjs:cpu/b1/t1', null],
     ]);
     const skipped = buildPlan({ ...base, models: ['onnx-only'], batches: [1], skipMissingFormats: true }, zoo);
-    expect(skipped.cells.map((c) => c.id)).toEqual(['onnx-only/ort:wasm/b1/t1']);
+    expect(skipped.cells.map((c) => c.id)).toEqual(['onnx-only/ort:wasm@wasm/b1/t1']);
+  });
+  it('ORT builds: the recommended one per backend by default, a list is a matrix dimension, @build names one', () => {
+    const one = (request: Partial<typeof base>) => buildPlan({ ...base, batches: [1], ...request }, zoo).cells.map((c) => [c.id, c.build]);
+    expect(one({ targets: ['ort:wasm', 'ort:webgpu', 'ort:webgl', 'ort:webnn', 'tfjs:cpu'] })).toEqual([
+      ['both/ort:wasm@wasm/b1/t1', 'wasm'],
+      ['both/ort:webgpu@webgpu/b1/t1', 'webgpu'],
+      ['both/ort:webgl@webgl/b1/t1', 'webgl'],
+      ['both/ort:webnn@default/b1/t1', 'default'],
+      ['both/tfjs:cpu/b1/t1', null],
+    ]);
+    // A list multiplies ORT targets by the builds that have their backend (webgl only in /all and /webgl).
+    expect(one({ targets: ['ort:wasm', 'ort:webgl'], ortBuilds: ['wasm', 'default', 'all'] })).toEqual([
+      ['both/ort:wasm@wasm/b1/t1', 'wasm'],
+      ['both/ort:wasm@default/b1/t1', 'default'],
+      ['both/ort:wasm@all/b1/t1', 'all'],
+      ['both/ort:webgl@all/b1/t1', 'all'],
+    ]);
+    expect(one({ targets: ['ort:wasm@jspi'], ortBuilds: ['wasm'] })).toEqual([['both/ort:wasm@jspi/b1/t1', 'jspi']]);
+  });
+  it('ORT builds that cannot be used are refused by name, with the valid ones', () => {
+    expect(() => parseTarget('ort:webgl@wasm')).toThrow(/build 'wasm' \(onnxruntime-web\/wasm\) has no webgl backend; builds with it: all, webgl/);
+    expect(() => parseTarget('ort:wasm@fast')).toThrow(/unknown ORT build 'fast'.*valid: wasm, default, webgpu, jspi, all, webgl/);
+    expect(() => parseTarget('tfjs:wasm@wasm')).toThrow(/only ort has builds/);
+    expect(() => buildPlan({ ...base, targets: ['ort:webgl'], ortBuilds: ['wasm'] }, zoo)).toThrow(/ort:webgl: none of the ORT builds wasm has the webgl backend/);
+    expect(() => buildPlan({ ...base, ortBuilds: ['turbo'] }, zoo)).toThrow(/unknown ORT build 'turbo'; valid: recommended, wasm/);
   });
   it('orders cells from a recorded seed by default, and interleaves only when asked', () => {
     const { order: _drop, ...rest } = base;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareWithBaseline } from '../../src/lib/baseline.ts';
-import { checkBudgets, formatBudget, parseBudget } from '../../src/lib/budget.ts';
+import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/budget.ts';
 import { checkShards, modelIdFrom, parseModelJson, readOnnxSignature, readTfjsSignature } from '../../src/lib/model-signature.ts';
 import { csvField, reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../../src/lib/report.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
@@ -20,10 +20,10 @@ function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult 
     return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null, segment: null };
   });
   const summary = summarizeStages(samples);
-  const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1 };
+  const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1, runtimeWasm: null };
   return {
     status: 'ok',
-    cell: { id, modelId: modelId!, format: 'onnx', runtime, backend, batch: Number(b!.slice(1)), threads: 1, inputSeed: 1, inputOverrides: {} },
+    cell: { id, modelId: modelId!, format: 'onnx', runtime, backend, batch: Number(b!.slice(1)), threads: 1, build: null, inputSeed: 1, inputOverrides: {} },
     startedAt: '',
     durationMs: 1,
     coldStart: cold,
@@ -60,6 +60,14 @@ function run(cells: OkCellResult[], device: string | null = null): RunResult {
 }
 
 describe('budgets', () => {
+  it('a target matches every ORT build of it; target@build only that build', () => {
+    const cell = (build: 'wasm' | 'default' | null) => ({ modelId: 'm', runtime: 'ort', backend: 'wasm', batch: 1, threads: 1, build });
+    expect(matches(parseBudget('m ort:wasm median <= 1ms'), cell('wasm'))).toBe(true);
+    expect(matches(parseBudget('m ort:wasm median <= 1ms'), cell('default'))).toBe(true);
+    expect(matches(parseBudget('m ort:wasm@default median <= 1ms'), cell('default'))).toBe(true);
+    expect(matches(parseBudget('m ort:wasm@default median <= 1ms'), cell('wasm'))).toBe(false);
+    expect(matches(parseBudget('m ort:*@wasm median <= 1ms'), cell('wasm'))).toBe(true);
+  });
   it('parses rules with selectors, stages and units', () => {
     expect(parseBudget('mobilenet-v2 ort:wasm p95 <= 80ms')).toMatchObject({ model: 'mobilenet-v2', target: 'ort:wasm', metric: 'p95', op: '<=', limitMs: 80, stage: 'total' });
     expect(parseBudget('* inference.median < 500us')).toMatchObject({ metric: 'median', stage: 'inference', op: '<', limitMs: 0.5 });
