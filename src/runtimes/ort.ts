@@ -280,8 +280,10 @@ class OrtWebGpuSession extends OrtCpuBoundSession {
   }
 
   override async proof(): Promise<Proof> {
-    const adapter = ort.env.webgpu.adapter as unknown as { info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } } | undefined;
-    const info = adapter?.info ?? null;
+    type Info = { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+    const adapter = ort.env.webgpu.adapter as unknown as { info?: Info } | undefined;
+    // The JSEP builds expose the adapter; the native WebGPU EP (/webgpu) only the device, which carries its info.
+    const info = adapter?.info ?? (this.device as unknown as { adapterInfo?: Info }).adapterInfo ?? null;
     return commonProof(this.cell, {
       webgpuVendor: info?.vendor ?? null,
       webgpuArchitecture: info?.architecture ?? null,
@@ -296,6 +298,7 @@ class OrtWebGpuSession extends OrtCpuBoundSession {
    * run only on these extra passes, never during the timed samples. ORT re-reads the mode at every run start.
    */
   override async measureGpuBusy(inputs: readonly HostTensor[], passes: number): Promise<GpuBusy | string> {
+    if (loadedBuild === 'webgpu') return "ORT's native WebGPU EP (the /webgpu build) reports no per-kernel timestamps to JS; the default or /all build (JSEP) does";
     // ORT asks for the inside-passes variant where the adapter has it, else plain timestamp-query.
     if (!this.device.features.has('timestamp-query') && !this.device.features.has('chromium-experimental-timestamp-query-inside-passes')) {
       return 'the WebGPU device has no timestamp-query feature';

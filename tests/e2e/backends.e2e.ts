@@ -9,7 +9,7 @@ import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
 import type { CellResult, OkCellResult } from '../../src/lib/schema.ts';
 import { distDir, requireDist } from './harness.ts';
 
-const TARGETS = ['ort:wasm', 'ort:webgl', 'ort:webgpu', 'ort:webnn', 'tfjs:cpu', 'tfjs:wasm', 'tfjs:webgl', 'tfjs:webgpu'];
+const TARGETS = ['ort:wasm', 'ort:webgl', 'ort:webgpu', 'ort:webgpu@default', 'ort:webnn', 'tfjs:cpu', 'tfjs:wasm', 'tfjs:webgl', 'tfjs:webgpu'];
 const ok = (cells: CellResult[]) => cells.filter((c): c is OkCellResult => c.status === 'ok');
 const find = (cells: CellResult[], id: string) => cells.find((c) => c.cell.id === id);
 
@@ -93,7 +93,11 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
   });
 
   it('stores GPU busy time beside wall time where the platform has timers', () => {
-    for (const id of ['tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1']) {
+    // The JSEP build's WebGPU has per-kernel timestamps; the native WebGPU EP (/webgpu) says it has none.
+    const native = find(run.result.cells, 'tiny-cnn/ort:webgpu@webgpu/b1/t1') as OkCellResult;
+    expect(native.gpuBusy).toBeNull();
+    expect(native.warnings.join(' ')).toMatch(/native WebGPU EP .* reports no per-kernel timestamps/);
+    for (const id of ['tiny-cnn/ort:webgpu@default/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1']) {
       const c = find(run.result.cells, id) as OkCellResult;
       expect(c.gpuBusy, id).not.toBeNull();
       expect(c.gpuBusy!.medianMs).toBeGreaterThan(0);
