@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { ISOLATION_HEADERS } from './src/cli/server.ts';
+import { tfjsThreadedFactorySource } from './scripts/vite-plugin-tfjs-threads.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -23,7 +24,9 @@ export default defineConfig({
   },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
-  worker: { format: 'es' },
+  // Runtimes load in cell workers, which Vite bundles with their own plugins. tfjsThreadedFactorySource: tfjs-wasm's
+  // threaded build would hang once minified (see the plugin for why).
+  worker: { format: 'es', plugins: () => [tfjsThreadedFactorySource()] },
   // Runtimes first imported inside a worker would make the dev server re-optimise and reload mid-run.
   optimizeDeps: {
     include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'zod'],

@@ -50,6 +50,8 @@ Run options (matrix):
                         build ORT's docs recommend: wasm -> /wasm, webgpu -> /webgpu, webgl -> /webgl, webnn -> the
                         default import), wasm, default, webgpu, jspi, all, webgl; or name one in the target:
                         --targets ort:wasm@default. Builds without a target's backend are skipped
+  --tfjs-cores N        tfjs:wasm: report N cores to tfjs, which runs threads up to half of the cores it sees
+                        (recorded in each cell): time what a device with N cores would run
   --dim NAME=N          value for a symbolic input dim (e.g. --dim height=64); repeatable
   --values INPUT=POLICY input values: random | zeros | const:V | range:MIN:MAX; repeatable
   --input-seed N        seed of the random input values (default: 1)

@@ -32,6 +32,8 @@ export const LabConfig = z
     threads: z.array(z.number().int().positive()).min(1).optional(),
     /** ORT builds per ORT target: "recommended" (per backend, the default), wasm, default, webgpu, jspi, all, webgl. */
     ortBuilds: z.array(z.enum(ORT_BUILD_CHOICES)).min(1).optional(),
+    /** tfjs wasm: the core count the worker reports to tfjs, which runs threads up to half of it (recorded). */
+    tfjsCores: z.number().int().positive().optional(),
     /** Per model id, per input name: symbolic dims and value policy. */
     inputs: z.record(z.string(), z.record(z.string(), InputOverride)).optional(),
     inputSeed: z.number().int().optional(),

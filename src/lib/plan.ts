@@ -109,6 +109,8 @@ export interface PlanRequest {
    * skipped.
    */
   ortBuilds?: string[];
+  /** tfjs wasm cells: the core count the worker reports to tfjs (it runs threads up to half of it); recorded per cell. */
+  tfjsCores?: number;
   sampling: SamplingInput;
   /** Orders the cells (and interleaved rounds); recorded in the plan so the same seed gives the same order. */
   seed?: number;
@@ -155,6 +157,7 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   if (request.targets.length === 0) throw new PlanError(`targets: give at least one of ${allTargets().join(', ')}`);
   const targets = request.targets.map(parseTarget);
   const ortBuilds = request.ortBuilds ?? ['recommended'];
+  if (request.tfjsCores !== undefined) checkPositiveInts('tfjs cores', [request.tfjsCores], 1024);
   if (ortBuilds.length === 0) throw new PlanError(`ORT builds: give at least one of ${ORT_BUILD_CHOICES.join(', ')}`);
   for (const b of ortBuilds) if (!(ORT_BUILD_CHOICES as readonly string[]).includes(b)) throw new PlanError(`unknown ORT build '${b}'; valid: ${ORT_BUILD_CHOICES.join(', ')}`);
   for (const t of targets) {
@@ -196,6 +199,7 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
               batch,
               threads: t,
               build: build ?? null,
+              coresOverride: target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
               inputSeed,
               inputOverrides: request.inputOverrides?.[modelId] ?? {},
             });

@@ -133,6 +133,11 @@ export const Cell = z.object({
   backend: BackendId,
   batch: z.number().int().positive(),
   threads: z.number().int().positive(),
+  /**
+   * tfjs wasm: the core count the worker reports to tfjs (which sizes its thread pool at half of it), to time what
+   * a device with that many cores would run; null: the device's own.
+   */
+  coresOverride: z.number().int().positive().nullable().default(null),
   /** The runtime build the cell loads (ORT: which entry point, so which wasm); null for runtimes with one build. */
   build: z.enum(ORT_BUILDS).nullable().default(null),
   inputSeed: z.number().int(),

@@ -11,7 +11,7 @@
  * tfjs silently switches backend when one fails to initialise, so after setBackend we check getBackend().
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -71,8 +71,14 @@ export const tfjsAdapter: RuntimeAdapter = {
 
   async init(backend: BackendId, cell: Cell): Promise<void> {
     if (!SUPPORTED.includes(backend)) throw new BackendUnavailable(`tfjs has no ${backend} backend`);
-    if (cell.threads > 1) {
-      throw new BackendUnavailable(`tfjs:${backend} runs single-threaded in this lab (tfjs-wasm's threaded build hangs when minified); ${cell.threads} threads can't run`);
+    if (cell.threads > 1 && backend !== 'wasm') throw new BackendUnavailable(`tfjs:${backend} has no thread setting (threads apply to wasm)`);
+    if (cell.threads > 1 && !self.crossOriginIsolated) {
+      throw new BackendUnavailable(`tfjs:wasm with ${cell.threads} threads needs cross-origin isolation (SharedArrayBuffer); this page is not isolated`);
+    }
+    if (cell.coresOverride !== null) {
+      // tfjs sizes its thread pool from the cores it sees (half of hardwareConcurrency): the recorded override lets
+      // a person time what a device with that many cores would run. Set before the wasm module reads it.
+      Object.defineProperty(self.navigator, 'hardwareConcurrency', { configurable: true, get: () => cell.coresOverride });
     }
     if (backend === 'wasm') {
       // Same-origin wasm files (Vite `?url` assets). Without this tfjs fetches index.html, fails, and falls back.
@@ -81,9 +87,10 @@ export const tfjsAdapter: RuntimeAdapter = {
         'tfjs-backend-wasm-simd.wasm': wasmSimd,
         'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
       });
-      // The threaded build hangs in a minified bundle under isolation (its pthread worker is built from a
-      // function's source text): keep tfjs wasm single-threaded and say so in the proof.
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      // One thread: the plain SIMD build (no pthreads). More: the threaded SIMD build, whose pthread workers run the
+      // factory's source text; scripts/vite-plugin-tfjs-threads.ts keeps that text unminified (else it hangs).
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', cell.threads > 1);
+      if (cell.threads > 1) setThreadsCount(cell.threads);
     }
     if (backend === 'webgpu') {
       if (!('gpu' in navigator)) throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
@@ -99,6 +106,13 @@ export const tfjsAdapter: RuntimeAdapter = {
     const inUse = tf.getBackend();
     if (!ok || inUse !== backend) {
       throw new BackendMismatch(`asked tfjs for backend '${backend}' but it is running '${inUse}'`);
+    }
+    if (backend === 'wasm' && cell.threads > 1 && getThreadsCount() !== cell.threads) {
+      // tfjs caps its pool at half the cores it sees: say so rather than time fewer threads under this label.
+      const cores = navigator.hardwareConcurrency;
+      throw new BackendUnavailable(
+        `asked tfjs-wasm for ${cell.threads} threads, it runs ${getThreadsCount()}: tfjs caps threads at half of the ${cores} cores it sees; a core override (CLI --tfjs-cores ${cell.threads * 2}) times what a device with more cores would run`,
+      );
     }
   },
 
@@ -296,7 +310,8 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     const details: Proof['details'] = {
       modelKind: this.model instanceof tf.GraphModel ? 'graph' : 'layers',
       threadsRequested: this.cell.threads,
-      multithreadDisabled: wasm ? 'threaded tfjs-wasm hangs in minified builds; kept single-threaded' : null,
+      wasmBuild: wasm ? (this.cell.threads > 1 ? 'threaded-simd' : 'simd') : null,
+      coresOverride: this.cell.coresOverride,
     };
     if (inUse === 'webgl') {
       const gl = (tf.backend() as unknown as WebGlBackendLike).gpgpu.gl;

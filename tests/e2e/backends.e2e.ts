@@ -121,3 +121,27 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
     expect(run.offOrigin).toEqual([]);
   });
 });
+
+describe('tfjs-wasm threads in the production bundle', () => {
+  // The threaded build's pthread workers run the Emscripten factory's source text; minified, it hung forever.
+  // scripts/vite-plugin-tfjs-threads.ts keeps that text whole. A 60 s cell timeout turns a hang into a failure.
+  it('runs 2 threads with the recorded core override (tfjs caps at half the cores), and says so without it', async () => {
+    requireDist();
+    const sampling = { mode: 'fixed' as const, samples: 5, warmup: 2, cellTimeoutMs: 60_000 };
+    const withOverride = await runInBrowser({ distDir, request: { models: ['tiny-cnn'], targets: ['tfjs:wasm'], batches: [1], threads: [2], tfjsCores: 4, sampling } });
+    const c = withOverride.result.cells[0]!;
+    expect(c.status, JSON.stringify(c).slice(0, 400)).toBe('ok');
+    const cell = c as OkCellResult;
+    expect(cell.proof.threads).toBe(2);
+    expect(cell.proof.details).toMatchObject({ wasmBuild: 'threaded-simd', coresOverride: 4 });
+    expect(cell.cell.coresOverride).toBe(4);
+    expect(cell.coldStart.runtimeWasm?.file).toMatch(/^tfjs-backend-wasm-threaded-simd-/);
+    expect(cell.parity).toBeNull(); // the only cell: it is its own reference
+    expect(withOverride.offOrigin).toEqual([]);
+    // This machine has 2 cores: without the override tfjs runs 1 thread, and the cell says why instead of timing it.
+    const plain = await runInBrowser({ distDir, request: { models: ['tiny-cnn'], targets: ['tfjs:wasm'], batches: [1], threads: [2], sampling } });
+    const u = plain.result.cells[0]!;
+    if (u.status === 'unsupported') expect(u.reason).toMatch(/asked tfjs-wasm for 2 threads, it runs 1: tfjs caps threads at half of the 2 cores/);
+    else expect(u.status === 'ok' && u.proof.threads).toBe(2); // a machine with 4+ cores runs 2 without help
+  }, 180_000);
+});
