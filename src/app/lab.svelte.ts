@@ -50,6 +50,8 @@ export class LabState {
   threadsText = $state('1');
   /** ORT builds per ORT target: 'recommended' (per backend) and/or build names. */
   ortBuilds = $state<string[]>(['recommended']);
+  /** tfjs wasm: cores reported to tfjs (empty: the device's own). */
+  tfjsCores = $state<number | null>(null);
   mode = $state<'auto' | 'fixed'>(DEFAULT_SAMPLING.mode);
   /** Auto mode's target, in percent of the median (the schema stores a fraction). */
   targetPct = $state(DEFAULT_SAMPLING.targetCI * 100);
@@ -256,6 +258,7 @@ export class LabState {
           batches: this.parseList(this.batchText, 'batch size'),
           threads: this.parseList(this.threadsText, 'thread count'),
           ortBuilds: this.ortBuilds,
+          ...(this.tfjsCores ? { tfjsCores: this.tfjsCores } : {}),
           seed,
           schedule: this.interleave ? 'interleaved' : 'sequential',
           inputOverrides: { [this.model.id]: this.overrides(this.model) },
