@@ -40,6 +40,12 @@ export function isOrtBuild(text: string): text is OrtBuild {
   return (ORT_BUILDS as readonly string[]).includes(text);
 }
 
+/** Why a build can't run a backend (names the builds that can), or null when it can. Plan and runtime both ask. */
+export function ortBuildLacks(build: OrtBuild, backend: BackendId): string | null {
+  if (ORT_BUILD_INFO[build].backends.includes(backend)) return null;
+  return `ORT build '${build}' (${ORT_BUILD_INFO[build].entry}) has no ${backend} backend; builds with it: ${buildsFor(backend).join(', ')}`;
+}
+
 /** The builds that can run a backend, in the order of ORT_BUILDS. */
 export function buildsFor(backend: BackendId): OrtBuild[] {
   return ORT_BUILDS.filter((b) => ORT_BUILD_INFO[b].backends.includes(backend));

@@ -98,9 +98,27 @@ export function timeline(cell: OkCellResult): {
     warmup: w.map((y, i) => ({ x: i - w.length, y })),
     settling: points.slice(0, start),
     samples: points.slice(start),
-    changepoints: cell.steadyState.changepoints.map((c) => ({ x: c.sample, label: `${(c.afterMs / 1000).toFixed(1)} s, ×${c.ratio.toFixed(2)}` })),
+    changepoints: markedChangepoints(cell),
     levels: cell.steadyState.segments.map((s) => ({ from: s.start, to: s.end - 1, y: s.medianMs, steady: s.start >= start })),
   };
+}
+
+/** Changepoints drawn on the timeline: at most this many level changes before the steady state, the largest. */
+export const MARKED_CHANGEPOINTS = 4;
+
+/**
+ * The level changes worth a marker: the start of the steady state, and the largest changes before it. Changes
+ * inside the steady stretch (excursions, a machine flipping between speeds) show as segment lines, not markers:
+ * a noisy run has dozens, and their labels would cover the chart.
+ */
+function markedChangepoints(cell: OkCellResult): { x: number; label: string }[] {
+  const start = cell.steadyState.steadyStart;
+  const before = cell.steadyState.changepoints.filter((c) => c.sample < start);
+  const largest = [...before].sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio))).slice(0, MARKED_CHANGEPOINTS);
+  const marks = largest.sort((a, b) => a.sample - b.sample).map((c) => ({ x: c.sample, label: `×${c.ratio.toFixed(2)}` }));
+  const at = cell.steadyState.changepoints.find((c) => c.sample === start);
+  if (at) marks.push({ x: start, label: `steady from ${(at.afterMs / 1000).toFixed(1)} s` });
+  return marks;
 }
 
 /** Imported runs side by side: for each cell id, the median of each run that has it (null where absent). */

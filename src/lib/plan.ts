@@ -6,7 +6,7 @@ import { BACKENDS, RUNTIMES, SamplingSettings, describeIssues } from './schema.t
 import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId, SamplingInput } from './schema.ts';
 import type { ModelInfo } from './manifest.ts';
 import { seededShuffle } from './rng.ts';
-import { buildsFor, isOrtBuild, ORT_BUILD_CHOICES, ORT_BUILD_INFO, ORT_BUILDS, RECOMMENDED_ORT_BUILD, type OrtBuild } from './builds.ts';
+import { buildsFor, isOrtBuild, ORT_BUILD_CHOICES, ORT_BUILD_INFO, ORT_BUILDS, ortBuildLacks, RECOMMENDED_ORT_BUILD, type OrtBuild } from './builds.ts';
 
 /** Which backends each runtime has. tfjs `cpu` is plain JS; ORT has no JS CPU backend (its wasm is the CPU one). */
 export const RUNTIME_BACKENDS: Record<RuntimeId, readonly BackendId[]> = {
@@ -50,7 +50,8 @@ export function parseTarget(text: string): Target {
   if (build === undefined) return t;
   if (t.runtime !== 'ort') throw new PlanError(`'${text}': only ort has builds (${ORT_BUILDS.join(', ')})`);
   if (!isOrtBuild(build)) throw new PlanError(`unknown ORT build '${build}' in '${text}'; valid: ${ORT_BUILDS.join(', ')}`);
-  if (!ORT_BUILD_INFO[build].backends.includes(t.backend)) throw new PlanError(`ORT build '${build}' (${ORT_BUILD_INFO[build].entry}) has no ${t.backend} backend; builds with it: ${buildsFor(t.backend).join(', ')}`);
+  const lacks = ortBuildLacks(build, t.backend);
+  if (lacks) throw new PlanError(lacks);
   return { ...t, build };
 }
 

@@ -14,7 +14,7 @@
  *   GPU is done, inference ends only after `device.queue.onSubmittedWorkDone()`. Readback is `getData()`.
  */
 import type * as Ort from 'onnxruntime-web';
-import { ORT_BUILD_INFO, RECOMMENDED_ORT_BUILD, buildsFor, type OrtBuild } from '../lib/builds.ts';
+import { ORT_BUILD_INFO, RECOMMENDED_ORT_BUILD, ortBuildLacks, type OrtBuild } from '../lib/builds.ts';
 import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
@@ -78,9 +78,8 @@ export const ortAdapter: RuntimeAdapter = {
   async init(backend: BackendId, cell: Cell): Promise<void> {
     if (backend === 'cpu') throw new BackendUnavailable('ORT has no JS cpu backend; its CPU backend is wasm');
     const build = cell.build ?? RECOMMENDED_ORT_BUILD[backend];
-    if (!ORT_BUILD_INFO[build].backends.includes(backend)) {
-      throw new BackendUnavailable(`ORT build '${build}' (${ORT_BUILD_INFO[build].entry}) has no ${backend} backend; builds with it: ${buildsFor(backend).join(', ')}`);
-    }
+    const lacks = ortBuildLacks(build, backend);
+    if (lacks) throw new BackendUnavailable(lacks);
     if (loadedBuild !== null && loadedBuild !== build) throw new Error(`this worker already loaded ORT build '${loadedBuild}', not '${build}'`);
     // Threads need SharedArrayBuffer, which needs cross-origin isolation; without it ORT silently uses 1,
     // so say so instead of timing a 1-thread run under a 2-thread label.

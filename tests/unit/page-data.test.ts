@@ -65,9 +65,25 @@ describe('chart data', () => {
     const t = timeline(c);
     expect(t.settling).toEqual([{ x: 0, y: 9 }, { x: 1, y: 8 }]);
     expect(t.samples.map((p) => p.x)).toEqual([2, 3, 4]);
-    expect(t.changepoints).toEqual([{ x: 2, label: '1.5 s, ×0.25' }]);
+    expect(t.changepoints).toEqual([{ x: 2, label: 'steady from 1.5 s' }]);
     expect(t.levels).toEqual([{ from: 0, to: 1, y: 8.5, steady: false }, { from: 2, to: 4, y: 2, steady: true }]);
     expect(ecdf(c).map((p) => p.x)).toEqual([2, 2, 2]);
+  });
+  it('marks at most 4 level changes before the steady state (the largest) and its start; none inside it', () => {
+    const c = cell('x/ort:wasm/b1/t1', Array.from({ length: 100 }, () => 1), 1);
+    const cp = (sample: number, ratio: number) => ({ sample, afterMs: sample * 10, afterPasses: sample, at: null, ratio });
+    (c as { steadyState: unknown }).steadyState = {
+      steadyStart: 60,
+      changepoints: [cp(5, 0.5), cp(10, 1.1), cp(20, 0.9), cp(30, 0.3), cp(40, 1.05), cp(50, 2), cp(60, 0.8), cp(70, 1.4), cp(80, 0.7)],
+      segments: [{ start: 0, end: 100, medianMs: 1 }],
+    };
+    expect(timeline(c).changepoints).toEqual([
+      { x: 5, label: '×0.50' },
+      { x: 20, label: '×0.90' },
+      { x: 30, label: '×0.30' },
+      { x: 50, label: '×2.00' },
+      { x: 60, label: 'steady from 0.6 s' },
+    ]);
   });
 });
 
