@@ -87,16 +87,22 @@ const markers: Plugin = {
     ctx.fillStyle = colour;
     ctx.font = '11px system-ui, sans-serif';
     ctx.setLineDash([4, 3]);
-    lines.forEach((m, i) => {
-      const x = xScale.getPixelForValue(m.x);
-      if (x < chartArea.left || x > chartArea.right) return;
+    // Each label takes the first of three rows where it doesn't overlap the one before it; with no room, the line
+    // stays and the label is left out (the last marker, the steady start, is placed first so it always shows).
+    const rows: [number, number][][] = [[], [], []];
+    const placed = lines.map((m) => ({ m, x: xScale.getPixelForValue(m.x) })).filter((p) => p.x >= chartArea.left && p.x <= chartArea.right);
+    for (const p of [...placed.slice(-1), ...placed.slice(0, -1)]) {
       ctx.beginPath();
-      ctx.moveTo(x, chartArea.top);
-      ctx.lineTo(x, chartArea.bottom);
+      ctx.moveTo(p.x, chartArea.top);
+      ctx.lineTo(p.x, chartArea.bottom);
       ctx.stroke();
-      // Labels alternate in height so two close changepoints don't print over each other.
-      ctx.fillText(m.label, Math.min(x + 3, chartArea.right - ctx.measureText(m.label).width), chartArea.top + 11 + (i % 2) * 12);
-    });
+      const width = ctx.measureText(p.m.label).width;
+      const left = Math.min(p.x + 3, chartArea.right - width);
+      const row = rows.findIndex((taken) => taken.every(([l, r]) => left + width + 6 < l || left > r + 6));
+      if (row < 0) continue;
+      rows[row]!.push([left, left + width]);
+      ctx.fillText(p.m.label, left, chartArea.top + 11 + row * 12);
+    }
     ctx.restore();
   },
 };
