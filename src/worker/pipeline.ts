@@ -452,7 +452,8 @@ export class CellRun {
     if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`);
     if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
     if (facts.sampling.precisionReached === false) {
-      warnings.push(`precision not reached: median ±${((facts.sampling.achievedCI ?? NaN) * 100).toFixed(1)}% (target ±${((facts.sampling.targetCI ?? 0) * 100).toFixed(1)}%), stopped at the ${facts.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`);
+      const ci = facts.sampling.achievedCI === null ? `no CI (${steady.length} steady samples; a CI needs 6)` : `median ±${(facts.sampling.achievedCI * 100).toFixed(1)}%`;
+      warnings.push(`precision not reached: ${ci} (target ±${((facts.sampling.targetCI ?? 0) * 100).toFixed(1)}%), stopped at the ${facts.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`);
     }
     // Hidden page, drift, coarse stages and software GPU live in `validity` (validityFlags() words them).
     const coldStart = this.cold as ColdStart;
