@@ -17,6 +17,7 @@ import { kerasToOnnx } from './zoo/keras-to-onnx.ts';
 import { readOnnxSignature } from './zoo/onnx-graph.ts';
 import { decodeWeights, type WeightsGroup } from './zoo/tfjs-weights.ts';
 import { generateTinyCnn } from './zoo/tiny-cnn.ts';
+import { TEXT_ENCODER, textEncoderOnnx, textEncoderWeights } from './zoo/text-encoder.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'public', 'models');
@@ -142,12 +143,36 @@ function ocrCls(): ModelInfo {
   };
 }
 
+/** The generated BERT-shaped encoder: the zoo's text workload, with `seq` as a dim to sweep. */
+function textEncoder(): ModelInfo {
+  const s = TEXT_ENCODER;
+  const self = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; version: string; license: string };
+  const file = writeModelFile('text-encoder/model.onnx', textEncoderOnnx(textEncoderWeights()));
+  return {
+    id: 'text-encoder',
+    title: 'Text encoder (generated, BERT-shaped)',
+    task: 'text-classification',
+    description: `Token + position embedding, ${s.layers} encoder blocks (${s.heads}-head attention, LayerNorm, erf GELU; hidden ${s.hidden}, FFN ${s.ffn}), [CLS] classifier, ${s.classes} classes; int64 input_ids and attention_mask [batch, seq], seq up to ${s.maxSeq}. Seeded weights.`,
+    inputs: [
+      { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
+      { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
+    ],
+    outputs: [{ name: 'probs', dtype: 'float32', shape: ['batch', s.classes] }],
+    batchDim: 'batch',
+    dimDefaults: { seq: 64 },
+    // Token ids inside the vocabulary (id 0 is padding); every token real, as in a full-length sequence.
+    valueDefaults: { input_ids: { kind: 'range', min: 1, max: s.vocab - 1 }, attention_mask: { kind: 'constant', value: 1 } },
+    formats: [{ format: 'onnx', entry: file, weights: [] }],
+    provenance: { package: self.name, version: self.version, license: self.license, files: ['scripts/zoo/text-encoder.ts'], notes: 'Generated; ONNX (opset 17) written by scripts/zoo/onnx-graph.ts.' },
+  };
+}
+
 function main(): void {
   if (existsSync(outDir)) {
-    for (const id of ['tiny-cnn', 'mobilenet-v2', 'ocr-cls', 'manifest.json']) rmSync(join(outDir, id), { recursive: true, force: true });
+    for (const id of ['tiny-cnn', 'mobilenet-v2', 'ocr-cls', 'text-encoder', 'manifest.json']) rmSync(join(outDir, id), { recursive: true, force: true });
   }
   mkdirSync(outDir, { recursive: true });
-  const manifest: Manifest = { manifestVersion: 1, models: [tinyCnn(), mobilenetV2(), ocrCls()] };
+  const manifest: Manifest = { manifestVersion: 1, models: [tinyCnn(), mobilenetV2(), ocrCls(), textEncoder()] };
   parseManifest(manifest); // the script's own output must pass the reader's validation
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   for (const m of manifest.models) {

@@ -39,10 +39,12 @@ export class OnnxGraph {
     return name;
   }
 
-  int64Init(name: string, values: number[]): string {
+  /** A 1-D int64 initializer, or a scalar (dims []) when `scalar` is set (e.g. a Gather index that drops the axis). */
+  int64Init(name: string, values: number[], scalar = false): string {
+    if (scalar && values.length !== 1) throw new Error(`initializer ${name}: a scalar holds one value, not ${values.length}`);
     const data = BigInt64Array.from(values.map((v) => BigInt(v)));
     this.initializers.push(
-      onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(data.buffer) }),
+      onnx.TensorProto.create({ name, dims: scalar ? [] : [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(data.buffer) }),
     );
     return name;
   }
@@ -61,7 +63,8 @@ export class OnnxGraph {
 
   encode(graphName: string, docString: string, opset = 13): Uint8Array {
     const model = onnx.ModelProto.create({
-      irVersion: 7,
+      // Opsets 15-18 need IR version 8; older zoo models keep 7 (unchanged bytes).
+      irVersion: opset >= 15 ? 8 : 7,
       producerName: 'inference-latency-lab',
       producerVersion: '1',
       docString,
