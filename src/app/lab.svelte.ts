@@ -5,7 +5,7 @@
 import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
 import type { ParityData } from '../lib/job.ts';
 import type { Manifest, ModelInfo } from '../lib/manifest.ts';
-import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan.ts';
+import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed, sweepableDims } from '../lib/plan.ts';
 import { okCells, parseResultFile, type CellResult, type Environment, type InputOverride, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
@@ -66,8 +66,8 @@ export class LabState {
   seedText = $state('');
   /** e.g. "p95 <= 16ms": shown as pass/fail wherever results appear. */
   budgetText = $state('');
-  /** Values for the selected model's symbolic dims (other than the batch dim), by dim name. */
-  dims = $state<Record<string, number>>({});
+  /** Values for the selected model's symbolic dims (other than the batch dim), by dim name; several sweep the dim. */
+  dims = $state<Record<string, number[]>>({});
   /** Value policy per input name of the selected model. */
   values = $state<Record<string, ValuePolicy>>({});
 
@@ -139,7 +139,7 @@ export class LabState {
       interleave: this.interleave,
       seed: this.seedText,
       budget: this.budgetText,
-      dims: { ...this.dims },
+      dims: Object.fromEntries(Object.entries(this.dims).map(([d, v]) => [d, [...v]])),
       values: { ...this.values },
     };
   }
@@ -221,11 +221,8 @@ export class LabState {
   private overrides(model: ModelInfo): Record<string, InputOverride> {
     const out: Record<string, InputOverride> = {};
     for (const input of model.inputs) {
-      const o: InputOverride = {};
-      const dims = Object.fromEntries(Object.entries(this.dims).filter(([d]) => input.shape.includes(d) && d !== model.batchDim));
-      if (Object.keys(dims).length) o.dims = dims;
-      if (this.values[input.name]) o.values = this.values[input.name];
-      if (o.dims || o.values) out[input.name] = o;
+      // Dims travel as the plan's sweep dims (buildPlan puts each cell's values on the inputs that have them).
+      if (this.values[input.name]) out[input.name] = { values: this.values[input.name] };
     }
     return out;
   }
@@ -262,6 +259,7 @@ export class LabState {
           seed,
           schedule: this.interleave ? 'interleaved' : 'sequential',
           inputOverrides: { [this.model.id]: this.overrides(this.model) },
+          dims: Object.fromEntries(Object.entries(this.dims).filter(([d]) => sweepableDims(this.model!).includes(d))),
           sampling: {
             mode: this.mode,
             targetCI: this.targetPct / 100,

@@ -45,15 +45,25 @@ export function parsePolicy(text: string): ValuePolicy {
   throw new UsageError(`--values: '${text}' is not one of random | zeros | const:V | range:MIN:MAX`);
 }
 
-/** Turns --dim and --values into per-model, per-input overrides, for the models that have such inputs/dims. */
-export function buildOverrides(manifest: Manifest, models: string[], dims: string[], values: string[]): Record<string, Record<string, InputOverride>> {
-  const dimValues: Record<string, number> = {};
-  for (const d of dims) {
-    const [name, v] = d.split('=');
-    const n = Number(v);
-    if (!name || !Number.isInteger(n) || n < 1) throw new UsageError(`--dim: '${d}' is not NAME=N with N a whole number >= 1`);
-    dimValues[name] = n;
+/**
+ * `--dim NAME=V[,V...]` (repeatable) -> values per dim name: a sweep dimension when it has several values. The plan
+ * checks that some model has the dim.
+ */
+export function parseDims(args: readonly string[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const d of args) {
+    const eq = d.indexOf('=');
+    const name = d.slice(0, eq).trim();
+    const values = eq > 0 ? d.slice(eq + 1).split(',').map((s) => Number(s.trim())) : [];
+    if (!name || !values.length || values.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--dim: '${d}' is not NAME=N or NAME=N1,N2,... with whole numbers >= 1`);
+    if (out[name]) throw new UsageError(`--dim: '${name}' is given twice; list its values in one flag (${name}=${[...out[name], ...values].join(',')})`);
+    out[name] = [...new Set(values)];
   }
+  return out;
+}
+
+/** Turns --values into per-model, per-input overrides, for the models that have such inputs. */
+export function buildOverrides(manifest: Manifest, models: string[], values: string[]): Record<string, Record<string, InputOverride>> {
   const policies: Record<string, ValuePolicy> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
@@ -61,27 +71,17 @@ export function buildOverrides(manifest: Manifest, models: string[], dims: strin
     policies[v.slice(0, eq)] = parsePolicy(v.slice(eq + 1));
   }
   const out: Record<string, Record<string, InputOverride>> = {};
-  const usedDims = new Set<string>();
   const usedInputs = new Set<string>();
   for (const id of models) {
     const model = manifest.models.find((m) => m.id === id);
     if (!model) continue;
     for (const input of model.inputs) {
-      const o: InputOverride = {};
-      const myDims = Object.fromEntries(Object.entries(dimValues).filter(([name]) => input.shape.includes(name)));
-      if (Object.keys(myDims).length) {
-        o.dims = myDims;
-        Object.keys(myDims).forEach((d) => usedDims.add(d));
-      }
-      if (policies[input.name]) {
-        o.values = policies[input.name];
-        usedInputs.add(input.name);
-      }
-      if (o.dims || o.values) (out[id] ??= {})[input.name] = o;
+      const policy = policies[input.name];
+      if (!policy) continue;
+      (out[id] ??= {})[input.name] = { values: policy };
+      usedInputs.add(input.name);
     }
   }
-  const unusedDims = Object.keys(dimValues).filter((d) => !usedDims.has(d));
-  if (unusedDims.length) throw new UsageError(`--dim: no selected model has a symbolic dim named ${unusedDims.join(', ')}`);
   const unusedInputs = Object.keys(policies).filter((i) => !usedInputs.has(i));
   if (unusedInputs.length) throw new UsageError(`--values: no selected model has an input named ${unusedInputs.join(', ')}`);
   return out;

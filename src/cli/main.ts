@@ -24,7 +24,7 @@ import { cmdRun, DEFAULT_TARGETS, EXIT, RUN_OPTIONS } from './run.ts';
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export { EXIT } from './run.ts';
-export { buildOverrides, parsePolicy, samplingFrom } from './args.ts';
+export { buildOverrides, parseDims, parsePolicy, samplingFrom } from './args.ts';
 
 const D = DEFAULT_SAMPLING;
 const HELP = `latency-lab: time ML models in a real browser, stage by stage
@@ -52,7 +52,8 @@ Run options (matrix):
                         --targets ort:wasm@default. Builds without a target's backend are skipped
   --tfjs-cores N        tfjs:wasm: report N cores to tfjs, which runs threads up to half of the cores it sees
                         (recorded in each cell): time what a device with N cores would run
-  --dim NAME=N          value for a symbolic input dim (e.g. --dim height=64); repeatable
+  --dim NAME=N[,N...]   value(s) for a symbolic input dim, e.g. --dim height=64; several values sweep it, one cell
+                        per value (--dim seq=16,64,256); repeatable for other dims
   --values INPUT=POLICY input values: random | zeros | const:V | range:MIN:MAX; repeatable
   --input-seed N        seed of the random input values (default: 1)
 

@@ -16,7 +16,7 @@ import { parseManifest, type Manifest, type ModelInfo } from '../lib/manifest.ts
 import { buildPlan, freshSeed, type PlanRequest } from '../lib/plan.ts';
 import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/report.ts';
 import { okCells, parseResultFile, type RunResult } from '../lib/schema.ts';
-import { buildOverrides, endpointArg, int, ints, list, samplingFrom, UsageError, type Flags } from './args.ts';
+import { buildOverrides, endpointArg, parseDims, int, ints, list, samplingFrom, UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
 import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { Progress } from './progress.ts';
@@ -100,7 +100,8 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   const all = [...zoo, ...local.models];
   const order = (v.order as string | undefined) ?? config.order ?? 'shuffle';
   if (order !== 'shuffle' && order !== 'matrix') throw new UsageError(`--order: '${order}' is not shuffle or matrix`);
-  const overrides = buildOverrides({ ...manifest, models: all }, models, (v.dim as string[] | undefined) ?? [], (v.values as string[] | undefined) ?? []);
+  const overrides = buildOverrides({ ...manifest, models: all }, models, (v.values as string[] | undefined) ?? []);
+  const dimFlags = (v.dim as string[] | undefined) ?? [];
   for (const [model, inputs] of Object.entries(config.inputs ?? {})) {
     for (const [input, o] of Object.entries(inputs)) ((overrides[model] ??= {})[input] ??= { ...o });
   }
@@ -118,6 +119,7 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     schedule: v.interleave || config.interleave ? 'interleaved' : 'sequential',
     liveCells: int(v['live-cells'] as string | undefined, '--live-cells', config.liveCells ?? 4),
     inputOverrides: overrides,
+    dims: dimFlags.length ? parseDims(dimFlags) : (config.dims ?? {}),
     // The default matrix pairs each zoo model only with runtimes it has a format for.
     skipMissingFormats: v.models === undefined && config.models === undefined,
   };

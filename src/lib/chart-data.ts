@@ -26,32 +26,76 @@ export function medianBars(cells: readonly OkCellResult[], budgetPass?: (c: OkCe
 export interface Series {
   /** runtime:backend, @build for ORT (and threads when more than one thread count ran). */
   label: string;
-  points: { x: number; y: number; lo: number | null; hi: number | null }[];
+  /** `items`: batch items per pass at that point (for throughput). */
+  points: { x: number; y: number; lo: number | null; hi: number | null; items?: number }[];
 }
 
-function seriesKey(c: OkCellResult, manyThreads: boolean): string {
-  // The build is part of the series: two ORT builds on one backend are two lines.
-  return `${c.cell.modelId} ${c.cell.runtime}:${c.cell.backend}${c.cell.build ? `@${c.cell.build}` : ''}${manyThreads ? ` t${c.cell.threads}` : ''}`;
+/** What a sweep chart puts on x: the batch size, or one swept symbolic dim (`seq`). */
+export type SweepAxis = { kind: 'batch' } | { kind: 'dim'; name: string };
+
+export function sweepValue(c: OkCellResult, axis: SweepAxis): number | undefined {
+  return axis.kind === 'batch' ? c.cell.batch : c.cell.dims?.[axis.name];
 }
 
-/** One line per model and runtime:backend: latency per pass against batch size. */
-export function latencyVsBatch(cells: readonly OkCellResult[]): Series[] {
-  const manyThreads = new Set(cells.map((c) => c.cell.threads)).size > 1;
+export function axisTitle(axis: SweepAxis): string {
+  return axis.kind === 'batch' ? 'batch size' : `${axis.name} (symbolic dim)`;
+}
+
+/** The variables the cells were swept along (two or more values): the batch size first, then each swept dim. */
+export function sweepAxes(cells: readonly OkCellResult[]): SweepAxis[] {
+  const names = [...new Set(cells.flatMap((c) => Object.keys(c.cell.dims ?? {})))].sort();
+  const axes: SweepAxis[] = [{ kind: 'batch' }, ...names.map((name) => ({ kind: 'dim' as const, name }))];
+  return axes.filter((a) => new Set(cells.map((c) => sweepValue(c, a)).filter((v) => v !== undefined)).size > 1);
+}
+
+/**
+ * The line a cell belongs to on a chart against `axis`: model and runtime:backend (@build for ORT: two builds are two
+ * lines), then every other variable that varies among the cells (threads, batch, other dims), so no line mixes them.
+ */
+function seriesKey(c: OkCellResult, axis: SweepAxis, cells: readonly OkCellResult[]): string {
+  const varies = (f: (x: OkCellResult) => unknown) => new Set(cells.map(f)).size > 1;
+  const parts = [`${c.cell.modelId} ${c.cell.runtime}:${c.cell.backend}${c.cell.build ? `@${c.cell.build}` : ''}`];
+  if (varies((x) => x.cell.threads)) parts.push(`t${c.cell.threads}`);
+  if (axis.kind !== 'batch' && varies((x) => x.cell.batch)) parts.push(`b${c.cell.batch}`);
+  for (const name of Object.keys(c.cell.dims ?? {}).sort()) {
+    if (axis.kind === 'dim' && axis.name === name) continue;
+    if (varies((x) => x.cell.dims?.[name])) parts.push(`${name}=${c.cell.dims[name]}`);
+  }
+  return parts.join(' ');
+}
+
+/** One line per model and runtime:backend (and other varying settings): median latency per pass against `axis`. */
+export function latencyVs(cells: readonly OkCellResult[], axis: SweepAxis): Series[] {
   const groups = new Map<string, OkCellResult[]>();
-  for (const c of cells) groups.set(seriesKey(c, manyThreads), [...(groups.get(seriesKey(c, manyThreads)) ?? []), c]);
+  for (const c of cells) {
+    if (sweepValue(c, axis) === undefined) continue;
+    const key = seriesKey(c, axis, cells);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
   return [...groups.entries()].map(([label, cs]) => ({
     label,
-    points: cs.sort((a, b) => a.cell.batch - b.cell.batch).map((c) => ({ x: c.cell.batch, y: c.summary.total.median, lo: c.summary.total.medianCI95?.[0] ?? null, hi: c.summary.total.medianCI95?.[1] ?? null })),
+    points: cs
+      .map((c) => ({ x: sweepValue(c, axis)!, items: c.cell.batch, y: c.summary.total.median, lo: c.summary.total.medianCI95?.[0] ?? null, hi: c.summary.total.medianCI95?.[1] ?? null }))
+      .sort((a, b) => a.x - b.x),
   }));
 }
 
-/** Throughput (items/s at the median) against batch size: batch x 1000 / median ms. CI bounds swap (1/x). */
-export function throughputVsBatch(cells: readonly OkCellResult[]): Series[] {
-  return latencyVsBatch(cells).map((s) => ({
+/**
+ * Throughput (batch items per second at the median: batch x 1000 / median ms) against `axis`. CI bounds swap (1/x).
+ * Against a dim the batch is fixed per line, so this is sequences (or images) per second at each value of the dim.
+ */
+export function throughputVs(cells: readonly OkCellResult[], axis: SweepAxis): Series[] {
+  return latencyVs(cells, axis).map((s) => ({
     label: s.label,
-    points: s.points.map((p) => ({ x: p.x, y: (p.x * 1000) / p.y, lo: p.hi ? (p.x * 1000) / p.hi : null, hi: p.lo ? (p.x * 1000) / p.lo : null })),
+    points: s.points.map((p) => {
+      const items = p.items ?? 1;
+      return { x: p.x, y: (items * 1000) / p.y, lo: p.hi ? (items * 1000) / p.hi : null, hi: p.lo ? (items * 1000) / p.lo : null };
+    }),
   }));
 }
+
+export const latencyVsBatch = (cells: readonly OkCellResult[]): Series[] => latencyVs(cells, { kind: 'batch' });
+export const throughputVsBatch = (cells: readonly OkCellResult[]): Series[] => throughputVs(cells, { kind: 'batch' });
 
 /** Median of each stage per cell, for a stacked bar; a folded stage is 0 here (its time is in the stage named). */
 export function stageStacks(cells: readonly OkCellResult[]): { labels: string[]; stages: { stage: Stage; values: number[] }[] } {

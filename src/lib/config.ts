@@ -36,6 +36,8 @@ export const LabConfig = z
     tfjsCores: z.number().int().positive().optional(),
     /** Per model id, per input name: symbolic dims and value policy. */
     inputs: z.record(z.string(), z.record(z.string(), InputOverride)).optional(),
+    /** Symbolic dims to sweep, values per dim name (`{"seq": [16, 64, 256]}`): one cell per value. */
+    dims: z.record(z.string(), z.array(z.number().int().positive()).min(1)).optional(),
     inputSeed: z.number().int().optional(),
     seed: z.number().int().optional(),
     order: z.enum(['shuffle', 'matrix']).optional(),

@@ -78,8 +78,38 @@ export function targetKey(t: Target): string {
   return `${t.runtime}:${t.backend}${t.build ? `@${t.build}` : ''}`;
 }
 
-export function cellId(modelId: string, t: Target, batch: number, threads: number): string {
-  return `${modelId}/${targetKey(t)}/b${batch}/t${threads}`;
+/** `model/runtime:backend[@build]/bN/tN`, then `/name=value` per swept dim, by name (`text-encoder/.../t1/seq=64`). */
+export function cellId(modelId: string, t: Target, batch: number, threads: number, dims: Readonly<Record<string, number>> = {}): string {
+  const swept = Object.keys(dims)
+    .sort()
+    .map((d) => `/${d}=${dims[d]}`)
+    .join('');
+  return `${modelId}/${targetKey(t)}/b${batch}/t${threads}${swept}`;
+}
+
+/** Every combination of the swept dims' values (one empty combination when nothing is swept). */
+export function dimCombinations(sweeps: Readonly<Record<string, readonly number[]>>): Record<string, number>[] {
+  let out: Record<string, number>[] = [{}];
+  for (const [name, values] of Object.entries(sweeps)) out = out.flatMap((combo) => values.map((v) => ({ ...combo, [name]: v })));
+  return out;
+}
+
+/** The symbolic dims of a model a cell can set: every named dim of its inputs except the batch dim. */
+export function sweepableDims(model: ModelInfo): string[] {
+  const names = new Set<string>();
+  for (const input of model.inputs) for (const d of input.shape) if (typeof d === 'string' && d !== model.batchDim) names.add(d);
+  return [...names];
+}
+
+/** A cell's input overrides: the request's per-input ones, with the cell's swept dim values on the inputs that have them. */
+function withDims(model: ModelInfo | undefined, base: Record<string, InputOverride>, dims: Record<string, number>): Record<string, InputOverride> {
+  if (!model || Object.keys(dims).length === 0) return base;
+  const out: Record<string, InputOverride> = { ...base };
+  for (const input of model.inputs) {
+    const mine = Object.fromEntries(Object.entries(dims).filter(([d]) => input.shape.includes(d)));
+    if (Object.keys(mine).length) out[input.name] = { ...out[input.name], dims: { ...out[input.name]?.dims, ...mine } };
+  }
+  return out;
 }
 
 /**
@@ -123,6 +153,11 @@ export interface PlanRequest {
   inputSeed?: number;
   /** Per model id, per input name. */
   inputOverrides?: Record<string, Record<string, InputOverride>>;
+  /**
+   * Symbolic dims as sweep dimensions: values per dim name (`{seq: [16, 64, 256]}`), for every model that has a dim
+   * of that name (not its batch dim); one cell per combination, the values in the cell's `dims` and id.
+   */
+  dims?: Record<string, number[]>;
   /**
    * Leave out pairs where a known model has no format for the runtime (e.g. an ONNX-only model on tfjs).
    * Off by default: an explicit request for such a pair gets an `unsupported` cell that says why.
@@ -176,35 +211,44 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   const liveCells = request.liveCells ?? 4;
   if (!Number.isInteger(liveCells) || liveCells < 2 || liveCells > 32) throw new PlanError(`live cells: ${liveCells} is not a whole number in 2..32`);
 
+  const sweeps = request.dims ?? {};
+  for (const [name, values] of Object.entries(sweeps)) checkPositiveInts(`dim ${name}`, values, 1_000_000);
+  const known = request.models.map((id) => models.find((m) => m.id === id)).filter((m): m is ModelInfo => m !== undefined);
+  const unused = Object.keys(sweeps).filter((d) => known.length && !known.some((m) => sweepableDims(m).includes(d)));
+  if (unused.length) throw new PlanError(`dims: no model in the plan has a symbolic dim named ${unused.join(', ')} (${known.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')})`);
+
   const cells: Cell[] = [];
   const seen = new Set<string>();
   for (const modelId of request.models) {
     const model = models.find((m) => m.id === modelId);
+    const mine = model ? sweepableDims(model) : [];
+    const combos = dimCombinations(Object.fromEntries(Object.entries(sweeps).filter(([d]) => mine.includes(d))));
     for (const target of targets) {
       if (request.skipMissingFormats && model && !pickFormat(model, target.runtime)) continue;
       // Threads only mean something for wasm backends; elsewhere the cell runs once.
       const threadCounts = target.backend === 'wasm' ? threads : [1];
       for (const build of buildsOf(target, ortBuilds)) {
         const built: Target = build ? { ...target, build } : target;
-        for (const batch of request.batches) {
-          for (const t of threadCounts) {
-            const id = cellId(modelId, built, batch, t);
-            if (seen.has(id)) continue;
-            seen.add(id);
-            cells.push({
-              id,
-              modelId,
-              format: pickFormat(model, target.runtime),
-              runtime: target.runtime,
-              backend: target.backend,
-              batch,
-              threads: t,
-              build: build ?? null,
-              coresOverride: target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
-              inputSeed,
-              inputOverrides: request.inputOverrides?.[modelId] ?? {},
-            });
-          }
+        // Batch x threads x swept dims, flattened: the order cells are listed in when not shuffled.
+        const variants = request.batches.flatMap((batch) => threadCounts.flatMap((t) => combos.map((dims) => ({ batch, t, dims }))));
+        for (const { batch, t, dims } of variants) {
+          const id = cellId(modelId, built, batch, t, dims);
+          if (seen.has(id)) continue;
+          seen.add(id);
+          cells.push({
+            id,
+            modelId,
+            format: pickFormat(model, target.runtime),
+            runtime: target.runtime,
+            backend: target.backend,
+            batch,
+            threads: t,
+            build: build ?? null,
+            coresOverride: target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
+            dims,
+            inputSeed,
+            inputOverrides: withDims(model, request.inputOverrides?.[modelId] ?? {}, dims),
+          });
         }
       }
     }

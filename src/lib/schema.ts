@@ -140,6 +140,8 @@ export const Cell = z.object({
   coresOverride: z.number().int().positive().nullable().default(null),
   /** The runtime build the cell loads (ORT: which entry point, so which wasm); null for runtimes with one build. */
   build: z.enum(ORT_BUILDS).nullable().default(null),
+  /** Swept symbolic dims and the value this cell runs with (`{seq: 64}`); also set on its inputs' overrides. */
+  dims: z.record(z.string(), z.number().int().positive()).default({}),
   inputSeed: z.number().int(),
   inputOverrides: z.record(z.string(), InputOverride),
 });

@@ -32,8 +32,8 @@ export interface Setup {
   interleave: boolean;
   seed: string;
   budget: string;
-  /** Per input: symbolic dim values (name -> value). */
-  dims: Record<string, number>;
+  /** Symbolic dim values by dim name; several values sweep the dim (one cell each). */
+  dims: Record<string, number[]>;
   /** Per input name: value policy. */
   values: Record<string, ValuePolicy>;
 }
@@ -76,7 +76,7 @@ export function encodeSetup(s: Setup): string {
   if (s.interleave) p.set('interleave', '1');
   if (s.seed.trim()) p.set('seed', s.seed.trim());
   if (s.budget.trim()) p.set('budget', s.budget.trim());
-  for (const [name, v] of Object.entries(s.dims)) p.set(`dim.${name}`, String(v));
+  for (const [name, v] of Object.entries(s.dims)) p.set(`dim.${name}`, v.join(','));
   for (const [name, v] of Object.entries(s.values)) p.set(`val.${name}`, policyText(v));
   return p.toString();
 }
@@ -86,7 +86,7 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
   const p = new URLSearchParams(hash.replace(/^#/, ''));
   const setup: Partial<Setup> = {};
   const errors: string[] = [];
-  const dims: Record<string, number> = {};
+  const dims: Record<string, number[]> = {};
   const values: Record<string, ValuePolicy> = {};
   p.forEach((value, key) => {
     const bad = (why: string) => errors.push(`link: ${key}=${value}: ${why}`);
@@ -115,9 +115,9 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
       else bad('not a whole number');
     } else if (key === 'budget') setup.budget = value;
     else if (key.startsWith('dim.') && key.length > 4) {
-      const n = Number(value);
-      if (Number.isInteger(n) && n > 0) dims[key.slice(4)] = n;
-      else bad('not a whole number of at least 1');
+      const ns = value.split(',').map(Number);
+      if (value.trim() !== '' && ns.every((n) => Number.isInteger(n) && n > 0)) dims[key.slice(4)] = ns;
+      else bad('not a comma-separated list of whole numbers of at least 1');
     } else if (key.startsWith('val.') && key.length > 4) {
       const policy = parsePolicyText(value);
       if (policy) values[key.slice(4)] = policy;

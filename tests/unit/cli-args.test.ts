@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildOverrides, parsePolicy } from '../../src/cli/main.ts';
+import { buildOverrides, parseDims, parsePolicy } from '../../src/cli/main.ts';
 import type { Manifest } from '../../src/lib/manifest.ts';
 
 const manifest = {
@@ -18,12 +18,18 @@ describe('CLI input overrides', () => {
     expect(() => parsePolicy('const:abc')).toThrow(/'abc' is not a number/);
     expect(() => parsePolicy('gauss')).toThrow(/random \| zeros/);
   });
-  it('applies --dim and --values only to models that have them', () => {
-    expect(buildOverrides(manifest, ['ocr', 'cnn'], ['width=320'], ['x=zeros'])).toEqual({ ocr: { x: { dims: { width: 320 }, values: { kind: 'zeros' } } } });
+  it('applies --values only to models that have the input', () => {
+    expect(buildOverrides(manifest, ['ocr', 'cnn'], ['x=zeros'])).toEqual({ ocr: { x: { values: { kind: 'zeros' } } } });
   });
-  it('rejects dims and inputs no selected model has', () => {
-    expect(() => buildOverrides(manifest, ['cnn'], ['width=320'], [])).toThrow(/no selected model has a symbolic dim named width/);
-    expect(() => buildOverrides(manifest, ['cnn'], [], ['x=zeros'])).toThrow(/no selected model has an input named x/);
-    expect(() => buildOverrides(manifest, ['ocr'], ['width=0'], [])).toThrow(/NAME=N/);
+  it('rejects inputs no selected model has', () => {
+    expect(() => buildOverrides(manifest, ['cnn'], ['x=zeros'])).toThrow(/no selected model has an input named x/);
+  });
+  it('parses --dim as one value or a sweep, and names a bad one', () => {
+    expect(parseDims(['width=320'])).toEqual({ width: [320] });
+    expect(parseDims(['seq=16,64,256', 'height=48'])).toEqual({ seq: [16, 64, 256], height: [48] });
+    expect(parseDims(['seq=16,16,64'])).toEqual({ seq: [16, 64] });
+    expect(() => parseDims(['width=0'])).toThrow(/NAME=N/);
+    expect(() => parseDims(['seq=16,x'])).toThrow(/'seq=16,x'/);
+    expect(() => parseDims(['seq=16', 'seq=64'])).toThrow(/given twice.*seq=16,64/);
   });
 });

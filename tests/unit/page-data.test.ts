@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ecdf, histogram, latencyVsBatch, medianBars, stageStacks, throughputVsBatch, timeline } from '../../src/lib/chart-data.ts';
+import { ecdf, histogram, latencyVs, latencyVsBatch, medianBars, stageStacks, sweepAxes, throughputVs, throughputVsBatch, timeline } from '../../src/lib/chart-data.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../../src/lib/setup-url.ts';
 import { chromeTrace } from '../../src/lib/trace.ts';
 import type { OkCellResult, RunResult } from '../../src/lib/schema.ts';
@@ -38,6 +38,23 @@ describe('chart data', () => {
     const tp = throughputVsBatch(cells);
     expect(tp[0]!.points.map((p) => p.y)).toEqual([500, 1000]); // 1 item / 2 ms, 4 items / 4 ms
     expect(tp[0]!.points[0]!.lo).toBeCloseTo(1000 / 2.2); // CI flips under 1/x
+  });
+  it('latency and throughput against a swept dim: one line per backend (and batch), points at the dim values', () => {
+    const seq = (id: string, n: number, batch: number, totals: number[]) => {
+      const c = cell(id, totals, batch);
+      return { ...c, cell: { ...c.cell, dims: { seq: n } } } as OkCellResult;
+    };
+    const swept = [seq('t/ort:wasm/b1/t1/seq=64', 64, 1, [4]), seq('t/ort:wasm/b1/t1/seq=16', 16, 1, [1]), seq('t/ort:wasm/b2/t1/seq=16', 16, 2, [1.5]), seq('t/ort:webgpu/b1/t1/seq=16', 16, 1, [9])];
+    expect(sweepAxes(swept)).toEqual([{ kind: 'batch' }, { kind: 'dim', name: 'seq' }]);
+    const axis = { kind: 'dim', name: 'seq' } as const;
+    const lat = latencyVs(swept, axis);
+    expect(lat.map((s) => s.label)).toEqual(['t ort:wasm b1', 't ort:wasm b2', 't ort:webgpu b1']);
+    expect(lat[0]!.points.map((p) => [p.x, p.y])).toEqual([[16, 1], [64, 4]]);
+    // Throughput counts the batch's items: batch 2 at 1.5 ms is 1333 sequences/s.
+    expect(throughputVs(swept, axis)[1]!.points[0]!.y).toBeCloseTo(2000 / 1.5);
+    // Against batch, the lines split by seq instead.
+    expect(latencyVs(swept, { kind: 'batch' }).map((s) => s.label)).toContain('t ort:wasm seq=16');
+    expect(sweepAxes(cells)).toEqual([{ kind: 'batch' }]);
   });
   it('stage stacks, ECDF, histogram and the timeline with warm-up', () => {
     expect(stageStacks(cells).stages.find((s) => s.stage === 'inference')!.values).toEqual([1.9, 3.9, 0.9]);
@@ -101,7 +118,7 @@ describe('Chrome trace export', () => {
 });
 
 describe('setup link', () => {
-  const setup: Setup = { model: 'tiny-cnn', targets: ['ort:wasm', 'tfjs:wasm'], batch: '1, 4, 16', threads: '1', ortBuilds: ['wasm', 'default'], mode: 'auto', targetPct: 2, minSamples: 10, maxSamples: 500, maxSamplingS: 10, samples: 30, warmup: 5, coldStarts: 3, interleave: true, seed: '42', budget: 'p95 <= 16ms', dims: { height: 64 }, values: { x: { kind: 'range', min: -1, max: 1 }, n: { kind: 'constant', value: 3 } } };
+  const setup: Setup = { model: 'tiny-cnn', targets: ['ort:wasm', 'tfjs:wasm'], batch: '1, 4, 16', threads: '1', ortBuilds: ['wasm', 'default'], mode: 'auto', targetPct: 2, minSamples: 10, maxSamples: 500, maxSamplingS: 10, samples: 30, warmup: 5, coldStarts: 3, interleave: true, seed: '42', budget: 'p95 <= 16ms', dims: { height: [64], seq: [16, 64, 256] }, values: { x: { kind: 'range', min: -1, max: 1 }, n: { kind: 'constant', value: 3 } } };
   it('round-trips', () => {
     const { setup: back, errors } = decodeSetup(`#${encodeSetup(setup)}`);
     expect(errors).toEqual([]);

@@ -89,6 +89,30 @@ describe('buildPlan', () => {
     // The input values do not follow the order seed: a reshuffled run still sees the same inputs.
     expect(buildPlan({ ...base, seed: 9 }, zoo).cells[0]!.inputSeed).toBe(1);
   });
+  it('sweeps symbolic dims: one cell per value, on the models and inputs that have the dim', () => {
+    const text: ModelInfo = {
+      ...model('text', ['onnx']),
+      inputs: [
+        { name: 'ids', dtype: 'int64', shape: ['batch', 'seq'] },
+        { name: 'extra', dtype: 'float32', shape: ['batch', 4] },
+      ],
+    };
+    const plan = buildPlan({ ...base, models: ['text', 'both'], targets: ['ort:wasm'], batches: [1], dims: { seq: [16, 64] }, inputOverrides: { text: { ids: { values: { kind: 'zeros' } } } } }, [...zoo, text]);
+    expect(plan.cells.map((c) => c.id)).toEqual(['text/ort:wasm@wasm/b1/t1/seq=16', 'text/ort:wasm@wasm/b1/t1/seq=64', 'both/ort:wasm@wasm/b1/t1']);
+    const c64 = plan.cells[1]!;
+    expect(c64.dims).toEqual({ seq: 64 });
+    // The dim lands on the input that has it, next to that input's own policy; the other input is untouched.
+    expect(c64.inputOverrides).toEqual({ ids: { values: { kind: 'zeros' }, dims: { seq: 64 } } });
+    expect(plan.cells[2]!.dims).toEqual({});
+    // Two swept dims: every combination.
+    const two: ModelInfo = { ...text, id: 'two', inputs: [{ name: 'img', dtype: 'float32', shape: ['batch', 3, 'h', 'w'] }] };
+    const grid = buildPlan({ ...base, models: ['two'], targets: ['ort:wasm'], batches: [1], dims: { h: [8, 16], w: [32, 64] } }, [two]);
+    expect(grid.cells.map((c) => `${c.dims.h}x${c.dims.w}`)).toEqual(['8x32', '8x64', '16x32', '16x64']);
+  });
+  it('refuses a dim no model has, naming the dims each model has', () => {
+    expect(() => buildPlan({ ...base, dims: { seq: [16] } }, zoo)).toThrow(/no model in the plan has a symbolic dim named seq \(both: none\)/);
+    expect(() => buildPlan({ ...base, dims: { seq: [0] } }, zoo)).toThrow(/dim seq: 0 is not a whole number/);
+  });
   it('defaults to auto sampling with a 2% target', () => {
     const { sampling: _s, ...rest } = base;
     const plan = buildPlan({ ...rest, sampling: {} }, zoo);

@@ -23,7 +23,7 @@ function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult 
   const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1, runtimeWasm: null };
   return {
     status: 'ok',
-    cell: { id, modelId: modelId!, format: 'onnx', runtime, backend, batch: Number(b!.slice(1)), threads: 1, build: null, coresOverride: null, inputSeed: 1, inputOverrides: {} },
+    cell: { id, modelId: modelId!, format: 'onnx', runtime, backend, batch: Number(b!.slice(1)), threads: 1, build: null, coresOverride: null, dims: {}, inputSeed: 1, inputOverrides: {} },
     startedAt: '',
     durationMs: 1,
     coldStart: cold,

@@ -5,7 +5,7 @@ import { parseManifest } from '../../src/lib/manifest.ts';
 import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
 
 function validRun(): RunResult {
-  const cell = { id: 'm/ort:wasm@wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, build: 'wasm' as const, coresOverride: null, inputSeed: 1, inputOverrides: {} };
+  const cell = { id: 'm/ort:wasm@wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, build: 'wasm' as const, coresOverride: null, dims: {}, inputSeed: 1, inputOverrides: {} };
   const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v, segment: 0 }));
   const coldStart = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0, runtimeWasm: { file: 'ort-wasm-simd-threaded.wasm', transferBytes: 0, bytes: 14_000_000, fetchMs: 3 } };
   return {

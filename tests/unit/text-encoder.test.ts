@@ -49,7 +49,7 @@ function reference(w: TextEncoderWeights, ids: number[], mask: number[]): number
   const H = S.hidden;
   const seq = ids.length;
   const d = H / S.heads;
-  let x = new Float64Array(seq * H);
+  let x: Float64Array = new Float64Array(seq * H);
   for (let t = 0; t < seq; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.tokEmb[ids[t]! * H + i]! + w.posEmb[t * H + i]!;
   x = layerNorm(x, seq, H, w.embLnG, w.embLnB);
   for (const l of w.layers) {
