@@ -10,7 +10,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest, ModelFile, ModelInfo } from '../src/lib/manifest.ts';
+import type { BundledImage, Manifest, ModelFile, ModelInfo } from '../src/lib/manifest.ts';
+import type { ImageFile, ImagePolicy } from '../src/lib/schema.ts';
+import { NORMALISATIONS } from '../src/lib/image-input.ts';
 import { parseManifest } from '../src/lib/manifest.ts';
 import type { Dtype, TensorSpec } from '../src/lib/schema.ts';
 import { kerasToOnnx } from './zoo/keras-to-onnx.ts';
@@ -167,12 +169,60 @@ function textEncoder(): ModelInfo {
   };
 }
 
+/** The bundled photos (scripts/zoo/images, provenance in its README), copied beside the models. */
+const PHOTOS: { file: string; what: string; license: string }[] = [
+  { file: 'astronaut.png', what: 'astronaut Eileen Collins, NASA Great Images', license: 'public domain (no known copyright restrictions)' },
+  { file: 'chelsea.png', what: 'Chelsea the cat', license: 'CC0, by the photographer (Stefan van der Walt)' },
+  { file: 'coffee.png', what: 'coffee cup, courtesy of Pikolo Espresso Bar', license: 'CC0, by the photographer (Rachel Michetti)' },
+  { file: 'rocket.jpg', what: 'DSCOVR launch on Falcon 9, SpaceX', license: 'public domain (released by SpaceX)' },
+];
+
+/** Width and height from a PNG's IHDR or a JPEG's SOF marker: enough to describe the bundled photos. */
+function pictureSize(bytes: Buffer): { width: number; height: number } {
+  if (bytes.readUInt32BE(0) === 0x89504e47) return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+  for (let i = 2; i < bytes.length - 9; ) {
+    const marker = bytes.readUInt16BE(i);
+    if (marker >= 0xffc0 && marker <= 0xffcf && ![0xffc4, 0xffc8, 0xffcc].includes(marker)) return { height: bytes.readUInt16BE(i + 5), width: bytes.readUInt16BE(i + 7) };
+    i += 2 + bytes.readUInt16BE(i + 2);
+  }
+  throw new Error('not a PNG or JPEG with a frame header');
+}
+
+function bundledPhotos(): BundledImage[] {
+  return PHOTOS.map((p) => {
+    const bytes = readFileSync(join(root, 'scripts', 'zoo', 'images', p.file));
+    const file = writeModelFile(`images/${p.file}`, new Uint8Array(bytes));
+    return { name: p.file, ...file, ...pictureSize(bytes), provenance: { source: 'scikit-image 0.19.3 sample data (skimage/data), as Debian ships it in python3-skimage', license: p.license, what: p.what } };
+  });
+}
+
+/** An image input's default: every bundled photo, with the model's own layout, fit and normalisation. */
+function imageDefault(images: ImageFile[], options: Partial<Omit<ImagePolicy, 'kind' | 'images'>> = {}): ImagePolicy {
+  return { kind: 'image', images, layout: null, fit: 'fill', mean: [0, 0, 0], std: [1, 1, 1], order: 'RGB', ...options };
+}
+
+function withImages(model: ModelInfo, images: ImageFile[], input: string, options: Parameters<typeof imageDefault>[1], labels?: string[]): ModelInfo {
+  return { ...model, valueDefaults: { ...model.valueDefaults, [input]: imageDefault(images, options) }, ...(labels ? { labels } : {}) };
+}
+
 function main(): void {
   if (existsSync(outDir)) {
-    for (const id of ['tiny-cnn', 'mobilenet-v2', 'ocr-cls', 'text-encoder', 'manifest.json']) rmSync(join(outDir, id), { recursive: true, force: true });
+    for (const id of ['tiny-cnn', 'mobilenet-v2', 'ocr-cls', 'text-encoder', 'images', 'manifest.json']) rmSync(join(outDir, id), { recursive: true, force: true });
   }
   mkdirSync(outDir, { recursive: true });
-  const manifest: Manifest = { manifestVersion: 1, models: [tinyCnn(), mobilenetV2(), ocrCls(), textEncoder()] };
+  const images = bundledPhotos();
+  const pictures = images.map(({ name, path, bytes, sha256 }) => ({ name, path, bytes, sha256 }));
+  const m01 = { mean: [...NORMALISATIONS['0..1'].mean] as [number, number, number], std: [...NORMALISATIONS['0..1'].std] as [number, number, number] };
+  const models = [
+    // tiny-cnn was trained on nothing (seeded weights): pictures in 0..1, stretched, as the generator assumes.
+    withImages(tinyCnn(), pictures, 'input', { fit: 'fill', ...m01 }),
+    // nsfwjs: tf.browser.fromPixels, / 255, resizeBilinear to 224x224 (stretch); classes as nsfwjs names them.
+    withImages(mobilenetV2(), pictures, 'input_1', { fit: 'fill', ...m01 }, ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']),
+    // PaddleOCR's cls: / 255, - 0.5, / 0.5, aspect kept and padded (it pads on the right; we centre).
+    withImages(ocrCls(), pictures, 'x', { layout: 'NCHW', fit: 'contain', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }, ['0°', '180°']),
+    textEncoder(),
+  ];
+  const manifest: Manifest = { manifestVersion: 1, models, images };
   parseManifest(manifest); // the script's own output must pass the reader's validation
   writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   for (const m of manifest.models) {

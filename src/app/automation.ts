@@ -139,7 +139,7 @@ export function installAutomationApi(): LatencyLabApi {
       return withBenchWorker(modelId, request, async (worker, job) => {
         const rounds_ = await worker.benchOverhead(job, rounds, block);
         // The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage).
-        const probe = { preprocess: 0.01, upload: 0.02, inference: 1, readback: 0.03, postprocess: 0.01, total: 1.07, iterations: 1, at: Date.now(), segment: null };
+        const probe = { preprocess: 0.01, upload: 0.02, inference: 1, readback: 0.03, postprocess: 0.01, total: 1.07, iterations: 1, at: Date.now(), segment: null, parts: null };
         const boundary: number[] = [];
         for (let i = 0; i < 20; i++) await worker.echo(probe);
         for (let i = 0; i < 200; i++) {

@@ -4,9 +4,10 @@
  */
 import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
 import type { ParityData } from '../lib/job.ts';
-import type { Manifest, ModelInfo } from '../lib/manifest.ts';
+import { bundledImages, cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { sha256Hex } from '../lib/sha256.ts';
 import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed, sweepableDims } from '../lib/plan.ts';
-import { okCells, parseResultFile, type CellResult, type Environment, type InputOverride, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
+import { okCells, parseResultFile, type CellResult, type Environment, type ImageFile, type ImagePolicy, type InputOverride, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
 import { loadOwnModel, type OwnModel } from './own-model.ts';
@@ -68,6 +69,9 @@ export class LabState {
   budgetText = $state('');
   /** Values for the selected model's symbolic dims (other than the batch dim), by dim name; several sweep the dim. */
   dims = $state<Record<string, number[]>>({});
+  /** Bytes of the person's own pictures, by the path their image policies name (`own-images/<sha>/<name>`). */
+  ownImageBytes = $state.raw<Map<string, ArrayBuffer>>(new Map());
+  imageError = $state<string | null>(null);
   /** Value policy per input name of the selected model. */
   values = $state<Record<string, ValuePolicy>>({});
 
@@ -201,6 +205,40 @@ export class LabState {
     }
   }
 
+  /** The person's own pictures for an image input: read, checked to be pictures by type, and named by content. */
+  async addOwnImages(input: string, policy: ImagePolicy, files: readonly File[]): Promise<void> {
+    this.imageError = null;
+    const bad = files.filter((f) => f.type && !f.type.startsWith('image/'));
+    if (bad.length) {
+      this.imageError = `not pictures: ${bad.map((f) => `${f.name} (${f.type})`).join(', ')}`;
+      return;
+    }
+    const bytes = new Map(this.ownImageBytes);
+    const images: ImageFile[] = [];
+    for (const f of files) {
+      const buf = await f.arrayBuffer();
+      if (buf.byteLength === 0) {
+        this.imageError = `${f.name} is empty`;
+        return;
+      }
+      const sha256 = await sha256Hex(buf);
+      const path = `own-images/${sha256.slice(0, 16)}/${encodeURIComponent(f.name)}`;
+      bytes.set(path, buf);
+      images.push({ name: f.name, path, bytes: buf.byteLength, sha256 });
+    }
+    this.ownImageBytes = bytes;
+    this.values = { ...this.values, [input]: { ...policy, images } };
+  }
+
+  useBundledImages(input: string, policy: ImagePolicy): void {
+    this.values = { ...this.values, [input]: { ...policy, images: this.manifest ? bundledImages(this.manifest) : [] } };
+  }
+
+  /** Image policies from a link or the editor with no pictures get the bundled photos. */
+  private resolvedValues(): Record<string, ValuePolicy> {
+    return Object.fromEntries(Object.entries(this.values).map(([k, p]) => [k, p.kind === 'image' && p.images.length === 0 && this.manifest ? { ...p, images: bundledImages(this.manifest) } : p]));
+  }
+
   /** Lists typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
   parseList(text: string, what: string): number[] {
     const parts = text.split(/[,\s]+/).filter(Boolean);
@@ -222,7 +260,8 @@ export class LabState {
     const out: Record<string, InputOverride> = {};
     for (const input of model.inputs) {
       // Dims travel as the plan's sweep dims (buildPlan puts each cell's values on the inputs that have them).
-      if (this.values[input.name]) out[input.name] = { values: this.values[input.name] };
+      const values = this.resolvedValues()[input.name];
+      if (values) out[input.name] = { values };
     }
     return out;
   }
@@ -281,6 +320,9 @@ export class LabState {
     plan = $state.snapshot(plan);
     const own = this.ownModels.filter((o) => o.info.id === this.model!.id);
     for (const o of own) for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes).catch(() => undefined);
+    // The person's pictures travel to the workers like own model files, and are kept for a resume after a reload.
+    const pictures = new Map(plan.cells.flatMap((c) => cellImages(this.model!, c)).filter((f) => this.ownImageBytes.has(f.path)).map((f) => [f.path, f] as const));
+    for (const f of pictures.values()) await runStore.putFile(f.sha256, this.ownImageBytes.get(f.path)!).catch(() => undefined);
     const stored: StoredRun = {
       id: `run-${Date.now().toString(36)}`,
       createdAt: new Date().toISOString(),
@@ -292,7 +334,7 @@ export class LabState {
       parity: {},
       result: null,
     };
-    await this.execute(stored, new Map(own.flatMap((o) => [...o.files])));
+    await this.execute(stored, new Map([...own.flatMap((o) => [...o.files]), ...[...pictures.keys()].map((p) => [p, this.ownImageBytes.get(p)!] as const)]));
   }
 
   private sha(info: ModelInfo, path: string): string {
@@ -331,7 +373,7 @@ export class LabState {
     };
     save();
     try {
-      const result = await runPlan(plan, { manifestVersion: 1, models: this.modelsFor(stored) }, {
+      const result = await runPlan(plan, { manifestVersion: 1, models: this.modelsFor(stored), images: this.manifest?.images ?? [] }, {
         modelsBaseUrl: this.base,
         source: 'page',
         signal: this.abort.signal,
@@ -403,6 +445,18 @@ export class LabState {
         const bytes = await runStore.getFile(f.sha256);
         if (!bytes) {
           this.runError = `can't resume: the file ${f.path} of your model '${m.id}' is no longer stored; add the model again and start a new run`;
+          return;
+        }
+        files.set(f.path, bytes);
+      }
+    }
+    for (const cell of stored.plan.cells) {
+      const model = this.modelsFor(stored).find((m) => m.id === cell.modelId);
+      for (const f of model ? cellImages(model, cell) : []) {
+        if (!f.path.startsWith('own-images/') || files.has(f.path)) continue;
+        const bytes = await runStore.getFile(f.sha256);
+        if (!bytes) {
+          this.runError = `can't resume: your picture ${f.name} is no longer stored; pick it again and start a new run`;
           return;
         }
         files.set(f.path, bytes);

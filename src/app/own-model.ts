@@ -5,16 +5,12 @@
  */
 import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
 import { checkShards, ModelFileError, modelIdFrom, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
+import { sha256Hex } from '../lib/sha256.ts';
 
 export interface OwnModel {
   info: ModelInfo;
   /** Bytes by manifest path (own/<id>/<file name>). */
   files: Map<string, ArrayBuffer>;
-}
-
-async function sha256Hex(buf: ArrayBuffer): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', buf);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 async function describe(id: string, name: string, bytes: ArrayBuffer): Promise<ModelFile> {

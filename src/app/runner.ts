@@ -10,7 +10,7 @@
  */
 import { withBuiltInModels } from '../lib/calibration.ts';
 import type { CellEvent, CellOutcome, ParityData, WarmupDone } from '../lib/job.ts';
-import type { Manifest, ModelInfo } from '../lib/manifest.ts';
+import { cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { compareOutputs, pickReference } from '../lib/parity.ts';
 import { seededShuffle } from '../lib/rng.ts';
 import { SamplingController } from '../lib/sampling.ts';
@@ -90,10 +90,11 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     if (p) parityData.set(cell.id, p);
   }
   /** The job's own copy of the model's files (a transfer detaches the buffers it sends). */
-  const filesFor = (model: ModelInfo): Record<string, ArrayBuffer> | undefined => {
+  const filesFor = (model: ModelInfo, cell: Cell): Record<string, ArrayBuffer> | undefined => {
     if (!options.files) return undefined;
     const out: Record<string, ArrayBuffer> = {};
-    for (const f of model.formats.flatMap((x) => [x.entry, ...x.weights])) {
+    // The model's files and the pictures its image inputs are made from (a person's own pictures travel the same way).
+    for (const f of [...model.formats.flatMap((x) => [x.entry, ...x.weights]), ...cellImages(model, cell)]) {
       const b = options.files.get(f.path);
       if (b) out[f.path] = b.slice(0);
     }
@@ -123,7 +124,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   /** Cold start and warm-up of one cell; null when the cell ended there (its result is recorded). */
   const open = async (index: number, cell: Cell, model: ModelInfo): Promise<LiveCell | null> => {
     const driver = new CellDriver(
-      { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model) },
+      { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) },
       { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) },
     );
     const prepared = await driver.prepare();
@@ -229,11 +230,11 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
  * Cold start again in fresh workers (runtime init, fetch, session, first inference), so cold start is a
  * distribution and not one number. The browser's HTTP cache is warm by now: these are "returning visitor" loads.
  */
-async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, options: RunOptions, count: number, filesFor: (m: ModelInfo) => Record<string, ArrayBuffer> | undefined): Promise<{ coldStarts: ColdStart[]; warnings: string[] }> {
+async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, options: RunOptions, count: number, filesFor: (m: ModelInfo, c: Cell) => Record<string, ArrayBuffer> | undefined): Promise<{ coldStarts: ColdStart[]; warnings: string[] }> {
   const coldStarts: ColdStart[] = [];
   const warnings: string[] = [];
   for (let i = 0; i < count && !options.signal?.aborted; i++) {
-    const driver = new CellDriver({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model) }, { signal: options.signal });
+    const driver = new CellDriver({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) }, { signal: options.signal });
     try {
       const step = await driver.prepare();
       if (step.ok) coldStarts.push({ ...(step.value.coldStart as Omit<ColdStart, 'warmupCount' | 'warmupTotalMs'>), warmupCount: 0, warmupTotalMs: 0 } as ColdStart);

@@ -39,7 +39,7 @@ export class ServingState {
     this.abort = new AbortController();
     try {
       const { runServing, runMonitor } = await import('./serving.ts');
-      const manifest = { manifestVersion: 1 as const, models: this.lab.models };
+      const manifest = { manifestVersion: 1 as const, models: this.lab.models, images: this.lab.manifest?.images ?? [] };
       const cb = { signal: this.abort.signal, onStatus: (t: string) => (this.status = t) };
       const base = new URL(`${import.meta.env.BASE_URL}models/`, location.href).href;
       if (kind === 'serve') {

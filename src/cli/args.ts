@@ -4,6 +4,7 @@
  */
 import type { Manifest } from '../lib/manifest.ts';
 import type { InputOverride, SamplingInput, ValuePolicy } from '../lib/schema.ts';
+import { parseImageOptions } from '../lib/image-input.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -42,7 +43,15 @@ export function parsePolicy(text: string): ValuePolicy {
   if (kind === 'zeros' && a === undefined) return { kind: 'zeros' };
   if (kind === 'const' && b === undefined) return { kind: 'constant', value: num(a, 'constant') };
   if (kind === 'range' && extra === undefined) return { kind: 'range', min: num(a, 'min'), max: num(b, 'max') };
-  throw new UsageError(`--values: '${text}' is not one of random | zeros | const:V | range:MIN:MAX`);
+  if (kind === 'image' && b === undefined) {
+    // Pictures come from --images DIR, else the bundled photos (filled in by the caller).
+    try {
+      return { kind: 'image', images: [], ...parseImageOptions(a ?? '') };
+    } catch (e) {
+      throw new UsageError(`--values: '${text}': ${(e as Error).message}`);
+    }
+  }
+  throw new UsageError(`--values: '${text}' is not one of random | zeros | const:V | range:MIN:MAX | image[:layout=NCHW,fit=cover,norm=imagenet,...]`);
 }
 
 /**

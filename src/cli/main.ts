@@ -52,9 +52,15 @@ Run options (matrix):
                         --targets ort:wasm@default. Builds without a target's backend are skipped
   --tfjs-cores N        tfjs:wasm: report N cores to tfjs, which runs threads up to half of the cores it sees
                         (recorded in each cell): time what a device with N cores would run
+  --images DIR          your own pictures (png, jpg, webp, ...) for every image input: zoo image models keep their
+                        layout and normalisation; own models' 4-D inputs with 1 or 3 channels take them (layout from
+                        the shape, values 0..1) unless --values INPUT=image:... says otherwise. Default pictures: the
+                        four bundled photos
   --dim NAME=N[,N...]   value(s) for a symbolic input dim, e.g. --dim height=64; several values sweep it, one cell
                         per value (--dim seq=16,64,256); repeatable for other dims
-  --values INPUT=POLICY input values: random | zeros | const:V | range:MIN:MAX; repeatable
+  --values INPUT=POLICY input values: random | zeros | const:V | range:MIN:MAX | image[:SETTINGS]; repeatable.
+                        image decodes and resizes real pictures in the preprocess stage; SETTINGS, comma-separated:
+                        layout=NHWC|NCHW fit=fill|cover|contain norm=0..1|-1..1|imagenet|0..255 order=RGB|BGR
   --input-seed N        seed of the random input values (default: 1)
 
 Sampling (default: auto):
@@ -137,6 +143,8 @@ Examples:
   latency-lab run
   latency-lab run --models mobilenet-v2 --targets ort:wasm,tfjs:wasm --batch 1,4 --target-ci 1
   latency-lab run --models ./my-model.onnx --dim seq=128 --values ids=range:0:30000 --batch 1,8
+  latency-lab run --models text-encoder --targets ort:wasm,ort:webgpu --dim seq=16,64,256
+  latency-lab run --models ./resnet.onnx --images ./photos --values input=image:fit=cover,norm=imagenet
   latency-lab run --models ./tfjs-model/ --targets tfjs:wasm,tfjs:webgl --out reports/today
   latency-lab run --config lab.json --budget 'mobilenet-v2 ort:wasm p95 <= 120ms' --baseline last/results.json
   latency-lab run --connect laptop=ws://10.0.0.5:3000/abc --cdp grid=http://grid:4444 --serve-host 0.0.0.0 --public-url http://10.0.0.2:8080/

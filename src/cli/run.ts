@@ -12,10 +12,12 @@ import { calibrationReports, withBuiltInModels } from '../lib/calibration.ts';
 import { compareToFastest } from '../lib/compare.ts';
 import { parseConfig, type DeviceEndpoint, type ParsedConfig } from '../lib/config.ts';
 import { cellReason, fmtMs, resultTable, textTable } from '../lib/format.ts';
-import { parseManifest, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { bundledImages, parseManifest, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { buildPlan, freshSeed, type PlanRequest } from '../lib/plan.ts';
 import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/report.ts';
 import { okCells, parseResultFile, type RunResult } from '../lib/schema.ts';
+import { applyImages, loadLocalImages } from './local-images.ts';
+import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from '../lib/predictions.ts';
 import { buildOverrides, endpointArg, parseDims, int, ints, list, samplingFrom, UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
 import { isLocalPath, loadLocalModels } from './local-models.ts';
@@ -52,6 +54,7 @@ export const RUN_OPTIONS = {
   'measure-memory': { type: 'boolean' },
   seed: { type: 'string' },
   dim: { type: 'string', multiple: true },
+  images: { type: 'string' },
   values: { type: 'string', multiple: true },
   budget: { type: 'string', multiple: true },
   baseline: { type: 'string' },
@@ -100,11 +103,16 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   const all = [...zoo, ...local.models];
   const order = (v.order as string | undefined) ?? config.order ?? 'shuffle';
   if (order !== 'shuffle' && order !== 'matrix') throw new UsageError(`--order: '${order}' is not shuffle or matrix`);
-  const overrides = buildOverrides({ ...manifest, models: all }, models, (v.values as string[] | undefined) ?? []);
+  const valueOverrides = buildOverrides({ ...manifest, models: all }, models, (v.values as string[] | undefined) ?? []);
   const dimFlags = (v.dim as string[] | undefined) ?? [];
   for (const [model, inputs] of Object.entries(config.inputs ?? {})) {
-    for (const [input, o] of Object.entries(inputs)) ((overrides[model] ??= {})[input] ??= { ...o });
+    for (const [input, o] of Object.entries(inputs)) ((valueOverrides[model] ??= {})[input] ??= { ...o });
   }
+  const imagesDir = (v.images as string | undefined) ?? config.images;
+  const own = imagesDir ? loadLocalImages(imagesDir) : null;
+  for (const [path, file] of own?.files ?? []) local.files.set(path, file);
+  const selected = models.map((id) => all.find((m) => m.id === id)).filter((m): m is ModelInfo => m !== undefined);
+  const overrides = applyImages(selected, valueOverrides, own?.images ?? bundledImages(manifest), own !== null);
   const request: PlanRequest = {
     models,
     targets: list(v.targets as string | undefined, '--targets') ?? config.targets ?? DEFAULT_TARGETS,
@@ -236,6 +244,9 @@ function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, bas
     const env = run.environment;
     console.log(`\n${run.device ? `[${run.device}] ` : ''}${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores · isolated: ${env.crossOriginIsolated} · timer ${(env.timerResolutionMs * 1000).toFixed(1)} us · seed ${run.plan.seed}\n`);
     console.log(resultTable(run.cells, compareToFastest(okCells(run.cells))));
+    const pictureRows = preprocessRows(okCells(run.cells), fmtMs);
+    if (pictureRows.length) console.log(`\npreprocess from pictures (decode + resize + normalise, median per pass):\n${textTable(PREPROCESS_HEADER, pictureRows)}`);
+    for (const line of describePredictions(predictionTables(okCells(run.cells)))) console.log(line);
     for (const c of calibrationReports(okCells(run.cells))) {
       console.log(
         `\ncalibration ${c.cellId}: asked ${fmtMs(c.requestedMs)} ms, inference reported ${fmtMs(c.measuredMs)} ms (error ${(c.errorMs * 1000).toFixed(1)} us, ` +

@@ -36,6 +36,8 @@ export const LabConfig = z
     tfjsCores: z.number().int().positive().optional(),
     /** Per model id, per input name: symbolic dims and value policy. */
     inputs: z.record(z.string(), z.record(z.string(), InputOverride)).optional(),
+    /** A folder of pictures for the models' image inputs (relative to where the CLI runs), as --images. */
+    images: z.string().optional(),
     /** Symbolic dims to sweep, values per dim name (`{"seq": [16, 64, 256]}`): one cell per value. */
     dims: z.record(z.string(), z.array(z.number().int().positive()).min(1)).optional(),
     inputSeed: z.number().int().optional(),

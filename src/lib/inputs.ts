@@ -89,6 +89,9 @@ export function checkPolicy(inputName: string, dtype: Dtype, policy: ValuePolicy
       check('range max', policy.max);
       if (policy.min > policy.max) throw new InputError(`input '${inputName}': range min ${policy.min} is above max ${policy.max}`);
       return;
+    case 'image':
+      if (!['float32', 'float16', 'uint8', 'int8'].includes(dtype)) throw new InputError(`input '${inputName}' is ${dtype}: image values need a float32, float16, uint8 or int8 input`);
+      return;
     default: {
       const never: never = policy;
       throw new InputError(`unknown value policy ${JSON.stringify(never)}`);
@@ -96,7 +99,7 @@ export function checkPolicy(inputName: string, dtype: Dtype, policy: ValuePolicy
   }
 }
 
-function allocate(dtype: Dtype, n: number): HostData {
+export function allocate(dtype: Dtype, n: number): HostData {
   switch (dtype) {
     case 'float32':
       return new Float32Array(n);
@@ -143,6 +146,9 @@ export function makeValues(inputName: string, dtype: Dtype, count: number, polic
   let gen: (i: number) => number;
   switch (policy.kind) {
     case 'zeros':
+      return data;
+    case 'image':
+      // A placeholder of the right size: the worker's preprocess stage fills it from the pictures on every pass.
       return data;
     case 'constant':
       gen = () => policy.value;

@@ -3,7 +3,7 @@
  * the worker and the CLI. Validated on every load like the result file.
  */
 import { z } from 'zod';
-import { ModelFormat, TensorSpec, ValuePolicy, parseWith } from './schema.ts';
+import { ImageFile, ModelFormat, TensorSpec, ValuePolicy, parseWith } from './schema.ts';
 
 export const ModelFile = z.object({
   /** Path relative to the models folder, e.g. `tiny-cnn/model.onnx`. */
@@ -36,6 +36,8 @@ export const ModelInfo = z.object({
   /** How an input's values are made when a cell gives no policy (e.g. token ids within the vocabulary). */
   valueDefaults: z.record(z.string(), ValuePolicy).default({}),
   formats: z.array(ModelFormatEntry).min(1),
+  /** Class names by output index, for the top-k a classifier app shows (absent: indices only). */
+  labels: z.array(z.string()).optional(),
   provenance: z.object({
     package: z.string(),
     version: z.string(),
@@ -46,9 +48,19 @@ export const ModelInfo = z.object({
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
+/** A bundled photo with where it came from and under what licence. */
+export const BundledImage = ImageFile.extend({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  provenance: z.object({ source: z.string(), license: z.string(), what: z.string() }),
+});
+export type BundledImage = z.infer<typeof BundledImage>;
+
 export const Manifest = z.object({
   manifestVersion: z.literal(1),
   models: z.array(ModelInfo),
+  /** Real photos that image inputs are made from when a person gives none of their own. */
+  images: z.array(BundledImage).default([]),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
@@ -58,4 +70,17 @@ export function parseManifest(data: unknown): Manifest {
 
 export function findFormat(model: ModelInfo, format: ModelFormat): ModelFormatEntry | undefined {
   return model.formats.find((f) => f.format === format);
+}
+
+/** The bundled photos as an image policy's pictures. */
+export function bundledImages(manifest: Pick<Manifest, 'images'>): ImageFile[] {
+  return manifest.images.map(({ name, path, bytes, sha256 }) => ({ name, path, bytes, sha256 }));
+}
+
+/** The pictures a cell's image inputs are made from (its overrides, else the model's defaults). */
+export function cellImages(model: ModelInfo, cell: { inputOverrides: Record<string, { values?: ValuePolicy }> }): ImageFile[] {
+  return model.inputs.flatMap((i) => {
+    const p = cell.inputOverrides[i.name]?.values ?? model.valueDefaults[i.name];
+    return p?.kind === 'image' ? p.images : [];
+  });
 }

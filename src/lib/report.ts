@@ -10,6 +10,7 @@ import { cellReason, fmtCI, fmtMs, fmtPercentile, fmtRel, fmtVerdict } from './f
 import { describeStop } from './sampling.ts';
 import { okCells, STAGES, type CellResult, type RunResult } from './schema.ts';
 import { relativeHalfWidth } from './stats.ts';
+import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from './predictions.ts';
 import { escapeXml, medianChartSvg, stageShareSvg, STAGE_COLOURS } from './svg-chart.ts';
 import { validityFlags } from './validity.ts';
 import { describeWarmup, warmupShort } from './warmup-curve.ts';
@@ -157,6 +158,10 @@ export function reportMarkdown(input: ReportInput): string {
   const header = multi(runs) ? ['device', ...CELL_HEADER] : CELL_HEADER;
   const out = [`# Inference latency report`, '', `${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`, '', ...runs.map((r) => `- ${mdCell(envLine(r))}`), '', '## Cells (total per pass, steady state)', '', mdTable(header, cellRows(runs))];
   out.push('', '## Cold start', '', mdTable(multi(runs) ? ['device', ...COLD_HEADER] : COLD_HEADER, coldRows(runs)), '', COLD_NOTE);
+  const pictures = runs.flatMap((r) => preprocessRows(okCells(r.cells), fmtMs));
+  if (pictures.length) out.push('', '## Preprocess from pictures (median per pass)', '', mdTable(PREPROCESS_HEADER, pictures));
+  const said = runs.flatMap((r) => describePredictions(predictionTables(okCells(r.cells))));
+  if (said.length) out.push('', '## Predictions per picture', '', ...said.map((l) => `- ${mdCell(l)}`));
   if (input.budgets) {
     const b = input.budgets;
     out.push('', `## Budgets: ${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}`, '');
@@ -216,6 +221,10 @@ export function reportHtml(input: ReportInput): string {
     htmlTable(many ? ['device', ...COLD_HEADER] : COLD_HEADER, coldRows(runs), new Set([2, 3, 4, 5, 6].map((i) => i + offset))),
     `<p class="muted">${escapeXml(COLD_NOTE)}</p>`,
   ];
+  const pictures = runs.flatMap((r) => preprocessRows(okCells(r.cells), fmtMs));
+  if (pictures.length) parts.push('<h2>Preprocess from pictures (median per pass)</h2>', htmlTable(PREPROCESS_HEADER, pictures, new Set([1, 2, 3, 4, 5])));
+  const said = runs.flatMap((r) => describePredictions(predictionTables(okCells(r.cells))));
+  if (said.length) parts.push('<h2>Predictions per picture</h2>', `<ul>${said.map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`);
   if (input.budgets) {
     const b = input.budgets;
     parts.push(`<h2>Budgets: <span class="${b.breaches.length ? 'bad' : 'ok'}">${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}</span></h2>`);

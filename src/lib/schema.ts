@@ -9,8 +9,14 @@ import { STAGES } from './stages.ts';
 import { STEADY_CLASSES } from './steady-state.ts';
 import { ORT_BUILDS } from './builds.ts';
 
-/** 3: the steady state (changepoints, warm-up curve) per ok cell; summaries describe the steady samples only. */
-export const SCHEMA_VERSION = 3;
+/**
+ * 3: the steady state (changepoints, warm-up curve) per ok cell; summaries describe the steady samples only.
+ * 4: image value policies (real decode/resize preprocess) with per-sample preprocess parts and per-picture
+ * predictions; swept dims per cell. A version 3 file is a valid version 4 file and is read as one.
+ */
+export const SCHEMA_VERSION = 4;
+/** Older versions this lab still reads (each a subset of the current one). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3];
 
 export const DTYPES = ['float32', 'float16', 'int32', 'int64', 'uint8', 'int8', 'bool'] as const;
 export const Dtype = z.enum(DTYPES);
@@ -41,12 +47,48 @@ export { STAGES };
 export const Stage = z.enum(STAGES);
 export type Stage = z.infer<typeof Stage>;
 
+/** An encoded picture (PNG, JPEG, WebP, ...) an image input is made from: fetched like a model file and checked. */
+export const ImageFile = z.object({
+  /** Shown in results (`astronaut.png`). */
+  name: z.string().min(1),
+  /** Relative to the models folder (`images/astronaut.png`), or a key of the job's own files. */
+  path: z.string().min(1),
+  bytes: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ImageFile = z.infer<typeof ImageFile>;
+
+export const IMAGE_LAYOUTS = ['NHWC', 'NCHW'] as const;
+/** How a picture meets the model's size, as CSS object-fit: stretch, scale and centre-crop, or scale and pad. */
+export const IMAGE_FITS = ['fill', 'cover', 'contain'] as const;
+
+/**
+ * Real image preprocessing: every pass decodes the pictures (createImageBitmap), resizes them to the input's size
+ * (OffscreenCanvas) and writes them in the input's layout and dtype. Float inputs get (pixel / 255 - mean) / std per
+ * channel; uint8/int8 inputs get the pixels. Batch item i of pass p is picture (p x batch + i) mod n.
+ */
+export const ImagePolicy = z.object({
+  kind: z.literal('image'),
+  /** Empty in a link or a flag without pictures: the page or CLI fills in the bundled photos before planning. */
+  images: z.array(ImageFile),
+  /** Null: read from the shape (the axis of size 3 or 1 next to the batch axis is channels). */
+  layout: z.enum(IMAGE_LAYOUTS).nullable().default(null),
+  fit: z.enum(IMAGE_FITS).default('fill'),
+  /** Per channel, in the order the model takes them (after `order`). */
+  mean: z.tuple([z.number(), z.number(), z.number()]).default([0, 0, 0]),
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).default([1, 1, 1]),
+  /** Channel order the model takes (BGR for models trained on OpenCV reads). */
+  order: z.enum(['RGB', 'BGR']).default('RGB'),
+});
+export type ImagePolicy = z.infer<typeof ImagePolicy>;
+
 /** How one input's values are made. Seeded random by default so every runtime sees the same numbers. */
 export const ValuePolicy = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('random') }),
   z.object({ kind: z.literal('zeros') }),
   z.object({ kind: z.literal('constant'), value: z.number() }),
   z.object({ kind: z.literal('range'), min: z.number(), max: z.number() }),
+  ImagePolicy,
 ]);
 export type ValuePolicy = z.infer<typeof ValuePolicy>;
 
@@ -163,6 +205,14 @@ export const Plan = z.object({
 export type Plan = z.infer<typeof Plan>;
 
 /**
+ * Real image preprocessing, split: decode (createImageBitmap on the encoded file), resize (drawing into an
+ * OffscreenCanvas at the input's size and reading its pixels back), normalise (pixels to the input's layout and dtype).
+ */
+export const PreprocessParts = z.object({ decode: z.number().nonnegative(), resize: z.number().nonnegative(), normalise: z.number().nonnegative() });
+export type PreprocessParts = z.infer<typeof PreprocessParts>;
+export const PREPROCESS_PARTS = ['decode', 'resize', 'normalise'] as const;
+
+/**
  * One timed pass. A stage is null when the backend can't separate it from another stage; the cell's
  * `stageNotes` says which stage holds it. Never a made-up zero.
  */
@@ -179,8 +229,19 @@ export const Sample = z.object({
   at: z.number().nullable().default(null),
   /** Which level segment of the cell's series the sample belongs to (0 = first); set when the cell finishes. */
   segment: z.number().int().nonnegative().nullable().default(null),
+  /** Image inputs: the preprocess stage's parts per pass (they sum to it); null when no input is an image. */
+  parts: PreprocessParts.nullable().default(null),
 });
 export type Sample = z.infer<typeof Sample>;
+
+
+/** A classifier's answer for one picture, as the app would show it: top classes by score (labels from the manifest). */
+export const Prediction = z.object({
+  image: z.string(),
+  /** Best first; `label` from the model's class names (null when it has none). */
+  top: z.array(z.object({ index: z.number().int().nonnegative(), label: z.string().nullable().default(null), score: z.number() })),
+});
+export type Prediction = z.infer<typeof Prediction>;
 
 export const ColdStart = z.object({
   /** Importing the runtime and initialising its backend (wasm compile, setBackend). */
@@ -407,6 +468,13 @@ export const OkCellResult = z.object({
   /** Every sample, warm-up segments included (each marked with its segment); `summary` describes the steady ones. */
   samples: z.array(Sample).min(1),
   summary: StageSummaries,
+  /** Image inputs: summaries of the preprocess parts over the steady samples; null when no input is an image. */
+  preprocessParts: z.object({ decode: Summary, resize: Summary, normalise: Summary }).nullable().default(null),
+  /**
+   * Image inputs on a classifier: each picture classified once after sampling (outside the timed samples), in
+   * order; the output digest and parity come from the first of these passes. Null otherwise.
+   */
+  predictions: z.array(Prediction).nullable().default(null),
   stageNotes: z.array(StageNote),
   proof: Proof,
   timerResolutionMs: z.number().nonnegative(),
@@ -533,8 +601,9 @@ export function describeIssues(error: z.ZodError): string[] {
 export function parseRunResult(data: unknown): RunResult {
   if (typeof data === 'object' && data !== null && 'schemaVersion' in data) {
     const v = (data as { schemaVersion: unknown }).schemaVersion;
-    if (v !== SCHEMA_VERSION) {
-      throw new SchemaError('result file', [`schemaVersion: this lab reads version ${SCHEMA_VERSION}, the file has ${JSON.stringify(v)}`]);
+    if (typeof v === 'number' && READABLE_SCHEMA_VERSIONS.includes(v)) data = { ...data, schemaVersion: SCHEMA_VERSION };
+    else if (v !== SCHEMA_VERSION) {
+      throw new SchemaError('result file', [`schemaVersion: this lab reads version ${SCHEMA_VERSION}, the file has ${JSON.stringify(v)} (version ${READABLE_SCHEMA_VERSIONS.join(', ')} files are read too)`]);
     }
   }
   const parsed = RunResult.safeParse(data);

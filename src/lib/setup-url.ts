@@ -5,6 +5,7 @@
  */
 import type { ValuePolicy } from './schema.ts';
 import { ORT_BUILD_CHOICES } from './builds.ts';
+import { imagePolicyText, parseImageOptions } from './image-input.ts';
 
 // Browsers and Node both have URLSearchParams; the pure-core tsconfig has no DOM or Node types to declare it.
 declare class URLSearchParams {
@@ -50,6 +51,8 @@ export function policyText(p: ValuePolicy): string {
       return `const:${p.value}`;
     case 'range':
       return `range:${p.min}:${p.max}`;
+    case 'image':
+      return imagePolicyText(p);
   }
 }
 
@@ -61,6 +64,14 @@ export function parsePolicyText(text: string): ValuePolicy | null {
   if (kind === 'zeros' && a === undefined) return { kind: 'zeros' };
   if (kind === 'const' && b === undefined && n(a) !== null) return { kind: 'constant', value: n(a)! };
   if (kind === 'range' && extra === undefined && n(a) !== null && n(b) !== null) return { kind: 'range', min: n(a)!, max: n(b)! };
+  if (kind === 'image' && b === undefined) {
+    // The pictures don't travel in text: the page fills in the bundled photos.
+    try {
+      return { kind: 'image', images: [], ...parseImageOptions(a ?? '') };
+    } catch {
+      return null;
+    }
+  }
   return null;
 }
 
@@ -121,7 +132,7 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
     } else if (key.startsWith('val.') && key.length > 4) {
       const policy = parsePolicyText(value);
       if (policy) values[key.slice(4)] = policy;
-      else bad('not random, zeros, const:V or range:MIN:MAX');
+      else bad('not random, zeros, const:V, range:MIN:MAX or image[:layout=..,fit=..,norm=..]');
     } else errors.push(`link: unknown key '${key}' (ignored); known keys: ${KEYS.join(', ')}`);
   });
   if (Object.keys(dims).length) setup.dims = dims;

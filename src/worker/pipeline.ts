@@ -11,14 +11,16 @@ import { InputError, synthesizeInputs, type HostTensor } from '../lib/inputs.ts'
 import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type FinishFacts, type ParityData, type Step, type WarmupDone } from '../lib/job.ts';
 import type { ModelFile } from '../lib/manifest.ts';
 import { chooseIterations, GUARD_TICKS, growIterations, warmupDecision } from '../lib/sampling.ts';
-import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Sample, Stage, StageNote } from '../lib/schema.ts';
-import { STAGES } from '../lib/schema.ts';
-import { median, summarizeStages } from '../lib/stats.ts';
+import type { CellResult, ColdStart, FailedCellResult, GpuBusy, ImagePolicy, Memory, OutputDigest, Prediction, PreprocessParts, Sample, Stage, StageNote, TensorSpec } from '../lib/schema.ts';
+import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
+import { median, summarize, summarizeStages } from '../lib/stats.ts';
 import { assessValidity } from '../lib/validity.ts';
 import { FIRST_PASSES, steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
 import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
-import { postprocessFor } from './postprocess.ts';
+import { postprocessFor, topK } from './postprocess.ts';
+import { Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
+import { sha256Hex } from '../lib/sha256.ts';
 
 type Emit = (event: CellEvent) => void;
 /** Asks the page to measure memory (measureUserAgentSpecificMemory is a page API); bytes, or why not. */
@@ -49,13 +51,8 @@ export async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<
   }
 }
 
-async function sha256Hex(buf: ArrayBuffer): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', buf);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** Fetches (or takes from the job) one model file and checks its size: a truncated file says so. */
-async function getFile(job: CellJob, file: ModelFile): Promise<ArrayBuffer> {
+/** Fetches (or takes from the job) one model file or picture and checks its size: a truncated file says so. */
+async function getFile(job: CellJob, file: Pick<ModelFile, 'path' | 'bytes'>): Promise<ArrayBuffer> {
   let buf = job.files?.[file.path];
   if (!buf) {
     const url = new URL(file.path, job.modelsBaseUrl);
@@ -80,11 +77,6 @@ function runtimeWasm(): ColdStart['runtimeWasm'] {
   return { file: decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? e.name), transferBytes: e.transferSize, bytes: e.decodedBodySize, fetchMs: e.responseEnd - e.startTime };
 }
 
-/** Copies stand in for a real app's decode/normalise step and give the runtime a fresh buffer each sample. */
-function preprocess(raw: readonly HostTensor[]): HostTensor[] {
-  return raw.map((t) => ({ ...t, data: t.data.slice() as HostTensor['data'] }));
-}
-
 function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; parity: ParityData[] } {
   const digests: OutputDigest[] = [];
   const parity: ParityData[] = [];
@@ -107,7 +99,10 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
   return { digests, parity };
 }
 
-type StageTimes = Record<Stage, number | null>;
+type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
+
+/** How many top classes a prediction keeps (what a classifier app shows). */
+const PREDICTION_TOP = 5;
 
 /** One cell's life inside its worker. The page calls the steps in order; each returns a Step. */
 export class CellRun {
@@ -118,6 +113,10 @@ export class CellRun {
   private adapter: RuntimeAdapter | null = null;
   private session: RuntimeSession | null = null;
   private raw: HostTensor[] = [];
+  /** The preprocess stage: real picture decode/resize for image inputs, fresh copies otherwise. */
+  private pre: Preprocessor | null = null;
+  /** Passes so far: picks the pictures of the next pass, so consecutive passes decode different files. */
+  private passes = 0;
   private folded = new Map<Stage, Stage>();
   private stageNotes: StageNote[] = [];
   private post: ReturnType<typeof postprocessFor> = null;
@@ -169,6 +168,15 @@ export class CellRun {
       this.raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
     } catch (e) {
       if (e instanceof InputError && /batch/.test(e.message)) return this.unsupported(e.message);
+      return this.failed('inputs', e);
+    }
+    try {
+      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => this.imagePolicy(spec), async (f) => {
+        const buf = await getFile(this.job, f);
+        if ((await sha256Hex(buf)) !== f.sha256) throw new Error(`picture ${f.name} (${f.path}) does not match its sha256: corrupt or replaced`);
+        return buf;
+      });
+    } catch (e) {
       return this.failed('inputs', e);
     }
     this.timerResolutionMs = measureTimerResolution();
@@ -233,11 +241,17 @@ export class CellRun {
     return { ok: true, value: { coldStart: { ...this.cold }, timerResolutionMs: this.timerResolutionMs } };
   }
 
+  /** The image policy of an input (the cell's override, else the model's default), or null. */
+  private imagePolicy(spec: TensorSpec): ImagePolicy | null {
+    const policy = this.job.cell.inputOverrides[spec.name]?.values ?? this.job.model.valueDefaults[spec.name];
+    return policy?.kind === 'image' ? policy : null;
+  }
+
   /** One pass through the pipeline, every stage boundary on the worker's own clock. */
-  private async pass(raw: readonly HostTensor[] = this.raw): Promise<StageTimes> {
+  private async pass(raw: readonly HostTensor[] = this.raw, passIndex = this.passes++): Promise<StageTimes> {
     const session = this.session!;
     const a = performance.now();
-    const inputs = preprocess(raw);
+    const { inputs, parts } = await this.pre!.run(raw, passIndex);
     const b = performance.now();
     const uploaded = await session.upload(inputs);
     const c = performance.now();
@@ -249,7 +263,7 @@ export class CellRun {
     const f = performance.now();
     session.release(uploaded, outputs);
     this.lastOutputs = host;
-    return { preprocess: b - a, upload: c - b, inference: d - c, readback: e - d, postprocess: this.post ? f - e : null };
+    return { preprocess: b - a, upload: c - b, inference: d - c, readback: e - d, postprocess: this.post ? f - e : null, parts };
   }
 
   /**
@@ -259,11 +273,14 @@ export class CellRun {
   private async timedSample(k: number): Promise<Sample> {
     const at = performance.timeOrigin + performance.now();
     const sums: Record<Stage, number> = { preprocess: 0, upload: 0, inference: 0, readback: 0, postprocess: 0 };
+    const partSums: PreprocessParts | null = this.pre?.hasImages ? { decode: 0, resize: 0, normalise: 0 } : null;
     for (let i = 0; i < k; i++) {
       const times = await this.pass();
       for (const stage of STAGES) sums[stage] += times[stage] ?? 0;
+      if (partSums && times.parts) for (const part of PREPROCESS_PARTS) partSums[part] += times.parts[part];
     }
-    const times: StageTimes = { preprocess: sums.preprocess / k, upload: sums.upload / k, inference: sums.inference / k, readback: sums.readback / k, postprocess: this.post ? sums.postprocess / k : null };
+    const parts = partSums ? { decode: partSums.decode / k, resize: partSums.resize / k, normalise: partSums.normalise / k } : null;
+    const times: StageTimes = { preprocess: sums.preprocess / k, upload: sums.upload / k, inference: sums.inference / k, readback: sums.readback / k, postprocess: this.post ? sums.postprocess / k : null, parts };
     for (const [stage, into] of this.folded) {
       times[into] = (times[into] ?? 0) + (times[stage] ?? 0);
       times[stage] = null;
@@ -371,6 +388,31 @@ export class CellRun {
     this.iterations = next;
   }
 
+  /**
+   * Each picture through the whole pipeline once, in order (pass j shows pictures j x batch ...), outside the
+   * samples: the top classes per picture, and the outputs of the first of these passes for the digest and parity,
+   * so cells compare the same pictures however many passes they timed.
+   */
+  private async predict(): Promise<Prediction[]> {
+    const pictures = this.pre!.pictures;
+    const batch = this.raw[0]?.shape[0] ?? 1;
+    const out: Prediction[] = [];
+    let first: HostTensor[] | null = null;
+    for (let j = 0; j * batch < pictures.length; j++) {
+      await this.pass(this.raw, j);
+      first ??= this.lastOutputs;
+      const scores = this.lastOutputs[0];
+      if (!scores || scores.dtype === 'int64') continue;
+      const per = scores.data.length / Math.max(batch, 1);
+      for (let item = 0; item < batch && j * batch + item < pictures.length; item++) {
+        const row = Array.from(scores.data.subarray(item * per, (item + 1) * per) as ArrayLike<number>, Number);
+        out.push({ image: pictures[j * batch + item]!.name, top: topK(row, PREDICTION_TOP).map((index) => ({ index, label: this.job.model.labels?.[index] ?? null, score: row[index]! })) });
+      }
+    }
+    if (first) this.lastOutputs = first;
+    return out;
+  }
+
   /** Inputs per batch size for serving (a dynamic batcher sends any size up to its maximum). */
   private readonly servingInputs = new Map<number, HostTensor[]>();
 
@@ -416,12 +458,15 @@ export class CellRun {
     let gpuBusy: GpuBusy | string | null = null;
     let uaMemory: { bytes: number | null; note: string | null } = { bytes: null, note: null };
     let proof;
+    let predictions: Prediction[] | null = null;
     try {
       // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
       if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0) gpuBusy = await session.measureGpuBusy(this.raw, sampling.gpuBusyPasses);
       // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
       if (sampling.measureMemory) uaMemory = this.measureMemory ? await this.measureMemory() : { bytes: null, note: 'no page to measure memory' };
       proof = await session.proof();
+      // After everything timed: each picture once, in order, for the per-picture answer and a deterministic digest.
+      if (this.pre?.hasImages) predictions = await this.predict();
     } catch (e) {
       await this.dispose();
       return this.failed(e instanceof BackendMismatch ? 'init' : 'sampling', e).outcome;
@@ -447,6 +492,8 @@ export class CellRun {
     };
     const { digests, parity } = digest(this.lastOutputs);
     const summary = summarizeStages(steady);
+    const partRows = steady.flatMap((s) => (s.parts ? [s.parts] : []));
+    const preprocessParts = partRows.length ? { decode: summarize(partRows.map((p) => p.decode)), resize: summarize(partRows.map((p) => p.resize)), normalise: summarize(partRows.map((p) => p.normalise)) } : null;
     const validity = assessValidity(steady, summary, { pageHidden: facts.pageHidden, softwareGpu: facts.softwareGpu, tickMs: this.timerResolutionMs, iterations: steady.reduce((k, s) => Math.min(k, s.iterations), this.iterations) });
     const warnings: string[] = [];
     if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`);
@@ -470,6 +517,8 @@ export class CellRun {
       validity,
       samples,
       summary,
+      preprocessParts,
+      predictions: predictions && this.post ? predictions : null,
       stageNotes: this.stageNotes,
       proof,
       timerResolutionMs: this.timerResolutionMs,

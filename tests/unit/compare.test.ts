@@ -9,7 +9,7 @@ const noisy = (seed: number, centre: number, n = 60) => {
   const rng = mulberry32(seed);
   return Array.from({ length: n }, () => centre * (1 + 0.05 * (rng() - 0.5)));
 };
-const sample = (total: number): Sample => ({ preprocess: 0, upload: null, inference: total, readback: null, postprocess: null, total, iterations: 1, at: null, segment: null });
+const sample = (total: number): Sample => ({ preprocess: 0, upload: null, inference: total, readback: null, postprocess: null, total, iterations: 1, at: null, segment: null, parts: null });
 const cell = (id: string, totals: number[]) => ({ cell: { id }, samples: totals.map(sample), steadyState: { steadyStart: 0 } }) as unknown as OkCellResult;
 
 describe('ratio of medians and verdict', () => {

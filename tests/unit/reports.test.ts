@@ -17,7 +17,7 @@ function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult 
   const rng = mulberry32(seed);
   const samples: Sample[] = Array.from({ length: n }, () => {
     const t = centre * (1 + 0.04 * (rng() - 0.5));
-    return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null, segment: null };
+    return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null, segment: null, parts: null };
   });
   const summary = summarizeStages(samples);
   const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1, runtimeWasm: null };
@@ -42,6 +42,8 @@ function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult 
     gpuBusy: null,
     memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, userAgentBytes: null, userAgentNote: null, leak: false },
     warnings: [],
+    preprocessParts: null,
+    predictions: null,
   } as OkCellResult;
 }
 

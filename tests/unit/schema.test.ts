@@ -6,7 +6,7 @@ import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
 
 function validRun(): RunResult {
   const cell = { id: 'm/ort:wasm@wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, build: 'wasm' as const, coresOverride: null, dims: {}, inputSeed: 1, inputOverrides: {} };
-  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v, segment: 0 }));
+  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v, segment: 0, parts: v === 2 ? { decode: 0.05, resize: 0.04, normalise: 0.01 } : null }));
   const coldStart = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0, runtimeWasm: { file: 'ort-wasm-simd-threaded.wasm', transferBytes: 0, bytes: 14_000_000, fetchMs: 3 } };
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -41,6 +41,8 @@ function validRun(): RunResult {
         validity: { pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: ['p90', 'p95', 'p99'] },
         samples,
         summary: summarizeStages(samples),
+        preprocessParts: null,
+        predictions: [{ image: 'cat.png', top: [{ index: 1, label: 'cat', score: 0.9 }] }],
         stageNotes: [{ stage: 'upload', includedIn: 'inference', why: 'x' }],
         proof: { runtime: 'ort', runtimeVersion: '1.30.0', backendRequested: 'wasm', backendInUse: 'wasm', threads: 1, simd: true, crossOriginIsolated: true, details: {} },
         timerResolutionMs: 0.005,
@@ -69,7 +71,7 @@ describe('result file schema', () => {
   });
   it('says plainly when the file is of another schema version', () => {
     const run = { ...validRun(), schemaVersion: 99 };
-    expect(() => parseRunResult(run)).toThrow(/reads version 3, the file has 99/);
+    expect(() => parseRunResult(run)).toThrow(new RegExp(`reads version ${SCHEMA_VERSION}, the file has 99`));
   });
   it('rejects an unknown cell status and an ok cell without samples', () => {
     const run = validRun() as unknown as { cells: Record<string, unknown>[] };
@@ -80,8 +82,19 @@ describe('result file schema', () => {
     expect(() => parseRunResult(run2)).toThrow(/cells\[0\]\.samples/);
   });
   it('refuses version-1 and version-2 files by name (their summaries mix warm-up with the steady state)', () => {
-    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(/reads version 3, the file has 1/);
-    expect(() => parseRunResult({ ...validRun(), schemaVersion: 2 })).toThrow(/reads version 3, the file has 2/);
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(/reads version 4, the file has 1/);
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 2 })).toThrow(/reads version 4, the file has 2/);
+  });
+  it('reads a version-3 file (no pictures, no swept dims) as version 4', () => {
+    const v3 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & { cells: Record<string, unknown>[]; plan: { cells: Record<string, unknown>[] } };
+    v3.schemaVersion = 3;
+    delete v3.cells[0]!.predictions;
+    delete v3.cells[0]!.preprocessParts;
+    delete v3.plan.cells[0]!.dims;
+    const read = parseRunResult(v3);
+    expect(read.schemaVersion).toBe(4);
+    expect(read.plan.cells[0]!.dims).toEqual({});
+    expect(read.cells[0]!.status === 'ok' && read.cells[0]!.predictions).toBeNull();
   });
   it('rejects things that are not result files at all', () => {
     expect(() => parseRunResult(null)).toThrow(SchemaError);

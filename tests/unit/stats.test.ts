@@ -139,7 +139,7 @@ describe('median confidence interval (order statistics)', () => {
 
 describe('summarizeStages', () => {
   it('summarises each stage and leaves folded stages null', () => {
-    const samples: Sample[] = [1, 2, 3].map((v) => ({ preprocess: v, upload: null, inference: v * 10, readback: null, postprocess: 0.5, total: v * 11 + 0.5, iterations: 1, at: null, segment: null }));
+    const samples: Sample[] = [1, 2, 3].map((v) => ({ preprocess: v, upload: null, inference: v * 10, readback: null, postprocess: 0.5, total: v * 11 + 0.5, iterations: 1, at: null, segment: null, parts: null }));
     const s = summarizeStages(samples);
     expect(s.upload).toBeNull();
     expect(s.readback).toBeNull();

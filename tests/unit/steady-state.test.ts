@@ -110,7 +110,7 @@ describe('steady state by changepoint analysis', () => {
 
 describe('the warm-up curve as a result', () => {
   const samples = (totals: number[], iterations = 2): Sample[] =>
-    totals.map((total, i) => ({ preprocess: null, upload: null, inference: total, readback: null, postprocess: null, total, iterations, at: 1000 + i, segment: null }));
+    totals.map((total, i) => ({ preprocess: null, upload: null, inference: total, readback: null, postprocess: null, total, iterations, at: 1000 + i, segment: null, parts: null }));
 
   it('times and passes to the steady state count the passes before sampling and each sample`s passes', () => {
     const totals = series(300, (i) => (i < 100 ? 3 : 1), 51, 0.02, 0);
