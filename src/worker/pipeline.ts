@@ -401,8 +401,9 @@ export class CellRun {
     for (let j = 0; j * batch < pictures.length; j++) {
       await this.pass(this.raw, j);
       first ??= this.lastOutputs;
+      // Class scores look like [batch, classes] (a classifier, zoo or own); other outputs get no per-picture answer.
       const scores = this.lastOutputs[0];
-      if (!scores || scores.dtype === 'int64') continue;
+      if (!scores || scores.dtype === 'int64' || scores.dtype === 'float16' || scores.shape.length !== 2 || (scores.shape[1] ?? 0) < 2) continue;
       const per = scores.data.length / Math.max(batch, 1);
       for (let item = 0; item < batch && j * batch + item < pictures.length; item++) {
         const row = Array.from(scores.data.subarray(item * per, (item + 1) * per) as ArrayLike<number>, Number);
@@ -518,7 +519,7 @@ export class CellRun {
       samples,
       summary,
       preprocessParts,
-      predictions: predictions && this.post ? predictions : null,
+      predictions: predictions?.length ? predictions : null,
       stageNotes: this.stageNotes,
       proof,
       timerResolutionMs: this.timerResolutionMs,

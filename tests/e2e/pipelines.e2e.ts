@@ -1,0 +1,172 @@
+/**
+ * Real pipelines (issue 17): image models preprocess real photos (decode + resize + normalise, timed as parts) and
+ * every backend names the same top-1 class for each photo; the text encoder sweeps seq on ORT wasm and WebGPU with
+ * parity; the page charts latency against seq; an own ONNX image model given by path runs with --images DIR.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
+import { predictionTables } from '../../src/lib/predictions.ts';
+import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
+import { distDir, openLab, projectRoot, readDistManifest, requireDist, type LabPage } from './harness.ts';
+
+const manifest = readDistManifest();
+const photos = manifest.images.map((i) => i.name);
+
+function expectRealPreprocess(c: OkCellResult) {
+  expect(c.preprocessParts, c.cell.id).not.toBeNull();
+  expect(c.preprocessParts!.decode.median).toBeGreaterThan(0);
+  expect(c.preprocessParts!.resize.median).toBeGreaterThan(0);
+  // The parts are the stage, split: per sample they sum to the preprocess time (minus the loop between them).
+  for (const s of c.samples) {
+    const sum = s.parts!.decode + s.parts!.resize + s.parts!.normalise;
+    expect(sum).toBeLessThanOrEqual(s.preprocess! + 1e-6);
+    expect(sum).toBeGreaterThan(0.7 * s.preprocess!);
+  }
+}
+
+describe('image models on real photos', () => {
+  let run: DriverResult;
+  beforeAll(async () => {
+    requireDist();
+    run = await runInBrowser({
+      distDir,
+      softwareGpu: true,
+      request: {
+        models: ['mobilenet-v2', 'ocr-cls'],
+        targets: ['ort:wasm', 'tfjs:wasm', 'ort:webgpu'],
+        batches: [2],
+        sampling: { mode: 'fixed', samples: 4, warmup: 1, cellTimeoutMs: 240_000, gpuBusyPasses: 0 },
+        skipMissingFormats: true,
+      },
+    });
+  }, 600_000);
+
+  it('runs every cell, with decode and resize timed inside the preprocess stage', () => {
+    expect(() => parseRunResult(JSON.parse(JSON.stringify(run.result)))).not.toThrow();
+    const notOk = run.result.cells.filter((c) => c.status !== 'ok').map((c) => `${c.cell.id}: ${JSON.stringify(c).slice(0, 300)}`);
+    expect(notOk).toEqual([]);
+    for (const c of okCells(run.result.cells)) expectRealPreprocess(c);
+  });
+
+  it('classifies each bundled photo, with the same top-1 class on every backend', () => {
+    const tables = predictionTables(okCells(run.result.cells));
+    expect(tables.map((t) => t.modelId).sort()).toEqual(['mobilenet-v2', 'ocr-cls']);
+    for (const t of tables) {
+      expect(t.rows.map((r) => r.image)).toEqual(photos);
+      for (const r of t.rows) expect(r.agree, `${t.modelId} ${r.image}: ${JSON.stringify(r.top1)}`).toBe(true);
+    }
+    const mobilenet = tables.find((t) => t.modelId === 'mobilenet-v2')!;
+    expect(mobilenet.cells).toHaveLength(3);
+    // Labels come from the manifest; the photos are not all seen alike (the pictures really differ per item).
+    expect(mobilenet.rows[0]!.top1[0]!.label).toMatch(/^(Drawing|Hentai|Neutral|Porn|Sexy)$/);
+    expect(new Set(mobilenet.rows.map((r) => r.top1[0]!.score.toFixed(3))).size).toBeGreaterThan(1);
+    // And the outputs match the reference cell (parity is on the same photos for every cell).
+    for (const c of okCells(run.result.cells)) if (c.parity) expect(c.parity.withinTolerance, c.cell.id).toBe(true);
+  });
+});
+
+describe('text encoder: seq as a sweep dimension', () => {
+  let run: DriverResult;
+  beforeAll(async () => {
+    run = await runInBrowser({
+      distDir,
+      softwareGpu: true,
+      request: { models: ['text-encoder'], targets: ['ort:wasm', 'ort:webgpu'], batches: [1], dims: { seq: [16, 64, 256] }, sampling: { mode: 'fixed', samples: 5, warmup: 1, gpuBusyPasses: 0 } },
+    });
+  }, 300_000);
+
+  it('makes one cell per seq value and backend, each with inputs of that length and parity against wasm', () => {
+    const ids = run.result.cells.map((c) => c.cell.id).sort();
+    expect(ids).toEqual(['text-encoder/ort:wasm@wasm/b1/t1/seq=16', 'text-encoder/ort:wasm@wasm/b1/t1/seq=256', 'text-encoder/ort:wasm@wasm/b1/t1/seq=64', 'text-encoder/ort:webgpu@webgpu/b1/t1/seq=16', 'text-encoder/ort:webgpu@webgpu/b1/t1/seq=256', 'text-encoder/ort:webgpu@webgpu/b1/t1/seq=64']);
+    const ok = okCells(run.result.cells);
+    expect(ok).toHaveLength(6);
+    for (const c of ok) {
+      expect(c.inputs.map((i) => i.shape)).toEqual([[1, c.cell.dims.seq], [1, c.cell.dims.seq]]);
+      expect(c.preprocessParts).toBeNull();
+      if (c.cell.backend === 'webgpu') {
+        expect(c.parity?.referenceCellId).toBe(`text-encoder/ort:wasm@wasm/b1/t1/seq=${c.cell.dims.seq}`);
+        expect(c.parity?.withinTolerance, `${c.cell.id}: ${JSON.stringify(c.parity)}`).toBe(true);
+      }
+    }
+    // Attention is quadratic in seq: 256 tokens cost more than 16 on the CPU backend.
+    const wasm = (n: number) => ok.find((c) => c.cell.backend === 'wasm' && c.cell.dims.seq === n)!.summary.inference!.median;
+    expect(wasm(256)).toBeGreaterThan(wasm(16));
+  });
+});
+
+describe('the page sweeps seq and charts latency against it', () => {
+  let lab: LabPage;
+  beforeAll(async () => {
+    lab = await openLab();
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it('takes seq values in the dims editor and draws latency and throughput vs seq', async () => {
+    const { page } = lab;
+    await page.getByTestId('model').selectOption('text-encoder');
+    const boxes = page.locator('fieldset', { hasText: 'Runtime : backend' }).locator('input[type=checkbox]');
+    for (let i = 0; i < (await boxes.count()); i++) {
+      const box = boxes.nth(i);
+      if (await box.isDisabled()) continue;
+      if (((await box.getAttribute('value')) === 'ort:wasm') !== (await box.isChecked())) await box.click();
+    }
+    await page.getByTestId('dim-seq').fill('16, 64, 256');
+    await page.getByTestId('mode').selectOption('fixed');
+    await page.getByTestId('samples').fill('5');
+    await page.getByTestId('run').click();
+    await page.getByTestId('progress').waitFor({ timeout: 30_000 });
+    await page.getByTestId('progress').waitFor({ state: 'detached', timeout: 240_000 });
+    await page.locator('canvas[aria-label="Latency vs seq"]').waitFor();
+    await page.locator('canvas[aria-label="Throughput vs seq"]').waitFor();
+    const rows = await page.locator('[data-testid=totals] tbody tr:not(.warn)').allTextContents();
+    expect(rows.filter((r) => /seq=(16|64|256)/.test(r))).toHaveLength(3);
+    await page.locator('canvas[aria-label="Latency vs seq"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(projectRoot, 'test-results', 'pipelines-seq-sweep.png'), fullPage: true });
+  }, 300_000);
+
+  it('shows the preprocess parts and the per-photo answers for an image model', async () => {
+    const { page } = lab;
+    await page.getByTestId('model').selectOption('ocr-cls');
+    await page.getByTestId('dim-height').waitFor();
+    await page.getByTestId('image-policy-x').waitFor();
+    await page.getByTestId('run').click();
+    await page.getByTestId('progress').waitFor({ timeout: 30_000 });
+    await page.getByTestId('progress').waitFor({ state: 'detached', timeout: 240_000 });
+    await page.getByTestId('pictures').waitFor();
+    const answers = await page.getByTestId('predictions-ocr-cls').locator('tbody tr td:first-child').allTextContents();
+    expect(answers).toEqual(photos);
+    await page.getByTestId('pictures').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(projectRoot, 'test-results', 'pipelines-pictures.png'), fullPage: true });
+  }, 300_000);
+});
+
+describe('an own ONNX image model by path, with --images DIR', () => {
+  it('runs on the given pictures and shows the same stages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-images-'));
+    const pictures = join(dir, 'pictures');
+    mkdirSync(pictures);
+    // Two of the bundled photos under other names: the CLI must read them from the folder, not the zoo.
+    cpSync(join(distDir, 'models', 'images', 'chelsea.png'), join(pictures, 'cat.png'));
+    cpSync(join(distDir, 'models', 'images', 'rocket.jpg'), join(pictures, 'launch.jpg'));
+    const model = join(dir, 'classifier.onnx');
+    cpSync(join(distDir, 'models', 'mobilenet-v2', 'model.onnx'), model);
+    const out = join(dir, 'out');
+    const stdout = execFileSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', model, '--images', pictures, '--targets', 'ort:wasm', '--mode', 'fixed', '--samples', '4', '--warmup', '1', '--out', out], { encoding: 'utf8', timeout: 240_000 });
+    expect(stdout).toMatch(/preprocess from pictures/);
+    expect(stdout).toMatch(/classifier top-1: cat\.png class \d, launch\.jpg class \d \(one cell\)/);
+    const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+    const [c] = okCells(result.cells);
+    expect(c).toBeDefined();
+    expectRealPreprocess(c!);
+    expect(c!.predictions!.map((p) => p.image)).toEqual(['cat.png', 'launch.jpg']);
+    const policy = c!.cell.inputOverrides.input_1?.values;
+    expect(policy?.kind === 'image' && policy.images.map((i) => i.name)).toEqual(['cat.png', 'launch.jpg']);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/## Preprocess from pictures/);
+  }, 300_000);
+});
