@@ -11,14 +11,14 @@ import { InputError, synthesizeInputs, type HostTensor } from '../lib/inputs.ts'
 import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type FinishFacts, type ParityData, type Step, type WarmupDone } from '../lib/job.ts';
 import type { ModelFile } from '../lib/manifest.ts';
 import { chooseIterations, GUARD_TICKS, growIterations, warmupDecision } from '../lib/sampling.ts';
-import type { CellResult, ColdStart, FailedCellResult, GpuBusy, ImagePolicy, Memory, OutputDigest, Prediction, PreprocessParts, Sample, Stage, StageNote, TensorSpec } from '../lib/schema.ts';
+import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Prediction, PreprocessParts, Sample, Stage, StageNote } from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
 import { median, summarize, summarizeStages } from '../lib/stats.ts';
 import { assessValidity } from '../lib/validity.ts';
 import { FIRST_PASSES, steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
 import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
 import { postprocessFor, topK } from './postprocess.ts';
-import { Preprocessor } from './preprocess.ts';
+import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 
@@ -171,7 +171,7 @@ export class CellRun {
       return this.failed('inputs', e);
     }
     try {
-      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => this.imagePolicy(spec), async (f) => {
+      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => imagePolicyIn(this.job, spec), async (f) => {
         const buf = await getFile(this.job, f);
         if ((await sha256Hex(buf)) !== f.sha256) throw new Error(`picture ${f.name} (${f.path}) does not match its sha256: corrupt or replaced`);
         return buf;
@@ -239,12 +239,6 @@ export class CellRun {
     this.cold.firstInferenceMs = performance.now() - t;
     this.cold.runtimeWasm = runtimeWasm();
     return { ok: true, value: { coldStart: { ...this.cold }, timerResolutionMs: this.timerResolutionMs } };
-  }
-
-  /** The image policy of an input (the cell's override, else the model's default), or null. */
-  private imagePolicy(spec: TensorSpec): ImagePolicy | null {
-    const policy = this.job.cell.inputOverrides[spec.name]?.values ?? this.job.model.valueDefaults[spec.name];
-    return policy?.kind === 'image' ? policy : null;
   }
 
   /** One pass through the pipeline, every stage boundary on the worker's own clock. */

@@ -7,6 +7,7 @@
  */
 import { fitRect, imageGeometry, writePixels } from '../lib/image-input.ts';
 import { allocate, elementCount, InputError, type HostTensor } from '../lib/inputs.ts';
+import type { CellJob } from '../lib/job.ts';
 import type { ImageFile, ImagePolicy, PreprocessParts, TensorSpec } from '../lib/schema.ts';
 
 interface ImageInput {
@@ -24,6 +25,12 @@ export interface Preprocessed {
   inputs: HostTensor[];
   /** Null when no input is made from pictures. */
   parts: PreprocessParts | null;
+}
+
+/** The image policy of an input in a job (the cell's override, else the model's default), or null. */
+export function imagePolicyIn(job: Pick<CellJob, 'cell' | 'model'>, spec: TensorSpec): ImagePolicy | null {
+  const policy = job.cell.inputOverrides[spec.name]?.values ?? job.model.valueDefaults[spec.name];
+  return policy?.kind === 'image' ? policy : null;
 }
 
 /** Which picture batch item `item` of pass `pass` shows: the pictures in turn, so every pass decodes real files. */
