@@ -6,10 +6,11 @@
  *   lab total / bare   adds the lab's preprocess (input copy) and postprocess (softmax/top-k), which are app work
  * and the worker boundary: the round trip of one sample-sized message page <-> worker (never inside a stage).
  *
- *   npm run bench:overhead [-- --models tiny-cnn,mobilenet-v2 --targets ort:wasm,tfjs:wasm --rounds 20 --block 5]
+ *   npm run bench:overhead [-- --models tiny-cnn,mobilenet-v2 --targets ort:wasm,tfjs:wasm --rounds 20 --block 5 --values input=random]
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
+import { parsePolicy } from '../src/cli/args.ts';
 import { withLabPage } from '../src/cli/driver.ts';
 import { ratioOfMedians } from '../src/lib/compare.ts';
 import { fmtMs, textTable } from '../src/lib/format.ts';
@@ -23,6 +24,8 @@ const { values: v } = parseArgs({
     batch: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '20' },
     block: { type: 'string', default: '5' },
+    /** INPUT=POLICY, repeatable: e.g. input=random to time the model on synthesized values instead of pictures. */
+    values: { type: 'string', multiple: true, default: [] },
   },
 });
 const dist = resolve(join(import.meta.dirname, '..', 'dist'));
@@ -31,7 +34,8 @@ const { value: rows, offOrigin } = await withLabPage({ distDir: dist }, async ()
   const rows: string[][] = [];
   for (const model of v.models.split(',')) {
     for (const target of v.targets.split(',')) {
-      const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block)].map((a) => JSON.stringify(a)).join(', ');
+      const values = Object.fromEntries(v.values.map((x) => [x.slice(0, x.indexOf('=')), parsePolicy(x.slice(x.indexOf('=') + 1))]));
+      const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block), values].map((a) => JSON.stringify(a)).join(', ');
       process.stderr.write(`${model} ${target} ...\n`);
       const r = (await page.evaluate(`window.latencyLab.benchOverhead(${args})`)) as OverheadBench;
       isolated = r.crossOriginIsolated;
@@ -47,5 +51,6 @@ const { value: rows, offOrigin } = await withLabPage({ distDir: dist }, async ()
 if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
 console.log(`\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} in one worker (medians in ms; cross-origin isolated: ${isolated})\n`);
 console.log(textTable(['model', 'target', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'consistent with ±2%?', 'lab total / bare (95% CI)', 'boundary RTT'], rows));
-console.log('\nlab work = upload + inference + readback; lab total adds the preprocess copy and postprocess the lab does as an app would.');
+console.log('\nlab work = upload + inference + readback; lab total adds the preprocess (pictures: decode + resize + normalise) and postprocess the lab does as an app would.');
+console.log('The bare loop runs on the same values (pictures decoded once); after a decode, a small model\'s inference runs slower than in a tight loop.');
 console.log('boundary RTT = one sample-sized message page -> worker -> page (Comlink); it never falls inside a stage.');

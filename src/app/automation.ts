@@ -6,7 +6,7 @@ import type { CellEvent, CellJob } from '../lib/job.ts';
 import { parseWith } from '../lib/schema.ts';
 import { ModelInfo, type Manifest } from '../lib/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan.ts';
-import type { CellResult, Environment, Plan, RunResult } from '../lib/schema.ts';
+import type { CellResult, Environment, Plan, RunResult, ValuePolicy } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { startCellWorker } from './worker-bridge.ts';
@@ -40,7 +40,8 @@ export interface LatencyLabApi {
   /** Monitor mode: steady cadence, rolling windows, drift and memory. */
   monitor(config: MonitorConfig, options?: { onStatus?: (text: string) => void; source?: RunResult['source'] }): Promise<RunResult>;
   /** Lab pipeline against a bare runtime loop, alternating blocks (see src/worker/bench-overhead.ts). */
-  benchOverhead(modelId: string, target: string, batch: number, rounds: number, block: number): Promise<OverheadBench>;
+  /** `values`: value policies by input name (e.g. random values instead of pictures), for both loops. */
+  benchOverhead(modelId: string, target: string, batch: number, rounds: number, block: number, values?: Record<string, ValuePolicy>): Promise<OverheadBench>;
   /** Every pass time of a bare loop of the runtime's API for `seconds`, in a fresh worker (src/worker/bench-bare-loop.ts). */
   benchBareLoop(modelId: string, target: string, seconds: number, threads?: number): Promise<number[]>;
 }
@@ -133,9 +134,10 @@ export function installAutomationApi(): LatencyLabApi {
       const request = { targets: [target], batches: [1], threads: [threads], sampling: { mode: 'fixed' as const, cellTimeoutMs: 600_000 } };
       return withBenchWorker(modelId, request, (worker, job) => worker.benchBareLoop(job, seconds));
     },
-    async benchOverhead(modelId, target, batch, rounds, block) {
+    async benchOverhead(modelId, target, batch, rounds, block, values = {}) {
       await idle();
-      const request = { targets: [target], batches: [batch], sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 } };
+      const inputOverrides = { [modelId]: Object.fromEntries(Object.entries(values).map(([input, policy]) => [input, { values: policy }])) };
+      const request = { targets: [target], batches: [batch], inputOverrides, sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 } };
       return withBenchWorker(modelId, request, async (worker, job) => {
         const rounds_ = await worker.benchOverhead(job, rounds, block);
         // The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage).
