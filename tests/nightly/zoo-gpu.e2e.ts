@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runInBrowser } from '../../src/cli/driver.ts';
+import { predictionTables } from '../../src/lib/predictions.ts';
+import { okCells } from '../../src/lib/schema.ts';
 import { distDir, readDistManifest, requireDist } from '../e2e/harness.ts';
 
 describe('nightly: the whole zoo on every backend', () => {
@@ -23,6 +25,10 @@ describe('nightly: the whole zoo on every backend', () => {
     });
     expect(result.cells.filter((c) => c.status !== 'ok' && c.status !== 'unsupported').map((c) => c.cell.id)).toEqual([]);
     for (const c of result.cells) if (c.status === 'ok' && c.parity) expect(c.parity.withinTolerance, c.cell.id).toBe(true);
+    // Every backend names the same top-1 class for each bundled photo (issue 17's done-when, on all backends).
+    const tables = predictionTables(okCells(result.cells));
+    expect(tables.map((t) => t.modelId).sort()).toEqual(['mobilenet-v2', 'ocr-cls', 'tiny-cnn']);
+    for (const t of tables) for (const r of t.rows) expect(r.agree, `${t.modelId} ${r.image}: ${JSON.stringify(r.top1)}`).toBe(true);
     expect(offOrigin).toEqual([]);
   }, 1_800_000);
 });
