@@ -11,6 +11,7 @@ import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
 import { BatcherConfig, DynamicBatcher } from '../lib/serving/batcher.ts';
 import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';
 import { monitorWindows, summarizePoint, type CapacityResult, type MeasuredRequest, type MonitorResult, type ServingPoint, type ServingReport } from '../lib/serving/report.ts';
+import { searchCapacity } from '../lib/serving/capacity.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import { buildPlan } from '../lib/plan.ts';
 import { SCHEMA_VERSION, SamplingSettings, parseRunResult, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
@@ -214,7 +215,7 @@ export async function runServing(input: ServingConfig, manifest: Manifest, baseU
           points.push(p);
           cb.onPoint?.(p);
         }
-        if (config.budgetMs !== null && !trace && !cb.signal?.aborted) capacity.push(await searchCapacity(points.filter((p) => p.workers === workers && p.batcher === batcher), batcher, workers, config, measure));
+        if (config.budgetMs !== null && !trace && !cb.signal?.aborted) capacity.push(await capacityFor(points.filter((p) => p.workers === workers && p.batcher === batcher), batcher, workers, config, measure));
       }
     } finally {
       pool.forEach((d) => d.terminate());
@@ -223,27 +224,13 @@ export async function runServing(input: ServingConfig, manifest: Manifest, baseU
   return wrap(env, { modelId: info.id, target: config.target, threads: config.threads, durationMs, seed: config.seed, serviceByBatch: serviceTable(service), points, capacity, monitor: null }, cell, cb.source ?? 'page');
 }
 
-/**
- * Bisection on the offered rate between the sweep's highest point within budget and its lowest point over it
- * (or below/above the sweep when all pass or all fail), with fresh probes.
- */
-async function searchCapacity(sweep: ServingPoint[], batcher: BatcherConfig, workers: number, config: z.output<typeof ServingConfig>, measure: (rate: number, b: BatcherConfig) => Promise<ServingPoint>): Promise<CapacityResult> {
+/** Capacity for one batcher and pool: the sweep's points as the first probes, then fresh probes (src/lib/serving/capacity.ts). */
+async function capacityFor(sweep: ServingPoint[], batcher: BatcherConfig, workers: number, config: z.output<typeof ServingConfig>, measure: (rate: number, b: BatcherConfig) => Promise<ServingPoint>): Promise<CapacityResult> {
   const pick = (p: ServingPoint) => p.latency[config.percentile];
   const budget = config.budgetMs!;
-  const probes: CapacityResult['probes'] = sweep.map((p) => ({ rate: p.rate, value: pick(p), ci: p.p99CI, pass: pick(p) <= budget && !p.saturated }));
-  const passing = probes.filter((p) => p.pass).map((p) => p.rate);
-  const failing = probes.filter((p) => !p.pass).map((p) => p.rate);
-  let lo = passing.length ? Math.max(...passing) : 0;
-  let hi = failing.filter((r) => r > lo).length ? Math.min(...failing.filter((r) => r > lo)) : lo * 2;
-  for (let i = 0; i < config.capacityProbes && hi - lo > Math.max(1, lo * 0.05); i++) {
-    const rate = lo === 0 ? hi / 2 : (lo + hi) / 2;
-    const p = await measure(rate, batcher);
-    const pass = pick(p) <= budget && !p.saturated;
-    probes.push({ rate, value: pick(p), ci: p.p99CI, pass });
-    if (pass) lo = rate;
-    else hi = rate;
-  }
-  return { batcher, workers, percentile: config.percentile, budgetMs: budget, rate: lo > 0 ? lo : null, bracket: lo > 0 ? [lo, hi] : null, probes };
+  const probe = (p: ServingPoint) => ({ rate: p.rate, value: pick(p), ci: p.p99CI, pass: pick(p) <= budget && !p.saturated });
+  const found = await searchCapacity(sweep.map(probe), async (rate) => probe(await measure(rate, batcher)), config.capacityProbes);
+  return { batcher, workers, percentile: config.percentile, budgetMs: budget, ...found };
 }
 
 /** Monitor: one inference every cadenceMs for durationS, with rolling windows, drift flags and memory readings. */

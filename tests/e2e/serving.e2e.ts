@@ -49,9 +49,14 @@ describe('latency-lab serve', () => {
     for (const c of s.capacity) {
       expect(c.budgetMs).toBe(100);
       expect(c.probes.length).toBeGreaterThanOrEqual(2);
+      // A capacity is only bracketed by rates that were run: a passing probe at it, a failing one above it.
+      if (c.bound === 'bracketed') {
+        expect(c.probes.some((p) => p.rate === c.bracket![0] && p.pass)).toBe(true);
+        expect(c.probes.some((p) => p.rate === c.bracket![1] && !p.pass)).toBe(true);
+      }
     }
     expect(r.out).toMatch(/no batching, 1 worker\s+100/);
-    expect(r.out).toMatch(/capacity at p99 <= 100 ms/);
+    expect(r.out).toMatch(/capacity at p99 <= 100 ms: (at least [\d.]+ req\/s \(no failing rate found|[\d.]+ req\/s \(between [\d.]+, which passed, and [\d.]+, which failed|none)/);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg[^>]*aria-label="Latency against offered load/);
     expect(readFileSync(join(out, 'serving.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
     expect(readFileSync(join(out, 'requests.csv'), 'utf8').split('\n').length).toBeGreaterThan(500);

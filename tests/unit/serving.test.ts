@@ -3,7 +3,9 @@ import { BatcherConfig, DynamicBatcher } from '../../src/lib/serving/batcher.ts'
 import { poissonArrivals, traceArrivals } from '../../src/lib/serving/load.ts';
 import { simulate } from '../../src/lib/serving/simulate.ts';
 import { monitorWindows, quantileCI, saturationStart, summarizePoint } from '../../src/lib/serving/report.ts';
-import { compareServing } from '../../src/lib/serving/format.ts';
+import { capacityLines, compareServing } from '../../src/lib/serving/format.ts';
+import { searchCapacity } from '../../src/lib/serving/capacity.ts';
+import type { ServingReport } from '../../src/lib/serving/report.ts';
 
 const cfg = (c: Partial<BatcherConfig> & Pick<BatcherConfig, 'maxBatch' | 'maxWaitMs'>) => BatcherConfig.parse(c);
 
@@ -164,5 +166,34 @@ describe('serving runs compared', () => {
     const a = { points: [point(100, 2), point(200, 4)] } as never;
     const b = { points: [point(100, 3), point(300, 9)] } as never;
     expect(compareServing(a, b)).toEqual([{ setting: 'no batching, 1 worker', rate: 100, baseP99: 2, otherP99: 3, ratio: 1.5, baseRps: 100, otherRps: 100 }]);
+  });
+});
+
+describe('capacity search', () => {
+  /** A service that meets the budget up to `limit` req/s. */
+  const service = (limit: number) => async (rate: number) => ({ rate, value: rate <= limit ? 10 : 90, ci: null, pass: rate <= limit });
+  const sweepAt = (rates: number[], limit: number) => rates.map((rate) => ({ rate, value: rate <= limit ? 10 : 90, ci: null, pass: rate <= limit }));
+
+  it('keeps raising the rate until one fails, then brackets the capacity between two measured rates', async () => {
+    const found = await searchCapacity(sweepAt([20, 50], 1234), service(1234), 8);
+    expect(found.bound).toBe('bracketed');
+    expect(found.rate).toBeLessThanOrEqual(1234);
+    expect(found.rate).toBeGreaterThan(1234 * 0.95);
+    // Both ends of the bracket were measured: a passing probe at the low end, a failing one at the high end.
+    expect(found.probes.find((p) => p.rate === found.bracket![0])?.pass).toBe(true);
+    expect(found.probes.find((p) => p.rate === found.bracket![1])?.pass).toBe(false);
+  });
+  it('says "at least" when no rate failed within the raises allowed, and brackets nothing', async () => {
+    const found = await searchCapacity(sweepAt([20, 50], 1e9), service(1e9), 5, 3);
+    expect(found).toMatchObject({ bound: 'at-least', rate: 400, bracket: null });
+    expect(found.probes.every((p) => p.pass)).toBe(true);
+    const line = capacityLines({ capacity: [{ batcher: { maxBatch: 1, maxWaitMs: 0 }, workers: 1, percentile: 'p99', budgetMs: 50, ...found }] } as unknown as ServingReport)[0];
+    expect(line).toMatch(/at least 400\.0 req\/s \(no failing rate found up to 400\.0; 5 probes\)/);
+  });
+  it('reports none when every rate fails, and bisects between a measured pass and fail inside the sweep', async () => {
+    expect(await searchCapacity(sweepAt([20, 50], 1), service(1), 2)).toMatchObject({ bound: 'none', rate: null });
+    const inside = await searchCapacity(sweepAt([20, 50, 100], 70), service(70), 8);
+    expect(inside.bound).toBe('bracketed');
+    expect(inside.probes.filter((p) => p.rate > 100)).toEqual([]); // a failing rate was already measured: no raise
   });
 });

@@ -36,7 +36,10 @@ export function servingTable(r: ServingReport): string {
 export function capacityLines(r: ServingReport): string[] {
   return r.capacity.map((c) => {
     const what = `${batcherLabel(c.batcher, c.workers)}: capacity at ${c.percentile} <= ${c.budgetMs} ms`;
-    return c.rate === null ? `${what}: none (even the lowest rate tried missed the budget)` : `${what}: ${c.rate.toFixed(1)} req/s (between ${c.bracket![0].toFixed(1)} and ${c.bracket![1].toFixed(1)}; ${c.probes.length} probes)`;
+    const tried = `${c.probes.length} probes`;
+    if (c.rate === null) return `${what}: none (even the lowest rate tried, ${Math.min(...c.probes.map((p) => p.rate)).toFixed(1)} req/s, missed the budget; ${tried})`;
+    if (c.bracket === null) return `${what}: at least ${c.rate.toFixed(1)} req/s (no failing rate found up to ${c.rate.toFixed(1)}; ${tried})`;
+    return `${what}: ${c.rate.toFixed(1)} req/s (between ${c.bracket[0].toFixed(1)}, which passed, and ${c.bracket[1].toFixed(1)}, which failed; ${tried})`;
   });
 }
 

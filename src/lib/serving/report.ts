@@ -45,8 +45,13 @@ export const CapacityResult = z.object({
   budgetMs: z.number().positive(),
   /** Highest rate found whose percentile met the budget; null when even the lowest probe failed. */
   rate: z.number().nullable(),
-  /** The bracket the search ended in: [highest passing, lowest failing] rates. */
+  /** The bracket the search ended in: [highest passing, lowest failing] rates, both measured; null otherwise. */
   bracket: z.tuple([z.number(), z.number()]).nullable(),
+  /**
+   * `bracketed`: a failing rate was measured above `rate`; `at-least`: none failed up to the highest rate tried, so
+   * `rate` is a lower bound; `none`: every rate tried missed the budget.
+   */
+  bound: z.enum(['bracketed', 'at-least', 'none']).default('bracketed'),
   probes: z.array(z.object({ rate: z.number(), value: z.number(), ci: z.tuple([z.number(), z.number()]).nullable(), pass: z.boolean() })),
 });
 export type CapacityResult = z.infer<typeof CapacityResult>;
