@@ -6,8 +6,8 @@ import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../li
 import type { ParityData } from '../lib/job.ts';
 import { bundledImages, cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { sha256Hex } from '../lib/sha256.ts';
-import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed, sweepableDims } from '../lib/plan.ts';
-import { okCells, parseResultFile, type CellResult, type Environment, type ImageFile, type ImagePolicy, type InputOverride, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
+import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed, pickFormat, RUNTIME_FORMATS, sweepableDims } from '../lib/plan.ts';
+import { okCells, parseResultFile, type CellResult, type Environment, type ImageFile, type ImagePolicy, type InputOverride, type RuntimeId, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
 import { loadOwnModel, type OwnModel } from './own-model.ts';
@@ -253,7 +253,16 @@ export class LabState {
   /** Why a runtime:backend can't run in this browser, or null when it can. */
   unavailableReason(target: string): string | null {
     const cap = this.environment?.capabilities.find((c) => c.target === target);
-    return cap && !cap.available ? (cap.reason ?? 'unavailable') : null;
+    if (cap && !cap.available) return cap.reason ?? 'unavailable';
+    // A runtime that can't load any of the selected model's formats can't run it here (an ONNX file on tfjs).
+    const runtime = target.split(':')[0] as RuntimeId;
+    if (this.model && RUNTIME_FORMATS[runtime] && !pickFormat(this.model, runtime)) return `${runtime} can't load ${this.model.id} (it has ${this.model.formats.map((f) => f.format).join(', ')}; ${runtime} loads ${RUNTIME_FORMATS[runtime].join(', ')})`;
+    return null;
+  }
+
+  /** The selected targets that can run the selected model: the others are greyed out and never run. */
+  runnableTargets(): string[] {
+    return this.targets.filter((t) => this.unavailableReason(t) === null);
   }
 
   private overrides(model: ModelInfo): Record<string, InputOverride> {
@@ -290,8 +299,9 @@ export class LabState {
       plan = buildPlan(
         {
           models: [this.model.id],
-          targets: this.targets,
+          targets: this.runnableTargets(),
           batches: this.parseList(this.batchText, 'batch size'),
+          dimHint: (missing) => `give ${missing.length > 1 ? 'each a value' : 'it a value'} in the dims editor under the model's inputs`,
           threads: this.parseList(this.threadsText, 'thread count'),
           ortBuilds: this.ortBuilds,
           ...(this.tfjsCores ? { tfjsCores: this.tfjsCores } : {}),

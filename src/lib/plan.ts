@@ -101,6 +101,22 @@ export function sweepableDims(model: ModelInfo): string[] {
   return [...names];
 }
 
+/**
+ * The model's symbolic dims (other than the batch dim) that nothing gives a value: not the request's dims, not a
+ * per-input override, not the model's defaults. Such a model can't run; every one is named at once.
+ */
+export function missingDims(model: ModelInfo, dims: Readonly<Record<string, readonly number[]>>, overrides: Readonly<Record<string, InputOverride>> = {}): string[] {
+  const missing = new Set<string>();
+  for (const input of model.inputs) {
+    for (const d of input.shape) {
+      if (typeof d !== 'string' || d === model.batchDim) continue;
+      if (dims[d]?.length || model.dimDefaults[d] !== undefined || overrides[input.name]?.dims?.[d] !== undefined) continue;
+      missing.add(d);
+    }
+  }
+  return [...missing];
+}
+
 /** A cell's input overrides: the request's per-input ones, with the cell's swept dim values on the inputs that have them. */
 function withDims(model: ModelInfo | undefined, base: Record<string, InputOverride>, dims: Record<string, number>): Record<string, InputOverride> {
   if (!model || Object.keys(dims).length === 0) return base;
@@ -158,6 +174,8 @@ export interface PlanRequest {
    * of that name (not its batch dim); one cell per combination, the values in the cell's `dims` and id.
    */
   dims?: Record<string, number[]>;
+  /** How to tell a person to give missing dims, where they read it (page: the dims editor; CLI: --dim). */
+  dimHint?: (missing: readonly string[]) => string;
   /**
    * Leave out pairs where a known model has no format for the runtime (e.g. an ONNX-only model on tfjs).
    * Off by default: an explicit request for such a pair gets an `unsupported` cell that says why.
@@ -215,6 +233,11 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   for (const [name, values] of Object.entries(sweeps)) checkPositiveInts(`dim ${name}`, values, 1_000_000);
   const known = request.models.map((id) => models.find((m) => m.id === id)).filter((m): m is ModelInfo => m !== undefined);
   const unused = Object.keys(sweeps).filter((d) => known.length && !known.some((m) => sweepableDims(m).includes(d)));
+  const lacking = known.map((m) => ({ m, missing: missingDims(m, sweeps, request.inputOverrides?.[m.id]) })).filter((x) => x.missing.length);
+  if (lacking.length) {
+    const hint = request.dimHint ?? ((missing) => `give each a value: ${missing.map((d) => `--dim ${d}=N`).join(' ')}`);
+    throw new PlanError(lacking.map(({ m, missing }) => `model '${m.id}' has symbolic dim${missing.length > 1 ? 's' : ''} with no value: ${missing.join(', ')}; ${hint(missing)}`).join('\n'));
+  }
   if (unused.length) throw new PlanError(`dims: no model in the plan has a symbolic dim named ${unused.join(', ')} (${known.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')})`);
 
   const cells: Cell[] = [];

@@ -12,6 +12,7 @@ import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
 import { predictionTables } from '../../src/lib/predictions.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
 import { distDir, openLab, projectRoot, readDistManifest, requireDist, type LabPage } from './harness.ts';
+import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 
 const manifest = readDistManifest();
 const photos = manifest.images.map((i) => i.name);
@@ -144,6 +145,46 @@ describe('the page sweeps seq and charts latency against it', () => {
     await page.getByTestId('pictures').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(projectRoot, 'test-results', 'pipelines-pictures.png'), fullPage: true });
   }, 300_000);
+});
+
+describe('runs that cannot work are refused before they start (issue 18)', () => {
+  let lab: LabPage;
+  beforeAll(async () => {
+    lab = await openLab();
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.close();
+  });
+
+  it('names every missing dim at once, greys out targets that cannot load the model, and runs the rest', async () => {
+    const { page } = lab;
+    // An own ONNX model with two free image dims and no defaults for them.
+    const g = new OnnxGraph();
+    g.addInput('x', ['batch', 3, 'h', 'w'], 1);
+    g.node('Relu', ['x'], ['y']);
+    g.addOutput('y', ['batch', 3, 'h', 'w']);
+    await page.getByTestId('own-model-input').setInputFiles({ name: 'free dims.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(g.encode('free_dims', 'test')) });
+    await page.getByTestId('dim-h').waitFor();
+    const box = (t: string) => page.locator('fieldset', { hasText: 'Runtime : backend' }).locator(`input[value="${t}"]`);
+    if (!(await box('ort:wasm').isChecked())) await box('ort:wasm').click();
+    expect(await box('tfjs:wasm').isDisabled()).toBe(true);
+    expect(await box('tfjs:wasm').locator('..').getAttribute('title')).toMatch(/tfjs can't load free-dims/);
+    await page.getByTestId('mode').selectOption('fixed');
+    await page.getByTestId('samples').fill('3');
+    await page.getByTestId('run').click();
+    const error = page.locator('p[role=alert]', { hasText: 'no value' });
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/symbolic dims with no value: h, w; give each a value in the dims editor/);
+    await page.getByTestId('dim-h').fill('8');
+    await page.getByTestId('dim-w').fill('8');
+    await page.getByTestId('run').click();
+    await page.getByTestId('progress').waitFor({ timeout: 30_000 });
+    await page.getByTestId('progress').waitFor({ state: 'detached', timeout: 120_000 });
+    const rows = await page.locator('[data-testid=totals] tbody tr:not(.warn)').allTextContents();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.includes('ort:'))).toBe(true);
+    expect(await page.locator('.notok li').count()).toBe(0);
+  }, 180_000);
 });
 
 describe('an own ONNX image model by path, with --images DIR', () => {

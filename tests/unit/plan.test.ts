@@ -109,6 +109,13 @@ describe('buildPlan', () => {
     const grid = buildPlan({ ...base, models: ['two'], targets: ['ort:wasm'], batches: [1], dims: { h: [8, 16], w: [32, 64] } }, [two]);
     expect(grid.cells.map((c) => `${c.dims.h}x${c.dims.w}`)).toEqual(['8x32', '8x64', '16x32', '16x64']);
   });
+  it('refuses a model whose symbolic dims have no value, naming them all at once, in the caller\'s words', () => {
+    const free: ModelInfo = { ...model('free', ['onnx']), inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 'h', 'w'] }], dimDefaults: {} };
+    expect(() => buildPlan({ ...base, models: ['free'], targets: ['ort:wasm'] }, [free])).toThrow(/model 'free' has symbolic dims with no value: h, w; give each a value: --dim h=N --dim w=N/);
+    expect(() => buildPlan({ ...base, models: ['free'], targets: ['ort:wasm'], dims: { h: [8] }, dimHint: () => 'use the dims editor' }, [free])).toThrow(/symbolic dim with no value: w; use the dims editor/);
+    expect(buildPlan({ ...base, models: ['free'], targets: ['ort:wasm'], dims: { h: [8] }, inputOverrides: { free: { x: { dims: { w: 4 } } } } }, [free]).cells).toHaveLength(2);
+    expect(buildPlan({ ...base, models: ['free'], targets: ['ort:wasm'] }, [{ ...free, dimDefaults: { h: 8, w: 8 } }]).cells).toHaveLength(2);
+  });
   it('refuses a dim no model has, naming the dims each model has', () => {
     expect(() => buildPlan({ ...base, dims: { seq: [16] } }, zoo)).toThrow(/no model in the plan has a symbolic dim named seq \(both: none\)/);
     expect(() => buildPlan({ ...base, dims: { seq: [0] } }, zoo)).toThrow(/dim seq: 0 is not a whole number/);
