@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runOutcome } from '../../src/lib/run-outcome.ts';
 import { ecdf, histogram, latencyVs, latencyVsBatch, medianBars, stageStacks, sweepAxes, throughputVs, throughputVsBatch, timeline } from '../../src/lib/chart-data.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../../src/lib/setup-url.ts';
 import { chromeTrace } from '../../src/lib/trace.ts';
@@ -134,5 +135,13 @@ describe('setup link', () => {
       expect.stringMatching(/val\.x=sometimes: not random, zeros/),
     ]);
     expect(decodeSetup('#model=<script>').errors[0]).toMatch(/not a model id/);
+  });
+});
+
+describe('run outcome in the history', () => {
+  it('counts cells by status and colours by the worst', () => {
+    expect(runOutcome([{ status: 'unsupported' }, { status: 'unsupported' }, { status: 'failed' }])).toEqual({ counts: { ok: 0, unsupported: 2, failed: 1, aborted: 0 }, worst: 'failed', text: '2 unsupported · 1 failed' });
+    expect(runOutcome([{ status: 'ok' }, { status: 'ok' }]).worst).toBe('ok');
+    expect(runOutcome([]).text).toBe('no cells yet');
   });
 });
