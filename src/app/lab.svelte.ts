@@ -194,6 +194,19 @@ export class LabState {
     this.values = {};
   }
 
+  /** Marks a symbolic dim of the person's own model as following the batch size (or not). */
+  setBatchFollower(modelId: string, dim: string, follows: boolean): void {
+    this.ownModels = this.ownModels.map((o) => {
+      if (o.info.id !== modelId) return o;
+      const rest = o.info.batchFollowers.filter((d) => d !== dim);
+      return { ...o, info: { ...o.info, batchFollowers: follows ? [...rest, dim] : rest } };
+    });
+    if (follows) {
+      const { [dim]: _dropped, ...dims } = this.dims;
+      this.dims = dims;
+    }
+  }
+
   async addOwnModel(files: readonly File[]): Promise<void> {
     this.ownError = null;
     try {

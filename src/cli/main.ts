@@ -56,6 +56,8 @@ Run options (matrix):
                         layout and normalisation; own models' 4-D inputs with 1 or 3 channels take them (layout from
                         the shape, values 0..1) unless --values INPUT=image:... says otherwise. Default pictures: the
                         four bundled photos
+  --batch-dims NAME,... symbolic dims of your own models that take the batch size too (a recurrent state's
+                        [2, batch_size, 128]); guessed for names like batch_size, listed in the inputs table
   --dim NAME=N[,N...]   value(s) for a symbolic input dim, e.g. --dim height=64; several values sweep it, one cell
                         per value (--dim seq=16,64,256); repeatable for other dims
   --values INPUT=POLICY input values: random | zeros | const:V | range:MIN:MAX | image[:SETTINGS]; repeatable.

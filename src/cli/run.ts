@@ -13,7 +13,7 @@ import { compareToFastest } from '../lib/compare.ts';
 import { parseConfig, type DeviceEndpoint, type ParsedConfig } from '../lib/config.ts';
 import { cellReason, fmtMs, resultTable, textTable } from '../lib/format.ts';
 import { bundledImages, parseManifest, type Manifest, type ModelInfo } from '../lib/manifest.ts';
-import { buildPlan, freshSeed, type PlanRequest } from '../lib/plan.ts';
+import { buildPlan, freshSeed, sweepableDims, type PlanRequest } from '../lib/plan.ts';
 import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/report.ts';
 import { okCells, parseResultFile, type RunResult } from '../lib/schema.ts';
 import { applyImages, loadLocalImages } from './local-images.ts';
@@ -55,6 +55,7 @@ export const RUN_OPTIONS = {
   seed: { type: 'string' },
   dim: { type: 'string', multiple: true },
   images: { type: 'string' },
+  'batch-dims': { type: 'string' },
   values: { type: 'string', multiple: true },
   budget: { type: 'string', multiple: true },
   baseline: { type: 'string' },
@@ -100,6 +101,11 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   const local = loadLocalModels(modelArgs.filter(isLocalPath), new Set(zoo.map((m) => m.id)));
   let li = 0;
   const models = modelArgs.map((m) => (isLocalPath(m) ? local.models[li++]!.id : m));
+  for (const dim of list(v['batch-dims'] as string | undefined, '--batch-dims') ?? []) {
+    const having = local.models.filter((m) => m.inputs.some((i) => i.shape.includes(dim)) && m.batchDim !== dim);
+    if (!having.length) throw new UsageError(`--batch-dims: none of your own models (given by path) has a symbolic dim '${dim}'${local.models.length ? `; their dims: ${local.models.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')}` : ''}`);
+    for (const m of having) if (!m.batchFollowers.includes(dim)) m.batchFollowers.push(dim);
+  }
   const all = [...zoo, ...local.models];
   const order = (v.order as string | undefined) ?? config.order ?? 'shuffle';
   if (order !== 'shuffle' && order !== 'matrix') throw new UsageError(`--order: '${order}' is not shuffle or matrix`);

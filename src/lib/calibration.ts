@@ -30,6 +30,7 @@ export const CALIBRATION_MODEL: ModelInfo = {
   ],
   outputs: [{ name: 'waited_ms', dtype: 'float32', shape: [] }],
   batchDim: null,
+  batchFollowers: [],
   dimDefaults: {},
   valueDefaults: {
     [CALIBRATION_INPUT]: { kind: 'constant', value: 0 },

@@ -43,21 +43,23 @@ const DEFAULT_RANDOM: Record<Dtype, [number, number]> = {
 
 /**
  * Resolves an input's shape for one cell. The batch dim takes `batch`; other symbolic dims need an override.
- * A model with no batch dim (every input fixed, as exported) runs only at batch 1.
+ * A model with no batch dim (every input fixed, as exported) runs only at batch 1. `batchDim` may list several
+ * symbols: the model's batch dim and the dims that follow it (a recurrent state's [2, batch_size, 128]).
  */
 export function resolveShape(
   spec: TensorSpec,
-  batchDim: string | null,
+  batchDim: string | null | readonly string[],
   batch: number,
   override?: InputOverride,
   dimDefaults: Record<string, number> = {},
 ): number[] {
-  if (batchDim === null && batch !== 1) {
+  const batchDims: readonly string[] = batchDim === null ? [] : typeof batchDim === 'string' ? [batchDim] : batchDim;
+  if (batchDims.length === 0 && batch !== 1) {
     throw new InputError(`the model has no batch dim (input '${spec.name}' has shape [${spec.shape.join(', ')}]); only batch 1 can run, not ${batch}`);
   }
   return spec.shape.map((dim, axis) => {
     if (typeof dim === 'number') return dim;
-    if (dim === batchDim) return batch;
+    if (batchDims.includes(dim)) return batch;
     const given = override?.dims?.[dim] ?? dimDefaults[dim];
     if (given === undefined) {
       throw new InputError(`input '${spec.name}' has symbolic dim '${dim}' (axis ${axis}); give it a value with an input override`);
@@ -175,7 +177,7 @@ export function makeValues(inputName: string, dtype: Dtype, count: number, polic
 /** Per-input seeds differ (seed + index) so two inputs of the same shape don't get the same values. */
 export function synthesizeInputs(
   specs: readonly TensorSpec[],
-  batchDim: string | null,
+  batchDim: string | null | readonly string[],
   batch: number,
   seed: number,
   overrides: Record<string, InputOverride>,

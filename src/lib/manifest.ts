@@ -3,7 +3,8 @@
  * the worker and the CLI. Validated on every load like the result file.
  */
 import { z } from 'zod';
-import { ImageFile, ModelFormat, TensorSpec, ValuePolicy, parseWith } from './schema.ts';
+import { ImageFile, ModelFormat, TensorSpec, ValuePolicy, parseWith, type InputOverride } from './schema.ts';
+import { synthesizeInputs, type HostTensor } from './inputs.ts';
 
 export const ModelFile = z.object({
   /** Path relative to the models folder, e.g. `tiny-cnn/model.onnx`. */
@@ -31,6 +32,12 @@ export const ModelInfo = z.object({
   outputs: z.array(TensorSpec).min(1),
   /** The symbolic dim that a cell's batch size fills; null when the model has no batch dim. */
   batchDim: z.string().nullable(),
+  /**
+   * Other symbolic dims that take the batch size too: a recurrent state [2, batch_size, 128] whose exporter named
+   * its batch axis differently. Guessed for own models (names like batch, or every input's first unnamed axis);
+   * editable in the page's inputs table and with --batch-dims.
+   */
+  batchFollowers: z.array(z.string()).default([]),
   /** Values for the other symbolic dims when a cell gives none (e.g. the image size a model was trained on). */
   dimDefaults: z.record(z.string(), z.number().int().positive()).default({}),
   /** How an input's values are made when a cell gives no policy (e.g. token ids within the vocabulary). */
@@ -83,4 +90,14 @@ export function cellImages(model: ModelInfo, cell: { inputOverrides: Record<stri
     const p = cell.inputOverrides[i.name]?.values ?? model.valueDefaults[i.name];
     return p?.kind === 'image' ? p.images : [];
   });
+}
+
+/** Every symbol a cell's batch size fills: the batch dim, then the dims that follow it. */
+export function batchDimsOf(model: Pick<ModelInfo, 'batchDim' | 'batchFollowers'>): string[] {
+  return model.batchDim === null ? [] : [model.batchDim, ...(model.batchFollowers ?? [])];
+}
+
+/** A cell's inputs, synthesized: the one way every caller makes them (cells, serving, benchmarks). */
+export function modelInputs(model: ModelInfo, batch: number, seed: number, overrides: Record<string, InputOverride>): HostTensor[] {
+  return synthesizeInputs(model.inputs, batchDimsOf(model), batch, seed, overrides, model.dimDefaults, model.valueDefaults);
 }

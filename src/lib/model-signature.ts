@@ -274,6 +274,22 @@ export function guessBatchDim(inputs: readonly TensorSpec[]): string | null {
   return typeof first === 'string' ? first : null;
 }
 
+/**
+ * Symbols besides the batch dim that should take the batch size: names that say batch (`batch_size`, `N`, `bs`),
+ * and, when the batch dim is an unnamed first axis (`input_d0`), every other input's unnamed first axis.
+ */
+export function guessBatchFollowers(inputs: readonly TensorSpec[], batchDim: string | null): string[] {
+  if (batchDim === null) return [];
+  const out = new Set<string>();
+  for (const input of inputs) {
+    input.shape.forEach((d, axis) => {
+      if (typeof d !== 'string' || d === batchDim) return;
+      if (/batch|^(n|b|bs|N|B)$/i.test(d) || (/_d0$/.test(batchDim) && axis === 0 && d === `${input.name}_d0`)) out.add(d);
+    });
+  }
+  return [...out];
+}
+
 export function ownModelInfo(id: string, title: string, signature: Signature, format: ModelFormatEntry, source: string): ModelInfo {
   return {
     id,
@@ -283,6 +299,7 @@ export function ownModelInfo(id: string, title: string, signature: Signature, fo
     inputs: signature.inputs,
     outputs: signature.outputs,
     batchDim: guessBatchDim(signature.inputs),
+    batchFollowers: guessBatchFollowers(signature.inputs, guessBatchDim(signature.inputs)),
     dimDefaults: {},
     valueDefaults: {},
     formats: [format],

@@ -4,7 +4,7 @@
  */
 import { BACKENDS, RUNTIMES, SamplingSettings, describeIssues } from './schema.ts';
 import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId, SamplingInput } from './schema.ts';
-import type { ModelInfo } from './manifest.ts';
+import { batchDimsOf, type ModelInfo } from './manifest.ts';
 import { seededShuffle } from './rng.ts';
 import { buildsFor, isOrtBuild, ORT_BUILD_CHOICES, ORT_BUILD_INFO, ORT_BUILDS, ortBuildLacks, RECOMMENDED_ORT_BUILD, type OrtBuild } from './builds.ts';
 
@@ -94,10 +94,10 @@ export function dimCombinations(sweeps: Readonly<Record<string, readonly number[
   return out;
 }
 
-/** The symbolic dims of a model a cell can set: every named dim of its inputs except the batch dim. */
+/** The symbolic dims of a model a cell can set: every named dim of its inputs except those the batch size fills. */
 export function sweepableDims(model: ModelInfo): string[] {
   const names = new Set<string>();
-  for (const input of model.inputs) for (const d of input.shape) if (typeof d === 'string' && d !== model.batchDim) names.add(d);
+  for (const input of model.inputs) for (const d of input.shape) if (typeof d === 'string' && !batchDimsOf(model).includes(d)) names.add(d);
   return [...names];
 }
 
@@ -109,7 +109,7 @@ export function missingDims(model: ModelInfo, dims: Readonly<Record<string, read
   const missing = new Set<string>();
   for (const input of model.inputs) {
     for (const d of input.shape) {
-      if (typeof d !== 'string' || d === model.batchDim) continue;
+      if (typeof d !== 'string' || batchDimsOf(model).includes(d)) continue;
       if (dims[d]?.length || model.dimDefaults[d] !== undefined || overrides[input.name]?.dims?.[d] !== undefined) continue;
       missing.add(d);
     }

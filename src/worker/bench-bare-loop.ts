@@ -4,7 +4,8 @@
  * pipeline, no sampling rules: just what an app's inference loop would see, pass after pass.
  */
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
-import { synthesizeInputs, type HostTensor } from '../lib/inputs.ts';
+import type { HostTensor } from '../lib/inputs.ts';
+import { modelInputs } from '../lib/manifest.ts';
 import type { CellJob } from '../lib/job.ts';
 import type { BareRunner, RuntimeAdapter } from '../runtimes/runtime.ts';
 import { loadAdapter } from './pipeline.ts';
@@ -21,7 +22,7 @@ export async function openBare(job: CellJob, adapter: RuntimeAdapter): Promise<{
   const fetchBytes = async (path: string) => (await fetch(new URL(path, job.modelsBaseUrl))).arrayBuffer();
   const [entry, ...weights] = await Promise.all([format.entry, ...format.weights].map((f) => fetchBytes(f.path)));
   const bare = await adapter.createBare(model, { format: format.format, entry: entry!, weights }, cell);
-  const synthesized = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+  const synthesized = modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
   // Inputs made from pictures: the bare loop runs on the same pixels as the lab (decoded once, not per pass: the
   // bare loop times the runtime alone, and is compared with the lab's upload + inference + readback).
   const pictures = await Preprocessor.create(model.inputs, synthesized, (spec) => imagePolicyIn(job, spec), (f) => fetchBytes(f.path));

@@ -6,7 +6,7 @@
  *  - unsynced: GPU-resident outputs, run() timed alone with no sync (the early return naive tools report).
  */
 import * as ort from 'onnxruntime-web/all';
-import { synthesizeInputs } from '../lib/inputs.ts';
+import { modelInputs } from '../lib/manifest.ts';
 import type { CellJob } from '../lib/job.ts';
 import { ortAdapter } from '../runtimes/ort.ts';
 
@@ -23,7 +23,7 @@ export async function benchGpuSync(job: CellJob, rounds: number): Promise<GpuSyn
   const format = model.formats.find((f) => f.format === 'onnx');
   if (!format) throw new Error(`${model.id} has no ONNX file`);
   const bytes = await (await fetch(new URL(format.entry.path, job.modelsBaseUrl))).arrayBuffer();
-  const raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+  const raw = modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
   await ortAdapter.init('webgpu', cell);
   const lab = await ortAdapter.createSession(model, { format: 'onnx', entry: bytes, weights: [] }, cell);
   const plain = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['webgpu'] });

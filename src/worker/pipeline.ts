@@ -7,9 +7,9 @@
  *   prepare (inputs -> runtime init -> fetch -> session -> first inference) -> warmup -> sample blocks -> finish.
  * Each step either succeeds or ends the cell with a result that keeps everything measured so far.
  */
-import { InputError, synthesizeInputs, type HostTensor } from '../lib/inputs.ts';
+import { InputError, type HostTensor } from '../lib/inputs.ts';
 import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type FinishFacts, type ParityData, type Step, type WarmupDone } from '../lib/job.ts';
-import type { ModelFile } from '../lib/manifest.ts';
+import { modelInputs, type ModelFile } from '../lib/manifest.ts';
 import { chooseIterations, GUARD_TICKS, growIterations, warmupDecision } from '../lib/sampling.ts';
 import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Prediction, PreprocessParts, Sample, Stage, StageNote } from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
@@ -165,7 +165,7 @@ export class CellRun {
 
     // Inputs first: a batch the model can't take or an override that doesn't fit is known before anything loads.
     try {
-      this.raw = synthesizeInputs(model.inputs, model.batchDim, cell.batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+      this.raw = modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
     } catch (e) {
       if (e instanceof InputError && /batch/.test(e.message)) return this.unsupported(e.message);
       return this.failed('inputs', e);
@@ -316,6 +316,11 @@ export class CellRun {
             iterations.iterations = k;
             iterations.why = `timer guard: a pass is under ${GUARD_TICKS} ticks of ${this.timerResolutionMs} ms, so each sample times ${k} passes in a row`;
           }
+          const cycle = this.pictureCycle();
+          if (settings.iterations === null && cycle > 1 && iterations.iterations % cycle !== 0) {
+            iterations.iterations = Math.ceil(iterations.iterations / cycle) * cycle;
+            iterations.why += `; ${iterations.iterations} passes, a multiple of ${cycle}, so every sample shows each picture equally often`;
+          }
           this.iterations = iterations.iterations;
           const totalMs = performance.now() - start;
           this.warm = { passes: passMs.length + guardPasses, totalMs, passMs: passMs.slice(0, FIRST_PASSES) };
@@ -365,6 +370,19 @@ export class CellRun {
     return { ok: true, value: { samples: block, blockMs } };
   }
 
+  /**
+   * Inputs made from pictures: passes show them in turn, and their decode costs differ (a PNG against a JPEG), so
+   * per-pass times cycle with the pictures. A sample of a whole number of cycles (n / gcd(n, batch) passes: every
+   * picture equally often) makes samples comparable; 1 without pictures.
+   */
+  private pictureCycle(): number {
+    const n = this.pre?.pictures.length ?? 0;
+    if (!this.pre?.hasImages || n <= 1) return 1;
+    const batch = this.raw[0]?.shape[0] ?? 1;
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    return n / gcd(n, batch);
+  }
+
   /** Passes per sample grown during sampling, from what to what (null: never grown). */
   private grown: { from: number; to: number } | null = null;
 
@@ -376,8 +394,10 @@ export class CellRun {
     const { sampling } = this.job;
     if (sampling.mode !== 'auto' || sampling.iterations !== null || block.length === 0) return;
     const span = median(block.map((s) => s.total)) * this.iterations;
-    const next = growIterations(this.iterations, span, this.timerResolutionMs);
-    if (next === null) return;
+    const grown = growIterations(this.iterations, span, this.timerResolutionMs);
+    if (grown === null) return;
+    const cycle = this.pictureCycle();
+    const next = Math.ceil(grown / cycle) * cycle;
     this.grown = { from: this.grown?.from ?? this.iterations, to: next };
     this.iterations = next;
   }
@@ -420,7 +440,7 @@ export class CellRun {
     const { model, cell } = this.job;
     let raw = this.servingInputs.get(batch);
     if (!raw) {
-      raw = synthesizeInputs(model.inputs, model.batchDim, batch, cell.inputSeed, cell.inputOverrides, model.dimDefaults, model.valueDefaults);
+      raw = modelInputs(model, batch, cell.inputSeed, cell.inputOverrides);
       this.servingInputs.set(batch, raw);
     }
     const startedAt = performance.timeOrigin + performance.now();

@@ -28,6 +28,7 @@ describe('a model with several inputs of other dtypes', () => {
       ],
       outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 4] }],
       batchDim: 'batch',
+      batchFollowers: [],
       dimDefaults: {},
       valueDefaults: {},
       formats: [{ format: 'onnx', entry: { path: 'multi/model.onnx', bytes: bytes.byteLength, sha256: sha256(bytes) }, weights: [] }],

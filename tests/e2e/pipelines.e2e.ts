@@ -185,6 +185,30 @@ describe('runs that cannot work are refused before they start (issue 18)', () =>
     expect(rows.every((r) => r.includes('ort:'))).toBe(true);
     expect(await page.locator('.notok li').count()).toBe(0);
   }, 180_000);
+
+  it('runs a recurrent-style model at batch 1 and 4 once its state dim is marked as following the batch', async () => {
+    const { page } = lab;
+    const g = new OnnxGraph();
+    g.addInput('x', ['batch', 4], 1);
+    g.addInput('y', ['batch', 4], 1);
+    g.addInput('state', [2, 'h', 8], 1);
+    g.node('Add', ['x', 'y'], ['z']);
+    g.node('Mul', ['state', 'state'], ['state_out']);
+    g.addOutput('z', ['batch', 4]);
+    g.addOutput('state_out', [2, 'h', 8]);
+    await page.getByTestId('own-model-input').setInputFiles({ name: 'recurrent.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(g.encode('recurrent', 'test')) });
+    await page.getByTestId('follows-h').waitFor();
+    expect(await page.getByTestId('follows-h').isChecked()).toBe(false); // 'h' is not a batch-like name: not guessed
+    await page.getByTestId('follows-h').check();
+    expect(await page.getByTestId('inputs-editor').textContent()).toMatch(/\[2, h \(batch\), 8\]/);
+    await page.getByTestId('batches').fill('1, 4');
+    await page.getByTestId('run').click();
+    await page.getByTestId('progress').waitFor({ timeout: 30_000 });
+    await page.getByTestId('progress').waitFor({ state: 'detached', timeout: 120_000 });
+    const rows = await page.locator('[data-testid=totals] tbody tr:not(.warn)').allTextContents();
+    expect(rows.filter((r) => /recurrent\/ort:wasm@wasm\/b(1|4)\/t1/.test(r))).toHaveLength(2);
+    expect(await page.locator('.notok li').count()).toBe(0);
+  }, 180_000);
 });
 
 describe('an own ONNX image model by path, with --images DIR', () => {

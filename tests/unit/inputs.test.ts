@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { guessBatchFollowers } from '../../src/lib/model-signature.ts';
 import { checkPolicy, makeValues, resolveShape, synthesizeInputs, toFloat16Bits } from '../../src/lib/inputs.ts';
 import type { TensorSpec } from '../../src/lib/schema.ts';
 
@@ -72,5 +73,17 @@ describe('synthesizeInputs', () => {
     expect(Array.from(t[0]!.data as Float32Array)).not.toEqual(Array.from(t[1]!.data as Float32Array));
     expect(t[2]!.data).toEqual(new BigInt64Array([3n]));
     expect(() => synthesizeInputs(specs, 'batch', 1, 1, { nope: {} })).toThrow(/names 'nope'.*a, b, n/);
+  });
+});
+
+describe('dims that follow the batch', () => {
+  it('fills every batch symbol with the batch size', () => {
+    expect(resolveShape({ name: 'state', dtype: 'float32', shape: [2, 'batch_size', 8] }, ['batch', 'batch_size'], 4)).toEqual([2, 4, 8]);
+    expect(() => resolveShape({ name: 'state', dtype: 'float32', shape: [2, 'batch_size', 8] }, 'batch', 4)).toThrow(/symbolic dim 'batch_size'/);
+  });
+  it('guesses followers by name, and every unnamed first axis when the batch dim is one', () => {
+    expect(guessBatchFollowers([{ name: 'x', dtype: 'float32', shape: ['batch', 16] }, { name: 'state', dtype: 'float32', shape: [2, 'batch_size', 128] }, { name: 'len', dtype: 'int64', shape: ['seq'] }], 'batch')).toEqual(['batch_size']);
+    expect(guessBatchFollowers([{ name: 'a', dtype: 'float32', shape: ['a_d0', 4] }, { name: 'b', dtype: 'float32', shape: ['b_d0', 'b_d1'] }], 'a_d0')).toEqual(['b_d0']);
+    expect(guessBatchFollowers([{ name: 'x', dtype: 'float32', shape: [1, 4] }], null)).toEqual([]);
   });
 });

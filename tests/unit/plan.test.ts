@@ -11,6 +11,7 @@ const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): M
   inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
   outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2] }],
   batchDim: 'batch',
+  batchFollowers: [],
   dimDefaults: {},
   valueDefaults: {},
   formats: formats.map((format) => ({ format, entry: file, weights: [] })),
