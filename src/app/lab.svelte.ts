@@ -35,6 +35,28 @@ export interface Progress {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** Each field of a Setup (the link, the stored run) and the LabState property that holds it on screen. */
+const SETUP_FIELDS = {
+  model: 'modelId',
+  targets: 'targets',
+  batch: 'batchText',
+  threads: 'threadsText',
+  ortBuilds: 'ortBuilds',
+  mode: 'mode',
+  targetPct: 'targetPct',
+  minSamples: 'minSamples',
+  maxSamples: 'maxSamples',
+  maxSamplingS: 'maxSamplingS',
+  samples: 'samples',
+  warmup: 'warmup',
+  coldStarts: 'coldStarts',
+  interleave: 'interleave',
+  seed: 'seedText',
+  budget: 'budgetText',
+  dims: 'dims',
+  values: 'values',
+} as const satisfies Record<keyof Setup, keyof LabState>;
+
 export class LabState {
   manifest = $state.raw<Manifest | null>(null);
   environment = $state.raw<Environment | null>(null);
@@ -105,13 +127,22 @@ export class LabState {
       return { rule: null, error: message(e) };
     }
   });
+  /** One line for exported charts: which models ran, on what browser and device. */
+  runFacts = $derived.by(() => {
+    const env = this.result?.environment ?? this.environment;
+    const models = [...new Set(this.cells.map((c) => c.cell.modelId))].join(', ');
+    const where = env ? `${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores${env.gpu?.software ? ' · software GPU' : ''}` : '';
+    return [models, where, this.result?.createdAt?.slice(0, 16).replace('T', ' ')].filter(Boolean).join(' · ');
+  });
   resumable = $derived(Boolean(this.current && this.current.status === 'running' && !this.running));
 
   async init(): Promise<void> {
+    let linked = false;
     try {
       this.manifest = await loadManifest(this.base);
       // The link's setup applies before anything else shows (the backend probe takes a moment).
-      if (location.hash.length > 1) this.applyLink(location.hash);
+      linked = location.hash.length > 1;
+      if (linked) this.applyLink(location.hash);
       this.environment = await collectEnvironment();
     } catch (e) {
       this.loadError = message(e);
@@ -120,32 +151,25 @@ export class LabState {
     await this.refreshHistory();
     // The last run comes back after a reload; one that was still running can resume its unfinished cells.
     const last = this.history[0];
-    if (last) await this.show(last.id);
+    // A link in the address bar wins over the last run's setup.
+    if (last) await this.show(last.id, !linked);
   }
 
   // ---------------------------------------------------------------- setup and link
 
+  /** The setup on screen, as plain data (for the link, and stored with each run so a reload shows what ran). */
   setup(): Setup {
-    return {
-      model: this.modelId,
-      targets: [...this.targets],
-      batch: this.batchText,
-      threads: this.threadsText,
-      ortBuilds: [...this.ortBuilds],
-      mode: this.mode,
-      targetPct: this.targetPct,
-      minSamples: this.minSamples,
-      maxSamples: this.maxSamples,
-      maxSamplingS: this.maxSamplingS,
-      samples: this.samples,
-      warmup: this.warmup,
-      coldStarts: this.coldStarts,
-      interleave: this.interleave,
-      seed: this.seedText,
-      budget: this.budgetText,
-      dims: Object.fromEntries(Object.entries(this.dims).map(([d, v]) => [d, [...v]])),
-      values: { ...this.values },
-    };
+    const self = this as unknown as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(SETUP_FIELDS).map(([key, field]) => [key, $state.snapshot(self[field])])) as unknown as Setup;
+  }
+
+  /** Puts a (partial) setup on screen, field by field through the one table. */
+  private applySetup(setup: Partial<Setup>): void {
+    const self = this as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(setup)) {
+      const field = SETUP_FIELDS[key as keyof Setup];
+      if (field && value !== undefined) self[field] = structuredClone(value);
+    }
   }
 
   /** The link that restores this setup (not its results). */
@@ -166,24 +190,7 @@ export class LabState {
       if (unknown.length) errs.push(`link: unknown target(s) ${unknown.join(', ')} (ignored)`);
       setup.targets = known;
     }
-    if (setup.model !== undefined) this.modelId = setup.model;
-    if (setup.targets !== undefined) this.targets = setup.targets;
-    if (setup.batch !== undefined) this.batchText = setup.batch;
-    if (setup.threads !== undefined) this.threadsText = setup.threads;
-    if (setup.ortBuilds !== undefined) this.ortBuilds = setup.ortBuilds;
-    if (setup.mode !== undefined) this.mode = setup.mode;
-    if (setup.targetPct !== undefined) this.targetPct = setup.targetPct;
-    if (setup.minSamples !== undefined) this.minSamples = setup.minSamples;
-    if (setup.maxSamples !== undefined) this.maxSamples = setup.maxSamples;
-    if (setup.maxSamplingS !== undefined) this.maxSamplingS = setup.maxSamplingS;
-    if (setup.samples !== undefined) this.samples = setup.samples;
-    if (setup.warmup !== undefined) this.warmup = setup.warmup;
-    if (setup.coldStarts !== undefined) this.coldStarts = setup.coldStarts;
-    if (setup.interleave !== undefined) this.interleave = setup.interleave;
-    if (setup.seed !== undefined) this.seedText = setup.seed;
-    if (setup.budget !== undefined) this.budgetText = setup.budget;
-    if (setup.dims !== undefined) this.dims = setup.dims;
-    if (setup.values !== undefined) this.values = setup.values;
+    this.applySetup(setup);
     this.linkErrors = errs;
   }
 
@@ -347,6 +354,8 @@ export class LabState {
     const pictures = new Map(plan.cells.flatMap((c) => cellImages(this.model!, c)).filter((f) => this.ownImageBytes.has(f.path)).map((f) => [f.path, f] as const));
     for (const f of pictures.values()) await runStore.putFile(f.sha256, this.ownImageBytes.get(f.path)!).catch(() => undefined);
     const stored: StoredRun = {
+      setupLink: encodeSetup(this.setup()),
+      setupValues: $state.snapshot(this.resolvedValues()),
       id: `run-${Date.now().toString(36)}`,
       createdAt: new Date().toISOString(),
       status: 'running',
@@ -504,15 +513,45 @@ export class LabState {
     }
   }
 
-  async show(id: string): Promise<void> {
+  /** Shows a stored run; with `restoreSetup`, the setup that produced it too (own models and pictures included). */
+  async show(id: string, restoreSetup = true): Promise<void> {
     const run = await runStore.get(id).catch((e: unknown) => {
       this.historyErrors = [message(e)];
       return null;
     });
     if (!run) return;
+    if (restoreSetup && run.setupLink !== undefined) await this.restoreSetup(run);
     this.current = run;
     this.result = run.result;
     this.cells = run.result?.cells ?? run.cells;
+  }
+
+  private async restoreSetup(run: StoredRun): Promise<void> {
+    const missing: string[] = [];
+    for (const info of run.ownModels) {
+      if (this.ownModels.some((o) => o.info.id === info.id)) continue;
+      const files = new Map<string, ArrayBuffer>();
+      for (const f of info.formats.flatMap((x) => [x.entry, ...x.weights])) {
+        const bytes = await runStore.getFile(f.sha256).catch(() => null);
+        if (bytes) files.set(f.path, bytes);
+      }
+      if (files.size === info.formats.flatMap((x) => [x.entry, ...x.weights]).length) this.ownModels = [...this.ownModels, { info, files }];
+      else missing.push(`your model '${info.id}' (its files are no longer stored: add it again)`);
+    }
+    const pictures = new Map(this.ownImageBytes);
+    for (const p of Object.values(run.setupValues ?? {})) {
+      if (p.kind !== 'image') continue;
+      for (const f of p.images) {
+        if (!f.path.startsWith('own-images/') || pictures.has(f.path)) continue;
+        const bytes = await runStore.getFile(f.sha256).catch(() => null);
+        if (bytes) pictures.set(f.path, bytes);
+        else missing.push(`your picture ${f.name}`);
+      }
+    }
+    this.ownImageBytes = pictures;
+    const { setup } = decodeSetup(run.setupLink ?? '');
+    this.applySetup({ ...setup, ...(run.setupValues ? { values: run.setupValues } : {}) });
+    this.linkErrors = missing.length ? [`the setup of this run is back, except ${missing.join(', ')}`] : [];
   }
 
   async remove(id: string): Promise<void> {

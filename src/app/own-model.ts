@@ -4,7 +4,7 @@
  * in this tab (and in IndexedDB for resuming), never uploaded anywhere.
  */
 import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
-import { checkShards, ModelFileError, modelIdFrom, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
+import { checkShards, ModelFileError, modelIdFrom, notAModel, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 
 export interface OwnModel {
@@ -27,7 +27,15 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
   if (onnx.length === 1) {
     const file = onnx[0]!;
     const bytes = await file.arrayBuffer();
-    const signature = readOnnxSignature(new Uint8Array(bytes));
+    const plainly = notAModel(file.name, new Uint8Array(bytes), 'onnx');
+    if (plainly) throw new ModelFileError(plainly);
+    let signature;
+    try {
+      signature = readOnnxSignature(new Uint8Array(bytes));
+    } catch (e) {
+      // The reader's message says what is wrong; the person needs to know which file.
+      throw new ModelFileError(`${file.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const id = modelIdFrom(file.name, takenIds);
     const entry = await describe(id, file.name, bytes);
     return { info: ownModelInfo(id, file.name, signature, { format: 'onnx', entry, weights: [] }, file.name), files: new Map([[entry.path, bytes]]) };
@@ -35,7 +43,15 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
   if (json.length !== 1) {
     throw new ModelFileError(`${picked.map((f) => f.name).join(', ')}: not a model (give an .onnx file, or one TF.js model.json with its .bin weight shards)`);
   }
-  const modelJson = parseModelJson(await json[0]!.text());
+  const jsonBytes = new Uint8Array(await json[0]!.arrayBuffer());
+  const plainly = notAModel(json[0]!.name, jsonBytes, 'json');
+  if (plainly) throw new ModelFileError(plainly);
+  let modelJson;
+  try {
+    modelJson = parseModelJson(new TextDecoder().decode(jsonBytes));
+  } catch (e) {
+    throw new ModelFileError(`${json[0]!.name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const shards = picked.filter((f) => f !== json[0]);
   checkShards(modelJson, new Map(shards.map((f) => [f.name, f.size])));
   const byName = new Map(shards.map((f) => [f.name, f]));

@@ -6,7 +6,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ParityData } from '../lib/job.ts';
 import { ModelInfo } from '../lib/manifest.ts';
-import { CellResult, Environment, Plan, parseRunResult, parseWith, type RunResult } from '../lib/schema.ts';
+import { CellResult, Environment, Plan, parseRunResult, parseWith, ValuePolicy, type RunResult } from '../lib/schema.ts';
 import { z } from 'zod';
 
 export type RunStatus = 'running' | 'done' | 'cancelled';
@@ -25,6 +25,12 @@ export interface StoredRun {
   parity: Record<string, ParityData[]>;
   /** The final, validated result once the run is done. */
   result: RunResult | null;
+  /**
+   * The setup on screen when the run started, as its link text (the link's own validation reads it back), and its
+   * value policies in full (own pictures don't travel in a link): a reload shows the setup behind the results.
+   */
+  setupLink?: string;
+  setupValues?: Record<string, ValuePolicy>;
 }
 
 interface LabDb extends DBSchema {
@@ -42,6 +48,8 @@ const Stored = z.object({
   cells: z.array(CellResult),
   parity: z.record(z.string(), z.array(z.any())),
   result: z.any(),
+  setupLink: z.string().optional(),
+  setupValues: z.record(z.string(), ValuePolicy).optional(),
 });
 
 let db: Promise<IDBPDatabase<LabDb>> | null = null;

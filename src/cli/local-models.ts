@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
-import { checkShards, expectedShards, modelIdFrom, ModelFileError, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
+import { checkShards, expectedShards, modelIdFrom, ModelFileError, notAModel, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
 
 export interface LocalModels {
   models: ModelInfo[];
@@ -41,6 +41,8 @@ export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<
       else throw new ModelFileError(`folder '${arg}' holds no model.json and ${onnx.length ? 'several' : 'no'} .onnx file(s): name the model file`);
     }
     const isJson = entry.toLowerCase().endsWith('.json');
+    const plainly = notAModel(basename(entry), readFileSync(entry), isJson ? 'json' : 'onnx');
+    if (plainly) throw new ModelFileError(`${arg}: ${plainly}`);
     const id = modelIdFrom(isJson ? basename(dirname(entry)) : basename(entry), taken);
     taken.add(id);
     try {

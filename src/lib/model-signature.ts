@@ -275,6 +275,18 @@ export function guessBatchDim(inputs: readonly TensorSpec[]): string | null {
 }
 
 /**
+ * What a file plainly is when it is not a model, named for the person: empty, an HTML page (a download that saved
+ * an error or sign-in page), JSON where ONNX was expected. Null when nothing rules it out.
+ */
+export function notAModel(name: string, bytes: Uint8Array, expect: 'onnx' | 'json'): string | null {
+  if (bytes.byteLength === 0) return `${name} is empty (0 bytes)`;
+  const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
+  if (head.startsWith('<!doctype html') || head.startsWith('<html') || head.startsWith('<head')) return `${name} is an HTML page, not a model (a download that saved an error or sign-in page?)`;
+  if (expect === 'onnx' && (head.startsWith('{') || head.startsWith('['))) return `${name} is JSON, not an ONNX model (a TF.js model.json goes with its .bin shards)`;
+  return null;
+}
+
+/**
  * Symbols besides the batch dim that should take the batch size: names that say batch (`batch_size`, `N`, `bs`),
  * and, when the batch dim is an unnamed first axis (`input_d0`), every other input's unnamed first axis.
  */

@@ -208,6 +208,16 @@ describe('runs that cannot work are refused before they start (issue 18)', () =>
     const rows = await page.locator('[data-testid=totals] tbody tr:not(.warn)').allTextContents();
     expect(rows.filter((r) => /recurrent\/ort:wasm@wasm\/b(1|4)\/t1/.test(r))).toHaveLength(2);
     expect(await page.locator('.notok li').count()).toBe(0);
+
+    // A reload brings back the setup behind the results on screen: the own model, its batch sizes, its tied dim.
+    await page.reload();
+    await page.waitForFunction(() => window.latencyLab !== undefined);
+    await page.locator('[data-testid=totals]').waitFor();
+    await page.getByTestId('follows-h').waitFor();
+    expect(await page.getByTestId('model').inputValue()).toBe('recurrent');
+    expect(await page.getByTestId('batches').inputValue()).toBe('1, 4');
+    expect(await page.getByTestId('follows-h').isChecked()).toBe(true);
+    expect(await page.getByTestId('mode').inputValue()).toBe('fixed');
   }, 180_000);
 });
 

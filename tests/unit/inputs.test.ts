@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guessBatchFollowers } from '../../src/lib/model-signature.ts';
+import { guessBatchFollowers, notAModel } from '../../src/lib/model-signature.ts';
 import { checkPolicy, makeValues, resolveShape, synthesizeInputs, toFloat16Bits } from '../../src/lib/inputs.ts';
 import type { TensorSpec } from '../../src/lib/schema.ts';
 
@@ -85,5 +85,16 @@ describe('dims that follow the batch', () => {
     expect(guessBatchFollowers([{ name: 'x', dtype: 'float32', shape: ['batch', 16] }, { name: 'state', dtype: 'float32', shape: [2, 'batch_size', 128] }, { name: 'len', dtype: 'int64', shape: ['seq'] }], 'batch')).toEqual(['batch_size']);
     expect(guessBatchFollowers([{ name: 'a', dtype: 'float32', shape: ['a_d0', 4] }, { name: 'b', dtype: 'float32', shape: ['b_d0', 'b_d1'] }], 'a_d0')).toEqual(['b_d0']);
     expect(guessBatchFollowers([{ name: 'x', dtype: 'float32', shape: [1, 4] }], null)).toEqual([]);
+  });
+});
+
+describe('files that are plainly not models', () => {
+  const text = (s: string) => new TextEncoder().encode(s);
+  it('names an empty file, an HTML page and JSON given as ONNX', () => {
+    expect(notAModel('m.onnx', new Uint8Array(0), 'onnx')).toBe('m.onnx is empty (0 bytes)');
+    expect(notAModel('m.onnx', text('  <!DOCTYPE html><html>sign in</html>'), 'onnx')).toMatch(/m\.onnx is an HTML page, not a model/);
+    expect(notAModel('m.onnx', text('{"format":"layers-model"}'), 'onnx')).toMatch(/m\.onnx is JSON, not an ONNX model/);
+    expect(notAModel('model.json', text('{"format":"layers-model"}'), 'json')).toBeNull();
+    expect(notAModel('m.onnx', new Uint8Array([0x08, 0x07, 0x12]), 'onnx')).toBeNull();
   });
 });
