@@ -129,6 +129,23 @@ describe('the page sweeps seq and charts latency against it', () => {
     expect(rows.filter((r) => /seq=(16|64|256)/.test(r))).toHaveLength(3);
     await page.locator('canvas[aria-label="Latency vs seq"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(projectRoot, 'test-results', 'pipelines-seq-sweep.png'), fullPage: true });
+
+    // The PNG export: 2x the canvas, an opaque background, and a title band above the chart.
+    const cssWidth = await page.locator('canvas[aria-label="Latency vs seq"]').evaluate((c) => c.getBoundingClientRect().width);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Latency vs seq as PNG' }).click()]);
+    const file = join(projectRoot, 'test-results', 'pipelines-latency-vs-seq-export.png');
+    await download.saveAs(file);
+    const png = readFileSync(file);
+    expect(png.readUInt32BE(16)).toBe(Math.round(cssWidth * 2)); // IHDR width
+    const corner = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = new OffscreenCanvas(img.width, img.height).getContext('2d')!;
+      c.drawImage(img, 0, 0);
+      return [...c.getImageData(2, 2, 1, 1).data];
+    }, png.toString('base64'));
+    expect(corner[3]).toBe(255);
   }, 300_000);
 
   it('shows the preprocess parts and the per-photo answers for an image model', async () => {
