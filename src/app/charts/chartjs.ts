@@ -37,6 +37,11 @@ const ciWhiskers: Plugin = {
       if (!whiskers) return;
       const valueScale = horizontal ? chart.scales.x! : chart.scales.y!;
       ctx.save();
+      // Whiskers stay inside the plot: a CI wider than the axis is cut at its edge, not drawn over the labels.
+      const area = chart.chartArea;
+      ctx.beginPath();
+      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      ctx.clip();
       ctx.strokeStyle = getComputedStyle(chart.canvas).getPropertyValue('--text').trim() || '#222';
       ctx.lineWidth = 1.5;
       meta.data.forEach((el, i) => {
