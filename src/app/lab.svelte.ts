@@ -22,6 +22,9 @@ export interface CellProgress {
   samples: number;
   max: number;
   status: CellResult['status'] | 'waiting' | 'running';
+  /** performance.now() when the cell started in this session, and how long it took once done (for the ETA). */
+  startedAt: number | null;
+  ms: number | null;
 }
 
 export interface Progress {
@@ -384,7 +387,7 @@ export class LabState {
     const max = plan.sampling.mode === 'fixed' ? plan.sampling.samples : plan.sampling.maxSamples;
     const cellStates: CellProgress[] = plan.cells.map((c) => {
       const before = stored.cells.find((x) => x.cell.id === c.id);
-      return { id: c.id, phase: before ? 'done earlier' : 'waiting', samples: before?.status === 'ok' ? before.samples.length : 0, max, status: before?.status ?? 'waiting' };
+      return { id: c.id, phase: before ? 'done earlier' : 'waiting', samples: before?.status === 'ok' ? before.samples.length : 0, max, status: before?.status ?? 'waiting', startedAt: null, ms: null };
     });
     this.progress = { cellCount: plan.cells.length, cellsDone: stored.cells.length, startedAt: performance.now(), cells: cellStates, current: 0 };
     // Sample events arrive fast; the page redraws at most 4 times a second so its own work disturbs the
@@ -415,6 +418,7 @@ export class LabState {
         onCellStart: (i) => {
           cellStates[i]!.status = 'running';
           cellStates[i]!.phase = 'starting';
+          cellStates[i]!.startedAt = performance.now();
           if (this.progress) this.progress = { ...this.progress, current: i };
           dirty = true;
         },
@@ -435,6 +439,8 @@ export class LabState {
         onCellDone: (i, r, parity: ParityData[]) => {
           cellStates[i]!.status = r.status;
           cellStates[i]!.phase = r.status;
+          const began = cellStates[i]!.startedAt;
+          cellStates[i]!.ms = began === null ? null : performance.now() - began;
           stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
           if (r.status === 'ok') stored.parity[r.cell.id] = parity;
           this.cells = stored.cells;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { remainingMs, type EtaCell } from '../../src/lib/eta.ts';
 import { runOutcome } from '../../src/lib/run-outcome.ts';
 import { ecdf, histogram, latencyVs, latencyVsBatch, medianBars, stageStacks, sweepAxes, throughputVs, throughputVsBatch, timeline } from '../../src/lib/chart-data.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../../src/lib/setup-url.ts';
@@ -143,5 +144,21 @@ describe('run outcome in the history', () => {
     expect(runOutcome([{ status: 'unsupported' }, { status: 'unsupported' }, { status: 'failed' }])).toEqual({ counts: { ok: 0, unsupported: 2, failed: 1, aborted: 0 }, worst: 'failed', text: '2 unsupported · 1 failed' });
     expect(runOutcome([{ status: 'ok' }, { status: 'ok' }]).worst).toBe('ok');
     expect(runOutcome([]).text).toBe('no cells yet');
+  });
+});
+
+describe('time left in a run', () => {
+  it('expects each cell to take what finished cells of its runtime:backend took, not the mean so far', () => {
+    const cells: EtaCell[] = [
+      { key: 'm ort:wasm', status: 'done', ms: 1_000 },
+      { key: 'm ort:wasm', status: 'done', ms: 3_000 },
+      { key: 'm tfjs:cpu', status: 'done', ms: 40_000 },
+      { key: 'm tfjs:cpu', status: 'waiting', ms: null },
+      { key: 'm ort:wasm', status: 'running', ms: 500 },
+      { key: 'm tfjs:wasm', status: 'waiting', ms: null },
+    ];
+    // tfjs:cpu 40 s + ort:wasm (2 s - 0.5 s) + tfjs:wasm at the overall mean (44 s / 3)
+    expect(remainingMs(cells)).toBeCloseTo(40_000 + 1_500 + 44_000 / 3);
+    expect(remainingMs([{ key: 'a', status: 'waiting', ms: null }])).toBeNull();
   });
 });
