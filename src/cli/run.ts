@@ -249,7 +249,8 @@ function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, bas
   for (const run of runs) {
     const env = run.environment;
     console.log(`\n${run.device ? `[${run.device}] ` : ''}${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores · isolated: ${env.crossOriginIsolated} · timer ${(env.timerResolutionMs * 1000).toFixed(1)} us · seed ${run.plan.seed}\n`);
-    console.log(resultTable(run.cells, compareToFastest(okCells(run.cells))));
+    // Fitted to the terminal; piped output (logs, CI) gets a width most viewers show without wrapping.
+    console.log(resultTable(run.cells, compareToFastest(okCells(run.cells)), process.stdout.columns ?? 160));
     const pictureRows = preprocessRows(okCells(run.cells), fmtMs);
     if (pictureRows.length) console.log(`\npreprocess from pictures (decode + resize + normalise, median per pass):\n${textTable(PREPROCESS_HEADER, pictureRows)}`);
     for (const line of describePredictions(predictionTables(okCells(run.cells)))) console.log(line);

@@ -85,11 +85,43 @@ export function textTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The summary table of a run, one row per cell, as the CLI prints it. */
-export function resultTable(cells: readonly CellResult[], vsFastest: Map<string, Comparison | null> = new Map()): string {
-  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest', 'first inf', 'parity', 'note'];
+const STOPPED_SHORT: Record<OkCellResult['sampling']['stopReason'], string> = { 'precision-reached': 'target met', 'max-time': 'time cap', 'max-samples': 'sample cap', 'fixed-count': 'fixed' };
+
+/** Columns the CLI table leaves out first when it is wider than the terminal (every one is in report.md). */
+const DROP_ORDER = ['first inf', 'p95', 'parity', '95% CI', 'warm-up', 'vs fastest'];
+
+/** `text` wrapped at `width`, continuation lines indented by `indent` spaces. */
+export function wrap(text: string, width: number, indent: number): string {
+  if (!Number.isFinite(width) || text.length <= width) return text;
+  const words = text.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && line.length + 1 + w.length > (lines.length ? width - indent : width)) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  lines.push(line);
+  return lines.map((l, i) => (i ? ' '.repeat(indent) + l : l)).join('\n');
+}
+
+/**
+ * The summary table of a run, one row per cell, as the CLI prints it: fitted to `width` columns (the terminal's),
+ * flags, warnings and reasons as numbered notes under the table (a note several cells share is listed once).
+ */
+export function resultTable(cells: readonly CellResult[], vsFastest: Map<string, Comparison | null> = new Map(), width = Infinity): string {
+  const notes: string[] = [];
+  const mark = (texts: readonly string[]) =>
+    [...new Set(texts.filter(Boolean))]
+      .map((t) => {
+        if (!notes.includes(t)) notes.push(t);
+        return `[${notes.indexOf(t) + 1}]`;
+      })
+      .join('');
+  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest', 'first inf', 'parity', 'notes'];
   const rows = cells.map((r) => {
-    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', '', '', cellReason(r).slice(0, 120)];
+    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', '', '', mark([cellReason(r)])];
     const t = r.summary.total;
     const parity = r.parity ? (r.parity.maxAbsDiff === null ? 'mismatch' : r.parity.maxAbsDiff.toExponential(1)) : 'ref';
     const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
@@ -101,13 +133,25 @@ export function resultTable(cells: readonly CellResult[], vsFastest: Map<string,
       fmtRel(t),
       fmtPercentile(r, 'p95'),
       `${t.n}${iters}`,
-      describeStop(r.sampling).replace(/ \(.*\)$/, ''),
+      STOPPED_SHORT[r.sampling.stopReason],
       warmupShort(r.steadyState),
       fmtVerdict(vsFastest.get(r.cell.id)),
       fmtMs(r.coldStart.firstInferenceMs),
       parity,
-      [...validityFlags(r.validity, r.steadyState), ...r.warnings].join('; ').slice(0, 160),
+      // The ± column shows what each cell reached, so one shared note says the target was missed.
+      mark([...validityFlags(r.validity, r.steadyState), ...r.warnings.map((w) => (w.startsWith('precision not reached') ? `precision not reached: the median's CI (±) is wider than the ±${((r.sampling.targetCI ?? 0) * 100).toFixed(1)}% target at the ${r.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap` : w))]),
     ];
   });
-  return textTable(header, rows);
+  let keep = header.map((_, i) => i);
+  const dropped: string[] = [];
+  const tableWidth = () => keep.reduce((w, i) => w + Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)) + 2, -2);
+  for (const name of DROP_ORDER) {
+    if (tableWidth() <= width) break;
+    keep = keep.filter((i) => header[i] !== name);
+    dropped.push(name);
+  }
+  const out = [textTable(keep.map((i) => header[i]!), rows.map((r) => keep.map((i) => r[i]!)))];
+  if (dropped.length) out.push(`(${dropped.join(', ')} left out to fit ${width} columns: see report.md)`);
+  if (notes.length) out.push('', ...notes.map((n, i) => wrap(`[${i + 1}] ${n}`, width, String(i + 1).length + 3)));
+  return out.join('\n');
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resultTable } from '../../src/lib/format.ts';
 import { compareWithBaseline } from '../../src/lib/baseline.ts';
 import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/budget.ts';
 import { checkShards, modelIdFrom, parseModelJson, readOnnxSignature, readTfjsSignature } from '../../src/lib/model-signature.ts';
@@ -124,6 +125,23 @@ describe('report files', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html).toMatch(/<svg[^>]*aria-label="Median total per pass, with 95% CI"/);
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // self-contained: no script, nothing fetched
+  });
+});
+
+describe('the CLI table', () => {
+  it('fits the width it is given, says which columns it left out, and lists notes once each under the table', () => {
+    const a = okCell('mobilenet-v2/ort:wasm@wasm/b1/t1', 40, 1);
+    const b = okCell('mobilenet-v2/tfjs:wasm/b1/t1', 60, 2);
+    const long = 'a long warning that names what happened to this cell and why it matters, wrapped under the table';
+    a.warnings = [long];
+    b.warnings = [long, 'tensor leak: 2 tensors'];
+    const text = resultTable([a, b], new Map(), 100);
+    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
+    expect(text).toMatch(/left out to fit 100 columns: see report\.md/);
+    expect(text.match(/\[1\] a long warning/g)).toHaveLength(1); // shared by both cells, listed once
+    expect(text).toMatch(/mobilenet-v2\/tfjs:wasm\/b1\/t1 .*\[1\]\[2\]/);
+    // Wide enough: every column stays.
+    expect(resultTable([a, b], new Map(), 400)).not.toMatch(/left out/);
   });
 });
 
