@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareWithBaseline, DEFAULT_BASELINE_THRESHOLD, type BaselineRow } from '../lib/baseline.ts';
-import { BudgetRule, checkBudgets, formatBudget, parseBudget, type BudgetOutcome } from '../lib/budget.ts';
+import { BudgetRule, checkBudgets, parseBudget, type BudgetOutcome } from '../lib/budget.ts';
 import { calibrationReports, withBuiltInModels } from '../lib/calibration.ts';
 import { compareToFastest } from '../lib/compare.ts';
 import { parseConfig, type DeviceEndpoint, type ParsedConfig } from '../lib/config.ts';
@@ -274,4 +274,3 @@ function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, bas
   console.log(`\nreports: ${outDir}/ (results.json, summary.csv, samples.csv, report.md, report.html)`);
 }
 
-export { formatBudget };

@@ -4,7 +4,7 @@
  * Bump SCHEMA_VERSION on any change that an older reader could misread.
  */
 import { z } from 'zod';
-import { ServingReport } from './serving/report.ts';
+import { ServingReport } from './serving/schema.ts';
 import { STAGES } from './stages.ts';
 import { STEADY_CLASSES } from './steady-state.ts';
 import { ORT_BUILDS } from './builds.ts';

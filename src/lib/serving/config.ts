@@ -37,7 +37,11 @@ export const MonitorConfig = z
     cadenceMs: z.number().min(1, 'cadenceMs must be in 1..60000').max(60_000),
     durationS: z.number().min(1, 'durationS must be in 1..86400').max(86_400),
     windowS: z.number().min(0.5).max(3600).default(10),
-    /** A window whose median departs from the first window's by more than this (relative) is flagged. */
+    /**
+     * A window whose median departs from the baseline window's by more than this (relative) is flagged. The baseline
+     * is the second window once there are three or more (the first still holds warm-up), else the first
+     * (see monitorWindows).
+     */
     threshold: z.number().min(0).max(10).default(0.1),
   })
   .strict();
