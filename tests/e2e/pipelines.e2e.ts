@@ -262,3 +262,28 @@ describe('an own ONNX image model by path, with --images DIR', () => {
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/## Preprocess from pictures/);
   }, 300_000);
 });
+
+describe("a phone's width (390 x 844)", () => {
+  it('never scrolls the page sideways: setup with a picture input, progress, results and charts', async () => {
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.setViewportSize({ width: 390, height: 844 });
+      const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      await page.getByTestId('model').selectOption('ocr-cls');
+      await page.getByTestId('image-policy-x').waitFor();
+      expect(await sideways()).toBeLessThanOrEqual(0);
+      await page.getByTestId('mode').selectOption('fixed');
+      await page.getByTestId('samples').fill('3');
+      await page.getByTestId('run').click();
+      await page.getByTestId('progress').waitFor({ timeout: 30_000 });
+      expect(await sideways()).toBeLessThanOrEqual(0);
+      await page.getByTestId('progress').waitFor({ state: 'detached', timeout: 120_000 });
+      await page.locator('canvas[aria-label^="Median total"]').waitFor();
+      expect(await sideways()).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: join(projectRoot, 'test-results', 'phone-390.png'), fullPage: true });
+    } finally {
+      await lab.close();
+    }
+  }, 180_000);
+});
