@@ -27,6 +27,8 @@ export interface DriverOptions {
   serveHost?: string;
   /** The URL remote browsers open, when they reach this machine under another name. */
   publicUrl?: string;
+  /** Port the static server listens on (default: any free one). */
+  port?: number;
   chromium?: string;
   headless?: boolean;
   softwareGpu?: boolean;
@@ -62,7 +64,7 @@ export async function guardOrigin(page: Page, origin: string, offOrigin: string[
   });
 }
 
-export type LabPageOptions = Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files'>;
+export type LabPageOptions = Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files' | 'port'>;
 
 /**
  * Serves the build, opens it in a local or remote browser with every off-origin request blocked and recorded,
@@ -70,7 +72,7 @@ export type LabPageOptions = Pick<DriverOptions, 'distDir' | 'chromium' | 'headl
  */
 export async function withLabPage<T>(options: LabPageOptions, before: (page: Page) => Promise<void>, use: (page: Page, flags: string[]) => Promise<T>): Promise<{ value: T; offOrigin: string[] }> {
   checkDist(options.distDir);
-  const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost });
+  const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost, port: options.port });
   let browser;
   try {
     browser = options.remote ? await connectChromium(options.remote) : await launchChromium({ executablePath: options.chromium, headless: options.headless, softwareGpu: options.softwareGpu, extraFlags: options.extraFlags });

@@ -103,6 +103,8 @@ Devices (default: a local headless Chromium):
                         is reported and the others go on
   --serve-host HOST     interface the lab is served on (default 127.0.0.1; 0.0.0.0 for remote machines)
   --public-url URL      the URL remote browsers open (when they reach this machine under another name)
+  --port N              port the lab is served on (default: any free one; several devices use N, N+1, ...);
+                        serve and monitor take --port, --serve-host and --public-url too
 
 Output and browser:
   --out DIR             results.json, summary.csv, samples.csv, report.md, report.html

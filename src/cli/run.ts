@@ -71,6 +71,7 @@ export const RUN_OPTIONS = {
   connect: { type: 'string', multiple: true },
   cdp: { type: 'string', multiple: true },
   'serve-host': { type: 'string' },
+  port: { type: 'string' },
   'public-url': { type: 'string' },
   quiet: { type: 'boolean' },
 } as const;
@@ -82,6 +83,14 @@ function readJson(file: string, what: string): unknown {
   } catch (e) {
     throw new UsageError(`${what} '${file}' is not JSON: ${(e as Error).message}`);
   }
+}
+
+/** `--port N`: the lab's server listens on N (default: any free port). */
+export function portArg(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port: '${text}' is not a port number in 1..65535`);
+  return n;
 }
 
 interface Resolved {
@@ -178,10 +187,13 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   const browserCfg = config.browser ?? {};
   const progress = new Progress(Boolean(v.quiet), process.stderr);
 
+  const port = portArg(v.port);
   const settled = await Promise.allSettled(
-    r.devices.map((device) =>
+    r.devices.map((device, i) =>
       runInBrowser({
         distDir,
+        // A fixed port for firewalled grids; several devices run side by side on port, port + 1, ...
+        port: port === undefined ? undefined : port + i,
         request: r.request,
         extraModels: r.extraModels,
         files: r.files,

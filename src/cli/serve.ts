@@ -12,7 +12,7 @@ import { capacityLines, requestsCsv, servingCsv, servingHtml, servingMarkdown, s
 import { parseRunResult, type RunResult } from '../lib/schema.ts';
 import { ints, list, num, UsageError } from './args.ts';
 import { evaluateInLab } from './driver.ts';
-import { EXIT } from './run.ts';
+import { EXIT, portArg } from './run.ts';
 
 const COMMON = {
   model: { type: 'string' },
@@ -23,6 +23,9 @@ const COMMON = {
   chromium: { type: 'string' },
   'software-gpu': { type: 'boolean' },
   connect: { type: 'string' },
+  'serve-host': { type: 'string' },
+  'public-url': { type: 'string' },
+  port: { type: 'string' },
   quiet: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -70,7 +73,15 @@ async function inBrowser(v: Record<string, string | boolean | undefined>, ctx: {
     if (!v.quiet) process.stderr.write(`${t}\n`);
   };
   const { value, offOrigin } = await evaluateInLab(
-    { distDir, chromium: v.chromium as string | undefined, softwareGpu: v['software-gpu'] as boolean | undefined, remote: v.connect ? { connect: v.connect as string } : undefined },
+    {
+      distDir,
+      chromium: v.chromium as string | undefined,
+      softwareGpu: v['software-gpu'] as boolean | undefined,
+      remote: v.connect ? { connect: v.connect as string } : undefined,
+      serveHost: v['serve-host'] as string | undefined,
+      publicUrl: v['public-url'] as string | undefined,
+      port: portArg(v.port as string | undefined),
+    },
     call.replace('ON_STATUS', `(t) => window.__labOnStatus(t)`),
     log,
   );

@@ -1,10 +1,16 @@
 /**
- * A small static server for the production build, on 127.0.0.1, with the cross-origin isolation headers
- * (COOP/COEP) that give wasm threads and the 5 us timer. It records every path it serves.
+ * The static server for the production build, with the cross-origin isolation headers (COOP/COEP) that give wasm
+ * threads and the 5 us timer. Files are served by sirv (the server Vite's own preview uses: ranges, ETags, MIME
+ * types); this wrapper is the lab's policy in front of it, so no request can end a run:
+ *  - GET and HEAD only (405 otherwise);
+ *  - a URL that doesn't decode, holds a NUL, or is longer than 4 KB gets 400/414, never an exception;
+ *  - files are indexed once at start, and a symlink whose target lies outside the root is refused (403);
+ *  - `served` lists each distinct path served once, so it stays as small as the build however long a run lasts.
  */
-import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { createReadStream, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import sirv from 'sirv';
 
 export const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -12,23 +18,14 @@ export const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  // application/wasm lets the browser compile while it downloads.
-  '.wasm': 'application/wasm',
-  '.onnx': 'application/octet-stream',
-  '.bin': 'application/octet-stream',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.map': 'application/json',
-};
+/** Types sirv's table may not know (or not as a browser wants them); application/wasm lets it compile while it downloads. */
+const MIME: Record<string, string> = { '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.bin': 'application/octet-stream', '.mjs': 'text/javascript; charset=utf-8' };
+
+const MAX_URL = 4096;
 
 export interface StaticServer {
   url: string;
+  /** Each distinct URL path served, in first-served order. */
   served: string[];
   close(): Promise<void>;
 }
@@ -37,49 +34,101 @@ export interface ServeOptions {
   port?: number;
   /** false: no COOP/COEP headers (a plain static host, as GitHub Pages is). */
   isolate?: boolean;
-  /** URL path -> file on disk, served as well (the CLI's local model files). */
+  /** URL path -> file on disk, served as well (the CLI's local model files and pictures). */
   files?: ReadonlyMap<string, string>;
   /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for remote browsers). */
   host?: string;
   /** Serve rootDir under this path prefix (e.g. '/lab/'), as a sub-path host would; other paths are 404. */
   base?: string;
+  /** Folders (besides the root) that symlinks in the root may point into (the test harness links the real build). */
+  symlinkTargets?: readonly string[];
+}
+
+/** URL paths (relative to the root) of symlinks whose real target is outside the root and the allowed folders. */
+function escapingLinks(root: string, allowed: readonly string[]): Set<string> {
+  const inside = [root, ...allowed].map((d) => realpathSync(d));
+  const out = new Set<string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const abs = join(dir, name);
+      const st = lstatSync(abs);
+      if (st.isSymbolicLink()) {
+        let target = '';
+        try {
+          target = realpathSync(abs);
+        } catch {
+          out.add(`/${relative(root, abs).split(sep).join('/')}`); // dangling
+          continue;
+        }
+        if (!inside.some((d) => target === d || target.startsWith(d + sep))) out.add(`/${relative(root, abs).split(sep).join('/')}`);
+        else if (statSync(abs).isDirectory()) walk(abs);
+      } else if (st.isDirectory()) walk(abs);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function refuse(res: ServerResponse, code: number, text: string, headers: Record<string, string> = {}): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(text);
 }
 
 export async function serveStatic(rootDir: string, options: ServeOptions = {}): Promise<StaticServer> {
   const root = resolve(rootDir);
-  const served: string[] = [];
   const base = options.base ?? '/';
-  const server: Server = createServer((req, res) => {
-    const fullPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const extra = options.files?.get(fullPath);
-    if (!extra && !fullPath.startsWith(base)) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${fullPath}`);
-      return;
-    }
-    const path = extra ? fullPath : `/${fullPath.slice(base.length)}`;
-    const file = extra ?? normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!extra && file !== root && !file.startsWith(root + sep)) {
-      res.writeHead(403).end('forbidden');
-      return;
-    }
-    let size: number;
+  const served = new Set<string>();
+  const isolation = options.isolate === false ? {} : ISOLATION_HEADERS;
+  const blocked = escapingLinks(root, options.symlinkTargets ?? []);
+  const files = sirv(root, {
+    dev: false,
+    etag: true,
+    dotfiles: false,
+    setHeaders: (res, pathname) => {
+      for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
+      res.setHeader('Cache-Control', 'no-cache');
+      const type = MIME[extname(pathname).toLowerCase()];
+      if (type) res.setHeader('Content-Type', type);
+    },
+    onNoMatch: (_req, res) => refuse(res, 404, 'not found'),
+  });
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, `${req.method} is not served here`, { Allow: 'GET, HEAD' });
+    const raw = req.url ?? '/';
+    if (raw.length > MAX_URL) return refuse(res, 414, 'URL too long');
+    let path: string;
     try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new Error('not a file');
-      size = st.size;
+      path = decodeURIComponent(new URL(raw, 'http://lab').pathname);
     } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${path}`);
+      return refuse(res, 400, 'the URL does not decode');
+    }
+    if (path.includes('\0')) return refuse(res, 400, 'NUL in the URL');
+    const extra = options.files?.get(path);
+    if (extra) {
+      served.add(path);
+      res.writeHead(200, { 'Content-Type': MIME[extname(extra).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(statSync(extra).size), 'Cache-Control': 'no-cache', ...isolation });
+      if (req.method === 'HEAD') res.end();
+      else createReadStream(extra).pipe(res);
       return;
     }
-    served.push(fullPath);
-    res.writeHead(200, {
-      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'Content-Length': String(size),
-      'Cache-Control': 'no-cache',
-      ...(options.isolate === false ? {} : ISOLATION_HEADERS),
+    if (!path.startsWith(base)) return refuse(res, 404, 'not found');
+    const inRoot = `/${path.slice(base.length)}`;
+    if ([...blocked].some((b) => inRoot === b || inRoot.startsWith(`${b}/`))) return refuse(res, 403, 'forbidden: a link out of the served folder');
+    // sirv sees the path relative to the root (the base stripped); anything it can't find is its 404.
+    req.url = inRoot.split('/').map(encodeURIComponent).join('/');
+    res.once('finish', () => {
+      if (res.statusCode < 400) served.add(path);
     });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    files(req, res);
+  };
+  const server: Server = createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch (e) {
+      // Whatever a request does, the run goes on.
+      if (!res.headersSent) refuse(res, 500, `server error: ${e instanceof Error ? e.message : String(e)}`);
+      else res.destroy();
+    }
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
@@ -89,7 +138,9 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   if (!address || typeof address === 'string') throw new Error('server has no address');
   return {
     url: `http://127.0.0.1:${address.port}${base}`,
-    served,
+    get served() {
+      return [...served];
+    },
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }

@@ -18,6 +18,9 @@ export interface WarmupPasses {
 }
 
 /** The steady state of a cell's samples, and each sample's segment index. */
+/** The least level a ratio divides by: 1 ns (a median of 0 is a pass under one timer tick). */
+const RATIO_FLOOR_MS = 1e-6;
+
 export function steadyStateOf(samples: readonly Sample[], warm: WarmupPasses, minSamples: number): { steadyState: SteadyState; segmentOf: number[] } {
   const options = { ...DEFAULT_STEADY_OPTIONS, minSteady: minSamples };
   const a = analyseSteadyState(
@@ -39,7 +42,8 @@ export function steadyStateOf(samples: readonly Sample[], warm: WarmupPasses, mi
     afterMs: ownMsBefore[sample]!,
     afterPasses: passesBefore[sample]!,
     at: samples[sample]?.at ?? null,
-    ratio: a.segments[k + 1]!.median / Math.max(a.segments[k]!.median, Number.MIN_VALUE),
+    // Medians can be 0 (passes under one timer tick): floored at 1 ns so the ratio stays finite and positive.
+    ratio: Math.max(a.segments[k + 1]!.median, RATIO_FLOOR_MS) / Math.max(a.segments[k]!.median, RATIO_FLOOR_MS),
   }));
   // The first passes: warm-up passes when there were any, else the first samples (per pass).
   const head = warm.passMs.length > 0 ? warm.passMs.slice(0, FIRST_PASSES) : samples.slice(0, FIRST_PASSES).map((s) => s.total);

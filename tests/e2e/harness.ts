@@ -1,5 +1,5 @@
 /** Shared set-up for end-to-end tests: the production build, a temp copy with altered models, a guarded page. */
-import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, cpSync, linkSync, statSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -25,14 +25,28 @@ export function sha256(buf: Uint8Array): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
+/** A copy of a folder whose files are hard links where the filesystem allows (fast, no space), copies otherwise. */
+function linkTree(from: string, to: string): void {
+  if (!statSync(from).isDirectory()) {
+    try {
+      linkSync(from, to);
+    } catch {
+      copyFileSync(from, to);
+    }
+    return;
+  }
+  mkdirSync(to, { recursive: true });
+  for (const name of readdirSync(from)) linkTree(join(from, name), join(to, name));
+}
+
 /**
- * A copy of dist/ whose app files are symlinks to the real build and whose models folder holds the real
- * manifest plus `extra` models (files given as bytes). For bad-input tests without touching the real build.
+ * A copy of dist/ (hard-linked app files: the server refuses symlinks out of its root) whose models folder holds
+ * the real manifest plus `extra` models (files given as bytes). For bad-input tests without touching the real build.
  */
 export function distWithExtraModels(extra: { info: ModelInfo; files: Record<string, Uint8Array> }[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'lab-dist-'));
   for (const entry of readdirSync(distDir)) {
-    if (entry !== 'models') symlinkSync(join(distDir, entry), join(dir, entry));
+    if (entry !== 'models') linkTree(join(distDir, entry), join(dir, entry));
   }
   cpSync(join(distDir, 'models'), join(dir, 'models'), { recursive: true });
   const manifest = readDistManifest();

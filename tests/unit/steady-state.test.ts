@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/lib/rng.ts';
 import { analyseSteadyState, findChangepoints } from '../../src/lib/steady-state.ts';
-import type { Sample } from '../../src/lib/schema.ts';
+import { SteadyState, type Sample } from '../../src/lib/schema.ts';
 import { describeWarmup, steadyStateOf, warmupShort } from '../../src/lib/warmup-curve.ts';
 import { validityFlags } from '../../src/lib/validity.ts';
 
@@ -139,5 +139,19 @@ describe('the warm-up curve as a result', () => {
     expect(s.classification).toBe('slowdown');
     const flags = validityFlags({ pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: [] }, s);
     expect(flags.join(' ')).toMatch(/drift: slowdown \+5\d% from 0\.1 s \(pass 15\d\) on/);
+  });
+});
+
+describe('passes under one timer tick', () => {
+  it('keeps every level-change ratio finite and positive when a segment median is 0 (schema-valid)', () => {
+    // A calibration cell asked for no busy time: most passes read 0 ms, some one 5 us tick.
+    const totals = Array.from({ length: 300 }, (_, i) => (i < 100 ? 0.005 : i < 200 ? 0 : 0.005));
+    const samples = totals.map((total, i) => ({ preprocess: 0, upload: null, inference: total, readback: null, postprocess: null, total, iterations: 1, at: i, segment: null, parts: null }));
+    const { steadyState } = steadyStateOf(samples, { passes: 0, totalMs: 0, passMs: [] }, 10);
+    for (const c of steadyState.changepoints) {
+      expect(Number.isFinite(c.ratio)).toBe(true);
+      expect(c.ratio).toBeGreaterThan(0);
+    }
+    expect(() => SteadyState.parse(JSON.parse(JSON.stringify(steadyState)))).not.toThrow();
   });
 });
