@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { launchChromium, type LaunchedBrowser } from '../../src/cli/chromium.ts';
 import { checkDist, guardOrigin } from '../../src/cli/driver.ts';
 import { serveStatic, type StaticServer } from '../../src/cli/server.ts';
@@ -69,6 +70,21 @@ export interface LabPage {
   /** Every URL the guard saw, page and workers alike. */
   seen: string[];
   close(): Promise<void>;
+}
+
+/** One lab page for the describe block it is called in (opened before its tests, closed after): a getter. */
+export function labForSuite(): () => LabPage {
+  let lab: LabPage | undefined;
+  beforeAll(async () => {
+    lab = await openLab();
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.close();
+  });
+  return () => {
+    if (!lab) throw new Error('the lab page is not open yet');
+    return lab;
+  };
 }
 
 export async function openLab(dir = distDir): Promise<LabPage> {

@@ -7,11 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
 import { predictionTables } from '../../src/lib/predictions.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
-import { distDir, openLab, projectRoot, readDistManifest, requireDist, type LabPage } from './harness.ts';
+import { distDir, labForSuite, openLab, projectRoot, readDistManifest, requireDist } from './harness.ts';
 import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 
 const manifest = readDistManifest();
@@ -100,16 +100,10 @@ describe('text encoder: seq as a sweep dimension', () => {
 });
 
 describe('the page sweeps seq and charts latency against it', () => {
-  let lab: LabPage;
-  beforeAll(async () => {
-    lab = await openLab();
-  }, 60_000);
-  afterAll(async () => {
-    await lab?.close();
-  });
+  const lab = labForSuite();
 
   it('takes seq values in the dims editor and draws latency and throughput vs seq', async () => {
-    const { page } = lab;
+    const { page } = lab();
     await page.getByTestId('model').selectOption('text-encoder');
     const boxes = page.locator('fieldset', { hasText: 'Runtime : backend' }).locator('input[type=checkbox]');
     for (let i = 0; i < (await boxes.count()); i++) {
@@ -149,7 +143,7 @@ describe('the page sweeps seq and charts latency against it', () => {
   }, 300_000);
 
   it('shows the preprocess parts and the per-photo answers for an image model', async () => {
-    const { page } = lab;
+    const { page } = lab();
     await page.getByTestId('model').selectOption('ocr-cls');
     await page.getByTestId('dim-height').waitFor();
     await page.getByTestId('image-policy-x').waitFor();
@@ -165,16 +159,10 @@ describe('the page sweeps seq and charts latency against it', () => {
 });
 
 describe('runs that cannot work are refused before they start (issue 18)', () => {
-  let lab: LabPage;
-  beforeAll(async () => {
-    lab = await openLab();
-  }, 60_000);
-  afterAll(async () => {
-    await lab?.close();
-  });
+  const lab = labForSuite();
 
   it('names every missing dim at once, greys out targets that cannot load the model, and runs the rest', async () => {
-    const { page } = lab;
+    const { page } = lab();
     // An own ONNX model with two free image dims and no defaults for them.
     const g = new OnnxGraph();
     g.addInput('x', ['batch', 3, 'h', 'w'], 1);
@@ -204,7 +192,7 @@ describe('runs that cannot work are refused before they start (issue 18)', () =>
   }, 180_000);
 
   it('runs a recurrent-style model at batch 1 and 4 once its state dim is marked as following the batch', async () => {
-    const { page } = lab;
+    const { page } = lab();
     const g = new OnnxGraph();
     g.addInput('x', ['batch', 4], 1);
     g.addInput('y', ['batch', 4], 1);
