@@ -7,10 +7,10 @@
  * fires late, that delay shows up as queue wait and is reported per point (schedulerLateP99).
  */
 import type { z } from 'zod';
-import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
+import { MonitorConfig, ServingConfig, servingSampling } from '../lib/serving/config.ts';
 import { BatcherConfig, DynamicBatcher } from '../lib/serving/batcher.ts';
 import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';
-import { monitorWindows, summarizePoint, type CapacityResult, type MeasuredRequest, type MonitorResult, type ServingPoint, type ServingReport } from '../lib/serving/report.ts';
+import { monitorWindows, summarizePoint, type CapacityResult, type MeasuredRequest, type MonitorResult, type PointFailures, type ServingPoint, type ServingReport } from '../lib/serving/report.ts';
 import { searchCapacity } from '../lib/serving/capacity.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import { buildPlan } from '../lib/plan.ts';
@@ -33,8 +33,7 @@ function sleepUntil(t: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, t - performance.now())));
 }
 
-/** Serving workers: a short fixed warm-up, no GPU timer passes, and a timeout that a long monitor run can't reach. */
-const SERVING_SAMPLING = SamplingSettings.parse({ mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: 3_600_000, gpuBusyPasses: 0 });
+const SERVING_SAMPLING = servingSampling(0);
 
 function cellFor(models: Manifest['models'], model: string, target: string, threads: number): { cell: Cell; info: Manifest['models'][number] } {
   const plan = buildPlan({ models: [model], targets: [target], batches: [1], threads: [threads], order: 'matrix', sampling: SERVING_SAMPLING }, models);
@@ -45,8 +44,7 @@ function cellFor(models: Manifest['models'], model: string, target: string, thre
 }
 
 /** Starts `n` workers with the model loaded and warm at every batch size the batchers can send. */
-async function startPool(n: number, cell: Cell, info: Manifest['models'][number], baseUrl: string, maxBatch: number, signal?: AbortSignal): Promise<CellDriver[]> {
-  const sampling = SERVING_SAMPLING;
+async function startPool(n: number, cell: Cell, info: Manifest['models'][number], baseUrl: string, maxBatch: number, signal?: AbortSignal, sampling: SamplingSettings = SERVING_SAMPLING): Promise<CellDriver[]> {
   const pool: CellDriver[] = [];
   for (let i = 0; i < n; i++) {
     const d = new CellDriver({ cell, model: info, sampling, modelsBaseUrl: baseUrl }, { signal });
@@ -94,11 +92,13 @@ const unclamped = (() => {
  * callbacks get clamped to 4 ms after a few levels, and a busy-wait would starve the workers' replies. A batch's
  * max-wait deadline has one timer; a worker's reply dispatches the next batch at once.
  */
-function runPoint(pool: CellDriver[], arrivals: readonly number[], config: BatcherConfig, service: Map<number, number[]>, signal?: AbortSignal): Promise<{ records: MeasuredRequest[]; dropped: number; lateness: number[] }> {
+function runPoint(pool: CellDriver[], arrivals: readonly number[], config: BatcherConfig, service: Map<number, number[]>, signal?: AbortSignal): Promise<{ records: MeasuredRequest[]; dropped: number; failed: PointFailures; lateness: number[] }> {
   const batcher = new DynamicBatcher(config);
   const busy = new Array<boolean>(pool.length).fill(false);
   const records: MeasuredRequest[] = [];
   const lateness: number[] = [];
+  // A batch whose pass fails still counts: its requests are failed, never silently missing from the totals.
+  const failed: PointFailures = { requests: 0, errors: [] };
   const t0 = performance.now() + 20;
   let arrived = 0;
   let inFlight = 0;
@@ -108,7 +108,7 @@ function runPoint(pool: CellDriver[], arrivals: readonly number[], config: Batch
     const finishIfDone = () => {
       if ((arrived === arrivals.length || signal?.aborted) && batcher.waiting === 0 && inFlight === 0) {
         timers.forEach(clearTimeout);
-        resolve({ records: records.sort((a, b) => a.id - b.id), dropped: batcher.dropped.length, lateness });
+        resolve({ records: records.sort((a, b) => a.id - b.id), dropped: batcher.dropped.length, failed, lateness });
       }
     };
     const dispatch = () => {
@@ -130,6 +130,10 @@ function runPoint(pool: CellDriver[], arrivals: readonly number[], config: Batch
             times.push(ms);
             service.set(batch.requests.length, times);
             for (const r of batch.requests) records.push({ id: r.id, arrivalMs: r.arrivalMs, readyMs: Math.max(batch.readyMs, r.arrivalMs), startMs: start, endMs: end, batchSize: batch.requests.length, worker: w, inferenceMs: ms });
+          } else {
+            failed.requests += batch.requests.length;
+            const r = step.outcome.result;
+            if (failed.errors.length < 5) failed.errors.push(r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status);
           }
           dispatch();
           finishIfDone();
@@ -205,7 +209,7 @@ export async function runServing(input: ServingConfig, manifest: Manifest, baseU
         const arrivals = trace ?? poissonArrivals(rate, durationMs, seed++);
         cb.onStatus?.(`${workers} worker(s), max batch ${batcher.maxBatch}, max wait ${batcher.maxWaitMs} ms: ${rate} req/s`);
         const r = await runPoint(pool, arrivals, batcher, service, cb.signal);
-        return summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness);
+        return summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness, r.failed);
       };
       for (const batcher of config.batchers) {
         const traceRate = trace ? (trace.length / Math.max(1, trace[trace.length - 1]!)) * 1000 : null;
@@ -228,7 +232,8 @@ export async function runServing(input: ServingConfig, manifest: Manifest, baseU
 async function capacityFor(sweep: ServingPoint[], batcher: BatcherConfig, workers: number, config: z.output<typeof ServingConfig>, measure: (rate: number, b: BatcherConfig) => Promise<ServingPoint>): Promise<CapacityResult> {
   const pick = (p: ServingPoint) => p.latency[config.percentile];
   const budget = config.budgetMs!;
-  const probe = (p: ServingPoint) => ({ rate: p.rate, value: pick(p), ci: p.p99CI, pass: pick(p) <= budget && !p.saturated });
+  // The interval of the percentile the budget is on; a point with failed requests never passes.
+  const probe = (p: ServingPoint) => ({ rate: p.rate, value: pick(p), ci: config.percentile === 'p95' ? p.p95CI : p.p99CI, pass: pick(p) <= budget && !p.saturated && p.failed === 0 });
   const found = await searchCapacity(sweep.map(probe), async (rate) => probe(await measure(rate, batcher)), config.capacityProbes);
   return { batcher, workers, percentile: config.percentile, budgetMs: budget, ...found };
 }
@@ -238,7 +243,7 @@ export async function runMonitor(input: MonitorConfig, manifest: Manifest, baseU
   const config = MonitorConfig.parse(input);
   const env = environment ?? (await collectEnvironment());
   const { cell, info } = cellFor(manifest.models, config.model, config.target, config.threads);
-  const [driver] = await startPool(1, cell, info, baseUrl, config.batch, cb.signal);
+  const [driver] = await startPool(1, cell, info, baseUrl, config.batch, cb.signal, servingSampling(config.durationS * 1000));
   const at: number[] = [];
   const ms: number[] = [];
   const memory = new Map<number, { jsHeapBytes: number | null; wasmHeapBytes: number | null; tfjsTensors: number | null }>();

@@ -145,7 +145,7 @@ export const SamplingFields = z
     /** Cold starts per cell, each in a fresh worker (1: only the sampling worker's own). */
     coldStarts: count('coldStarts', 1, 100).default(1),
     /** Wall-clock limit for a whole cell, cold start included. */
-    cellTimeoutMs: count('cellTimeoutMs', 1_000, 3_600_000).default(120_000),
+    cellTimeoutMs: count('cellTimeoutMs', 1_000, 90_000_000).default(120_000),
     /** Extra passes on GPU backends that read GPU timers, after sampling (timer queries cost time). 0 turns it off. */
     gpuBusyPasses: count('gpuBusyPasses', 0, 1_000).default(3),
     /**

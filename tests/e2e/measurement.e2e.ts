@@ -114,8 +114,10 @@ describe('calibration runtime', () => {
       expect(s.iterations).toBeGreaterThan(1);
       expect(s.iterations).toBeLessThanOrEqual(cell.sampling.iterations);
     }
-    // A sample spans >= 50 ticks in total, so the per-pass value is far below one tick.
-    expect(cell.summary.total.median * cell.sampling.iterations).toBeGreaterThanOrEqual(20 * cell.timerResolutionMs);
+    // The timer guard sizes k so that a sample spans >= 50 ticks; k is sized on the passes just before, and a pass
+    // can get faster within a block, so the median sample spans at least 90% of that.
+    const spans = cell.samples.map((s) => (s.total * s.iterations) / cell.timerResolutionMs).sort((a, b) => a - b);
+    expect(spans[Math.floor(spans.length / 2)]).toBeGreaterThanOrEqual(45);
     expect(cell.summary.total.median).toBeLessThan(cell.timerResolutionMs * 10);
   });
 });

@@ -184,8 +184,21 @@ describe('reload mid-run, then resume', () => {
     await page.getByTestId('budget').fill('');
     await page.getByTestId('run').click();
     await page.waitForFunction(() => /Running: [2-4] of 6/.test(document.querySelector('[data-testid=progress] h2')?.textContent ?? ''), null, { timeout: 120_000 });
-    // Each finished cell is written to IndexedDB as it completes; give the last write a moment to commit.
-    await page.waitForTimeout(500);
+    // Each finished cell is written to IndexedDB as it completes: wait until the stored run holds one.
+    await page.waitForFunction(async () => {
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const r = indexedDB.open('inference-latency-lab');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const runs = await new Promise<{ createdAt: string; cells: unknown[] }[]>((ok) => {
+        const r = db.transaction('runs').objectStore('runs').getAll();
+        r.onsuccess = () => ok(r.result as { createdAt: string; cells: unknown[] }[]);
+      });
+      db.close();
+      const latest = runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+      return (latest?.cells.length ?? 0) >= 1;
+    }, null, { timeout: 30_000 });
     await page.reload();
     await page.getByTestId('resume-panel').waitFor({ timeout: 30_000 });
     const text = (await page.getByTestId('resume-panel').textContent())!;

@@ -3,7 +3,8 @@ import { BatcherConfig, DynamicBatcher } from '../../src/lib/serving/batcher.ts'
 import { poissonArrivals, traceArrivals } from '../../src/lib/serving/load.ts';
 import { simulate } from '../../src/lib/serving/simulate.ts';
 import { monitorWindows, quantileCI, saturationStart, summarizePoint } from '../../src/lib/serving/report.ts';
-import { capacityLines, compareServing } from '../../src/lib/serving/format.ts';
+import { capacityLines, compareServing, servingCsv, servingTable } from '../../src/lib/serving/format.ts';
+import { servingSampling } from '../../src/lib/serving/config.ts';
 import { searchCapacity } from '../../src/lib/serving/capacity.ts';
 import type { ServingReport } from '../../src/lib/serving/report.ts';
 
@@ -151,11 +152,15 @@ describe('serving summaries', () => {
     const ms = at.map((t, i) => (t < 10_000 ? 4 : t >= 30_000 ? 5 : 2) + (i % 5) * 0.01);
     const w = monitorWindows(at, ms, 10_000, 0.1, () => ({ jsHeapBytes: 1, wasmHeapBytes: null, tfjsTensors: null }));
     expect(w.map((x) => x.flagged)).toEqual([false, false, false, true]);
-    expect(w[1]!.ratio).toBe(1);
+    // Window 1 is the baseline: window 2 (steady, a different window) is ~1 against it, the warm-up window 2x but
+    // not judged, window 3 2.5x and flagged. (A window compared with itself would say nothing.)
+    expect(w[2]!.ratio).toBeCloseTo(1, 2);
+    expect(w[0]!.ratio).toBeCloseTo(2, 1);
     expect(w[3]!.ratio).toBeCloseTo(2.5, 1);
-    // Two windows only: the first is the baseline.
+    // Two windows only: the first is the baseline, so the second (twice as fast) is 0.5 and flagged.
     const short = monitorWindows(at.slice(0, 200), ms.slice(0, 200), 10_000, 0.1, () => ({ jsHeapBytes: null, wasmHeapBytes: null, tfjsTensors: null }));
-    expect(short[0]!.ratio).toBe(1);
+    expect(short[1]!.ratio).toBeCloseTo(0.5, 1);
+    expect(short[1]!.flagged).toBe(true);
   });
 });
 
@@ -195,5 +200,30 @@ describe('capacity search', () => {
     const inside = await searchCapacity(sweepAt([20, 50, 100], 70), service(70), 8);
     expect(inside.bound).toBe('bracketed');
     expect(inside.probes.filter((p) => p.rate > 100)).toEqual([]); // a failing rate was already measured: no raise
+  });
+});
+
+describe('serving points that lose requests', () => {
+  const batcher = BatcherConfig.parse({ maxBatch: 1, maxWaitMs: 0 });
+  const request = (i: number) => ({ id: i, arrivalMs: i, readyMs: i, startMs: i, endMs: i + 2, batchSize: 1, worker: 0, inferenceMs: 1.5 });
+  it('counts requests of failed batches, so offered = completed + dropped + failed, and every report shows them', () => {
+    const p = summarizePoint(100, batcher, 1, 10, Array.from({ length: 7 }, (_, i) => request(i)), 1, [], { requests: 2, errors: ['sampling: out of memory'] });
+    expect(p.completed + p.dropped + p.failed).toBe(p.offered);
+    expect(p.failures).toEqual(['sampling: out of memory']);
+    const report = { points: [p], capacity: [], serviceByBatch: [] } as unknown as ServingReport;
+    expect(servingTable(report)).toMatch(/failed[\s\S]*\s2\s+.*FAILED: sampling: out of memory/);
+    expect(servingCsv(report).split('\n')[0]).toContain('dropped,failed');
+  });
+  it('keeps the p95 interval for a p95 budget, and summarises 200,000 requests without spreading them', () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => ({ ...request(i), endMs: i + 1 + (i % 100) / 10 }));
+    const p = summarizePoint(1000, batcher, 1, many.length, many, 0, []);
+    expect(p.p95CI).not.toBeNull();
+    expect(p.p95CI![0]).toBeLessThanOrEqual(p.latency.p95);
+    expect(p.p95CI![1]).toBeGreaterThanOrEqual(p.latency.p95);
+    expect(p.completed).toBe(200_000);
+  });
+  it('gives a long monitor a worker timeout longer than the run', () => {
+    expect(servingSampling(24 * 3_600_000).cellTimeoutMs).toBeGreaterThan(24 * 3_600_000);
+    expect(servingSampling(3_000).cellTimeoutMs).toBe(3_600_000);
   });
 });

@@ -3,6 +3,7 @@
  * browser starts): every out-of-range value is named with its valid range.
  */
 import { z } from 'zod';
+import { SamplingSettings } from '../schema.ts';
 import { BatcherConfig } from './batcher.ts';
 
 export const ServingConfig = z
@@ -46,3 +47,11 @@ export const MonitorConfig = z
   })
   .strict();
 export type MonitorConfig = z.input<typeof MonitorConfig>;
+
+/**
+ * Serving workers: a short fixed warm-up, no GPU timer passes, and a timeout a run can't reach: the cell timeout
+ * counts a worker's busy time, so it is the run's whole length (a monitor may last 24 h) plus 10 minutes, at least 1 h.
+ */
+export function servingSampling(runMs: number): SamplingSettings {
+  return SamplingSettings.parse({ mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: Math.min(90_000_000, Math.max(3_600_000, Math.ceil(runMs) + 600_000)), gpuBusyPasses: 0 });
+}

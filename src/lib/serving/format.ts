@@ -29,8 +29,8 @@ export function groups(points: readonly ServingPoint[]): { label: string; long: 
 }
 
 export function servingTable(r: ServingReport): string {
-  const rows = r.points.map((p) => [batcherLabel(p.batcher, p.workers), String(p.rate), p.achievedRps.toFixed(1), fmtMs(p.latency.p50), fmtMs(p.latency.p95), fmtMs(p.latency.p99), p.meanBatch.toFixed(2), fmtMs(p.breakdown.formation), fmtMs(p.breakdown.queue), fmtMs(p.breakdown.inference), String(p.dropped), p.saturated ? 'SATURATED' : '']);
-  return textTable(['setting', 'offered/s', 'achieved/s', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch', 'form ms', 'queue ms', 'infer ms', 'dropped', ''], rows);
+  const rows = r.points.map((p) => [batcherLabel(p.batcher, p.workers), String(p.rate), p.achievedRps.toFixed(1), fmtMs(p.latency.p50), fmtMs(p.latency.p95), fmtMs(p.latency.p99), p.meanBatch.toFixed(2), fmtMs(p.breakdown.formation), fmtMs(p.breakdown.queue), fmtMs(p.breakdown.inference), String(p.dropped), String(p.failed), [p.saturated ? 'SATURATED' : '', p.failed ? `FAILED: ${p.failures[0] ?? ''}`.slice(0, 60) : ''].filter(Boolean).join('; ')]);
+  return textTable(['setting', 'offered/s', 'achieved/s', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch', 'form ms', 'queue ms', 'infer ms', 'dropped', 'failed', ''], rows);
 }
 
 export function capacityLines(r: ServingReport): string[] {
@@ -44,8 +44,8 @@ export function capacityLines(r: ServingReport): string[] {
 }
 
 export function servingCsv(r: ServingReport): string {
-  const header = ['max_batch', 'max_wait_ms', 'queue_limit', 'workers', 'offered_rps', 'achieved_rps', 'offered', 'completed', 'dropped', 'p50_ms', 'p95_ms', 'p99_ms', 'p99_ci_lo', 'p99_ci_hi', 'mean_ms', 'mean_batch', 'formation_ms', 'queue_ms', 'inference_ms', 'overhead_ms', 'saturated', 'scheduler_late_p99_ms'];
-  return toCsv(header, r.points.map((p) => [p.batcher.maxBatch, p.batcher.maxWaitMs, p.batcher.queueLimit, p.workers, p.rate, p.achievedRps, p.offered, p.completed, p.dropped, p.latency.p50, p.latency.p95, p.latency.p99, p.p99CI?.[0] ?? null, p.p99CI?.[1] ?? null, p.latency.mean, p.meanBatch, p.breakdown.formation, p.breakdown.queue, p.breakdown.inference, p.breakdown.overhead, p.saturated, p.schedulerLateP99]));
+  const header = ['max_batch', 'max_wait_ms', 'queue_limit', 'workers', 'offered_rps', 'achieved_rps', 'offered', 'completed', 'dropped', 'failed', 'p50_ms', 'p95_ms', 'p99_ms', 'p99_ci_lo', 'p99_ci_hi', 'mean_ms', 'mean_batch', 'formation_ms', 'queue_ms', 'inference_ms', 'overhead_ms', 'saturated', 'scheduler_late_p99_ms'];
+  return toCsv(header, r.points.map((p) => [p.batcher.maxBatch, p.batcher.maxWaitMs, p.batcher.queueLimit, p.workers, p.rate, p.achievedRps, p.offered, p.completed, p.dropped, p.failed, p.latency.p50, p.latency.p95, p.latency.p99, p.p99CI?.[0] ?? null, p.p99CI?.[1] ?? null, p.latency.mean, p.meanBatch, p.breakdown.formation, p.breakdown.queue, p.breakdown.inference, p.breakdown.overhead, p.saturated, p.schedulerLateP99]));
 }
 
 export function requestsCsv(r: ServingReport): string {

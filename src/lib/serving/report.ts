@@ -33,10 +33,28 @@ export function quantileCI(xs: readonly number[], q: number): [number, number] |
   return [s[lo]!, s[hi]!];
 }
 
-export function summarizePoint(rate: number, batcher: BatcherConfig, workers: number, offered: number, records: readonly MeasuredRequest[], dropped: number, lateness: readonly number[]): ServingPoint {
+/** Requests lost to failed passes at a load point, and the first few reasons. */
+export interface PointFailures {
+  requests: number;
+  errors: string[];
+}
+
+/** Min and max of a long array by a loop: spreading 100k+ values into Math.min/max throws RangeError. */
+function extent(xs: Iterable<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const x of xs) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return { min, max };
+}
+
+export function summarizePoint(rate: number, batcher: BatcherConfig, workers: number, offered: number, records: readonly MeasuredRequest[], dropped: number, lateness: readonly number[], failures: PointFailures = { requests: 0, errors: [] }): ServingPoint {
   const latency = records.map((r) => r.endMs - r.arrivalMs);
-  const first = Math.min(...records.map((r) => r.arrivalMs));
-  const last = Math.max(...records.map((r) => r.endMs));
+  const arrivals = extent(records.map((r) => r.arrivalMs));
+  const first = arrivals.min;
+  const last = extent(records.map((r) => r.endMs)).max;
   const achievedRps = records.length > 1 ? (records.length / (last - first)) * 1000 : 0;
   const median = (xs: number[]) => (xs.length ? quantile(sortSamples(xs), 0.5) : 0);
   return {
@@ -46,9 +64,12 @@ export function summarizePoint(rate: number, batcher: BatcherConfig, workers: nu
     offered,
     completed: records.length,
     dropped,
+    failed: failures.requests,
+    failures: failures.errors,
     achievedRps,
     latency: pct(latency),
     p99CI: quantileCI(latency, 0.99),
+    p95CI: quantileCI(latency, 0.95),
     breakdown: {
       formation: median(records.map((r) => r.readyMs - r.arrivalMs)),
       queue: median(records.map((r) => r.startMs - r.readyMs)),
@@ -56,7 +77,7 @@ export function summarizePoint(rate: number, batcher: BatcherConfig, workers: nu
       overhead: median(records.map((r) => Math.max(0, r.endMs - r.startMs - r.inferenceMs))),
     },
     meanBatch: records.length ? records.reduce((a, r) => a + r.batchSize, 0) / records.length : 0,
-    saturated: dropped > 0 || (records.length > 1 && last - Math.max(...records.map((r) => r.arrivalMs)) > 0.1 * Math.max(1, Math.max(...records.map((r) => r.arrivalMs)) - first)),
+    saturated: dropped > 0 || (records.length > 1 && last - arrivals.max > 0.1 * Math.max(1, arrivals.max - first)),
     schedulerLateP99: lateness.length ? quantile(sortSamples(lateness), 0.99) : null,
     requests: {
       arrival: records.map((r) => r.arrivalMs),

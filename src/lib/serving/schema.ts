@@ -22,6 +22,12 @@ export const ServingPoint = z.object({
   latency: Pct,
   /** Bootstrap-free CI of the p99: order statistics around it (distribution-free, like the median's). */
   p99CI: z.tuple([z.number(), z.number()]).nullable(),
+  /** The same for the p95 (the interval a p95 budget is judged with). */
+  p95CI: z.tuple([z.number(), z.number()]).nullable().default(null),
+  /** Requests whose batch's pass failed in the worker: offered = completed + dropped + failed. */
+  failed: z.number().int().nonnegative().default(0),
+  /** The first few failures, in the runtime's words. */
+  failures: z.array(z.string()).default([]),
   /** Medians per request: waiting for the batch to fill, waiting for a worker, the batch's inference, the rest. */
   breakdown: z.object({ formation: z.number(), queue: z.number(), inference: z.number(), overhead: z.number() }),
   meanBatch: z.number(),
