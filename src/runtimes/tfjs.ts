@@ -104,9 +104,10 @@ export const tfjsAdapter: RuntimeAdapter = {
       throw new BackendUnavailable(`tfjs:${backend} failed to initialise: ${e instanceof Error ? e.message : String(e)}`);
     }
     const inUse = tf.getBackend();
-    if (!ok || inUse !== backend) {
-      throw new BackendMismatch(`asked tfjs for backend '${backend}' but it is running '${inUse}'`);
-    }
+    // setBackend() answers false (it doesn't throw) when the backend fails to start: the backend is not available
+    // here, which is `unsupported` with the reason, not a failure of the cell.
+    if (!ok) throw new BackendUnavailable(`tfjs:${backend} did not start in this browser (tf.setBackend('${backend}') returned false; tfjs would run '${inUse}' instead)`);
+    if (inUse !== backend) throw new BackendMismatch(`asked tfjs for backend '${backend}' but it is running '${inUse}'`);
     if (backend === 'wasm' && cell.threads > 1 && getThreadsCount() !== cell.threads) {
       // tfjs caps its pool at half the cores it sees: say so rather than time fewer threads under this label.
       const cores = navigator.hardwareConcurrency;
