@@ -314,11 +314,14 @@ export const OutputDigest = z.object({
   name: z.string(),
   dtype: z.string(),
   shape: z.array(z.number().int()),
-  /** The first values (at most 8), for a glance; parity uses the full kept prefix page-side. */
-  head: z.array(z.number()),
-  min: z.number(),
-  max: z.number(),
-  mean: z.number(),
+  /** The first values (at most 8), for a glance; parity uses the full kept prefix page-side. NaN/Inf read null. */
+  head: z.array(z.number().nullable()),
+  /** Over the finite values; null when there are none. (JSON has no NaN: a NaN here would void the whole file.) */
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  mean: z.number().nullable(),
+  /** How many values are NaN or infinite: a model that produces them still gives a valid result, with a warning. */
+  nonFinite: z.number().int().nonnegative().default(0),
 });
 export type OutputDigest = z.infer<typeof OutputDigest>;
 

@@ -85,15 +85,20 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
     let min = Infinity;
     let max = -Infinity;
     let sum = 0;
+    let finite = 0;
     const keep = new Float32Array(Math.min(n, PARITY_PREFIX));
     for (let i = 0; i < n; i++) {
       const v = Number(o.data[i]);
+      if (i < keep.length) keep[i] = v;
+      // NaN/Inf are counted, not summarised: JSON can't hold them, and one would void the whole result file.
+      if (!Number.isFinite(v)) continue;
+      finite++;
       if (v < min) min = v;
       if (v > max) max = v;
       sum += v;
-      if (i < keep.length) keep[i] = v;
     }
-    digests.push({ name: o.name, dtype: o.dtype, shape: o.shape, head: Array.from(keep.subarray(0, 8)), min: n ? min : 0, max: n ? max : 0, mean: n ? sum / n : 0 });
+    const head = Array.from(keep.subarray(0, 8), (v) => (Number.isFinite(v) ? v : null));
+    digests.push({ name: o.name, dtype: o.dtype, shape: o.shape, head, min: finite ? min : null, max: finite ? max : null, mean: finite ? sum / finite : null, nonFinite: n - finite });
     parity.push({ name: o.name, shape: o.shape, values: keep });
   }
   return { digests, parity };
@@ -513,6 +518,7 @@ export class CellRun {
     const warnings: string[] = [];
     if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`);
     if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
+    for (const d of digests) if (d.nonFinite) warnings.push(`output '${d.name}' holds ${d.nonFinite} NaN or infinite value${d.nonFinite > 1 ? 's' : ''} (of ${d.shape.reduce((a, b) => a * b, 1)})`);
     if (facts.sampling.precisionReached === false) {
       const ci = facts.sampling.achievedCI === null ? `no CI (${steady.length} steady samples; a CI needs 6)` : `median ±${(facts.sampling.achievedCI * 100).toFixed(1)}%`;
       warnings.push(`precision not reached: ${ci} (target ±${((facts.sampling.targetCI ?? 0) * 100).toFixed(1)}%), stopped at the ${facts.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`);

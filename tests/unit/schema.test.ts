@@ -47,7 +47,7 @@ function validRun(): RunResult {
         proof: { runtime: 'ort', runtimeVersion: '1.30.0', backendRequested: 'wasm', backendInUse: 'wasm', threads: 1, simd: true, crossOriginIsolated: true, details: {} },
         timerResolutionMs: 0.005,
         inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }],
-        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5 }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5, nonFinite: 0 }],
         parity: null,
         gpuBusy: null,
         memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, userAgentBytes: null, userAgentNote: null, leak: false },
