@@ -290,9 +290,10 @@ export class LabState {
 
   private overrides(model: ModelInfo): Record<string, InputOverride> {
     const out: Record<string, InputOverride> = {};
+    const resolved = this.resolvedValues();
     for (const input of model.inputs) {
       // Dims travel as the plan's sweep dims (buildPlan puts each cell's values on the inputs that have them).
-      const values = this.resolvedValues()[input.name];
+      const values = resolved[input.name];
       if (values) out[input.name] = { values };
     }
     return out;

@@ -17,7 +17,7 @@ import { median, summarize, summarizeStages } from '../lib/stats.ts';
 import { assessValidity } from '../lib/validity.ts';
 import { FIRST_PASSES, steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
 import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
-import { postprocessFor, topK } from './postprocess.ts';
+import { postprocessFor, scoreRows, topK } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
 import { sha256Hex } from '../lib/sha256.ts';
@@ -63,6 +63,12 @@ async function getFile(job: CellJob, file: Pick<ModelFile, 'path' | 'bytes'>): P
   if (buf.byteLength !== file.bytes) {
     throw new Error(`model file ${file.path} is ${buf.byteLength} bytes, the manifest says ${file.bytes}: truncated or corrupt`);
   }
+  return buf;
+}
+
+/** The bytes, once their sha256 is the one named: a corrupt or replaced file fails here, named as `what`. */
+async function checkSha(buf: ArrayBuffer, file: Pick<ModelFile, 'sha256'>, what: string): Promise<ArrayBuffer> {
+  if ((await sha256Hex(buf)) !== file.sha256) throw new Error(`${what} does not match its recorded sha256: corrupt or replaced`);
   return buf;
 }
 
@@ -176,11 +182,7 @@ export class CellRun {
       return this.failed('inputs', e);
     }
     try {
-      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => imagePolicyIn(this.job, spec), async (f) => {
-        const buf = await getFile(this.job, f);
-        if ((await sha256Hex(buf)) !== f.sha256) throw new Error(`picture ${f.name} (${f.path}) does not match its sha256: corrupt or replaced`);
-        return buf;
-      });
+      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => imagePolicyIn(this.job, spec), async (f) => checkSha(await getFile(this.job, f), f, `picture ${f.name} (${f.path})`));
     } catch (e) {
       return this.failed('inputs', e);
     }
@@ -210,7 +212,7 @@ export class CellRun {
       // Checksums are verified outside the fetch clock: corrupt files fail here with the file named.
       for (const [i, f] of files.entries()) {
         const buf = i === 0 ? bytes.entry : bytes.weights[i - 1]!;
-        if ((await sha256Hex(buf)) !== f.sha256) throw new Error(`model file ${f.path} does not match its sha256 in the manifest: corrupt or replaced`);
+        await checkSha(buf, f, `model file ${f.path}`);
       }
     } catch (e) {
       return this.failed('fetch', e);
@@ -250,7 +252,8 @@ export class CellRun {
   private async pass(raw: readonly HostTensor[] = this.raw, passIndex = this.passes++): Promise<StageTimes> {
     const session = this.session!;
     const a = performance.now();
-    const { inputs, parts } = await this.pre!.run(raw, passIndex);
+    const pre = this.pre!;
+    const { inputs, parts } = pre.hasImages ? await pre.run(raw, passIndex) : pre.copy(raw);
     const b = performance.now();
     const uploaded = await session.upload(inputs);
     const c = performance.now();
@@ -321,10 +324,10 @@ export class CellRun {
             iterations.iterations = k;
             iterations.why = `timer guard: a pass is under ${GUARD_TICKS} ticks of ${this.timerResolutionMs} ms, so each sample times ${k} passes in a row`;
           }
-          const cycle = this.pictureCycle();
-          if (settings.iterations === null && cycle > 1 && iterations.iterations % cycle !== 0) {
-            iterations.iterations = Math.ceil(iterations.iterations / cycle) * cycle;
-            iterations.why += `; ${iterations.iterations} passes, a multiple of ${cycle}, so every sample shows each picture equally often`;
+          const whole = this.wholeCycles(iterations.iterations);
+          if (settings.iterations === null && whole !== iterations.iterations) {
+            iterations.iterations = whole;
+            iterations.why += `; ${whole} passes, a multiple of ${this.pictureCycle()}, so every sample shows each picture equally often`;
           }
           this.iterations = iterations.iterations;
           const totalMs = performance.now() - start;
@@ -388,6 +391,12 @@ export class CellRun {
     return n / gcd(n, batch);
   }
 
+  /** `k` rounded up to whole picture cycles. */
+  private wholeCycles(k: number): number {
+    const cycle = this.pictureCycle();
+    return Math.ceil(k / cycle) * cycle;
+  }
+
   /** Passes per sample grown during sampling, from what to what (null: never grown). */
   private grown: { from: number; to: number } | null = null;
 
@@ -401,8 +410,7 @@ export class CellRun {
     const span = median(block.map((s) => s.total)) * this.iterations;
     const grown = growIterations(this.iterations, span, this.timerResolutionMs);
     if (grown === null) return;
-    const cycle = this.pictureCycle();
-    const next = Math.ceil(grown / cycle) * cycle;
+    const next = this.wholeCycles(grown);
     this.grown = { from: this.grown?.from ?? this.iterations, to: next };
     this.iterations = next;
   }
@@ -421,13 +429,11 @@ export class CellRun {
       await this.pass(this.raw, j);
       first ??= this.lastOutputs;
       // Class scores look like [batch, classes] (a classifier, zoo or own); other outputs get no per-picture answer.
-      const scores = this.lastOutputs[0];
-      if (!scores || scores.dtype === 'int64' || scores.dtype === 'float16' || scores.shape.length !== 2 || (scores.shape[1] ?? 0) < 2) continue;
-      const per = scores.data.length / Math.max(batch, 1);
-      for (let item = 0; item < batch && j * batch + item < pictures.length; item++) {
-        const row = Array.from(scores.data.subarray(item * per, (item + 1) * per) as ArrayLike<number>, Number);
-        out.push({ image: pictures[j * batch + item]!.name, top: topK(row, PREDICTION_TOP).map((index) => ({ index, label: this.job.model.labels?.[index] ?? null, score: row[index]! })) });
-      }
+      const rows = this.lastOutputs[0]?.shape.length === 2 && (this.lastOutputs[0].shape[1] ?? 0) >= 2 ? scoreRows(this.lastOutputs) : null;
+      rows?.forEach((row, item) => {
+        const picture = pictures[j * batch + item];
+        if (picture) out.push({ image: picture.name, top: topK(row, PREDICTION_TOP).map((index) => ({ index, label: this.job.model.labels?.[index] ?? null, score: row[index]! })) });
+      });
     }
     if (first) this.lastOutputs = first;
     return out;

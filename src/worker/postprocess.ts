@@ -20,19 +20,20 @@ export function topK(row: ArrayLike<number>, k: number): number[] {
   return best;
 }
 
-const classify: Postprocess = (outputs) => {
+/**
+ * A classifier's scores per batch item, from its first output when that is [batch, classes] of numbers (the shape a
+ * classifier app reads); null otherwise. Shared by the timed postprocess and the per-picture predictions.
+ */
+export function scoreRows(outputs: readonly HostTensor[]): number[][] | null {
   const out = outputs[0];
-  if (!out || out.dtype === 'int64') return [];
+  if (!out || out.dtype === 'int64' || out.dtype === 'float16') return null;
   const batch = out.shape[0] ?? 1;
   const per = out.data.length / Math.max(batch, 1);
   const data = out.data as ArrayLike<number>;
-  const top: number[][] = [];
-  for (let b = 0; b < batch; b++) {
-    const row = Array.prototype.slice.call(data, b * per, (b + 1) * per) as number[];
-    top.push(topK(row, 5));
-  }
-  return top;
-};
+  return Array.from({ length: batch }, (_, b) => Array.prototype.slice.call(data, b * per, (b + 1) * per) as number[]);
+}
+
+const classify: Postprocess = (outputs) => (scoreRows(outputs) ?? []).map((row) => topK(row, 5));
 
 export function postprocessFor(task: ModelInfo['task']): Postprocess | null {
   switch (task) {

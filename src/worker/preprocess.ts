@@ -68,12 +68,22 @@ export class Preprocessor {
     return this.images[0]?.policy.images ?? [];
   }
 
-  /** One pass's inputs. `pass` picks the pictures; the times are this pass's, summed over batch items and inputs. */
+  /** Inputs without pictures: a fresh copy each pass, synchronously (no await inside the timed stage). */
+  copy(raw: readonly HostTensor[]): Preprocessed {
+    return { inputs: raw.map((t) => ({ ...t, data: t.data.slice() as HostTensor['data'] })), parts: null };
+  }
+
+  /**
+   * One pass's inputs made from pictures (`pass` picks them); the other inputs are copied. Image inputs are written
+   * into fresh buffers, never copied first. The times are this pass's, summed over batch items and inputs.
+   */
   async run(raw: readonly HostTensor[], pass: number): Promise<Preprocessed> {
-    const inputs = raw.map((t) => ({ ...t, data: t.data.slice() as HostTensor['data'] }));
-    if (!this.images.length) return { inputs, parts: null };
     const parts: PreprocessParts = { decode: 0, resize: 0, normalise: 0 };
-    for (const image of this.images) inputs[image.index] = await this.picture(image, raw[image.index]!, pass, parts);
+    const inputs: HostTensor[] = [];
+    for (const [i, t] of raw.entries()) {
+      const image = this.images.find((x) => x.index === i);
+      inputs.push(image ? await this.picture(image, t, pass, parts) : { ...t, data: t.data.slice() as HostTensor['data'] });
+    }
     return { inputs, parts };
   }
 
