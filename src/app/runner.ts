@@ -9,14 +9,17 @@
  * GPU check happen once every cell is done.
  */
 import { withBuiltInModels } from '../lib/calibration.ts';
-import type { CellEvent, CellOutcome, ParityData, WarmupDone } from '../lib/job.ts';
+import { NATIVE_BINDING, type CellEvent, type CellJob, type CellOutcome, type ParityData, type WarmupDone } from '../lib/job.ts';
 import { cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { compareOutputs, pickReference } from '../lib/parity.ts';
 import { seededShuffle } from '../lib/rng.ts';
+import { workKey } from '../lib/plan.ts';
+import { applyTax } from '../lib/tax.ts';
 import { SamplingController } from '../lib/sampling.ts';
 import { SCHEMA_VERSION, okCells, parseRunResult, type Cell, type CellResult, type ColdStart, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
-import { CellDriver } from './worker-bridge.ts';
+import { CellDriver, type CellChannel, type CellDriverOptions } from './worker-bridge.ts';
+import { nativeChannel } from './native-bridge.ts';
 
 export interface RunCallbacks {
   onCellStart?: (index: number, total: number, cell: Cell) => void;
@@ -105,7 +108,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   const triage = (index: number, cell: Cell): ModelInfo | null => {
     const startedAt = new Date().toISOString();
     const model = models.find((m) => m.id === cell.modelId);
-    const unavailableReason = unavailable(environment, cell);
+    const unavailableReason = cell.runtime === 'ort-node' ? nativeUnavailable() : unavailable(environment, cell);
     const end = (result: CellResult) => {
       options.onCellStart?.(index, total, cell);
       done(index, { result, parity: [] });
@@ -123,10 +126,8 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
 
   /** Cold start and warm-up of one cell; null when the cell ended there (its result is recorded). */
   const open = async (index: number, cell: Cell, model: ModelInfo): Promise<LiveCell | null> => {
-    const driver = new CellDriver(
-      { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) },
-      { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) },
-    );
+    const job = { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) };
+    const driver = driverFor(job, { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) });
     const prepared = await driver.prepare();
     const warm = prepared.ok ? await driver.warmup() : prepared;
     if (!warm.ok) {
@@ -166,6 +167,9 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
 
   try {
     const groupSize = plan.schedule === 'interleaved' ? plan.liveCells : 1;
+    // With native reference cells, a live group is the cells of one work key (a browser cell and its reference
+    // take turns; the plan lists them together and makes liveCells hold the largest such group).
+    const byWork = plan.cells.some((c) => c.runtime === 'ort-node');
     let group: { index: number; cell: Cell; model: ModelInfo }[] = [];
     const runGroup = async () => {
       const live: LiveCell[] = [];
@@ -189,6 +193,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       if (results[index] !== undefined) continue; // finished before a resume
       const model = triage(index, cell);
       if (!model) continue;
+      if (byWork && group.length && workKey(group[0]!.cell) !== workKey(cell)) await runGroup();
       group.push({ index, cell, model });
       if (group.length >= groupSize) await runGroup();
     }
@@ -210,6 +215,9 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       r.warnings.push(`outputs differ from ${ref.cell.id}: ${r.parity.mismatch ?? `max abs diff ${r.parity.maxAbsDiff} > ${r.parity.tolerance}`}`);
     }
   }
+
+  // The browser tax, where native reference cells ran.
+  if (ok.some((c) => c.cell.runtime === 'ort-node')) applyTax(ok, (id) => parityData.get(id));
 
   const run: RunResult = {
     schemaVersion: SCHEMA_VERSION,
@@ -234,7 +242,7 @@ async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, option
   const coldStarts: ColdStart[] = [];
   const warnings: string[] = [];
   for (let i = 0; i < count && !options.signal?.aborted; i++) {
-    const driver = new CellDriver({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) }, { signal: options.signal });
+    const driver = driverFor({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) }, { signal: options.signal });
     try {
       const step = await driver.prepare();
       if (step.ok) coldStarts.push({ ...(step.value.coldStart as Omit<ColdStart, 'warmupCount' | 'warmupTotalMs'>), warmupCount: 0, warmupTotalMs: 0 } as ColdStart);
@@ -244,6 +252,18 @@ async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, option
     }
   }
   return { coldStarts, warnings };
+}
+
+/** Native reference cells run in the CLI (a Node thread, native-bridge.ts); every other cell in a fresh Web Worker. */
+function driverFor(job: CellJob, options: CellDriverOptions): CellDriver {
+  const channel: CellChannel | undefined = job.cell.runtime === 'ort-node' ? nativeChannel(job) : undefined;
+  return new CellDriver(job, options, channel);
+}
+
+/** Native cells need the CLI's host on this page; in a browser alone they can't run. */
+function nativeUnavailable(): string | null {
+  const present = typeof (globalThis as unknown as Record<string, unknown>)[NATIVE_BINDING] === 'function';
+  return present ? null : 'native reference cells (ort-node:cpu) run from the CLI: latency-lab run --native';
 }
 
 function unavailable(env: Environment, cell: Plan['cells'][number]): string | null {

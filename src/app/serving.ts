@@ -181,7 +181,7 @@ async function wrap(environment: Environment, serving: ServingReport, cell: Cell
     source,
     device: null,
     environment,
-    plan: { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SERVING_SAMPLING, cells: [cell] },
+    plan: { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SERVING_SAMPLING, cells: [cell], nativeSkipped: [] },
     cells: [],
     serving,
   };

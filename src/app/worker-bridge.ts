@@ -13,6 +13,16 @@ export function startCellWorker(): { api: Comlink.Remote<CellWorkerApi>; worker:
   return { api: Comlink.wrap<CellWorkerApi>(worker), worker };
 }
 
+/** The steps a cell is driven through: a Web Worker's API, or the CLI's native reference cell (native-bridge.ts). */
+export type CellSteps = Pick<Comlink.Remote<CellWorkerApi>, 'prepare' | 'warmup' | 'sample' | 'finish'>;
+
+/** Where a cell runs, other than a fresh Web Worker: its steps, how it reports dying, and how it is ended. */
+export interface CellChannel {
+  steps: CellSteps;
+  onError(listener: (why: string) => void): void;
+  terminate(): void;
+}
+
 export interface CellDriverOptions {
   onEvent?: (event: CellEvent) => void;
   signal?: AbortSignal;
@@ -23,8 +33,10 @@ export interface CellDriverOptions {
  * interleaved run does not time out while other cells sample.
  */
 export class CellDriver {
-  private readonly api: Comlink.Remote<CellWorkerApi>;
-  private readonly worker: Worker;
+  /** The Web Worker, when the cell runs in one (serving and the benchmarks use its extra calls). */
+  private readonly api: Comlink.Remote<CellWorkerApi> | null = null;
+  private readonly steps: CellSteps;
+  private readonly end: () => void;
   private readonly received: Sample[] = [];
   private readonly startedAt = new Date().toISOString();
   private readonly t0 = performance.now();
@@ -37,12 +49,31 @@ export class CellDriver {
   constructor(
     readonly job: CellJob,
     private readonly options: CellDriverOptions = {},
+    channel?: CellChannel,
   ) {
-    ({ api: this.api, worker: this.worker } = startCellWorker());
-    this.worker.addEventListener('error', (e) => {
-      this.crash = e.message || 'the worker could not start or crashed';
-      this.onCrash?.(this.crash);
-    });
+    const died = (why: string) => {
+      this.crash = why;
+      this.onCrash?.(why);
+    };
+    if (channel) {
+      this.steps = channel.steps;
+      this.end = () => channel.terminate();
+      channel.onError(died);
+      return;
+    }
+    const { api, worker } = startCellWorker();
+    this.api = api;
+    this.steps = api;
+    this.end = () => {
+      api[Comlink.releaseProxy]();
+      worker.terminate();
+    };
+    worker.addEventListener('error', (e) => died(e.message || 'the worker could not start or crashed'));
+  }
+
+  private worker(): Comlink.Remote<CellWorkerApi> {
+    if (!this.api) throw new Error(`${this.job.cell.id} does not run in a Web Worker`);
+    return this.api;
   }
 
   private common() {
@@ -86,45 +117,44 @@ export class CellDriver {
       this.options.onEvent?.(event);
     };
     const transfers = Object.values(this.job.files ?? {});
-    return this.race(() => this.api.prepare(Comlink.transfer(this.job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)));
+    return this.race(() => this.steps.prepare(Comlink.transfer(this.job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)));
   }
 
   warmup() {
-    return this.race(() => this.api.warmup());
+    return this.race(() => this.steps.warmup());
   }
 
   sample(count: number) {
-    return this.race(() => this.api.sample(count));
+    return this.race(() => this.steps.sample(count));
   }
 
   async finish(facts: FinishFacts): Promise<CellOutcome> {
-    const step = await this.race(async (): Promise<Step<CellOutcome>> => ({ ok: true, value: await this.api.finish(facts) }));
+    const step = await this.race(async (): Promise<Step<CellOutcome>> => ({ ok: true, value: await this.steps.finish(facts) }));
     return step.ok ? step.value : step.outcome;
   }
 
   /** Serving: one pass at `batch` on this worker (raced against the cell's timeout like every step). */
   async serve(batch: number): Promise<Step<{ ms: number; startedAt: number }>> {
-    return this.race(async () => ({ ok: true, value: await this.api.serve(batch) }));
+    return this.race(async () => ({ ok: true, value: await this.worker().serve(batch) }));
   }
 
   memory() {
-    return this.api.memory();
+    return this.worker().memory();
   }
 
   /** Round trip of one sample-sized message through Comlink (the overhead benchmark's boundary cost). */
   echo(sample: Sample): Promise<Sample> {
-    return this.api.echo(sample);
+    return this.worker().echo(sample);
   }
 
   get remote(): Comlink.Remote<CellWorkerApi> {
-    return this.api;
+    return this.worker();
   }
 
   terminate(): void {
     if (this.closed) return;
     this.closed = true;
-    this.api[Comlink.releaseProxy]();
-    this.worker.terminate();
+    this.end();
   }
 }
 

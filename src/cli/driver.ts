@@ -13,6 +13,8 @@ import type {} from '../app/automation.ts'; // window.latencyLab's type
 import { parseRunResult, type CellResult, type Plan, type RunResult } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';
+import { NATIVE_BINDING, type NativeRequest } from '../lib/native-wire.ts';
+import type { NativeHost } from './native/host.ts';
 
 export interface DriverOptions {
   distDir: string;
@@ -39,6 +41,8 @@ export interface DriverOptions {
   onCellDone?: (index: number, result: CellResult) => void;
   /** Console messages from the page and workers, for debugging. */
   onConsole?: (text: string) => void;
+  /** Runs the plan's native reference cells (ort-node:cpu) on this machine, for the page (--native). */
+  native?: NativeHost;
 }
 
 export interface DriverResult {
@@ -114,6 +118,8 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
     await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) => options.onCellStart?.(i, n, id));
     await page.exposeFunction('__labOnCellEvent', (i: number, e: CellEvent) => options.onCellEvent?.(i, e));
     await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => options.onCellDone?.(i, r));
+    const native = options.native;
+    if (native) await page.exposeFunction(NATIVE_BINDING, (req: NativeRequest) => native.handle(req));
   };
   // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
   // which carries helpers (__name) the page doesn't have.

@@ -64,6 +64,10 @@ Run options (matrix):
                         image decodes and resizes real pictures in the preprocess stage; SETTINGS, comma-separated:
                         layout=NHWC|NCHW fit=fill|cover|contain norm=0..1|-1..1|imagenet|0..255 order=RGB|BGR
   --input-seed N        seed of the random input values (default: 1)
+  --native              native reference: every ONNX model also runs on onnxruntime-node (this machine's CPU, in a
+                        Node thread, same input bytes, same sampling, intra-op threads = --threads), interleaved with
+                        the browser cells; each CPU-backend browser cell gets its browser tax (ratio of model work,
+                        95% CI) and parity against native. Needs the optional dependency onnxruntime-node
 
 Sampling (default: auto):
   --mode auto|fixed     auto: sample while changepoint analysis finds where the steady state begins; stop when
@@ -152,6 +156,7 @@ Examples:
   latency-lab run --models ./tfjs-model/ --targets tfjs:wasm,tfjs:webgl --out reports/today
   latency-lab run --config lab.json --budget 'mobilenet-v2 ort:wasm p95 <= 120ms' --baseline last/results.json
   latency-lab run --connect laptop=ws://10.0.0.5:3000/abc --cdp grid=http://grid:4444 --serve-host 0.0.0.0 --public-url http://10.0.0.2:8080/
+  latency-lab run --models mobilenet-v2,tiny-cnn,ocr-cls --targets ort:wasm,tfjs:wasm --native
   latency-lab run --models calibration --targets calib:cpu --values busy_ms=const:2
   latency-lab serve --model tiny-cnn --rates 100,300,1000,2000 --max-batch 1,8,32 --budget 20
   latency-lab monitor --model mobilenet-v2 --cadence 200 --minutes 10

@@ -22,6 +22,8 @@ import { buildOverrides, endpointArg, parseDims, int, ints, list, samplingFrom, 
 import { checkDist, runInBrowser } from './driver.ts';
 import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { Progress } from './progress.ts';
+import { NativeHost } from './native/host.ts';
+import { formatTax } from '../lib/tax.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
 export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'];
@@ -74,6 +76,7 @@ export const RUN_OPTIONS = {
   port: { type: 'string' },
   'public-url': { type: 'string' },
   quiet: { type: 'boolean' },
+  native: { type: 'boolean' },
 } as const;
 
 function readJson(file: string, what: string): unknown {
@@ -145,6 +148,7 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     dims: dimFlags.length ? parseDims(dimFlags) : (config.dims ?? {}),
     // The default matrix pairs each zoo model only with runtimes it has a format for.
     skipMissingFormats: v.models === undefined && config.models === undefined,
+    native: Boolean(v.native),
   };
   // Validate the plan here, so a bad value is a usage error before any browser starts.
   buildPlan(request, all);
@@ -160,6 +164,7 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     ...((v.connect as string[] | undefined) ?? []).map((c) => endpointArg(c, 'connect')),
     ...((v.cdp as string[] | undefined) ?? []).map((c) => endpointArg(c, 'cdp')),
   ];
+  if (v.native && devices.length) throw new UsageError('--native compares the browser with native ONNX Runtime on this machine; with --connect/--cdp the browser runs elsewhere, so there is no same-machine reference');
   const names = devices.map((d) => d!.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two devices are named '${dup}'; name them (--connect NAME=URL)`);
@@ -188,6 +193,16 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   const progress = new Progress(Boolean(v.quiet), process.stderr);
 
   const port = portArg(v.port);
+  // onnxruntime-node is optional: a missing or unloadable one is a usage error before any browser starts.
+  let native: NativeHost | undefined;
+  if (r.request.native) {
+    try {
+      await NativeHost.check();
+    } catch (e) {
+      throw new UsageError(`--native: ${(e as Error).message}`);
+    }
+    native = new NativeHost();
+  }
   const settled = await Promise.allSettled(
     r.devices.map((device, i) =>
       runInBrowser({
@@ -208,10 +223,12 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
         onCellStart: (i, n, id) => progress.cellStart(device?.name ?? null, i, n, id),
         onCellEvent: (i, e) => progress.cellEvent(device?.name ?? null, i, e),
         onCellDone: (i, res) => progress.cellDone(device?.name ?? null, i, res),
+        native,
       }).then((d) => ({ ...d, result: { ...d.result, device: device?.name ?? null } })),
     ),
   );
   progress.finish();
+  await native?.closeAll();
 
   const runs: RunResult[] = [];
   const deviceErrors: string[] = [];
@@ -257,6 +274,29 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   return EXIT.ok;
 }
 
+/** The browser tax per cell, in words, with the native environment and the models that have no native reference. */
+export function taxLines(run: RunResult): string[] {
+  const ok = okCells(run.cells);
+  const native = ok.find((c) => c.cell.runtime === 'ort-node');
+  if (!native && !run.plan.nativeSkipped.length) return [];
+  const out = ['', 'browser tax (model work per pass: upload + inference + readback, median of steady samples, against native onnxruntime-node on this CPU):'];
+  if (native) {
+    const d = native.proof.details;
+    out.push(`  native: onnxruntime-node ${native.proof.runtimeVersion}, ${String(d['executionProvider'])} EP, ${String(d['cpu'])}, ${String(d['os'])}, Node ${String(d['node'])}`);
+  }
+  const rows = ok
+    .filter((c) => c.tax)
+    .map((c) => {
+      const t = c.tax!;
+      const parity = t.parity ? (t.parity.withinTolerance ? `outputs within ${t.parity.tolerance} (max ${t.parity.maxAbsDiff?.toExponential(1)})` : `OUTPUTS DIFFER (${t.parity.mismatch ?? `max ${t.parity.maxAbsDiff}`})`) : 'outputs not compared';
+      const inputs = t.inputsMatch === null ? 'inputs not compared' : t.inputsMatch ? 'same input bytes' : 'INPUTS DIFFER';
+      return `  ${c.cell.id}: ${formatTax(t)} slower than ${t.nativeCellId} (${fmtMs(t.browserMs)} vs ${fmtMs(t.nativeMs)} ms); ${inputs}; ${parity}`;
+    });
+  out.push(...(rows.length ? rows : ['  no browser cell on a CPU backend has a native reference that ran ok']));
+  for (const s of run.plan.nativeSkipped) out.push(`  ${s.modelId}: ${s.reason}`);
+  return out;
+}
+
 function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, baseline: BaselineRow[] | undefined, outDir: string): void {
   for (const run of runs) {
     const env = run.environment;
@@ -266,6 +306,7 @@ function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, bas
     const pictureRows = preprocessRows(okCells(run.cells), fmtMs);
     if (pictureRows.length) console.log(`\npreprocess from pictures (decode + resize + normalise, median per pass):\n${textTable(PREPROCESS_HEADER, pictureRows)}`);
     for (const line of describePredictions(predictionTables(okCells(run.cells)))) console.log(line);
+    for (const line of taxLines(run)) console.log(line);
     for (const c of calibrationReports(okCells(run.cells))) {
       console.log(
         `\ncalibration ${c.cellId}: asked ${fmtMs(c.requestedMs)} ms, inference reported ${fmtMs(c.measuredMs)} ms (error ${(c.errorMs * 1000).toFixed(1)} us, ` +

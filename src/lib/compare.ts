@@ -78,12 +78,14 @@ export function describeComparison(c: Comparison): string {
 }
 
 /**
- * Every ok cell against the fastest cell of its group (same model and batch size: other batch sizes do other
- * work). The fastest cell maps to null. For the tables of the page and the CLI.
+ * Every ok browser cell against the fastest cell of its group (same model and batch size: other batch sizes do other
+ * work). The fastest cell maps to null; native reference cells get no entry. For the tables of the page and the CLI.
  */
 export function compareToFastest(cells: readonly OkCellResult[], threshold = DEFAULT_THRESHOLD): Map<string, Comparison | null> {
   const groups = new Map<string, OkCellResult[]>();
   for (const c of cells) {
+    // Native reference cells are compared through the browser tax, not ranked with the browser's cells.
+    if (c.cell.runtime === 'ort-node') continue;
     const key = `${c.cell.modelId}/b${c.cell.batch}`;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }

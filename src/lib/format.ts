@@ -55,6 +55,11 @@ export function fmtBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** Items per second at the median: batch size over the median time per pass. */
+export function throughput(c: CellResult): number | null {
+  return c.status === 'ok' && c.summary.total.median > 0 ? (c.cell.batch * 1000) / c.summary.total.median : null;
+}
+
 /** A one-line reason for a cell that isn't ok. */
 export function cellReason(r: CellResult): string {
   switch (r.status) {
@@ -119,9 +124,11 @@ export function resultTable(cells: readonly CellResult[], vsFastest: Map<string,
         return `[${notes.indexOf(t) + 1}]`;
       })
       .join('');
-  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest', 'first inf', 'parity', 'notes'];
+  // The browser tax column only when the run has native reference cells (`--native`).
+  const withTax = cells.some((c) => c.cell.runtime === 'ort-node');
+  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest', ...(withTax ? ['tax'] : []), 'first inf', 'parity', 'notes'];
   const rows = cells.map((r) => {
-    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', '', '', mark([cellReason(r)])];
+    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', ...(withTax ? [''] : []), '', '', mark([cellReason(r)])];
     const t = r.summary.total;
     const parity = r.parity ? (r.parity.maxAbsDiff === null ? 'mismatch' : r.parity.maxAbsDiff.toExponential(1)) : 'ref';
     const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
@@ -136,6 +143,7 @@ export function resultTable(cells: readonly CellResult[], vsFastest: Map<string,
       STOPPED_SHORT[r.sampling.stopReason],
       warmupShort(r.steadyState),
       fmtVerdict(vsFastest.get(r.cell.id)),
+      ...(withTax ? [r.cell.runtime === 'ort-node' ? 'native' : r.tax ? `${r.tax.ratio.toFixed(2)}x` : '–'] : []),
       fmtMs(r.coldStart.firstInferenceMs),
       parity,
       // The ± column shows what each cell reached, so one shared note says the target was missed.

@@ -145,3 +145,13 @@ export function parseImageOptions(text: string): ImageOptions {
   }
   return out;
 }
+
+/**
+ * Passes in one cycle of pictures: pass i shows pictures i x batch ... (mod n), so after n / gcd(n, batch) passes
+ * every picture was shown equally often. 1 with one picture or none.
+ */
+export function pictureCycle(pictures: number, batch: number): number {
+  if (pictures <= 1) return 1;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return pictures / gcd(pictures, batch);
+}

@@ -57,3 +57,9 @@ export interface FinishFacts {
 
 /** At most this many values per output are kept for parity, so a large output doesn't flood the page. */
 export const PARITY_PREFIX = 65_536;
+
+/**
+ * The function the CLI exposes on the page when a run has native reference cells (`--native`); the page's runner
+ * looks for it before starting one. Here, not in native-wire.ts, so the first load doesn't carry the wire code.
+ */
+export const NATIVE_BINDING = '__labNative';

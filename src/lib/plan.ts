@@ -13,7 +13,11 @@ export const RUNTIME_BACKENDS: Record<RuntimeId, readonly BackendId[]> = {
   ort: ['wasm', 'webgl', 'webgpu', 'webnn'],
   tfjs: ['cpu', 'wasm', 'webgl', 'webgpu'],
   calib: ['cpu'],
+  'ort-node': ['cpu'],
 };
+
+/** The native reference target: onnxruntime-node on this machine's CPU, run by the CLI (`--native`). */
+export const NATIVE_TARGET = 'ort-node:cpu';
 
 /** Backends that run on the CPU: cells on them are parity references. Ordered by preference. */
 export const CPU_TARGETS: readonly Target[] = [
@@ -27,6 +31,7 @@ export const RUNTIME_FORMATS: Record<RuntimeId, readonly ModelFormat[]> = {
   ort: ['onnx'],
   tfjs: ['tfjs-layers', 'tfjs-graph'],
   calib: ['calibration'],
+  'ort-node': ['onnx'],
 };
 
 export interface Target {
@@ -181,6 +186,21 @@ export interface PlanRequest {
    * Off by default: an explicit request for such a pair gets an `unsupported` cell that says why.
    */
   skipMissingFormats?: boolean;
+  /**
+   * Native reference cells: for every model with an ONNX file, one `ort-node:cpu` cell per batch x threads x dims,
+   * grouped with the browser cells of the same model/batch/threads/dims so they take turns in one interleaved group.
+   * Models without ONNX are listed in the plan's `nativeSkipped` with the reason.
+   */
+  native?: boolean;
+}
+
+/** Cells that run the same work (model, batch, threads, swept dims): a browser cell and its native reference. */
+export function workKey(cell: Pick<Cell, 'modelId' | 'batch' | 'threads' | 'dims'>): string {
+  const dims = Object.keys(cell.dims)
+    .sort()
+    .map((d) => `${d}=${cell.dims[d]}`)
+    .join(',');
+  return `${cell.modelId}/b${cell.batch}/t${cell.threads}/${dims}`;
 }
 
 export const DEFAULT_SAMPLING: SamplingSettings = SamplingSettings.parse({});
@@ -209,7 +229,9 @@ export function pickFormat(model: ModelInfo | undefined, runtime: RuntimeId): Mo
 export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): Plan {
   if (request.models.length === 0) throw new PlanError('models: give at least one model id');
   if (request.targets.length === 0) throw new PlanError(`targets: give at least one of ${allTargets().join(', ')}`);
-  const targets = request.targets.map(parseTarget);
+  const asked = request.targets.map(parseTarget);
+  const targets = request.native && !asked.some((t) => t.runtime === 'ort-node') ? [...asked, parseTarget(NATIVE_TARGET)] : asked;
+  const nativeSkipped: Plan['nativeSkipped'] = [];
   const ortBuilds = request.ortBuilds ?? ['recommended'];
   if (request.tfjsCores !== undefined) checkPositiveInts('tfjs cores', [request.tfjsCores], 1024);
   if (ortBuilds.length === 0) throw new PlanError(`ORT builds: give at least one of ${ORT_BUILD_CHOICES.join(', ')}`);
@@ -247,9 +269,13 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
     const mine = model ? sweepableDims(model) : [];
     const combos = dimCombinations(Object.fromEntries(Object.entries(sweeps).filter(([d]) => mine.includes(d))));
     for (const target of targets) {
+      if (target.runtime === 'ort-node' && request.native && model && !pickFormat(model, 'ort-node')) {
+        nativeSkipped.push({ modelId, reason: `no native reference: onnxruntime-node runs ONNX files, and '${modelId}' has only ${model.formats.map((f) => f.format).join(', ')}` });
+        continue;
+      }
       if (request.skipMissingFormats && model && !pickFormat(model, target.runtime)) continue;
-      // Threads only mean something for wasm backends; elsewhere the cell runs once.
-      const threadCounts = target.backend === 'wasm' ? threads : [1];
+      // Threads only mean something for wasm backends and native CPU (intra-op threads); elsewhere the cell runs once.
+      const threadCounts = target.backend === 'wasm' || target.runtime === 'ort-node' ? threads : [1];
       for (const build of buildsOf(target, ortBuilds)) {
         const built: Target = build ? { ...target, build } : target;
         // Batch x threads x swept dims, flattened: the order cells are listed in when not shuffled.
@@ -277,12 +303,12 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
     }
   }
   const order = request.order ?? 'seeded-shuffle';
-  return {
-    seed,
-    order,
-    schedule: request.schedule ?? 'sequential',
-    liveCells,
-    sampling: sampling.data,
-    cells: order === 'seeded-shuffle' ? seededShuffle(cells, seed) : cells,
-  };
+  const ordered = order === 'seeded-shuffle' ? seededShuffle(cells, seed) : cells;
+  if (!cells.some((c) => c.runtime === 'ort-node')) return { seed, order, schedule: request.schedule ?? 'sequential', liveCells, sampling: sampling.data, cells: ordered, nativeSkipped };
+  // Native reference cells take turns with the browser cells doing the same work, so drift hits both alike:
+  // cells of one work key sit together (keys in the drawn order), always interleaved, and a live group holds a key.
+  const keys = [...new Set(ordered.map(workKey))];
+  const grouped = keys.flatMap((k) => ordered.filter((c) => workKey(c) === k));
+  const biggest = Math.max(...keys.map((k) => grouped.filter((c) => workKey(c) === k).length));
+  return { seed, order, schedule: 'interleaved', liveCells: Math.min(32, Math.max(liveCells, biggest)), sampling: sampling.data, cells: grouped, nativeSkipped };
 }

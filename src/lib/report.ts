@@ -6,6 +6,8 @@
 import type { BaselineRow } from './baseline.ts';
 import type { BudgetOutcome } from './budget.ts';
 import { compareToFastest } from './compare.ts';
+import { throughput } from './format.ts';
+import { TAX_HEADER, TAX_NOTE, taxRows } from './tax.ts';
 import { cellReason, fmtCI, fmtMs, fmtPercentile, fmtRel, fmtVerdict } from './format.ts';
 import { describeStop } from './sampling.ts';
 import { okCells, STAGES, type CellResult, type RunResult } from './schema.ts';
@@ -35,13 +37,9 @@ export function toCsv(header: readonly string[], rows: readonly (readonly (strin
 
 const multi = (runs: readonly RunResult[]) => runs.length > 1 || runs.some((r) => r.device !== null);
 
-/** Items per second at the median: batch size over the median time per pass. */
-export function throughput(c: CellResult): number | null {
-  return c.status === 'ok' && c.summary.total.median > 0 ? (c.cell.batch * 1000) / c.summary.total.median : null;
-}
 
 export function summaryCsv(runs: readonly RunResult[]): string {
-  const header = ['device', 'cell', 'model', 'runtime', 'backend', 'batch', 'threads', 'status', 'n', 'passes_per_sample', 'median_ms', 'ci95_lo_ms', 'ci95_hi_ms', 'ci_rel_halfwidth', 'p90_ms', 'p95_ms', 'p99_ms', 'mean_ms', 'sd_ms', 'min_ms', 'max_ms', 'throughput_items_per_s', 'inference_median_ms', 'stop_reason', 'precision_reached', 'steady_state', 'steady_start_sample', 'warmup_ms', 'warmup_passes', 'first_passes_ratio', 'ort_build', 'runtime_wasm_file', 'runtime_wasm_bytes', 'runtime_wasm_fetch_ms', 'runtime_init_ms', 'first_inference_ms', 'session_create_ms', 'cold_starts', 'parity_max_abs_diff', 'backend_in_use', 'flags', 'reason'];
+  const header = ['device', 'cell', 'model', 'runtime', 'backend', 'batch', 'threads', 'status', 'n', 'passes_per_sample', 'median_ms', 'ci95_lo_ms', 'ci95_hi_ms', 'ci_rel_halfwidth', 'p90_ms', 'p95_ms', 'p99_ms', 'mean_ms', 'sd_ms', 'min_ms', 'max_ms', 'throughput_items_per_s', 'inference_median_ms', 'stop_reason', 'precision_reached', 'steady_state', 'steady_start_sample', 'warmup_ms', 'warmup_passes', 'first_passes_ratio', 'ort_build', 'runtime_wasm_file', 'runtime_wasm_bytes', 'runtime_wasm_fetch_ms', 'runtime_init_ms', 'first_inference_ms', 'session_create_ms', 'cold_starts', 'parity_max_abs_diff', 'browser_tax', 'browser_tax_ci95_lo', 'browser_tax_ci95_hi', 'native_cell', 'backend_in_use', 'flags', 'reason'];
   const rows = runs.flatMap((run) =>
     run.cells.map((c) => {
       const id = [run.device ?? '', c.cell.id, c.cell.modelId, c.cell.runtime, c.cell.backend, c.cell.batch, c.cell.threads, c.status];
@@ -81,6 +79,10 @@ export function summaryCsv(runs: readonly RunResult[]): string {
         c.coldStart.sessionCreateMs,
         c.coldStarts.length,
         c.parity?.maxAbsDiff ?? null,
+        c.tax?.ratio ?? null,
+        c.tax?.ci95[0] ?? null,
+        c.tax?.ci95[1] ?? null,
+        c.tax?.nativeCellId ?? null,
         c.proof.backendInUse,
         [...validityFlags(c.validity, c.steadyState), ...c.warnings].join('; '),
         '',
@@ -162,6 +164,8 @@ export function reportMarkdown(input: ReportInput): string {
   if (pictures.length) out.push('', '## Preprocess from pictures (median per pass)', '', mdTable(PREPROCESS_HEADER, pictures));
   const said = runs.flatMap((r) => describePredictions(predictionTables(okCells(r.cells))));
   if (said.length) out.push('', '## Predictions per picture', '', ...said.map((l) => `- ${mdCell(l)}`));
+  const tax = runs.flatMap((r) => taxRows(r.cells, r.plan.nativeSkipped, fmtMs));
+  if (tax.length) out.push('', '## Browser tax (against native onnxruntime-node)', '', mdTable(TAX_HEADER, tax), '', TAX_NOTE);
   if (input.budgets) {
     const b = input.budgets;
     out.push('', `## Budgets: ${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}`, '');
@@ -225,6 +229,8 @@ export function reportHtml(input: ReportInput): string {
   if (pictures.length) parts.push('<h2>Preprocess from pictures (median per pass)</h2>', htmlTable(PREPROCESS_HEADER, pictures, new Set([1, 2, 3, 4, 5])));
   const said = runs.flatMap((r) => describePredictions(predictionTables(okCells(r.cells))));
   if (said.length) parts.push('<h2>Predictions per picture</h2>', `<ul>${said.map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`);
+  const tax = runs.flatMap((r) => taxRows(r.cells, r.plan.nativeSkipped, fmtMs));
+  if (tax.length) parts.push('<h2>Browser tax (against native onnxruntime-node)</h2>', htmlTable(TAX_HEADER, tax, new Set([2, 3, 4, 5])), `<p class="muted">${escapeXml(TAX_NOTE)}</p>`);
   if (input.budgets) {
     const b = input.budgets;
     parts.push(`<h2>Budgets: <span class="${b.breaches.length ? 'bad' : 'ok'}">${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}</span></h2>`);

@@ -12,11 +12,13 @@ import { ORT_BUILDS } from './builds.ts';
 /**
  * 3: the steady state (changepoints, warm-up curve) per ok cell; summaries describe the steady samples only.
  * 4: image value policies (real decode/resize preprocess) with per-sample preprocess parts and per-picture
- * predictions; swept dims per cell. A version 3 file is a valid version 4 file and is read as one.
+ * predictions; swept dims per cell.
+ * 5: native reference cells (runtime `ort-node`), the browser tax per cell, input digests.
+ * Version 3 and 4 files are valid version 5 files and are read as such.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 /** Older versions this lab still reads (each a subset of the current one). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4];
 
 export const DTYPES = ['float32', 'float16', 'int32', 'int64', 'uint8', 'int8', 'bool'] as const;
 export const Dtype = z.enum(DTYPES);
@@ -29,8 +31,12 @@ export type Dim = z.infer<typeof Dim>;
 export const TensorSpec = z.object({ name: z.string().min(1), dtype: Dtype, shape: z.array(Dim) });
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
-/** `calib` is the built-in calibration runtime: its inference busy-waits a requested time (harness self-check). */
-export const RUNTIMES = ['ort', 'tfjs', 'calib'] as const;
+/**
+ * `calib` is the built-in calibration runtime: its inference busy-waits a requested time (harness self-check).
+ * `ort-node` is native ONNX Runtime (onnxruntime-node) on this machine's CPU, run by the CLI beside the browser's
+ * cells as the native reference (`latency-lab run --native`); a browser can't run it.
+ */
+export const RUNTIMES = ['ort', 'tfjs', 'calib', 'ort-node'] as const;
 export const RuntimeId = z.enum(RUNTIMES);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
@@ -201,6 +207,8 @@ export const Plan = z.object({
   liveCells: count('liveCells', 2, 32).default(4),
   sampling: SamplingSettings,
   cells: z.array(Cell),
+  /** `--native`: the models that get no native reference cell, and why (e.g. a TF.js-only model: no ONNX file). */
+  nativeSkipped: z.array(z.object({ modelId: z.string(), reason: z.string() })).default([]),
 });
 export type Plan = z.infer<typeof Plan>;
 
@@ -335,6 +343,23 @@ export const Parity = z.object({
   withinTolerance: z.boolean(),
 });
 export type Parity = z.infer<typeof Parity>;
+
+/**
+ * The browser tax: a browser cell's model work (upload + inference + readback per pass, steady samples) against the
+ * native reference cell of the same model, batch, threads and dims on the same machine (onnxruntime-node, CPU).
+ * `ratio` > 1: the browser is that many times slower. Parity and inputs are checked against the native cell too.
+ */
+export const BrowserTax = z.object({
+  nativeCellId: z.string(),
+  browserMs: z.number().nonnegative(),
+  nativeMs: z.number().nonnegative(),
+  ratio: z.number().nonnegative(),
+  ci95: z.tuple([z.number(), z.number()]),
+  /** Whether both cells fed identical input bytes (their `inputDigest`s); null when either has none. */
+  inputsMatch: z.boolean().nullable(),
+  parity: Parity.nullable(),
+});
+export type BrowserTax = z.infer<typeof BrowserTax>;
 
 export const GpuBusy = z.object({
   /** Where the numbers come from: WebGPU timestamp queries (ORT profiling) or tfjs kernelMs (timer queries). */
@@ -484,6 +509,13 @@ export const OkCellResult = z.object({
   inputs: z.array(z.object({ name: z.string(), dtype: Dtype, shape: z.array(z.number().int()) })),
   outputs: z.array(OutputDigest),
   parity: Parity.nullable(),
+  /**
+   * sha256 of the input bytes of the pass the output digest comes from (inputs in order, each tensor's bytes), so
+   * cells in different runtimes (the native reference included) can be shown to have seen the same numbers.
+   */
+  inputDigest: z.string().nullable().default(null),
+  /** Against the native reference cell (`--native`); null without one, or on GPU backends (not compared). */
+  tax: BrowserTax.nullable().default(null),
   /** Device busy time per pass from GPU timestamps, taken on extra passes after sampling (queries cost time). */
   gpuBusy: GpuBusy.nullable(),
   memory: Memory,

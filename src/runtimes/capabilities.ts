@@ -81,8 +81,9 @@ export async function probeCapabilities(): Promise<{ gpu: GpuInfo; capabilities:
     webnn: webnnReason,
   };
   const capabilities = allTargets().map((target) => {
-    const backend = target.split(':')[1]!;
-    const reason = reasons[backend] ?? null;
+    const [runtime, backend] = target.split(':') as [string, string];
+    // Native ONNX Runtime is not a browser runtime: the CLI runs it beside the browser (its runner checks for that).
+    const reason = runtime === 'ort-node' ? 'native ONNX Runtime (onnxruntime-node) is not a browser runtime: native reference cells run from the CLI, latency-lab run --native' : (reasons[backend] ?? null);
     return { target, available: reason === null, reason };
   });
   return { gpu, capabilities };

@@ -68,6 +68,12 @@ const api = {
     return sample;
   },
 
+  /** A native reference cell's inputs (src/worker/native-inputs.ts); loaded only when asked for. */
+  async nativeInputs(job: CellJob) {
+    const { nativeInputs } = await import('./native-inputs.ts');
+    return nativeInputs(job);
+  },
+
   /** The ORT webgpu sync benchmark (scripts/bench-webgpu-sync.ts); loaded only when asked for. */
   async benchGpuSync(job: CellJob, rounds: number) {
     const { benchGpuSync } = await import('./bench-gpu-sync.ts');

@@ -21,6 +21,7 @@ import { postprocessFor, scoreRows, topK } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
 import { sha256Hex } from '../lib/sha256.ts';
+import { pictureCycle } from '../lib/image-input.ts';
 
 type Emit = (event: CellEvent) => void;
 /** Asks the page to measure memory (measureUserAgentSpecificMemory is a page API); bytes, or why not. */
@@ -44,6 +45,9 @@ export async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<
       return (await import('../runtimes/tfjs.ts')).tfjsAdapter;
     case 'calib':
       return (await import('../runtimes/calib.ts')).calibAdapter;
+    case 'ort-node':
+      // Native code: the CLI hands its adapter to the cell (CellRunOptions.adapter); a browser has none.
+      throw new BackendUnavailable('ort-node (native ONNX Runtime) runs only from the CLI: latency-lab run --native');
     default: {
       const never: never = runtime;
       throw new Error(`unknown runtime ${String(never)}`);
@@ -112,6 +116,29 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
 
 type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
 
+/** sha256 of input tensors' bytes, in order: what a cell fed the model, comparable across runtimes. */
+export async function inputDigest(inputs: readonly HostTensor[]): Promise<string> {
+  const total = inputs.reduce((n, t) => n + t.data.byteLength, 0);
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const t of inputs) {
+    all.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return sha256Hex(all.buffer);
+}
+
+/** Where a cell runs outside a browser worker (the CLI's native reference), what it is given instead. */
+export interface CellRunOptions {
+  /** The runtime, given rather than loaded by name (native code can't be part of the worker bundle). */
+  adapter?: RuntimeAdapter;
+  /**
+   * The inputs of consecutive passes, made by the page (pictures decoded and normalised there), cycled in order:
+   * pass i feeds set i mod n. The same bytes the browser cells feed, so the two can be compared.
+   */
+  inputSets?: HostTensor[][];
+}
+
 /** How many top classes a prediction keeps (what a classifier app shows). */
 const PREDICTION_TOP = 5;
 
@@ -132,6 +159,8 @@ export class CellRun {
   private stageNotes: StageNote[] = [];
   private post: ReturnType<typeof postprocessFor> = null;
   private lastOutputs: HostTensor[] = [];
+  /** The inputs of the last pass (the digest of what the model was fed comes from the digested pass). */
+  private lastInputs: HostTensor[] = [];
   /** Kept so the engine can't drop the postprocess work as unused. */
   private postSink: unknown = null;
   private timerResolutionMs = 0;
@@ -145,6 +174,7 @@ export class CellRun {
     private readonly job: CellJob,
     private readonly emit: Emit,
     private readonly measureMemory?: MeasureMemory,
+    private readonly options: CellRunOptions = {},
   ) {}
 
   private common() {
@@ -176,13 +206,14 @@ export class CellRun {
 
     // Inputs first: a batch the model can't take or an override that doesn't fit is known before anything loads.
     try {
-      this.raw = modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
+      this.raw = this.options.inputSets?.[0] ?? modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
     } catch (e) {
       if (e instanceof InputError && /batch/.test(e.message)) return this.unsupported(e.message);
       return this.failed('inputs', e);
     }
     try {
-      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => imagePolicyIn(this.job, spec), async (f) => checkSha(await getFile(this.job, f), f, `picture ${f.name} (${f.path})`));
+      // Given input sets were made from the pictures already: they are copied per pass, not decoded again.
+      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => (this.options.inputSets ? null : imagePolicyIn(this.job, spec)), async (f) => checkSha(await getFile(this.job, f), f, `picture ${f.name} (${f.path})`));
     } catch (e) {
       return this.failed('inputs', e);
     }
@@ -191,7 +222,7 @@ export class CellRun {
     this.emit({ type: 'phase', phase: 'init' });
     let t = performance.now();
     try {
-      this.adapter = await loadAdapter(cell.runtime);
+      this.adapter = this.options.adapter ?? (await loadAdapter(cell.runtime));
       await this.adapter.init(cell.backend, cell);
     } catch (e) {
       if (e instanceof BackendUnavailable) return this.unsupported(e.message);
@@ -249,8 +280,10 @@ export class CellRun {
   }
 
   /** One pass through the pipeline, every stage boundary on the worker's own clock. */
-  private async pass(raw: readonly HostTensor[] = this.raw, passIndex = this.passes++): Promise<StageTimes> {
+  private async pass(given?: readonly HostTensor[], passIndex = this.passes++): Promise<StageTimes> {
     const session = this.session!;
+    const sets = this.options.inputSets;
+    const raw = given ?? (sets ? sets[passIndex % sets.length]! : this.raw);
     const a = performance.now();
     const pre = this.pre!;
     const { inputs, parts } = pre.hasImages ? await pre.run(raw, passIndex) : pre.copy(raw);
@@ -265,6 +298,7 @@ export class CellRun {
     const f = performance.now();
     session.release(uploaded, outputs);
     this.lastOutputs = host;
+    this.lastInputs = inputs;
     return { preprocess: b - a, upload: c - b, inference: d - c, readback: e - d, postprocess: this.post ? f - e : null, parts };
   }
 
@@ -384,11 +418,10 @@ export class CellRun {
    * picture equally often) makes samples comparable; 1 without pictures.
    */
   private pictureCycle(): number {
+    if (this.options.inputSets) return this.options.inputSets.length;
     const n = this.pre?.pictures.length ?? 0;
-    if (!this.pre?.hasImages || n <= 1) return 1;
-    const batch = this.raw[0]?.shape[0] ?? 1;
-    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-    return n / gcd(n, batch);
+    if (!this.pre?.hasImages) return 1;
+    return pictureCycle(n, this.raw[0]?.shape[0] ?? 1);
   }
 
   /** `k` rounded up to whole picture cycles. */
@@ -425,9 +458,11 @@ export class CellRun {
     const batch = this.raw[0]?.shape[0] ?? 1;
     const out: Prediction[] = [];
     let first: HostTensor[] | null = null;
+    let firstInputs: HostTensor[] | null = null;
     for (let j = 0; j * batch < pictures.length; j++) {
-      await this.pass(this.raw, j);
+      await this.pass(undefined, j);
       first ??= this.lastOutputs;
+      firstInputs ??= this.lastInputs;
       // Class scores look like [batch, classes] (a classifier, zoo or own); other outputs get no per-picture answer.
       const rows = this.lastOutputs[0]?.shape.length === 2 && (this.lastOutputs[0].shape[1] ?? 0) >= 2 ? scoreRows(this.lastOutputs) : null;
       rows?.forEach((row, item) => {
@@ -436,6 +471,7 @@ export class CellRun {
       });
     }
     if (first) this.lastOutputs = first;
+    if (firstInputs) this.lastInputs = firstInputs;
     return out;
   }
 
@@ -493,6 +529,9 @@ export class CellRun {
       proof = await session.proof();
       // After everything timed: each picture once, in order, for the per-picture answer and a deterministic digest.
       if (this.pre?.hasImages) predictions = await this.predict();
+      // Given input sets: the digested outputs are those of the first set, as the browser cells' are of pass 0.
+      else if (this.options.inputSets) await this.pass(undefined, 0);
+      else this.lastInputs = this.raw;
     } catch (e) {
       await this.dispose();
       return this.failed(e instanceof BackendMismatch ? 'init' : 'sampling', e).outcome;
@@ -517,6 +556,7 @@ export class CellRun {
       leak: (this.tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > this.tensorsBefore.tensors) || (perSampleLeak !== null && perSampleLeak > 0),
     };
     const { digests, parity } = digest(this.lastOutputs);
+    const fedDigest = this.lastInputs.length ? await inputDigest(this.lastInputs) : null;
     const summary = summarizeStages(steady);
     const partRows = steady.flatMap((s) => (s.parts ? [s.parts] : []));
     const preprocessParts = partRows.length ? { decode: summarize(partRows.map((p) => p.decode)), resize: summarize(partRows.map((p) => p.resize)), normalise: summarize(partRows.map((p) => p.normalise)) } : null;
@@ -552,6 +592,8 @@ export class CellRun {
       inputs: this.raw.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })),
       outputs: digests,
       parity: null,
+      inputDigest: fedDigest,
+      tax: null,
       gpuBusy: typeof gpuBusy === 'string' ? null : gpuBusy,
       memory,
       warnings,

@@ -27,7 +27,7 @@ function validRun(): RunResult {
       gpu: null,
       capabilities: [{ target: 'ort:webgpu', available: false, reason: 'navigator.gpu is missing' }],
     },
-    plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({ mode: 'fixed', samples: 3, warmup: 0 }), cells: [cell] },
+    plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({ mode: 'fixed', samples: 3, warmup: 0 }), cells: [cell], nativeSkipped: [] },
     cells: [
       {
         status: 'ok',
@@ -49,6 +49,8 @@ function validRun(): RunResult {
         inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }],
         outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5, nonFinite: 0 }],
         parity: null,
+        inputDigest: null,
+        tax: null,
         gpuBusy: null,
         memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, userAgentBytes: null, userAgentNote: null, leak: false },
         warnings: [],
@@ -82,19 +84,31 @@ describe('result file schema', () => {
     expect(() => parseRunResult(run2)).toThrow(/cells\[0\]\.samples/);
   });
   it('refuses version-1 and version-2 files by name (their summaries mix warm-up with the steady state)', () => {
-    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(/reads version 4, the file has 1/);
-    expect(() => parseRunResult({ ...validRun(), schemaVersion: 2 })).toThrow(/reads version 4, the file has 2/);
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(new RegExp(`reads version ${SCHEMA_VERSION}, the file has 1`));
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 2 })).toThrow(new RegExp(`reads version ${SCHEMA_VERSION}, the file has 2`));
   });
-  it('reads a version-3 file (no pictures, no swept dims) as version 4', () => {
+  it('reads a version-3 file (no pictures, no swept dims) as the current version', () => {
     const v3 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & { cells: Record<string, unknown>[]; plan: { cells: Record<string, unknown>[] } };
     v3.schemaVersion = 3;
     delete v3.cells[0]!.predictions;
     delete v3.cells[0]!.preprocessParts;
     delete v3.plan.cells[0]!.dims;
     const read = parseRunResult(v3);
-    expect(read.schemaVersion).toBe(4);
+    expect(read.schemaVersion).toBe(SCHEMA_VERSION);
     expect(read.plan.cells[0]!.dims).toEqual({});
     expect(read.cells[0]!.status === 'ok' && read.cells[0]!.predictions).toBeNull();
+  });
+  it('reads a version-4 file (no native cells, no tax, no input digests) as the current version', () => {
+    const v4 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & { cells: Record<string, unknown>[]; plan: Record<string, unknown> };
+    v4.schemaVersion = 4;
+    delete v4.cells[0]!.inputDigest;
+    delete v4.cells[0]!.tax;
+    delete v4.plan.nativeSkipped;
+    const read = parseRunResult(v4);
+    expect(read.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(read.plan.nativeSkipped).toEqual([]);
+    expect(read.cells[0]!.status === 'ok' && read.cells[0]!.tax).toBeNull();
+    expect(read.cells[0]!.status === 'ok' && read.cells[0]!.inputDigest).toBeNull();
   });
   it('rejects things that are not result files at all', () => {
     expect(() => parseRunResult(null)).toThrow(SchemaError);

@@ -1,0 +1,99 @@
+/**
+ * Native reference cells (`latency-lab run --native`): onnxruntime-node beside the browser cells, fed the same input
+ * bytes, outputs compared, and the browser tax per cell. Also: own models by path, a TF.js-only model (no native
+ * reference, said why), and the usage errors when onnxruntime-node is missing or the browser is remote.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadLocalModels } from '../../src/cli/local-models.ts';
+import { modelInputs } from '../../src/lib/manifest.ts';
+import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
+import { inputDigest } from '../../src/worker/pipeline.ts';
+import { distDir, projectRoot, requireDist } from './harness.ts';
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 300_000, env: { ...process.env, CI: '1', ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'lab-native-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('latency-lab run --native', () => {
+  it('runs a native reference beside each ONNX model, on the same input bytes, with outputs within 1e-4 and a tax per CPU cell', async () => {
+    requireDist();
+    // An own ONNX model by path (no --images: random inputs, the seeded synthesis on both sides) and an own TF.js-only
+    // model; tiny-cnn itself takes the bundled pictures.
+    const own = join(tmp, 'own-classifier.onnx');
+    copyFileSync(join(distDir, 'models', 'tiny-cnn', 'model.onnx'), own);
+    const tfjsOnly = join(tmp, 'tfjs-only');
+    cpSync(join(distDir, 'models', 'tiny-cnn', 'tfjs'), tfjsOnly, { recursive: true });
+    const out = join(tmp, 'run');
+    const r = cli(['run', '--models', `tiny-cnn,${own},${tfjsOnly}`, '--targets', 'ort:wasm,tfjs:wasm', '--native', '--samples', '20', '--warmup', '3', '--allow-unsupported', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+    const ok = okCells(result.cells);
+    const byId = (id: string) => ok.find((c) => c.cell.id === id) as OkCellResult;
+
+    // One native cell per ONNX model; none for the TF.js-only one, and the plan says why.
+    const natives = ok.filter((c) => c.cell.runtime === 'ort-node').map((c) => c.cell.id).sort();
+    expect(natives).toEqual(['own-classifier/ort-node:cpu/b1/t1', 'tiny-cnn/ort-node:cpu/b1/t1']);
+    expect(result.plan.nativeSkipped).toEqual([{ modelId: 'tfjs-only', reason: expect.stringMatching(/onnxruntime-node runs ONNX files.*tfjs-(layers|graph)/) }]);
+    expect(r.out).toMatch(/tfjs-only: no native reference/);
+    // Native cells interleave with the browser cells of the same work, in one live group.
+    expect(result.plan.schedule).toBe('interleaved');
+
+    // Every CPU browser cell of an ONNX model has its tax: same input bytes, outputs within 1e-4 of native.
+    const taxed = ['tiny-cnn/ort:wasm@wasm/b1/t1', 'tiny-cnn/tfjs:wasm/b1/t1', 'own-classifier/ort:wasm@wasm/b1/t1'];
+    for (const id of taxed) {
+      const c = byId(id);
+      expect(c, id).toBeDefined();
+      expect(c.tax?.nativeCellId, id).toBe(id.replace(/^([^/]+)\/.*$/, '$1/ort-node:cpu/b1/t1'));
+      expect(c.tax!.inputsMatch, id).toBe(true);
+      expect(c.tax!.parity?.withinTolerance, id).toBe(true);
+      expect(c.tax!.parity!.maxAbsDiff!, id).toBeLessThanOrEqual(1e-4);
+      expect(c.tax!.ratio).toBeGreaterThan(0);
+      expect(c.tax!.ci95[0]).toBeLessThanOrEqual(c.tax!.ratio);
+      expect(c.tax!.ci95[1]).toBeGreaterThanOrEqual(c.tax!.ratio);
+      expect(r.out).toContain(`${id}: `);
+    }
+    // Pictures: the native cell was fed what this browser's preprocessing made (decoded on the page), byte for byte.
+    expect(byId('tiny-cnn/ort-node:cpu/b1/t1').inputDigest).toBe(byId('tiny-cnn/ort:wasm@wasm/b1/t1').inputDigest);
+    // Random values: both digests are those of the seeded synthesis, computed here independently.
+    const local = loadLocalModels([own], new Set()).models[0]!;
+    const nativeOwn = byId('own-classifier/ort-node:cpu/b1/t1');
+    const expected = await inputDigest(modelInputs(local, 1, nativeOwn.cell.inputSeed, nativeOwn.cell.inputOverrides));
+    expect(nativeOwn.inputDigest).toBe(expected);
+
+    // The native cell records its own environment.
+    const d = nativeOwn.proof.details;
+    expect(nativeOwn.proof.runtime).toBe('ort-node');
+    expect(nativeOwn.proof.runtimeVersion).toBe('1.30.0');
+    expect(d['executionProvider']).toBe('cpu');
+    expect(d['intraOpNumThreads']).toBe(1);
+    expect(String(d['cpu']).length).toBeGreaterThan(0);
+    expect(String(d['os'])).toMatch(/linux|darwin|windows/i);
+    expect(r.out).toMatch(/browser tax \(model work per pass/);
+    expect(r.out).toMatch(/native: onnxruntime-node 1\.30\.0, cpu EP/);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/## Browser tax \(against native onnxruntime-node\)[\s\S]*\| tiny-cnn\/tfjs:wasm\/b1\/t1 \| tiny-cnn\/ort-node:cpu\/b1\/t1 \|/);
+    expect(md).toMatch(/\| tfjs-only \| none \|/);
+    expect(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0]).toContain('browser_tax');
+  });
+
+  it('is a usage error (exit 2, before any browser) when onnxruntime-node does not load, naming the fix', () => {
+    const r = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--native', '--samples', '5'], { LATENCY_LAB_NATIVE_MODULE: 'onnxruntime-node-not-installed' });
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(/--native: .*onnxruntime-node.*did not load/);
+    expect(r.err).toMatch(/npm install .*onnxruntime-node@1\.30\.0/);
+  });
+
+  it('is a usage error with a remote browser: there is no same-machine reference', () => {
+    const r = cli(['run', '--models', 'tiny-cnn', '--native', '--connect', 'ws://127.0.0.1:9/x']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--native .* same-machine/);
+  });
+});
