@@ -148,7 +148,7 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     dims: dimFlags.length ? parseDims(dimFlags) : (config.dims ?? {}),
     // The default matrix pairs each zoo model only with runtimes it has a format for.
     skipMissingFormats: v.models === undefined && config.models === undefined,
-    native: Boolean(v.native),
+    native: Boolean(v.native ?? config.native),
   };
   // Validate the plan here, so a bad value is a usage error before any browser starts.
   buildPlan(request, all);
@@ -164,7 +164,7 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     ...((v.connect as string[] | undefined) ?? []).map((c) => endpointArg(c, 'connect')),
     ...((v.cdp as string[] | undefined) ?? []).map((c) => endpointArg(c, 'cdp')),
   ];
-  if (v.native && devices.length) throw new UsageError('--native compares the browser with native ONNX Runtime on this machine; with --connect/--cdp the browser runs elsewhere, so there is no same-machine reference');
+  if ((v.native ?? config.native) && devices.length) throw new UsageError('--native compares the browser with native ONNX Runtime on this machine; with --connect/--cdp the browser runs elsewhere, so there is no same-machine reference');
   const names = devices.map((d) => d!.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two devices are named '${dup}'; name them (--connect NAME=URL)`);

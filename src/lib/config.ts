@@ -45,6 +45,8 @@ export const LabConfig = z
     order: z.enum(['shuffle', 'matrix']).optional(),
     interleave: z.boolean().optional(),
     liveCells: z.number().int().min(2).max(32).optional(),
+    /** As --native: native reference cells (onnxruntime-node on this machine) and the browser tax per cell. */
+    native: z.boolean().optional(),
     /** Sampling settings (see the result file's plan.sampling); flags override them one by one. */
     sampling: SamplingFields.partial().optional(),
     /** Rules such as "mobilenet-v2 ort:wasm p95 <= 80ms", or the same as an object. */

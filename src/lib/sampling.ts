@@ -14,6 +14,17 @@ export const PRIME_MS = 300;
 export const COARSE_TICKS = 20;
 /** The timer guard makes one sample span at least this many ticks. */
 export const GUARD_TICKS = 50;
+/**
+ * The least span of a sample, whatever the clock: 50 ticks of a cross-origin-isolated browser's 5 us. Node's clock
+ * (native reference cells) ticks in nanoseconds, and 50 of those would let a 20 us model take 100,000 samples in a
+ * 10 s budget: the analysis after every block and the result file grow with n, and the memory guard cuts it short.
+ */
+export const MIN_SAMPLE_MS = 0.25;
+
+/** The span a sample must reach: GUARD_TICKS ticks, and at least MIN_SAMPLE_MS. */
+export function guardSpanMs(tickMs: number): number {
+  return Math.max(GUARD_TICKS * tickMs, MIN_SAMPLE_MS);
+}
 export const MAX_ITERATIONS = 10_000;
 /** Auto mode sizes blocks to about this much time, so the steady-state analysis after each block costs little. */
 export const BLOCK_TARGET_MS = 100;
@@ -43,9 +54,11 @@ export function chooseIterations(settings: SamplingSettings, passMs: number | nu
   if (settings.iterations !== null) return { iterations: settings.iterations, why: 'set in the sampling settings' };
   if (settings.mode === 'fixed') return { iterations: 1, why: 'fixed mode: one pass per sample' };
   if (passMs === null || tickMs <= 0) return { iterations: 1, why: 'no warm-up pass to size samples by' };
-  if (passMs >= GUARD_TICKS * tickMs) return { iterations: 1, why: `a pass (${passMs.toPrecision(3)} ms) spans >= ${GUARD_TICKS} timer ticks of ${tickMs} ms` };
-  const k = Math.min(MAX_ITERATIONS, Math.ceil((GUARD_TICKS * tickMs) / Math.max(passMs, tickMs / 10)));
-  return { iterations: k, why: `timer guard: a pass (${passMs.toPrecision(3)} ms) is under ${GUARD_TICKS} ticks of ${tickMs} ms, so each sample times ${k} passes` };
+  const span = guardSpanMs(tickMs);
+  const rule = `${GUARD_TICKS} timer ticks of ${tickMs} ms${span > GUARD_TICKS * tickMs ? ` (at least ${MIN_SAMPLE_MS} ms)` : ''}`;
+  if (passMs >= span) return { iterations: 1, why: `a pass (${passMs.toPrecision(3)} ms) spans >= ${rule}` };
+  const k = Math.min(MAX_ITERATIONS, Math.ceil(span / Math.max(passMs, tickMs / 10, 1e-6)));
+  return { iterations: k, why: `timer guard: a pass (${passMs.toPrecision(3)} ms) is under ${rule}, so each sample times ${k} passes` };
 }
 
 /**
@@ -54,7 +67,7 @@ export function chooseIterations(settings: SamplingSettings, passMs: number | nu
  * from the span with 20% headroom. Warm-up passes can be slower than warm ones, so the first guess may fall short.
  */
 export function growIterations(k: number, spanMs: number, tickMs: number): number | null {
-  const want = GUARD_TICKS * tickMs;
+  const want = guardSpanMs(tickMs);
   if (spanMs >= want || k >= MAX_ITERATIONS) return null;
   const scaled = spanMs > 0 ? Math.ceil((k * want * 1.2) / spanMs) : k * 10;
   return Math.min(MAX_ITERATIONS, Math.max(k * 2, scaled));

@@ -10,7 +10,7 @@
 import { InputError, type HostTensor } from '../lib/inputs.ts';
 import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type FinishFacts, type ParityData, type Step, type WarmupDone } from '../lib/job.ts';
 import { modelInputs, type ModelFile } from '../lib/manifest.ts';
-import { chooseIterations, GUARD_TICKS, growIterations, warmupDecision } from '../lib/sampling.ts';
+import { chooseIterations, GUARD_TICKS, growIterations, guardSpanMs, warmupDecision } from '../lib/sampling.ts';
 import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Prediction, PreprocessParts, Sample, Stage, StageNote } from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
 import { median, summarize, summarizeStages } from '../lib/stats.ts';
@@ -113,6 +113,8 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
   }
   return { digests, parity };
 }
+
+const fmtSpan = (ms: number) => String(Number(ms.toPrecision(3)));
 
 type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
 
@@ -356,7 +358,7 @@ export class CellRun {
               k = next;
             }
             iterations.iterations = k;
-            iterations.why = `timer guard: a pass is under ${GUARD_TICKS} ticks of ${this.timerResolutionMs} ms, so each sample times ${k} passes in a row`;
+            iterations.why = `timer guard: a pass is under ${GUARD_TICKS} ticks of ${this.timerResolutionMs} ms (and a sample spans at least ${fmtSpan(guardSpanMs(this.timerResolutionMs))} ms), so each sample times ${k} passes in a row`;
           }
           const whole = this.wholeCycles(iterations.iterations);
           if (settings.iterations === null && whole !== iterations.iterations) {
@@ -566,8 +568,13 @@ export class CellRun {
     if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
     for (const d of digests) if (d.nonFinite) warnings.push(`output '${d.name}' holds ${d.nonFinite} NaN or infinite value${d.nonFinite > 1 ? 's' : ''} (of ${d.shape.reduce((a, b) => a * b, 1)})`);
     if (facts.sampling.precisionReached === false) {
-      const ci = facts.sampling.achievedCI === null ? `no CI (${steady.length} steady samples; a CI needs 6)` : `median ±${(facts.sampling.achievedCI * 100).toFixed(1)}%`;
-      warnings.push(`precision not reached: ${ci} (target ±${((facts.sampling.targetCI ?? 0) * 100).toFixed(1)}%), stopped at the ${facts.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`);
+      const { achievedCI, targetCI } = facts.sampling;
+      const cap = facts.sampling.stopReason === 'max-time' ? 'time' : 'sample';
+      const ci = achievedCI === null ? `no CI (${steady.length} steady samples; a CI needs 6)` : `median ±${(achievedCI * 100).toFixed(1)}%`;
+      // The CI can meet the target while the other stop rules (least warm-up time, a steady stretch whose thirds
+      // agree) are not met yet: say which, so a narrow CI isn't read as a missed target.
+      const met = achievedCI !== null && targetCI !== null && achievedCI <= targetCI;
+      warnings.push(`precision not reached: ${ci} ${met ? 'met' : 'missed'} the ±${((targetCI ?? 0) * 100).toFixed(1)}% target${met ? ', but the steady state was not confirmed (least warm-up time, thirds that agree)' : ''} before the ${cap} cap`);
     }
     // Hidden page, drift, coarse stages and software GPU live in `validity` (validityFlags() words them).
     const coldStart = this.cold as ColdStart;

@@ -12,7 +12,7 @@ import { loadLocalModels } from '../../src/cli/local-models.ts';
 import { modelInputs } from '../../src/lib/manifest.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
 import { inputDigest } from '../../src/worker/pipeline.ts';
-import { distDir, projectRoot, requireDist } from './harness.ts';
+import { distDir, openLab, projectRoot, requireDist } from './harness.ts';
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 300_000, env: { ...process.env, CI: '1', ...env } });
@@ -83,6 +83,28 @@ describe('latency-lab run --native', () => {
     expect(md).toMatch(/\| tfjs-only \| none \|/);
     expect(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0]).toContain('browser_tax');
   });
+
+  it("the page shows an imported native result: the tax list per cell; ort-node:cpu is listed as the CLI's own", async () => {
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.getByTestId('import-input').setInputFiles(join(tmp, 'run', 'results.json'));
+      const items = await page.getByTestId('tax-list').locator('li').allTextContents();
+      expect(items).toHaveLength(3);
+      expect(items.join('\n')).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1 is \d+\.\d\d× slower than tiny-cnn\/ort-node:cpu\/b1\/t1 \(95% CI [\d.]+–[\d.]+;.*same input bytes, outputs agree\)/);
+      // The native target is listed but can't be picked in a browser, and says where it runs.
+      // (once the page's backend probe is in: until then no target is greyed out)
+      const native = page.locator('label.check.unavailable', { hasText: 'ort-node:cpu' });
+      await native.waitFor({ timeout: 20_000 });
+      expect(await native.locator('input').isDisabled()).toBe(true);
+      expect(await native.getAttribute('title')).toMatch(/latency-lab run --native/);
+      await page.getByTestId('tax-list').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(projectRoot, 'test-results', 'native-import.png'), fullPage: true });
+      expect(lab.offOrigin).toEqual([]);
+    } finally {
+      await lab.close();
+    }
+  }, 60_000);
 
   it('is a usage error (exit 2, before any browser) when onnxruntime-node does not load, naming the fix', () => {
     const r = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--native', '--samples', '5'], { LATENCY_LAB_NATIVE_MODULE: 'onnxruntime-node-not-installed' });

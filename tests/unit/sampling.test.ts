@@ -94,6 +94,15 @@ describe('passes before sampling, and the timer guard', () => {
     expect(chooseIterations(settings({ mode: 'fixed' }), 0.001, 0.1).iterations).toBe(1);
     expect(chooseIterations(settings({ iterations: 7 }), 100, 0.1).iterations).toBe(7);
   });
+  it('keeps a sample at least 0.25 ms long under a fine clock (Node, for native cells)', () => {
+    const auto = settings();
+    // 50 ticks of 1 ns would be 50 ns: one 20 us pass would do, and a 10 s budget would take 500,000 samples.
+    expect(chooseIterations(auto, 0.02, 1e-6).iterations).toBe(13); // 0.25 ms / 0.02 ms
+    expect(chooseIterations(auto, 0.02, 1e-6).why).toMatch(/at least 0\.25 ms/);
+    expect(chooseIterations(auto, 0.3, 1e-6).iterations).toBe(1);
+    expect(growIterations(13, 0.2, 1e-6)).not.toBeNull();
+    expect(growIterations(13, 0.26, 1e-6)).toBeNull();
+  });
   it('grows a guess that fell short until k passes span 50 ticks', () => {
     expect(growIterations(13, 0.3, 0.005)).toBeNull(); // 0.3 ms >= 50 x 5 us
     expect(growIterations(13, 0.05, 0.005)).toBe(78); // 13 x 0.25 / 0.05 x 1.2
