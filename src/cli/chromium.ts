@@ -1,15 +1,30 @@
 /**
  * Finds and launches Chromium through playwright-core (which can't download browsers here): a --chromium flag,
- * then LATENCY_LAB_CHROMIUM, then the usual system paths.
+ * then LATENCY_LAB_CHROMIUM, then the usual system paths, then Playwright's own browser cache, and last the
+ * headless Chromium shipped inside the optional dependency @sparticuz/chromium (no system package needed; software GPU only).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
 
-export function findChromium(explicit?: string): string {
+/** Chromium builds Playwright downloaded before (`npx playwright install chromium`), newest first. */
+function playwrightCache(): string[] {
+  const root = process.env.PLAYWRIGHT_BROWSERS_PATH || join(homedir(), '.cache', 'ms-playwright');
+  if (!existsSync(root)) return [];
+  const dirs = readdirSync(root)
+    .filter((d) => /^chromium-\d+$/.test(d))
+    .sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]));
+  return dirs.flatMap((d) => ['chrome-linux64/chrome', 'chrome-linux/chrome', 'chrome-mac/Chromium.app/Contents/MacOS/Chromium'].map((f) => join(root, d, f)));
+}
+
+/**
+ * The system's Chromium (flag, env, usual paths, Playwright's cache), or null. LATENCY_LAB_BROWSER_SEARCH=none
+ * skips the usual paths and the cache (what a machine without a browser looks like; tests use it).
+ */
+export function findSystemChromium(explicit?: string): string | null {
   const fromEnv = process.env.LATENCY_LAB_CHROMIUM;
   for (const [label, path] of [['--chromium', explicit], ['LATENCY_LAB_CHROMIUM', fromEnv]] as const) {
     if (path) {
@@ -17,11 +32,49 @@ export function findChromium(explicit?: string): string {
       return path;
     }
   }
-  const found = CANDIDATES.find((p) => existsSync(p));
-  if (!found) {
-    throw new Error(`no Chromium found (looked in ${CANDIDATES.join(', ')}); install one (Debian: apt-get install chromium) or pass --chromium PATH / set LATENCY_LAB_CHROMIUM`);
-  }
+  if (process.env.LATENCY_LAB_BROWSER_SEARCH === 'none') return null;
+  return [...CANDIDATES, ...playwrightCache()].find((p) => existsSync(p)) ?? null;
+}
+
+const NO_BROWSER = `no Chromium found (looked in ${CANDIDATES.join(', ')} and Playwright's browser cache)`;
+const GET_ONE = 'install one (Debian: apt-get install chromium) or pass --chromium PATH / set LATENCY_LAB_CHROMIUM';
+
+/** A system Chromium's path, or an error that says how to get one. */
+export function findChromium(explicit?: string): string {
+  const found = findSystemChromium(explicit);
+  if (!found) throw new Error(`${NO_BROWSER}; ${GET_ONE}`);
   return found;
+}
+
+export interface BrowserChoice {
+  path: string;
+  /** Where it came from: the system (flag, env, paths, Playwright's cache) or the bundled fallback. */
+  source: 'system' | 'bundled';
+  /** What a bundled browser lacks, said once when it is used; null for a system browser. */
+  notice: string | null;
+}
+
+/**
+ * The browser to launch: the system's, else the headless Chromium inside @sparticuz/chromium (an optional
+ * dependency; unpacked to a temp folder on first use, ~1.5 s). That build has no hardware GPU: WebGL and WebGPU
+ * (with our flags) run on SwiftShader, and a backend that doesn't start there is unsupported with the probe's or the
+ * runtime's reason.
+ */
+export async function locateChromium(explicit?: string): Promise<BrowserChoice> {
+  const system = findSystemChromium(explicit);
+  if (system) return { path: system, source: 'system', notice: null };
+  let bundled: { executablePath(): Promise<string> };
+  try {
+    bundled = ((await import('@sparticuz/chromium')) as { default: { executablePath(): Promise<string> } }).default;
+  } catch {
+    throw new Error(`${NO_BROWSER}, and the fallback @sparticuz/chromium is not installed (npm install --no-save @sparticuz/chromium@147.0.0); ${GET_ONE}`);
+  }
+  const path = await bundled.executablePath();
+  return {
+    path,
+    source: 'bundled',
+    notice: `no system Chromium found: using the headless Chromium bundled in @sparticuz/chromium (${path}): headless only, no hardware GPU (WebGL and WebGPU, where they start, run on its software renderer), so a backend that doesn't start is an unsupported cell with the reason. For a real GPU and every backend, ${GET_ONE}`,
+  };
 }
 
 /**
@@ -47,6 +100,8 @@ export interface LaunchedBrowser {
   context: BrowserContext;
   flags: string[];
   executablePath: string;
+  /** What the browser lacks when it is the bundled fallback (printed once by the CLI); null otherwise. */
+  notice: string | null;
   close(): Promise<void>;
 }
 
@@ -58,7 +113,9 @@ export interface LaunchOptions {
 }
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<LaunchedBrowser> {
-  const executablePath = findChromium(options.executablePath);
+  const choice = await locateChromium(options.executablePath);
+  const executablePath = choice.path;
+  if (choice.source === 'bundled' && options.headless === false) throw new Error(`--headed needs a system Chromium: the bundled fallback is a headless-only build. ${GET_ONE}`);
   const flags = [...BASE_FLAGS, ...GPU_FLAGS, ...(options.softwareGpu ? SOFTWARE_GPU_FLAGS : []), ...(options.extraFlags ?? [])];
   // A fresh profile each time (Playwright rejects --user-data-dir in args; a persistent context takes a dir).
   const profile = mkdtempSync(join(tmpdir(), 'latency-lab-'));
@@ -67,6 +124,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
     context,
     flags,
     executablePath,
+    notice: choice.notice,
     close: async () => {
       await context.close().catch(() => undefined);
       rmSync(profile, { recursive: true, force: true });
@@ -94,6 +152,7 @@ export async function connectChromium(endpoint: RemoteEndpoint, timeoutMs = 30_0
     context,
     flags: [],
     executablePath: where,
+    notice: null,
     close: async () => {
       await context.close().catch(() => undefined);
       await browser.close().catch(() => undefined);

@@ -84,6 +84,8 @@ export async function withLabPage<T>(options: LabPageOptions, before: (page: Pag
     await server.close();
     throw e;
   }
+  // Said once per launch, on stderr: a bundled fallback browser lacks WebGPU (its cells will say so too).
+  if (browser.notice) process.stderr.write(`latency-lab: ${browser.notice}\n`);
   const offOrigin: string[] = [];
   const pageUrl = options.publicUrl ?? server.url;
   try {
