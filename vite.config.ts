@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { ISOLATION_HEADERS } from './src/cli/server.ts';
+import { CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER } from './src/lib/csp.ts';
 import { tfjsThreadedFactorySource } from './scripts/vite-plugin-tfjs-threads.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
@@ -17,13 +18,22 @@ const LIBS = ['onnxruntime-web', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-w
 export default defineConfig({
   // Relative base: the built lab works from any sub-path of any static host.
   base: './',
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    {
+      // The built page carries its CSP itself, for static hosts that send no headers (not in dev: Vite's dev client
+      // injects inline code).
+      name: 'lab-csp-meta',
+      apply: 'build',
+      transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+    },
+  ],
   define: {
     __LIB_VERSIONS__: JSON.stringify(Object.fromEntries(LIBS.map((l) => [l, pkg.dependencies[l] ?? 'unknown']))),
     __LAB_VERSION__: JSON.stringify(pkg.version),
   },
   server: { headers: ISOLATION_HEADERS },
-  preview: { headers: ISOLATION_HEADERS },
+  preview: { headers: { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER } },
   // Runtimes load in cell workers, which Vite bundles with their own plugins. tfjsThreadedFactorySource: tfjs-wasm's
   // threaded build would hang once minified (see the plugin for why).
   worker: { format: 'es', plugins: () => [tfjsThreadedFactorySource()] },

@@ -11,6 +11,7 @@ import { createReadStream, lstatSync, readdirSync, realpathSync, statSync } from
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import sirv from 'sirv';
+import { CONTENT_SECURITY_POLICY_HEADER } from '../lib/csp.ts';
 
 export const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -77,7 +78,8 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   const root = resolve(rootDir);
   const base = options.base ?? '/';
   const served = new Set<string>();
-  const isolation = options.isolate === false ? {} : ISOLATION_HEADERS;
+  // A plain static host (isolate: false) sends no headers at all: the built page's <meta> CSP still applies there.
+  const isolation: Record<string, string> = options.isolate === false ? {} : { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER };
   const blocked = escapingLinks(root, options.symlinkTargets ?? []);
   const files = sirv(root, {
     dev: false,
