@@ -19,7 +19,8 @@ import * as Comlink from 'comlink';
 export interface AutomationRunOptions {
   browserFlags?: string[];
   source?: RunResult['source'];
-  onPlan?: (plan: Plan) => void;
+  /** The plan, and the environment it runs in, before the first cell (a driver can then keep finished cells if the run dies). */
+  onPlan?: (plan: Plan, environment: Environment) => void;
   onCellStart?: (index: number, total: number, cellId: string) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
   onCellDone?: (index: number, result: CellResult) => void;
@@ -105,11 +106,13 @@ export function installAutomationApi(): LatencyLabApi {
       const extra = (options.extraModels ?? []).map((x, i) => parseWith(ModelInfo, `extra model [${i}]`, x));
       const m = { ...zoo, models: [...zoo.models.filter((z) => !extra.some((x) => x.id === z.id)), ...extra] };
       const plan = buildPlan(request, m.models);
-      options.onPlan?.(plan);
+      const environment = await collectEnvironment(options.browserFlags);
+      options.onPlan?.(plan, environment);
       return runPlan(plan, m, {
         modelsBaseUrl: base,
         source: options.source ?? 'api',
         browserFlags: options.browserFlags,
+        environment,
         onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
         onCellEvent: options.onCellEvent,
         onCellDone: options.onCellDone,

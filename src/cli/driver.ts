@@ -3,14 +3,14 @@
  * `window.latencyLab.run()`, stream progress back, and validate the result against the schema.
  * Every request the browser makes is checked: anything that leaves the page's origin is recorded and blocked.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { CellEvent } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { PlanRequest } from '../lib/plan.ts';
 import type {} from '../app/automation.ts'; // window.latencyLab's type
-import { parseRunResult, type CellResult, type Plan, type RunResult } from '../lib/schema.ts';
+import { parseRunResult, SCHEMA_VERSION, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';
 import { NATIVE_BINDING, type NativeRequest } from '../lib/native-wire.ts';
@@ -35,7 +35,7 @@ export interface DriverOptions {
   headless?: boolean;
   softwareGpu?: boolean;
   extraFlags?: string[];
-  onPlan?: (plan: Plan) => void;
+  onPlan?: (plan: Plan, environment: Environment) => void;
   onCellStart?: (index: number, total: number, cellId: string) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
   onCellDone?: (index: number, result: CellResult) => void;
@@ -49,6 +49,8 @@ export interface DriverResult {
   result: RunResult;
   /** Requests that tried to leave the page's origin (blocked). Must be empty. */
   offOrigin: string[];
+  /** The browser or page ended mid-run, and why: `result` then holds the cells finished before, the rest aborted. */
+  lost?: string;
 }
 
 export function checkDist(distDir: string): void {
@@ -112,29 +114,57 @@ export function evaluateInLab(options: LabPageOptions, expression: string, onSta
   );
 }
 
+/**
+ * What is left when the browser dies mid-run: the plan's cells, those that finished as they finished and the
+ * rest aborted with `why`, in a valid result file (so a crash at cell 40 of 50 keeps 39 cells).
+ */
+export function partialRun(plan: Plan, environment: Environment, finished: ReadonlyMap<number, CellResult>, why: string, version: string): RunResult {
+  const cells = plan.cells.map((cell, i): CellResult => finished.get(i) ?? { status: 'aborted', cell, startedAt: new Date().toISOString(), durationMs: 0, reason: `lost: ${why}`, samples: [] });
+  return parseRunResult({ schemaVersion: SCHEMA_VERSION, tool: { name: 'inference-latency-lab', version }, createdAt: new Date().toISOString(), source: 'cli', device: null, environment, plan, cells, serving: null });
+}
+
 export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {
+  let started: { plan: Plan; environment: Environment } | null = null;
+  const finished = new Map<number, CellResult>();
   const before = async (page: Page) => {
     if (options.onConsole) page.on('console', (m) => options.onConsole!(`[${m.type()}] ${m.text()}`));
     // Progress crosses from the page to Node through exposed functions; the lab's own timing stays in the worker.
-    await page.exposeFunction('__labOnPlan', (plan: Plan) => options.onPlan?.(plan));
+    await page.exposeFunction('__labOnPlan', (plan: Plan, environment: Environment) => {
+      started = { plan, environment };
+      options.onPlan?.(plan, environment);
+    });
     await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) => options.onCellStart?.(i, n, id));
     await page.exposeFunction('__labOnCellEvent', (i: number, e: CellEvent) => options.onCellEvent?.(i, e));
-    await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => options.onCellDone?.(i, r));
+    await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => {
+      finished.set(i, r);
+      options.onCellDone?.(i, r);
+    });
     const native = options.native;
     if (native) await page.exposeFunction(NATIVE_BINDING, (req: NativeRequest) => native.handle(req));
   };
   // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
   // which carries helpers (__name) the page doesn't have.
-  const { value, offOrigin } = await withLabPage(options, before, (page, flags) =>
+  const run = withLabPage(options, before, (page, flags) =>
     page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
       source: 'cli',
       browserFlags: ${JSON.stringify(flags)},
-      onPlan: (p) => window.__labOnPlan(p),
+      onPlan: (p, env) => window.__labOnPlan(p, env),
       onCellStart: (i, n, id) => window.__labOnCellStart(i, n, id),
       onCellEvent: (i, e) => { void window.__labOnCellEvent(i, e); },
       onCellDone: (i, r) => window.__labOnCellDone(i, r),
       extraModels: ${JSON.stringify(options.extraModels ?? [])},
     })`),
   );
-  return { result: parseRunResult(value), offOrigin };
+  try {
+    const { value, offOrigin } = await run;
+    return { result: parseRunResult(value), offOrigin };
+  } catch (e) {
+    // The browser (or its page) went away mid-run: keep what finished, if the run had begun.
+    const s = started as { plan: Plan; environment: Environment } | null;
+    if (!s) throw e;
+    const why = `the browser ended mid-run (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+    return { result: partialRun(s.plan, s.environment, finished, why, LAB_VERSION), offOrigin: [], lost: why };
+  }
 }
+
+const LAB_VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;

@@ -3,7 +3,7 @@
  * -> results.json and reports in the output folder -> budgets and baseline -> exit code.
  * Everything that can be checked before a browser starts is checked first (usage errors, exit 2).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareWithBaseline, DEFAULT_BASELINE_THRESHOLD, type BaselineRow } from '../lib/baseline.ts';
@@ -94,6 +94,22 @@ export function portArg(text: string | undefined): number | undefined {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port: '${text}' is not a port number in 1..65535`);
   return n;
+}
+
+/**
+ * The output folder can be made and written, checked before any browser starts: a run of many minutes must not
+ * end with nowhere to put its results (exit 2, naming the folder and the system's reason).
+ */
+export function checkWritable(dir: string): void {
+  const probe = join(dir, `.latency-lab-write-check-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`--out '${dir}' can't be written (${err.message.split('\n')[0]}); results would be lost, so nothing was run`);
+  }
 }
 
 interface Resolved {
@@ -193,6 +209,7 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   const progress = new Progress(Boolean(v.quiet), process.stderr);
 
   const port = portArg(v.port);
+  checkWritable(r.outDir);
   // onnxruntime-node is optional: a missing or unloadable one is a usage error before any browser starts.
   let native: NativeHost | undefined;
   if (r.request.native) {
@@ -238,6 +255,10 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
     if (s.status === 'fulfilled') {
       runs.push(s.value.result);
       offOrigin.push(...s.value.offOrigin);
+      if (s.value.lost) {
+        const lost = s.value.result.cells.filter((c) => c.status === 'aborted' && c.reason.startsWith('lost:'));
+        console.error(`latency-lab: ${name}: ${s.value.lost}; ${lost.length} cell(s) lost (${lost.map((c) => c.cell.id).join(', ')}); the ${s.value.result.cells.length - lost.length} finished are kept`);
+      }
     } else deviceErrors.push(`${name}: ${(s.reason as Error)?.message ?? String(s.reason)}`);
   });
   for (const e of deviceErrors) console.error(`latency-lab: device ${e}`);

@@ -17,16 +17,26 @@ export const CALIBRATION_INPUT = 'busy_ms';
  */
 export const CALIBRATION_LATER_INPUT = 'later_busy_ms';
 export const CALIBRATION_CHANGE_INPUT = 'change_after';
+/**
+ * Faults on demand, for the tests that check a run survives them: from pass `fault_after` on (counted like
+ * change_after), `fault` 1 crashes the worker (an uncaught error, and the pass never returns), 2 runs it out of
+ * memory the way a wasm runtime does (WebAssembly.Memory.grow past its maximum throws RangeError). 0: none.
+ */
+export const CALIBRATION_FAULT_INPUT = 'fault';
+export const CALIBRATION_FAULT_AFTER_INPUT = 'fault_after';
+export const FAULTS = { none: 0, crash: 1, oom: 2 } as const;
 
 export const CALIBRATION_MODEL: ModelInfo = {
   id: CALIBRATION_MODEL_ID,
   title: 'Calibration (busy-wait)',
   task: 'synthetic',
-  description: 'Built in, no files. Inference spins on performance.now() for busy_ms milliseconds (0: returns at once); from pass change_after on, for later_busy_ms instead when that is >= 0. For the calib:cpu target only.',
+  description: 'Built in, no files. Inference spins on performance.now() for busy_ms milliseconds (0: returns at once); from pass change_after on, for later_busy_ms instead when that is >= 0; fault 1 (crash) or 2 (out of memory) from pass fault_after on, for fault tests. For the calib:cpu target only.',
   inputs: [
     { name: CALIBRATION_INPUT, dtype: 'float32', shape: [] },
     { name: CALIBRATION_LATER_INPUT, dtype: 'float32', shape: [] },
     { name: CALIBRATION_CHANGE_INPUT, dtype: 'float32', shape: [] },
+    { name: CALIBRATION_FAULT_INPUT, dtype: 'float32', shape: [] },
+    { name: CALIBRATION_FAULT_AFTER_INPUT, dtype: 'float32', shape: [] },
   ],
   outputs: [{ name: 'waited_ms', dtype: 'float32', shape: [] }],
   batchDim: null,
@@ -36,6 +46,8 @@ export const CALIBRATION_MODEL: ModelInfo = {
     [CALIBRATION_INPUT]: { kind: 'constant', value: 0 },
     [CALIBRATION_LATER_INPUT]: { kind: 'constant', value: -1 },
     [CALIBRATION_CHANGE_INPUT]: { kind: 'constant', value: 0 },
+    [CALIBRATION_FAULT_INPUT]: { kind: 'constant', value: 0 },
+    [CALIBRATION_FAULT_AFTER_INPUT]: { kind: 'constant', value: 0 },
   },
   formats: [{ format: 'calibration', entry: { path: 'calibration', bytes: 0, sha256: '0'.repeat(64) }, weights: [] }],
   provenance: { package: 'inference-latency-lab', version: 'built-in', license: 'MIT', files: [], notes: 'synthetic; nothing is fetched' },

@@ -5,7 +5,7 @@
  * what the harness itself costs around a stage.
  */
 import type { HostTensor } from '../lib/inputs.ts';
-import { CALIBRATION_CHANGE_INPUT, CALIBRATION_INPUT, CALIBRATION_LATER_INPUT } from '../lib/calibration.ts';
+import { CALIBRATION_CHANGE_INPUT, CALIBRATION_FAULT_AFTER_INPUT, CALIBRATION_FAULT_INPUT, CALIBRATION_INPUT, CALIBRATION_LATER_INPUT, FAULTS } from '../lib/calibration.ts';
 import type { BackendId, Cell, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { BackendUnavailable, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 
@@ -23,7 +23,24 @@ const scalar = (inputs: readonly HostTensor[], name: string): number | null => {
   return t ? Number(t.data[0]) : null;
 };
 
+/** An injected fault (see CALIBRATION_FAULT_INPUT): what a crashing or out-of-memory runtime does to a worker. */
+function injectFault(fault: number): Promise<number> {
+  if (fault === FAULTS.crash) {
+    // Uncaught, so the page sees the worker's error event; the pass never answers, as a dead worker wouldn't.
+    setTimeout(() => {
+      throw new Error('injected fault: the worker crashed');
+    });
+    return new Promise<number>(() => undefined);
+  }
+  // A wasm runtime out of memory: its heap can't grow (RangeError), and the call that needed it fails.
+  new WebAssembly.Memory({ initial: 1, maximum: 2 }).grow(4);
+  return Promise.resolve(0);
+}
+
 class CalibrationSession implements RuntimeSession<number, number> {
+  /** The fault to inject once `passes` passes `faultAfter` (0: none). */
+  private fault = 0;
+  private faultAfter = 0;
   readonly stageNotes: readonly StageNote[] = [];
   /** Passes uploaded so far in this session (the first inference included): drives the optional level change. */
   private passes = 0;
@@ -35,11 +52,14 @@ class CalibrationSession implements RuntimeSession<number, number> {
     const later = scalar(inputs, CALIBRATION_LATER_INPUT) ?? -1;
     const after = scalar(inputs, CALIBRATION_CHANGE_INPUT) ?? 0;
     if (later > 60_000 || !Number.isFinite(later)) throw new Error(`calibration: ${CALIBRATION_LATER_INPUT} must be a number of ms up to 60000 (negative: no change), got ${later}`);
+    this.fault = scalar(inputs, CALIBRATION_FAULT_INPUT) ?? 0;
+    this.faultAfter = scalar(inputs, CALIBRATION_FAULT_AFTER_INPUT) ?? 0;
     this.passes++;
     return later >= 0 && this.passes > after ? later : ms;
   }
 
   async infer(ms: number): Promise<number> {
+    if (this.fault !== FAULTS.none && this.passes > this.faultAfter) return injectFault(this.fault);
     return busyWait(ms);
   }
 

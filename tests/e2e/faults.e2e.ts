@@ -1,0 +1,92 @@
+/**
+ * Faults injected into CLI runs (issue 14): a worker that crashes mid-sample, a runtime out of memory, the browser
+ * killed mid-run, an --out that can't be written. Each time the run goes on where it can and no finished cell is
+ * lost. The calibration model's `fault` input injects the worker faults (off unless a test sets it).
+ */
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseRunResult, type CellResult } from '../../src/lib/schema.ts';
+import { projectRoot, requireDist } from './harness.ts';
+
+const BIN = join(projectRoot, 'bin', 'latency-lab.js');
+const tmp = mkdtempSync(join(tmpdir(), 'lab-faults-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 240_000, env: { ...process.env, CI: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+const read = (dir: string) => parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
+const byId = (cells: CellResult[], id: string) => cells.find((c) => c.cell.id === id)!;
+const CALIB = 'calibration/calib:cpu/b1/t1';
+const TINY = 'tiny-cnn/ort:wasm@wasm/b1/t1';
+
+describe('faults inside a run', () => {
+  it('a worker that crashes mid-sample: its cell fails with the reason and keeps its samples; the other cell runs', () => {
+    requireDist();
+    const out = join(tmp, 'crash');
+    const r = cli(['run', '--models', 'calibration,tiny-cnn', '--targets', 'calib:cpu,ort:wasm', '--allow-unsupported', '--values', 'busy_ms=const:0.5', '--values', 'fault=const:1', '--values', 'fault_after=const:15', '--samples', '30', '--warmup', '2', '--out', out]);
+    expect(r.code, r.err).toBe(3);
+    const cells = read(out).cells;
+    const crashed = byId(cells, CALIB);
+    expect(crashed.status).toBe('failed');
+    if (crashed.status !== 'failed') return;
+    expect(crashed.error).toMatch(/worker error: .*injected fault: the worker crashed/);
+    // Passes 1..15 ran (first inference, 2 warm-up, then samples): the samples before the crash are kept.
+    expect(crashed.samples.length).toBeGreaterThanOrEqual(10);
+    expect(crashed.samples.length).toBeLessThan(15);
+    expect(byId(cells, TINY).status).toBe('ok');
+    expect(r.err).toMatch(/calibration\/calib:cpu\/b1\/t1 failed: worker: worker error/);
+  });
+
+  it('a runtime out of memory: its cell fails in the runtime words, samples kept, and the run goes on', () => {
+    const out = join(tmp, 'oom');
+    const r = cli(['run', '--models', 'calibration,tiny-cnn', '--targets', 'calib:cpu,ort:wasm', '--allow-unsupported', '--values', 'fault=const:2', '--values', 'fault_after=const:15', '--samples', '30', '--warmup', '2', '--out', out]);
+    expect(r.code, r.err).toBe(3);
+    const cells = read(out).cells;
+    const oom = byId(cells, CALIB);
+    expect(oom.status).toBe('failed');
+    if (oom.status !== 'failed') return;
+    expect(oom.phase).toBe('sampling');
+    expect(oom.error).toMatch(/WebAssembly\.Memory\.grow|Maximum memory size exceeded|Out of memory/i);
+    expect(oom.samples.length).toBeGreaterThanOrEqual(10);
+    expect(byId(cells, TINY).status).toBe('ok');
+  });
+
+  it('the browser killed mid-run: finished cells are written, the rest are lost with the reason, exit 3', async () => {
+    const out = join(tmp, 'killed');
+    const p = spawn(process.execPath, [BIN, 'run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,tfjs:wasm,tfjs:cpu', '--samples', '30', '--warmup', '2', '--order', 'matrix', '--out', out], { cwd: projectRoot, env: { ...process.env, CI: '1' } });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => p.on('close', resolve));
+    // Once the first cell is done, kill the CLI's browser (its Chromium child process) outright.
+    for (let i = 0; i < 240 && !/-> median/.test(err); i++) await new Promise((r) => setTimeout(r, 250));
+    expect(err).toMatch(/-> median/);
+    const children = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(p.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
+      .filter(([, comm]) => /chrom/i.test(comm ?? ''));
+    expect(children.length).toBeGreaterThan(0);
+    for (const [pid] of children) process.kill(Number(pid), 'SIGKILL');
+    expect(await exited).toBe(3);
+    const result = read(out);
+    const ok = result.cells.filter((c) => c.status === 'ok');
+    const lost = result.cells.filter((c) => c.status === 'aborted');
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    expect(ok.length + lost.length).toBe(3);
+    for (const c of lost) expect(c.status === 'aborted' && c.reason).toMatch(/^lost: the browser ended mid-run/);
+    expect(err).toMatch(/the browser ended mid-run .*cell\(s\) lost .*finished are kept/);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/aborted/);
+  }, 240_000);
+
+  it('an --out that cannot be written: exit 2 before any browser starts, naming the folder', () => {
+    const r = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--samples', '3', '--out', '/etc/hostname/results']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--out '\/etc\/hostname\/results' can't be written \(ENOTDIR.*nothing was run/);
+    expect(r.err).not.toMatch(/\[1\/1\]/);
+    expect(existsSync('/etc/hostname/results')).toBe(false);
+  });
+});
