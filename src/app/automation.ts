@@ -2,7 +2,7 @@
  * The typed API on `window.latencyLab`, used by the CLI through Playwright and by anyone scripting the page.
  * It takes the same PlanRequest as the page's form and returns the same validated RunResult.
  */
-import type { CellEvent, CellJob } from '../lib/job.ts';
+import type { CellEvent, CellJob, TestFaults } from '../lib/job.ts';
 import { parseWith } from '../lib/schema.ts';
 import { ModelInfo, type Manifest } from '../lib/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan.ts';
@@ -26,6 +26,8 @@ export interface AutomationRunOptions {
   onCellDone?: (index: number, result: CellResult) => void;
   /** Models beyond the zoo (a person's own), their files reachable from the models folder's URL. */
   extraModels?: ModelInfo[];
+  /** Test-only fault injection (tests/e2e/faults.e2e.ts). */
+  faults?: TestFaults;
 }
 
 export interface LatencyLabApi {
@@ -113,6 +115,7 @@ export function installAutomationApi(): LatencyLabApi {
         source: options.source ?? 'api',
         browserFlags: options.browserFlags,
         environment,
+        faults: options.faults,
         onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
         onCellEvent: options.onCellEvent,
         onCellDone: options.onCellDone,

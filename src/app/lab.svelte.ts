@@ -2,6 +2,7 @@
  * The page's state: the setup (zoo or own model, inputs, matrix, sampling, budget), the run in progress, the
  * results, history (IndexedDB) and imported result files. One class with runes inside; components read from it.
  */
+import { parseCountList } from '../lib/parse.ts';
 import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
 import type { ParityData } from '../lib/job.ts';
 import { bundledImages, cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
@@ -264,13 +265,9 @@ export class LabState {
 
   /** Lists typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
   parseList(text: string, what: string): number[] {
-    const parts = text.split(/[,\s]+/).filter(Boolean);
-    if (parts.length === 0) throw new Error(`give at least one ${what}`);
-    return parts.map((p) => {
-      const n = Number(p);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${what} '${p}' is not a whole number of at least 1`);
-      return n;
-    });
+    const list = parseCountList(text);
+    if (list.ok) return list.values;
+    throw new Error(list.bad === null ? `give at least one ${what}` : `${what} '${list.bad}' is not a whole number of at least 1`);
   }
 
   /** Why a runtime:backend can't run in this browser, or null when it can. */

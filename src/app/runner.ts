@@ -9,7 +9,7 @@
  * GPU check happen once every cell is done.
  */
 import { withBuiltInModels } from '../lib/calibration.ts';
-import { NATIVE_BINDING, type CellEvent, type CellJob, type CellOutcome, type ParityData, type WarmupDone } from '../lib/job.ts';
+import { NATIVE_BINDING, type CellEvent, type CellJob, type CellOutcome, type ParityData, type TestFaults, type WarmupDone } from '../lib/job.ts';
 import { cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { compareOutputs, pickReference } from '../lib/parity.ts';
 import { seededShuffle } from '../lib/rng.ts';
@@ -35,6 +35,8 @@ export interface RunOptions extends RunCallbacks {
   environment?: Environment;
   /** Bytes of a person's own model files, by manifest path; copied into each job (jobs transfer them away). */
   files?: ReadonlyMap<string, ArrayBuffer>;
+  /** Test-only faults, copied into every job (tests/e2e/faults.e2e.ts). */
+  faults?: TestFaults;
   /** Cells finished before (a resumed run): kept as they are, not run again, and part of parity. */
   prior?: { cells: readonly CellResult[]; parity: Readonly<Record<string, ParityData[]>> };
 }
@@ -126,7 +128,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
 
   /** Cold start and warm-up of one cell; null when the cell ended there (its result is recorded). */
   const open = async (index: number, cell: Cell, model: ModelInfo): Promise<LiveCell | null> => {
-    const job = { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) };
+    const job = { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell), faults: options.faults };
     const driver = driverFor(job, { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) });
     const prepared = await driver.prepare();
     const warm = prepared.ok ? await driver.warmup() : prepared;

@@ -2,6 +2,7 @@
  * Turning command-line text into settings: lists, numbers, value policies, input overrides, sampling. Every error
  * is a UsageError that names the flag and the bad value (exit code 2).
  */
+import { parseCountList } from '../lib/parse.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import type { InputOverride, SamplingInput, ValuePolicy } from '../lib/schema.ts';
 import { parseImageOptions } from '../lib/image-input.ts';
@@ -63,8 +64,9 @@ export function parseDims(args: readonly string[]): Record<string, number[]> {
   for (const d of args) {
     const eq = d.indexOf('=');
     const name = d.slice(0, eq).trim();
-    const values = eq > 0 ? d.slice(eq + 1).split(',').map((s) => Number(s.trim())) : [];
-    if (!name || !values.length || values.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--dim: '${d}' is not NAME=N or NAME=N1,N2,... with whole numbers >= 1`);
+    const list = eq > 0 ? parseCountList(d.slice(eq + 1)) : null;
+    if (!name || !list?.ok) throw new UsageError(`--dim: '${d}' is not NAME=N or NAME=N1,N2,... with whole numbers >= 1`);
+    const values = list.values;
     if (out[name]) throw new UsageError(`--dim: '${name}' is given twice; list its values in one flag (${name}=${[...out[name], ...values].join(',')})`);
     out[name] = [...new Set(values)];
   }

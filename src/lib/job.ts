@@ -10,6 +10,14 @@ export interface CellJob {
   modelsBaseUrl: string;
   /** User-supplied files by manifest path, sent instead of fetched (transferred, not copied). */
   files?: Record<string, ArrayBuffer>;
+  /** Faults injected on purpose, by fault tests only (never set in normal runs). */
+  faults?: TestFaults;
+}
+
+/** Test-only fault injection (tests/e2e/faults.e2e.ts); every field off unless a test sets it. */
+export interface TestFaults {
+  /** GPU cells: destroy the session's GPU device once this many samples are taken (WebGPU device loss). */
+  loseDeviceAfterSamples?: number;
 }
 
 export type CellPhase = 'init' | 'fetch' | 'session' | 'first-inference' | 'warmup' | 'sampling';

@@ -3,6 +3,7 @@
  * Decoding is strict: an unknown key or a bad value is reported by name, and the rest of the link still applies.
  * A person's own model files can't travel in a link; the link names the model id only.
  */
+import { parseCountList } from './parse.ts';
 import type { ValuePolicy } from './schema.ts';
 import { ORT_BUILD_CHOICES } from './builds.ts';
 import { imagePolicyText, parseImageOptions } from './image-input.ts';
@@ -126,8 +127,8 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
       else bad('not a whole number');
     } else if (key === 'budget') setup.budget = value;
     else if (key.startsWith('dim.') && key.length > 4) {
-      const ns = value.split(',').map(Number);
-      if (value.trim() !== '' && ns.every((n) => Number.isInteger(n) && n > 0)) dims[key.slice(4)] = ns;
+      const list = parseCountList(value);
+      if (list.ok) dims[key.slice(4)] = list.values;
       else bad('not a comma-separated list of whole numbers of at least 1');
     } else if (key.startsWith('val.') && key.length > 4) {
       const policy = parsePolicyText(value);

@@ -249,6 +249,10 @@ class OrtWebGpuSession extends OrtCpuBoundSession {
     if (this.lost) throw new Error(this.lost);
   }
 
+  loseDevice(): void {
+    this.device.destroy();
+  }
+
   override async upload(inputs: readonly HostTensor[]): Promise<Feeds> {
     this.check();
     const feeds: Feeds = {};

@@ -45,6 +45,8 @@ export interface RuntimeSession<Uploaded = unknown, Outputs = unknown> {
    */
   measureGpuBusy(inputs: readonly HostTensor[], passes: number): Promise<GpuBusy | string>;
   dispose(): Promise<void>;
+  /** Test hook (device-loss fault tests): destroys the GPU device this session runs on. GPU sessions only. */
+  loseDevice?(): void;
 }
 
 /** tfjs's own tensor bookkeeping, for leak checks. */

@@ -397,6 +397,8 @@ export class CellRun {
     };
     try {
       for (let i = 0; i < count; i++) {
+        // Fault tests only: a GPU device lost between samples (outside any timed stage).
+        if (this.job.faults?.loseDeviceAfterSamples === this.samples.length) this.session?.loseDevice?.();
         const s = await this.timedSample(this.iterations);
         this.samples.push(s);
         block.push(s);

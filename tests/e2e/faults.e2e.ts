@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunResult, type CellResult } from '../../src/lib/schema.ts';
-import { projectRoot, requireDist } from './harness.ts';
+import { openLab, projectRoot, requireDist } from './harness.ts';
 
 const BIN = join(projectRoot, 'bin', 'latency-lab.js');
 const tmp = mkdtempSync(join(tmpdir(), 'lab-faults-'));
@@ -55,6 +55,23 @@ describe('faults inside a run', () => {
     expect(oom.samples.length).toBeGreaterThanOrEqual(10);
     expect(byId(cells, TINY).status).toBe('ok');
   });
+
+  it('WebGPU device loss mid-cell (the device destroyed after 8 samples): that cell fails with the reason, samples kept; the next cell runs', async () => {
+    const lab = await openLab();
+    try {
+      const request = { models: ['tiny-cnn'], targets: ['ort:webgpu', 'ort:wasm'], batches: [1], order: 'matrix', sampling: { mode: 'fixed', samples: 20, warmup: 2, cellTimeoutMs: 60_000 } };
+      const run = parseRunResult(await lab.page.evaluate(`window.latencyLab.run(${JSON.stringify(request)}, { faults: { loseDeviceAfterSamples: 8 } })`));
+      const gpu = byId(run.cells, 'tiny-cnn/ort:webgpu@webgpu/b1/t1');
+      expect(gpu.status, JSON.stringify(gpu).slice(0, 400)).toBe('failed');
+      if (gpu.status !== 'failed') return;
+      expect(gpu.phase).toBe('sampling');
+      expect(gpu.error).toMatch(/WebGPU device lost.*destroyed|device.*(lost|destroyed)/i);
+      expect(gpu.samples.length).toBe(8);
+      expect(byId(run.cells, TINY).status).toBe('ok');
+    } finally {
+      await lab.close();
+    }
+  }, 120_000);
 
   it('the browser killed mid-run: finished cells are written, the rest are lost with the reason, exit 3', async () => {
     const out = join(tmp, 'killed');
