@@ -33,13 +33,15 @@ const visit = (key: string) => {
   for (const i of chunk.imports ?? []) visit(i);
 };
 for (const [key, chunk] of Object.entries(manifest)) if (chunk.isEntry && key.endsWith('.html')) visit(key);
-// Worker entries are built apart (not in the manifest): the page starts the cell worker at load to probe the
-// backends, so a worker script named in a first-load chunk counts as first load, with its static imports.
+// Worker entries are built apart (not in the manifest). The page starts the small probe worker at load (backends,
+// clock); the cell worker starts only when a run does. So the probe worker named in a first-load chunk counts as
+// first load; the cell worker does not (tests/e2e/static-host.e2e.ts checks what a first visit really fetches).
+const STARTED_AT_LOAD = /^probe-worker-/;
 const assets = readdirSync(join(dist, 'assets'));
 for (const f of [...initial]) {
   if (!f.endsWith('.js')) continue;
   const text = readFileSync(join(dist, f), 'utf8');
-  for (const a of assets) if (a.endsWith('.js') && /worker/.test(a) && text.includes(a)) initial.add(`assets/${a}`);
+  for (const a of assets) if (a.endsWith('.js') && STARTED_AT_LOAD.test(a) && text.includes(a)) initial.add(`assets/${a}`);
 }
 
 const files = new Set([...Object.values(manifest).flatMap((c) => [c.file, ...(c.css ?? [])]), ...assets.map((a) => `assets/${a}`)]);

@@ -9,7 +9,7 @@ import { bundledImages, cellImages, type Manifest, type ModelInfo } from '../lib
 import { sha256Hex } from '../lib/sha256.ts';
 import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed, pickFormat, RUNTIME_FORMATS, sweepableDims } from '../lib/plan.ts';
 import { okCells, parseResultFile, type CellResult, type Environment, type ImageFile, type ImagePolicy, type InputOverride, type RuntimeId, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
-import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
+import { decodeSetup, encodeSetup, SHARE_PREFIX, type Setup } from '../lib/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
 import { loadOwnModel, type OwnModel } from './own-model.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
@@ -145,7 +145,8 @@ export class LabState {
     try {
       this.manifest = await loadManifest(this.base);
       // The link's setup applies before anything else shows (the backend probe takes a moment).
-      linked = location.hash.length > 1;
+      // A result link (#result=...) is not a setup: SharedRunPanel reads it.
+      linked = location.hash.length > 1 && !location.hash.startsWith(SHARE_PREFIX);
       if (linked) this.applyLink(location.hash);
       this.environment = await collectEnvironment();
     } catch (e) {

@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/job.ts';
 import type { Sample } from '../lib/schema.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
+import type { ProbeWorkerApi } from '../worker/probe-worker.ts';
 
 export function startCellWorker(): { api: Comlink.Remote<CellWorkerApi>; worker: Worker } {
   const worker = new Worker(new URL('../worker/cell-worker.ts', import.meta.url), { type: 'module', name: 'cell-worker' });
@@ -173,9 +174,13 @@ async function measurePageMemory(): Promise<{ bytes: number | null; note: string
   }
 }
 
-/** Isolation and timer resolution as a worker sees them (the page's own clock may differ). */
-export async function probeWorker(): Promise<Awaited<ReturnType<CellWorkerApi['probe']>>> {
-  const { api, worker } = startCellWorker();
+/**
+ * Isolation, timer resolution and backends as a worker sees them (the page's own clock may differ), from the small
+ * probe worker: the page does this at load, and the cell worker's code waits until a run needs it.
+ */
+export async function probeWorker(): Promise<Awaited<ReturnType<ProbeWorkerApi['probe']>>> {
+  const worker = new Worker(new URL('../worker/probe-worker.ts', import.meta.url), { type: 'module', name: 'probe-worker' });
+  const api = Comlink.wrap<ProbeWorkerApi>(worker);
   try {
     return await api.probe();
   } finally {

@@ -72,6 +72,19 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+const DTYPE_BYTES: Record<Dtype, number> = { float32: 4, float16: 2, int32: 4, int64: 8, uint8: 1, int8: 1, bool: 1 };
+/** wasm32 memory ends at 4 GiB: an input larger than that can reach no browser runtime (and no one typed array). */
+export const MAX_INPUT_BYTES = 2 ** 32;
+
+/** A declared or resolved shape too large to make (1e9 x 1e9 ...) is refused by name, before anything is allocated. */
+export function checkInputSize(name: string, dtype: Dtype, shape: readonly number[]): void {
+  const n = elementCount(shape);
+  const bytes = n * DTYPE_BYTES[dtype];
+  if (Number.isSafeInteger(n) && bytes <= MAX_INPUT_BYTES) return;
+  const size = bytes >= 2 ** 40 ? `${(bytes / 2 ** 40).toPrecision(3)} TiB` : `${(bytes / 2 ** 30).toPrecision(3)} GiB`;
+  throw new InputError(`input '${name}' [${shape.join(', ')}] ${dtype} would take ${size}: more than the 4 GiB a browser runtime can address; give it smaller dims`);
+}
+
 /** Checks that a value policy fits a dtype before anything runs, so a bad override names itself. */
 export function checkPolicy(inputName: string, dtype: Dtype, policy: ValuePolicy): void {
   const r = DTYPE_RANGE[dtype];
@@ -192,6 +205,7 @@ export function synthesizeInputs(
   return specs.map((spec, index) => {
     const override = overrides[spec.name];
     const shape = resolveShape(spec, batchDim, batch, override, dimDefaults);
+    checkInputSize(spec.name, spec.dtype, shape);
     const data = makeValues(spec.name, spec.dtype, elementCount(shape), override?.values ?? valueDefaults[spec.name] ?? { kind: 'random' }, seed + index * 7919);
     return { name: spec.name, dtype: spec.dtype, shape, data };
   });

@@ -18,6 +18,11 @@ export interface CellJob {
 export interface TestFaults {
   /** GPU cells: destroy the session's GPU device once this many samples are taken (WebGPU device loss). */
   loseDeviceAfterSamples?: number;
+  /**
+   * A runtime falling back: in the cell's worker WebGPU gives no adapter and OffscreenCanvas no WebGL context, and
+   * ORT is given wasm as a second execution provider (as an app wanting a fallback would). The proof must catch it.
+   */
+  forceFallback?: boolean;
 }
 
 export type CellPhase = 'init' | 'fetch' | 'session' | 'first-inference' | 'warmup' | 'sampling';

@@ -3,18 +3,13 @@
  * ordered list of cells. Validation here gives errors that name the bad value and the valid ones.
  */
 import { BACKENDS, RUNTIMES, SamplingSettings, describeIssues } from './schema.ts';
+import { allTargets, RUNTIME_BACKENDS } from './targets.ts';
 import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId, SamplingInput } from './schema.ts';
 import { batchDimsOf, type ModelInfo } from './manifest.ts';
 import { seededShuffle } from './rng.ts';
 import { buildsFor, isOrtBuild, ORT_BUILD_CHOICES, ORT_BUILD_INFO, ORT_BUILDS, ortBuildLacks, RECOMMENDED_ORT_BUILD, type OrtBuild } from './builds.ts';
 
-/** Which backends each runtime has. tfjs `cpu` is plain JS; ORT has no JS CPU backend (its wasm is the CPU one). */
-export const RUNTIME_BACKENDS: Record<RuntimeId, readonly BackendId[]> = {
-  ort: ['wasm', 'webgl', 'webgpu', 'webnn'],
-  tfjs: ['cpu', 'wasm', 'webgl', 'webgpu'],
-  calib: ['cpu'],
-  'ort-node': ['cpu'],
-};
+export { allTargets, RUNTIME_BACKENDS };
 
 /** The native reference target: onnxruntime-node on this machine's CPU, run by the CLI (`--native`). */
 export const NATIVE_TARGET = 'ort-node:cpu';
@@ -73,10 +68,6 @@ function parsePair(pair: string, text: string): Target {
     throw new PlanError(`runtime '${r}' has no backend '${backend}'; valid: ${RUNTIME_BACKENDS[r].join(', ')}`);
   }
   return { runtime: r, backend: backend as BackendId };
-}
-
-export function allTargets(): string[] {
-  return RUNTIMES.flatMap((r) => RUNTIME_BACKENDS[r].map((b) => `${r}:${b}`));
 }
 
 export function targetKey(t: Target): string {

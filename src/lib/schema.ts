@@ -8,6 +8,7 @@ import { ServingReport } from './serving/schema.ts';
 import { STAGES } from './stages.ts';
 import { STEADY_CLASSES } from './steady-state.ts';
 import { ORT_BUILDS } from './builds.ts';
+import { BACKENDS, RUNTIMES } from './targets.ts';
 
 /**
  * 3: the steady state (changepoints, warm-up curve) per ok cell; summaries describe the steady samples only.
@@ -31,16 +32,11 @@ export type Dim = z.infer<typeof Dim>;
 export const TensorSpec = z.object({ name: z.string().min(1), dtype: Dtype, shape: z.array(Dim) });
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
-/**
- * `calib` is the built-in calibration runtime: its inference busy-waits a requested time (harness self-check).
- * `ort-node` is native ONNX Runtime (onnxruntime-node) on this machine's CPU, run by the CLI beside the browser's
- * cells as the native reference (`latency-lab run --native`); a browser can't run it.
- */
-export const RUNTIMES = ['ort', 'tfjs', 'calib', 'ort-node'] as const;
+/** The runtimes and backends (src/lib/targets.ts says what each is). */
+export { BACKENDS, RUNTIMES };
 export const RuntimeId = z.enum(RUNTIMES);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
-export const BACKENDS = ['wasm', 'webgl', 'webgpu', 'webnn', 'cpu'] as const;
 export const BackendId = z.enum(BACKENDS);
 export type BackendId = z.infer<typeof BackendId>;
 

@@ -93,6 +93,9 @@ export function encodeSetup(s: Setup): string {
   return p.toString();
 }
 
+/** Fragments that carry a shared result (src/lib/share.ts) start with this; setup links carry `key=value` pairs. */
+export const SHARE_PREFIX = '#result=';
+
 /** What a link sets, and what in it could not be used (each named). */
 export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: string[] } {
   const p = new URLSearchParams(hash.replace(/^#/, ''));

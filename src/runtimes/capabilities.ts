@@ -4,7 +4,7 @@
  * reason, so cells that can't run are `unsupported` at once and cost no time.
  */
 import type { Capability, GpuInfo } from '../lib/schema.ts';
-import { allTargets } from '../lib/plan.ts';
+import { allTargets } from '../lib/targets.ts';
 
 interface NavigatorGpu {
   gpu?: {

@@ -16,6 +16,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { ORT_BUILD_INFO, RECOMMENDED_ORT_BUILD, ortBuildLacks, type OrtBuild } from '../lib/builds.ts';
 import type { HostTensor } from '../lib/inputs.ts';
+import type { TestFaults } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { median } from '../lib/stats.ts';
@@ -40,6 +41,8 @@ const LOADERS: Record<OrtBuild, () => Promise<OrtModule>> = {
 
 /** The build this worker loaded (a worker runs one cell, a cell one build). */
 let ort: OrtModule;
+/** Fault tests only (TestFaults.forceFallback): ORT gets wasm as a second execution provider. */
+let fallbackForTest = false;
 let loadedBuild: OrtBuild | null = null;
 
 const ORT_TYPES: Record<Dtype, Ort.Tensor.Type> = {
@@ -75,7 +78,7 @@ export const ortAdapter: RuntimeAdapter = {
     return loadedBuild ? (ort.env.versions.web ?? 'unknown') : 'not loaded';
   },
 
-  async init(backend: BackendId, cell: Cell): Promise<void> {
+  async init(backend: BackendId, cell: Cell, faults?: TestFaults): Promise<void> {
     if (backend === 'cpu') throw new BackendUnavailable('ORT has no JS cpu backend; its CPU backend is wasm');
     const build = cell.build ?? RECOMMENDED_ORT_BUILD[backend];
     const lacks = ortBuildLacks(build, backend);
@@ -97,6 +100,7 @@ export const ortAdapter: RuntimeAdapter = {
     ort.env.wasm.proxy = false; // we are already in a dedicated worker
     ort.env.logLevel = 'error';
     initialised = { backend, threads: cell.threads };
+    fallbackForTest = Boolean(faults?.forceFallback);
   },
 
   async createSession(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<RuntimeSession> {
@@ -104,8 +108,9 @@ export const ortAdapter: RuntimeAdapter = {
     if (initialised?.backend !== cell.backend) throw new Error('ort adapter: init() was not called for this backend');
     const gpu = cell.backend === 'webgpu';
     const session = await ort.InferenceSession.create(new Uint8Array(bytes.entry), {
-      // One provider only: if it can't take the model, creation fails instead of falling back to wasm.
-      executionProviders: [cell.backend],
+      // One provider only: if it can't take the model, creation fails instead of falling back to wasm. (Fault
+      // tests add wasm as a fallback, as an app might, to show the proof below catches the fallback.)
+      executionProviders: fallbackForTest && cell.backend !== 'wasm' ? [cell.backend, 'wasm'] : [cell.backend],
       graphOptimizationLevel: 'all',
       ...(gpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     });
@@ -115,7 +120,13 @@ export const ortAdapter: RuntimeAdapter = {
       throw new Error(`the ONNX graph has no input named ${missing.join(', ')}; its inputs are ${session.inputNames.join(', ')}`);
     }
     if (gpu) {
-      const device = (await ort.env.webgpu.device) as GPUDevice;
+      // Proof from ORT itself: a webgpu session runs on the device ORT holds. If ORT fell back to another execution
+      // provider, it holds none (reading it then fails or gives nothing), and the cell must not be timed as webgpu.
+      const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as GPUDevice | undefined;
+      if (!device || typeof device.createBuffer !== 'function') {
+        await session.release();
+        throw new BackendMismatch('asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back to another execution provider');
+      }
       return new OrtWebGpuSession(session, model, cell, device);
     }
     return new OrtCpuBoundSession(session, model, cell, FOLDED[cell.backend as keyof typeof FOLDED]);

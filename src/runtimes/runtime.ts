@@ -4,6 +4,7 @@
  * comments where its stage boundaries fall and why.
  */
 import type { HostTensor } from '../lib/inputs.ts';
+import type { TestFaults } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { BackendId, Cell, GpuBusy, ModelFormat, Proof, RuntimeId, StageNote } from '../lib/schema.ts';
 
@@ -67,8 +68,11 @@ export interface BareRunner {
 export interface RuntimeAdapter {
   readonly id: RuntimeId;
   readonly version: string;
-  /** Initialises the backend (wasm compile, setBackend). Throws BackendUnavailable or BackendMismatch. */
-  init(backend: BackendId, cell: Cell): Promise<void>;
+  /**
+   * Initialises the backend (wasm compile, setBackend). Throws BackendUnavailable or BackendMismatch. `faults`:
+   * test-only injections (a forced fallback), never set in normal runs.
+   */
+  init(backend: BackendId, cell: Cell, faults?: TestFaults): Promise<void>;
   createSession(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<RuntimeSession>;
   /** Live tensors, where the runtime counts them (tfjs); null elsewhere. */
   tensorCount?(): TensorCount | null;

@@ -7,8 +7,6 @@ import * as Comlink from 'comlink';
 import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/job.ts';
 import type { Sample } from '../lib/schema.ts';
 import { CellRun, type MeasureMemory } from './pipeline.ts';
-import { measureTimerResolution } from './timer.ts';
-import { probeCapabilities } from '../runtimes/capabilities.ts';
 
 let run: CellRun | null = null;
 
@@ -27,12 +25,6 @@ function current(): CellRun {
 }
 
 const api = {
-  /** Isolation, clock, GPU and backend availability as a worker (where cells run) sees them. */
-  async probe() {
-    const { gpu, capabilities } = await probeCapabilities();
-    return { crossOriginIsolated: self.crossOriginIsolated, timerResolutionMs: measureTimerResolution(), hardwareConcurrency: navigator.hardwareConcurrency, gpu, capabilities };
-  },
-
   /** Cold start through the first inference. */
   async prepare(job: CellJob, onEvent: (event: CellEvent) => void, measureMemory?: MeasureMemory) {
     // Events are fire-and-forget: the worker never waits on the page between samples.

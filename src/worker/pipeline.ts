@@ -116,6 +116,19 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
 
 const fmtSpan = (ms: number) => String(Number(ms.toPrecision(3)));
 
+/**
+ * Fault tests only: this worker's WebGPU gives no adapter and its OffscreenCanvas no WebGL context, as on a device
+ * where the GPU backends can't start (the backend probe, in another worker, still said they could).
+ */
+function hideGpuForTest(): void {
+  const gpu = (navigator as Navigator & { gpu?: object }).gpu;
+  if (gpu) Object.defineProperty(gpu, 'requestAdapter', { value: async () => null });
+  const getContext = OffscreenCanvas.prototype.getContext;
+  OffscreenCanvas.prototype.getContext = function (this: OffscreenCanvas, kind: string, ...rest: unknown[]) {
+    return kind.startsWith('webgl') ? null : (getContext as (...a: unknown[]) => unknown).call(this, kind, ...rest);
+  } as typeof getContext;
+}
+
 type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
 
 /** sha256 of input tensors' bytes, in order: what a cell fed the model, comparable across runtimes. */
@@ -224,8 +237,9 @@ export class CellRun {
     this.emit({ type: 'phase', phase: 'init' });
     let t = performance.now();
     try {
+      if (this.job.faults?.forceFallback) hideGpuForTest();
       this.adapter = this.options.adapter ?? (await loadAdapter(cell.runtime));
-      await this.adapter.init(cell.backend, cell);
+      await this.adapter.init(cell.backend, cell, this.job.faults);
     } catch (e) {
       if (e instanceof BackendUnavailable) return this.unsupported(e.message);
       return this.failed('init', e);

@@ -58,7 +58,13 @@ describe('bad model files through the CLI', () => {
     const missing = join(dir, 'missing-shard');
     mkdirSync(missing);
     writeFileSync(join(missing, 'model.json'), JSON.stringify(json));
-    for (const [folder, says] of [[notModel, /model\.json/], [short, /bytes|size|short/i], [missing, /not there/]] as const) {
+    // A shard with bytes beyond what model.json's weights need (padded, or from a bigger model).
+    const padded = join(dir, 'padded-shard');
+    mkdirSync(padded);
+    writeFileSync(join(padded, 'model.json'), JSON.stringify(json));
+    const shard = readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', json.weightsManifest[0].paths[0]));
+    writeFileSync(join(padded, json.weightsManifest[0].paths[0]), Buffer.concat([shard, Buffer.alloc(64)]));
+    for (const [folder, says] of [[notModel, /model\.json/], [short, /bytes|size|short/i], [missing, /not there/], [padded, /bytes|size|padded/i]] as const) {
       const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', folder, '--targets', 'tfjs:cpu'], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, `${folder}: ${r.stderr}`).toBe(2);
       expect(r.stderr, folder).toMatch(says);
@@ -70,6 +76,7 @@ describe('bad model files through the CLI', () => {
       'unknown-op.onnx': relu([1, 4], 13, 'NoSuchOperator'),
       'future-opset.onnx': relu([1, 4], 999),
       'huge-input.onnx': relu([1, 1_000_000_000]),
+      'absurd-shape.onnx': relu([1_000_000, 1_000_000, 1_000_000]),
       'free-dim.onnx': relu(['batch', 'len']),
       'nan-constant.onnx': (() => {
         const g = new OnnxGraph();
@@ -88,6 +95,10 @@ describe('bad model files through the CLI', () => {
     const refused = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', paths.join(','), '--targets', 'ort:wasm'], { encoding: 'utf8', timeout: 60_000 });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/model 'free-dim' has symbolic dim with no value: len; give each a value: --dim len=N/);
+    // An absurd value for it (1e9) is refused up front too, naming the range.
+    const absurd = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', join(dir, 'free-dim.onnx'), '--dim', 'len=1000000000', '--targets', 'ort:wasm'], { encoding: 'utf8', timeout: 60_000 });
+    expect(absurd.status).toBe(2);
+    expect(absurd.stderr).toMatch(/dim len: 1000000000 is not a whole number in 1\.\.1000000/);
     const out = join(dir, 'out');
     const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', [...paths, join(dir, 'good.onnx')].join(','), '--dim', 'len=8', '--targets', 'ort:wasm', '--samples', '5', '--out', out], { encoding: 'utf8', timeout: 240_000 });
     expect(r.status, r.stderr).toBe(3); // some cells could not run: said, and the report is written
@@ -111,6 +122,9 @@ describe('bad model files through the CLI', () => {
       expect(nan.outputs[0]).toMatchObject({ nonFinite: 2, min: expect.any(Number), head: [expect.any(Number), null, null, expect.any(Number)] });
       expect(nan.warnings.join(' ')).toMatch(/output 'y' holds 2 NaN or infinite values \(of 4\)/);
     }
+    // 10^18 values declared: refused by name before anything is allocated, and the run goes on.
+    expect(byModel['absurd-shape']!.status).toBe('failed');
+    expect(reason('absurd-shape')).toMatch(/^inputs: input 'x' \[1000000, 1000000, 1000000\] float32 would take .* TiB: more than the 4 GiB/);
     expect(byModel['huge-input']!.status).toBe('failed');
     expect(reason('huge-input')).toMatch(/^(inputs|warmup|session): .{10,}/);
   }, 300_000);

@@ -73,6 +73,27 @@ describe('faults inside a run', () => {
     }
   }, 120_000);
 
+  it('a runtime that falls back is caught by the proof: ORT on webgpu given wasm as a fallback, tfjs on webgl, with the GPU hidden', async () => {
+    const lab = await openLab();
+    try {
+      const request = { models: ['tiny-cnn'], targets: ['ort:webgpu', 'ort:webgpu@all', 'tfjs:webgl', 'ort:wasm'], batches: [1], order: 'matrix', sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 60_000 } };
+      const run = parseRunResult(await lab.page.evaluate(`window.latencyLab.run(${JSON.stringify(request)}, { faults: { forceFallback: true } })`));
+      const why = (c: CellResult) => (c.status === 'failed' ? c.error : c.status === 'unsupported' ? c.reason : c.status);
+      // Both ORT builds that run webgpu: the session came up (on wasm), and the proof refused to call it webgpu.
+      for (const id of ['tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/ort:webgpu@all/b1/t1']) {
+        const c = byId(run.cells, id);
+        expect(c.status, id).not.toBe('ok');
+        expect(why(c), id).toMatch(/asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back/);
+      }
+      const tfjs = byId(run.cells, 'tiny-cnn/tfjs:webgl/b1/t1');
+      expect(tfjs.status).toBe('unsupported');
+      expect(why(tfjs)).toMatch(/setBackend\('webgl'\) returned false/);
+      expect(byId(run.cells, TINY).status).toBe('ok');
+    } finally {
+      await lab.close();
+    }
+  }, 120_000);
+
   it('the browser killed mid-run: finished cells are written, the rest are lost with the reason, exit 3', async () => {
     const out = join(tmp, 'killed');
     const p = spawn(process.execPath, [BIN, 'run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,tfjs:wasm,tfjs:cpu', '--samples', '30', '--warmup', '2', '--order', 'matrix', '--out', out], { cwd: projectRoot, env: { ...process.env, CI: '1' } });

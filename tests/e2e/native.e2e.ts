@@ -89,6 +89,7 @@ describe('latency-lab run --native', () => {
     try {
       const { page } = lab;
       await page.getByTestId('import-input').setInputFiles(join(tmp, 'run', 'results.json'));
+      await page.getByTestId('tax-list').waitFor({ timeout: 20_000 });
       const items = await page.getByTestId('tax-list').locator('li').allTextContents();
       expect(items).toHaveLength(3);
       expect(items.join('\n')).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1 is \d+\.\d\d× slower than tiny-cnn\/ort-node:cpu\/b1\/t1 \(95% CI [\d.]+–[\d.]+;.*same input bytes, outputs agree\)/);

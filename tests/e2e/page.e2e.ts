@@ -51,6 +51,36 @@ describe('the lab page', () => {
     await page.screenshot({ path: join(shots, 'page-results.png'), fullPage: true });
   });
 
+  it('makes a result link that shows the run elsewhere and compares it with the run on screen there', async () => {
+    const { page } = lab;
+    await page.getByTestId('share-link-make').click();
+    const link = await page.getByTestId('share-link').inputValue();
+    expect(link.startsWith(`${lab.server.url}#result=`)).toBe(true);
+    // Another tab of this browser: it shows the shared run, and beside it the last run (restored on load).
+    const other = await lab.browser.context.newPage();
+    try {
+      await other.goto(link);
+      await other.getByTestId('shared-run').waitFor({ timeout: 30_000 });
+      expect(await other.locator('[data-testid=shared-run] table').first().locator('tbody tr').count()).toBe(6);
+      await other.getByTestId('shared-compare').waitFor({ timeout: 30_000 });
+      const rows = await other.locator('[data-testid=shared-compare] tbody tr').allTextContents();
+      expect(rows).toHaveLength(6);
+      // The same run on both sides: every ratio is 1 and the CIs overlap.
+      for (const r of rows) expect(r).toMatch(/×1\.000\s*overlap/);
+      // A link is not a setup: no link error, the form keeps its defaults.
+      expect(await other.getByTestId('link-error').count()).toBe(0);
+      await other.screenshot({ path: join(shots, 'shared-link.png'), fullPage: true });
+      // A damaged link says so, and the page stays usable.
+      await other.goto(`${link.slice(0, -12)}`);
+      await other.reload();
+      await other.getByTestId('shared-error').waitFor({ timeout: 30_000 });
+      expect(await other.getByTestId('shared-error').textContent()).toMatch(/damaged/);
+      expect(await other.getByTestId('run').isEnabled()).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a bad batch list is an error message, and the page stays usable', async () => {
     const { page } = lab;
     await page.getByTestId('batches').fill('1, x');
@@ -64,8 +94,24 @@ describe('the lab page', () => {
     // The guard sees the workers' requests too (model files and wasm are fetched inside cell workers).
     expect(lab.seen.some((u) => u.endsWith('/models/tiny-cnn/model.onnx'))).toBe(true);
     expect(lab.seen.some((u) => u.endsWith('.wasm'))).toBe(true);
-    // The guard itself must catch an attempt, or this test could never fail.
-    await lab.page.evaluate(() => fetch('http://192.0.2.1/probe').catch(() => undefined));
+    // Two walls. The lab page's CSP stops a request to another origin before it leaves (connect-src 'self')...
+    const blocked = await lab.page.evaluate(async () => {
+      const seen: string[] = [];
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(e.violatedDirective));
+      await fetch('http://192.0.2.1/csp').catch(() => undefined);
+      // The violation event is queued as a task of its own: let it arrive.
+      await new Promise((r) => setTimeout(r, 200));
+      return seen;
+    });
+    expect(blocked).toContain('connect-src');
+    expect(lab.offOrigin).toEqual([]);
+    // ...and the guard must catch what gets past a page (here one without the CSP), or this test could never fail.
+    const bare = await lab.browser.context.newPage();
+    try {
+      await bare.evaluate(() => fetch('http://192.0.2.1/probe').catch(() => undefined));
+    } finally {
+      await bare.close();
+    }
     expect(lab.offOrigin).toEqual(['http://192.0.2.1/probe']);
   });
 });

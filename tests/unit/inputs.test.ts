@@ -98,3 +98,12 @@ describe('files that are plainly not models', () => {
     expect(notAModel('m.onnx', new Uint8Array([0x08, 0x07, 0x12]), 'onnx')).toBeNull();
   });
 });
+
+describe('absurd input sizes', () => {
+  it('refuses an input over 4 GiB by name, before allocating anything', async () => {
+    const { checkInputSize, MAX_INPUT_BYTES } = await import('../../src/lib/inputs.ts');
+    expect(() => checkInputSize('x', 'float32', [1_000_000, 1_000_000, 1_000_000])).toThrow(/input 'x' \[1000000, 1000000, 1000000\] float32 would take 3.64e\+6 TiB: more than the 4 GiB/);
+    expect(() => checkInputSize('ids', 'int64', [1, 600_000_000])).toThrow(/would take 4.47 GiB/);
+    expect(() => checkInputSize('x', 'float32', [1, MAX_INPUT_BYTES / 4])).not.toThrow();
+  });
+});
