@@ -1,5 +1,6 @@
 /** Result fixtures shared by unit tests: made-up but valid cells. */
 import { mulberry32 } from '../../src/lib/rng.ts';
+import type { ModelInfo } from '../../src/lib/manifest.ts';
 import type { OkCellResult, Sample } from '../../src/lib/schema.ts';
 import { summarizeStages } from '../../src/lib/stats.ts';
 import { assessValidity } from '../../src/lib/validity.ts';
@@ -42,4 +43,24 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
     inputDigest: null,
     tax: null,
   } as OkCellResult;
+}
+
+const file = { path: 'm/x', bytes: 1, sha256: 'a'.repeat(64) };
+
+/** A made-up model `id` in the given formats: x [batch, 4] -> y [batch, 2], batch dim `batch`. */
+export function fakeModel(id: string, formats: ModelInfo['formats'][number]['format'][], task: ModelInfo['task'] = 'image-classification'): ModelInfo {
+  return {
+    id,
+    title: id,
+    task,
+    description: '',
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2] }],
+    batchDim: 'batch',
+    batchFollowers: [],
+    dimDefaults: {},
+    valueDefaults: {},
+    formats: formats.map((format) => ({ format, entry: file, weights: [] })),
+    provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' },
+  };
 }

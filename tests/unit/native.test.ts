@@ -5,23 +5,9 @@ import { fromWire, toWire } from '../../src/lib/native-wire.ts';
 import { buildPlan, workKey, type PlanRequest } from '../../src/lib/plan.ts';
 import type { HostTensor } from '../../src/lib/inputs.ts';
 import { applyTax, browserTax, modelWork, nativeFor, taxable } from '../../src/lib/tax.ts';
-import { okCell } from './fixtures.ts';
+import { fakeModel, okCell } from './fixtures.ts';
 
-const file = { path: 'm/x', bytes: 1, sha256: 'a'.repeat(64) };
-const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => ({
-  id,
-  title: id,
-  task: 'other',
-  description: '',
-  inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
-  outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2] }],
-  batchDim: 'batch',
-  batchFollowers: [],
-  dimDefaults: {},
-  valueDefaults: {},
-  formats: formats.map((format) => ({ format, entry: file, weights: [] })),
-  provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' },
-});
+const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => fakeModel(id, formats, 'other');
 const zoo = [model('both', ['onnx', 'tfjs-layers']), model('tfjs-only', ['tfjs-graph']), model('onnx-only', ['onnx'])];
 const request: PlanRequest = { models: ['both', 'tfjs-only', 'onnx-only'], targets: ['ort:wasm', 'tfjs:wasm', 'ort:webgpu'], batches: [1, 4], threads: [1, 2], seed: 7, sampling: { mode: 'fixed', samples: 10, warmup: 2 }, native: true, skipMissingFormats: true };
 

@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, parseTarget, PlanError, type PlanRequest } from '../../src/lib/plan.ts';
 import type { ModelInfo } from '../../src/lib/manifest.ts';
+import { fakeModel } from './fixtures.ts';
 
-const file = { path: 'm/x', bytes: 1, sha256: 'a'.repeat(64) };
-const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => ({
-  id,
-  title: id,
-  task: 'image-classification',
-  description: '',
-  inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
-  outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2] }],
-  batchDim: 'batch',
-  batchFollowers: [],
-  dimDefaults: {},
-  valueDefaults: {},
-  formats: formats.map((format) => ({ format, entry: file, weights: [] })),
-  provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' },
-});
+const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => fakeModel(id, formats);
 const zoo = [model('both', ['onnx', 'tfjs-layers']), model('onnx-only', ['onnx'])];
 const base: PlanRequest = { models: ['both'], targets: ['ort:wasm', 'tfjs:cpu'], batches: [1, 4], order: 'matrix', sampling: { mode: 'fixed', samples: 10, warmup: 2, cellTimeoutMs: 60_000 } };
 
