@@ -36,6 +36,10 @@ Usage:
   latency-lab serve [options]   serving simulator: open-loop load, dynamic batching, worker pools, capacity
   latency-lab monitor [options] inference at a steady cadence for a long time: rolling windows, drift, memory
   latency-lab schema            print the JSON Schema of the config file
+  latency-lab host [--port N] [--bind ADDR] [--out DIR] [--max-mb N]
+                                serve the lab to phones and tablets on the LAN (URL and QR code printed); each
+                                device's results come back (token in the URL, size-limited, validated) and are
+                                merged into one multi-device report under --out
 
 Run options (matrix):
   --config FILE         a JSON config (schema: public/lab-config.schema.json); flags override it
@@ -221,6 +225,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./serve.ts')).cmdServe(rest, { projectRoot });
       case 'monitor':
         return await (await import('./serve.ts')).cmdMonitor(rest, { projectRoot });
+      case 'host':
+        return await (await import('./host.ts')).cmdHost(rest, { projectRoot });
       case 'schema':
         process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
         return EXIT.ok;
@@ -235,7 +241,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return cmd === undefined ? EXIT.usage : EXIT.ok;
       default:
-        throw new UsageError(`unknown command '${cmd}'; commands: run, serve, monitor, compare, validate, schema`);
+        throw new UsageError(`unknown command '${cmd}'; commands: run, serve, monitor, host, compare, validate, schema`);
     }
   } catch (e) {
     const err = e as Error & { code?: string };

@@ -37,6 +37,8 @@ export interface ServeOptions {
   isolate?: boolean;
   /** URL path -> file on disk, served as well (the CLI's local model files and pictures). */
   files?: ReadonlyMap<string, string>;
+  /** One POST endpoint (`latency-lab host`'s result upload): the only request other than GET/HEAD answered. */
+  post?: { path: string; handle(req: IncomingMessage, res: ServerResponse): void };
   /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for remote browsers). */
   host?: string;
   /** Serve rootDir under this path prefix (e.g. '/lab/'), as a sub-path host would; other paths are 404. */
@@ -95,6 +97,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   });
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (options.post && req.method === 'POST' && (req.url ?? '').split('?')[0] === options.post.path) return options.post.handle(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, `${req.method} is not served here`, { Allow: 'GET, HEAD' });
     const raw = req.url ?? '/';
     if (raw.length > MAX_URL) return refuse(res, 414, 'URL too long');

@@ -76,3 +76,6 @@ export const PARITY_PREFIX = 65_536;
  * looks for it before starting one. Here, not in native-wire.ts, so the first load doesn't carry the wire code.
  */
 export const NATIVE_BINDING = '__labNative';
+
+/** Where a page opened from `latency-lab host` sends its result file (POST, with the session token as ?token=). */
+export const HOST_RESULTS_PATH = '/__lab/results';
