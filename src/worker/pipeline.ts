@@ -364,10 +364,11 @@ export class CellRun {
             // Check the guess on warm passes, growing k until k passes in a row span enough ticks.
             let k = iterations.iterations;
             for (let tries = 0; tries < 8; tries++) {
-              const t = performance.now();
-              for (let i = 0; i < k; i++) await this.pass();
+              // Judged as samples are: by the stages' own time over k passes (what a sample's total spans), not
+              // the wall time, which also holds the loop between passes (a third of a no-op pass's time).
+              const trial = await this.timedSample(k);
               guardPasses += k;
-              const next = growIterations(k, performance.now() - t, this.timerResolutionMs);
+              const next = growIterations(k, trial.total * k, this.timerResolutionMs);
               if (next === null) break;
               k = next;
             }

@@ -114,10 +114,17 @@ describe('calibration runtime', () => {
       expect(s.iterations).toBeGreaterThan(1);
       expect(s.iterations).toBeLessThanOrEqual(cell.sampling.iterations);
     }
-    // The timer guard sizes k so that a sample spans >= 50 ticks; k is sized on the passes just before, and a pass
-    // can get faster within a block, so the median sample spans at least 90% of that.
-    const spans = cell.samples.map((s) => (s.total * s.iterations) / cell.timerResolutionMs).sort((a, b) => a - b);
-    expect(spans[Math.floor(spans.length / 2)]).toBeGreaterThanOrEqual(45);
+    // The timer guard sizes k so that a sample spans >= 50 ticks of timed stages. A no-op pass gets several times
+    // faster after the first blocks (JIT), so k is regrown between blocks; the samples at the last k used must span
+    // >= 50 ticks, and a pass can get faster within a block, so their median spans at least 90% of that.
+    const kLast = Math.max(...cell.samples.map((s) => s.iterations));
+    const atFinal = cell.samples.filter((s) => s.iterations === kLast);
+    expect(atFinal.length).toBeGreaterThanOrEqual(5);
+    const spans = atFinal.map((s) => (s.total * s.iterations) / cell.timerResolutionMs).sort((a, b) => a - b);
+    // Either they do, or the guard saw they didn't and grew k again after that block (a pass that kept speeding up
+    // after the last regrowth): what it must never do is leave short samples without growing k.
+    const median = spans[Math.floor(spans.length / 2)]!;
+    if (median < 45) expect(cell.sampling.iterations, `median span ${median} ticks at k=${kLast}, and k was not grown after`).toBeGreaterThan(kLast);
     expect(cell.summary.total.median).toBeLessThan(cell.timerResolutionMs * 10);
   });
 });
