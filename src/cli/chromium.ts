@@ -126,8 +126,14 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
     executablePath,
     notice: choice.notice,
     close: async () => {
-      await context.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
+      // A browser that was killed may never answer close(): give it 10 s, then go on.
+      await Promise.race([context.close().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+      // Its orphaned child processes may still be writing into the profile: a folder left behind is no error.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
+      } catch {
+        /* left in the temp folder */
+      }
     },
   };
 }

@@ -115,6 +115,28 @@ export function evaluateInLab(options: LabPageOptions, expression: string, onSta
 }
 
 /**
+ * `work` on the page, or the reason the browser went away before it finished. Playwright rejects a pending call when
+ * the browser's connection closes, but a killed browser whose child processes linger can leave that connection
+ * open: so the page is also asked a trivial question every 5 s, and 15 s without an answer counts as gone.
+ */
+export function watchBrowser<T>(page: Page, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const gone = new Promise<never>((_, reject) => {
+    page.once('close', () => reject(new Error('the page closed')));
+    page.once('crash', () => reject(new Error('the page crashed')));
+    timer = setInterval(() => {
+      const answer = page.evaluate('1').then(() => true, () => false);
+      void Promise.race([answer, new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]).then((alive) => {
+        if (!alive) reject(new Error('the browser stopped answering (killed, or crashed)'));
+      });
+    }, 5_000);
+  });
+  // Once the work is done, the page closing is expected: that late rejection must not count as unhandled.
+  gone.catch(() => undefined);
+  return Promise.race([work, gone]).finally(() => clearInterval(timer));
+}
+
+/**
  * What is left when the browser dies mid-run: the plan's cells, those that finished as they finished and the
  * rest aborted with `why`, in a valid result file (so a crash at cell 40 of 50 keeps 39 cells).
  */
@@ -145,7 +167,7 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
   // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
   // which carries helpers (__name) the page doesn't have.
   const run = withLabPage(options, before, (page, flags) =>
-    page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
+    watchBrowser(page, page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
       source: 'cli',
       browserFlags: ${JSON.stringify(flags)},
       onPlan: (p, env) => window.__labOnPlan(p, env),
@@ -153,7 +175,7 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
       onCellEvent: (i, e) => { void window.__labOnCellEvent(i, e); },
       onCellDone: (i, r) => window.__labOnCellDone(i, r),
       extraModels: ${JSON.stringify(options.extraModels ?? [])},
-    })`),
+    })`)),
   );
   try {
     const { value, offOrigin } = await run;

@@ -146,6 +146,12 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     get served() {
       return [...served];
     },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        // Keep-alive sockets of a browser that died (or whose child processes outlive it) would hold close() open,
+        // and with it the CLI: a run that lost its browser must still write what it has and exit.
+        server.closeAllConnections();
+      }),
   };
 }
