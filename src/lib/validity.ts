@@ -25,8 +25,10 @@ export function unsupportedPercentiles(n: number): Percentile[] {
 export function driftOf(totals: readonly number[], seed = 1): Validity['drift'] {
   const third = Math.floor(totals.length / 3);
   if (third < 3) return null;
-  const first = totals.slice(0, third);
-  const last = totals.slice(totals.length - third);
+  // Floored at 1 ns: samples of a pass under one tick read 0, and a ratio over 0 (Infinity, NaN) has no place in
+  // a result file (JSON can't hold it, and the whole file would fail validation).
+  const first = totals.slice(0, third).map((t) => Math.max(t, 1e-6));
+  const last = totals.slice(totals.length - third).map((t) => Math.max(t, 1e-6));
   const r = ratioOfMedians(last, first, seed, 1000);
   const excludesOne = r.ci95[0] > 1 || r.ci95[1] < 1;
   return { firstMedian: median(first), lastMedian: median(last), ratio: r.ratio, ci95: r.ci95, flagged: excludesOne && Math.abs(r.ratio - 1) > DRIFT_THRESHOLD };
