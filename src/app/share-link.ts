@@ -4,6 +4,7 @@
  */
 import { describeIssues, type RunResult } from '../lib/schema.ts';
 import { SHARE_PREFIX, SharedRun, summariseForLink } from '../lib/share.ts';
+import { toBase64 } from '../lib/base64.ts';
 
 async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
   const out = new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream));
@@ -11,9 +12,7 @@ async function pipe(bytes: Uint8Array, stream: CompressionStream | Decompression
 }
 
 function toBase64Url(bytes: Uint8Array): string {
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function fromBase64Url(text: string): Uint8Array {

@@ -21,6 +21,11 @@ export const GUARD_TICKS = 50;
  */
 export const MIN_SAMPLE_MS = 0.25;
 
+/** The guard's rule in words, for the `why` of a sample size: "50 timer ticks of 0.005 ms (at least 0.25 ms)". */
+export function guardRule(tickMs: number): string {
+  return `${GUARD_TICKS} timer ticks of ${tickMs} ms${guardSpanMs(tickMs) > GUARD_TICKS * tickMs ? ` (at least ${MIN_SAMPLE_MS} ms)` : ''}`;
+}
+
 /** The span a sample must reach: GUARD_TICKS ticks, and at least MIN_SAMPLE_MS. */
 export function guardSpanMs(tickMs: number): number {
   return Math.max(GUARD_TICKS * tickMs, MIN_SAMPLE_MS);
@@ -55,7 +60,7 @@ export function chooseIterations(settings: SamplingSettings, passMs: number | nu
   if (settings.mode === 'fixed') return { iterations: 1, why: 'fixed mode: one pass per sample' };
   if (passMs === null || tickMs <= 0) return { iterations: 1, why: 'no warm-up pass to size samples by' };
   const span = guardSpanMs(tickMs);
-  const rule = `${GUARD_TICKS} timer ticks of ${tickMs} ms${span > GUARD_TICKS * tickMs ? ` (at least ${MIN_SAMPLE_MS} ms)` : ''}`;
+  const rule = guardRule(tickMs);
   if (passMs >= span) return { iterations: 1, why: `a pass (${passMs.toPrecision(3)} ms) spans >= ${rule}` };
   const k = Math.min(MAX_ITERATIONS, Math.ceil(span / Math.max(passMs, tickMs / 10, 1e-6)));
   return { iterations: k, why: `timer guard: a pass (${passMs.toPrecision(3)} ms) is under ${rule}, so each sample times ${k} passes` };

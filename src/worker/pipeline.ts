@@ -10,7 +10,7 @@
 import { InputError, type HostTensor } from '../lib/inputs.ts';
 import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type FinishFacts, type ParityData, type Step, type WarmupDone } from '../lib/job.ts';
 import { modelInputs, type ModelFile } from '../lib/manifest.ts';
-import { chooseIterations, GUARD_TICKS, growIterations, guardSpanMs, warmupDecision } from '../lib/sampling.ts';
+import { chooseIterations, growIterations, guardRule, warmupDecision } from '../lib/sampling.ts';
 import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Prediction, PreprocessParts, Sample, Stage, StageNote } from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
 import { median, summarize, summarizeStages } from '../lib/stats.ts';
@@ -56,7 +56,7 @@ export async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<
 }
 
 /** Fetches (or takes from the job) one model file or picture and checks its size: a truncated file says so. */
-async function getFile(job: CellJob, file: Pick<ModelFile, 'path' | 'bytes'>): Promise<ArrayBuffer> {
+export async function getFile(job: CellJob, file: Pick<ModelFile, 'path' | 'bytes'>): Promise<ArrayBuffer> {
   let buf = job.files?.[file.path];
   if (!buf) {
     const url = new URL(file.path, job.modelsBaseUrl);
@@ -71,7 +71,7 @@ async function getFile(job: CellJob, file: Pick<ModelFile, 'path' | 'bytes'>): P
 }
 
 /** The bytes, once their sha256 is the one named: a corrupt or replaced file fails here, named as `what`. */
-async function checkSha(buf: ArrayBuffer, file: Pick<ModelFile, 'sha256'>, what: string): Promise<ArrayBuffer> {
+export async function checkSha(buf: ArrayBuffer, file: Pick<ModelFile, 'sha256'>, what: string): Promise<ArrayBuffer> {
   if ((await sha256Hex(buf)) !== file.sha256) throw new Error(`${what} does not match its recorded sha256: corrupt or replaced`);
   return buf;
 }
@@ -113,8 +113,6 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
   }
   return { digests, parity };
 }
-
-const fmtSpan = (ms: number) => String(Number(ms.toPrecision(3)));
 
 /**
  * Fault tests only: this worker's WebGPU gives no adapter and its OffscreenCanvas no WebGL context, as on a device
@@ -373,7 +371,7 @@ export class CellRun {
               k = next;
             }
             iterations.iterations = k;
-            iterations.why = `timer guard: a pass is under ${GUARD_TICKS} ticks of ${this.timerResolutionMs} ms (and a sample spans at least ${fmtSpan(guardSpanMs(this.timerResolutionMs))} ms), so each sample times ${k} passes in a row`;
+            iterations.why = `timer guard: a pass is under ${guardRule(this.timerResolutionMs)}, so each sample times ${k} passes in a row`;
           }
           const whole = this.wholeCycles(iterations.iterations);
           if (settings.iterations === null && whole !== iterations.iterations) {
