@@ -6,10 +6,10 @@ import type { CellEvent, CellJob, TestFaults } from '../lib/job.ts';
 import { parseWith } from '../lib/schema.ts';
 import { ModelInfo, type Manifest } from '../lib/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan.ts';
-import type { CellResult, Environment, Plan, RunResult, ValuePolicy } from '../lib/schema.ts';
+import type { CellResult, ColdStart, Environment, Plan, RunResult, ValuePolicy } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
-import { startCellWorker } from './worker-bridge.ts';
+import { CellDriver, startCellWorker } from './worker-bridge.ts';
 import type { GpuSyncRounds } from '../worker/bench-gpu-sync.ts';
 import type { OverheadRounds } from '../worker/bench-overhead.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
@@ -47,6 +47,19 @@ export interface LatencyLabApi {
   benchOverhead(modelId: string, target: string, batch: number, rounds: number, block: number, values?: Record<string, ValuePolicy>): Promise<OverheadBench>;
   /** Every pass time of a bare loop of the runtime's API for `seconds`, in a fresh worker (src/worker/bench-bare-loop.ts). */
   benchBareLoop(modelId: string, target: string, seconds: number, threads?: number): Promise<number[]>;
+  /**
+   * One cell of the request's plan, in a fresh worker, up to its first result only: its cold start, and this page's
+   * own load for context (the CLI's first visits, src/cli/first-visit.ts).
+   */
+  firstResult(request: PlanRequest, cellId: string, options?: { extraModels?: ModelInfo[]; timeoutMs?: number }): Promise<FirstResult>;
+}
+
+export interface FirstResult {
+  status: 'ok' | 'failed' | 'unsupported' | 'aborted';
+  reason: string | null;
+  coldStart: Partial<ColdStart> | null;
+  /** This page's navigation start to load end (the lab's own page, not part of the cell's first result). */
+  pageLoadMs: number | null;
 }
 
 export interface OverheadBench extends OverheadRounds {
@@ -97,16 +110,19 @@ export function installAutomationApi(): LatencyLabApi {
       w.terminate();
     }
   };
+  /** The zoo plus a person's own models, validated like the zoo's own entries before anything runs. */
+  const withExtra = async (extraModels: readonly unknown[] = []): Promise<Manifest> => {
+    const zoo = await getManifest();
+    const extra = extraModels.map((x, i) => parseWith(ModelInfo, `extra model [${i}]`, x));
+    return { ...zoo, models: [...zoo.models.filter((z) => !extra.some((x) => x.id === z.id)), ...extra] };
+  };
   const api: LatencyLabApi = {
     version: __LAB_VERSION__,
     manifest: getManifest,
     environment: (flags) => collectEnvironment(flags),
     async run(request, options = {}) {
       await idle();
-      const zoo = await getManifest();
-      // Validated like the zoo's own entries: a model from outside is checked before anything runs.
-      const extra = (options.extraModels ?? []).map((x, i) => parseWith(ModelInfo, `extra model [${i}]`, x));
-      const m = { ...zoo, models: [...zoo.models.filter((z) => !extra.some((x) => x.id === z.id)), ...extra] };
+      const m = await withExtra(options.extraModels);
       const plan = buildPlan(request, m.models);
       const environment = await collectEnvironment(options.browserFlags);
       options.onPlan?.(plan, environment);
@@ -120,6 +136,27 @@ export function installAutomationApi(): LatencyLabApi {
         onCellEvent: options.onCellEvent,
         onCellDone: options.onCellDone,
       });
+    },
+    async firstResult(request, cellId, options = {}) {
+      await idle();
+      const m = await withExtra(options.extraModels);
+      const plan = buildPlan(request, m.models);
+      const cell = plan.cells.find((c) => c.id === cellId);
+      const model = m.models.find((x) => x.id === cell?.modelId);
+      if (!cell || !model) throw new Error(`the plan has no cell '${cellId}'; it has ${plan.cells.map((c) => c.id).join(', ')}`);
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      const pageLoadMs = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : null;
+      const sampling = { ...plan.sampling, cellTimeoutMs: options.timeoutMs ?? plan.sampling.cellTimeoutMs };
+      const driver = new CellDriver({ cell, model, sampling, modelsBaseUrl: base });
+      try {
+        const step = await driver.prepare();
+        if (step.ok) return { status: 'ok', reason: null, coldStart: step.value.coldStart, pageLoadMs };
+        const r = step.outcome.result;
+        const reason = r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status === 'ok' ? null : r.reason;
+        return { status: r.status === 'ok' ? 'failed' : r.status, reason, coldStart: null, pageLoadMs };
+      } finally {
+        driver.terminate();
+      }
     },
     async benchGpuSync(modelId, batch, rounds) {
       const request = { targets: ['ort:webgpu'], batches: [batch], sampling: { mode: 'fixed' as const, samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } };

@@ -15,8 +15,9 @@ import { compareOutputs, pickReference } from '../lib/parity.ts';
 import { seededShuffle } from '../lib/rng.ts';
 import { workKey } from '../lib/plan.ts';
 import { applyTax } from '../lib/tax.ts';
+import { runEnvelope } from '../lib/envelope.ts';
 import { SamplingController } from '../lib/sampling.ts';
-import { SCHEMA_VERSION, okCells, parseRunResult, type Cell, type CellResult, type ColdStart, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
+import { okCells, type Cell, type CellResult, type ColdStart, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { CellDriver, type CellChannel, type CellDriverOptions } from './worker-bridge.ts';
 import { nativeChannel } from './native-bridge.ts';
@@ -221,19 +222,8 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   // The browser tax, where native reference cells ran.
   if (ok.some((c) => c.cell.runtime === 'ort-node')) applyTax(ok, (id) => parityData.get(id));
 
-  const run: RunResult = {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'inference-latency-lab', version: __LAB_VERSION__ },
-    createdAt: new Date().toISOString(),
-    source: options.source,
-    device: null,
-    environment,
-    plan,
-    cells,
-    serving: null,
-  };
-  // The page validates its own output too: a result that wouldn't load back is a bug, caught here.
-  return parseRunResult(JSON.parse(JSON.stringify(run)));
+  // The page validates its own output too (runEnvelope parses what it builds).
+  return runEnvelope({ source: options.source, environment, plan, cells }, __LAB_VERSION__);
 }
 
 /**

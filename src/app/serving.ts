@@ -14,7 +14,8 @@ import { monitorWindows, summarizePoint, type CapacityResult, type MeasuredReque
 import { searchCapacity } from '../lib/serving/capacity.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import { buildPlan } from '../lib/plan.ts';
-import { SCHEMA_VERSION, SamplingSettings, parseRunResult, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
+import { SamplingSettings, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
+import { runEnvelope } from '../lib/envelope.ts';
 import { quantile, sortSamples } from '../lib/stats.ts';
 import { collectEnvironment } from './environment.ts';
 import { CellDriver } from './worker-bridge.ts';
@@ -174,18 +175,8 @@ function serviceTable(service: Map<number, number[]>): ServingReport['serviceByB
 
 /** A serving run in the common result file: the plan names the cell that served; `serving` holds the rest. */
 async function wrap(environment: Environment, serving: ServingReport, cell: Cell, source: RunResult['source']): Promise<RunResult> {
-  const run: RunResult = {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'inference-latency-lab', version: __LAB_VERSION__ },
-    createdAt: new Date().toISOString(),
-    source,
-    device: null,
-    environment,
-    plan: { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SERVING_SAMPLING, cells: [cell], nativeSkipped: [] },
-    cells: [],
-    serving,
-  };
-  return parseRunResult(JSON.parse(JSON.stringify(run)));
+  const plan: RunResult['plan'] = { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SERVING_SAMPLING, cells: [cell], nativeSkipped: [] };
+  return runEnvelope({ source, environment, plan, cells: [], serving }, __LAB_VERSION__);
 }
 
 /** A sweep of offered load for every batcher setting and pool size, then capacity under the budget. */

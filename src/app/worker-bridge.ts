@@ -46,6 +46,8 @@ export class CellDriver {
   private crash: string | null = null;
   private onCrash: ((why: string) => void) | null = null;
   private closed = false;
+  /** When this driver created its Web Worker (epoch ms); undefined for other channels, whose clocks differ. */
+  private createdAt: number | undefined;
 
   constructor(
     readonly job: CellJob,
@@ -62,6 +64,7 @@ export class CellDriver {
       channel.onError(died);
       return;
     }
+    this.createdAt = performance.timeOrigin + performance.now();
     const { api, worker } = startCellWorker();
     this.api = api;
     this.steps = api;
@@ -118,7 +121,8 @@ export class CellDriver {
       this.options.onEvent?.(event);
     };
     const transfers = Object.values(this.job.files ?? {});
-    return this.race(() => this.steps.prepare(Comlink.transfer(this.job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)));
+    const job: CellJob = this.createdAt === undefined ? this.job : { ...this.job, workerCreatedAt: this.createdAt };
+    return this.race(() => this.steps.prepare(Comlink.transfer(job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)));
   }
 
   warmup() {

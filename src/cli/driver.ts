@@ -10,9 +10,10 @@ import type { CellEvent } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { PlanRequest } from '../lib/plan.ts';
 import type {} from '../app/automation.ts'; // window.latencyLab's type
-import { parseRunResult, SCHEMA_VERSION, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
+import { parseRunResult, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';
+import { runEnvelope } from '../lib/envelope.ts';
 import { NATIVE_BINDING, type NativeRequest } from '../lib/native-wire.ts';
 import type { NativeHost } from './native/host.ts';
 
@@ -142,7 +143,7 @@ export function watchBrowser<T>(page: Page, work: Promise<T>): Promise<T> {
  */
 export function partialRun(plan: Plan, environment: Environment, finished: ReadonlyMap<number, CellResult>, why: string, version: string): RunResult {
   const cells = plan.cells.map((cell, i): CellResult => finished.get(i) ?? { status: 'aborted', cell, startedAt: new Date().toISOString(), durationMs: 0, reason: `lost: ${why}`, samples: [] });
-  return parseRunResult({ schemaVersion: SCHEMA_VERSION, tool: { name: 'inference-latency-lab', version }, createdAt: new Date().toISOString(), source: 'cli', device: null, environment, plan, cells, serving: null });
+  return runEnvelope({ source: 'cli', environment, plan, cells }, version);
 }
 
 export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {

@@ -72,6 +72,13 @@ Run options (matrix):
                         Node thread, same input bytes, same sampling, intra-op threads = --threads), interleaved with
                         the browser cells; each CPU-backend browser cell gets its browser tax (ratio of model work,
                         95% CI) and parity against native. Needs the optional dependency onnxruntime-node
+  --first-visit P,...   after the run, each cell's first result for a first-time visitor (fresh browser profile:
+                        empty HTTP cache, no compiled wasm) and a returning one, per network profile: 4g, slow-4g, 3g
+                        (Chrome DevTools' presets, emulated by Chromium) plus an unthrottled visit. Scripts and wasm
+                        are sent compressed (br/gzip) as a static host would; bytes per kind, worker boot, runtime
+                        init, model fetch, session, first inference
+  --cpu-slowdown N      first visits with CDP CPU throttling N x: Chromium slows the page's thread only, never the
+                        workers the cells run in, so it shows the page's share of a slow phone, not the model's
 
 Sampling (default: auto):
   --mode auto|fixed     auto: sample while changepoint analysis finds where the steady state begins; stop when
@@ -161,6 +168,7 @@ Examples:
   latency-lab run --config lab.json --budget 'mobilenet-v2 ort:wasm p95 <= 120ms' --baseline last/results.json
   latency-lab run --connect laptop=ws://10.0.0.5:3000/abc --cdp grid=http://grid:4444 --serve-host 0.0.0.0 --public-url http://10.0.0.2:8080/
   latency-lab run --models mobilenet-v2,tiny-cnn,ocr-cls --targets ort:wasm,tfjs:wasm --native
+  latency-lab run --models mobilenet-v2 --targets ort:wasm,tfjs:wasm --first-visit 4g,3g
   latency-lab run --models calibration --targets calib:cpu --values busy_ms=const:2
   latency-lab serve --model tiny-cnn --rates 100,300,1000,2000 --max-batch 1,8,32 --budget 20
   latency-lab monitor --model mobilenet-v2 --cadence 200 --minutes 10

@@ -24,6 +24,9 @@ import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { Progress } from './progress.ts';
 import { NativeHost } from './native/host.ts';
 import { formatTax } from '../lib/tax.ts';
+import { parseProfiles, type FirstVisits, type NetworkProfileName } from '../lib/first-visit.ts';
+import { firstVisitLines } from '../lib/first-visit-report.ts';
+import { measureFirstVisits } from './first-visit.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
 export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'];
@@ -77,6 +80,8 @@ export const RUN_OPTIONS = {
   'public-url': { type: 'string' },
   quiet: { type: 'boolean' },
   native: { type: 'boolean' },
+  'first-visit': { type: 'string' },
+  'cpu-slowdown': { type: 'string' },
 } as const;
 
 function readJson(file: string, what: string): unknown {
@@ -120,6 +125,8 @@ interface Resolved {
   baseline: { file: string; runs: RunResult[]; threshold: number } | null;
   devices: (DeviceEndpoint | null)[];
   outDir: string;
+  /** Network profiles for first visits ('none' first), or null when not asked for. */
+  firstVisit: { profiles: NetworkProfileName[]; cpuSlowdown: number | null } | null;
 }
 
 /** Flags over config over defaults; local model paths read and checked; budgets and baseline loaded. */
@@ -186,7 +193,24 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   if (dup) throw new UsageError(`two devices are named '${dup}'; name them (--connect NAME=URL)`);
   const outDir = resolve((v.out as string | undefined) ?? config.out ?? join('lab-results', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   if (/\.json$/i.test(outDir)) throw new UsageError(`--out takes a folder (it gets results.json, summary.csv, samples.csv, report.md, report.html), not '${outDir}'`);
-  return { request, extraModels: local.models, files: local.files, budgets, baseline, devices: devices.length ? devices : [null], outDir };
+  return { request, extraModels: local.models, files: local.files, budgets, baseline, devices: devices.length ? devices : [null], outDir, firstVisit: firstVisitArgs(v, config, devices.length > 0) };
+}
+
+function firstVisitArgs(v: Flags, config: ParsedConfig, remote: boolean): Resolved['firstVisit'] {
+  const text = (v['first-visit'] as string | undefined) ?? config.firstVisit?.join(',');
+  const slowText = v['cpu-slowdown'] as string | undefined;
+  const cpuSlowdown = slowText !== undefined ? Number(slowText) : (config.cpuSlowdown ?? null);
+  if (cpuSlowdown !== null && !(cpuSlowdown >= 1 && cpuSlowdown <= 20)) throw new UsageError(`--cpu-slowdown: '${slowText}' is not a factor in 1..20`);
+  if (text === undefined) {
+    if (cpuSlowdown !== null) throw new UsageError('--cpu-slowdown applies to first visits: add --first-visit PROFILES');
+    return null;
+  }
+  if (remote) throw new UsageError('--first-visit launches fresh local browsers (an empty cache each time); it does not run with --connect/--cdp');
+  try {
+    return { profiles: parseProfiles(text), cpuSlowdown };
+  } catch (e) {
+    throw new UsageError(`--first-visit: ${(e as Error).message}`);
+  }
 }
 
 export interface RunContext {
@@ -246,6 +270,11 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   );
   progress.finish();
   await native?.closeAll();
+  const local = settled[0];
+  if (r.firstVisit && local?.status === 'fulfilled') {
+    const run = local.value.result;
+    local.value.result = { ...run, firstVisits: await firstVisitsOf(run, r, distDir, ctx, v, browserCfg) };
+  }
 
   const runs: RunResult[] = [];
   const deviceErrors: string[] = [];
@@ -295,6 +324,26 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   return EXIT.ok;
 }
 
+/** First visits of the run's cells that ran ok in the browser (the others' reasons are in the main table). */
+async function firstVisitsOf(run: RunResult, r: Resolved, distDir: string, ctx: RunContext, v: Flags, browserCfg: NonNullable<ParsedConfig['browser']>): Promise<FirstVisits> {
+  const cells = okCells(run.cells).filter((c) => c.cell.runtime !== 'ort-node').map((c) => c.cell);
+  const quiet = Boolean(v.quiet);
+  return measureFirstVisits({
+    distDir,
+    cacheDir: join(ctx.projectRoot, 'node_modules', '.cache', 'latency-lab', 'compressed'),
+    request: r.request,
+    cells,
+    profiles: r.firstVisit!.profiles,
+    cpuSlowdown: r.firstVisit!.cpuSlowdown,
+    extraModels: r.extraModels,
+    files: r.files,
+    chromium: (v.chromium as string | undefined) ?? browserCfg.chromium,
+    softwareGpu: (v['software-gpu'] as boolean | undefined) ?? browserCfg.softwareGpu,
+    extraFlags: [...(browserCfg.args ?? []), ...((v['browser-arg'] as string[] | undefined) ?? [])],
+    onStatus: (text) => !quiet && process.stderr.write(`${text}\n`),
+  });
+}
+
 /** The browser tax per cell, in words, with the native environment and the models that have no native reference. */
 export function taxLines(run: RunResult): string[] {
   const ok = okCells(run.cells);
@@ -328,6 +377,7 @@ function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, bas
     if (pictureRows.length) console.log(`\npreprocess from pictures (decode + resize + normalise, median per pass):\n${textTable(PREPROCESS_HEADER, pictureRows)}`);
     for (const line of describePredictions(predictionTables(okCells(run.cells)))) console.log(line);
     for (const line of taxLines(run)) console.log(line);
+    if (run.firstVisits) for (const line of firstVisitLines(run.firstVisits)) console.log(line);
     for (const c of calibrationReports(okCells(run.cells))) {
       console.log(
         `\ncalibration ${c.cellId}: asked ${fmtMs(c.requestedMs)} ms, inference reported ${fmtMs(c.measuredMs)} ms (error ${(c.errorMs * 1000).toFixed(1)} us, ` +

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, relative, resolve, sep } from 'node:path';
 import sirv from 'sirv';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../lib/csp.ts';
+import type { CompressedFiles } from './compress.ts';
 
 export const ISOLATION_HEADERS: Record<string, string> = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -24,10 +25,21 @@ const MIME: Record<string, string> = { '.wasm': 'application/wasm', '.onnx': 'ap
 
 const MAX_URL = 4096;
 
+/** One response as sent: body bytes on the wire (compressed when it was) and the file's own size. */
+export interface Sent {
+  path: string;
+  status: number;
+  encoding: string | null;
+  sentBytes: number;
+  bytes: number;
+}
+
 export interface StaticServer {
   url: string;
   /** Each distinct URL path served, in first-served order. */
   served: string[];
+  /** Every response finished since the server started, in order (first visits count their bytes from it). */
+  sent: readonly Sent[];
   close(): Promise<void>;
 }
 
@@ -45,6 +57,36 @@ export interface ServeOptions {
   base?: string;
   /** Folders (besides the root) that symlinks in the root may point into (the test harness links the real build). */
   symlinkTargets?: readonly string[];
+  /** Compressed copies of the root's text and wasm files, sent to browsers that accept them (first visits). */
+  compressed?: CompressedFiles;
+}
+
+/**
+ * Vite names everything under assets/ by its content hash, so a host can let browsers keep those for a year without
+ * asking again; the rest (the page, the models) is revalidated on each use, as a host must for names that are reused.
+ */
+function cacheControl(pathInRoot: string): string {
+  return pathInRoot.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+}
+
+/** Counts the body bytes a response writes (after any compression: what crosses the wire). */
+function countSent(res: ServerResponse, onDone: (sentBytes: number) => void): void {
+  let n = 0;
+  const add = (chunk: unknown) => {
+    if (typeof chunk === 'string') n += Buffer.byteLength(chunk);
+    else if (chunk instanceof Uint8Array) n += chunk.byteLength;
+  };
+  const write = res.write.bind(res) as (...a: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...a: unknown[]) => ServerResponse;
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    add(chunk);
+    return write(chunk, ...rest);
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk !== 'function') add(chunk);
+    return end(chunk, ...rest);
+  }) as typeof res.end;
+  res.once('finish', () => onDone(n));
 }
 
 /** URL paths (relative to the root) of symlinks whose real target is outside the root and the allowed folders. */
@@ -80,6 +122,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   const root = resolve(rootDir);
   const base = options.base ?? '/';
   const served = new Set<string>();
+  const sent: Sent[] = [];
   // A plain static host (isolate: false) sends no headers at all: the built page's <meta> CSP still applies there.
   const isolation: Record<string, string> = options.isolate === false ? {} : { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER };
   const blocked = escapingLinks(root, options.symlinkTargets ?? []);
@@ -89,7 +132,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     dotfiles: false,
     setHeaders: (res, pathname) => {
       for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
-      res.setHeader('Cache-Control', 'no-cache');
+      res.setHeader('Cache-Control', cacheControl(pathname));
       const type = MIME[extname(pathname).toLowerCase()];
       if (type) res.setHeader('Content-Type', type);
     },
@@ -108,6 +151,11 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
       return refuse(res, 400, 'the URL does not decode');
     }
     if (path.includes('\0')) return refuse(res, 400, 'NUL in the URL');
+    countSent(res, (sentBytes) => {
+      const encoding = (res.getHeader('Content-Encoding') as string | undefined) ?? null;
+      const length = decodedSize.get(res) ?? Number(res.getHeader('Content-Length') ?? sentBytes);
+      sent.push({ path, status: res.statusCode, encoding, sentBytes, bytes: res.statusCode === 200 ? length : 0 });
+    });
     const extra = options.files?.get(path);
     if (extra) {
       served.add(path);
@@ -120,6 +168,8 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     const inRoot = `/${path.slice(base.length)}`;
     if ([...blocked].some((b) => inRoot === b || inRoot.startsWith(`${b}/`))) return refuse(res, 403, 'forbidden: a link out of the served folder');
     // sirv sees the path relative to the root (the base stripped); anything it can't find is its 404.
+    const packed = options.compressed?.pick(inRoot, req.headers['accept-encoding']);
+    if (packed) return sendCompressed(req, res, inRoot, packed, isolation);
     req.url = inRoot.split('/').map(encodeURIComponent).join('/');
     res.once('finish', () => {
       if (res.statusCode < 400) served.add(path);
@@ -146,6 +196,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     get served() {
       return [...served];
     },
+    sent,
     close: () =>
       new Promise<void>((ok) => {
         server.close(() => ok());
@@ -155,3 +206,28 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
       }),
   };
 }
+
+/** A compressed copy, with what sirv would send beside it (type, validator, caching) and a 304 for a matching ETag. */
+function sendCompressed(req: IncomingMessage, res: ServerResponse, inRoot: string, packed: NonNullable<ReturnType<CompressedFiles['pick']>>, isolation: Record<string, string>): void {
+  const headers: Record<string, string> = {
+    ...isolation,
+    'Content-Type': MIME[extname(inRoot).toLowerCase()] ?? TEXT_MIME[extname(inRoot).toLowerCase()] ?? 'application/octet-stream',
+    'Cache-Control': cacheControl(inRoot),
+    ETag: packed.etag,
+    Vary: 'Accept-Encoding',
+  };
+  if (req.headers['if-none-match'] === packed.etag) {
+    res.writeHead(304, headers).end();
+    return;
+  }
+  decodedSize.set(res, packed.bytes);
+  // Set one by one (not passed to writeHead), so the response log can read them back.
+  for (const [k, v] of Object.entries({ ...headers, 'Content-Encoding': packed.encoding, 'Content-Length': String(packed.body.length) })) res.setHeader(k, v);
+  res.writeHead(200);
+  res.end(req.method === 'HEAD' ? undefined : packed.body);
+}
+
+/** The file's own size, for responses whose Content-Length is the compressed one. */
+const decodedSize = new WeakMap<ServerResponse, number>();
+
+const TEXT_MIME: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8', '.json': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.txt': 'text/plain; charset=utf-8' };

@@ -47,6 +47,10 @@ export const LabConfig = z
     liveCells: z.number().int().min(2).max(32).optional(),
     /** As --native: native reference cells (onnxruntime-node on this machine) and the browser tax per cell. */
     native: z.boolean().optional(),
+    /** As --first-visit: network profiles for first and returning visits (none, 4g, slow-4g, 3g). */
+    firstVisit: z.array(z.string().min(1)).min(1).optional(),
+    /** As --cpu-slowdown: CDP CPU throttling on first visits (the page's thread only; Chromium can't slow workers). */
+    cpuSlowdown: z.number().min(1).max(20).optional(),
     /** Sampling settings (see the result file's plan.sampling); flags override them one by one. */
     sampling: SamplingFields.partial().optional(),
     /** Rules such as "mobilenet-v2 ort:wasm p95 <= 80ms", or the same as an object. */

@@ -12,6 +12,8 @@ export interface CellJob {
   files?: Record<string, ArrayBuffer>;
   /** Faults injected on purpose, by fault tests only (never set in normal runs). */
   faults?: TestFaults;
+  /** When the page created the cell's Web Worker (epoch ms: performance.timeOrigin + now), for its boot time. */
+  workerCreatedAt?: number;
 }
 
 /** Test-only fault injection (tests/e2e/faults.e2e.ts); every field off unless a test sets it. */

@@ -8,6 +8,7 @@ import type { BudgetOutcome } from './budget.ts';
 import { compareToFastest } from './compare.ts';
 import { throughput } from './format.ts';
 import { TAX_HEADER, TAX_NOTE, taxRows } from './tax.ts';
+import { FIRST_VISIT_HEADER, firstVisitNote, firstVisitRows, networkCostLines } from './first-visit-report.ts';
 import { cellReason, fmtCI, fmtMs, fmtPercentile, fmtRel, fmtVerdict } from './format.ts';
 import { describeStop } from './sampling.ts';
 import { okCells, STAGES, type CellResult, type RunResult } from './schema.ts';
@@ -166,6 +167,10 @@ export function reportMarkdown(input: ReportInput): string {
   if (said.length) out.push('', '## Predictions per picture', '', ...said.map((l) => `- ${mdCell(l)}`));
   const tax = runs.flatMap((r) => taxRows(r.cells, r.plan.nativeSkipped, fmtMs));
   if (tax.length) out.push('', '## Browser tax (against native onnxruntime-node)', '', mdTable(TAX_HEADER, tax), '', TAX_NOTE);
+  for (const r of runs.filter((x) => x.firstVisits)) {
+    const fv = r.firstVisits!;
+    out.push('', `## First visit${r.device ? ` (${r.device})` : ''}: network emulated by Chromium`, '', mdTable(FIRST_VISIT_HEADER, firstVisitRows(fv)), '', ...networkCostLines(fv).map((l) => `- ${mdCell(l)}`), '', firstVisitNote(fv));
+  }
   if (input.budgets) {
     const b = input.budgets;
     out.push('', `## Budgets: ${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}`, '');
@@ -231,6 +236,11 @@ export function reportHtml(input: ReportInput): string {
   if (said.length) parts.push('<h2>Predictions per picture</h2>', `<ul>${said.map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`);
   const tax = runs.flatMap((r) => taxRows(r.cells, r.plan.nativeSkipped, fmtMs));
   if (tax.length) parts.push('<h2>Browser tax (against native onnxruntime-node)</h2>', htmlTable(TAX_HEADER, tax, new Set([2, 3, 4, 5])), `<p class="muted">${escapeXml(TAX_NOTE)}</p>`);
+  for (const r of runs.filter((x) => x.firstVisits)) {
+    const fv = r.firstVisits!;
+    parts.push(`<h2>First visit${r.device ? ` (${escapeXml(r.device)})` : ''}: network emulated by Chromium</h2>`, htmlTable(FIRST_VISIT_HEADER, firstVisitRows(fv), new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12])));
+    parts.push(`<ul>${networkCostLines(fv).map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`, `<p class="muted">${escapeXml(firstVisitNote(fv))}</p>`);
+  }
   if (input.budgets) {
     const b = input.budgets;
     parts.push(`<h2>Budgets: <span class="${b.breaches.length ? 'bad' : 'ok'}">${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}</span></h2>`);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ServingReport } from './serving/schema.ts';
+import { FirstVisits } from './first-visit.ts';
 import { STAGES } from './stages.ts';
 import { STEADY_CLASSES } from './steady-state.ts';
 import { ORT_BUILDS } from './builds.ts';
@@ -15,11 +16,13 @@ import { BACKENDS, RUNTIMES } from './targets.ts';
  * 4: image value policies (real decode/resize preprocess) with per-sample preprocess parts and per-picture
  * predictions; swept dims per cell.
  * 5: native reference cells (runtime `ort-node`), the browser tax per cell, input digests.
- * Version 3 and 4 files are valid version 5 files and are read as such.
+ * 6: first visits (--first-visit: first and returning visits under emulated network profiles); cold starts carry
+ * the worker's boot, the time to first result and what the worker fetched.
+ * Version 3, 4 and 5 files are valid version 6 files and are read as such.
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 /** Older versions this lab still reads (each a subset of the current one). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4, 5];
 
 export const DTYPES = ['float32', 'float16', 'int32', 'int64', 'uint8', 'int8', 'bool'] as const;
 export const Dtype = z.enum(DTYPES);
@@ -266,6 +269,22 @@ export const ColdStart = z.object({
    */
   runtimeWasm: z
     .object({ file: z.string(), transferBytes: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), fetchMs: z.number().nonnegative() })
+    .nullable()
+    .default(null),
+  /** From creating the cell's worker to its first step (worker script download and start). Null where no Web Worker ran. */
+  workerBootMs: z.number().nonnegative().nullable().default(null),
+  /**
+   * Worker start to first result, the parts an app pays (worker boot, runtime init, model fetch, session, first
+   * inference), without the lab's own checks between them. Null where the worker boot is unknown.
+   */
+  firstResultMs: z.number().nonnegative().nullable().default(null),
+  /**
+   * What the cell's worker fetched until its first result (Resource Timing: its scripts, the runtime's wasm, the model):
+   * bytes over the wire (0 for a cache hit), decoded bytes, requests, and how many the HTTP cache answered. Whether
+   * this was a first visit on the visitor's own connection is `fromCache === 0`.
+   */
+  network: z
+    .object({ transferBytes: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), requests: z.number().int().nonnegative(), fromCache: z.number().int().nonnegative() })
     .nullable()
     .default(null),
 });
@@ -607,6 +626,8 @@ export const RunResult = z.object({
   cells: z.array(CellResult),
   /** A serving simulation or monitor run (open-loop load, batching, worker pools), when that is what ran. */
   serving: ServingReport.nullable().default(null),
+  /** First and returning visits under emulated networks (CLI --first-visit), when they were measured. */
+  firstVisits: FirstVisits.nullable().default(null),
 });
 export type RunResult = z.infer<typeof RunResult>;
 

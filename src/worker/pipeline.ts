@@ -87,6 +87,20 @@ function runtimeWasm(): ColdStart['runtimeWasm'] {
   return { file: decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? e.name), transferBytes: e.transferSize, bytes: e.decodedBodySize, fetchMs: e.responseEnd - e.startTime };
 }
 
+/**
+ * Everything this worker fetched so far (Resource Timing: the runtime's scripts and wasm, the model's files). A
+ * response from the HTTP cache has transferSize 0; a revalidated one (304) only its headers.
+ */
+function networkUse(): NonNullable<ColdStart['network']> {
+  const all = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+  return {
+    transferBytes: all.reduce((a, e) => a + e.transferSize, 0),
+    bytes: all.reduce((a, e) => a + e.decodedBodySize, 0),
+    requests: all.length,
+    fromCache: all.filter((e) => e.transferSize === 0 && e.decodedBodySize > 0).length,
+  };
+}
+
 function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; parity: ParityData[] } {
   const digests: OutputDigest[] = [];
   const parity: ParityData[] = [];
@@ -213,6 +227,8 @@ export class CellRun {
   /** Cold start up to and including the first inference. */
   async prepare(): Promise<Step<{ coldStart: Partial<ColdStart>; timerResolutionMs: number }>> {
     const { cell, model } = this.job;
+    // Both clocks read as epoch ms: the page stamped the worker's creation, this is its first step.
+    const workerBootMs = this.job.workerCreatedAt === undefined ? null : Math.max(0, performance.timeOrigin + performance.now() - this.job.workerCreatedAt);
     if (cell.format === null) return this.unsupported(`model '${model.id}' has no format that ${cell.runtime} loads (it has ${model.formats.map((f) => f.format).join(', ')})`);
     const format = model.formats.find((f) => f.format === cell.format);
     if (!format) return this.failed('fetch', new Error(`model '${model.id}' has no ${cell.format} files`));
@@ -290,6 +306,10 @@ export class CellRun {
     }
     this.cold.firstInferenceMs = performance.now() - t;
     this.cold.runtimeWasm = runtimeWasm();
+    this.cold.workerBootMs = workerBootMs;
+    const c = this.cold;
+    this.cold.firstResultMs = workerBootMs === null ? null : workerBootMs + c.runtimeInitMs! + c.fetchMs! + c.sessionCreateMs! + c.firstInferenceMs!;
+    this.cold.network = this.options.adapter ? null : networkUse();
     return { ok: true, value: { coldStart: { ...this.cold }, timerResolutionMs: this.timerResolutionMs } };
   }
 

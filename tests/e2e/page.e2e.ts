@@ -39,6 +39,12 @@ describe('the lab page', () => {
     const rows = await page.locator('[data-testid=results] tbody tr').allTextContents();
     expect(rows.join('\n')).toMatch(/tiny-cnn\/ort:wasm@wasm\/b2\/t1/);
     expect(await page.locator('[data-testid=cold-start] tbody tr').count()).toBe(6);
+    // What each cell's worker fetched on this connection, and its first result (a first visit: the test's routing
+    // keeps Chromium's HTTP cache off, so nothing comes from it).
+    const fetched = await page.getByTestId('fetched').allTextContents();
+    expect(fetched).toHaveLength(6);
+    for (const f of fetched) expect(f).toMatch(/^\d[\d.]* (B|KiB|MiB) \(first visit\)$/);
+    for (const f of await page.getByTestId('first-result').allTextContents()) expect(Number(f)).toBeGreaterThan(0);
     // tfjs cells are compared with the ORT wasm reference of the same batch once the run is done
     const tfjsRow = await page.locator('[data-testid=totals] tbody tr', { hasText: 'tiny-cnn/tfjs:cpu/b2/t1' }).textContent();
     expect(tfjsRow).toMatch(/\d\.\de-\d+|0\.0e\+0/);

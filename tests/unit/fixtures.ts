@@ -16,7 +16,7 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
     return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null, segment: null, parts: null };
   });
   const summary = summarizeStages(samples);
-  const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1, runtimeWasm: null };
+  const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1, runtimeWasm: null, workerBootMs: null, firstResultMs: null, network: null };
   return {
     status: 'ok',
     cell: { id, modelId: modelId!, format: 'onnx', runtime, backend, batch: Number(b!.slice(1)), threads: 1, build: null, coresOverride: null, dims: {}, inputSeed: 1, inputOverrides: {} },

@@ -20,6 +20,7 @@ function run(cells: OkCellResult[], device: string | null = null): RunResult {
     plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({}), cells: cells.map((c) => c.cell), nativeSkipped: [] },
     cells,
     serving: null,
+    firstVisits: null,
   };
 }
 

@@ -7,7 +7,7 @@ import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
 function validRun(): RunResult {
   const cell = { id: 'm/ort:wasm@wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, build: 'wasm' as const, coresOverride: null, dims: {}, inputSeed: 1, inputOverrides: {} };
   const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v, segment: 0, parts: v === 2 ? { decode: 0.05, resize: 0.04, normalise: 0.01 } : null }));
-  const coldStart = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0, runtimeWasm: { file: 'ort-wasm-simd-threaded.wasm', transferBytes: 0, bytes: 14_000_000, fetchMs: 3 } };
+  const coldStart = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0, runtimeWasm: { file: 'ort-wasm-simd-threaded.wasm', transferBytes: 0, bytes: 14_000_000, fetchMs: 3 }, workerBootMs: null, firstResultMs: null, network: null };
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'inference-latency-lab', version: '0.1.0' },
@@ -58,6 +58,7 @@ function validRun(): RunResult {
       { status: 'unsupported', cell: { ...cell, id: 'm/tfjs:cpu/b1/t1', runtime: 'tfjs', backend: 'cpu', format: null, build: null, coresOverride: null }, startedAt: '2026-11-28T00:00:00.000Z', durationMs: 0, reason: 'no format' },
     ],
     serving: null,
+    firstVisits: null,
   };
 }
 

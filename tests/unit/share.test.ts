@@ -18,6 +18,7 @@ const run: RunResult = {
   plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({}), cells: [a.cell, b.cell], nativeSkipped: [] },
   cells: [a, b, { status: 'unsupported', cell: { ...a.cell, id: 'm/ort:webnn/b1' }, startedAt: '', durationMs: 0, reason: 'navigator.ml is missing' }],
   serving: null,
+  firstVisits: null,
 };
 
 describe('result links', () => {
