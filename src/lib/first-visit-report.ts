@@ -5,16 +5,17 @@
 import { bytesPredictMs, FILE_KINDS, NETWORK_PROFILES, totalSent, type FirstVisit, type FirstVisits } from './first-visit.ts';
 import { fmtBytes, fmtMs, textTable } from './format.ts';
 
-export const FIRST_VISIT_HEADER = ['cell', 'network', 'visit', 'sent', 'of it wasm', 'model', 'pictures', 'boot ms', 'runtime ms', 'model ms', 'session ms', '1st pass ms', 'first result ms'];
+export const FIRST_VISIT_HEADER = ['cell', 'network', 'visit', 'first result ms', 'sent', 'of it wasm', 'model', 'pictures', 'boot ms', 'runtime ms', 'model ms', 'session ms', '1st pass ms'];
 
 const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(2)} s`);
 
+/** One row per visit, the first result first (the number a visitor feels), then the bytes, then the parts. */
 export function firstVisitRows(fv: FirstVisits): string[][] {
   return fv.visits.map((v) => {
     const p = v.parts;
-    const head = [v.cellId, v.profile, v.visit, fmtBytes(totalSent(v.bytes)), fmtBytes(v.bytes.wasm.sentBytes), fmtBytes(v.bytes.model.sentBytes), fmtBytes(v.bytes.input.sentBytes)];
-    if (v.status !== 'ok' || !p) return [...head, `${v.status}: ${v.reason ?? ''}`, '', '', '', '', ''];
-    return [...head, fmtMs(p.workerBootMs), fmtMs(p.runtimeInitMs), fmtMs(p.modelFetchMs), fmtMs(p.sessionCreateMs), fmtMs(p.firstInferenceMs), fmtMs(v.firstResultMs)];
+    const bytes = [fmtBytes(totalSent(v.bytes)), fmtBytes(v.bytes.wasm.sentBytes), fmtBytes(v.bytes.model.sentBytes), fmtBytes(v.bytes.input.sentBytes)];
+    if (v.status !== 'ok' || !p) return [v.cellId, v.profile, v.visit, `${v.status}: ${v.reason ?? ''}`, ...bytes, '', '', '', '', ''];
+    return [v.cellId, v.profile, v.visit, fmtMs(v.firstResultMs), ...bytes, fmtMs(p.workerBootMs), fmtMs(p.runtimeInitMs), fmtMs(p.modelFetchMs), fmtMs(p.sessionCreateMs), fmtMs(p.firstInferenceMs)];
   });
 }
 
