@@ -9,7 +9,15 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
   version: string;
   dependencies: Record<string, string>;
 };
-const LIBS = ['onnxruntime-web', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'svelte', 'chart.js'];
+const LIBS = [
+  'onnxruntime-web',
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
+  'comlink',
+  'svelte',
+  'chart.js',
+];
 
 /**
  * Cross-origin isolation (COOP + COEP) in dev and preview, the same headers the CLI's server sends: it gives
@@ -25,7 +33,13 @@ export default defineConfig({
       // injects inline code).
       name: 'lab-csp-meta',
       apply: 'build',
-      transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+      transformIndexHtml: () => [
+        {
+          tag: 'meta',
+          attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY },
+          injectTo: 'head-prepend',
+        },
+      ],
     },
   ],
   define: {

@@ -40,16 +40,36 @@ for (const id of v.models.split(',')) {
   const bytes = readFileSync(join(dist, 'models', onnx.entry.path));
   // Random values for every input: pictures need a browser to decode, and the model does not care.
   const values = Object.fromEntries(model.inputs.map((i) => [i.name, { values: { kind: 'random' as const } }]));
-  const plan = buildPlan({ models: [id], targets: ['ort-node:cpu'], batches: [1], inputOverrides: { [id]: values }, sampling: { mode: 'fixed', samples: rounds * block, warmup: 50, iterations: 1 } }, manifest.models);
+  const plan = buildPlan(
+    {
+      models: [id],
+      targets: ['ort-node:cpu'],
+      batches: [1],
+      inputOverrides: { [id]: values },
+      sampling: { mode: 'fixed', samples: rounds * block, warmup: 50, iterations: 1 },
+    },
+    manifest.models,
+  );
   const cell = plan.cells[0]!;
   const raw: HostTensor[] = modelInputs(model, 1, cell.inputSeed, cell.inputOverrides);
-  const job = { cell, model, sampling: plan.sampling, modelsBaseUrl: 'http://unused/', files: { [onnx.entry.path]: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) } };
+  const job = {
+    cell,
+    model,
+    sampling: plan.sampling,
+    modelsBaseUrl: 'http://unused/',
+    files: { [onnx.entry.path]: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) },
+  };
   const lab = new CellRun(job, () => undefined, undefined, { adapter: ortNodeAdapter(ort), inputSets: [raw] });
   const prepared = await lab.prepare();
   if (!prepared.ok) throw new Error(`${id}: ${JSON.stringify(prepared.outcome.result)}`);
   const warm = await lab.warmup();
   if (!warm.ok) throw new Error(`${id}: warm-up failed`);
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
   const bare: number[] = [];
   const barePass = async () => {
     const t = performance.now();
@@ -79,9 +99,27 @@ for (const id of v.models.split(',')) {
     else await bareBlock().then(labBlock);
   }
   await session.release();
-  const ci = (c: ReturnType<typeof ratioOfMedians>) => `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
-  rows.push([id, String(bare.length), fmtMs(median(bare)), fmtMs(median(work)), fmtMs(median(total)), ci(ratioOfMedians(work, bare, 7)), ci(ratioOfMedians(total, bare, 7))]);
+  const ci = (c: ReturnType<typeof ratioOfMedians>) =>
+    `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
+  rows.push([
+    id,
+    String(bare.length),
+    fmtMs(median(bare)),
+    fmtMs(median(work)),
+    fmtMs(median(total)),
+    ci(ratioOfMedians(work, bare, 7)),
+    ci(ratioOfMedians(total, bare, 7)),
+  ]);
 }
-console.log(`\nNative reference vs a bare onnxruntime-node loop (${ort.env.versions?.node}), alternating blocks of ${block} in one thread, intra-op threads 1 (medians in ms)\n`);
-console.log(textTable(['model', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'lab total / bare (95% CI)'], rows));
-console.log('\nlab work = upload + inference + readback (as the browser tax counts it); lab total adds the input copy and postprocess.');
+console.log(
+  `\nNative reference vs a bare onnxruntime-node loop (${ort.env.versions?.node}), alternating blocks of ${block} in one thread, intra-op threads 1 (medians in ms)\n`,
+);
+console.log(
+  textTable(
+    ['model', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'lab total / bare (95% CI)'],
+    rows,
+  ),
+);
+console.log(
+  '\nlab work = upload + inference + readback (as the browser tax counts it); lab total adds the input copy and postprocess.',
+);

@@ -30,27 +30,68 @@ const { values: v } = parseArgs({
 });
 const dist = resolve(join(import.meta.dirname, '..', 'dist'));
 let isolated = false;
-const { value: rows, offOrigin } = await withLabPage({ distDir: dist }, async () => undefined, async (page) => {
-  const rows: string[][] = [];
-  for (const model of v.models.split(',')) {
-    for (const target of v.targets.split(',')) {
-      const values = Object.fromEntries(v.values.map((x) => [x.slice(0, x.indexOf('=')), parsePolicy(x.slice(x.indexOf('=') + 1))]));
-      const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block), values].map((a) => JSON.stringify(a)).join(', ');
-      process.stderr.write(`${model} ${target} ...\n`);
-      const r = (await page.evaluate(`window.latencyLab.benchOverhead(${args})`)) as OverheadBench;
-      isolated = r.crossOriginIsolated;
-      const work = ratioOfMedians(r.labWork, r.bare, 7);
-      const total = ratioOfMedians(r.lab, r.bare, 7);
-      const ci = (c: typeof work) => `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
-      const within = work.ci95[0] <= 1.02 && work.ci95[1] >= 0.98 ? 'yes' : 'no';
-      rows.push([model, target, String(r.bare.length), fmtMs(median(r.bare)), fmtMs(median(r.labWork)), fmtMs(median(r.lab)), ci(work), within, ci(total), `${(median(r.boundary) * 1000).toFixed(0)} us`]);
+const { value: rows, offOrigin } = await withLabPage(
+  { distDir: dist },
+  async () => undefined,
+  async (page) => {
+    const rows: string[][] = [];
+    for (const model of v.models.split(',')) {
+      for (const target of v.targets.split(',')) {
+        const values = Object.fromEntries(
+          v.values.map((x) => [x.slice(0, x.indexOf('=')), parsePolicy(x.slice(x.indexOf('=') + 1))]),
+        );
+        const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block), values]
+          .map((a) => JSON.stringify(a))
+          .join(', ');
+        process.stderr.write(`${model} ${target} ...\n`);
+        const r = (await page.evaluate(`window.latencyLab.benchOverhead(${args})`)) as OverheadBench;
+        isolated = r.crossOriginIsolated;
+        const work = ratioOfMedians(r.labWork, r.bare, 7);
+        const total = ratioOfMedians(r.lab, r.bare, 7);
+        const ci = (c: typeof work) => `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
+        const within = work.ci95[0] <= 1.02 && work.ci95[1] >= 0.98 ? 'yes' : 'no';
+        rows.push([
+          model,
+          target,
+          String(r.bare.length),
+          fmtMs(median(r.bare)),
+          fmtMs(median(r.labWork)),
+          fmtMs(median(r.lab)),
+          ci(work),
+          within,
+          ci(total),
+          `${(median(r.boundary) * 1000).toFixed(0)} us`,
+        ]);
+      }
     }
-  }
-  return rows;
-});
+    return rows;
+  },
+);
 if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
-console.log(`\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} in one worker (medians in ms; cross-origin isolated: ${isolated})\n`);
-console.log(textTable(['model', 'target', 'n', 'bare', 'lab work', 'lab total', 'lab work / bare (95% CI)', 'consistent with ±2%?', 'lab total / bare (95% CI)', 'boundary RTT'], rows));
-console.log('\nlab work = upload + inference + readback; lab total adds the preprocess (pictures: decode + resize + normalise) and postprocess the lab does as an app would.');
-console.log('The bare loop runs on the same values (pictures decoded once); after a decode, a small model\'s inference runs slower than in a tight loop.');
+console.log(
+  `\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} in one worker (medians in ms; cross-origin isolated: ${isolated})\n`,
+);
+console.log(
+  textTable(
+    [
+      'model',
+      'target',
+      'n',
+      'bare',
+      'lab work',
+      'lab total',
+      'lab work / bare (95% CI)',
+      'consistent with ±2%?',
+      'lab total / bare (95% CI)',
+      'boundary RTT',
+    ],
+    rows,
+  ),
+);
+console.log(
+  '\nlab work = upload + inference + readback; lab total adds the preprocess (pictures: decode + resize + normalise) and postprocess the lab does as an app would.',
+);
+console.log(
+  "The bare loop runs on the same values (pictures decoded once); after a decode, a small model's inference runs slower than in a tight loop.",
+);
 console.log('boundary RTT = one sample-sized message page -> worker -> page (Comlink); it never falls inside a stage.');

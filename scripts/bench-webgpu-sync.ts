@@ -19,7 +19,13 @@ import { median } from '../src/lib/stats.ts';
 import type {} from '../src/app/automation.ts';
 import type { GpuSyncRounds } from '../src/worker/bench-gpu-sync.ts';
 
-const { values: v } = parseArgs({ options: { model: { type: 'string', default: 'tiny-cnn' }, batch: { type: 'string', default: '1' }, rounds: { type: 'string', default: '30' } } });
+const { values: v } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'tiny-cnn' },
+    batch: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '30' },
+  },
+});
 const dist = resolve(join(import.meta.dirname, '..', 'dist'));
 checkDist(dist);
 const server = await serveStatic(dist);
@@ -28,16 +34,22 @@ try {
   const page = await browser.context.newPage();
   await page.goto(server.url);
   await page.waitForFunction(() => window.latencyLab !== undefined);
-  const r = (await page.evaluate(`window.latencyLab.benchGpuSync(${JSON.stringify(v.model)}, ${Number(v.batch)}, ${Number(v.rounds)})`)) as GpuSyncRounds;
+  const r = (await page.evaluate(
+    `window.latencyLab.benchGpuSync(${JSON.stringify(v.model)}, ${Number(v.batch)}, ${Number(v.rounds)})`,
+  )) as GpuSyncRounds;
   const sum = (...xs: number[][]) => xs[0]!.map((_, i) => xs.reduce((s, x) => s + x[i]!, 0));
   const labIR = sum(r.labInference, r.labReadback);
   const labAll = sum(r.labUpload, r.labInference, r.labReadback);
   console.log(`ORT webgpu, ${v.model} batch ${v.batch}, ${r.plain.length} interleaved rounds (medians, ms)`);
-  console.log(`  lab upload ${fmtMs(median(r.labUpload))}  inference (synced) ${fmtMs(median(r.labInference))}  readback ${fmtMs(median(r.labReadback))}`);
+  console.log(
+    `  lab upload ${fmtMs(median(r.labUpload))}  inference (synced) ${fmtMs(median(r.labInference))}  readback ${fmtMs(median(r.labReadback))}`,
+  );
   console.log(`  plain run() to data ${fmtMs(median(r.plain))}   unsynced run() ${fmtMs(median(r.unsynced))}`);
   const line = (label: string, a: number[], b: number[]) => {
     const c = ratioOfMedians(a, b, 7);
-    console.log(`  ${label.padEnd(44)} ${c.ratio.toFixed(3)}  (95% CI ${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`);
+    console.log(
+      `  ${label.padEnd(44)} ${c.ratio.toFixed(3)}  (95% CI ${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`,
+    );
   };
   line('(inference + readback) / plain', labIR, r.plain);
   line('(upload + inference + readback) / plain', labAll, r.plain);

@@ -18,7 +18,9 @@ interface Chunk {
   css?: string[];
 }
 
-const { values: v } = parseArgs({ options: { 'budget-kb': { type: 'string', default: '150' }, dist: { type: 'string' } } });
+const { values: v } = parseArgs({
+  options: { 'budget-kb': { type: 'string', default: '150' }, dist: { type: 'string' } },
+});
 const dist = resolve(v.dist ?? join(import.meta.dirname, '..', 'dist'));
 const manifest = JSON.parse(readFileSync(join(dist, '.vite', 'manifest.json'), 'utf8')) as Record<string, Chunk>;
 const budget = Number(v['budget-kb']) * 1024;
@@ -41,20 +43,32 @@ const assets = readdirSync(join(dist, 'assets'));
 for (const f of [...initial]) {
   if (!f.endsWith('.js')) continue;
   const text = readFileSync(join(dist, f), 'utf8');
-  for (const a of assets) if (a.endsWith('.js') && STARTED_AT_LOAD.test(a) && text.includes(a)) initial.add(`assets/${a}`);
+  for (const a of assets)
+    if (a.endsWith('.js') && STARTED_AT_LOAD.test(a) && text.includes(a)) initial.add(`assets/${a}`);
 }
 
-const files = new Set([...Object.values(manifest).flatMap((c) => [c.file, ...(c.css ?? [])]), ...assets.map((a) => `assets/${a}`)]);
+const files = new Set([
+  ...Object.values(manifest).flatMap((c) => [c.file, ...(c.css ?? [])]),
+  ...assets.map((a) => `assets/${a}`),
+]);
 const rows = [...files]
   .filter((f) => /\.(js|css)$/.test(f))
   .map((f) => {
     const buf = readFileSync(join(dist, f));
-    return { file: f, bytes: statSync(join(dist, f)).size, gzip: gzipSync(buf, { level: 9 }).byteLength, first: initial.has(f) };
+    return {
+      file: f,
+      bytes: statSync(join(dist, f)).size,
+      gzip: gzipSync(buf, { level: 9 }).byteLength,
+      first: initial.has(f),
+    };
   })
   .sort((a, b) => Number(b.first) - Number(a.first) || b.gzip - a.gzip);
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 console.log(`${'file'.padEnd(48)} ${'raw'.padStart(10)} ${'gzip'.padStart(10)}  first load`);
-for (const r of rows) console.log(`${r.file.padEnd(48)} ${kb(r.bytes).padStart(10)} ${kb(r.gzip).padStart(10)}  ${r.first ? 'yes' : 'no (on demand)'}`);
+for (const r of rows)
+  console.log(
+    `${r.file.padEnd(48)} ${kb(r.bytes).padStart(10)} ${kb(r.gzip).padStart(10)}  ${r.first ? 'yes' : 'no (on demand)'}`,
+  );
 const firstJs = rows.filter((r) => r.first && r.file.endsWith('.js')).reduce((a, r) => a + r.gzip, 0);
 const leaked = rows.filter((r) => r.first && /(^|\/)(ort|tfjs)[-.]/.test(r.file.split('/').pop()!));
 console.log(`\nfirst-load JS: ${kb(firstJs)} gzipped (budget ${kb(budget)})`);

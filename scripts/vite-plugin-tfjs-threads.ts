@@ -30,11 +30,15 @@ export function tfjsThreadedFactorySource(): Plugin {
       const defined = code.indexOf(DEFINED);
       const start = START.exec(code.slice(defined));
       const ready = start ? READY.exec(code.slice(defined + start.index)) : null;
-      if (!start || !ready || start[1] === undefined) return this.error(`tfjs-backend-wasm's threaded factory has changed shape (${id}); the threads fix needs updating`);
+      if (!start || !ready || start[1] === undefined)
+        return this.error(
+          `tfjs-backend-wasm's threaded factory has changed shape (${id}); the threads fix needs updating`,
+        );
       const from = defined + start.index + start[0].length - start[1].length;
       const to = defined + start.index + ready.index + ready[0].length;
       const end = IIFE_END.exec(code.slice(to));
-      if (!end || end.index > 40) return this.error(`tfjs-backend-wasm's threaded factory ends in an unexpected way (${id})`);
+      if (!end || end.index > 40)
+        return this.error(`tfjs-backend-wasm's threaded factory ends in an unexpected way (${id})`);
       const at = to + end.index + end[0].length;
       const keep = `\nWasmBackendModuleThreadedSimd.toString = function () { return ${JSON.stringify(code.slice(from, to))}; };\n`;
       // Right after the factory is defined, in its scope, before the module exports it.

@@ -39,7 +39,8 @@ function transposeHWIOtoOIHW(k: Float32Array, [h, w, i, o]: number[]): Float32Ar
   for (let y = 0; y < h!; y++)
     for (let x = 0; x < w!; x++)
       for (let ci = 0; ci < i!; ci++)
-        for (let co = 0; co < o!; co++) out[((co * i! + ci) * h! + y) * w! + x] = k[((y * w! + x) * i! + ci) * o! + co]!;
+        for (let co = 0; co < o!; co++)
+          out[((co * i! + ci) * h! + y) * w! + x] = k[((y * w! + x) * i! + ci) * o! + co]!;
   return out;
 }
 
@@ -49,13 +50,15 @@ function depthwiseToOIHW(k: Float32Array, [h, w, c, m]: number[]): Float32Array 
   for (let y = 0; y < h!; y++)
     for (let x = 0; x < w!; x++)
       for (let ci = 0; ci < c!; ci++)
-        for (let mi = 0; mi < m!; mi++) out[((ci * m! + mi) * h! + y) * w! + x] = k[((y * w! + x) * c! + ci) * m! + mi]!;
+        for (let mi = 0; mi < m!; mi++)
+          out[((ci * m! + mi) * h! + y) * w! + x] = k[((y * w! + x) * c! + ci) * m! + mi]!;
   return out;
 }
 
 function pair(v: unknown, label: string): [number, number] {
   if (typeof v === 'number') return [v, v];
-  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number')) return [v[0] as number, v[1] as number];
+  if (Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number'))
+    return [v[0] as number, v[1] as number];
   throw new ConverterError(`${label}: expected a number or a pair, got ${JSON.stringify(v)}`);
 }
 
@@ -64,7 +67,13 @@ function pair(v: unknown, label: string): [number, number] {
  * (so stride 2 on an even size pads [0, 1], not [1, 1]). Unknown sizes fall back to ONNX SAME_UPPER, which
  * is the same rule computed at run time.
  */
-function samePads(inH: number | string | null, inW: number | string | null, k: [number, number], s: [number, number], d: [number, number]) {
+function samePads(
+  inH: number | string | null,
+  inW: number | string | null,
+  k: [number, number],
+  s: [number, number],
+  d: [number, number],
+) {
   if (typeof inH !== 'number' || typeof inW !== 'number') return null;
   const one = (n: number, kk: number, ss: number, dd: number) => {
     const eff = (kk - 1) * dd + 1;
@@ -95,7 +104,11 @@ export interface ConvertResult {
   outputs: { name: string; shape: ShapeDim[] }[];
 }
 
-export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32Array>, options: ConvertOptions): ConvertResult {
+export function kerasToOnnx(
+  modelTopology: unknown,
+  weights: Map<string, Float32Array>,
+  options: ConvertOptions,
+): ConvertResult {
   const topo = modelTopology as { model_config?: { class_name: string; config: KerasModelConfig } };
   const mc = topo.model_config;
   if (!mc || (mc.class_name !== 'Model' && mc.class_name !== 'Functional')) {
@@ -122,7 +135,18 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
       case 'relu':
         return { ...x, name: g.op('Relu', [x.name], hint) };
       case 'relu6':
-        return { ...x, name: g.op('Clip', [x.name, g.floatInit(g.name('zero'), [], new Float32Array([0])), g.floatInit(g.name('six'), [], new Float32Array([6]))], hint) };
+        return {
+          ...x,
+          name: g.op(
+            'Clip',
+            [
+              x.name,
+              g.floatInit(g.name('zero'), [], new Float32Array([0])),
+              g.floatInit(g.name('six'), [], new Float32Array([6])),
+            ],
+            hint,
+          ),
+        };
       case 'sigmoid':
         return { ...x, name: g.op('Sigmoid', [x.name], hint) };
       case 'tanh':
@@ -158,11 +182,14 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
     switch (layer.class_name) {
       case 'InputLayer': {
         const shape = (c.batch_input_shape ?? c.batch_shape) as KerasDim[];
-        const onnxShape: ShapeDim[] = shape.map((d, i) => (d === null ? (i === 0 ? options.batchDim : `${name}_d${i}`) : d));
+        const onnxShape: ShapeDim[] = shape.map((d, i) =>
+          d === null ? (i === 0 ? options.batchDim : `${name}_d${i}`) : d,
+        );
         g.addInput(layer.name, onnxShape);
         inputsOut.push({ name: layer.name, shape: onnxShape });
         // NHWC in, NCHW inside: one Transpose so the ONNX model takes TF.js's own input buffer.
-        const inner = shape.length === 4 ? g.op('Transpose', [layer.name], `${name}_nchw`, { perm: [0, 3, 1, 2] }) : layer.name;
+        const inner =
+          shape.length === 4 ? g.op('Transpose', [layer.name], `${name}_nchw`, { perm: [0, 3, 1, 2] }) : layer.name;
         set({ name: inner, shape: onnxShape });
         break;
       }
@@ -171,13 +198,22 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
         const [[top, bottom], [left, right]] = c.padding as [[number, number], [number, number]];
         const pads = g.int64Init(g.name(`${name}_pads`), [0, 0, top, left, 0, 0, bottom, right]);
         const [n, h, w, ch] = t.shape;
-        set({ name: g.op('Pad', [t.name, pads], name, { mode: 'constant' }), shape: [n!, typeof h === 'number' ? h + top + bottom : null, typeof w === 'number' ? w + left + right : null, ch!] });
+        set({
+          name: g.op('Pad', [t.name, pads], name, { mode: 'constant' }),
+          shape: [
+            n!,
+            typeof h === 'number' ? h + top + bottom : null,
+            typeof w === 'number' ? w + left + right : null,
+            ch!,
+          ],
+        });
         break;
       }
       case 'Conv2D':
       case 'DepthwiseConv2D': {
         const t = need();
-        if (c.data_format && c.data_format !== 'channels_last') throw new ConverterError(`${layer.name}: data_format ${String(c.data_format)}`);
+        if (c.data_format && c.data_format !== 'channels_last')
+          throw new ConverterError(`${layer.name}: data_format ${String(c.data_format)}`);
         const k = pair(c.kernel_size, `${layer.name}.kernel_size`);
         const s = pair(c.strides ?? 1, `${layer.name}.strides`);
         const d = pair(c.dilation_rate ?? 1, `${layer.name}.dilation_rate`);
@@ -189,8 +225,13 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
         const mult = depthwise ? Number(c.depth_multiplier ?? 1) : 1;
         const cout = depthwise ? cin * mult : Number(c.filters);
         const kdims = depthwise ? [k[0], k[1], cin, mult] : [k[0], k[1], cin, cout];
-        if (kernel.length !== kdims.reduce((a, b) => a * b, 1)) throw new ConverterError(`${layer.name}: kernel has ${kernel.length} values, expected [${kdims}]`);
-        const w = g.floatInit(g.name(`${name}_W`), [cout, depthwise ? 1 : cin, k[0], k[1]], depthwise ? depthwiseToOIHW(kernel, kdims) : transposeHWIOtoOIHW(kernel, kdims));
+        if (kernel.length !== kdims.reduce((a, b) => a * b, 1))
+          throw new ConverterError(`${layer.name}: kernel has ${kernel.length} values, expected [${kdims}]`);
+        const w = g.floatInit(
+          g.name(`${name}_W`),
+          [cout, depthwise ? 1 : cin, k[0], k[1]],
+          depthwise ? depthwiseToOIHW(kernel, kdims) : transposeHWIOtoOIHW(kernel, kdims),
+        );
         const ins = [t.name, w];
         if (c.use_bias !== false) ins.push(g.floatInit(g.name(`${name}_B`), [cout], weight(layer.name, 'bias')));
         const attrs: Record<string, number[] | number | string> = { kernel_shape: k, strides: s, dilations: d };
@@ -201,14 +242,20 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
           else attrs.auto_pad = 'SAME_UPPER';
         } else if (padding !== 'valid') throw new ConverterError(`${layer.name}: padding '${padding}'`);
         const conv = g.op('Conv', ins, name, attrs);
-        const shape = [t.shape[0]!, convOut(t.shape[1]!, k[0], s[0], d[0], padding), convOut(t.shape[2]!, k[1], s[1], d[1], padding), cout];
+        const shape = [
+          t.shape[0]!,
+          convOut(t.shape[1]!, k[0], s[0], d[0], padding),
+          convOut(t.shape[2]!, k[1], s[1], d[1], padding),
+          cout,
+        ];
         set(activation({ name: conv, shape }, c.activation, `${name}_act`));
         break;
       }
       case 'BatchNormalization': {
         const t = need();
         const axis = Number(c.axis ?? -1);
-        if (axis !== -1 && axis !== t.shape.length - 1) throw new ConverterError(`${layer.name}: axis ${axis} (only the channel axis)`);
+        if (axis !== -1 && axis !== t.shape.length - 1)
+          throw new ConverterError(`${layer.name}: axis ${axis} (only the channel axis)`);
         const ch = t.shape[t.shape.length - 1];
         if (typeof ch !== 'number') throw new ConverterError(`${layer.name}: channels unknown`);
         const gamma = c.scale === false ? new Float32Array(ch).fill(1) : weight(layer.name, 'gamma');
@@ -220,16 +267,22 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
           g.floatInit(g.name(`${name}_mean`), [ch], weight(layer.name, 'moving_mean')),
           g.floatInit(g.name(`${name}_var`), [ch], weight(layer.name, 'moving_variance')),
         ];
-        if (t.shape.length !== 4 && t.shape.length !== 2) throw new ConverterError(`${layer.name}: rank ${t.shape.length}`);
-        set({ name: g.op('BatchNormalization', ins, name, { epsilon: { float: Number(c.epsilon ?? 1e-3) } }), shape: t.shape });
+        if (t.shape.length !== 4 && t.shape.length !== 2)
+          throw new ConverterError(`${layer.name}: rank ${t.shape.length}`);
+        set({
+          name: g.op('BatchNormalization', ins, name, { epsilon: { float: Number(c.epsilon ?? 1e-3) } }),
+          shape: t.shape,
+        });
         break;
       }
       case 'ReLU': {
         const t = need();
-        if (Number(c.threshold ?? 0) !== 0) throw new ConverterError(`${layer.name}: ReLU threshold ${String(c.threshold)}`);
+        if (Number(c.threshold ?? 0) !== 0)
+          throw new ConverterError(`${layer.name}: ReLU threshold ${String(c.threshold)}`);
         const slope = Number(c.negative_slope ?? 0);
         const max = c.max_value;
-        if (slope !== 0 && max != null) throw new ConverterError(`${layer.name}: ReLU with both negative_slope and max_value`);
+        if (slope !== 0 && max != null)
+          throw new ConverterError(`${layer.name}: ReLU with both negative_slope and max_value`);
         if (slope !== 0) set({ ...t, name: g.op('LeakyRelu', [t.name], name, { alpha: { float: slope } }) });
         else if (max == null) set({ ...t, name: g.op('Relu', [t.name], name) });
         else {
@@ -264,7 +317,15 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
         const shape = [...t.shape];
         const sizes = inbound.map((i) => i.shape[axis]);
         shape[axis] = sizes.every((s) => typeof s === 'number') ? (sizes as number[]).reduce((a, b) => a + b, 0) : null;
-        set({ name: g.op('Concat', inbound.map((i) => i.name), name, { axis: onnxAxis }), shape });
+        set({
+          name: g.op(
+            'Concat',
+            inbound.map((i) => i.name),
+            name,
+            { axis: onnxAxis },
+          ),
+          shape,
+        });
         break;
       }
       case 'AveragePooling2D':
@@ -280,7 +341,15 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
           else attrs.auto_pad = 'SAME_UPPER';
         }
         const op = layer.class_name === 'MaxPooling2D' ? 'MaxPool' : 'AveragePool';
-        set({ name: g.op(op, [t.name], name, attrs), shape: [t.shape[0]!, convOut(t.shape[1]!, k[0], s[0], 1, padding), convOut(t.shape[2]!, k[1], s[1], 1, padding), t.shape[3]!] });
+        set({
+          name: g.op(op, [t.name], name, attrs),
+          shape: [
+            t.shape[0]!,
+            convOut(t.shape[1]!, k[0], s[0], 1, padding),
+            convOut(t.shape[2]!, k[1], s[1], 1, padding),
+            t.shape[3]!,
+          ],
+        });
         break;
       }
       case 'GlobalAveragePooling2D':
@@ -298,7 +367,8 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
           break;
         }
         // Keras flattens in NHWC order; go back to NHWC first so Dense weights line up.
-        const nhwc = t.shape.length === 4 ? g.op('Transpose', [t.name], `${name}_nhwc`, { perm: [0, 2, 3, 1] }) : t.name;
+        const nhwc =
+          t.shape.length === 4 ? g.op('Transpose', [t.name], `${name}_nhwc`, { perm: [0, 2, 3, 1] }) : t.name;
         const rest = t.shape.slice(1);
         const size = rest.every((s) => typeof s === 'number') ? (rest as number[]).reduce((a, b) => a * b, 1) : null;
         set({ name: g.op('Flatten', [nhwc], name, { axis: 1 }), shape: [t.shape[0]!, size] });
@@ -326,12 +396,17 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
       case 'UpSampling2D': {
         const t = need();
         const [sh, sw] = pair(c.size ?? 2, `${layer.name}.size`);
-        if ((c.interpolation ?? 'nearest') !== 'nearest') throw new ConverterError(`${layer.name}: interpolation ${String(c.interpolation)}`);
+        if ((c.interpolation ?? 'nearest') !== 'nearest')
+          throw new ConverterError(`${layer.name}: interpolation ${String(c.interpolation)}`);
         const scales = g.floatInit(g.name(`${name}_scales`), [4], new Float32Array([1, 1, sh, sw]));
         const roi = g.floatInit(g.name(`${name}_roi`), [0], new Float32Array(0));
         const [n, h, w, ch] = t.shape;
         set({
-          name: g.op('Resize', [t.name, roi, scales], name, { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }),
+          name: g.op('Resize', [t.name, roi, scales], name, {
+            mode: 'nearest',
+            coordinate_transformation_mode: 'asymmetric',
+            nearest_mode: 'floor',
+          }),
           shape: [n!, typeof h === 'number' ? h * sh : null, typeof w === 'number' ? w * sw : null, ch!],
         });
         break;
@@ -345,9 +420,12 @@ export function kerasToOnnx(modelTopology: unknown, weights: Map<string, Float32
   for (const [layerName] of mc.config.output_layers) {
     const t = tensors.get(layerName);
     if (!t) throw new ConverterError(`output ${layerName} was not produced`);
-    const outShape: ShapeDim[] = t.shape.map((d, i) => (d === null ? (i === 0 ? options.batchDim : `${layerName}_d${i}`) : d));
+    const outShape: ShapeDim[] = t.shape.map((d, i) =>
+      d === null ? (i === 0 ? options.batchDim : `${layerName}_d${i}`) : d,
+    );
     // Back to NHWC so the ONNX output has the same layout as TF.js's.
-    const src = t.shape.length === 4 ? g.op('Transpose', [t.name], `${layerName}_nhwc`, { perm: [0, 2, 3, 1] }) : t.name;
+    const src =
+      t.shape.length === 4 ? g.op('Transpose', [t.name], `${layerName}_nhwc`, { perm: [0, 2, 3, 1] }) : t.name;
     g.node('Identity', [src], [layerName]);
     g.addOutput(layerName, outShape);
     outputs.push({ name: layerName, shape: outShape });

@@ -32,26 +32,40 @@ export class OnnxGraph {
   }
 
   floatInit(name: string, dims: number[], data: Float32Array): string {
-    if (data.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`initializer ${name}: ${data.length} values for dims [${dims}]`);
+    if (data.length !== dims.reduce((a, b) => a * b, 1))
+      throw new Error(`initializer ${name}: ${data.length} values for dims [${dims}]`);
     this.initializers.push(
-      onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }),
+      onnx.TensorProto.create({
+        name,
+        dims,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      }),
     );
     return name;
   }
 
   /** A 1-D int64 initializer, or a scalar (dims []) when `scalar` is set (e.g. a Gather index that drops the axis). */
   int64Init(name: string, values: number[], scalar = false): string {
-    if (scalar && values.length !== 1) throw new Error(`initializer ${name}: a scalar holds one value, not ${values.length}`);
+    if (scalar && values.length !== 1)
+      throw new Error(`initializer ${name}: a scalar holds one value, not ${values.length}`);
     const data = BigInt64Array.from(values.map((v) => BigInt(v)));
     this.initializers.push(
-      onnx.TensorProto.create({ name, dims: scalar ? [] : [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(data.buffer) }),
+      onnx.TensorProto.create({
+        name,
+        dims: scalar ? [] : [values.length],
+        dataType: onnx.TensorProto.DataType.INT64,
+        rawData: new Uint8Array(data.buffer),
+      }),
     );
     return name;
   }
 
   node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}): void {
     const attribute = Object.entries(attrs).map(([name, v]) => attr(name, v));
-    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: outputs[0] ?? opType, attribute }));
+    this.nodes.push(
+      onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: outputs[0] ?? opType, attribute }),
+    );
   }
 
   /** Adds a node with one fresh output and returns that output's name. */
@@ -95,7 +109,8 @@ function valueInfo(name: string, shape: ShapeDim[], elemType: number) {
 
 function attr(name: string, v: AttrValue) {
   const T = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
+  if (typeof v === 'string')
+    return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
   if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
   if (typeof v === 'number') return onnx.AttributeProto.create({ name, type: T.INT, i: v });
   if ('floats' in v) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: v.floats });
@@ -118,7 +133,9 @@ export function readOnnxSignature(bytes: Uint8Array): {
     return {
       name: vi.name ?? '',
       elemType: tt?.elemType ?? 0,
-      dims: (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null)),
+      dims: (tt?.shape?.dim ?? []).map((d) =>
+        d.dimParam ? d.dimParam : d.dimValue != null && Number(d.dimValue) > 0 ? Number(d.dimValue) : null,
+      ),
     };
   };
   const opset = Number(model.opsetImport?.find((o) => !o.domain)?.version ?? 0);

@@ -41,7 +41,8 @@ export function decodeWeights(manifest: WeightsGroup[], shards: Uint8Array[]): M
       const n = elementCount(w.shape);
       const values = new Float32Array(n);
       const q = w.quantization;
-      if (w.dtype !== 'float32') throw new Error(`weight ${w.name}: dtype ${w.dtype} is not supported by the converter`);
+      if (w.dtype !== 'float32')
+        throw new Error(`weight ${w.name}: dtype ${w.dtype} is not supported by the converter`);
       if (!q) {
         for (let i = 0; i < n; i++) values[i] = view.getFloat32(offset + i * 4, true);
         offset += n * 4;

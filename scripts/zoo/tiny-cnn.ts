@@ -61,7 +61,12 @@ export function generateTinyCnn(seed = 20261101): Generated {
     },
     conv('conv1', 'input', 8, 1),
     conv('conv2', 'conv1', 16, 2),
-    { name: 'gap', class_name: 'GlobalAveragePooling2D', config: { name: 'gap', trainable: false, data_format: 'channels_last' }, inbound_nodes: [[['conv2', 0, 0, {}]]] },
+    {
+      name: 'gap',
+      class_name: 'GlobalAveragePooling2D',
+      config: { name: 'gap', trainable: false, data_format: 'channels_last' },
+      inbound_nodes: [[['conv2', 0, 0, {}]]],
+    },
     {
       name: 'probs',
       class_name: 'Dense',

@@ -39,19 +39,36 @@ export interface LatencyLabApi {
   /** Interleaved rounds of ORT webgpu run three ways (see src/worker/bench-gpu-sync.ts). */
   benchGpuSync(modelId: string, batch: number, rounds: number): Promise<GpuSyncRounds>;
   /** Serving simulator: offered-load sweep with dynamic batching and worker pools, then capacity under a budget. */
-  serve(config: ServingConfig, options?: { onStatus?: (text: string) => void; source?: RunResult['source'] }): Promise<RunResult>;
+  serve(
+    config: ServingConfig,
+    options?: { onStatus?: (text: string) => void; source?: RunResult['source'] },
+  ): Promise<RunResult>;
   /** Monitor mode: steady cadence, rolling windows, drift and memory. */
-  monitor(config: MonitorConfig, options?: { onStatus?: (text: string) => void; source?: RunResult['source'] }): Promise<RunResult>;
+  monitor(
+    config: MonitorConfig,
+    options?: { onStatus?: (text: string) => void; source?: RunResult['source'] },
+  ): Promise<RunResult>;
   /** Lab pipeline against a bare runtime loop, alternating blocks (see src/worker/bench-overhead.ts). */
   /** `values`: value policies by input name (e.g. random values instead of pictures), for both loops. */
-  benchOverhead(modelId: string, target: string, batch: number, rounds: number, block: number, values?: Record<string, ValuePolicy>): Promise<OverheadBench>;
+  benchOverhead(
+    modelId: string,
+    target: string,
+    batch: number,
+    rounds: number,
+    block: number,
+    values?: Record<string, ValuePolicy>,
+  ): Promise<OverheadBench>;
   /** Every pass time of a bare loop of the runtime's API for `seconds`, in a fresh worker (src/worker/bench-bare-loop.ts). */
   benchBareLoop(modelId: string, target: string, seconds: number, threads?: number): Promise<number[]>;
   /**
    * One cell of the request's plan, in a fresh worker, up to its first result only: its cold start, and this page's
    * own load for context (the CLI's first visits, src/cli/first-visit.ts).
    */
-  firstResult(request: PlanRequest, cellId: string, options?: { extraModels?: ModelInfo[]; timeoutMs?: number }): Promise<FirstResult>;
+  firstResult(
+    request: PlanRequest,
+    cellId: string,
+    options?: { extraModels?: ModelInfo[]; timeoutMs?: number },
+  ): Promise<FirstResult>;
 }
 
 export interface FirstResult {
@@ -143,7 +160,8 @@ export function installAutomationApi(): LatencyLabApi {
       const plan = buildPlan(request, m.models);
       const cell = plan.cells.find((c) => c.id === cellId);
       const model = m.models.find((x) => x.id === cell?.modelId);
-      if (!cell || !model) throw new Error(`the plan has no cell '${cellId}'; it has ${plan.cells.map((c) => c.id).join(', ')}`);
+      if (!cell || !model)
+        throw new Error(`the plan has no cell '${cellId}'; it has ${plan.cells.map((c) => c.id).join(', ')}`);
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
       const pageLoadMs = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : null;
       const sampling = { ...plan.sampling, cellTimeoutMs: options.timeoutMs ?? plan.sampling.cellTimeoutMs };
@@ -159,32 +177,65 @@ export function installAutomationApi(): LatencyLabApi {
       }
     },
     async benchGpuSync(modelId, batch, rounds) {
-      const request = { targets: ['ort:webgpu'], batches: [batch], sampling: { mode: 'fixed' as const, samples: rounds, warmup: 0, cellTimeoutMs: 600_000 } };
+      const request = {
+        targets: ['ort:webgpu'],
+        batches: [batch],
+        sampling: { mode: 'fixed' as const, samples: rounds, warmup: 0, cellTimeoutMs: 600_000 },
+      };
       return withBenchWorker(modelId, request, (worker, job) => worker.benchGpuSync(job, rounds));
     },
     async serve(config, options = {}) {
       await idle();
       const { runServing } = await import('./serving.ts');
-      return runServing(config, await getManifest(), base, { onStatus: options.onStatus, source: options.source ?? 'api' });
+      return runServing(config, await getManifest(), base, {
+        onStatus: options.onStatus,
+        source: options.source ?? 'api',
+      });
     },
     async monitor(config, options = {}) {
       await idle();
       const { runMonitor } = await import('./serving.ts');
-      return runMonitor(config, await getManifest(), base, { onStatus: options.onStatus, source: options.source ?? 'api' });
+      return runMonitor(config, await getManifest(), base, {
+        onStatus: options.onStatus,
+        source: options.source ?? 'api',
+      });
     },
     async benchBareLoop(modelId, target, seconds, threads = 1) {
       await idle();
-      const request = { targets: [target], batches: [1], threads: [threads], sampling: { mode: 'fixed' as const, cellTimeoutMs: 600_000 } };
+      const request = {
+        targets: [target],
+        batches: [1],
+        threads: [threads],
+        sampling: { mode: 'fixed' as const, cellTimeoutMs: 600_000 },
+      };
       return withBenchWorker(modelId, request, (worker, job) => worker.benchBareLoop(job, seconds));
     },
     async benchOverhead(modelId, target, batch, rounds, block, values = {}) {
       await idle();
-      const inputOverrides = { [modelId]: Object.fromEntries(Object.entries(values).map(([input, policy]) => [input, { values: policy }])) };
-      const request = { targets: [target], batches: [batch], inputOverrides, sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 } };
+      const inputOverrides = {
+        [modelId]: Object.fromEntries(Object.entries(values).map(([input, policy]) => [input, { values: policy }])),
+      };
+      const request = {
+        targets: [target],
+        batches: [batch],
+        inputOverrides,
+        sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 },
+      };
       return withBenchWorker(modelId, request, async (worker, job) => {
         const rounds_ = await worker.benchOverhead(job, rounds, block);
         // The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage).
-        const probe = { preprocess: 0.01, upload: 0.02, inference: 1, readback: 0.03, postprocess: 0.01, total: 1.07, iterations: 1, at: Date.now(), segment: null, parts: null };
+        const probe = {
+          preprocess: 0.01,
+          upload: 0.02,
+          inference: 1,
+          readback: 0.03,
+          postprocess: 0.01,
+          total: 1.07,
+          iterations: 1,
+          at: Date.now(),
+          segment: null,
+          parts: null,
+        };
         const boundary: number[] = [];
         for (let i = 0; i < 20; i++) await worker.echo(probe);
         for (let i = 0; i < 200; i++) {

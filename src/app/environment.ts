@@ -5,7 +5,9 @@ import { probeWorker } from './worker-bridge.ts';
 interface UAData {
   brands?: { brand: string; version: string }[];
   platform?: string;
-  getHighEntropyValues?(hints: string[]): Promise<{ fullVersionList?: { brand: string; version: string }[]; platform?: string; platformVersion?: string }>;
+  getHighEntropyValues?(
+    hints: string[],
+  ): Promise<{ fullVersionList?: { brand: string; version: string }[]; platform?: string; platformVersion?: string }>;
 }
 
 async function browserInfo(): Promise<{ name: string; version: string; platform: string }> {
@@ -13,8 +15,15 @@ async function browserInfo(): Promise<{ name: string; version: string; platform:
   if (uaData?.getHighEntropyValues) {
     try {
       const hi = await uaData.getHighEntropyValues(['fullVersionList', 'platform', 'platformVersion']);
-      const brand = hi.fullVersionList?.find((b) => !/Not.?A.?Brand/i.test(b.brand) && b.brand !== 'Chromium') ?? hi.fullVersionList?.find((b) => b.brand === 'Chromium');
-      if (brand) return { name: brand.brand, version: brand.version, platform: [hi.platform, hi.platformVersion].filter(Boolean).join(' ') };
+      const brand =
+        hi.fullVersionList?.find((b) => !/Not.?A.?Brand/i.test(b.brand) && b.brand !== 'Chromium') ??
+        hi.fullVersionList?.find((b) => b.brand === 'Chromium');
+      if (brand)
+        return {
+          name: brand.brand,
+          version: brand.version,
+          platform: [hi.platform, hi.platformVersion].filter(Boolean).join(' '),
+        };
     } catch {
       /* fall back to the UA string */
     }

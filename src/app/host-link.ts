@@ -12,7 +12,11 @@ export function hostToken(): string | null {
 
 /** Sends a result file to the host; resolves with the device name the host gave it, or throws its refusal. */
 export async function sendToHost(run: RunResult, token: string): Promise<string> {
-  const res = await fetch(`${HOST_RESULTS_PATH}?token=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(run) });
+  const res = await fetch(`${HOST_RESULTS_PATH}?token=${encodeURIComponent(token)}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(run),
+  });
   const answer = (await res.json().catch(() => ({}))) as { device?: string; error?: string };
   if (!res.ok) throw new Error(`the host refused the result (${res.status}): ${answer.error ?? res.statusText}`);
   return answer.device ?? 'this device';

@@ -12,7 +12,9 @@ export async function ensureIsolation(): Promise<boolean> {
   }
   if (!('serviceWorker' in navigator) || !window.isSecureContext) return true; // run without: the page says so
   try {
-    const registration = await navigator.serviceWorker.register(new URL('coi-sw.js', document.baseURI), { scope: './' });
+    const registration = await navigator.serviceWorker.register(new URL('coi-sw.js', document.baseURI), {
+      scope: './',
+    });
     // Reload once the worker controls the page; one try per session, so a host that blocks it can't loop us.
     if (sessionStorage.getItem(RELOADED)) return true;
     sessionStorage.setItem(RELOADED, '1');

@@ -7,8 +7,28 @@ import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../li
 import type { ParityData } from '../lib/job.ts';
 import { bundledImages, cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { sha256Hex } from '../lib/sha256.ts';
-import { allTargets, buildPlan, DEFAULT_SAMPLING, freshSeed, pickFormat, RUNTIME_FORMATS, sweepableDims } from '../lib/plan.ts';
-import { okCells, parseResultFile, type CellResult, type Environment, type ImageFile, type ImagePolicy, type InputOverride, type RuntimeId, type OkCellResult, type RunResult, type ValuePolicy } from '../lib/schema.ts';
+import {
+  allTargets,
+  buildPlan,
+  DEFAULT_SAMPLING,
+  freshSeed,
+  pickFormat,
+  RUNTIME_FORMATS,
+  sweepableDims,
+} from '../lib/plan.ts';
+import {
+  okCells,
+  parseResultFile,
+  type CellResult,
+  type Environment,
+  type ImageFile,
+  type ImagePolicy,
+  type InputOverride,
+  type RuntimeId,
+  type OkCellResult,
+  type RunResult,
+  type ValuePolicy,
+} from '../lib/schema.ts';
 import { decodeSetup, encodeSetup, SHARE_PREFIX, type Setup } from '../lib/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
 import { loadOwnModel, type OwnModel } from './own-model.ts';
@@ -135,13 +155,15 @@ export class LabState {
   runFacts = $derived.by(() => {
     const env = this.result?.environment ?? this.environment;
     const models = [...new Set(this.cells.map((c) => c.cell.modelId))].join(', ');
-    const where = env ? `${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores${env.gpu?.software ? ' · software GPU' : ''}` : '';
+    const where = env
+      ? `${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores${env.gpu?.software ? ' · software GPU' : ''}`
+      : '';
     return [models, where, this.result?.createdAt?.slice(0, 16).replace('T', ' ')].filter(Boolean).join(' · ');
   });
   resumable = $derived(Boolean(this.current && this.current.status === 'running' && !this.running));
 
   async init(): Promise<void> {
-    let linked = false;
+    let linked: boolean;
     try {
       this.manifest = await loadManifest(this.base);
       // The link's setup applies before anything else shows (the backend probe takes a moment).
@@ -165,7 +187,9 @@ export class LabState {
   /** The setup on screen, as plain data (for the link, and stored with each run so a reload shows what ran). */
   setup(): Setup {
     const self = this as unknown as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(SETUP_FIELDS).map(([key, field]) => [key, $state.snapshot(self[field])])) as unknown as Setup;
+    return Object.fromEntries(
+      Object.entries(SETUP_FIELDS).map(([key, field]) => [key, $state.snapshot(self[field])]),
+    ) as unknown as Setup;
   }
 
   /** Puts a (partial) setup on screen, field by field through the one table. */
@@ -186,7 +210,9 @@ export class LabState {
     const { setup, errors } = decodeSetup(hash);
     const errs = [...errors];
     if (setup.model && this.manifest && !this.models.some((m) => m.id === setup.model)) {
-      errs.push(`link: model '${setup.model}' is not in this lab's zoo (your own models can't travel in a link; add the file again)`);
+      errs.push(
+        `link: model '${setup.model}' is not in this lab's zoo (your own models can't travel in a link; add the file again)`,
+      );
       delete setup.model;
     }
     if (setup.targets) {
@@ -261,14 +287,23 @@ export class LabState {
 
   /** Image policies from a link or the editor with no pictures get the bundled photos. */
   private resolvedValues(): Record<string, ValuePolicy> {
-    return Object.fromEntries(Object.entries(this.values).map(([k, p]) => [k, p.kind === 'image' && p.images.length === 0 && this.manifest ? { ...p, images: bundledImages(this.manifest) } : p]));
+    return Object.fromEntries(
+      Object.entries(this.values).map(([k, p]) => [
+        k,
+        p.kind === 'image' && p.images.length === 0 && this.manifest
+          ? { ...p, images: bundledImages(this.manifest) }
+          : p,
+      ]),
+    );
   }
 
   /** Lists typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
   parseList(text: string, what: string): number[] {
     const list = parseCountList(text);
     if (list.ok) return list.values;
-    throw new Error(list.bad === null ? `give at least one ${what}` : `${what} '${list.bad}' is not a whole number of at least 1`);
+    throw new Error(
+      list.bad === null ? `give at least one ${what}` : `${what} '${list.bad}' is not a whole number of at least 1`,
+    );
   }
 
   /** Why a runtime:backend can't run in this browser, or null when it can. */
@@ -277,7 +312,8 @@ export class LabState {
     if (cap && !cap.available) return cap.reason ?? 'unavailable';
     // A runtime that can't load any of the selected model's formats can't run it here (an ONNX file on tfjs).
     const runtime = target.split(':')[0] as RuntimeId;
-    if (this.model && RUNTIME_FORMATS[runtime] && !pickFormat(this.model, runtime)) return `${runtime} can't load ${this.model.id} (it has ${this.model.formats.map((f) => f.format).join(', ')}; ${runtime} loads ${RUNTIME_FORMATS[runtime].join(', ')})`;
+    if (this.model && RUNTIME_FORMATS[runtime] && !pickFormat(this.model, runtime))
+      return `${runtime} can't load ${this.model.id} (it has ${this.model.formats.map((f) => f.format).join(', ')}; ${runtime} loads ${RUNTIME_FORMATS[runtime].join(', ')})`;
     return null;
   }
 
@@ -317,13 +353,15 @@ export class LabState {
     let plan;
     try {
       const seed = this.seedText.trim() === '' ? freshSeed() : Number(this.seedText);
-      if (!Number.isInteger(seed)) throw new Error(`seed '${this.seedText}' is not a whole number (leave it empty for a fresh one)`);
+      if (!Number.isInteger(seed))
+        throw new Error(`seed '${this.seedText}' is not a whole number (leave it empty for a fresh one)`);
       plan = buildPlan(
         {
           models: [this.model.id],
           targets: this.runnableTargets(),
           batches: this.parseList(this.batchText, 'batch size'),
-          dimHint: (missing) => `give ${missing.length > 1 ? 'each a value' : 'it a value'} in the dims editor under the model's inputs`,
+          dimHint: (missing) =>
+            `give ${missing.length > 1 ? 'each a value' : 'it a value'} in the dims editor under the model's inputs`,
           threads: this.parseList(this.threadsText, 'thread count'),
           ortBuilds: this.ortBuilds,
           ...(this.tfjsCores ? { tfjsCores: this.tfjsCores } : {}),
@@ -351,10 +389,17 @@ export class LabState {
     // The plan crosses into workers (structured clone): no reactive proxies in it.
     plan = $state.snapshot(plan);
     const own = this.ownModels.filter((o) => o.info.id === this.model!.id);
-    for (const o of own) for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes).catch(() => undefined);
+    for (const o of own)
+      for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes).catch(() => undefined);
     // The person's pictures travel to the workers like own model files, and are kept for a resume after a reload.
-    const pictures = new Map(plan.cells.flatMap((c) => cellImages(this.model!, c)).filter((f) => this.ownImageBytes.has(f.path)).map((f) => [f.path, f] as const));
-    for (const f of pictures.values()) await runStore.putFile(f.sha256, this.ownImageBytes.get(f.path)!).catch(() => undefined);
+    const pictures = new Map(
+      plan.cells
+        .flatMap((c) => cellImages(this.model!, c))
+        .filter((f) => this.ownImageBytes.has(f.path))
+        .map((f) => [f.path, f] as const),
+    );
+    for (const f of pictures.values())
+      await runStore.putFile(f.sha256, this.ownImageBytes.get(f.path)!).catch(() => undefined);
     const stored: StoredRun = {
       setupLink: encodeSetup(this.setup()),
       setupValues: $state.snapshot(this.resolvedValues()),
@@ -368,7 +413,13 @@ export class LabState {
       parity: {},
       result: null,
     };
-    await this.execute(stored, new Map([...own.flatMap((o) => [...o.files]), ...[...pictures.keys()].map((p) => [p, this.ownImageBytes.get(p)!] as const)]));
+    await this.execute(
+      stored,
+      new Map([
+        ...own.flatMap((o) => [...o.files]),
+        ...[...pictures.keys()].map((p) => [p, this.ownImageBytes.get(p)!] as const),
+      ]),
+    );
   }
 
   private sha(info: ModelInfo, path: string): string {
@@ -386,9 +437,23 @@ export class LabState {
     const max = plan.sampling.mode === 'fixed' ? plan.sampling.samples : plan.sampling.maxSamples;
     const cellStates: CellProgress[] = plan.cells.map((c) => {
       const before = stored.cells.find((x) => x.cell.id === c.id);
-      return { id: c.id, phase: before ? 'done earlier' : 'waiting', samples: before?.status === 'ok' ? before.samples.length : 0, max, status: before?.status ?? 'waiting', startedAt: null, ms: null };
+      return {
+        id: c.id,
+        phase: before ? 'done earlier' : 'waiting',
+        samples: before?.status === 'ok' ? before.samples.length : 0,
+        max,
+        status: before?.status ?? 'waiting',
+        startedAt: null,
+        ms: null,
+      };
     });
-    this.progress = { cellCount: plan.cells.length, cellsDone: stored.cells.length, startedAt: performance.now(), cells: cellStates, current: 0 };
+    this.progress = {
+      cellCount: plan.cells.length,
+      cellsDone: stored.cells.length,
+      startedAt: performance.now(),
+      cells: cellStates,
+      current: 0,
+    };
     // Sample events arrive fast; the page redraws at most 4 times a second so its own work disturbs the
     // measurement (on the cores the workers share) as little as possible.
     let liveTotals: number[] = [];
@@ -403,50 +468,61 @@ export class LabState {
     let saving = Promise.resolve();
     const save = () => {
       const snapshot = { ...stored, cells: [...stored.cells], parity: { ...stored.parity } };
-      saving = saving.then(() => runStore.put(snapshot)).catch((e) => void (this.runError = `could not save to IndexedDB: ${message(e)}`));
+      saving = saving
+        .then(() => runStore.put(snapshot))
+        .catch((e) => void (this.runError = `could not save to IndexedDB: ${message(e)}`));
     };
     save();
     try {
-      const result = await runPlan(plan, { manifestVersion: 1, models: this.modelsFor(stored), images: this.manifest?.images ?? [] }, {
-        modelsBaseUrl: this.base,
-        source: 'page',
-        signal: this.abort.signal,
-        environment: stored.environment,
-        files,
-        prior: { cells: stored.cells, parity: stored.parity },
-        onCellStart: (i) => {
-          cellStates[i]!.status = 'running';
-          cellStates[i]!.phase = 'starting';
-          cellStates[i]!.startedAt = performance.now();
-          if (this.progress) this.progress = { ...this.progress, current: i };
-          dirty = true;
-        },
-        onCellEvent: (i, e) => {
-          const c = cellStates[i]!;
-          if (e.type === 'phase') c.phase = e.phase;
-          else {
-            c.samples = e.from + e.samples.length;
-            if (liveId !== c.id) {
-              liveId = c.id;
-              liveTotals = [];
+      const result = await runPlan(
+        plan,
+        { manifestVersion: 1, models: this.modelsFor(stored), images: this.manifest?.images ?? [] },
+        {
+          modelsBaseUrl: this.base,
+          source: 'page',
+          signal: this.abort.signal,
+          environment: stored.environment,
+          files,
+          prior: { cells: stored.cells, parity: stored.parity },
+          onCellStart: (i) => {
+            cellStates[i]!.status = 'running';
+            cellStates[i]!.phase = 'starting';
+            cellStates[i]!.startedAt = performance.now();
+            if (this.progress) this.progress = { ...this.progress, current: i };
+            dirty = true;
+          },
+          onCellEvent: (i, e) => {
+            const c = cellStates[i]!;
+            if (e.type === 'phase') c.phase = e.phase;
+            else {
+              c.samples = e.from + e.samples.length;
+              if (liveId !== c.id) {
+                liveId = c.id;
+                liveTotals = [];
+              }
+              for (const s of e.samples) liveTotals.push(s.total);
             }
-            for (const s of e.samples) liveTotals.push(s.total);
-          }
-          if (this.progress) this.progress.current = i;
-          dirty = true;
+            if (this.progress) this.progress.current = i;
+            dirty = true;
+          },
+          onCellDone: (i, r, parity: ParityData[]) => {
+            cellStates[i]!.status = r.status;
+            cellStates[i]!.phase = r.status;
+            const began = cellStates[i]!.startedAt;
+            cellStates[i]!.ms = began === null ? null : performance.now() - began;
+            stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
+            if (r.status === 'ok') stored.parity[r.cell.id] = parity;
+            this.cells = stored.cells;
+            if (this.progress)
+              this.progress = {
+                ...this.progress,
+                cellsDone: stored.cells.length,
+                cells: cellStates.map((c) => ({ ...c })),
+              };
+            save();
+          },
         },
-        onCellDone: (i, r, parity: ParityData[]) => {
-          cellStates[i]!.status = r.status;
-          cellStates[i]!.phase = r.status;
-          const began = cellStates[i]!.startedAt;
-          cellStates[i]!.ms = began === null ? null : performance.now() - began;
-          stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
-          if (r.status === 'ok') stored.parity[r.cell.id] = parity;
-          this.cells = stored.cells;
-          if (this.progress) this.progress = { ...this.progress, cellsDone: stored.cells.length, cells: cellStates.map((c) => ({ ...c })) };
-          save();
-        },
-      });
+      );
       stored.status = this.abort.signal.aborted ? 'cancelled' : 'done';
       stored.result = result;
       stored.cells = result.cells;
@@ -540,7 +616,8 @@ export class LabState {
         const bytes = await runStore.getFile(f.sha256).catch(() => null);
         if (bytes) files.set(f.path, bytes);
       }
-      if (files.size === info.formats.flatMap((x) => [x.entry, ...x.weights]).length) this.ownModels = [...this.ownModels, { info, files }];
+      if (files.size === info.formats.flatMap((x) => [x.entry, ...x.weights]).length)
+        this.ownModels = [...this.ownModels, { info, files }];
       else missing.push(`your model '${info.id}' (its files are no longer stored: add it again)`);
     }
     const pictures = new Map(this.ownImageBytes);
@@ -577,7 +654,9 @@ export class LabState {
     for (const f of files) {
       try {
         const runs = parseResultFile(JSON.parse(await f.text()));
-        runs.forEach((run, i) => added.push({ name: runs.length > 1 ? `${f.name} [${run.device ?? i}]` : f.name, run }));
+        runs.forEach((run, i) =>
+          added.push({ name: runs.length > 1 ? `${f.name} [${run.device ?? i}]` : f.name, run }),
+        );
       } catch (e) {
         errors.push(`${f.name}: ${message(e)}`);
       }
@@ -588,7 +667,11 @@ export class LabState {
 
   /** Adds the run on screen to the comparison. */
   compareCurrent(): void {
-    if (this.result) this.imported = [...this.imported, { name: `this page, ${new Date(this.result.createdAt).toLocaleString()}`, run: this.result }];
+    if (this.result)
+      this.imported = [
+        ...this.imported,
+        { name: `this page, ${new Date(this.result.createdAt).toLocaleString()}`, run: this.result },
+      ];
   }
 
   removeImport(index: number): void {

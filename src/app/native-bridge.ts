@@ -14,7 +14,10 @@ type Binding = (req: NativeRequest) => Promise<NativeReplies[keyof NativeReplies
 
 function call<K extends keyof NativeReplies>(req: NativeRequest & { op: K }): Promise<NativeReplies[K]> {
   const fn = (globalThis as unknown as Record<string, unknown>)[NATIVE_BINDING];
-  if (typeof fn !== 'function') return Promise.reject(new Error('no native host: native reference cells run from the CLI (latency-lab run --native)'));
+  if (typeof fn !== 'function')
+    return Promise.reject(
+      new Error('no native host: native reference cells run from the CLI (latency-lab run --native)'),
+    );
   return (fn as Binding)(req) as Promise<NativeReplies[K]>;
 }
 

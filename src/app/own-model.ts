@@ -4,7 +4,16 @@
  * in this tab (and in IndexedDB for resuming), never uploaded anywhere.
  */
 import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
-import { checkShards, ModelFileError, modelIdFrom, notAModel, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
+import {
+  checkShards,
+  ModelFileError,
+  modelIdFrom,
+  notAModel,
+  ownModelInfo,
+  parseModelJson,
+  readOnnxSignature,
+  readTfjsSignature,
+} from '../lib/model-signature.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 
 export interface OwnModel {
@@ -22,7 +31,9 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
   const onnx = picked.filter((f) => /\.onnx$/i.test(f.name));
   const json = picked.filter((f) => /\.json$/i.test(f.name));
   if (onnx.length > 1 || (onnx.length === 1 && picked.length > 1)) {
-    throw new ModelFileError(`give one .onnx file on its own, or a model.json with its weight shards (got ${picked.map((f) => f.name).join(', ')})`);
+    throw new ModelFileError(
+      `give one .onnx file on its own, or a model.json with its weight shards (got ${picked.map((f) => f.name).join(', ')})`,
+    );
   }
   if (onnx.length === 1) {
     const file = onnx[0]!;
@@ -38,10 +49,15 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
     }
     const id = modelIdFrom(file.name, takenIds);
     const entry = await describe(id, file.name, bytes);
-    return { info: ownModelInfo(id, file.name, signature, { format: 'onnx', entry, weights: [] }, file.name), files: new Map([[entry.path, bytes]]) };
+    return {
+      info: ownModelInfo(id, file.name, signature, { format: 'onnx', entry, weights: [] }, file.name),
+      files: new Map([[entry.path, bytes]]),
+    };
   }
   if (json.length !== 1) {
-    throw new ModelFileError(`${picked.map((f) => f.name).join(', ')}: not a model (give an .onnx file, or one TF.js model.json with its .bin weight shards)`);
+    throw new ModelFileError(
+      `${picked.map((f) => f.name).join(', ')}: not a model (give an .onnx file, or one TF.js model.json with its .bin weight shards)`,
+    );
   }
   const jsonBytes = new Uint8Array(await json[0]!.arrayBuffer());
   const plainly = notAModel(json[0]!.name, jsonBytes, 'json');
@@ -72,5 +88,14 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
       files.set(w.path, bytes);
     }
   }
-  return { info: ownModelInfo(id, json[0]!.name, readTfjsSignature(modelJson), { format: modelJson.kind, entry, weights }, picked.map((f) => f.name).join(' + ')), files };
+  return {
+    info: ownModelInfo(
+      id,
+      json[0]!.name,
+      readTfjsSignature(modelJson),
+      { format: modelJson.kind, entry, weights },
+      picked.map((f) => f.name).join(' + '),
+    ),
+    files,
+  };
 }

@@ -9,7 +9,15 @@
  * GPU check happen once every cell is done.
  */
 import { withBuiltInModels } from '../lib/calibration.ts';
-import { NATIVE_BINDING, type CellEvent, type CellJob, type CellOutcome, type ParityData, type TestFaults, type WarmupDone } from '../lib/job.ts';
+import {
+  NATIVE_BINDING,
+  type CellEvent,
+  type CellJob,
+  type CellOutcome,
+  type ParityData,
+  type TestFaults,
+  type WarmupDone,
+} from '../lib/job.ts';
 import { cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { compareOutputs, pickReference } from '../lib/parity.ts';
 import { seededShuffle } from '../lib/rng.ts';
@@ -17,7 +25,15 @@ import { workKey } from '../lib/plan.ts';
 import { applyTax } from '../lib/tax.ts';
 import { runEnvelope } from '../lib/envelope.ts';
 import { SamplingController } from '../lib/sampling.ts';
-import { okCells, type Cell, type CellResult, type ColdStart, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
+import {
+  okCells,
+  type Cell,
+  type CellResult,
+  type ColdStart,
+  type Environment,
+  type Plan,
+  type RunResult,
+} from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { CellDriver, type CellChannel, type CellDriverOptions } from './worker-bridge.ts';
 import { nativeChannel } from './native-bridge.ts';
@@ -81,7 +97,8 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
   const parityData = new Map<string, ParityData[]>();
   const total = plan.cells.length;
   const visibility = new VisibilityWatch();
-  const softwareGpu = (cell: Cell) => Boolean(environment.gpu?.software) && (cell.backend === 'webgl' || cell.backend === 'webgpu');
+  const softwareGpu = (cell: Cell) =>
+    Boolean(environment.gpu?.software) && (cell.backend === 'webgl' || cell.backend === 'webgpu');
 
   const done = (index: number, outcome: CellOutcome) => {
     results[index] = outcome.result;
@@ -117,19 +134,44 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       done(index, { result, parity: [] });
       return null;
     };
-    if (options.signal?.aborted) return end({ status: 'aborted', cell, startedAt, durationMs: 0, reason: 'cancelled before it started', samples: [] });
+    if (options.signal?.aborted)
+      return end({
+        status: 'aborted',
+        cell,
+        startedAt,
+        durationMs: 0,
+        reason: 'cancelled before it started',
+        samples: [],
+      });
     // Probed before the run: no worker is started for a backend this browser can't run.
-    if (unavailableReason) return end({ status: 'unsupported', cell, startedAt, durationMs: 0, reason: unavailableReason });
+    if (unavailableReason)
+      return end({ status: 'unsupported', cell, startedAt, durationMs: 0, reason: unavailableReason });
     if (!model) {
       const error = `unknown model id '${cell.modelId}'; the zoo has: ${models.map((m) => m.id).join(', ')}`;
-      return end({ status: 'failed', cell, startedAt, durationMs: 0, phase: 'plan', error, coldStart: null, samples: [] });
+      return end({
+        status: 'failed',
+        cell,
+        startedAt,
+        durationMs: 0,
+        phase: 'plan',
+        error,
+        coldStart: null,
+        samples: [],
+      });
     }
     return model;
   };
 
   /** Cold start and warm-up of one cell; null when the cell ended there (its result is recorded). */
   const open = async (index: number, cell: Cell, model: ModelInfo): Promise<LiveCell | null> => {
-    const job = { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell), faults: options.faults };
+    const job = {
+      cell,
+      model,
+      sampling: plan.sampling,
+      modelsBaseUrl: options.modelsBaseUrl,
+      files: filesFor(model, cell),
+      faults: options.faults,
+    };
     const driver = driverFor(job, { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) });
     const prepared = await driver.prepare();
     const warm = prepared.ok ? await driver.warmup() : prepared;
@@ -138,13 +180,28 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       done(index, warm.outcome);
       return null;
     }
-    return { index, cell, driver, controller: new SamplingController(plan.sampling, { passes: warm.value.ownPasses, totalMs: warm.value.totalMs }), warm: warm.value, visibleMark: visibility.mark() };
+    return {
+      index,
+      cell,
+      driver,
+      controller: new SamplingController(plan.sampling, { passes: warm.value.ownPasses, totalMs: warm.value.totalMs }),
+      warm: warm.value,
+      visibleMark: visibility.mark(),
+    };
   };
 
   /** Sampling is over for this cell: finish it in its worker, then measure the extra cold starts. */
   const close = async (live: LiveCell) => {
-    const sampling = live.controller.report(live.warm.iterations, { passes: live.warm.passes, stop: live.warm.stop, passMs: live.warm.passMs });
-    const outcome = await live.driver.finish({ sampling, pageHidden: visibility.hiddenSince(live.visibleMark), softwareGpu: softwareGpu(live.cell) });
+    const sampling = live.controller.report(live.warm.iterations, {
+      passes: live.warm.passes,
+      stop: live.warm.stop,
+      passMs: live.warm.passMs,
+    });
+    const outcome = await live.driver.finish({
+      sampling,
+      pageHidden: visibility.hiddenSince(live.visibleMark),
+      softwareGpu: softwareGpu(live.cell),
+    });
     live.driver.terminate();
     if (outcome.result.status === 'ok' && plan.sampling.coldStarts > 1) {
       const model = models.find((m) => m.id === live.cell.modelId)!;
@@ -164,7 +221,11 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
       done(live.index, step.outcome);
       return false;
     }
-    live.controller.record(step.value.samples.map((s) => s.total), step.value.blockMs, step.value.samples[0]?.iterations ?? 1);
+    live.controller.record(
+      step.value.samples.map((s) => s.total),
+      step.value.blockMs,
+      step.value.samples[0]?.iterations ?? 1,
+    );
     return true;
   };
 
@@ -205,7 +266,17 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     visibility.close();
   }
 
-  const cells = results.map((r, i) => r ?? { status: 'aborted' as const, cell: plan.cells[i]!, startedAt: new Date().toISOString(), durationMs: 0, reason: 'not run', samples: [] });
+  const cells = results.map(
+    (r, i) =>
+      r ?? {
+        status: 'aborted' as const,
+        cell: plan.cells[i]!,
+        startedAt: new Date().toISOString(),
+        durationMs: 0,
+        reason: 'not run',
+        samples: [],
+      },
+  );
   const ok = okCells(cells);
   for (const r of ok) {
     const ref = pickReference(r.cell, ok);
@@ -215,7 +286,9 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
     if (!ref || ref.cell.id === r.cell.id || !mine || !theirs) continue;
     r.parity = compareOutputs(mine, theirs, ref.cell.id);
     if (!r.parity.withinTolerance) {
-      r.warnings.push(`outputs differ from ${ref.cell.id}: ${r.parity.mismatch ?? `max abs diff ${r.parity.maxAbsDiff} > ${r.parity.tolerance}`}`);
+      r.warnings.push(
+        `outputs differ from ${ref.cell.id}: ${r.parity.mismatch ?? `max abs diff ${r.parity.maxAbsDiff} > ${r.parity.tolerance}`}`,
+      );
     }
   }
 
@@ -230,15 +303,33 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
  * Cold start again in fresh workers (runtime init, fetch, session, first inference), so cold start is a
  * distribution and not one number. The browser's HTTP cache is warm by now: these are "returning visitor" loads.
  */
-async function repeatColdStarts(cell: Cell, model: ModelInfo, plan: Plan, options: RunOptions, count: number, filesFor: (m: ModelInfo, c: Cell) => Record<string, ArrayBuffer> | undefined): Promise<{ coldStarts: ColdStart[]; warnings: string[] }> {
+async function repeatColdStarts(
+  cell: Cell,
+  model: ModelInfo,
+  plan: Plan,
+  options: RunOptions,
+  count: number,
+  filesFor: (m: ModelInfo, c: Cell) => Record<string, ArrayBuffer> | undefined,
+): Promise<{ coldStarts: ColdStart[]; warnings: string[] }> {
   const coldStarts: ColdStart[] = [];
   const warnings: string[] = [];
   for (let i = 0; i < count && !options.signal?.aborted; i++) {
-    const driver = driverFor({ cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) }, { signal: options.signal });
+    const driver = driverFor(
+      { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) },
+      { signal: options.signal },
+    );
     try {
       const step = await driver.prepare();
-      if (step.ok) coldStarts.push({ ...(step.value.coldStart as Omit<ColdStart, 'warmupCount' | 'warmupTotalMs'>), warmupCount: 0, warmupTotalMs: 0 } as ColdStart);
-      else warnings.push(`cold start ${i + 2} of ${count + 1} did not complete: ${JSON.stringify('error' in step.outcome.result ? step.outcome.result.error : step.outcome.result.status)}`);
+      if (step.ok)
+        coldStarts.push({
+          ...(step.value.coldStart as Omit<ColdStart, 'warmupCount' | 'warmupTotalMs'>),
+          warmupCount: 0,
+          warmupTotalMs: 0,
+        } as ColdStart);
+      else
+        warnings.push(
+          `cold start ${i + 2} of ${count + 1} did not complete: ${JSON.stringify('error' in step.outcome.result ? step.outcome.result.error : step.outcome.result.status)}`,
+        );
     } finally {
       driver.terminate();
     }
@@ -260,7 +351,9 @@ function nativeUnavailable(): string | null {
 
 function unavailable(env: Environment, cell: Plan['cells'][number]): string | null {
   const cap = env.capabilities.find((c) => c.target === `${cell.runtime}:${cell.backend}`);
-  return cap && !cap.available ? `${cap.target} is not available in this browser: ${cap.reason ?? 'no reason given'}` : null;
+  return cap && !cap.available
+    ? `${cap.target} is not available in this browser: ${cap.reason ?? 'no reason given'}`
+    : null;
 }
 
 /** The zoo's manifest plus the built-in calibration model. */

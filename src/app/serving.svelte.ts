@@ -27,8 +27,12 @@ export class ServingState {
   constructor(private readonly lab: LabState) {}
 
   private list(text: string, what: string): number[] {
-    const parts = text.split(/[,\s]+/).filter(Boolean).map(Number);
-    if (!parts.length || parts.some((n) => !Number.isFinite(n))) throw new Error(`${what}: '${text}' is not a list of numbers`);
+    const parts = text
+      .split(/[,\s]+/)
+      .filter(Boolean)
+      .map(Number);
+    if (!parts.length || parts.some((n) => !Number.isFinite(n)))
+      throw new Error(`${what}: '${text}' is not a list of numbers`);
     return parts;
   }
 
@@ -39,20 +43,47 @@ export class ServingState {
     this.abort = new AbortController();
     try {
       const { runServing, runMonitor } = await import('./serving.ts');
-      const manifest = { manifestVersion: 1 as const, models: this.lab.models, images: this.lab.manifest?.images ?? [] };
+      const manifest = {
+        manifestVersion: 1 as const,
+        models: this.lab.models,
+        images: this.lab.manifest?.images ?? [],
+      };
       const cb = { signal: this.abort.signal, onStatus: (t: string) => (this.status = t) };
       const base = new URL(`${import.meta.env.BASE_URL}models/`, location.href).href;
       if (kind === 'serve') {
-        const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) => BatcherConfig.parse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : this.maxWaitMs }));
+        const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) =>
+          BatcherConfig.parse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : this.maxWaitMs }),
+        );
         this.result = await runServing(
-          { model: this.lab.model.id, target: this.target, rates: this.list(this.ratesText, 'rates'), durationS: this.durationS, batchers, workers: this.list(this.workersText, 'workers'), budgetMs: this.budgetMs || null, percentile: this.percentile },
+          {
+            model: this.lab.model.id,
+            target: this.target,
+            rates: this.list(this.ratesText, 'rates'),
+            durationS: this.durationS,
+            batchers,
+            workers: this.list(this.workersText, 'workers'),
+            budgetMs: this.budgetMs || null,
+            percentile: this.percentile,
+          },
           manifest,
           base,
           cb,
           this.lab.environment ?? undefined,
         );
       } else {
-        this.result = await runMonitor({ model: this.lab.model.id, target: this.target, cadenceMs: this.cadenceMs, durationS: this.minutes * 60, windowS: this.windowS }, manifest, base, cb, this.lab.environment ?? undefined);
+        this.result = await runMonitor(
+          {
+            model: this.lab.model.id,
+            target: this.target,
+            cadenceMs: this.cadenceMs,
+            durationS: this.minutes * 60,
+            windowS: this.windowS,
+          },
+          manifest,
+          base,
+          cb,
+          this.lab.environment ?? undefined,
+        );
       }
       this.status = 'done';
     } catch (e) {

@@ -10,7 +10,16 @@ import type { z } from 'zod';
 import { MonitorConfig, ServingConfig, servingSampling } from '../lib/serving/config.ts';
 import { BatcherConfig, DynamicBatcher } from '../lib/serving/batcher.ts';
 import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';
-import { monitorWindows, summarizePoint, type CapacityResult, type MeasuredRequest, type MonitorResult, type PointFailures, type ServingPoint, type ServingReport } from '../lib/serving/report.ts';
+import {
+  monitorWindows,
+  summarizePoint,
+  type CapacityResult,
+  type MeasuredRequest,
+  type MonitorResult,
+  type PointFailures,
+  type ServingPoint,
+  type ServingReport,
+} from '../lib/serving/report.ts';
 import { searchCapacity } from '../lib/serving/capacity.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import { buildPlan } from '../lib/plan.ts';
@@ -36,8 +45,23 @@ function sleepUntil(t: number): Promise<void> {
 
 const SERVING_SAMPLING = servingSampling(0);
 
-function cellFor(models: Manifest['models'], model: string, target: string, threads: number): { cell: Cell; info: Manifest['models'][number] } {
-  const plan = buildPlan({ models: [model], targets: [target], batches: [1], threads: [threads], order: 'matrix', sampling: SERVING_SAMPLING }, models);
+function cellFor(
+  models: Manifest['models'],
+  model: string,
+  target: string,
+  threads: number,
+): { cell: Cell; info: Manifest['models'][number] } {
+  const plan = buildPlan(
+    {
+      models: [model],
+      targets: [target],
+      batches: [1],
+      threads: [threads],
+      order: 'matrix',
+      sampling: SERVING_SAMPLING,
+    },
+    models,
+  );
   const info = models.find((m) => m.id === model);
   if (!info) throw new Error(`unknown model id '${model}'; the zoo has: ${models.map((m) => m.id).join(', ')}`);
   if (!info.batchDim) throw new Error(`model '${model}' has no batch dim: a dynamic batcher needs one`);
@@ -45,7 +69,15 @@ function cellFor(models: Manifest['models'], model: string, target: string, thre
 }
 
 /** Starts `n` workers with the model loaded and warm at every batch size the batchers can send. */
-async function startPool(n: number, cell: Cell, info: Manifest['models'][number], baseUrl: string, maxBatch: number, signal?: AbortSignal, sampling: SamplingSettings = SERVING_SAMPLING): Promise<CellDriver[]> {
+async function startPool(
+  n: number,
+  cell: Cell,
+  info: Manifest['models'][number],
+  baseUrl: string,
+  maxBatch: number,
+  signal?: AbortSignal,
+  sampling: SamplingSettings = SERVING_SAMPLING,
+): Promise<CellDriver[]> {
   const pool: CellDriver[] = [];
   for (let i = 0; i < n; i++) {
     const d = new CellDriver({ cell, model: info, sampling, modelsBaseUrl: baseUrl }, { signal });
@@ -55,7 +87,9 @@ async function startPool(n: number, cell: Cell, info: Manifest['models'][number]
     if (!warm.ok) {
       pool.forEach((p) => p.terminate());
       const r = warm.outcome.result;
-      throw new Error(`worker ${i + 1} could not start ${cell.id}: ${r.status === 'failed' ? `${r.phase}: ${r.error}` : 'reason' in r ? r.reason : r.status}`);
+      throw new Error(
+        `worker ${i + 1} could not start ${cell.id}: ${r.status === 'failed' ? `${r.phase}: ${r.error}` : 'reason' in r ? r.reason : r.status}`,
+      );
     }
     // New shapes are slow the first time (kernels, buffers): warm every size the batcher may send.
     for (let b = 1; b <= maxBatch; b++) for (let k = 0; k < 2; k++) await d.serve(b);
@@ -93,7 +127,13 @@ const unclamped = (() => {
  * callbacks get clamped to 4 ms after a few levels, and a busy-wait would starve the workers' replies. A batch's
  * max-wait deadline has one timer; a worker's reply dispatches the next batch at once.
  */
-function runPoint(pool: CellDriver[], arrivals: readonly number[], config: BatcherConfig, service: Map<number, number[]>, signal?: AbortSignal): Promise<{ records: MeasuredRequest[]; dropped: number; failed: PointFailures; lateness: number[] }> {
+function runPoint(
+  pool: CellDriver[],
+  arrivals: readonly number[],
+  config: BatcherConfig,
+  service: Map<number, number[]>,
+  signal?: AbortSignal,
+): Promise<{ records: MeasuredRequest[]; dropped: number; failed: PointFailures; lateness: number[] }> {
   const batcher = new DynamicBatcher(config);
   const busy = new Array<boolean>(pool.length).fill(false);
   const records: MeasuredRequest[] = [];
@@ -130,11 +170,22 @@ function runPoint(pool: CellDriver[], arrivals: readonly number[], config: Batch
             const times = service.get(batch.requests.length) ?? [];
             times.push(ms);
             service.set(batch.requests.length, times);
-            for (const r of batch.requests) records.push({ id: r.id, arrivalMs: r.arrivalMs, readyMs: Math.max(batch.readyMs, r.arrivalMs), startMs: start, endMs: end, batchSize: batch.requests.length, worker: w, inferenceMs: ms });
+            for (const r of batch.requests)
+              records.push({
+                id: r.id,
+                arrivalMs: r.arrivalMs,
+                readyMs: Math.max(batch.readyMs, r.arrivalMs),
+                startMs: start,
+                endMs: end,
+                batchSize: batch.requests.length,
+                worker: w,
+                inferenceMs: ms,
+              });
           } else {
             failed.requests += batch.requests.length;
             const r = step.outcome.result;
-            if (failed.errors.length < 5) failed.errors.push(r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status);
+            if (failed.errors.length < 5)
+              failed.errors.push(r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status);
           }
           dispatch();
           finishIfDone();
@@ -144,43 +195,72 @@ function runPoint(pool: CellDriver[], arrivals: readonly number[], config: Batch
       deadline?.cancel();
       deadline = null;
       const due = batcher.nextDeadline();
-      if (due !== null && busy.some((b) => !b)) deadline = unclamped(dispatch, Math.max(0, t0 + due - performance.now()));
+      if (due !== null && busy.some((b) => !b))
+        deadline = unclamped(dispatch, Math.max(0, t0 + due - performance.now()));
     };
     arrivals.forEach((a, i) => {
       timers.push(
-        setTimeout(() => {
-          if (signal?.aborted) return;
-          const now = performance.now() - t0;
-          lateness.push(now - a);
-          // A timer may fire a little early: the request is then in the system from `now`, not later.
-          batcher.arrive({ id: i, arrivalMs: Math.min(a, now) });
-          arrived++;
-          dispatch();
-          finishIfDone();
-        }, Math.max(0, t0 + a - performance.now())),
+        setTimeout(
+          () => {
+            if (signal?.aborted) return;
+            const now = performance.now() - t0;
+            lateness.push(now - a);
+            // A timer may fire a little early: the request is then in the system from `now`, not later.
+            batcher.arrive({ id: i, arrivalMs: Math.min(a, now) });
+            arrived++;
+            dispatch();
+            finishIfDone();
+          },
+          Math.max(0, t0 + a - performance.now()),
+        ),
       );
     });
-    signal?.addEventListener('abort', () => {
-      timers.forEach(clearTimeout);
-      arrived = arrivals.length;
-      finishIfDone();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        timers.forEach(clearTimeout);
+        arrived = arrivals.length;
+        finishIfDone();
+      },
+      { once: true },
+    );
     if (arrivals.length === 0) finishIfDone();
   });
 }
 
 function serviceTable(service: Map<number, number[]>): ServingReport['serviceByBatch'] {
-  return [...service.entries()].sort((a, b) => a[0] - b[0]).map(([batch, xs]) => ({ batch, medianMs: quantile(sortSamples(xs), 0.5), n: xs.length }));
+  return [...service.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([batch, xs]) => ({ batch, medianMs: quantile(sortSamples(xs), 0.5), n: xs.length }));
 }
 
 /** A serving run in the common result file: the plan names the cell that served; `serving` holds the rest. */
-async function wrap(environment: Environment, serving: ServingReport, cell: Cell, source: RunResult['source']): Promise<RunResult> {
-  const plan: RunResult['plan'] = { seed: serving.seed, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SERVING_SAMPLING, cells: [cell], nativeSkipped: [] };
+async function wrap(
+  environment: Environment,
+  serving: ServingReport,
+  cell: Cell,
+  source: RunResult['source'],
+): Promise<RunResult> {
+  const plan: RunResult['plan'] = {
+    seed: serving.seed,
+    order: 'matrix',
+    schedule: 'sequential',
+    liveCells: 4,
+    sampling: SERVING_SAMPLING,
+    cells: [cell],
+    nativeSkipped: [],
+  };
   return runEnvelope({ source, environment, plan, cells: [], serving }, __LAB_VERSION__);
 }
 
 /** A sweep of offered load for every batcher setting and pool size, then capacity under the budget. */
-export async function runServing(input: ServingConfig, manifest: Manifest, baseUrl: string, cb: ServingCallbacks = {}, environment?: Environment): Promise<RunResult> {
+export async function runServing(
+  input: ServingConfig,
+  manifest: Manifest,
+  baseUrl: string,
+  cb: ServingCallbacks = {},
+  environment?: Environment,
+): Promise<RunResult> {
   const config = ServingConfig.parse(input);
   const env = environment ?? (await collectEnvironment());
   const { cell, info } = cellFor(manifest.models, config.model, config.target, config.threads);
@@ -198,7 +278,9 @@ export async function runServing(input: ServingConfig, manifest: Manifest, baseU
       const measure = async (rate: number, batcher: BatcherConfig) => {
         // A trace replays as recorded (its own rate); otherwise Poisson arrivals at `rate`.
         const arrivals = trace ?? poissonArrivals(rate, durationMs, seed++);
-        cb.onStatus?.(`${workers} worker(s), max batch ${batcher.maxBatch}, max wait ${batcher.maxWaitMs} ms: ${rate} req/s`);
+        cb.onStatus?.(
+          `${workers} worker(s), max batch ${batcher.maxBatch}, max wait ${batcher.maxWaitMs} ms: ${rate} req/s`,
+        );
         const r = await runPoint(pool, arrivals, batcher, service, cb.signal);
         return summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness, r.failed);
       };
@@ -210,34 +292,90 @@ export async function runServing(input: ServingConfig, manifest: Manifest, baseU
           points.push(p);
           cb.onPoint?.(p);
         }
-        if (config.budgetMs !== null && !trace && !cb.signal?.aborted) capacity.push(await capacityFor(points.filter((p) => p.workers === workers && p.batcher === batcher), batcher, workers, config, measure));
+        if (config.budgetMs !== null && !trace && !cb.signal?.aborted)
+          capacity.push(
+            await capacityFor(
+              points.filter((p) => p.workers === workers && p.batcher === batcher),
+              batcher,
+              workers,
+              config,
+              measure,
+            ),
+          );
       }
     } finally {
       pool.forEach((d) => d.terminate());
     }
   }
-  return wrap(env, { modelId: info.id, target: config.target, threads: config.threads, durationMs, seed: config.seed, serviceByBatch: serviceTable(service), points, capacity, monitor: null }, cell, cb.source ?? 'page');
+  return wrap(
+    env,
+    {
+      modelId: info.id,
+      target: config.target,
+      threads: config.threads,
+      durationMs,
+      seed: config.seed,
+      serviceByBatch: serviceTable(service),
+      points,
+      capacity,
+      monitor: null,
+    },
+    cell,
+    cb.source ?? 'page',
+  );
 }
 
 /** Capacity for one batcher and pool: the sweep's points as the first probes, then fresh probes (src/lib/serving/capacity.ts). */
-async function capacityFor(sweep: ServingPoint[], batcher: BatcherConfig, workers: number, config: z.output<typeof ServingConfig>, measure: (rate: number, b: BatcherConfig) => Promise<ServingPoint>): Promise<CapacityResult> {
+async function capacityFor(
+  sweep: ServingPoint[],
+  batcher: BatcherConfig,
+  workers: number,
+  config: z.output<typeof ServingConfig>,
+  measure: (rate: number, b: BatcherConfig) => Promise<ServingPoint>,
+): Promise<CapacityResult> {
   const pick = (p: ServingPoint) => p.latency[config.percentile];
   const budget = config.budgetMs!;
   // The interval of the percentile the budget is on; a point with failed requests never passes.
-  const probe = (p: ServingPoint) => ({ rate: p.rate, value: pick(p), ci: config.percentile === 'p95' ? p.p95CI : p.p99CI, pass: pick(p) <= budget && !p.saturated && p.failed === 0 });
-  const found = await searchCapacity(sweep.map(probe), async (rate) => probe(await measure(rate, batcher)), config.capacityProbes);
+  const probe = (p: ServingPoint) => ({
+    rate: p.rate,
+    value: pick(p),
+    ci: config.percentile === 'p95' ? p.p95CI : p.p99CI,
+    pass: pick(p) <= budget && !p.saturated && p.failed === 0,
+  });
+  const found = await searchCapacity(
+    sweep.map(probe),
+    async (rate) => probe(await measure(rate, batcher)),
+    config.capacityProbes,
+  );
   return { batcher, workers, percentile: config.percentile, budgetMs: budget, ...found };
 }
 
 /** Monitor: one inference every cadenceMs for durationS, with rolling windows, drift flags and memory readings. */
-export async function runMonitor(input: MonitorConfig, manifest: Manifest, baseUrl: string, cb: ServingCallbacks = {}, environment?: Environment): Promise<RunResult> {
+export async function runMonitor(
+  input: MonitorConfig,
+  manifest: Manifest,
+  baseUrl: string,
+  cb: ServingCallbacks = {},
+  environment?: Environment,
+): Promise<RunResult> {
   const config = MonitorConfig.parse(input);
   const env = environment ?? (await collectEnvironment());
   const { cell, info } = cellFor(manifest.models, config.model, config.target, config.threads);
-  const [driver] = await startPool(1, cell, info, baseUrl, config.batch, cb.signal, servingSampling(config.durationS * 1000));
+  const [driver] = await startPool(
+    1,
+    cell,
+    info,
+    baseUrl,
+    config.batch,
+    cb.signal,
+    servingSampling(config.durationS * 1000),
+  );
   const at: number[] = [];
   const ms: number[] = [];
-  const memory = new Map<number, { jsHeapBytes: number | null; wasmHeapBytes: number | null; tfjsTensors: number | null }>();
+  const memory = new Map<
+    number,
+    { jsHeapBytes: number | null; wasmHeapBytes: number | null; tfjsTensors: number | null }
+  >();
   const windowMs = config.windowS * 1000;
   const t0 = performance.now();
   const end = t0 + config.durationS * 1000;
@@ -245,28 +383,73 @@ export async function runMonitor(input: MonitorConfig, manifest: Manifest, baseU
     for (let k = 0; performance.now() < end && !cb.signal?.aborted; k++) {
       await sleepUntil(t0 + k * config.cadenceMs);
       const step = await driver!.serve(config.batch);
-      if (!step.ok) throw new Error(`monitor: the worker stopped: ${JSON.stringify(step.outcome.result).slice(0, 300)}`);
+      if (!step.ok)
+        throw new Error(`monitor: the worker stopped: ${JSON.stringify(step.outcome.result).slice(0, 300)}`);
       at.push(performance.now() - t0);
       ms.push(step.value.ms);
       const w = Math.floor((performance.now() - t0) / windowMs);
       if (!memory.has(w * windowMs)) {
         const m = await driver!.memory();
-        const js = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
+        const js =
+          (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
         memory.set(w * windowMs, { jsHeapBytes: js, ...m });
-        cb.onStatus?.(`monitor: ${Math.round((performance.now() - t0) / 1000)} s of ${config.durationS} s, last ${step.value.ms.toFixed(3)} ms`);
+        cb.onStatus?.(
+          `monitor: ${Math.round((performance.now() - t0) / 1000)} s of ${config.durationS} s, last ${step.value.ms.toFixed(3)} ms`,
+        );
       }
     }
   } finally {
     driver!.terminate();
   }
-  const windows = monitorWindows(at, ms, windowMs, config.threshold, (start) => memory.get(start) ?? { jsHeapBytes: null, wasmHeapBytes: null, tfjsTensors: null });
+  const windows = monitorWindows(
+    at,
+    ms,
+    windowMs,
+    config.threshold,
+    (start) => memory.get(start) ?? { jsHeapBytes: null, wasmHeapBytes: null, tfjsTensors: null },
+  );
   const heaps = windows.filter((w) => w.wasmHeapBytes !== null || w.jsHeapBytes !== null);
   const heapOf = (w: (typeof windows)[number]) => (w.jsHeapBytes ?? 0) + (w.wasmHeapBytes ?? 0);
   const hours = heaps.length > 1 ? (heaps[heaps.length - 1]!.startMs - heaps[0]!.startMs) / 3_600_000 : 0;
   const heapGrowthPerHour = hours > 0 ? (heapOf(heaps[heaps.length - 1]!) - heapOf(heaps[0]!)) / hours : null;
-  const flags = windows.filter((w) => w.flagged).map((w) => `window at ${(w.startMs / 1000).toFixed(0)} s: median ${w.ratio > 1 ? '+' : ''}${((w.ratio - 1) * 100).toFixed(0)}% against the baseline window (drift or throttling)`);
-  const tensorsGrew = windows.length > 1 && windows[windows.length - 1]!.tfjsTensors !== null && windows[windows.length - 1]!.tfjsTensors! > windows[0]!.tfjsTensors!;
-  if (tensorsGrew) flags.push(`tfjs tensors grew from ${windows[0]!.tfjsTensors} to ${windows[windows.length - 1]!.tfjsTensors}: a leak`);
-  const monitor: MonitorResult = { cadenceMs: config.cadenceMs, durationMs: config.durationS * 1000, windowMs, threshold: config.threshold, samples: { at, ms }, windows, heapGrowthPerHour, flags };
-  return wrap(env, { modelId: info.id, target: config.target, threads: config.threads, durationMs: config.durationS * 1000, seed: 1, serviceByBatch: [{ batch: config.batch, medianMs: ms.length ? quantile(sortSamples(ms), 0.5) : 0, n: ms.length }], points: [], capacity: [], monitor }, cell, cb.source ?? 'page');
+  const flags = windows
+    .filter((w) => w.flagged)
+    .map(
+      (w) =>
+        `window at ${(w.startMs / 1000).toFixed(0)} s: median ${w.ratio > 1 ? '+' : ''}${((w.ratio - 1) * 100).toFixed(0)}% against the baseline window (drift or throttling)`,
+    );
+  const tensorsGrew =
+    windows.length > 1 &&
+    windows[windows.length - 1]!.tfjsTensors !== null &&
+    windows[windows.length - 1]!.tfjsTensors! > windows[0]!.tfjsTensors!;
+  if (tensorsGrew)
+    flags.push(
+      `tfjs tensors grew from ${windows[0]!.tfjsTensors} to ${windows[windows.length - 1]!.tfjsTensors}: a leak`,
+    );
+  const monitor: MonitorResult = {
+    cadenceMs: config.cadenceMs,
+    durationMs: config.durationS * 1000,
+    windowMs,
+    threshold: config.threshold,
+    samples: { at, ms },
+    windows,
+    heapGrowthPerHour,
+    flags,
+  };
+  return wrap(
+    env,
+    {
+      modelId: info.id,
+      target: config.target,
+      threads: config.threads,
+      durationMs: config.durationS * 1000,
+      seed: 1,
+      serviceByBatch: [{ batch: config.batch, medianMs: ms.length ? quantile(sortSamples(ms), 0.5) : 0, n: ms.length }],
+      points: [],
+      capacity: [],
+      monitor,
+    },
+    cell,
+    cb.source ?? 'page',
+  );
 }

@@ -42,6 +42,7 @@ export async function readResultLink(hash: string): Promise<SharedRun> {
     throw new Error('this result link is damaged: its data does not unpack (was it cut short when copied?)');
   }
   const parsed = SharedRun.safeParse(data);
-  if (!parsed.success) throw new Error(`this link does not hold a result summary: ${describeIssues(parsed.error).slice(0, 3).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`this link does not hold a result summary: ${describeIssues(parsed.error).slice(0, 3).join('; ')}`);
   return parsed.data;
 }

@@ -6,7 +6,15 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ParityData } from '../lib/job.ts';
 import { ModelInfo } from '../lib/manifest.ts';
-import { CellResult, Environment, Plan, parseRunResult, parseWith, ValuePolicy, type RunResult } from '../lib/schema.ts';
+import {
+  CellResult,
+  Environment,
+  Plan,
+  parseRunResult,
+  parseWith,
+  ValuePolicy,
+  type RunResult,
+} from '../lib/schema.ts';
 import { z } from 'zod';
 
 export type RunStatus = 'running' | 'done' | 'cancelled';
@@ -99,8 +107,14 @@ export const runStore = {
     await d.delete('runs', id);
     // Files go with the last run that used them.
     const rest = await d.getAll('runs');
-    const keep = new Set(rest.flatMap((r) => r.ownModels.flatMap((m) => m.formats.flatMap((f) => [f.entry, ...f.weights].map((x) => x.sha256)))));
-    for (const m of run?.ownModels ?? []) for (const f of m.formats) for (const x of [f.entry, ...f.weights]) if (!keep.has(x.sha256)) await d.delete('files', x.sha256);
+    const keep = new Set(
+      rest.flatMap((r) =>
+        r.ownModels.flatMap((m) => m.formats.flatMap((f) => [f.entry, ...f.weights].map((x) => x.sha256))),
+      ),
+    );
+    for (const m of run?.ownModels ?? [])
+      for (const f of m.formats)
+        for (const x of [f.entry, ...f.weights]) if (!keep.has(x.sha256)) await d.delete('files', x.sha256);
   },
   async putFile(sha256: string, bytes: ArrayBuffer): Promise<void> {
     await (await open()).put('files', { key: sha256, bytes });

@@ -10,7 +10,10 @@ import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import type { ProbeWorkerApi } from '../worker/probe-worker.ts';
 
 export function startCellWorker(): { api: Comlink.Remote<CellWorkerApi>; worker: Worker } {
-  const worker = new Worker(new URL('../worker/cell-worker.ts', import.meta.url), { type: 'module', name: 'cell-worker' });
+  const worker = new Worker(new URL('../worker/cell-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'cell-worker',
+  });
   return { api: Comlink.wrap<CellWorkerApi>(worker), worker };
 }
 
@@ -85,26 +88,60 @@ export class CellDriver {
   }
 
   private failed(error: string): CellOutcome {
-    return { result: { status: 'failed', ...this.common(), phase: 'worker', error, coldStart: null, samples: [...this.received] }, parity: [] };
+    return {
+      result: {
+        status: 'failed',
+        ...this.common(),
+        phase: 'worker',
+        error,
+        coldStart: null,
+        samples: [...this.received],
+      },
+      parity: [],
+    };
   }
 
   /** Runs one step against the timeout, the abort signal and a worker crash. */
   private async race<T>(call: () => Promise<Step<T>>): Promise<Step<T>> {
     const { signal } = this.options;
-    if (signal?.aborted) return { ok: false, outcome: { result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] }, parity: [] } };
+    if (signal?.aborted)
+      return {
+        ok: false,
+        outcome: {
+          result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] },
+          parity: [],
+        },
+      };
     const left = this.job.sampling.cellTimeoutMs - this.activeMs;
     const start = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     const stop = new Promise<Step<T>>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, outcome: this.failed(`timed out after ${this.job.sampling.cellTimeoutMs / 1000} s (cell timeout)`) }), Math.max(0, left));
-      onAbort = () => resolve({ ok: false, outcome: { result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] }, parity: [] } });
+      timer = setTimeout(
+        () =>
+          resolve({
+            ok: false,
+            outcome: this.failed(`timed out after ${this.job.sampling.cellTimeoutMs / 1000} s (cell timeout)`),
+          }),
+        Math.max(0, left),
+      );
+      onAbort = () =>
+        resolve({
+          ok: false,
+          outcome: {
+            result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] },
+            parity: [],
+          },
+        });
       signal?.addEventListener('abort', onAbort, { once: true });
       // Serving calls a step thousands of times: the crash hook is replaced per step, never accumulated.
       this.onCrash = (why) => resolve({ ok: false, outcome: this.failed(`worker error: ${why}`) });
       if (this.crash) this.onCrash(this.crash);
     });
-    const done = call().catch((e: unknown): Step<T> => ({ ok: false, outcome: this.failed(e instanceof Error ? e.message : String(e)) }));
+    const done = call().catch((e: unknown): Step<T> => ({
+      ok: false,
+      outcome: this.failed(e instanceof Error ? e.message : String(e)),
+    }));
     try {
       return await Promise.race([done, stop]);
     } finally {
@@ -122,7 +159,9 @@ export class CellDriver {
     };
     const transfers = Object.values(this.job.files ?? {});
     const job: CellJob = this.createdAt === undefined ? this.job : { ...this.job, workerCreatedAt: this.createdAt };
-    return this.race(() => this.steps.prepare(Comlink.transfer(job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)));
+    return this.race(() =>
+      this.steps.prepare(Comlink.transfer(job, transfers), Comlink.proxy(onEvent), Comlink.proxy(measurePageMemory)),
+    );
   }
 
   warmup() {
@@ -134,7 +173,10 @@ export class CellDriver {
   }
 
   async finish(facts: FinishFacts): Promise<CellOutcome> {
-    const step = await this.race(async (): Promise<Step<CellOutcome>> => ({ ok: true, value: await this.steps.finish(facts) }));
+    const step = await this.race(async (): Promise<Step<CellOutcome>> => ({
+      ok: true,
+      value: await this.steps.finish(facts),
+    }));
     return step.ok ? step.value : step.outcome;
   }
 
@@ -170,11 +212,15 @@ export class CellDriver {
 async function measurePageMemory(): Promise<{ bytes: number | null; note: string | null }> {
   const perf = performance as Performance & { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> };
   if (!crossOriginIsolated) return { bytes: null, note: 'measureUserAgentSpecificMemory needs cross-origin isolation' };
-  if (!perf.measureUserAgentSpecificMemory) return { bytes: null, note: 'this browser has no measureUserAgentSpecificMemory' };
+  if (!perf.measureUserAgentSpecificMemory)
+    return { bytes: null, note: 'this browser has no measureUserAgentSpecificMemory' };
   try {
     return { bytes: (await perf.measureUserAgentSpecificMemory()).bytes, note: null };
   } catch (e) {
-    return { bytes: null, note: `measureUserAgentSpecificMemory failed: ${e instanceof Error ? e.message : String(e)}` };
+    return {
+      bytes: null,
+      note: `measureUserAgentSpecificMemory failed: ${e instanceof Error ? e.message : String(e)}`,
+    };
   }
 }
 
@@ -183,7 +229,10 @@ async function measurePageMemory(): Promise<{ bytes: number | null; note: string
  * probe worker: the page does this at load, and the cell worker's code waits until a run needs it.
  */
 export async function probeWorker(): Promise<Awaited<ReturnType<ProbeWorkerApi['probe']>>> {
-  const worker = new Worker(new URL('../worker/probe-worker.ts', import.meta.url), { type: 'module', name: 'probe-worker' });
+  const worker = new Worker(new URL('../worker/probe-worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'probe-worker',
+  });
   const api = Comlink.wrap<ProbeWorkerApi>(worker);
   try {
     return await api.probe();

@@ -13,7 +13,10 @@ export class UsageError extends Error {
 
 export function list(text: string | undefined, label: string): string[] | undefined {
   if (text === undefined) return undefined;
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!items.length) throw new UsageError(`${label}: empty list`);
   return items;
 }
@@ -37,7 +40,8 @@ export function parsePolicy(text: string): ValuePolicy {
   const [kind, a, b, extra] = text.split(':');
   const num = (s: string | undefined, what: string) => {
     const n = Number(s);
-    if (s === undefined || s === '' || !Number.isFinite(n)) throw new UsageError(`--values: ${what} '${s ?? ''}' is not a number in '${text}'`);
+    if (s === undefined || s === '' || !Number.isFinite(n))
+      throw new UsageError(`--values: ${what} '${s ?? ''}' is not a number in '${text}'`);
     return n;
   };
   if (kind === 'random' && a === undefined) return { kind: 'random' };
@@ -52,7 +56,9 @@ export function parsePolicy(text: string): ValuePolicy {
       throw new UsageError(`--values: '${text}': ${(e as Error).message}`);
     }
   }
-  throw new UsageError(`--values: '${text}' is not one of random | zeros | const:V | range:MIN:MAX | image[:layout=NCHW,fit=cover,norm=imagenet,...]`);
+  throw new UsageError(
+    `--values: '${text}' is not one of random | zeros | const:V | range:MIN:MAX | image[:layout=NCHW,fit=cover,norm=imagenet,...]`,
+  );
 }
 
 /**
@@ -65,16 +71,24 @@ export function parseDims(args: readonly string[]): Record<string, number[]> {
     const eq = d.indexOf('=');
     const name = d.slice(0, eq).trim();
     const list = eq > 0 ? parseCountList(d.slice(eq + 1)) : null;
-    if (!name || !list?.ok) throw new UsageError(`--dim: '${d}' is not NAME=N or NAME=N1,N2,... with whole numbers >= 1`);
+    if (!name || !list?.ok)
+      throw new UsageError(`--dim: '${d}' is not NAME=N or NAME=N1,N2,... with whole numbers >= 1`);
     const values = list.values;
-    if (out[name]) throw new UsageError(`--dim: '${name}' is given twice; list its values in one flag (${name}=${[...out[name], ...values].join(',')})`);
+    if (out[name])
+      throw new UsageError(
+        `--dim: '${name}' is given twice; list its values in one flag (${name}=${[...out[name], ...values].join(',')})`,
+      );
     out[name] = [...new Set(values)];
   }
   return out;
 }
 
 /** Turns --values into per-model, per-input overrides, for the models that have such inputs. */
-export function buildOverrides(manifest: Manifest, models: string[], values: string[]): Record<string, Record<string, InputOverride>> {
+export function buildOverrides(
+  manifest: Manifest,
+  models: string[],
+  values: string[],
+): Record<string, Record<string, InputOverride>> {
   const policies: Record<string, ValuePolicy> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
@@ -94,7 +108,8 @@ export function buildOverrides(manifest: Manifest, models: string[], values: str
     }
   }
   const unusedInputs = Object.keys(policies).filter((i) => !usedInputs.has(i));
-  if (unusedInputs.length) throw new UsageError(`--values: no selected model has an input named ${unusedInputs.join(', ')}`);
+  if (unusedInputs.length)
+    throw new UsageError(`--values: no selected model has an input named ${unusedInputs.join(', ')}`);
   return out;
 }
 
@@ -113,7 +128,9 @@ export function num(text: string | undefined, label: string): number | undefined
  */
 export function samplingFrom(v: Flags, config: SamplingInput = {}): SamplingInput {
   const str = (k: string) => v[k] as string | undefined;
-  const mode = str('mode') ?? (str('samples') !== undefined ? 'fixed' : (config.mode ?? (config.samples !== undefined ? 'fixed' : 'auto')));
+  const mode =
+    str('mode') ??
+    (str('samples') !== undefined ? 'fixed' : (config.mode ?? (config.samples !== undefined ? 'fixed' : 'auto')));
   if (mode !== 'auto' && mode !== 'fixed') throw new UsageError(`--mode: '${mode}' is not auto or fixed`);
   const out: SamplingInput = { ...config, mode };
   const set = <K extends keyof SamplingInput>(key: K, value: SamplingInput[K] | undefined) => {
@@ -148,7 +165,9 @@ export function endpointArg(text: string, kind: 'connect' | 'cdp'): { name: stri
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`--${kind}: '${url}' is not a URL (ws://host:port/... for --connect, http://host:port for --cdp)`);
+    throw new UsageError(
+      `--${kind}: '${url}' is not a URL (ws://host:port/... for --connect, http://host:port for --cdp)`,
+    );
   }
   return { name: named ? text.slice(0, eq) : parsed.host, [kind]: url };
 }

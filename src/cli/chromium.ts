@@ -8,7 +8,14 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/snap/bin/chromium',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+];
 
 /** Chromium builds Playwright downloaded before (`npx playwright install chromium`), newest first. */
 function playwrightCache(): string[] {
@@ -17,7 +24,11 @@ function playwrightCache(): string[] {
   const dirs = readdirSync(root)
     .filter((d) => /^chromium-\d+$/.test(d))
     .sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]));
-  return dirs.flatMap((d) => ['chrome-linux64/chrome', 'chrome-linux/chrome', 'chrome-mac/Chromium.app/Contents/MacOS/Chromium'].map((f) => join(root, d, f)));
+  return dirs.flatMap((d) =>
+    ['chrome-linux64/chrome', 'chrome-linux/chrome', 'chrome-mac/Chromium.app/Contents/MacOS/Chromium'].map((f) =>
+      join(root, d, f),
+    ),
+  );
 }
 
 /**
@@ -26,7 +37,10 @@ function playwrightCache(): string[] {
  */
 export function findSystemChromium(explicit?: string): string | null {
   const fromEnv = process.env.LATENCY_LAB_CHROMIUM;
-  for (const [label, path] of [['--chromium', explicit], ['LATENCY_LAB_CHROMIUM', fromEnv]] as const) {
+  for (const [label, path] of [
+    ['--chromium', explicit],
+    ['LATENCY_LAB_CHROMIUM', fromEnv],
+  ] as const) {
     if (path) {
       if (!existsSync(path)) throw new Error(`${label} points at ${path}, which does not exist`);
       return path;
@@ -67,7 +81,9 @@ export async function locateChromium(explicit?: string): Promise<BrowserChoice> 
   try {
     bundled = ((await import('@sparticuz/chromium')) as { default: { executablePath(): Promise<string> } }).default;
   } catch {
-    throw new Error(`${NO_BROWSER}, and the fallback @sparticuz/chromium is not installed (npm install --no-save @sparticuz/chromium@147.0.0); ${GET_ONE}`);
+    throw new Error(
+      `${NO_BROWSER}, and the fallback @sparticuz/chromium is not installed (npm install --no-save @sparticuz/chromium@147.0.0); ${GET_ONE}`,
+    );
   }
   const path = await bundled.executablePath();
   return {
@@ -82,7 +98,14 @@ export async function locateChromium(explicit?: string): Promise<BrowserChoice> 
  * networking; QUIC is off so nothing tries UDP to the outside. Precise memory info makes performance.memory
  * exact (it is bucketed otherwise), for the monitor's flat-memory check.
  */
-export const BASE_FLAGS = ['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-precise-memory-info'];
+export const BASE_FLAGS = [
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-precise-memory-info',
+];
 
 /**
  * WebGPU is off in headless Chromium unless asked for; developer features fill in the adapter's device and
@@ -115,11 +138,22 @@ export interface LaunchOptions {
 export async function launchChromium(options: LaunchOptions = {}): Promise<LaunchedBrowser> {
   const choice = await locateChromium(options.executablePath);
   const executablePath = choice.path;
-  if (choice.source === 'bundled' && options.headless === false) throw new Error(`--headed needs a system Chromium: the bundled fallback is a headless-only build. ${GET_ONE}`);
-  const flags = [...BASE_FLAGS, ...GPU_FLAGS, ...(options.softwareGpu ? SOFTWARE_GPU_FLAGS : []), ...(options.extraFlags ?? [])];
+  if (choice.source === 'bundled' && options.headless === false)
+    throw new Error(`--headed needs a system Chromium: the bundled fallback is a headless-only build. ${GET_ONE}`);
+  const flags = [
+    ...BASE_FLAGS,
+    ...GPU_FLAGS,
+    ...(options.softwareGpu ? SOFTWARE_GPU_FLAGS : []),
+    ...(options.extraFlags ?? []),
+  ];
   // A fresh profile each time (Playwright rejects --user-data-dir in args; a persistent context takes a dir).
   const profile = mkdtempSync(join(tmpdir(), 'latency-lab-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: options.headless ?? true, args: flags, viewport: { width: 1280, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: options.headless ?? true,
+    args: flags,
+    viewport: { width: 1280, height: 900 },
+  });
   return {
     context,
     flags,
@@ -149,9 +183,14 @@ export async function connectChromium(endpoint: RemoteEndpoint, timeoutMs = 30_0
   const where = endpoint.connect ?? endpoint.cdp ?? '';
   let browser;
   try {
-    browser = endpoint.connect ? await chromium.connect(endpoint.connect, { timeout: timeoutMs }) : await chromium.connectOverCDP(endpoint.cdp!, { timeout: timeoutMs });
+    browser = endpoint.connect
+      ? await chromium.connect(endpoint.connect, { timeout: timeoutMs })
+      : await chromium.connectOverCDP(endpoint.cdp!, { timeout: timeoutMs });
   } catch (e) {
-    throw new Error(`cannot reach the browser at ${where}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    throw new Error(
+      `cannot reach the browser at ${where}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`,
+      { cause: e },
+    );
   }
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   return {

@@ -33,7 +33,11 @@ export class CompressedFiles {
   private constructor(private readonly cacheDir: string) {}
 
   /** Compresses every eligible file under `root` (URL path -> copy), reading copies made before from `cacheDir`. */
-  static async build(root: string, cacheDir: string, onProgress?: (done: number, total: number) => void): Promise<CompressedFiles> {
+  static async build(
+    root: string,
+    cacheDir: string,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<CompressedFiles> {
     const out = new CompressedFiles(cacheDir);
     mkdirSync(cacheDir, { recursive: true });
     const files: string[] = [];
@@ -56,12 +60,18 @@ export class CompressedFiles {
 
   private compress(abs: string): Compressed {
     const st = statSync(abs);
-    const key = createHash('sha256').update(`${abs}\0${st.size}\0${st.mtimeMs}\0${BROTLI_QUALITY}\0${GZIP_LEVEL}`).digest('hex').slice(0, 32);
+    const key = createHash('sha256')
+      .update(`${abs}\0${st.size}\0${st.mtimeMs}\0${BROTLI_QUALITY}\0${GZIP_LEVEL}`)
+      .digest('hex')
+      .slice(0, 32);
     const etag = `"${key.slice(0, 16)}`;
     const cached = (enc: Encoding) => join(this.cacheDir, `${key}.${enc === 'br' ? 'br' : 'gz'}`);
-    if (existsSync(cached('br')) && existsSync(cached('gzip'))) return { br: readFileSync(cached('br')), gzip: readFileSync(cached('gzip')), etag, bytes: st.size };
+    if (existsSync(cached('br')) && existsSync(cached('gzip')))
+      return { br: readFileSync(cached('br')), gzip: readFileSync(cached('gzip')), etag, bytes: st.size };
     const raw = readFileSync(abs);
-    const br = brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
+    const br = brotliCompressSync(raw, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+    });
     const gzip = gzipSync(raw, { level: GZIP_LEVEL });
     writeFileSync(cached('br'), br);
     writeFileSync(cached('gzip'), gzip);
@@ -69,10 +79,14 @@ export class CompressedFiles {
   }
 
   /** The copy to send for a URL path (relative to the served root) and an Accept-Encoding header, if any. */
-  pick(path: string, acceptEncoding: string | undefined): { encoding: Encoding; body: Buffer; etag: string; bytes: number } | null {
+  pick(
+    path: string,
+    acceptEncoding: string | undefined,
+  ): { encoding: Encoding; body: Buffer; etag: string; bytes: number } | null {
     const c = this.byPath.get(path);
     if (!c || !acceptEncoding) return null;
-    const accepts = (enc: string) => acceptEncoding.split(',').some((part) => part.trim().split(';')[0] === enc && !/;\s*q=0(\.0*)?\s*$/.test(part));
+    const accepts = (enc: string) =>
+      acceptEncoding.split(',').some((part) => part.trim().split(';')[0] === enc && !/;\s*q=0(\.0*)?\s*$/.test(part));
     if (accepts('br')) return { encoding: 'br', body: c.br, etag: `${c.etag}-br"`, bytes: c.bytes };
     if (accepts('gzip')) return { encoding: 'gzip', body: c.gzip, etag: `${c.etag}-gz"`, bytes: c.bytes };
     return null;

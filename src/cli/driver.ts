@@ -71,18 +71,45 @@ export async function guardOrigin(page: Page, origin: string, offOrigin: string[
   });
 }
 
-export type LabPageOptions = Pick<DriverOptions, 'distDir' | 'chromium' | 'headless' | 'softwareGpu' | 'extraFlags' | 'remote' | 'serveHost' | 'publicUrl' | 'files' | 'port'>;
+export type LabPageOptions = Pick<
+  DriverOptions,
+  | 'distDir'
+  | 'chromium'
+  | 'headless'
+  | 'softwareGpu'
+  | 'extraFlags'
+  | 'remote'
+  | 'serveHost'
+  | 'publicUrl'
+  | 'files'
+  | 'port'
+>;
 
 /**
  * Serves the build, opens it in a local or remote browser with every off-origin request blocked and recorded,
  * waits for window.latencyLab, and hands the page to `use` (which exposes its callbacks before `goto`).
  */
-export async function withLabPage<T>(options: LabPageOptions, before: (page: Page) => Promise<void>, use: (page: Page, flags: string[]) => Promise<T>): Promise<{ value: T; offOrigin: string[] }> {
+export async function withLabPage<T>(
+  options: LabPageOptions,
+  before: (page: Page) => Promise<void>,
+  use: (page: Page, flags: string[]) => Promise<T>,
+): Promise<{ value: T; offOrigin: string[] }> {
   checkDist(options.distDir);
-  const server = await serveStatic(options.distDir, { files: options.files, host: options.serveHost, port: options.port });
+  const server = await serveStatic(options.distDir, {
+    files: options.files,
+    host: options.serveHost,
+    port: options.port,
+  });
   let browser;
   try {
-    browser = options.remote ? await connectChromium(options.remote) : await launchChromium({ executablePath: options.chromium, headless: options.headless, softwareGpu: options.softwareGpu, extraFlags: options.extraFlags });
+    browser = options.remote
+      ? await connectChromium(options.remote)
+      : await launchChromium({
+          executablePath: options.chromium,
+          headless: options.headless,
+          softwareGpu: options.softwareGpu,
+          extraFlags: options.extraFlags,
+        });
   } catch (e) {
     await server.close();
     throw e;
@@ -105,7 +132,11 @@ export async function withLabPage<T>(options: LabPageOptions, before: (page: Pag
 }
 
 /** Opens the lab and evaluates `expression` (plain JS text) there; `window.__labOnStatus` reaches `onStatus`. */
-export function evaluateInLab(options: LabPageOptions, expression: string, onStatus?: (text: string) => void): Promise<{ value: unknown; offOrigin: string[] }> {
+export function evaluateInLab(
+  options: LabPageOptions,
+  expression: string,
+  onStatus?: (text: string) => void,
+): Promise<{ value: unknown; offOrigin: string[] }> {
   return withLabPage(
     options,
     async (page) => {
@@ -126,7 +157,10 @@ export function watchBrowser<T>(page: Page, work: Promise<T>): Promise<T> {
     page.once('close', () => reject(new Error('the page closed')));
     page.once('crash', () => reject(new Error('the page crashed')));
     timer = setInterval(() => {
-      const answer = page.evaluate('1').then(() => true, () => false);
+      const answer = page.evaluate('1').then(
+        () => true,
+        () => false,
+      );
       void Promise.race([answer, new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]).then((alive) => {
         if (!alive) reject(new Error('the browser stopped answering (killed, or crashed)'));
       });
@@ -141,8 +175,24 @@ export function watchBrowser<T>(page: Page, work: Promise<T>): Promise<T> {
  * What is left when the browser dies mid-run: the plan's cells, those that finished as they finished and the
  * rest aborted with `why`, in a valid result file (so a crash at cell 40 of 50 keeps 39 cells).
  */
-export function partialRun(plan: Plan, environment: Environment, finished: ReadonlyMap<number, CellResult>, why: string, version: string): RunResult {
-  const cells = plan.cells.map((cell, i): CellResult => finished.get(i) ?? { status: 'aborted', cell, startedAt: new Date().toISOString(), durationMs: 0, reason: `lost: ${why}`, samples: [] });
+export function partialRun(
+  plan: Plan,
+  environment: Environment,
+  finished: ReadonlyMap<number, CellResult>,
+  why: string,
+  version: string,
+): RunResult {
+  const cells = plan.cells.map(
+    (cell, i): CellResult =>
+      finished.get(i) ?? {
+        status: 'aborted',
+        cell,
+        startedAt: new Date().toISOString(),
+        durationMs: 0,
+        reason: `lost: ${why}`,
+        samples: [],
+      },
+  );
   return runEnvelope({ source: 'cli', environment, plan, cells }, version);
 }
 
@@ -156,7 +206,9 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
       started = { plan, environment };
       options.onPlan?.(plan, environment);
     });
-    await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) => options.onCellStart?.(i, n, id));
+    await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) =>
+      options.onCellStart?.(i, n, id),
+    );
     await page.exposeFunction('__labOnCellEvent', (i: number, e: CellEvent) => options.onCellEvent?.(i, e));
     await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => {
       finished.set(i, r);
@@ -168,7 +220,9 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
   // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
   // which carries helpers (__name) the page doesn't have.
   const run = withLabPage(options, before, (page, flags) =>
-    watchBrowser(page, page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
+    watchBrowser(
+      page,
+      page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
       source: 'cli',
       browserFlags: ${JSON.stringify(flags)},
       onPlan: (p, env) => window.__labOnPlan(p, env),
@@ -176,7 +230,8 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
       onCellEvent: (i, e) => { void window.__labOnCellEvent(i, e); },
       onCellDone: (i, r) => window.__labOnCellDone(i, r),
       extraModels: ${JSON.stringify(options.extraModels ?? [])},
-    })`)),
+    })`),
+    ),
   );
   try {
     const { value, offOrigin } = await run;
@@ -190,4 +245,6 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
   }
 }
 
-const LAB_VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+const LAB_VERSION = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+).version;

@@ -7,7 +7,15 @@
  */
 import type { Page } from 'playwright-core';
 import type { FirstResult } from '../app/automation.ts';
-import { FILE_KINDS, NETWORK_PROFILES, type ByteCount, type FileKind, type FirstVisit, type FirstVisits, type NetworkProfileName } from '../lib/first-visit.ts';
+import {
+  FILE_KINDS,
+  NETWORK_PROFILES,
+  type ByteCount,
+  type FileKind,
+  type FirstVisit,
+  type FirstVisits,
+  type NetworkProfileName,
+} from '../lib/first-visit.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { PlanRequest } from '../lib/plan.ts';
 import type { Cell } from '../lib/schema.ts';
@@ -62,14 +70,40 @@ export function countBytes(sent: readonly Sent[], modelPaths: ReadonlySet<string
 }
 
 function sumBytes(all: Record<FileKind, ByteCount>): ByteCount {
-  return FILE_KINDS.reduce((a, k) => ({ requests: a.requests + all[k].requests, sentBytes: a.sentBytes + all[k].sentBytes, bytes: a.bytes + all[k].bytes }), zero());
+  return FILE_KINDS.reduce(
+    (a, k) => ({
+      requests: a.requests + all[k].requests,
+      sentBytes: a.sentBytes + all[k].sentBytes,
+      bytes: a.bytes + all[k].bytes,
+    }),
+    zero(),
+  );
 }
 
 /** The cell's first result as the page reports it, as a visit record (times and parts; bytes filled in by the caller). */
-export function visitOf(cellId: string, profile: NetworkProfileName, visit: FirstVisit['visit'], r: FirstResult | { status: 'timeout'; reason: string }): Omit<FirstVisit, 'bytes' | 'pageBytes'> {
+export function visitOf(
+  cellId: string,
+  profile: NetworkProfileName,
+  visit: FirstVisit['visit'],
+  r: FirstResult | { status: 'timeout'; reason: string },
+): Omit<FirstVisit, 'bytes' | 'pageBytes'> {
   if (r.status !== 'ok' || !('coldStart' in r) || !r.coldStart) {
-    const status = r.status === 'timeout' || /timed out/.test(r.reason ?? '') ? 'timeout' : r.status === 'unsupported' ? 'unsupported' : 'failed';
-    return { cellId, profile, visit, status, reason: r.reason ?? r.status, pageLoadMs: 'pageLoadMs' in r ? r.pageLoadMs : null, firstResultMs: null, parts: null };
+    const status =
+      r.status === 'timeout' || /timed out/.test(r.reason ?? '')
+        ? 'timeout'
+        : r.status === 'unsupported'
+          ? 'unsupported'
+          : 'failed';
+    return {
+      cellId,
+      profile,
+      visit,
+      status,
+      reason: r.reason ?? r.status,
+      pageLoadMs: 'pageLoadMs' in r ? r.pageLoadMs : null,
+      firstResultMs: null,
+      parts: null,
+    };
   }
   const c = r.coldStart;
   const parts = {
@@ -80,14 +114,28 @@ export function visitOf(cellId: string, profile: NetworkProfileName, visit: Firs
     firstInferenceMs: c.firstInferenceMs ?? 0,
     wasmDownloadMs: c.runtimeWasm?.fetchMs ?? null,
   };
-  return { cellId, profile, visit, status: 'ok', reason: null, pageLoadMs: r.pageLoadMs, firstResultMs: c.firstResultMs ?? null, parts };
+  return {
+    cellId,
+    profile,
+    visit,
+    status: 'ok',
+    reason: null,
+    pageLoadMs: r.pageLoadMs,
+    firstResultMs: c.firstResultMs ?? null,
+    parts,
+  };
 }
 
 async function emulate(page: Page, profile: NetworkProfileName, cpuSlowdown: number | null): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   const p = NETWORK_PROFILES[profile];
   if (p.downloadBps !== null) {
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: p.latencyMs, downloadThroughput: p.downloadBps, uploadThroughput: p.uploadBps ?? -1 });
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: p.latencyMs,
+      downloadThroughput: p.downloadBps,
+      uploadThroughput: p.uploadBps ?? -1,
+    });
   }
   // Chromium refuses CPU throttling for workers ("Operation is only supported for pages, not workers"): the page's
   // own thread is slowed, the cell's worker is not. Every output says so.
@@ -95,8 +143,20 @@ async function emulate(page: Page, profile: NetworkProfileName, cpuSlowdown: num
 }
 
 /** One profile for one cell: a fresh browser, its first visit, a stay, then its returning visit. */
-async function visitPair(o: FirstVisitOptions, url: string, sent: readonly Sent[], modelPaths: ReadonlySet<string>, cell: Cell, profile: NetworkProfileName): Promise<FirstVisit[]> {
-  const browser = await launchChromium({ executablePath: o.chromium, headless: true, softwareGpu: o.softwareGpu, extraFlags: o.extraFlags });
+async function visitPair(
+  o: FirstVisitOptions,
+  url: string,
+  sent: readonly Sent[],
+  modelPaths: ReadonlySet<string>,
+  cell: Cell,
+  profile: NetworkProfileName,
+): Promise<FirstVisit[]> {
+  const browser = await launchChromium({
+    executablePath: o.chromium,
+    headless: true,
+    softwareGpu: o.softwareGpu,
+    extraFlags: o.extraFlags,
+  });
   const out: FirstVisit[] = [];
   const offOrigin: string[] = [];
   try {
@@ -106,7 +166,8 @@ async function visitPair(o: FirstVisitOptions, url: string, sent: readonly Sent[
     const origin = new URL(url).origin;
     browser.context.on('request', (r) => {
       const u = r.url();
-      if (!u.startsWith('data:') && !u.startsWith('blob:') && !u.startsWith('about:') && new URL(u).origin !== origin) offOrigin.push(u);
+      if (!u.startsWith('data:') && !u.startsWith('blob:') && !u.startsWith('about:') && new URL(u).origin !== origin)
+        offOrigin.push(u);
     });
     await emulate(page, profile, o.cpuSlowdown);
     const timeoutMs = o.timeoutMs ?? VISIT_TIMEOUT_MS;
@@ -120,14 +181,39 @@ async function visitPair(o: FirstVisitOptions, url: string, sent: readonly Sent[
         await page.goto(url, { timeout: timeoutMs });
         await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: timeoutMs });
         cellMark = sent.length;
-        const call = page.evaluate(`window.latencyLab.firstResult(${JSON.stringify(o.request)}, ${JSON.stringify(cell.id)}, { extraModels: ${JSON.stringify(o.extraModels ?? [])}, timeoutMs: ${timeoutMs} })`) as Promise<FirstResult>;
-        const late = new Promise<{ status: 'timeout'; reason: string }>((r) => setTimeout(() => r({ status: 'timeout', reason: `no first result within ${timeoutMs / 1000} s` }), timeoutMs + 30_000).unref());
+        const call = page.evaluate(
+          `window.latencyLab.firstResult(${JSON.stringify(o.request)}, ${JSON.stringify(cell.id)}, { extraModels: ${JSON.stringify(o.extraModels ?? [])}, timeoutMs: ${timeoutMs} })`,
+        ) as Promise<FirstResult>;
+        const late = new Promise<{ status: 'timeout'; reason: string }>((r) =>
+          setTimeout(
+            () => r({ status: 'timeout', reason: `no first result within ${timeoutMs / 1000} s` }),
+            timeoutMs + 30_000,
+          ).unref(),
+        );
         record = visitOf(cell.id, profile, visit, await Promise.race([call, late]));
       } catch (e) {
-        record = { cellId: cell.id, profile, visit, status: 'failed', reason: (e instanceof Error ? e.message : String(e)).split('\n')[0]!, pageLoadMs: null, firstResultMs: null, parts: null };
+        record = {
+          cellId: cell.id,
+          profile,
+          visit,
+          status: 'failed',
+          reason: (e instanceof Error ? e.message : String(e)).split('\n')[0]!,
+          pageLoadMs: null,
+          firstResultMs: null,
+          parts: null,
+        };
       }
-      if (offOrigin.length) record = { ...record, status: 'failed', reason: `requests left the page's origin: ${offOrigin.slice(0, 3).join(', ')}` };
-      const v: FirstVisit = { ...record, pageBytes: sumBytes(countBytes(sent.slice(pageMark, cellMark), modelPaths)), bytes: countBytes(sent.slice(cellMark), modelPaths) };
+      if (offOrigin.length)
+        record = {
+          ...record,
+          status: 'failed',
+          reason: `requests left the page's origin: ${offOrigin.slice(0, 3).join(', ')}`,
+        };
+      const v: FirstVisit = {
+        ...record,
+        pageBytes: sumBytes(countBytes(sent.slice(pageMark, cellMark), modelPaths)),
+        bytes: countBytes(sent.slice(cellMark), modelPaths),
+      };
       out.push(v);
       o.onVisit?.(v);
       if (v.status !== 'ok') break;
@@ -147,7 +233,9 @@ export async function measureFirstVisits(o: FirstVisitOptions): Promise<FirstVis
   const modelPaths = new Set(o.files?.keys() ?? []);
   const visits: FirstVisit[] = [];
   try {
-    for (const cell of o.cells) for (const profile of o.profiles) visits.push(...(await visitPair(o, server.url, server.sent, modelPaths, cell, profile)));
+    for (const cell of o.cells)
+      for (const profile of o.profiles)
+        visits.push(...(await visitPair(o, server.url, server.sent, modelPaths, cell, profile)));
   } finally {
     await server.close();
   }

@@ -5,7 +5,7 @@
  * Each arrival is printed and merged into one multi-device report under --out, as `run --connect` does.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,7 +31,8 @@ export const HOST_OPTIONS = {
 
 /** The first non-internal IPv4 address: where phones on the same network reach this machine. */
 export function lanAddress(): string | null {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return null;
 }
 
@@ -42,11 +43,25 @@ type Answer = { status: number; body: Record<string, unknown> };
  * Takes one uploaded result file: checks the token, the size and the schema; names the device; returns the runs to
  * keep. Pure of the network, for testing: `body` is what arrived, `tooBig` whether it passed the limit.
  */
-export function acceptUpload(token: string, given: string | null, body: string, tooBig: boolean, maxBytes: number): { answer: Answer; runs: RunResult[] } {
+export function acceptUpload(
+  token: string,
+  given: string | null,
+  body: string,
+  tooBig: boolean,
+  maxBytes: number,
+): { answer: Answer; runs: RunResult[] } {
   const a = Buffer.from(token);
   const b = Buffer.from(given ?? '');
-  if (a.length !== b.length || !timingSafeEqual(a, b)) return { answer: { status: 403, body: { error: 'wrong or missing token: open the lab from the URL the host printed' } }, runs: [] };
-  if (tooBig) return { answer: { status: 413, body: { error: `the result file is over ${maxBytes} bytes (--max-mb)` } }, runs: [] };
+  if (a.length !== b.length || !timingSafeEqual(a, b))
+    return {
+      answer: { status: 403, body: { error: 'wrong or missing token: open the lab from the URL the host printed' } },
+      runs: [],
+    };
+  if (tooBig)
+    return {
+      answer: { status: 413, body: { error: `the result file is over ${maxBytes} bytes (--max-mb)` } },
+      runs: [],
+    };
   let data: unknown;
   try {
     data = JSON.parse(body);
@@ -86,7 +101,8 @@ export async function cmdHost(argv: string[], ctx: { projectRoot: string }): Pro
   const distDir = resolve(v.dist ?? join(ctx.projectRoot, 'dist'));
   checkDist(distDir);
   const maxMb = v['max-mb'] === undefined ? 64 : Number(v['max-mb']);
-  if (!(maxMb > 0 && maxMb <= 1024)) throw new UsageError(`--max-mb: '${v['max-mb']}' is not a size in MB in (0, 1024]`);
+  if (!(maxMb > 0 && maxMb <= 1024))
+    throw new UsageError(`--max-mb: '${v['max-mb']}' is not a size in MB in (0, 1024]`);
   const maxBytes = Math.round(maxMb * 2 ** 20);
   const outDir = resolve(v.out ?? join('lab-results', `host-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   checkWritable(outDir);
@@ -98,40 +114,58 @@ export async function cmdHost(argv: string[], ctx: { projectRoot: string }): Pro
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const given = new URL(req.url ?? '/', 'http://host').searchParams.get('token');
-    void readBody(req, maxBytes).then(({ body, tooBig }) => {
-      const { answer, runs: arrived } = acceptUpload(token, given, body, tooBig, maxBytes);
-      for (const run of arrived) {
-        const e = run.environment;
-        const base = `${e.browser.name} ${e.browser.version} · ${e.platform} · ${e.hardwareConcurrency} cores`;
-        const n = (seen.get(base) ?? 0) + 1;
-        seen.set(base, n);
-        const device = n > 1 ? `${base} #${n}` : base;
-        runs.push({ ...run, device });
-        answer.body.device = device;
-        writeFileSync(join(outDir, `device-${runs.length}.json`), JSON.stringify({ ...run, device }, null, 2) + '\n');
-        const ok = okCells(run.cells);
-        console.log(`\n[${device}] ${run.cells.length} cells, ${ok.length} ok (${ok.map((c) => `${c.cell.id} ${fmtMs(c.summary.total.median)} ms`).slice(0, 3).join('; ')}${ok.length > 3 ? '; ...' : ''})`);
-        console.log(resultTable(run.cells, compareToFastest(ok), process.stdout.columns ?? 160));
-      }
-      if (arrived.length) {
-        // One merged multi-device report, rewritten at each arrival, as run --connect writes it.
-        writeFileSync(join(outDir, 'results.json'), JSON.stringify(runs, null, 2) + '\n');
-        writeFileSync(join(outDir, 'summary.csv'), summaryCsv(runs));
-        writeFileSync(join(outDir, 'samples.csv'), samplesCsv(runs));
-        writeFileSync(join(outDir, 'report.md'), reportMarkdown({ runs }));
-        writeFileSync(join(outDir, 'report.html'), reportHtml({ runs }));
-        console.log(`merged: ${runs.length} device run(s) in ${outDir}/ (results.json, summary.csv, samples.csv, report.md, report.html)`);
-      } else console.error(`latency-lab host: refused an upload (${answer.status}): ${String(answer.body.error)}`);
-      res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
-    }, () => res.destroy());
+    void readBody(req, maxBytes).then(
+      ({ body, tooBig }) => {
+        const { answer, runs: arrived } = acceptUpload(token, given, body, tooBig, maxBytes);
+        for (const run of arrived) {
+          const e = run.environment;
+          const base = `${e.browser.name} ${e.browser.version} · ${e.platform} · ${e.hardwareConcurrency} cores`;
+          const n = (seen.get(base) ?? 0) + 1;
+          seen.set(base, n);
+          const device = n > 1 ? `${base} #${n}` : base;
+          runs.push({ ...run, device });
+          answer.body.device = device;
+          writeFileSync(join(outDir, `device-${runs.length}.json`), JSON.stringify({ ...run, device }, null, 2) + '\n');
+          const ok = okCells(run.cells);
+          console.log(
+            `\n[${device}] ${run.cells.length} cells, ${ok.length} ok (${ok
+              .map((c) => `${c.cell.id} ${fmtMs(c.summary.total.median)} ms`)
+              .slice(0, 3)
+              .join('; ')}${ok.length > 3 ? '; ...' : ''})`,
+          );
+          console.log(resultTable(run.cells, compareToFastest(ok), process.stdout.columns ?? 160));
+        }
+        if (arrived.length) {
+          // One merged multi-device report, rewritten at each arrival, as run --connect writes it.
+          writeFileSync(join(outDir, 'results.json'), JSON.stringify(runs, null, 2) + '\n');
+          writeFileSync(join(outDir, 'summary.csv'), summaryCsv(runs));
+          writeFileSync(join(outDir, 'samples.csv'), samplesCsv(runs));
+          writeFileSync(join(outDir, 'report.md'), reportMarkdown({ runs }));
+          writeFileSync(join(outDir, 'report.html'), reportHtml({ runs }));
+          console.log(
+            `merged: ${runs.length} device run(s) in ${outDir}/ (results.json, summary.csv, samples.csv, report.md, report.html)`,
+          );
+        } else console.error(`latency-lab host: refused an upload (${answer.status}): ${String(answer.body.error)}`);
+        res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
+      },
+      () => res.destroy(),
+    );
   };
 
-  const server = await serveStatic(distDir, { host: bind, port: portArg(v.port), post: { path: HOST_RESULTS_PATH, handle } });
+  const server = await serveStatic(distDir, {
+    host: bind,
+    port: portArg(v.port),
+    post: { path: HOST_RESULTS_PATH, handle },
+  });
   const port = new URL(server.url).port;
   const url = `http://${bind === '127.0.0.1' || !lan ? '127.0.0.1' : lan}:${port}/?host=${token}`;
-  console.log(`latency-lab host: open this on each device (same network), run, and its results come back here:\n\n  ${url}\n`);
+  console.log(
+    `latency-lab host: open this on each device (same network), run, and its results come back here:\n\n  ${url}\n`,
+  );
   console.log(await QRCode.toString(url, { type: 'terminal', small: true }));
-  console.log(`results go to ${outDir}/; up to ${maxMb} MB each; only pages opened from this URL (its token) can send. Ctrl-C to stop.`);
+  console.log(
+    `results go to ${outDir}/; up to ${maxMb} MB each; only pages opened from this URL (its token) can send. Ctrl-C to stop.`,
+  );
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once('SIGINT', stop);

@@ -17,8 +17,11 @@ const PICTURE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.
 export function loadLocalImages(dir: string): { images: ImageFile[]; files: Map<string, string> } {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new UsageError(`--images: '${dir}' is not a folder`);
-  const names = readdirSync(abs).filter((n) => PICTURE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
-  if (!names.length) throw new UsageError(`--images: '${dir}' holds no pictures (${[...PICTURE_EXTENSIONS].join(', ')})`);
+  const names = readdirSync(abs)
+    .filter((n) => PICTURE_EXTENSIONS.has(extname(n).toLowerCase()))
+    .sort();
+  if (!names.length)
+    throw new UsageError(`--images: '${dir}' holds no pictures (${[...PICTURE_EXTENSIONS].join(', ')})`);
   const images: ImageFile[] = [];
   const files = new Map<string, string>();
   for (const name of names) {
@@ -26,7 +29,12 @@ export function loadLocalImages(dir: string): { images: ImageFile[]; files: Map<
     const bytes = readFileSync(file);
     if (bytes.byteLength === 0) throw new UsageError(`--images: '${name}' is empty`);
     // Paths are relative to the models folder; local files live beside it, under /__local/.
-    images.push({ name, path: `../__local/images/${encodeURIComponent(name)}`, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
+    images.push({
+      name,
+      path: `../__local/images/${encodeURIComponent(name)}`,
+      bytes: bytes.byteLength,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
     files.set(`/__local/images/${encodeURIComponent(name)}`, file);
   }
   return { images, files };
@@ -37,7 +45,12 @@ export function loadLocalImages(dir: string): { images: ImageFile[]; files: Map<
  * `--images`, zoo defaults get them instead of the bundled photos, and own models' image-like inputs get an image
  * policy. Throws when `--images` was given and no selected model has an input that takes pictures.
  */
-export function applyImages(models: readonly ModelInfo[], overrides: Record<string, Record<string, InputOverride>>, pictures: ImageFile[], given: boolean): Record<string, Record<string, InputOverride>> {
+export function applyImages(
+  models: readonly ModelInfo[],
+  overrides: Record<string, Record<string, InputOverride>>,
+  pictures: ImageFile[],
+  given: boolean,
+): Record<string, Record<string, InputOverride>> {
   const out = structuredClone(overrides);
   let used = false;
   for (const model of models) {
@@ -47,12 +60,16 @@ export function applyImages(models: readonly ModelInfo[], overrides: Record<stri
       let policy = mine?.values;
       if (policy?.kind === 'image') policy = policy.images.length ? policy : { ...policy, images: pictures };
       else if (!policy && given && fallback?.kind === 'image') policy = { ...fallback, images: pictures };
-      else if (!policy && given && !fallback && looksLikeImage(input)) policy = { kind: 'image', images: pictures, ...DEFAULT_IMAGE_OPTIONS };
+      else if (!policy && given && !fallback && looksLikeImage(input))
+        policy = { kind: 'image', images: pictures, ...DEFAULT_IMAGE_OPTIONS };
       if (policy?.kind !== 'image') continue;
       used = true;
       (out[model.id] ??= {})[input.name] = { ...mine, values: policy };
     }
   }
-  if (given && !used) throw new UsageError(`--images: none of the selected models has an input that takes pictures (4-D float32/float16/uint8/int8 with 1 or 3 channels): ${models.map((m) => `${m.id} [${m.inputs.map((i) => `${i.name} ${i.dtype}[${i.shape.join(',')}]`).join('; ')}]`).join(', ')}`);
+  if (given && !used)
+    throw new UsageError(
+      `--images: none of the selected models has an input that takes pictures (4-D float32/float16/uint8/int8 with 1 or 3 channels): ${models.map((m) => `${m.id} [${m.inputs.map((i) => `${i.name} ${i.dtype}[${i.shape.join(',')}]`).join('; ')}]`).join(', ')}`,
+    );
   return out;
 }

@@ -7,7 +7,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
-import { checkShards, expectedShards, modelIdFrom, ModelFileError, notAModel, ownModelInfo, parseModelJson, readOnnxSignature, readTfjsSignature } from '../lib/model-signature.ts';
+import {
+  checkShards,
+  expectedShards,
+  modelIdFrom,
+  ModelFileError,
+  notAModel,
+  ownModelInfo,
+  parseModelJson,
+  readOnnxSignature,
+  readTfjsSignature,
+} from '../lib/model-signature.ts';
 
 export interface LocalModels {
   models: ModelInfo[];
@@ -23,7 +33,12 @@ export function isLocalPath(arg: string): boolean {
 function describeFile(urlBase: string, file: string): ModelFile & { file: string } {
   const bytes = readFileSync(file);
   // Paths in a manifest are relative to the models folder; local files live beside it, under /__local/.
-  return { path: `../__local/${urlBase}/${encodeURIComponent(basename(file))}`, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex'), file };
+  return {
+    path: `../__local/${urlBase}/${encodeURIComponent(basename(file))}`,
+    bytes: bytes.byteLength,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    file,
+  };
 }
 
 export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<string>): LocalModels {
@@ -38,7 +53,10 @@ export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<
       const onnx = names.filter((n) => n.toLowerCase().endsWith('.onnx'));
       if (names.includes('model.json')) entry = join(abs, 'model.json');
       else if (onnx.length === 1) entry = join(abs, onnx[0]!);
-      else throw new ModelFileError(`folder '${arg}' holds no model.json and ${onnx.length ? 'several' : 'no'} .onnx file(s): name the model file`);
+      else
+        throw new ModelFileError(
+          `folder '${arg}' holds no model.json and ${onnx.length ? 'several' : 'no'} .onnx file(s): name the model file`,
+        );
     }
     const isJson = entry.toLowerCase().endsWith('.json');
     const plainly = notAModel(basename(entry), readFileSync(entry), isJson ? 'json' : 'onnx');
@@ -50,19 +68,32 @@ export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<
         const json = parseModelJson(readFileSync(entry, 'utf8'));
         const shards = expectedShards(json).map((s) => join(dirname(entry), s.path));
         const missing = shards.filter((s) => !existsSync(s));
-        if (missing.length) throw new ModelFileError(`model.json names weight shard(s) that are not there: ${missing.map((m) => basename(m)).join(', ')}`);
+        if (missing.length)
+          throw new ModelFileError(
+            `model.json names weight shard(s) that are not there: ${missing.map((m) => basename(m)).join(', ')}`,
+          );
         checkShards(json, new Map(shards.map((s) => [basename(s), statSync(s).size])));
         const main = describeFile(id, entry);
         const weights = shards.map((s) => describeFile(id, s));
         for (const f of [main, ...weights]) out.files.set(`/__local/${id}/${basename(f.file)}`, f.file);
         const strip = ({ file: _f, ...rest }: ModelFile & { file: string }): ModelFile => rest;
-        out.models.push(ownModelInfo(id, basename(dirname(entry)), readTfjsSignature(json), { format: json.kind, entry: strip(main), weights: weights.map(strip) }, arg));
+        out.models.push(
+          ownModelInfo(
+            id,
+            basename(dirname(entry)),
+            readTfjsSignature(json),
+            { format: json.kind, entry: strip(main), weights: weights.map(strip) },
+            arg,
+          ),
+        );
       } else {
         const main = describeFile(id, entry);
         const signature = readOnnxSignature(readFileSync(entry));
         out.files.set(`/__local/${id}/${basename(entry)}`, entry);
         const { file: _f, ...file } = main;
-        out.models.push(ownModelInfo(id, basename(entry), signature, { format: 'onnx', entry: file, weights: [] }, arg));
+        out.models.push(
+          ownModelInfo(id, basename(entry), signature, { format: 'onnx', entry: file, weights: [] }, arg),
+        );
       }
     } catch (e) {
       if (e instanceof ModelFileError) throw new ModelFileError(`${arg}: ${e.message}`);

@@ -186,15 +186,22 @@ function cmdCompare(argv: string[]): number {
   });
   if (positionals.length !== 1) throw new UsageError('compare takes one results file');
   const runs = parseResultFile(JSON.parse(readFileSync(positionals[0]!, 'utf8')));
-  if (runs.length > 1) throw new UsageError(`${positionals[0]} holds ${runs.length} devices' runs; compare reads one (split it, or compare per device in the report)`);
+  if (runs.length > 1)
+    throw new UsageError(
+      `${positionals[0]} holds ${runs.length} devices' runs; compare reads one (split it, or compare per device in the report)`,
+    );
   const ok = okCells(runs[0]!.cells);
   const threshold = (num(v.threshold, '--threshold') ?? DEFAULT_THRESHOLD * 100) / 100;
   if (!(threshold >= 0 && threshold < 1)) throw new UsageError(`--threshold: ${threshold * 100} is not in 0..99`);
   const stage = (v.stage ?? 'total') as Stage | 'total';
-  if (stage !== 'total' && !(STAGES as readonly string[]).includes(stage)) throw new UsageError(`--stage: '${stage}' is not total or one of ${STAGES.join(', ')}`);
+  if (stage !== 'total' && !(STAGES as readonly string[]).includes(stage))
+    throw new UsageError(`--stage: '${stage}' is not total or one of ${STAGES.join(', ')}`);
   const find = (id: string) => {
     const c = ok.find((x) => x.cell.id === id);
-    if (!c) throw new UsageError(`no ok cell '${id}' in ${positionals[0]}; ok cells: ${ok.map((x) => x.cell.id).join(', ') || '(none)'}`);
+    if (!c)
+      throw new UsageError(
+        `no ok cell '${id}' in ${positionals[0]}; ok cells: ${ok.map((x) => x.cell.id).join(', ') || '(none)'}`,
+      );
     return c;
   };
   if (v.a !== undefined || v.b !== undefined) {
@@ -205,7 +212,14 @@ function cmdCompare(argv: string[]): number {
   const vs = compareToFastest(ok, threshold);
   const rows = ok.map((c) => {
     const cmp = vs.get(c.cell.id);
-    return [c.cell.id, fmtMs(c.summary.total.median), cmp ? cmp.ratio.toFixed(3) : '1', cmp ? `${cmp.ci95[0].toFixed(3)}-${cmp.ci95[1].toFixed(3)}` : '', fmtVerdict(cmp), cmp?.b ?? ''];
+    return [
+      c.cell.id,
+      fmtMs(c.summary.total.median),
+      cmp ? cmp.ratio.toFixed(3) : '1',
+      cmp ? `${cmp.ci95[0].toFixed(3)}-${cmp.ci95[1].toFixed(3)}` : '',
+      fmtVerdict(cmp),
+      cmp?.b ?? '',
+    ];
   });
   console.log(textTable(['cell', 'median ms', 'ratio', '95% CI', 'verdict', 'against'], rows));
   return EXIT.ok;
@@ -249,13 +263,24 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return cmd === undefined ? EXIT.usage : EXIT.ok;
       default:
-        throw new UsageError(`unknown command '${cmd}'; commands: run, serve, monitor, host, compare, validate, schema`);
+        throw new UsageError(
+          `unknown command '${cmd}'; commands: run, serve, monitor, host, compare, validate, schema`,
+        );
     }
   } catch (e) {
     const err = e as Error & { code?: string };
     // parseArgs names unknown flags itself (ERR_PARSE_ARGS_UNKNOWN_OPTION); plan errors name the bad value.
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') || ['PlanError', 'SchemaError', 'BudgetError', 'ModelFileError', 'InputError', 'ZodError'].includes(err.name)) {
-      const valid = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && cmd === 'run' ? `\nvalid options: ${Object.keys(RUN_OPTIONS).map((o) => `--${o}`).join(' ')}` : '';
+    if (
+      e instanceof UsageError ||
+      err.code?.startsWith('ERR_PARSE_ARGS') ||
+      ['PlanError', 'SchemaError', 'BudgetError', 'ModelFileError', 'InputError', 'ZodError'].includes(err.name)
+    ) {
+      const valid =
+        err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && cmd === 'run'
+          ? `\nvalid options: ${Object.keys(RUN_OPTIONS)
+              .map((o) => `--${o}`)
+              .join(' ')}`
+          : '';
       console.error(`latency-lab: ${err.message}${valid}\n(see latency-lab --help)`);
       return EXIT.usage;
     }

@@ -58,9 +58,14 @@ export class Progress {
 
   plan(device: string | null, plan: Plan): void {
     const s = plan.sampling;
-    const how = s.mode === 'fixed' ? `${s.samples} samples each` : `auto sampling to ±${s.targetCI * 100}% (${s.minSamples}-${s.maxSamples} samples, <= ${s.maxSamplingMs / 1000} s)`;
+    const how =
+      s.mode === 'fixed'
+        ? `${s.samples} samples each`
+        : `auto sampling to ±${s.targetCI * 100}% (${s.minSamples}-${s.maxSamples} samples, <= ${s.maxSamplingMs / 1000} s)`;
     this.state(device).total = plan.cells.length;
-    this.line(`${device ? `[${device}] ` : ''}plan: ${plan.cells.length} cells, ${how}, ${plan.schedule}, seed ${plan.seed}`);
+    this.line(
+      `${device ? `[${device}] ` : ''}plan: ${plan.cells.length} cells, ${how}, ${plan.schedule}, seed ${plan.seed}`,
+    );
     if (this.tty && !this.timer && !this.quiet) this.timer = setInterval(() => this.redraw(), 500);
   }
 
@@ -81,7 +86,9 @@ export class Progress {
       const last = e.samples[e.samples.length - 1]!;
       if (!this.tty && Date.now() - this.lastPlain > 2000) {
         this.lastPlain = Date.now();
-        this.line(`        sample ${s.samples}  total ${last.total.toFixed(3)} ms${last.iterations > 1 ? ` (per pass, ${last.iterations} passes)` : ''}`);
+        this.line(
+          `        sample ${s.samples}  total ${last.total.toFixed(3)} ms${last.iterations > 1 ? ` (per pass, ${last.iterations} passes)` : ''}`,
+        );
       }
     }
     void index;
@@ -90,8 +97,13 @@ export class Progress {
   cellDone(device: string | null, index: number, r: CellResult): void {
     const s = this.state(device);
     s.done++;
-    const what = r.status === 'ok' ? `median ${r.summary.total.median.toFixed(3)} ms ±${((r.sampling.achievedCI ?? NaN) * 100).toFixed(1)}% (${r.sampling.stopReason}, n=${r.samples.length})` : `${r.status}`;
-    this.line(`${device ? `[${device}] ` : ''}  [${index + 1}/${s.total}] ${r.cell.id} -> ${what}  (${s.done}/${s.total} done, ${eta(s)})`);
+    const what =
+      r.status === 'ok'
+        ? `median ${r.summary.total.median.toFixed(3)} ms ±${((r.sampling.achievedCI ?? NaN) * 100).toFixed(1)}% (${r.sampling.stopReason}, n=${r.samples.length})`
+        : `${r.status}`;
+    this.line(
+      `${device ? `[${device}] ` : ''}  [${index + 1}/${s.total}] ${r.cell.id} -> ${what}  (${s.done}/${s.total} done, ${eta(s)})`,
+    );
   }
 
   private clear(): void {
@@ -102,7 +114,10 @@ export class Progress {
   private draw(): void {
     const lines = [...this.devices.entries()]
       .filter(([, s]) => s.done < s.total)
-      .map(([name, s]) => `${name ? `[${name}] ` : ''}${s.done}/${s.total} done · now ${s.cellId} · ${s.phase}${s.phase === 'sampling' ? ` ${s.samples}` : ''} · ${eta(s)}`);
+      .map(
+        ([name, s]) =>
+          `${name ? `[${name}] ` : ''}${s.done}/${s.total} done · now ${s.cellId} · ${s.phase}${s.phase === 'sampling' ? ` ${s.samples}` : ''} · ${eta(s)}`,
+      );
     const width = this.out.columns ?? 120;
     for (const l of lines) this.out.write(`${l.slice(0, width - 1)}\n`);
     this.drawn = lines.length;

@@ -18,7 +18,17 @@ import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/repor
 import { okCells, parseResultFile, type RunResult } from '../lib/schema.ts';
 import { applyImages, loadLocalImages } from './local-images.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from '../lib/predictions.ts';
-import { buildOverrides, endpointArg, parseDims, int, ints, list, samplingFrom, UsageError, type Flags } from './args.ts';
+import {
+  buildOverrides,
+  endpointArg,
+  parseDims,
+  int,
+  ints,
+  list,
+  samplingFrom,
+  UsageError,
+  type Flags,
+} from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
 import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { Progress } from './progress.ts';
@@ -97,7 +107,8 @@ function readJson(file: string, what: string): unknown {
 export function portArg(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`--port: '${text}' is not a port number in 1..65535`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`--port: '${text}' is not a port number in 1..65535`);
   return n;
 }
 
@@ -113,7 +124,9 @@ export function checkWritable(dir: string): void {
     rmSync(probe);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`--out '${dir}' can't be written (${err.message.split('\n')[0]}); results would be lost, so nothing was run`);
+    throw new UsageError(
+      `--out '${dir}' can't be written (${err.message.split('\n')[0]}); results would be lost, so nothing was run`,
+    );
   }
 }
 
@@ -132,13 +145,17 @@ interface Resolved {
 /** Flags over config over defaults; local model paths read and checked; budgets and baseline loaded. */
 export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): Resolved {
   const zoo = withBuiltInModels(manifest.models);
-  const modelArgs = list(v.models as string | undefined, '--models') ?? config.models ?? manifest.models.map((m) => m.id);
+  const modelArgs =
+    list(v.models as string | undefined, '--models') ?? config.models ?? manifest.models.map((m) => m.id);
   const local = loadLocalModels(modelArgs.filter(isLocalPath), new Set(zoo.map((m) => m.id)));
   let li = 0;
   const models = modelArgs.map((m) => (isLocalPath(m) ? local.models[li++]!.id : m));
   for (const dim of list(v['batch-dims'] as string | undefined, '--batch-dims') ?? []) {
     const having = local.models.filter((m) => m.inputs.some((i) => i.shape.includes(dim)) && m.batchDim !== dim);
-    if (!having.length) throw new UsageError(`--batch-dims: none of your own models (given by path) has a symbolic dim '${dim}'${local.models.length ? `; their dims: ${local.models.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')}` : ''}`);
+    if (!having.length)
+      throw new UsageError(
+        `--batch-dims: none of your own models (given by path) has a symbolic dim '${dim}'${local.models.length ? `; their dims: ${local.models.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')}` : ''}`,
+      );
     for (const m of having) if (!m.batchFollowers.includes(dim)) m.batchFollowers.push(dim);
   }
   const all = [...zoo, ...local.models];
@@ -147,7 +164,7 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   const valueOverrides = buildOverrides({ ...manifest, models: all }, models, (v.values as string[] | undefined) ?? []);
   const dimFlags = (v.dim as string[] | undefined) ?? [];
   for (const [model, inputs] of Object.entries(config.inputs ?? {})) {
-    for (const [input, o] of Object.entries(inputs)) ((valueOverrides[model] ??= {})[input] ??= { ...o });
+    for (const [input, o] of Object.entries(inputs)) (valueOverrides[model] ??= {})[input] ??= { ...o };
   }
   const imagesDir = (v.images as string | undefined) ?? config.images;
   const own = imagesDir ? loadLocalImages(imagesDir) : null;
@@ -176,36 +193,68 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   // Validate the plan here, so a bad value is a usage error before any browser starts.
   buildPlan(request, all);
 
-  const budgets = [...(config.budgets ?? []), ...((v.budget as string[] | undefined) ?? [])].map((b) => (typeof b === 'string' ? parseBudget(b) : BudgetRule.parse(b)));
+  const budgets = [...(config.budgets ?? []), ...((v.budget as string[] | undefined) ?? [])].map((b) =>
+    typeof b === 'string' ? parseBudget(b) : BudgetRule.parse(b),
+  );
   const baselineFile = (v.baseline as string | undefined) ?? config.baseline;
-  const thresholdPct = v['baseline-threshold'] !== undefined ? Number(v['baseline-threshold']) : (config.baselineThreshold ?? DEFAULT_BASELINE_THRESHOLD * 100);
-  if (!(thresholdPct >= 0 && thresholdPct < 100)) throw new UsageError(`--baseline-threshold: '${String(v['baseline-threshold'])}' is not a percentage in 0..99`);
-  const baseline = baselineFile ? { file: baselineFile, runs: parseResultFile(readJson(baselineFile, 'baseline')), threshold: thresholdPct / 100 } : null;
+  const thresholdPct =
+    v['baseline-threshold'] !== undefined
+      ? Number(v['baseline-threshold'])
+      : (config.baselineThreshold ?? DEFAULT_BASELINE_THRESHOLD * 100);
+  if (!(thresholdPct >= 0 && thresholdPct < 100))
+    throw new UsageError(`--baseline-threshold: '${String(v['baseline-threshold'])}' is not a percentage in 0..99`);
+  const baseline = baselineFile
+    ? { file: baselineFile, runs: parseResultFile(readJson(baselineFile, 'baseline')), threshold: thresholdPct / 100 }
+    : null;
 
   const devices: (DeviceEndpoint | null)[] = [
     ...(config.devices ?? []),
     ...((v.connect as string[] | undefined) ?? []).map((c) => endpointArg(c, 'connect')),
     ...((v.cdp as string[] | undefined) ?? []).map((c) => endpointArg(c, 'cdp')),
   ];
-  if ((v.native ?? config.native) && devices.length) throw new UsageError('--native compares the browser with native ONNX Runtime on this machine; with --connect/--cdp the browser runs elsewhere, so there is no same-machine reference');
+  if ((v.native ?? config.native) && devices.length)
+    throw new UsageError(
+      '--native compares the browser with native ONNX Runtime on this machine; with --connect/--cdp the browser runs elsewhere, so there is no same-machine reference',
+    );
   const names = devices.map((d) => d!.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two devices are named '${dup}'; name them (--connect NAME=URL)`);
-  const outDir = resolve((v.out as string | undefined) ?? config.out ?? join('lab-results', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`));
-  if (/\.json$/i.test(outDir)) throw new UsageError(`--out takes a folder (it gets results.json, summary.csv, samples.csv, report.md, report.html), not '${outDir}'`);
-  return { request, extraModels: local.models, files: local.files, budgets, baseline, devices: devices.length ? devices : [null], outDir, firstVisit: firstVisitArgs(v, config, devices.length > 0) };
+  const outDir = resolve(
+    (v.out as string | undefined) ??
+      config.out ??
+      join('lab-results', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+  );
+  if (/\.json$/i.test(outDir))
+    throw new UsageError(
+      `--out takes a folder (it gets results.json, summary.csv, samples.csv, report.md, report.html), not '${outDir}'`,
+    );
+  return {
+    request,
+    extraModels: local.models,
+    files: local.files,
+    budgets,
+    baseline,
+    devices: devices.length ? devices : [null],
+    outDir,
+    firstVisit: firstVisitArgs(v, config, devices.length > 0),
+  };
 }
 
 function firstVisitArgs(v: Flags, config: ParsedConfig, remote: boolean): Resolved['firstVisit'] {
   const text = (v['first-visit'] as string | undefined) ?? config.firstVisit?.join(',');
   const slowText = v['cpu-slowdown'] as string | undefined;
   const cpuSlowdown = slowText !== undefined ? Number(slowText) : (config.cpuSlowdown ?? null);
-  if (cpuSlowdown !== null && !(cpuSlowdown >= 1 && cpuSlowdown <= 20)) throw new UsageError(`--cpu-slowdown: '${slowText}' is not a factor in 1..20`);
+  if (cpuSlowdown !== null && !(cpuSlowdown >= 1 && cpuSlowdown <= 20))
+    throw new UsageError(`--cpu-slowdown: '${slowText}' is not a factor in 1..20`);
   if (text === undefined) {
-    if (cpuSlowdown !== null) throw new UsageError('--cpu-slowdown applies to first visits: add --first-visit PROFILES');
+    if (cpuSlowdown !== null)
+      throw new UsageError('--cpu-slowdown applies to first visits: add --first-visit PROFILES');
     return null;
   }
-  if (remote) throw new UsageError('--first-visit launches fresh local browsers (an empty cache each time); it does not run with --connect/--cdp');
+  if (remote)
+    throw new UsageError(
+      '--first-visit launches fresh local browsers (an empty cache each time); it does not run with --connect/--cdp',
+    );
   try {
     return { profiles: parseProfiles(text), cpuSlowdown };
   } catch (e) {
@@ -286,7 +335,9 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
       offOrigin.push(...s.value.offOrigin);
       if (s.value.lost) {
         const lost = s.value.result.cells.filter((c) => c.status === 'aborted' && c.reason.startsWith('lost:'));
-        console.error(`latency-lab: ${name}: ${s.value.lost}; ${lost.length} cell(s) lost (${lost.map((c) => c.cell.id).join(', ')}); the ${s.value.result.cells.length - lost.length} finished are kept`);
+        console.error(
+          `latency-lab: ${name}: ${s.value.lost}; ${lost.length} cell(s) lost (${lost.map((c) => c.cell.id).join(', ')}); the ${s.value.result.cells.length - lost.length} finished are kept`,
+        );
       }
     } else deviceErrors.push(`${name}: ${(s.reason as Error)?.message ?? String(s.reason)}`);
   });
@@ -294,11 +345,23 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   if (runs.length === 0) return EXIT.run;
 
   const budgets: BudgetOutcome | undefined = r.budgets.length ? checkBudgets(r.budgets, runs) : undefined;
-  const baselineRows: BaselineRow[] | undefined = r.baseline ? compareWithBaseline(runs, r.baseline.runs, r.baseline.threshold) : undefined;
-  const input = { runs, budgets, baseline: r.baseline && baselineRows ? { file: r.baseline.file, threshold: r.baseline.threshold, rows: baselineRows } : undefined };
+  const baselineRows: BaselineRow[] | undefined = r.baseline
+    ? compareWithBaseline(runs, r.baseline.runs, r.baseline.threshold)
+    : undefined;
+  const input = {
+    runs,
+    budgets,
+    baseline:
+      r.baseline && baselineRows
+        ? { file: r.baseline.file, threshold: r.baseline.threshold, rows: baselineRows }
+        : undefined,
+  };
   mkdirSync(r.outDir, { recursive: true });
   // One device: the result file itself; several: an array of them, one per device (both load back with the schema).
-  writeFileSync(join(r.outDir, 'results.json'), JSON.stringify(runs.length === 1 && r.devices[0] === null ? runs[0] : runs, null, 2) + '\n');
+  writeFileSync(
+    join(r.outDir, 'results.json'),
+    JSON.stringify(runs.length === 1 && r.devices[0] === null ? runs[0] : runs, null, 2) + '\n',
+  );
   writeFileSync(join(r.outDir, 'summary.csv'), summaryCsv(runs));
   writeFileSync(join(r.outDir, 'samples.csv'), samplesCsv(runs));
   writeFileSync(join(r.outDir, 'report.md'), reportMarkdown(input));
@@ -308,25 +371,46 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   else printSummary(runs, budgets, baselineRows, r.outDir);
 
   if (offOrigin.length) {
-    console.error(`latency-lab: blocked ${offOrigin.length} request(s) to another origin: ${offOrigin.slice(0, 5).join(', ')}`);
+    console.error(
+      `latency-lab: blocked ${offOrigin.length} request(s) to another origin: ${offOrigin.slice(0, 5).join(', ')}`,
+    );
     return EXIT.run;
   }
-  const bad = runs.flatMap((run) => run.cells.filter((c) => c.status !== 'ok' && !(c.status === 'unsupported' && (v['allow-unsupported'] ?? config.allowUnsupported))).map((c) => ({ run, c })));
-  for (const { run, c } of bad) console.error(`latency-lab: ${run.device ? `${run.device}: ` : ''}${c.cell.id} ${c.status}: ${cellReason(c)}`);
-  if (budgets?.unmatched.length) for (const u of budgets.unmatched) console.error(`latency-lab: warning: budget '${u}' names no cell of this run`);
+  const bad = runs.flatMap((run) =>
+    run.cells
+      .filter(
+        (c) =>
+          c.status !== 'ok' && !(c.status === 'unsupported' && (v['allow-unsupported'] ?? config.allowUnsupported)),
+      )
+      .map((c) => ({ run, c })),
+  );
+  for (const { run, c } of bad)
+    console.error(`latency-lab: ${run.device ? `${run.device}: ` : ''}${c.cell.id} ${c.status}: ${cellReason(c)}`);
+  if (budgets?.unmatched.length)
+    for (const u of budgets.unmatched) console.error(`latency-lab: warning: budget '${u}' names no cell of this run`);
   if (bad.length || deviceErrors.length) return EXIT.run;
   const regressions = baselineRows?.filter((b) => b.verdict === 'regression') ?? [];
   if (budgets?.breaches.length || regressions.length) {
     if (budgets?.breaches.length) console.error(`latency-lab: ${budgets.breaches.length} budget breach(es)`);
-    if (regressions.length) console.error(`latency-lab: ${regressions.length} regression(s) against ${r.baseline!.file}`);
+    if (regressions.length)
+      console.error(`latency-lab: ${regressions.length} regression(s) against ${r.baseline!.file}`);
     return EXIT.budget;
   }
   return EXIT.ok;
 }
 
 /** First visits of the run's cells that ran ok in the browser (the others' reasons are in the main table). */
-async function firstVisitsOf(run: RunResult, r: Resolved, distDir: string, ctx: RunContext, v: Flags, browserCfg: NonNullable<ParsedConfig['browser']>): Promise<FirstVisits> {
-  const cells = okCells(run.cells).filter((c) => c.cell.runtime !== 'ort-node').map((c) => c.cell);
+async function firstVisitsOf(
+  run: RunResult,
+  r: Resolved,
+  distDir: string,
+  ctx: RunContext,
+  v: Flags,
+  browserCfg: NonNullable<ParsedConfig['browser']>,
+): Promise<FirstVisits> {
+  const cells = okCells(run.cells)
+    .filter((c) => c.cell.runtime !== 'ort-node')
+    .map((c) => c.cell);
   const quiet = Boolean(v.quiet);
   return measureFirstVisits({
     distDir,
@@ -349,17 +433,27 @@ export function taxLines(run: RunResult): string[] {
   const ok = okCells(run.cells);
   const native = ok.find((c) => c.cell.runtime === 'ort-node');
   if (!native && !run.plan.nativeSkipped.length) return [];
-  const out = ['', 'browser tax (model work per pass: upload + inference + readback, median of steady samples, against native onnxruntime-node on this CPU):'];
+  const out = [
+    '',
+    'browser tax (model work per pass: upload + inference + readback, median of steady samples, against native onnxruntime-node on this CPU):',
+  ];
   if (native) {
     const d = native.proof.details;
-    out.push(`  native: onnxruntime-node ${native.proof.runtimeVersion}, ${String(d['executionProvider'])} EP, ${String(d['cpu'])}, ${String(d['os'])}, Node ${String(d['node'])}`);
+    out.push(
+      `  native: onnxruntime-node ${native.proof.runtimeVersion}, ${String(d['executionProvider'])} EP, ${String(d['cpu'])}, ${String(d['os'])}, Node ${String(d['node'])}`,
+    );
   }
   const rows = ok
     .filter((c) => c.tax)
     .map((c) => {
       const t = c.tax!;
-      const parity = t.parity ? (t.parity.withinTolerance ? `outputs within ${t.parity.tolerance} (max ${t.parity.maxAbsDiff?.toExponential(1)})` : `OUTPUTS DIFFER (${t.parity.mismatch ?? `max ${t.parity.maxAbsDiff}`})`) : 'outputs not compared';
-      const inputs = t.inputsMatch === null ? 'inputs not compared' : t.inputsMatch ? 'same input bytes' : 'INPUTS DIFFER';
+      const parity = t.parity
+        ? t.parity.withinTolerance
+          ? `outputs within ${t.parity.tolerance} (max ${t.parity.maxAbsDiff?.toExponential(1)})`
+          : `OUTPUTS DIFFER (${t.parity.mismatch ?? `max ${t.parity.maxAbsDiff}`})`
+        : 'outputs not compared';
+      const inputs =
+        t.inputsMatch === null ? 'inputs not compared' : t.inputsMatch ? 'same input bytes' : 'INPUTS DIFFER';
       return `  ${c.cell.id}: ${formatTax(t)} slower than ${t.nativeCellId} (${fmtMs(t.browserMs)} vs ${fmtMs(t.nativeMs)} ms); ${inputs}; ${parity}`;
     });
   out.push(...(rows.length ? rows : ['  no browser cell on a CPU backend has a native reference that ran ok']));
@@ -367,14 +461,24 @@ export function taxLines(run: RunResult): string[] {
   return out;
 }
 
-function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, baseline: BaselineRow[] | undefined, outDir: string): void {
+function printSummary(
+  runs: RunResult[],
+  budgets: BudgetOutcome | undefined,
+  baseline: BaselineRow[] | undefined,
+  outDir: string,
+): void {
   for (const run of runs) {
     const env = run.environment;
-    console.log(`\n${run.device ? `[${run.device}] ` : ''}${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores · isolated: ${env.crossOriginIsolated} · timer ${(env.timerResolutionMs * 1000).toFixed(1)} us · seed ${run.plan.seed}\n`);
+    console.log(
+      `\n${run.device ? `[${run.device}] ` : ''}${env.browser.name} ${env.browser.version} · ${env.platform} · ${env.hardwareConcurrency} cores · isolated: ${env.crossOriginIsolated} · timer ${(env.timerResolutionMs * 1000).toFixed(1)} us · seed ${run.plan.seed}\n`,
+    );
     // Fitted to the terminal; piped output (logs, CI) gets a width most viewers show without wrapping.
     console.log(resultTable(run.cells, compareToFastest(okCells(run.cells)), process.stdout.columns ?? 160));
     const pictureRows = preprocessRows(okCells(run.cells), fmtMs);
-    if (pictureRows.length) console.log(`\npreprocess from pictures (decode + resize + normalise, median per pass):\n${textTable(PREPROCESS_HEADER, pictureRows)}`);
+    if (pictureRows.length)
+      console.log(
+        `\npreprocess from pictures (decode + resize + normalise, median per pass):\n${textTable(PREPROCESS_HEADER, pictureRows)}`,
+      );
     for (const line of describePredictions(predictionTables(okCells(run.cells)))) console.log(line);
     for (const line of taxLines(run)) console.log(line);
     if (run.firstVisits) for (const line of firstVisitLines(run.firstVisits)) console.log(line);
@@ -387,14 +491,29 @@ function printSummary(runs: RunResult[], budgets: BudgetOutcome | undefined, bas
   }
   if (budgets) {
     console.log(`\nbudgets: ${budgets.breaches.length ? `${budgets.breaches.length} BREACHED` : 'all met'}`);
-    const rows = budgets.checks.map((c) => [c.rule, c.device ?? '', c.cellId, fmtMs(c.valueMs), fmtMs(c.limitMs), c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH', c.note]);
+    const rows = budgets.checks.map((c) => [
+      c.rule,
+      c.device ?? '',
+      c.cellId,
+      fmtMs(c.valueMs),
+      fmtMs(c.limitMs),
+      c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH',
+      c.note,
+    ]);
     if (rows.length) console.log(textTable(['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'], rows));
   }
   if (baseline) {
-    const rows = baseline.map((b) => [b.device ?? '', b.cellId, fmtMs(b.baselineMedian), fmtMs(b.currentMedian), b.ratio === null ? '' : b.ratio.toFixed(3), b.ci95 ? `${b.ci95[0].toFixed(3)}-${b.ci95[1].toFixed(3)}` : '', b.verdict]);
+    const rows = baseline.map((b) => [
+      b.device ?? '',
+      b.cellId,
+      fmtMs(b.baselineMedian),
+      fmtMs(b.currentMedian),
+      b.ratio === null ? '' : b.ratio.toFixed(3),
+      b.ci95 ? `${b.ci95[0].toFixed(3)}-${b.ci95[1].toFixed(3)}` : '',
+      b.verdict,
+    ]);
     console.log('\nbaseline:');
     console.log(textTable(['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'], rows));
   }
   console.log(`\nreports: ${outDir}/ (results.json, summary.csv, samples.csv, report.md, report.html)`);
 }
-

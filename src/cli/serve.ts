@@ -8,7 +8,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatcherConfig } from '../lib/serving/batcher.ts';
 import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
-import { capacityLines, requestsCsv, servingCsv, servingHtml, servingMarkdown, servingTable } from '../lib/serving/format.ts';
+import {
+  capacityLines,
+  requestsCsv,
+  servingCsv,
+  servingHtml,
+  servingMarkdown,
+  servingTable,
+} from '../lib/serving/format.ts';
 import { parseRunResult, type RunResult } from '../lib/schema.ts';
 import { ints, list, num, UsageError } from './args.ts';
 import { evaluateInLab } from './driver.ts';
@@ -45,7 +52,8 @@ function readTrace(file: string): number[] {
   const values = text.startsWith('[') ? (JSON.parse(text) as unknown[]) : text.split(/\s+/);
   return values.map((x, i) => {
     const n = Number(x);
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--trace: entry ${i + 1} ('${String(x)}') is not a time in ms >= 0`);
+    if (!Number.isFinite(n) || n < 0)
+      throw new UsageError(`--trace: entry ${i + 1} ('${String(x)}') is not a time in ms >= 0`);
     return n;
   });
 }
@@ -62,12 +70,23 @@ function write(outDir: string, result: RunResult): void {
 }
 
 /** Checked with the same schema the page uses, so a bad value is a usage error before a browser starts. */
-function check<T>(schema: { safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, config: unknown): void {
+function check<T>(
+  schema: {
+    safeParse(
+      x: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  },
+  config: unknown,
+): void {
   const r = schema.safeParse(config);
   if (!r.success) throw new UsageError(r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
 }
 
-async function inBrowser(v: Record<string, string | boolean | undefined>, ctx: { projectRoot: string }, call: string): Promise<RunResult> {
+async function inBrowser(
+  v: Record<string, string | boolean | undefined>,
+  ctx: { projectRoot: string },
+  call: string,
+): Promise<RunResult> {
   const distDir = resolve((v.dist as string | undefined) ?? join(ctx.projectRoot, 'dist'));
   const log = (t: string) => {
     if (!v.quiet) process.stderr.write(`${t}\n`);
@@ -93,13 +112,35 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
   const { values: v } = parseArgs({
     args: argv,
     strict: true,
-    options: { ...COMMON, rates: { type: 'string' }, duration: { type: 'string' }, 'max-batch': { type: 'string' }, 'max-wait': { type: 'string' }, workers: { type: 'string' }, 'queue-limit': { type: 'string' }, 'drop-policy': { type: 'string' }, budget: { type: 'string' }, percentile: { type: 'string' }, seed: { type: 'string' }, probes: { type: 'string' }, trace: { type: 'string' } },
+    options: {
+      ...COMMON,
+      rates: { type: 'string' },
+      duration: { type: 'string' },
+      'max-batch': { type: 'string' },
+      'max-wait': { type: 'string' },
+      workers: { type: 'string' },
+      'queue-limit': { type: 'string' },
+      'drop-policy': { type: 'string' },
+      budget: { type: 'string' },
+      percentile: { type: 'string' },
+      seed: { type: 'string' },
+      probes: { type: 'string' },
+      trace: { type: 'string' },
+    },
   });
   const maxBatches = ints(v['max-batch'], '--max-batch') ?? [1, 8];
   const maxWait = num(v['max-wait'], '--max-wait') ?? 5;
   const batchers = maxBatches.map((maxBatch) => {
-    const parsed = BatcherConfig.safeParse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : maxWait, queueLimit: num(v['queue-limit'], '--queue-limit') ?? null, dropPolicy: v['drop-policy'] ?? 'reject-new' });
-    if (!parsed.success) throw new UsageError(`batcher: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const parsed = BatcherConfig.safeParse({
+      maxBatch,
+      maxWaitMs: maxBatch === 1 ? 0 : maxWait,
+      queueLimit: num(v['queue-limit'], '--queue-limit') ?? null,
+      dropPolicy: v['drop-policy'] ?? 'reject-new',
+    });
+    if (!parsed.success)
+      throw new UsageError(
+        `batcher: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     return parsed.data;
   });
   const config = {
@@ -117,7 +158,11 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
     trace: v.trace ? readTrace(v.trace) : null,
   };
   check(ServingConfig, config);
-  const result = await inBrowser(v, ctx, `window.latencyLab.serve(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`);
+  const result = await inBrowser(
+    v,
+    ctx,
+    `window.latencyLab.serve(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`,
+  );
   const outDir = resolve(v.out ?? join('lab-results', `serve-${result.createdAt.replace(/[:.]/g, '-')}`));
   write(outDir, result);
   if (v.json) process.stdout.write(JSON.stringify(result) + '\n');
@@ -130,7 +175,18 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
 }
 
 export async function cmdMonitor(argv: string[], ctx: { projectRoot: string }): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, strict: true, options: { ...COMMON, batch: { type: 'string' }, cadence: { type: 'string' }, minutes: { type: 'string' }, window: { type: 'string' }, threshold: { type: 'string' } } });
+  const { values: v } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...COMMON,
+      batch: { type: 'string' },
+      cadence: { type: 'string' },
+      minutes: { type: 'string' },
+      window: { type: 'string' },
+      threshold: { type: 'string' },
+    },
+  });
   const config = {
     model: v.model ?? 'tiny-cnn',
     target: v.target ?? 'ort:wasm',
@@ -142,7 +198,11 @@ export async function cmdMonitor(argv: string[], ctx: { projectRoot: string }): 
     threshold: (num(v.threshold, '--threshold') ?? 10) / 100,
   };
   check(MonitorConfig, config);
-  const result = await inBrowser(v, ctx, `window.latencyLab.monitor(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`);
+  const result = await inBrowser(
+    v,
+    ctx,
+    `window.latencyLab.monitor(${JSON.stringify(config)}, { source: 'cli', onStatus: ON_STATUS })`,
+  );
   const outDir = resolve(v.out ?? join('lab-results', `monitor-${result.createdAt.replace(/[:.]/g, '-')}`));
   write(outDir, result);
   const m = result.serving!.monitor!;

@@ -21,7 +21,12 @@ export const ISOLATION_HEADERS: Record<string, string> = {
 };
 
 /** Types sirv's table may not know (or not as a browser wants them); application/wasm lets it compile while it downloads. */
-const MIME: Record<string, string> = { '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.bin': 'application/octet-stream', '.mjs': 'text/javascript; charset=utf-8' };
+const MIME: Record<string, string> = {
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.mjs': 'text/javascript; charset=utf-8',
+};
 
 const MAX_URL = 4096;
 
@@ -105,7 +110,8 @@ function escapingLinks(root: string, allowed: readonly string[]): Set<string> {
           out.add(`/${relative(root, abs).split(sep).join('/')}`); // dangling
           continue;
         }
-        if (!inside.some((d) => target === d || target.startsWith(d + sep))) out.add(`/${relative(root, abs).split(sep).join('/')}`);
+        if (!inside.some((d) => target === d || target.startsWith(d + sep)))
+          out.add(`/${relative(root, abs).split(sep).join('/')}`);
         else if (statSync(abs).isDirectory()) walk(abs);
       } else if (st.isDirectory()) walk(abs);
     }
@@ -124,7 +130,10 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   const served = new Set<string>();
   const sent: Sent[] = [];
   // A plain static host (isolate: false) sends no headers at all: the built page's <meta> CSP still applies there.
-  const isolation: Record<string, string> = options.isolate === false ? {} : { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER };
+  const isolation: Record<string, string> =
+    options.isolate === false
+      ? {}
+      : { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER };
   const blocked = escapingLinks(root, options.symlinkTargets ?? []);
   const files = sirv(root, {
     dev: false,
@@ -140,8 +149,10 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   });
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    if (options.post && req.method === 'POST' && (req.url ?? '').split('?')[0] === options.post.path) return options.post.handle(req, res);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, `${req.method} is not served here`, { Allow: 'GET, HEAD' });
+    if (options.post && req.method === 'POST' && (req.url ?? '').split('?')[0] === options.post.path)
+      return options.post.handle(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return refuse(res, 405, `${req.method} is not served here`, { Allow: 'GET, HEAD' });
     const raw = req.url ?? '/';
     if (raw.length > MAX_URL) return refuse(res, 414, 'URL too long');
     let path: string;
@@ -159,14 +170,20 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     const extra = options.files?.get(path);
     if (extra) {
       served.add(path);
-      res.writeHead(200, { 'Content-Type': MIME[extname(extra).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(statSync(extra).size), 'Cache-Control': 'no-cache', ...isolation });
+      res.writeHead(200, {
+        'Content-Type': MIME[extname(extra).toLowerCase()] ?? 'application/octet-stream',
+        'Content-Length': String(statSync(extra).size),
+        'Cache-Control': 'no-cache',
+        ...isolation,
+      });
       if (req.method === 'HEAD') res.end();
       else createReadStream(extra).pipe(res);
       return;
     }
     if (!path.startsWith(base)) return refuse(res, 404, 'not found');
     const inRoot = `/${path.slice(base.length)}`;
-    if ([...blocked].some((b) => inRoot === b || inRoot.startsWith(`${b}/`))) return refuse(res, 403, 'forbidden: a link out of the served folder');
+    if ([...blocked].some((b) => inRoot === b || inRoot.startsWith(`${b}/`)))
+      return refuse(res, 403, 'forbidden: a link out of the served folder');
     // sirv sees the path relative to the root (the base stripped); anything it can't find is its 404.
     const packed = options.compressed?.pick(inRoot, req.headers['accept-encoding']);
     if (packed) return sendCompressed(req, res, inRoot, packed, isolation);
@@ -208,10 +225,17 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
 }
 
 /** A compressed copy, with what sirv would send beside it (type, validator, caching) and a 304 for a matching ETag. */
-function sendCompressed(req: IncomingMessage, res: ServerResponse, inRoot: string, packed: NonNullable<ReturnType<CompressedFiles['pick']>>, isolation: Record<string, string>): void {
+function sendCompressed(
+  req: IncomingMessage,
+  res: ServerResponse,
+  inRoot: string,
+  packed: NonNullable<ReturnType<CompressedFiles['pick']>>,
+  isolation: Record<string, string>,
+): void {
   const headers: Record<string, string> = {
     ...isolation,
-    'Content-Type': MIME[extname(inRoot).toLowerCase()] ?? TEXT_MIME[extname(inRoot).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type':
+      MIME[extname(inRoot).toLowerCase()] ?? TEXT_MIME[extname(inRoot).toLowerCase()] ?? 'application/octet-stream',
     'Cache-Control': cacheControl(inRoot),
     ETag: packed.etag,
     Vary: 'Accept-Encoding',
@@ -222,7 +246,12 @@ function sendCompressed(req: IncomingMessage, res: ServerResponse, inRoot: strin
   }
   decodedSize.set(res, packed.bytes);
   // Set one by one (not passed to writeHead), so the response log can read them back.
-  for (const [k, v] of Object.entries({ ...headers, 'Content-Encoding': packed.encoding, 'Content-Length': String(packed.body.length) })) res.setHeader(k, v);
+  for (const [k, v] of Object.entries({
+    ...headers,
+    'Content-Encoding': packed.encoding,
+    'Content-Length': String(packed.body.length),
+  }))
+    res.setHeader(k, v);
   res.writeHead(200);
   res.end(req.method === 'HEAD' ? undefined : packed.body);
 }
@@ -230,4 +259,11 @@ function sendCompressed(req: IncomingMessage, res: ServerResponse, inRoot: strin
 /** The file's own size, for responses whose Content-Length is the compressed one. */
 const decodedSize = new WeakMap<ServerResponse, number>();
 
-const TEXT_MIME: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8', '.json': 'application/json; charset=utf-8', '.svg': 'image/svg+xml', '.txt': 'text/plain; charset=utf-8' };
+const TEXT_MIME: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.txt': 'text/plain; charset=utf-8',
+};

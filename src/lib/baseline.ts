@@ -22,7 +22,11 @@ export interface BaselineRow {
 }
 
 /** Runs are matched by device label (null for single-device runs), cells by id. */
-export function compareWithBaseline(current: readonly RunResult[], baseline: readonly RunResult[], threshold = DEFAULT_BASELINE_THRESHOLD): BaselineRow[] {
+export function compareWithBaseline(
+  current: readonly RunResult[],
+  baseline: readonly RunResult[],
+  threshold = DEFAULT_BASELINE_THRESHOLD,
+): BaselineRow[] {
   const rows: BaselineRow[] = [];
   for (const run of current) {
     const base = baseline.find((b) => b.device === run.device) ?? (baseline.length === 1 ? baseline[0] : undefined);
@@ -41,11 +45,21 @@ export function compareWithBaseline(current: readonly RunResult[], baseline: rea
         continue;
       }
       const cmp = compareCells(c, b, { threshold });
-      const verdict: BaselineVerdict = cmp.verdict === 'slower' ? 'regression' : cmp.verdict === 'faster' ? 'improvement' : 'unchanged';
+      const verdict: BaselineVerdict =
+        cmp.verdict === 'slower' ? 'regression' : cmp.verdict === 'faster' ? 'improvement' : 'unchanged';
       rows.push({ ...row, currentMedian: c.summary.total.median, ratio: cmp.ratio, ci95: cmp.ci95, verdict });
     }
     for (const id of baseOk.keys()) {
-      if (!seen.has(id)) rows.push({ device: run.device, cellId: id, baselineMedian: baseOk.get(id)!.summary.total.median, currentMedian: null, ratio: null, ci95: null, verdict: 'missing' });
+      if (!seen.has(id))
+        rows.push({
+          device: run.device,
+          cellId: id,
+          baselineMedian: baseOk.get(id)!.summary.total.median,
+          currentMedian: null,
+          ratio: null,
+          ci95: null,
+          verdict: 'missing',
+        });
     }
   }
   return rows;

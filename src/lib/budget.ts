@@ -40,16 +40,24 @@ const UNITS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000 };
  */
 export function parseBudget(text: string): BudgetRule {
   const m = /^(.*?)\s*(?:^|\s)([a-z]+\.)?([a-z0-9]+)\s*(<=|<)\s*([0-9.]+)\s*(us|µs|ms|s)?\s*$/i.exec(text.trim());
-  if (!m) throw new BudgetError(`budget '${text}' is not '[model] [runtime:backend] [bN] [tN] [stage.]metric <= value[ms]' (e.g. 'mobilenet-v2 ort:wasm p95 <= 80ms')`);
+  if (!m)
+    throw new BudgetError(
+      `budget '${text}' is not '[model] [runtime:backend] [bN] [tN] [stage.]metric <= value[ms]' (e.g. 'mobilenet-v2 ort:wasm p95 <= 80ms')`,
+    );
   const [, selectors = '', stagePart, metric = '', op, value = '', unit = 'ms'] = m;
   // p50 is the median by another name.
-  const rule: Record<string, unknown> = { metric: metric.toLowerCase() === 'p50' ? 'median' : metric.toLowerCase(), op, limitMs: Number(value) * UNITS[unit.toLowerCase()]! };
+  const rule: Record<string, unknown> = {
+    metric: metric.toLowerCase() === 'p50' ? 'median' : metric.toLowerCase(),
+    op,
+    limitMs: Number(value) * UNITS[unit.toLowerCase()]!,
+  };
   if (!(BUDGET_METRICS as readonly string[]).includes(rule.metric as string)) {
     throw new BudgetError(`budget '${text}': unknown metric '${metric}'; valid: ${BUDGET_METRICS.join(', ')}`);
   }
   if (stagePart) {
     const stage = stagePart.slice(0, -1);
-    if (stage !== 'total' && !(STAGES as readonly string[]).includes(stage)) throw new BudgetError(`budget '${text}': unknown stage '${stage}'; valid: total, ${STAGES.join(', ')}`);
+    if (stage !== 'total' && !(STAGES as readonly string[]).includes(stage))
+      throw new BudgetError(`budget '${text}': unknown stage '${stage}'; valid: total, ${STAGES.join(', ')}`);
     rule.stage = stage;
   }
   for (const token of selectors.split(/\s+/).filter(Boolean)) {
@@ -62,26 +70,42 @@ export function parseBudget(text: string): BudgetRule {
     }
   }
   const parsed = BudgetRule.safeParse(rule);
-  if (!parsed.success || !Number.isFinite(rule.limitMs)) throw new BudgetError(`budget '${text}': limit must be a positive number of ms`);
+  if (!parsed.success || !Number.isFinite(rule.limitMs))
+    throw new BudgetError(`budget '${text}': limit must be a positive number of ms`);
   return parsed.data;
 }
 
 /** The rule back in its text form, for tables. */
 export function formatBudget(r: BudgetRule): string {
-  const sel = [r.model, r.target, r.batch !== undefined ? `b${r.batch}` : undefined, r.threads !== undefined ? `t${r.threads}` : undefined].filter(Boolean);
+  const sel = [
+    r.model,
+    r.target,
+    r.batch !== undefined ? `b${r.batch}` : undefined,
+    r.threads !== undefined ? `t${r.threads}` : undefined,
+  ].filter(Boolean);
   const metric = r.stage === 'total' ? r.metric : `${r.stage}.${r.metric}`;
   return `${sel.length ? sel.join(' ') : '*'} ${metric} ${r.op} ${r.limitMs}ms`;
 }
 
 function glob(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(text);
 }
 
-export function matches(rule: BudgetRule, cell: { modelId: string; runtime: string; backend: string; batch: number; threads: number; build?: string | null }): boolean {
+export function matches(
+  rule: BudgetRule,
+  cell: { modelId: string; runtime: string; backend: string; batch: number; threads: number; build?: string | null },
+): boolean {
   if (rule.model && !glob(rule.model, cell.modelId)) return false;
   // `ort:wasm` matches every build of it; `ort:wasm@default` (or `ort:*@wasm`) only that build.
-  const target = rule.target?.includes('@') ? `${cell.runtime}:${cell.backend}@${cell.build ?? ''}` : `${cell.runtime}:${cell.backend}`;
+  const target = rule.target?.includes('@')
+    ? `${cell.runtime}:${cell.backend}@${cell.build ?? ''}`
+    : `${cell.runtime}:${cell.backend}`;
   if (rule.target && !glob(rule.target, target)) return false;
   if (rule.batch !== undefined && rule.batch !== cell.batch) return false;
   if (rule.threads !== undefined && rule.threads !== cell.threads) return false;
@@ -140,10 +164,18 @@ export function budgetVerdict(rule: BudgetRule, c: OkCellResult): { value: numbe
 
 function judge(rule: BudgetRule, c: OkCellResult, base: Omit<BudgetCheck, 'valueMs' | 'pass' | 'note'>): BudgetCheck {
   const verdict = budgetVerdict(rule, c);
-  if (!verdict) return { ...base, valueMs: null, pass: null, note: `no separate ${rule.stage} stage on ${c.cell.backend}` };
+  if (!verdict)
+    return { ...base, valueMs: null, pass: null, note: `no separate ${rule.stage} stage on ${c.cell.backend}` };
   const { value, pass } = verdict;
   // Percentiles describe the steady samples (the summary's n), not the warm-up before them.
   const n = c.summary.total.n;
-  const few = (rule.metric === 'p90' || rule.metric === 'p95' || rule.metric === 'p99') && n < PERCENTILE_MIN_SAMPLES[rule.metric];
-  return { ...base, valueMs: value, pass, note: few ? `only ${n} steady samples: ${rule.metric} is near the maximum` : '' };
+  const few =
+    (rule.metric === 'p90' || rule.metric === 'p95' || rule.metric === 'p99') &&
+    n < PERCENTILE_MIN_SAMPLES[rule.metric];
+  return {
+    ...base,
+    valueMs: value,
+    pass,
+    note: few ? `only ${n} steady samples: ${rule.metric} is near the maximum` : '',
+  };
 }

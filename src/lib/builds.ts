@@ -22,11 +22,36 @@ export interface OrtBuildInfo {
 }
 
 export const ORT_BUILD_INFO: Record<OrtBuild, OrtBuildInfo> = {
-  wasm: { entry: 'onnxruntime-web/wasm', backends: ['wasm'], wasm: 'ort-wasm-simd-threaded.wasm', about: 'wasm only: the smallest wasm (14 MB here)' },
-  default: { entry: 'onnxruntime-web', backends: ['wasm', 'webgpu', 'webnn'], wasm: 'ort-wasm-simd-threaded.jsep.wasm', about: 'the default import: wasm, WebGPU (JSEP) and WebNN' },
-  webgpu: { entry: 'onnxruntime-web/webgpu', backends: ['wasm', 'webgpu', 'webnn'], wasm: 'ort-wasm-simd-threaded.asyncify.wasm', about: 'the newer native WebGPU execution provider, on an asyncify build' },
-  jspi: { entry: 'onnxruntime-web/jspi', backends: ['wasm', 'webgpu', 'webnn'], wasm: 'ort-wasm-simd-threaded.jspi.wasm', about: 'the WebGPU execution provider on a JSPI build (needs JS promise integration)' },
-  all: { entry: 'onnxruntime-web/all', backends: ['wasm', 'webgl', 'webgpu', 'webnn'], wasm: 'ort-wasm-simd-threaded.jsep.wasm', about: 'everything, WebGL included (JSEP wasm)' },
+  wasm: {
+    entry: 'onnxruntime-web/wasm',
+    backends: ['wasm'],
+    wasm: 'ort-wasm-simd-threaded.wasm',
+    about: 'wasm only: the smallest wasm (14 MB here)',
+  },
+  default: {
+    entry: 'onnxruntime-web',
+    backends: ['wasm', 'webgpu', 'webnn'],
+    wasm: 'ort-wasm-simd-threaded.jsep.wasm',
+    about: 'the default import: wasm, WebGPU (JSEP) and WebNN',
+  },
+  webgpu: {
+    entry: 'onnxruntime-web/webgpu',
+    backends: ['wasm', 'webgpu', 'webnn'],
+    wasm: 'ort-wasm-simd-threaded.asyncify.wasm',
+    about: 'the newer native WebGPU execution provider, on an asyncify build',
+  },
+  jspi: {
+    entry: 'onnxruntime-web/jspi',
+    backends: ['wasm', 'webgpu', 'webnn'],
+    wasm: 'ort-wasm-simd-threaded.jspi.wasm',
+    about: 'the WebGPU execution provider on a JSPI build (needs JS promise integration)',
+  },
+  all: {
+    entry: 'onnxruntime-web/all',
+    backends: ['wasm', 'webgl', 'webgpu', 'webnn'],
+    wasm: 'ort-wasm-simd-threaded.jsep.wasm',
+    about: 'everything, WebGL included (JSEP wasm)',
+  },
   webgl: { entry: 'onnxruntime-web/webgl', backends: ['webgl'], wasm: null, about: 'WebGL only (no wasm)' },
 };
 
@@ -34,7 +59,12 @@ export const ORT_BUILD_INFO: Record<OrtBuild, OrtBuildInfo> = {
  * The build an app using only this backend would ship, as ORT's docs recommend: `/wasm` for wasm, `/webgpu` for
  * WebGPU, `/webgl` for WebGL, the default import for WebNN.
  */
-export const RECOMMENDED_ORT_BUILD: Record<Exclude<BackendId, 'cpu'>, OrtBuild> = { wasm: 'wasm', webgpu: 'webgpu', webgl: 'webgl', webnn: 'default' };
+export const RECOMMENDED_ORT_BUILD: Record<Exclude<BackendId, 'cpu'>, OrtBuild> = {
+  wasm: 'wasm',
+  webgpu: 'webgpu',
+  webgl: 'webgl',
+  webnn: 'default',
+};
 
 export function isOrtBuild(text: string): text is OrtBuild {
   return (ORT_BUILDS as readonly string[]).includes(text);

@@ -30,7 +30,8 @@ export const CALIBRATION_MODEL: ModelInfo = {
   id: CALIBRATION_MODEL_ID,
   title: 'Calibration (busy-wait)',
   task: 'synthetic',
-  description: 'Built in, no files. Inference spins on performance.now() for busy_ms milliseconds (0: returns at once); from pass change_after on, for later_busy_ms instead when that is >= 0; fault 1 (crash) or 2 (out of memory) from pass fault_after on, for fault tests. For the calib:cpu target only.',
+  description:
+    'Built in, no files. Inference spins on performance.now() for busy_ms milliseconds (0: returns at once); from pass change_after on, for later_busy_ms instead when that is >= 0; fault 1 (crash) or 2 (out of memory) from pass fault_after on, for fault tests. For the calib:cpu target only.',
   inputs: [
     { name: CALIBRATION_INPUT, dtype: 'float32', shape: [] },
     { name: CALIBRATION_LATER_INPUT, dtype: 'float32', shape: [] },
@@ -50,7 +51,13 @@ export const CALIBRATION_MODEL: ModelInfo = {
     [CALIBRATION_FAULT_AFTER_INPUT]: { kind: 'constant', value: 0 },
   },
   formats: [{ format: 'calibration', entry: { path: 'calibration', bytes: 0, sha256: '0'.repeat(64) }, weights: [] }],
-  provenance: { package: 'inference-latency-lab', version: 'built-in', license: 'MIT', files: [], notes: 'synthetic; nothing is fetched' },
+  provenance: {
+    package: 'inference-latency-lab',
+    version: 'built-in',
+    license: 'MIT',
+    files: [],
+    notes: 'synthetic; nothing is fetched',
+  },
 };
 
 /** The zoo's models plus the built-in calibration model (unless a zoo model already took its id). */
@@ -73,7 +80,8 @@ export interface CalibrationReport {
 
 /** The busy-wait a calibration cell asked for: its constant override, else the model's default (0). */
 export function requestedBusyMs(cell: OkCellResult): number {
-  const policy = cell.cell.inputOverrides[CALIBRATION_INPUT]?.values ?? CALIBRATION_MODEL.valueDefaults[CALIBRATION_INPUT];
+  const policy =
+    cell.cell.inputOverrides[CALIBRATION_INPUT]?.values ?? CALIBRATION_MODEL.valueDefaults[CALIBRATION_INPUT];
   return policy?.kind === 'constant' ? policy.value : NaN;
 }
 
@@ -87,6 +95,14 @@ export function calibrationReports(cells: readonly OkCellResult[]): CalibrationR
       const toleranceMs = Math.max(0.01 * requestedMs, 2 * c.timerResolutionMs);
       const errorMs = measuredMs - requestedMs;
       // Clock readings are whole ticks held in floats: a nanosecond of slack keeps 4 ticks from reading as 4.0000003.
-      return { cellId: c.cell.id, requestedMs, measuredMs, errorMs, toleranceMs, withinTolerance: Math.abs(errorMs) <= toleranceMs + 1e-6, overheadMs: c.summary.total.median - measuredMs };
+      return {
+        cellId: c.cell.id,
+        requestedMs,
+        measuredMs,
+        errorMs,
+        toleranceMs,
+        withinTolerance: Math.abs(errorMs) <= toleranceMs + 1e-6,
+        overheadMs: c.summary.total.median - measuredMs,
+      };
     });
 }

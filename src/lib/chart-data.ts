@@ -17,10 +17,19 @@ export interface BarPoint {
 }
 
 /** Median total per cell with its 95% CI, sorted fastest first within each model. */
-export function medianBars(cells: readonly OkCellResult[], budgetPass?: (c: OkCellResult) => boolean | null): BarPoint[] {
+export function medianBars(
+  cells: readonly OkCellResult[],
+  budgetPass?: (c: OkCellResult) => boolean | null,
+): BarPoint[] {
   return [...cells]
     .sort((a, b) => a.cell.modelId.localeCompare(b.cell.modelId) || a.summary.total.median - b.summary.total.median)
-    .map((c) => ({ label: c.cell.id, median: c.summary.total.median, lo: c.summary.total.medianCI95?.[0] ?? null, hi: c.summary.total.medianCI95?.[1] ?? null, pass: budgetPass?.(c) ?? null }));
+    .map((c) => ({
+      label: c.cell.id,
+      median: c.summary.total.median,
+      lo: c.summary.total.medianCI95?.[0] ?? null,
+      hi: c.summary.total.medianCI95?.[1] ?? null,
+      pass: budgetPass?.(c) ?? null,
+    }));
 }
 
 export interface Series {
@@ -75,7 +84,13 @@ export function latencyVs(cells: readonly OkCellResult[], axis: SweepAxis): Seri
   return [...groups.entries()].map(([label, cs]) => ({
     label,
     points: cs
-      .map((c) => ({ x: sweepValue(c, axis)!, items: c.cell.batch, y: c.summary.total.median, lo: c.summary.total.medianCI95?.[0] ?? null, hi: c.summary.total.medianCI95?.[1] ?? null }))
+      .map((c) => ({
+        x: sweepValue(c, axis)!,
+        items: c.cell.batch,
+        y: c.summary.total.median,
+        lo: c.summary.total.medianCI95?.[0] ?? null,
+        hi: c.summary.total.medianCI95?.[1] ?? null,
+      }))
       .sort((a, b) => a.x - b.x),
   }));
 }
@@ -89,7 +104,12 @@ export function throughputVs(cells: readonly OkCellResult[], axis: SweepAxis): S
     label: s.label,
     points: s.points.map((p) => {
       const items = p.items ?? 1;
-      return { x: p.x, y: (items * 1000) / p.y, lo: p.hi ? (items * 1000) / p.hi : null, hi: p.lo ? (items * 1000) / p.lo : null };
+      return {
+        x: p.x,
+        y: (items * 1000) / p.y,
+        lo: p.hi ? (items * 1000) / p.hi : null,
+        hi: p.lo ? (items * 1000) / p.lo : null,
+      };
     }),
   }));
 }
@@ -98,7 +118,10 @@ export const latencyVsBatch = (cells: readonly OkCellResult[]): Series[] => late
 export const throughputVsBatch = (cells: readonly OkCellResult[]): Series[] => throughputVs(cells, { kind: 'batch' });
 
 /** Median of each stage per cell, for a stacked bar; a folded stage is 0 here (its time is in the stage named). */
-export function stageStacks(cells: readonly OkCellResult[]): { labels: string[]; stages: { stage: Stage; values: number[] }[] } {
+export function stageStacks(cells: readonly OkCellResult[]): {
+  labels: string[];
+  stages: { stage: Stage; values: number[] }[];
+} {
   return {
     labels: cells.map((c) => c.cell.id),
     stages: STAGES.map((stage) => ({ stage, values: cells.map((c) => c.summary[stage]?.median ?? 0) })),
@@ -143,7 +166,12 @@ export function timeline(cell: OkCellResult): {
     settling: points.slice(0, start),
     samples: points.slice(start),
     changepoints: markedChangepoints(cell),
-    levels: cell.steadyState.segments.map((s) => ({ from: s.start, to: s.end - 1, y: s.medianMs, steady: s.start >= start })),
+    levels: cell.steadyState.segments.map((s) => ({
+      from: s.start,
+      to: s.end - 1,
+      y: s.medianMs,
+      steady: s.start >= start,
+    })),
   };
 }
 
@@ -158,15 +186,22 @@ export const MARKED_CHANGEPOINTS = 4;
 function markedChangepoints(cell: OkCellResult): { x: number; label: string }[] {
   const start = cell.steadyState.steadyStart;
   const before = cell.steadyState.changepoints.filter((c) => c.sample < start);
-  const largest = [...before].sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio))).slice(0, MARKED_CHANGEPOINTS);
-  const marks = largest.sort((a, b) => a.sample - b.sample).map((c) => ({ x: c.sample, label: `×${c.ratio.toFixed(2)}` }));
+  const largest = [...before]
+    .sort((a, b) => Math.abs(Math.log(b.ratio)) - Math.abs(Math.log(a.ratio)))
+    .slice(0, MARKED_CHANGEPOINTS);
+  const marks = largest
+    .sort((a, b) => a.sample - b.sample)
+    .map((c) => ({ x: c.sample, label: `×${c.ratio.toFixed(2)}` }));
   const at = cell.steadyState.changepoints.find((c) => c.sample === start);
   if (at) marks.push({ x: start, label: `steady from ${(at.afterMs / 1000).toFixed(1)} s` });
   return marks;
 }
 
 /** Imported runs side by side: for each cell id, the median of each run that has it (null where absent). */
-export function compareBars(runs: readonly { name: string; run: RunResult }[]): { labels: string[]; series: { name: string; values: (number | null)[] }[] } {
+export function compareBars(runs: readonly { name: string; run: RunResult }[]): {
+  labels: string[];
+  series: { name: string; values: (number | null)[] }[];
+} {
   const ids = [...new Set(runs.flatMap((r) => r.run.cells.filter((c) => c.status === 'ok').map((c) => c.cell.id)))];
   return {
     labels: ids,

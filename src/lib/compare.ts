@@ -57,12 +57,17 @@ export interface Comparison extends RatioCI {
 /** A stage's per-pass values over the cell's steady samples (what its summary describes). */
 function stageValues(cell: OkCellResult, stage: Stage | 'total'): number[] {
   const values = steadySamples(cell).map((s) => s[stage]);
-  if (values.some((v) => v === null)) throw new RangeError(`${cell.cell.id} has no separate '${stage}' stage (it is folded into another)`);
+  if (values.some((v) => v === null))
+    throw new RangeError(`${cell.cell.id} has no separate '${stage}' stage (it is folded into another)`);
   return values as number[];
 }
 
 /** Cell a against cell b on one stage (default: total per pass). */
-export function compareCells(a: OkCellResult, b: OkCellResult, options: { stage?: Stage | 'total'; threshold?: number; seed?: number } = {}): Comparison {
+export function compareCells(
+  a: OkCellResult,
+  b: OkCellResult,
+  options: { stage?: Stage | 'total'; threshold?: number; seed?: number } = {},
+): Comparison {
   const stage = options.stage ?? 'total';
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const r = ratioOfMedians(stageValues(a, stage), stageValues(b, stage), options.seed ?? 1);
@@ -72,7 +77,8 @@ export function compareCells(a: OkCellResult, b: OkCellResult, options: { stage?
 /** A comparison in words: "a is 1.32x slower than b (95% CI 1.28-1.36)". */
 export function describeComparison(c: Comparison): string {
   const ci = `95% CI ${c.ci95[0].toFixed(3)}–${c.ci95[1].toFixed(3)}`;
-  if (c.verdict === 'indistinguishable') return `${c.a} vs ${c.b}: ratio ${c.ratio.toFixed(3)} (${ci}), indistinguishable at ±${(c.threshold * 100).toFixed(0)}%`;
+  if (c.verdict === 'indistinguishable')
+    return `${c.a} vs ${c.b}: ratio ${c.ratio.toFixed(3)} (${ci}), indistinguishable at ±${(c.threshold * 100).toFixed(0)}%`;
   const times = c.verdict === 'faster' ? 1 / c.ratio : c.ratio;
   return `${c.a} is ${times.toFixed(2)}x ${c.verdict} than ${c.b} (ratio ${c.ratio.toFixed(3)}, ${ci})`;
 }
@@ -81,7 +87,10 @@ export function describeComparison(c: Comparison): string {
  * Every ok browser cell against the fastest cell of its group (same model and batch size: other batch sizes do other
  * work). The fastest cell maps to null; native reference cells get no entry. For the tables of the page and the CLI.
  */
-export function compareToFastest(cells: readonly OkCellResult[], threshold = DEFAULT_THRESHOLD): Map<string, Comparison | null> {
+export function compareToFastest(
+  cells: readonly OkCellResult[],
+  threshold = DEFAULT_THRESHOLD,
+): Map<string, Comparison | null> {
   const groups = new Map<string, OkCellResult[]>();
   for (const c of cells) {
     // Native reference cells are compared through the browser tax, not ranked with the browser's cells.

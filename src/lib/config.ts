@@ -63,7 +63,12 @@ export const LabConfig = z
     out: z.string().min(1).optional(),
     allowUnsupported: z.boolean().optional(),
     browser: z
-      .object({ chromium: z.string().optional(), headed: z.boolean().optional(), softwareGpu: z.boolean().optional(), args: z.array(z.string()).optional() })
+      .object({
+        chromium: z.string().optional(),
+        headed: z.boolean().optional(),
+        softwareGpu: z.boolean().optional(),
+        args: z.array(z.string()).optional(),
+      })
       .strict()
       .optional(),
     /** Remote browsers to run on in parallel; results merge into one report with a device column. */
@@ -87,7 +92,8 @@ function validKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
 
 function unwrap(s: z.ZodType): z.ZodType {
   for (let i = 0; i < 10; i++) {
-    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodNullable)
+      s = s.unwrap() as z.ZodType;
     else if (s instanceof z.ZodLazy) s = s.unwrap() as z.ZodType;
     else if (s instanceof z.ZodPipe) s = s.in as z.ZodType;
     else break;

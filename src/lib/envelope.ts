@@ -4,7 +4,8 @@
  */
 import { parseRunResult, SCHEMA_VERSION, type RunResult } from './schema.ts';
 
-export type RunBody = Pick<RunResult, 'source' | 'environment' | 'plan' | 'cells'> & Partial<Pick<RunResult, 'serving' | 'firstVisits' | 'device'>>;
+export type RunBody = Pick<RunResult, 'source' | 'environment' | 'plan' | 'cells'> &
+  Partial<Pick<RunResult, 'serving' | 'firstVisits' | 'device'>>;
 
 export function runEnvelope(body: RunBody, toolVersion: string): RunResult {
   const run: RunResult = {

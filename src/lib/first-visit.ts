@@ -12,20 +12,46 @@ import { z } from 'zod';
  */
 export const NETWORK_PROFILES = {
   none: { label: 'unthrottled (loopback)', downloadBps: null, uploadBps: null, latencyMs: 0 },
-  '4g': { label: 'Fast 4G (DevTools preset: 9 Mbps x 0.9, 60 ms RTT x 2.75)', downloadBps: ((9e6 / 8) * 0.9), uploadBps: ((1.5e6 / 8) * 0.9), latencyMs: 60 * 2.75 },
-  'slow-4g': { label: 'Slow 4G (DevTools preset, once "Fast 3G": 1.6 Mbps x 0.9, 150 ms RTT x 3.75)', downloadBps: (1.6e6 / 8) * 0.9, uploadBps: (750e3 / 8) * 0.9, latencyMs: 150 * 3.75 },
-  '3g': { label: '3G (DevTools preset, once "Slow 3G": 500 kbps x 0.8, 400 ms RTT x 5)', downloadBps: (500e3 / 8) * 0.8, uploadBps: (500e3 / 8) * 0.8, latencyMs: 400 * 5 },
+  '4g': {
+    label: 'Fast 4G (DevTools preset: 9 Mbps x 0.9, 60 ms RTT x 2.75)',
+    downloadBps: (9e6 / 8) * 0.9,
+    uploadBps: (1.5e6 / 8) * 0.9,
+    latencyMs: 60 * 2.75,
+  },
+  'slow-4g': {
+    label: 'Slow 4G (DevTools preset, once "Fast 3G": 1.6 Mbps x 0.9, 150 ms RTT x 3.75)',
+    downloadBps: (1.6e6 / 8) * 0.9,
+    uploadBps: (750e3 / 8) * 0.9,
+    latencyMs: 150 * 3.75,
+  },
+  '3g': {
+    label: '3G (DevTools preset, once "Slow 3G": 500 kbps x 0.8, 400 ms RTT x 5)',
+    downloadBps: (500e3 / 8) * 0.8,
+    uploadBps: (500e3 / 8) * 0.8,
+    latencyMs: 400 * 5,
+  },
 } as const;
 export type NetworkProfileName = keyof typeof NETWORK_PROFILES;
 export const PROFILE_NAMES = Object.keys(NETWORK_PROFILES) as NetworkProfileName[];
-const ALIASES: Record<string, NetworkProfileName> = { 'fast-4g': '4g', 'fast-3g': 'slow-4g', 'slow-3g': '3g', off: 'none' };
+const ALIASES: Record<string, NetworkProfileName> = {
+  'fast-4g': '4g',
+  'fast-3g': 'slow-4g',
+  'slow-3g': '3g',
+  off: 'none',
+};
 
 /** `4g,3g` -> ['none', '4g', '3g']: the unthrottled visit always comes first, as the yardstick the others add to. */
 export function parseProfiles(text: string): NetworkProfileName[] {
   const out: NetworkProfileName[] = ['none'];
-  for (const raw of text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+  for (const raw of text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)) {
     const name = (ALIASES[raw] ?? raw) as NetworkProfileName;
-    if (!(name in NETWORK_PROFILES)) throw new Error(`unknown network profile '${raw}': use ${PROFILE_NAMES.join(', ')} (or ${Object.keys(ALIASES).join(', ')})`);
+    if (!(name in NETWORK_PROFILES))
+      throw new Error(
+        `unknown network profile '${raw}': use ${PROFILE_NAMES.join(', ')} (or ${Object.keys(ALIASES).join(', ')})`,
+      );
     if (!out.includes(name)) out.push(name);
   }
   return out;
@@ -38,7 +64,11 @@ export function bytesPredictMs(transferBytes: number, profile: NetworkProfileNam
 }
 
 /** Bytes of one kind of file as the server sent them (compressed when it compressed them) and as decoded. */
-export const ByteCount = z.object({ requests: z.number().int().nonnegative(), sentBytes: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() });
+export const ByteCount = z.object({
+  requests: z.number().int().nonnegative(),
+  sentBytes: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
 export type ByteCount = z.infer<typeof ByteCount>;
 /** `input`: pictures the cell's inputs are made from (fetched before the runtime starts, outside the first result's parts). */
 export const FILE_KINDS = ['script', 'wasm', 'model', 'input', 'other'] as const;
@@ -76,7 +106,15 @@ export type FirstVisit = z.infer<typeof FirstVisit>;
 export const FirstVisits = z.object({
   /** Always true: the network is Chromium's emulation over loopback, not a real link. */
   emulated: z.literal(true),
-  profiles: z.array(z.object({ name: z.enum(PROFILE_NAMES as [NetworkProfileName, ...NetworkProfileName[]]), label: z.string(), downloadBps: z.number().nullable(), uploadBps: z.number().nullable(), latencyMs: z.number() })),
+  profiles: z.array(
+    z.object({
+      name: z.enum(PROFILE_NAMES as [NetworkProfileName, ...NetworkProfileName[]]),
+      label: z.string(),
+      downloadBps: z.number().nullable(),
+      uploadBps: z.number().nullable(),
+      latencyMs: z.number(),
+    }),
+  ),
   /** CDP CPU throttling rate, or null. Chromium applies it to the page's main thread only, never to workers. */
   cpuSlowdown: z.number().nullable(),
   /** How the server encoded what it sent, e.g. "br (quality 5) for scripts and wasm; models uncompressed". */

@@ -3,7 +3,6 @@ import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } fr
 import { STAGES } from './schema.ts';
 import type { Comparison } from './compare.ts';
 import { relativeHalfWidth } from './stats.ts';
-import { describeStop } from './sampling.ts';
 import { PERCENTILE_MIN_SAMPLES, validityFlags } from './validity.ts';
 import { warmupShort } from './warmup-curve.ts';
 
@@ -86,11 +85,17 @@ export function stagesPresent(summaries: readonly StageSummaries[]): (typeof STA
 /** Plain-text table with aligned columns (the CLI's output; also handy in Markdown code blocks). */
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const STOPPED_SHORT: Record<OkCellResult['sampling']['stopReason'], string> = { 'precision-reached': 'target met', 'max-time': 'time cap', 'max-samples': 'sample cap', 'fixed-count': 'fixed' };
+const STOPPED_SHORT: Record<OkCellResult['sampling']['stopReason'], string> = {
+  'precision-reached': 'target met',
+  'max-time': 'time cap',
+  'max-samples': 'sample cap',
+  'fixed-count': 'fixed',
+};
 
 /** Columns the CLI table leaves out first when it is wider than the terminal (every one is in report.md). */
 const DROP_ORDER = ['first inf', 'p95', 'parity', '95% CI', 'warm-up', 'vs fastest'];
@@ -115,7 +120,11 @@ export function wrap(text: string, width: number, indent: number): string {
  * The summary table of a run, one row per cell, as the CLI prints it: fitted to `width` columns (the terminal's),
  * flags, warnings and reasons as numbered notes under the table (a note several cells share is listed once).
  */
-export function resultTable(cells: readonly CellResult[], vsFastest: Map<string, Comparison | null> = new Map(), width = Infinity): string {
+export function resultTable(
+  cells: readonly CellResult[],
+  vsFastest: Map<string, Comparison | null> = new Map(),
+  width = Infinity,
+): string {
   const notes: string[] = [];
   const mark = (texts: readonly string[]) =>
     [...new Set(texts.filter(Boolean))]
@@ -126,11 +135,46 @@ export function resultTable(cells: readonly CellResult[], vsFastest: Map<string,
       .join('');
   // The browser tax column only when the run has native reference cells (`--native`).
   const withTax = cells.some((c) => c.cell.runtime === 'ort-node');
-  const header = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest', ...(withTax ? ['tax'] : []), 'first inf', 'parity', 'notes'];
+  const header = [
+    'cell',
+    'status',
+    'median ms',
+    '95% CI',
+    '±',
+    'p95',
+    'n',
+    'stopped',
+    'warm-up',
+    'vs fastest',
+    ...(withTax ? ['tax'] : []),
+    'first inf',
+    'parity',
+    'notes',
+  ];
   const rows = cells.map((r) => {
-    if (r.status !== 'ok') return [r.cell.id, r.status, '', '', '', '', '', '', '', '', ...(withTax ? [''] : []), '', '', mark([cellReason(r)])];
+    if (r.status !== 'ok')
+      return [
+        r.cell.id,
+        r.status,
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        ...(withTax ? [''] : []),
+        '',
+        '',
+        mark([cellReason(r)]),
+      ];
     const t = r.summary.total;
-    const parity = r.parity ? (r.parity.maxAbsDiff === null ? 'mismatch' : r.parity.maxAbsDiff.toExponential(1)) : 'ref';
+    const parity = r.parity
+      ? r.parity.maxAbsDiff === null
+        ? 'mismatch'
+        : r.parity.maxAbsDiff.toExponential(1)
+      : 'ref';
     const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
     return [
       r.cell.id,
@@ -147,18 +191,31 @@ export function resultTable(cells: readonly CellResult[], vsFastest: Map<string,
       fmtMs(r.coldStart.firstInferenceMs),
       parity,
       // The ± column shows what each cell reached, so one shared note says the target was missed.
-      mark([...validityFlags(r.validity, r.steadyState), ...r.warnings.map((w) => (w.startsWith('precision not reached') && !w.includes(' met the ') ? `precision not reached: the median's CI (±) is wider than the ±${((r.sampling.targetCI ?? 0) * 100).toFixed(1)}% target at the ${r.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap` : w))]),
+      mark([
+        ...validityFlags(r.validity, r.steadyState),
+        ...r.warnings.map((w) =>
+          w.startsWith('precision not reached') && !w.includes(' met the ')
+            ? `precision not reached: the median's CI (±) is wider than the ±${((r.sampling.targetCI ?? 0) * 100).toFixed(1)}% target at the ${r.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`
+            : w,
+        ),
+      ]),
     ];
   });
   let keep = header.map((_, i) => i);
   const dropped: string[] = [];
-  const tableWidth = () => keep.reduce((w, i) => w + Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)) + 2, -2);
+  const tableWidth = () =>
+    keep.reduce((w, i) => w + Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length)) + 2, -2);
   for (const name of DROP_ORDER) {
     if (tableWidth() <= width) break;
     keep = keep.filter((i) => header[i] !== name);
     dropped.push(name);
   }
-  const out = [textTable(keep.map((i) => header[i]!), rows.map((r) => keep.map((i) => r[i]!)))];
+  const out = [
+    textTable(
+      keep.map((i) => header[i]!),
+      rows.map((r) => keep.map((i) => r[i]!)),
+    ),
+  ];
   if (dropped.length) out.push(`(${dropped.join(', ')} left out to fit ${width} columns: see report.md)`);
   if (notes.length) out.push('', ...notes.map((n, i) => wrap(`[${i + 1}] ${n}`, width, String(i + 1).length + 3)));
   return out.join('\n');

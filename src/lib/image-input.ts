@@ -31,7 +31,11 @@ export type NormalisationName = keyof typeof NORMALISATIONS;
 /** The preset a policy's mean/std match, or null when they are custom. */
 export function normalisationName(p: Pick<ImagePolicy, 'mean' | 'std'>): NormalisationName | null {
   const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => Math.abs(v - b[i]!) < 1e-9);
-  return (Object.keys(NORMALISATIONS) as NormalisationName[]).find((k) => same(p.mean, NORMALISATIONS[k].mean) && same(p.std, NORMALISATIONS[k].std)) ?? null;
+  return (
+    (Object.keys(NORMALISATIONS) as NormalisationName[]).find(
+      (k) => same(p.mean, NORMALISATIONS[k].mean) && same(p.std, NORMALISATIONS[k].std),
+    ) ?? null
+  );
 }
 
 /** Whether an input can take pictures at all: a 4-D tensor of a pixel dtype with a channel axis of 1 or 3 (or symbolic). */
@@ -43,20 +47,32 @@ export function looksLikeImage(spec: TensorSpec): boolean {
 }
 
 /** Layout, channels and size from an input's resolved shape; an input that can't hold pictures says why. */
-export function imageGeometry(spec: TensorSpec, shape: readonly number[], policy: Pick<ImagePolicy, 'layout'>): ImageGeometry {
+export function imageGeometry(
+  spec: TensorSpec,
+  shape: readonly number[],
+  policy: Pick<ImagePolicy, 'layout'>,
+): ImageGeometry {
   const where = `input '${spec.name}' [${shape.join(', ')}]`;
-  if (!IMAGE_DTYPES.includes(spec.dtype)) throw new InputError(`${where} is ${spec.dtype}: image values need a float32, float16, uint8 or int8 input`);
-  if (shape.length !== 4) throw new InputError(`${where} has ${shape.length} dims: image values need 4 ([batch, H, W, C] or [batch, C, H, W])`);
+  if (!IMAGE_DTYPES.includes(spec.dtype))
+    throw new InputError(`${where} is ${spec.dtype}: image values need a float32, float16, uint8 or int8 input`);
+  if (shape.length !== 4)
+    throw new InputError(
+      `${where} has ${shape.length} dims: image values need 4 ([batch, H, W, C] or [batch, C, H, W])`,
+    );
   const isChannels = (n: number | undefined) => n === 3 || n === 1;
   let layout = policy.layout;
   if (layout === null) {
     if (isChannels(shape[3]) && !isChannels(shape[1])) layout = 'NHWC';
     else if (isChannels(shape[1]) && !isChannels(shape[3])) layout = 'NCHW';
     else if (isChannels(shape[3])) layout = 'NHWC';
-    else throw new InputError(`${where}: no axis of size 3 or 1 for colour channels at position 1 or 3; say the layout (NHWC or NCHW)`);
+    else
+      throw new InputError(
+        `${where}: no axis of size 3 or 1 for colour channels at position 1 or 3; say the layout (NHWC or NCHW)`,
+      );
   }
   const [channels, height, width] = layout === 'NHWC' ? [shape[3], shape[1], shape[2]] : [shape[1], shape[2], shape[3]];
-  if (!isChannels(channels)) throw new InputError(`${where} as ${layout} has ${channels} channels: image values fill 3 (colour) or 1 (grey)`);
+  if (!isChannels(channels))
+    throw new InputError(`${where} as ${layout} has ${channels} channels: image values fill 3 (colour) or 1 (grey)`);
   return { layout, channels: channels as 1 | 3, height: height!, width: width! };
 }
 
@@ -81,20 +97,25 @@ export function fitRect(srcW: number, srcH: number, dstW: number, dstH: number, 
  * Writes one picture (RGBA, geometry's width x height) into batch item `item` of `out`, in the input's layout and
  * dtype: floats normalised per channel, uint8 as is, int8 shifted by -128. Grey is the Rec. 601 luma.
  */
-export function writePixels(rgba: Uint8ClampedArray | Uint8Array, g: ImageGeometry, policy: Pick<ImagePolicy, 'mean' | 'std' | 'order'>, dtype: Dtype, out: HostData, item: number): void {
+export function writePixels(
+  rgba: Uint8ClampedArray | Uint8Array,
+  g: ImageGeometry,
+  policy: Pick<ImagePolicy, 'mean' | 'std' | 'order'>,
+  dtype: Dtype,
+  out: HostData,
+  item: number,
+): void {
   const plane = g.height * g.width;
   const base = item * plane * g.channels;
   const src = policy.order === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   const scale = policy.std.map((s) => 1 / (255 * s));
   const shift = policy.mean.map((m, c) => m / policy.std[c]!);
-  const toValue =
-    dtype === 'uint8' ? (v: number) => v
-    : dtype === 'int8' ? (v: number) => v - 128
-    : null;
+  const toValue = dtype === 'uint8' ? (v: number) => v : dtype === 'int8' ? (v: number) => v - 128 : null;
   for (let p = 0; p < plane; p++) {
     const r = p * 4;
     for (let c = 0; c < g.channels; c++) {
-      const pixel = g.channels === 1 ? 0.299 * rgba[r]! + 0.587 * rgba[r + 1]! + 0.114 * rgba[r + 2]! : rgba[r + src[c]!]!;
+      const pixel =
+        g.channels === 1 ? 0.299 * rgba[r]! + 0.587 * rgba[r + 1]! + 0.114 * rgba[r + 2]! : rgba[r + src[c]!]!;
       const at = g.layout === 'NHWC' ? base + p * g.channels + c : base + c * plane + p;
       if (toValue) out[at] = toValue(Math.round(pixel));
       else {
@@ -107,7 +128,13 @@ export function writePixels(rgba: Uint8ClampedArray | Uint8Array, g: ImageGeomet
 
 /** The settings of an image policy other than its pictures: what a flag or a link carries. */
 export type ImageOptions = Omit<ImagePolicy, 'kind' | 'images'>;
-export const DEFAULT_IMAGE_OPTIONS: ImageOptions = { layout: null, fit: 'fill', mean: [0, 0, 0], std: [1, 1, 1], order: 'RGB' };
+export const DEFAULT_IMAGE_OPTIONS: ImageOptions = {
+  layout: null,
+  fit: 'fill',
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  order: 'RGB',
+};
 
 /** `image`, or `image:` and the settings that differ from the defaults: `image:layout=NCHW,fit=cover,norm=imagenet`. */
 export function imagePolicyText(p: ImageOptions): string {
@@ -123,10 +150,15 @@ export function imagePolicyText(p: ImageOptions): string {
 
 /** Reads the text imagePolicyText writes (after `image` and an optional `:`); a bad part is named with the valid ones. */
 export function parseImageOptions(text: string): ImageOptions {
-  const out: ImageOptions = { ...DEFAULT_IMAGE_OPTIONS, mean: [...DEFAULT_IMAGE_OPTIONS.mean], std: [...DEFAULT_IMAGE_OPTIONS.std] };
+  const out: ImageOptions = {
+    ...DEFAULT_IMAGE_OPTIONS,
+    mean: [...DEFAULT_IMAGE_OPTIONS.mean],
+    std: [...DEFAULT_IMAGE_OPTIONS.std],
+  };
   const triple = (v: string, what: string, positive: boolean): [number, number, number] => {
     const ns = v.split('/').map(Number);
-    if (ns.length !== 3 || ns.some((n) => !Number.isFinite(n) || (positive && n <= 0))) throw new InputError(`image ${what} '${v}' is not three ${positive ? 'positive ' : ''}numbers a/b/c`);
+    if (ns.length !== 3 || ns.some((n) => !Number.isFinite(n) || (positive && n <= 0)))
+      throw new InputError(`image ${what} '${v}' is not three ${positive ? 'positive ' : ''}numbers a/b/c`);
     return ns as [number, number, number];
   };
   for (const part of text.split(',').filter(Boolean)) {
@@ -141,7 +173,10 @@ export function parseImageOptions(text: string): ImageOptions {
       out.std = [...n.std] as [number, number, number];
     } else if (key === 'mean') out.mean = triple(value, 'mean', false);
     else if (key === 'std') out.std = triple(value, 'std', true);
-    else throw new InputError(`image setting '${part}' is not one of layout=NHWC|NCHW, fit=fill|cover|contain, norm=${Object.keys(NORMALISATIONS).join('|')}, mean=a/b/c, std=a/b/c, order=RGB|BGR`);
+    else
+      throw new InputError(
+        `image setting '${part}' is not one of layout=NHWC|NCHW, fit=fill|cover|contain, norm=${Object.keys(NORMALISATIONS).join('|')}, mean=a/b/c, std=a/b/c, order=RGB|BGR`,
+      );
   }
   return out;
 }

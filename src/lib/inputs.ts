@@ -55,14 +55,18 @@ export function resolveShape(
 ): number[] {
   const batchDims: readonly string[] = batchDim === null ? [] : typeof batchDim === 'string' ? [batchDim] : batchDim;
   if (batchDims.length === 0 && batch !== 1) {
-    throw new InputError(`the model has no batch dim (input '${spec.name}' has shape [${spec.shape.join(', ')}]); only batch 1 can run, not ${batch}`);
+    throw new InputError(
+      `the model has no batch dim (input '${spec.name}' has shape [${spec.shape.join(', ')}]); only batch 1 can run, not ${batch}`,
+    );
   }
   return spec.shape.map((dim, axis) => {
     if (typeof dim === 'number') return dim;
     if (batchDims.includes(dim)) return batch;
     const given = override?.dims?.[dim] ?? dimDefaults[dim];
     if (given === undefined) {
-      throw new InputError(`input '${spec.name}' has symbolic dim '${dim}' (axis ${axis}); give it a value with an input override`);
+      throw new InputError(
+        `input '${spec.name}' has symbolic dim '${dim}' (axis ${axis}); give it a value with an input override`,
+      );
     }
     return given;
   });
@@ -82,7 +86,9 @@ export function checkInputSize(name: string, dtype: Dtype, shape: readonly numbe
   const bytes = n * DTYPE_BYTES[dtype];
   if (Number.isSafeInteger(n) && bytes <= MAX_INPUT_BYTES) return;
   const size = bytes >= 2 ** 40 ? `${(bytes / 2 ** 40).toPrecision(3)} TiB` : `${(bytes / 2 ** 30).toPrecision(3)} GiB`;
-  throw new InputError(`input '${name}' [${shape.join(', ')}] ${dtype} would take ${size}: more than the 4 GiB a browser runtime can address; give it smaller dims`);
+  throw new InputError(
+    `input '${name}' [${shape.join(', ')}] ${dtype} would take ${size}: more than the 4 GiB a browser runtime can address; give it smaller dims`,
+  );
 }
 
 /** Checks that a value policy fits a dtype before anything runs, so a bad override names itself. */
@@ -90,8 +96,10 @@ export function checkPolicy(inputName: string, dtype: Dtype, policy: ValuePolicy
   const r = DTYPE_RANGE[dtype];
   const check = (label: string, v: number) => {
     if (!Number.isFinite(v)) throw new InputError(`input '${inputName}': ${label} ${v} is not a finite number`);
-    if (r.integer && !Number.isInteger(v)) throw new InputError(`input '${inputName}' is ${dtype}: ${label} ${v} is not an integer`);
-    if (v < r.min || v > r.max) throw new InputError(`input '${inputName}' is ${dtype}: ${label} ${v} is outside [${r.min}, ${r.max}]`);
+    if (r.integer && !Number.isInteger(v))
+      throw new InputError(`input '${inputName}' is ${dtype}: ${label} ${v} is not an integer`);
+    if (v < r.min || v > r.max)
+      throw new InputError(`input '${inputName}' is ${dtype}: ${label} ${v} is outside [${r.min}, ${r.max}]`);
   };
   switch (policy.kind) {
     case 'random':
@@ -102,10 +110,14 @@ export function checkPolicy(inputName: string, dtype: Dtype, policy: ValuePolicy
     case 'range':
       check('range min', policy.min);
       check('range max', policy.max);
-      if (policy.min > policy.max) throw new InputError(`input '${inputName}': range min ${policy.min} is above max ${policy.max}`);
+      if (policy.min > policy.max)
+        throw new InputError(`input '${inputName}': range min ${policy.min} is above max ${policy.max}`);
       return;
     case 'image':
-      if (!['float32', 'float16', 'uint8', 'int8'].includes(dtype)) throw new InputError(`input '${inputName}' is ${dtype}: image values need a float32, float16, uint8 or int8 input`);
+      if (!['float32', 'float16', 'uint8', 'int8'].includes(dtype))
+        throw new InputError(
+          `input '${inputName}' is ${dtype}: image values need a float32, float16, uint8 or int8 input`,
+        );
       return;
     default: {
       const never: never = policy;
@@ -141,7 +153,7 @@ export function toFloat16Bits(value: number): number {
   const f = new Float32Array([value]);
   const x = new Uint32Array(f.buffer)[0]!;
   const sign = (x >>> 16) & 0x8000;
-  let exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
   let mant = x & 0x7fffff;
   if (exp >= 31) return sign | 0x7c00;
   if (exp <= 0) {
@@ -150,11 +162,17 @@ export function toFloat16Bits(value: number): number {
     return sign | ((mant + 0x1000) >> 13);
   }
   const half = sign | (exp << 10) | (mant >> 13);
-  return (mant & 0x1fff) > 0x1000 || ((mant & 0x1fff) === 0x1000 && (half & 1)) ? half + 1 : half;
+  return (mant & 0x1fff) > 0x1000 || ((mant & 0x1fff) === 0x1000 && half & 1) ? half + 1 : half;
 }
 
 /** Fills a typed array of `dtype` from a policy. Random values come from `seed`, so they reproduce. */
-export function makeValues(inputName: string, dtype: Dtype, count: number, policy: ValuePolicy, seed: number): HostData {
+export function makeValues(
+  inputName: string,
+  dtype: Dtype,
+  count: number,
+  policy: ValuePolicy,
+  seed: number,
+): HostData {
   checkPolicy(inputName, dtype, policy);
   const data = allocate(dtype, count);
   const integer = DTYPE_RANGE[dtype].integer;
@@ -199,14 +217,22 @@ export function synthesizeInputs(
 ): HostTensor[] {
   for (const name of Object.keys(overrides)) {
     if (!specs.some((s) => s.name === name)) {
-      throw new InputError(`input override names '${name}', but the model's inputs are: ${specs.map((s) => s.name).join(', ')}`);
+      throw new InputError(
+        `input override names '${name}', but the model's inputs are: ${specs.map((s) => s.name).join(', ')}`,
+      );
     }
   }
   return specs.map((spec, index) => {
     const override = overrides[spec.name];
     const shape = resolveShape(spec, batchDim, batch, override, dimDefaults);
     checkInputSize(spec.name, spec.dtype, shape);
-    const data = makeValues(spec.name, spec.dtype, elementCount(shape), override?.values ?? valueDefaults[spec.name] ?? { kind: 'random' }, seed + index * 7919);
+    const data = makeValues(
+      spec.name,
+      spec.dtype,
+      elementCount(shape),
+      override?.values ?? valueDefaults[spec.name] ?? { kind: 'random' },
+      seed + index * 7919,
+    );
     return { name: spec.name, dtype: spec.dtype, shape, data };
   });
 }

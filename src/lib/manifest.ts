@@ -85,7 +85,10 @@ export function bundledImages(manifest: Pick<Manifest, 'images'>): ImageFile[] {
 }
 
 /** The pictures a cell's image inputs are made from (its overrides, else the model's defaults). */
-export function cellImages(model: ModelInfo, cell: { inputOverrides: Record<string, { values?: ValuePolicy }> }): ImageFile[] {
+export function cellImages(
+  model: ModelInfo,
+  cell: { inputOverrides: Record<string, { values?: ValuePolicy }> },
+): ImageFile[] {
   return model.inputs.flatMap((i) => {
     const p = cell.inputOverrides[i.name]?.values ?? model.valueDefaults[i.name];
     return p?.kind === 'image' ? p.images : [];
@@ -98,6 +101,19 @@ export function batchDimsOf(model: Pick<ModelInfo, 'batchDim' | 'batchFollowers'
 }
 
 /** A cell's inputs, synthesized: the one way every caller makes them (cells, serving, benchmarks). */
-export function modelInputs(model: ModelInfo, batch: number, seed: number, overrides: Record<string, InputOverride>): HostTensor[] {
-  return synthesizeInputs(model.inputs, batchDimsOf(model), batch, seed, overrides, model.dimDefaults, model.valueDefaults);
+export function modelInputs(
+  model: ModelInfo,
+  batch: number,
+  seed: number,
+  overrides: Record<string, InputOverride>,
+): HostTensor[] {
+  return synthesizeInputs(
+    model.inputs,
+    batchDimsOf(model),
+    batch,
+    seed,
+    overrides,
+    model.dimDefaults,
+    model.valueDefaults,
+  );
 }

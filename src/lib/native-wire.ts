@@ -20,7 +20,9 @@ export interface WireTensor {
 export type NativeJob = Omit<CellJob, 'files'>;
 
 /** Output prefixes as plain numbers (JSON has no Float32Array). */
-export type WireOutcome = Omit<CellOutcome, 'parity'> & { parity: { name: string; shape: number[]; values: number[] }[] };
+export type WireOutcome = Omit<CellOutcome, 'parity'> & {
+  parity: { name: string; shape: number[]; values: number[] }[];
+};
 export type WireStep<T> = { ok: true; value: T } | { ok: false; outcome: WireOutcome };
 
 export type NativeRequest =
@@ -39,24 +41,38 @@ export interface NativeReplies {
 }
 
 export function toWire(t: HostTensor, base64: (bytes: Uint8Array) => string): WireTensor {
-  return { name: t.name, dtype: t.dtype, shape: [...t.shape], base64: base64(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)) };
+  return {
+    name: t.name,
+    dtype: t.dtype,
+    shape: [...t.shape],
+    base64: base64(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  };
 }
 
 /** Bytes back into a tensor of the named dtype; the byte count must be what the shape holds. */
 export function fromWire(w: WireTensor, unbase64: (text: string) => Uint8Array): HostTensor {
   const bytes = unbase64(w.base64);
   const data = allocate(w.dtype, elementCount(w.shape));
-  if (bytes.byteLength !== data.byteLength) throw new Error(`input '${w.name}': ${bytes.byteLength} bytes for shape [${w.shape}] ${w.dtype} (${data.byteLength} expected)`);
+  if (bytes.byteLength !== data.byteLength)
+    throw new Error(
+      `input '${w.name}': ${bytes.byteLength} bytes for shape [${w.shape}] ${w.dtype} (${data.byteLength} expected)`,
+    );
   new Uint8Array(data.buffer).set(bytes);
   return { name: w.name, dtype: w.dtype, shape: [...w.shape], data };
 }
 
 export function outcomeToWire(o: CellOutcome): WireOutcome {
-  return { result: o.result, parity: o.parity.map((p) => ({ name: p.name, shape: p.shape, values: Array.from(p.values) })) };
+  return {
+    result: o.result,
+    parity: o.parity.map((p) => ({ name: p.name, shape: p.shape, values: Array.from(p.values) })),
+  };
 }
 
 export function outcomeFromWire(o: WireOutcome): CellOutcome {
-  return { result: o.result, parity: o.parity.map((p) => ({ name: p.name, shape: p.shape, values: Float32Array.from(p.values) })) };
+  return {
+    result: o.result,
+    parity: o.parity.map((p) => ({ name: p.name, shape: p.shape, values: Float32Array.from(p.values) })),
+  };
 }
 
 export function stepToWire<T>(s: Step<T>): WireStep<T> {

@@ -9,22 +9,40 @@ import type { Cell, OkCellResult, Parity } from './schema.ts';
 export const PARITY_TOLERANCE = 1e-4;
 
 function sameInputs(a: Cell, b: Cell): boolean {
-  return a.modelId === b.modelId && a.batch === b.batch && a.inputSeed === b.inputSeed && JSON.stringify(a.inputOverrides) === JSON.stringify(b.inputOverrides);
+  return (
+    a.modelId === b.modelId &&
+    a.batch === b.batch &&
+    a.inputSeed === b.inputSeed &&
+    JSON.stringify(a.inputOverrides) === JSON.stringify(b.inputOverrides)
+  );
 }
 
 /** The preferred reference among `candidates` for `cell`: the first CPU target, in CPU_TARGETS order, that ran ok. */
 export function pickReference(cell: Cell, candidates: readonly OkCellResult[]): OkCellResult | null {
   for (const t of CPU_TARGETS) {
-    const ref = candidates.find((c) => c.cell.runtime === t.runtime && c.cell.backend === t.backend && sameInputs(c.cell, cell));
+    const ref = candidates.find(
+      (c) => c.cell.runtime === t.runtime && c.cell.backend === t.backend && sameInputs(c.cell, cell),
+    );
     if (ref) return ref;
   }
   return null;
 }
 
-export function compareOutputs(a: readonly ParityData[], b: readonly ParityData[], referenceCellId: string, tolerance = PARITY_TOLERANCE): Parity {
+export function compareOutputs(
+  a: readonly ParityData[],
+  b: readonly ParityData[],
+  referenceCellId: string,
+  tolerance = PARITY_TOLERANCE,
+): Parity {
   const base = { referenceCellId, tolerance };
   if (a.length !== b.length) {
-    return { ...base, maxAbsDiff: null, comparedValues: 0, withinTolerance: false, mismatch: `${a.length} outputs vs ${b.length} in the reference` };
+    return {
+      ...base,
+      maxAbsDiff: null,
+      comparedValues: 0,
+      withinTolerance: false,
+      mismatch: `${a.length} outputs vs ${b.length} in the reference`,
+    };
   }
   let max = 0;
   let n = 0;
@@ -32,7 +50,13 @@ export function compareOutputs(a: readonly ParityData[], b: readonly ParityData[
     const x = a[i]!;
     const y = b[i]!;
     if (x.shape.join('x') !== y.shape.join('x')) {
-      return { ...base, maxAbsDiff: null, comparedValues: 0, withinTolerance: false, mismatch: `output ${i} has shape [${x.shape}] vs [${y.shape}] in the reference` };
+      return {
+        ...base,
+        maxAbsDiff: null,
+        comparedValues: 0,
+        withinTolerance: false,
+        mismatch: `output ${i} has shape [${x.shape}] vs [${y.shape}] in the reference`,
+      };
     }
     for (let j = 0; j < x.values.length; j++) {
       const d = Math.abs(x.values[j]! - y.values[j]!);
@@ -41,7 +65,13 @@ export function compareOutputs(a: readonly ParityData[], b: readonly ParityData[
     }
   }
   if (!Number.isFinite(max)) {
-    return { ...base, maxAbsDiff: null, comparedValues: n, withinTolerance: false, mismatch: 'NaN or infinite values in the outputs' };
+    return {
+      ...base,
+      maxAbsDiff: null,
+      comparedValues: n,
+      withinTolerance: false,
+      mismatch: 'NaN or infinite values in the outputs',
+    };
   }
   return { ...base, maxAbsDiff: max, comparedValues: n, withinTolerance: max <= tolerance, mismatch: null };
 }

@@ -7,7 +7,16 @@ import { allTargets, RUNTIME_BACKENDS } from './targets.ts';
 import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId, SamplingInput } from './schema.ts';
 import { batchDimsOf, type ModelInfo } from './manifest.ts';
 import { seededShuffle } from './rng.ts';
-import { buildsFor, isOrtBuild, ORT_BUILD_CHOICES, ORT_BUILD_INFO, ORT_BUILDS, ortBuildLacks, RECOMMENDED_ORT_BUILD, type OrtBuild } from './builds.ts';
+import {
+  buildsFor,
+  isOrtBuild,
+  ORT_BUILD_CHOICES,
+  ORT_BUILD_INFO,
+  ORT_BUILDS,
+  ortBuildLacks,
+  RECOMMENDED_ORT_BUILD,
+  type OrtBuild,
+} from './builds.ts';
 
 export { allTargets, RUNTIME_BACKENDS };
 
@@ -49,7 +58,8 @@ export function parseTarget(text: string): Target {
   const t = parsePair(pair, text);
   if (build === undefined) return t;
   if (t.runtime !== 'ort') throw new PlanError(`'${text}': only ort has builds (${ORT_BUILDS.join(', ')})`);
-  if (!isOrtBuild(build)) throw new PlanError(`unknown ORT build '${build}' in '${text}'; valid: ${ORT_BUILDS.join(', ')}`);
+  if (!isOrtBuild(build))
+    throw new PlanError(`unknown ORT build '${build}' in '${text}'; valid: ${ORT_BUILDS.join(', ')}`);
   const lacks = ortBuildLacks(build, t.backend);
   if (lacks) throw new PlanError(lacks);
   return { ...t, build };
@@ -75,7 +85,13 @@ export function targetKey(t: Target): string {
 }
 
 /** `model/runtime:backend[@build]/bN/tN`, then `/name=value` per swept dim, by name (`text-encoder/.../t1/seq=64`). */
-export function cellId(modelId: string, t: Target, batch: number, threads: number, dims: Readonly<Record<string, number>> = {}): string {
+export function cellId(
+  modelId: string,
+  t: Target,
+  batch: number,
+  threads: number,
+  dims: Readonly<Record<string, number>> = {},
+): string {
   const swept = Object.keys(dims)
     .sort()
     .map((d) => `/${d}=${dims[d]}`)
@@ -86,14 +102,16 @@ export function cellId(modelId: string, t: Target, batch: number, threads: numbe
 /** Every combination of the swept dims' values (one empty combination when nothing is swept). */
 export function dimCombinations(sweeps: Readonly<Record<string, readonly number[]>>): Record<string, number>[] {
   let out: Record<string, number>[] = [{}];
-  for (const [name, values] of Object.entries(sweeps)) out = out.flatMap((combo) => values.map((v) => ({ ...combo, [name]: v })));
+  for (const [name, values] of Object.entries(sweeps))
+    out = out.flatMap((combo) => values.map((v) => ({ ...combo, [name]: v })));
   return out;
 }
 
 /** The symbolic dims of a model a cell can set: every named dim of its inputs except those the batch size fills. */
 export function sweepableDims(model: ModelInfo): string[] {
   const names = new Set<string>();
-  for (const input of model.inputs) for (const d of input.shape) if (typeof d === 'string' && !batchDimsOf(model).includes(d)) names.add(d);
+  for (const input of model.inputs)
+    for (const d of input.shape) if (typeof d === 'string' && !batchDimsOf(model).includes(d)) names.add(d);
   return [...names];
 }
 
@@ -101,12 +119,17 @@ export function sweepableDims(model: ModelInfo): string[] {
  * The model's symbolic dims (other than the batch dim) that nothing gives a value: not the request's dims, not a
  * per-input override, not the model's defaults. Such a model can't run; every one is named at once.
  */
-export function missingDims(model: ModelInfo, dims: Readonly<Record<string, readonly number[]>>, overrides: Readonly<Record<string, InputOverride>> = {}): string[] {
+export function missingDims(
+  model: ModelInfo,
+  dims: Readonly<Record<string, readonly number[]>>,
+  overrides: Readonly<Record<string, InputOverride>> = {},
+): string[] {
   const missing = new Set<string>();
   for (const input of model.inputs) {
     for (const d of input.shape) {
       if (typeof d !== 'string' || batchDimsOf(model).includes(d)) continue;
-      if (dims[d]?.length || model.dimDefaults[d] !== undefined || overrides[input.name]?.dims?.[d] !== undefined) continue;
+      if (dims[d]?.length || model.dimDefaults[d] !== undefined || overrides[input.name]?.dims?.[d] !== undefined)
+        continue;
       missing.add(d);
     }
   }
@@ -114,7 +137,11 @@ export function missingDims(model: ModelInfo, dims: Readonly<Record<string, read
 }
 
 /** A cell's input overrides: the request's per-input ones, with the cell's swept dim values on the inputs that have them. */
-function withDims(model: ModelInfo | undefined, base: Record<string, InputOverride>, dims: Record<string, number>): Record<string, InputOverride> {
+function withDims(
+  model: ModelInfo | undefined,
+  base: Record<string, InputOverride>,
+  dims: Record<string, number>,
+): Record<string, InputOverride> {
   if (!model || Object.keys(dims).length === 0) return base;
   const out: Record<string, InputOverride> = { ...base };
   for (const input of model.inputs) {
@@ -204,7 +231,8 @@ export function freshSeed(): number {
 function checkPositiveInts(label: string, values: readonly number[], max: number): void {
   if (values.length === 0) throw new PlanError(`${label}: give at least one value`);
   for (const v of values) {
-    if (!Number.isInteger(v) || v < 1 || v > max) throw new PlanError(`${label}: ${v} is not a whole number in 1..${max}`);
+    if (!Number.isInteger(v) || v < 1 || v > max)
+      throw new PlanError(`${label}: ${v} is not a whole number in 1..${max}`);
   }
 }
 
@@ -221,14 +249,20 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   if (request.models.length === 0) throw new PlanError('models: give at least one model id');
   if (request.targets.length === 0) throw new PlanError(`targets: give at least one of ${allTargets().join(', ')}`);
   const asked = request.targets.map(parseTarget);
-  const targets = request.native && !asked.some((t) => t.runtime === 'ort-node') ? [...asked, parseTarget(NATIVE_TARGET)] : asked;
+  const targets =
+    request.native && !asked.some((t) => t.runtime === 'ort-node') ? [...asked, parseTarget(NATIVE_TARGET)] : asked;
   const nativeSkipped: Plan['nativeSkipped'] = [];
   const ortBuilds = request.ortBuilds ?? ['recommended'];
   if (request.tfjsCores !== undefined) checkPositiveInts('tfjs cores', [request.tfjsCores], 1024);
   if (ortBuilds.length === 0) throw new PlanError(`ORT builds: give at least one of ${ORT_BUILD_CHOICES.join(', ')}`);
-  for (const b of ortBuilds) if (!(ORT_BUILD_CHOICES as readonly string[]).includes(b)) throw new PlanError(`unknown ORT build '${b}'; valid: ${ORT_BUILD_CHOICES.join(', ')}`);
+  for (const b of ortBuilds)
+    if (!(ORT_BUILD_CHOICES as readonly string[]).includes(b))
+      throw new PlanError(`unknown ORT build '${b}'; valid: ${ORT_BUILD_CHOICES.join(', ')}`);
   for (const t of targets) {
-    if (buildsOf(t, ortBuilds).length === 0) throw new PlanError(`${targetKey(t)}: none of the ORT builds ${ortBuilds.join(', ')} has the ${t.backend} backend; builds with it: ${buildsFor(t.backend).join(', ')}`);
+    if (buildsOf(t, ortBuilds).length === 0)
+      throw new PlanError(
+        `${targetKey(t)}: none of the ORT builds ${ortBuilds.join(', ')} has the ${t.backend} backend; builds with it: ${buildsFor(t.backend).join(', ')}`,
+      );
   }
   checkPositiveInts('batch sizes', request.batches, 4096);
   const threads = request.threads ?? [1];
@@ -240,18 +274,33 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   const inputSeed = request.inputSeed ?? 1;
   if (!Number.isInteger(inputSeed)) throw new PlanError(`input seed: ${inputSeed} is not an integer`);
   const liveCells = request.liveCells ?? 4;
-  if (!Number.isInteger(liveCells) || liveCells < 2 || liveCells > 32) throw new PlanError(`live cells: ${liveCells} is not a whole number in 2..32`);
+  if (!Number.isInteger(liveCells) || liveCells < 2 || liveCells > 32)
+    throw new PlanError(`live cells: ${liveCells} is not a whole number in 2..32`);
 
   const sweeps = request.dims ?? {};
   for (const [name, values] of Object.entries(sweeps)) checkPositiveInts(`dim ${name}`, values, 1_000_000);
-  const known = request.models.map((id) => models.find((m) => m.id === id)).filter((m): m is ModelInfo => m !== undefined);
+  const known = request.models
+    .map((id) => models.find((m) => m.id === id))
+    .filter((m): m is ModelInfo => m !== undefined);
   const unused = Object.keys(sweeps).filter((d) => known.length && !known.some((m) => sweepableDims(m).includes(d)));
-  const lacking = known.map((m) => ({ m, missing: missingDims(m, sweeps, request.inputOverrides?.[m.id]) })).filter((x) => x.missing.length);
+  const lacking = known
+    .map((m) => ({ m, missing: missingDims(m, sweeps, request.inputOverrides?.[m.id]) }))
+    .filter((x) => x.missing.length);
   if (lacking.length) {
     const hint = request.dimHint ?? ((missing) => `give each a value: ${missing.map((d) => `--dim ${d}=N`).join(' ')}`);
-    throw new PlanError(lacking.map(({ m, missing }) => `model '${m.id}' has symbolic dim${missing.length > 1 ? 's' : ''} with no value: ${missing.join(', ')}; ${hint(missing)}`).join('\n'));
+    throw new PlanError(
+      lacking
+        .map(
+          ({ m, missing }) =>
+            `model '${m.id}' has symbolic dim${missing.length > 1 ? 's' : ''} with no value: ${missing.join(', ')}; ${hint(missing)}`,
+        )
+        .join('\n'),
+    );
   }
-  if (unused.length) throw new PlanError(`dims: no model in the plan has a symbolic dim named ${unused.join(', ')} (${known.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')})`);
+  if (unused.length)
+    throw new PlanError(
+      `dims: no model in the plan has a symbolic dim named ${unused.join(', ')} (${known.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')})`,
+    );
 
   const cells: Cell[] = [];
   const seen = new Set<string>();
@@ -261,7 +310,10 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
     const combos = dimCombinations(Object.fromEntries(Object.entries(sweeps).filter(([d]) => mine.includes(d))));
     for (const target of targets) {
       if (target.runtime === 'ort-node' && request.native && model && !pickFormat(model, 'ort-node')) {
-        nativeSkipped.push({ modelId, reason: `no native reference: onnxruntime-node runs ONNX files, and '${modelId}' has only ${model.formats.map((f) => f.format).join(', ')}` });
+        nativeSkipped.push({
+          modelId,
+          reason: `no native reference: onnxruntime-node runs ONNX files, and '${modelId}' has only ${model.formats.map((f) => f.format).join(', ')}`,
+        });
         continue;
       }
       if (request.skipMissingFormats && model && !pickFormat(model, target.runtime)) continue;
@@ -270,7 +322,9 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
       for (const build of buildsOf(target, ortBuilds)) {
         const built: Target = build ? { ...target, build } : target;
         // Batch x threads x swept dims, flattened: the order cells are listed in when not shuffled.
-        const variants = request.batches.flatMap((batch) => threadCounts.flatMap((t) => combos.map((dims) => ({ batch, t, dims }))));
+        const variants = request.batches.flatMap((batch) =>
+          threadCounts.flatMap((t) => combos.map((dims) => ({ batch, t, dims }))),
+        );
         for (const { batch, t, dims } of variants) {
           const id = cellId(modelId, built, batch, t, dims);
           if (seen.has(id)) continue;
@@ -295,11 +349,28 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   }
   const order = request.order ?? 'seeded-shuffle';
   const ordered = order === 'seeded-shuffle' ? seededShuffle(cells, seed) : cells;
-  if (!cells.some((c) => c.runtime === 'ort-node')) return { seed, order, schedule: request.schedule ?? 'sequential', liveCells, sampling: sampling.data, cells: ordered, nativeSkipped };
+  if (!cells.some((c) => c.runtime === 'ort-node'))
+    return {
+      seed,
+      order,
+      schedule: request.schedule ?? 'sequential',
+      liveCells,
+      sampling: sampling.data,
+      cells: ordered,
+      nativeSkipped,
+    };
   // Native reference cells take turns with the browser cells doing the same work, so drift hits both alike:
   // cells of one work key sit together (keys in the drawn order), always interleaved, and a live group holds a key.
   const keys = [...new Set(ordered.map(workKey))];
   const grouped = keys.flatMap((k) => ordered.filter((c) => workKey(c) === k));
   const biggest = Math.max(...keys.map((k) => grouped.filter((c) => workKey(c) === k).length));
-  return { seed, order, schedule: 'interleaved', liveCells: Math.min(32, Math.max(liveCells, biggest)), sampling: sampling.data, cells: grouped, nativeSkipped };
+  return {
+    seed,
+    order,
+    schedule: 'interleaved',
+    liveCells: Math.min(32, Math.max(liveCells, biggest)),
+    sampling: sampling.data,
+    cells: grouped,
+    nativeSkipped,
+  };
 }

@@ -22,7 +22,8 @@ export interface PredictionTable {
 /** One table per model whose cells carry predictions. */
 export function predictionTables(cells: readonly OkCellResult[]): PredictionTable[] {
   const byModel = new Map<string, OkCellResult[]>();
-  for (const c of cells) if (c.predictions?.length) byModel.set(c.cell.modelId, [...(byModel.get(c.cell.modelId) ?? []), c]);
+  for (const c of cells)
+    if (c.predictions?.length) byModel.set(c.cell.modelId, [...(byModel.get(c.cell.modelId) ?? []), c]);
   return [...byModel.entries()].map(([modelId, cs]) => {
     const images = [...new Set(cs.flatMap((c) => c.predictions!.map((p) => p.image)))];
     const rows = images.map((image) => {
@@ -42,7 +43,11 @@ export function describePredictions(tables: readonly PredictionTable[]): string[
   return tables.map((t) => {
     const pictures = t.rows.map((r) => `${r.image} ${r.top1.find((x) => x !== null)?.label ?? '–'}`).join(', ');
     const differ = t.rows.filter((r) => !r.agree).map((r) => r.image);
-    const verdict = differ.length ? `cells disagree on ${differ.join(', ')}` : t.cells.length === 1 ? 'one cell' : `all ${t.cells.length} cells agree`;
+    const verdict = differ.length
+      ? `cells disagree on ${differ.join(', ')}`
+      : t.cells.length === 1
+        ? 'one cell'
+        : `all ${t.cells.length} cells agree`;
     return `${t.modelId} top-1: ${pictures} (${verdict})`;
   });
 }
@@ -55,6 +60,15 @@ export function preprocessRows(cells: readonly OkCellResult[], fmt: (ms: number)
     const p = c.preprocessParts;
     if (!p) return [];
     const inference = c.summary.inference ? fmt(c.summary.inference.median) : '–';
-    return [[c.cell.id, fmt(p.decode.median), fmt(p.resize.median), fmt(p.normalise.median), c.summary.preprocess ? fmt(c.summary.preprocess.median) : '–', inference]];
+    return [
+      [
+        c.cell.id,
+        fmt(p.decode.median),
+        fmt(p.resize.median),
+        fmt(p.normalise.median),
+        c.summary.preprocess ? fmt(c.summary.preprocess.median) : '–',
+        inference,
+      ],
+    ];
   });
 }

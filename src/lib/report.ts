@@ -11,7 +11,7 @@ import { TAX_HEADER, TAX_NOTE, taxRows } from './tax.ts';
 import { FIRST_VISIT_HEADER, firstVisitNote, firstVisitRows, networkCostLines } from './first-visit-report.ts';
 import { cellReason, fmtCI, fmtMs, fmtPercentile, fmtRel, fmtVerdict } from './format.ts';
 import { describeStop } from './sampling.ts';
-import { okCells, STAGES, type CellResult, type RunResult } from './schema.ts';
+import { okCells, STAGES, type RunResult } from './schema.ts';
 import { relativeHalfWidth } from './stats.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from './predictions.ts';
 import { escapeXml, medianChartSvg, stageShareSvg, STAGE_COLOURS } from './svg-chart.ts';
@@ -32,18 +32,76 @@ export function csvField(v: string | number | boolean | null | undefined): strin
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function toCsv(header: readonly string[], rows: readonly (readonly (string | number | boolean | null | undefined)[])[]): string {
+export function toCsv(
+  header: readonly string[],
+  rows: readonly (readonly (string | number | boolean | null | undefined)[])[],
+): string {
   return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
 const multi = (runs: readonly RunResult[]) => runs.length > 1 || runs.some((r) => r.device !== null);
 
-
 export function summaryCsv(runs: readonly RunResult[]): string {
-  const header = ['device', 'cell', 'model', 'runtime', 'backend', 'batch', 'threads', 'status', 'n', 'passes_per_sample', 'median_ms', 'ci95_lo_ms', 'ci95_hi_ms', 'ci_rel_halfwidth', 'p90_ms', 'p95_ms', 'p99_ms', 'mean_ms', 'sd_ms', 'min_ms', 'max_ms', 'throughput_items_per_s', 'inference_median_ms', 'stop_reason', 'precision_reached', 'steady_state', 'steady_start_sample', 'warmup_ms', 'warmup_passes', 'first_passes_ratio', 'ort_build', 'runtime_wasm_file', 'runtime_wasm_bytes', 'runtime_wasm_fetch_ms', 'runtime_init_ms', 'first_inference_ms', 'session_create_ms', 'cold_starts', 'parity_max_abs_diff', 'browser_tax', 'browser_tax_ci95_lo', 'browser_tax_ci95_hi', 'native_cell', 'backend_in_use', 'flags', 'reason'];
+  const header = [
+    'device',
+    'cell',
+    'model',
+    'runtime',
+    'backend',
+    'batch',
+    'threads',
+    'status',
+    'n',
+    'passes_per_sample',
+    'median_ms',
+    'ci95_lo_ms',
+    'ci95_hi_ms',
+    'ci_rel_halfwidth',
+    'p90_ms',
+    'p95_ms',
+    'p99_ms',
+    'mean_ms',
+    'sd_ms',
+    'min_ms',
+    'max_ms',
+    'throughput_items_per_s',
+    'inference_median_ms',
+    'stop_reason',
+    'precision_reached',
+    'steady_state',
+    'steady_start_sample',
+    'warmup_ms',
+    'warmup_passes',
+    'first_passes_ratio',
+    'ort_build',
+    'runtime_wasm_file',
+    'runtime_wasm_bytes',
+    'runtime_wasm_fetch_ms',
+    'runtime_init_ms',
+    'first_inference_ms',
+    'session_create_ms',
+    'cold_starts',
+    'parity_max_abs_diff',
+    'browser_tax',
+    'browser_tax_ci95_lo',
+    'browser_tax_ci95_hi',
+    'native_cell',
+    'backend_in_use',
+    'flags',
+    'reason',
+  ];
   const rows = runs.flatMap((run) =>
     run.cells.map((c) => {
-      const id = [run.device ?? '', c.cell.id, c.cell.modelId, c.cell.runtime, c.cell.backend, c.cell.batch, c.cell.threads, c.status];
+      const id = [
+        run.device ?? '',
+        c.cell.id,
+        c.cell.modelId,
+        c.cell.runtime,
+        c.cell.backend,
+        c.cell.batch,
+        c.cell.threads,
+        c.status,
+      ];
       if (c.status !== 'ok') return [...id, ...new Array(header.length - id.length - 1).fill(null), cellReason(c)];
       const t = c.summary.total;
       const hide = (p: 'p90' | 'p95' | 'p99') => (c.validity.unsupportedPercentiles.includes(p) ? null : t[p]);
@@ -95,12 +153,32 @@ export function summaryCsv(runs: readonly RunResult[]): string {
 
 export function samplesCsv(runs: readonly RunResult[]): string {
   // Every sample, warm-up included; `segment` is its level segment and `steady` whether the summary counts it.
-  const header = ['device', 'cell', 'index', 'at_epoch_ms', 'passes', ...STAGES.map((s) => `${s}_ms`), 'total_ms', 'segment', 'steady'];
+  const header = [
+    'device',
+    'cell',
+    'index',
+    'at_epoch_ms',
+    'passes',
+    ...STAGES.map((s) => `${s}_ms`),
+    'total_ms',
+    'segment',
+    'steady',
+  ];
   const rows = runs.flatMap((run) =>
     run.cells.flatMap((c) => {
       if (c.status === 'unsupported') return [];
       const from = c.status === 'ok' ? c.steadyState.steadyStart : null;
-      return c.samples.map((s, i) => [run.device ?? '', c.cell.id, i, s.at, s.iterations, ...STAGES.map((st) => s[st]), s.total, s.segment, from === null ? null : i >= from]);
+      return c.samples.map((s, i) => [
+        run.device ?? '',
+        c.cell.id,
+        i,
+        s.at,
+        s.iterations,
+        ...STAGES.map((st) => s[st]),
+        s.total,
+        s.segment,
+        from === null ? null : i >= from,
+      ]);
     }),
   );
   return toCsv(header, rows);
@@ -108,11 +186,20 @@ export function samplesCsv(runs: readonly RunResult[]): string {
 
 /** Markdown table text: pipes escaped, angle brackets neutralised so a name can't become HTML in a renderer. */
 export function mdCell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, ' ');
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\n/g, ' ');
 }
 
 function mdTable(header: string[], rows: string[][]): string {
-  return [`| ${header.map(mdCell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.map(mdCell).join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+  ].join('\n');
 }
 
 function envLine(run: RunResult): string {
@@ -128,13 +215,36 @@ function cellRows(runs: readonly RunResult[]): string[][] {
       if (c.status !== 'ok') return [...dev, c.cell.id, c.status, '', '', '', '', '', '', '', '', cellReason(c)];
       const t = c.summary.total;
       const tp = throughput(c);
-      return [...dev, c.cell.id, 'ok', fmtMs(t.median), fmtCI(t), fmtRel(t), fmtPercentile(c, 'p95'), fmtPercentile(c, 'p99'), tp === null ? '' : tp.toFixed(1), describeStop(c.sampling), `${warmupShort(c.steadyState)} (${describeWarmup(c.steadyState)})`, [fmtVerdict(vs.get(c.cell.id)), ...validityFlags(c.validity, c.steadyState), ...c.warnings].filter(Boolean).join('; ')];
+      return [
+        ...dev,
+        c.cell.id,
+        'ok',
+        fmtMs(t.median),
+        fmtCI(t),
+        fmtRel(t),
+        fmtPercentile(c, 'p95'),
+        fmtPercentile(c, 'p99'),
+        tp === null ? '' : tp.toFixed(1),
+        describeStop(c.sampling),
+        `${warmupShort(c.steadyState)} (${describeWarmup(c.steadyState)})`,
+        [fmtVerdict(vs.get(c.cell.id)), ...validityFlags(c.validity, c.steadyState), ...c.warnings]
+          .filter(Boolean)
+          .join('; '),
+      ];
     });
   });
 }
 
 /** Cold start per ok cell: the runtime's wasm (which build's, how big, how long to fetch), then the phases. */
-const COLD_HEADER = ['cell', 'runtime wasm', 'wasm MB', 'wasm fetch ms', 'runtime init ms', 'session create ms', 'first inference ms'];
+const COLD_HEADER = [
+  'cell',
+  'runtime wasm',
+  'wasm MB',
+  'wasm fetch ms',
+  'runtime init ms',
+  'session create ms',
+  'first inference ms',
+];
 function coldRows(runs: readonly RunResult[]): string[][] {
   return runs.flatMap((run) =>
     okCells(run.cells).map((c) => {
@@ -152,36 +262,104 @@ function coldRows(runs: readonly RunResult[]): string[][] {
     }),
   );
 }
-const COLD_NOTE = 'Compiling the runtime wasm falls in runtime init or session create, wherever the runtime does it (ORT: at the first session).';
+const COLD_NOTE =
+  'Compiling the runtime wasm falls in runtime init or session create, wherever the runtime does it (ORT: at the first session).';
 
-const CELL_HEADER = ['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'p99', 'items/s', 'sampling', 'warm-up', 'notes'];
+const CELL_HEADER = [
+  'cell',
+  'status',
+  'median ms',
+  '95% CI',
+  '±',
+  'p95',
+  'p99',
+  'items/s',
+  'sampling',
+  'warm-up',
+  'notes',
+];
 
 export function reportMarkdown(input: ReportInput): string {
   const { runs } = input;
   const header = multi(runs) ? ['device', ...CELL_HEADER] : CELL_HEADER;
-  const out = [`# Inference latency report`, '', `${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`, '', ...runs.map((r) => `- ${mdCell(envLine(r))}`), '', '## Cells (total per pass, steady state)', '', mdTable(header, cellRows(runs))];
-  out.push('', '## Cold start', '', mdTable(multi(runs) ? ['device', ...COLD_HEADER] : COLD_HEADER, coldRows(runs)), '', COLD_NOTE);
+  const out = [
+    `# Inference latency report`,
+    '',
+    `${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`,
+    '',
+    ...runs.map((r) => `- ${mdCell(envLine(r))}`),
+    '',
+    '## Cells (total per pass, steady state)',
+    '',
+    mdTable(header, cellRows(runs)),
+  ];
+  out.push(
+    '',
+    '## Cold start',
+    '',
+    mdTable(multi(runs) ? ['device', ...COLD_HEADER] : COLD_HEADER, coldRows(runs)),
+    '',
+    COLD_NOTE,
+  );
   const pictures = runs.flatMap((r) => preprocessRows(okCells(r.cells), fmtMs));
-  if (pictures.length) out.push('', '## Preprocess from pictures (median per pass)', '', mdTable(PREPROCESS_HEADER, pictures));
+  if (pictures.length)
+    out.push('', '## Preprocess from pictures (median per pass)', '', mdTable(PREPROCESS_HEADER, pictures));
   const said = runs.flatMap((r) => describePredictions(predictionTables(okCells(r.cells))));
   if (said.length) out.push('', '## Predictions per picture', '', ...said.map((l) => `- ${mdCell(l)}`));
   const tax = runs.flatMap((r) => taxRows(r.cells, r.plan.nativeSkipped, fmtMs));
-  if (tax.length) out.push('', '## Browser tax (against native onnxruntime-node)', '', mdTable(TAX_HEADER, tax), '', TAX_NOTE);
+  if (tax.length)
+    out.push('', '## Browser tax (against native onnxruntime-node)', '', mdTable(TAX_HEADER, tax), '', TAX_NOTE);
   for (const r of runs.filter((x) => x.firstVisits)) {
     const fv = r.firstVisits!;
-    out.push('', `## First visit${r.device ? ` (${r.device})` : ''}: network emulated by Chromium`, '', mdTable(FIRST_VISIT_HEADER, firstVisitRows(fv)), '', ...networkCostLines(fv).map((l) => `- ${mdCell(l)}`), '', firstVisitNote(fv));
+    out.push(
+      '',
+      `## First visit${r.device ? ` (${r.device})` : ''}: network emulated by Chromium`,
+      '',
+      mdTable(FIRST_VISIT_HEADER, firstVisitRows(fv)),
+      '',
+      ...networkCostLines(fv).map((l) => `- ${mdCell(l)}`),
+      '',
+      firstVisitNote(fv),
+    );
   }
   if (input.budgets) {
     const b = input.budgets;
     out.push('', `## Budgets: ${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}`, '');
-    if (b.checks.length) out.push(mdTable(['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'], b.checks.map((c) => [c.rule, c.device ?? '', c.cellId, fmtMs(c.valueMs), fmtMs(c.limitMs), c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH', c.note])));
+    if (b.checks.length)
+      out.push(
+        mdTable(
+          ['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'],
+          b.checks.map((c) => [
+            c.rule,
+            c.device ?? '',
+            c.cellId,
+            fmtMs(c.valueMs),
+            fmtMs(c.limitMs),
+            c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH',
+            c.note,
+          ]),
+        ),
+      );
     for (const u of b.unmatched) out.push('', `Warning: budget \`${mdCell(u)}\` names no cell of this run.`);
   }
   if (input.baseline) {
     const { rows, threshold, file } = input.baseline;
     const reg = rows.filter((r) => r.verdict === 'regression').length;
     out.push('', `## Baseline ${mdCell(file)} (threshold ±${(threshold * 100).toFixed(0)}%): ${reg} regression(s)`, '');
-    out.push(mdTable(['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'], rows.map((r) => [r.device ?? '', r.cellId, fmtMs(r.baselineMedian), fmtMs(r.currentMedian), r.ratio === null ? '' : r.ratio.toFixed(3), r.ci95 ? `${r.ci95[0].toFixed(3)}–${r.ci95[1].toFixed(3)}` : '', r.verdict])));
+    out.push(
+      mdTable(
+        ['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'],
+        rows.map((r) => [
+          r.device ?? '',
+          r.cellId,
+          fmtMs(r.baselineMedian),
+          fmtMs(r.currentMedian),
+          r.ratio === null ? '' : r.ratio.toFixed(3),
+          r.ci95 ? `${r.ci95[0].toFixed(3)}–${r.ci95[1].toFixed(3)}` : '',
+          r.verdict,
+        ]),
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -196,7 +374,9 @@ svg .tick,svg .axis{font-size:11px;fill:#5f6673}svg .grid{stroke:#e3e6eb}svg .ba
 
 function htmlTable(header: string[], rows: string[][], numeric: Set<number> = new Set()): string {
   const th = header.map((h) => `<th>${escapeXml(h)}</th>`).join('');
-  const trs = rows.map((r) => `<tr>${r.map((v, i) => `<td${numeric.has(i) ? ' class="n"' : ''}>${escapeXml(v)}</td>`).join('')}</tr>`).join('\n');
+  const trs = rows
+    .map((r) => `<tr>${r.map((v, i) => `<td${numeric.has(i) ? ' class="n"' : ''}>${escapeXml(v)}</td>`).join('')}</tr>`)
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
 }
 
@@ -208,11 +388,24 @@ export function reportHtml(input: ReportInput): string {
   const breached = new Set((input.budgets?.breaches ?? []).map((b) => `${b.device ?? ''}|${b.cellId}`));
   const ok = runs.flatMap((run) => okCells(run.cells).map((c) => ({ run, c })));
   const medianSvg = medianChartSvg(
-    ok.map(({ run, c }) => ({ label: label(run, c.cell.id), median: c.summary.total.median, lo: c.summary.total.medianCI95?.[0] ?? null, hi: c.summary.total.medianCI95?.[1] ?? null, marked: breached.has(`${run.device ?? ''}|${c.cell.id}`) })),
+    ok.map(({ run, c }) => ({
+      label: label(run, c.cell.id),
+      median: c.summary.total.median,
+      lo: c.summary.total.medianCI95?.[0] ?? null,
+      hi: c.summary.total.medianCI95?.[1] ?? null,
+      marked: breached.has(`${run.device ?? ''}|${c.cell.id}`),
+    })),
     'Median total per pass, with 95% CI',
   );
   const stageSvg = stageShareSvg(
-    ok.map(({ run, c }) => ({ label: label(run, c.cell.id), total: c.summary.total.median, stages: Object.fromEntries(STAGES.map((s) => [s, c.summary[s]?.median ?? null])) as Record<(typeof STAGES)[number], number | null> })),
+    ok.map(({ run, c }) => ({
+      label: label(run, c.cell.id),
+      total: c.summary.total.median,
+      stages: Object.fromEntries(STAGES.map((s) => [s, c.summary[s]?.median ?? null])) as Record<
+        (typeof STAGES)[number],
+        number | null
+      >,
+    })),
     'Where the time goes: median stages as shares of the total (folded stages are counted in inference)',
   );
   const header = many ? ['device', ...CELL_HEADER] : CELL_HEADER;
@@ -227,32 +420,91 @@ export function reportHtml(input: ReportInput): string {
     '<h2>Cells</h2>',
     htmlTable(header, cellRows(runs), new Set([2, 3, 4, 5, 6, 7].map((i) => i + offset))),
     '<h2>Cold start</h2>',
-    htmlTable(many ? ['device', ...COLD_HEADER] : COLD_HEADER, coldRows(runs), new Set([2, 3, 4, 5, 6].map((i) => i + offset))),
+    htmlTable(
+      many ? ['device', ...COLD_HEADER] : COLD_HEADER,
+      coldRows(runs),
+      new Set([2, 3, 4, 5, 6].map((i) => i + offset)),
+    ),
     `<p class="muted">${escapeXml(COLD_NOTE)}</p>`,
   ];
   const pictures = runs.flatMap((r) => preprocessRows(okCells(r.cells), fmtMs));
-  if (pictures.length) parts.push('<h2>Preprocess from pictures (median per pass)</h2>', htmlTable(PREPROCESS_HEADER, pictures, new Set([1, 2, 3, 4, 5])));
+  if (pictures.length)
+    parts.push(
+      '<h2>Preprocess from pictures (median per pass)</h2>',
+      htmlTable(PREPROCESS_HEADER, pictures, new Set([1, 2, 3, 4, 5])),
+    );
   const said = runs.flatMap((r) => describePredictions(predictionTables(okCells(r.cells))));
-  if (said.length) parts.push('<h2>Predictions per picture</h2>', `<ul>${said.map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`);
+  if (said.length)
+    parts.push('<h2>Predictions per picture</h2>', `<ul>${said.map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`);
   const tax = runs.flatMap((r) => taxRows(r.cells, r.plan.nativeSkipped, fmtMs));
-  if (tax.length) parts.push('<h2>Browser tax (against native onnxruntime-node)</h2>', htmlTable(TAX_HEADER, tax, new Set([2, 3, 4, 5])), `<p class="muted">${escapeXml(TAX_NOTE)}</p>`);
+  if (tax.length)
+    parts.push(
+      '<h2>Browser tax (against native onnxruntime-node)</h2>',
+      htmlTable(TAX_HEADER, tax, new Set([2, 3, 4, 5])),
+      `<p class="muted">${escapeXml(TAX_NOTE)}</p>`,
+    );
   for (const r of runs.filter((x) => x.firstVisits)) {
     const fv = r.firstVisits!;
-    parts.push(`<h2>First visit${r.device ? ` (${escapeXml(r.device)})` : ''}: network emulated by Chromium</h2>`, htmlTable(FIRST_VISIT_HEADER, firstVisitRows(fv), new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12])));
-    parts.push(`<ul>${networkCostLines(fv).map((l) => `<li>${escapeXml(l)}</li>`).join('')}</ul>`, `<p class="muted">${escapeXml(firstVisitNote(fv))}</p>`);
+    parts.push(
+      `<h2>First visit${r.device ? ` (${escapeXml(r.device)})` : ''}: network emulated by Chromium</h2>`,
+      htmlTable(FIRST_VISIT_HEADER, firstVisitRows(fv), new Set([3, 4, 5, 6, 7, 8, 9, 10, 11, 12])),
+    );
+    parts.push(
+      `<ul>${networkCostLines(fv)
+        .map((l) => `<li>${escapeXml(l)}</li>`)
+        .join('')}</ul>`,
+      `<p class="muted">${escapeXml(firstVisitNote(fv))}</p>`,
+    );
   }
   if (input.budgets) {
     const b = input.budgets;
-    parts.push(`<h2>Budgets: <span class="${b.breaches.length ? 'bad' : 'ok'}">${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}</span></h2>`);
-    parts.push(htmlTable(['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'], b.checks.map((c) => [c.rule, c.device ?? '', c.cellId, fmtMs(c.valueMs), fmtMs(c.limitMs), c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH', c.note]), new Set([3, 4])));
-    for (const u of b.unmatched) parts.push(`<p class="bad">Warning: budget <code>${escapeXml(u)}</code> names no cell of this run.</p>`);
+    parts.push(
+      `<h2>Budgets: <span class="${b.breaches.length ? 'bad' : 'ok'}">${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}</span></h2>`,
+    );
+    parts.push(
+      htmlTable(
+        ['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'],
+        b.checks.map((c) => [
+          c.rule,
+          c.device ?? '',
+          c.cellId,
+          fmtMs(c.valueMs),
+          fmtMs(c.limitMs),
+          c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH',
+          c.note,
+        ]),
+        new Set([3, 4]),
+      ),
+    );
+    for (const u of b.unmatched)
+      parts.push(`<p class="bad">Warning: budget <code>${escapeXml(u)}</code> names no cell of this run.</p>`);
   }
   if (input.baseline) {
     const { rows, threshold, file } = input.baseline;
     parts.push(`<h2>Baseline <code>${escapeXml(file)}</code> (threshold ±${(threshold * 100).toFixed(0)}%)</h2>`);
-    parts.push(htmlTable(['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'], rows.map((r) => [r.device ?? '', r.cellId, fmtMs(r.baselineMedian), fmtMs(r.currentMedian), r.ratio === null ? '' : r.ratio.toFixed(3), r.ci95 ? `${r.ci95[0].toFixed(3)}–${r.ci95[1].toFixed(3)}` : '', r.verdict]), new Set([2, 3, 4])));
+    parts.push(
+      htmlTable(
+        ['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'],
+        rows.map((r) => [
+          r.device ?? '',
+          r.cellId,
+          fmtMs(r.baselineMedian),
+          fmtMs(r.currentMedian),
+          r.ratio === null ? '' : r.ratio.toFixed(3),
+          r.ci95 ? `${r.ci95[0].toFixed(3)}–${r.ci95[1].toFixed(3)}` : '',
+          r.verdict,
+        ]),
+        new Set([2, 3, 4]),
+      ),
+    );
   }
-  parts.push(`<p class="muted">Stage colours: ${Object.entries(STAGE_COLOURS).map(([s]) => escapeXml(s)).join(', ')}. Percentiles with too few samples behind them are shown as –. GPU numbers from a software adapter check correctness, not GPU speed.</p>`);
+  parts.push(
+    `<p class="muted">Stage colours: ${Object.entries(STAGE_COLOURS)
+      .map(([s]) => escapeXml(s))
+      .join(
+        ', ',
+      )}. Percentiles with too few samples behind them are shown as –. GPU numbers from a software adapter check correctness, not GPU speed.</p>`,
+  );
   parts.push('</body></html>');
   return parts.join('\n');
 }

@@ -19,6 +19,9 @@ export function runOutcome(cells: readonly Pick<CellResult, 'status'>[]): RunOut
   const counts: Record<CellStatus, number> = { ok: 0, unsupported: 0, failed: 0, aborted: 0 };
   for (const c of cells) counts[c.status]++;
   const worst = WORST_FIRST.find((s) => counts[s] > 0) ?? null;
-  const text = (['ok', 'unsupported', 'failed', 'aborted'] as const).filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`).join(' · ');
+  const text = (['ok', 'unsupported', 'failed', 'aborted'] as const)
+    .filter((s) => counts[s] > 0)
+    .map((s) => `${counts[s]} ${s}`)
+    .join(' · ');
   return { counts, worst, text: text || 'no cells yet' };
 }

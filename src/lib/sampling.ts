@@ -5,7 +5,13 @@
  */
 import type { SamplingReport, SamplingSettings, StopReason, WarmupStop } from './schema.ts';
 import { orderedMedianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
-import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, steadyLongEnough, thirdsDisagree, type SteadyAnalysis } from './steady-state.ts';
+import {
+  analyseSteadyState,
+  DEFAULT_STEADY_OPTIONS,
+  steadyLongEnough,
+  thirdsDisagree,
+  type SteadyAnalysis,
+} from './steady-state.ts';
 
 /** Auto mode: passes before sampling stop once there are this many (and `warmup`), or after PRIME_MS. */
 export const PRIME_PASSES = 10;
@@ -40,7 +46,11 @@ export const BLOCK_TARGET_MS = 100;
  * samples, because a few passes that agree prove nothing (V8 optimises wasm in the background for seconds).
  * `passMs` are the wall times of the passes so far; `elapsedMs` their time. Null: keep going.
  */
-export function warmupDecision(settings: SamplingSettings, passMs: readonly number[], elapsedMs: number): WarmupStop | null {
+export function warmupDecision(
+  settings: SamplingSettings,
+  passMs: readonly number[],
+  elapsedMs: number,
+): WarmupStop | null {
   const n = passMs.length;
   if (settings.mode === 'fixed') return n >= settings.warmup ? 'fixed' : null;
   // The minimum is kept even past the caps (the cell timeout still bounds it).
@@ -55,7 +65,11 @@ export function warmupDecision(settings: SamplingSettings, passMs: readonly numb
  * The timer guard's first guess: passes per sample so that a sample spans at least GUARD_TICKS ticks, from a
  * typical pass time (the median of the last warm-up window). Auto mode then checks the guess with `growIterations`.
  */
-export function chooseIterations(settings: SamplingSettings, passMs: number | null, tickMs: number): { iterations: number; why: string } {
+export function chooseIterations(
+  settings: SamplingSettings,
+  passMs: number | null,
+  tickMs: number,
+): { iterations: number; why: string } {
   if (settings.iterations !== null) return { iterations: settings.iterations, why: 'set in the sampling settings' };
   if (settings.mode === 'fixed') return { iterations: 1, why: 'fixed mode: one pass per sample' };
   if (passMs === null || tickMs <= 0) return { iterations: 1, why: 'no warm-up pass to size samples by' };
@@ -63,7 +77,10 @@ export function chooseIterations(settings: SamplingSettings, passMs: number | nu
   const rule = guardRule(tickMs);
   if (passMs >= span) return { iterations: 1, why: `a pass (${passMs.toPrecision(3)} ms) spans >= ${rule}` };
   const k = Math.min(MAX_ITERATIONS, Math.ceil(span / Math.max(passMs, tickMs / 10, 1e-6)));
-  return { iterations: k, why: `timer guard: a pass (${passMs.toPrecision(3)} ms) is under ${rule}, so each sample times ${k} passes` };
+  return {
+    iterations: k,
+    why: `timer guard: a pass (${passMs.toPrecision(3)} ms) is under ${rule}, so each sample times ${k} passes`,
+  };
 }
 
 /**
@@ -118,7 +135,8 @@ export class SamplingController {
 
   /** The steady state as the samples so far show it (null before any sample). */
   steady(): SteadyAnalysis | null {
-    if (!this.analysis && this.totals.length) this.analysis = analyseSteadyState(this.totals, this.steadyOptions(), this.ownMs);
+    if (!this.analysis && this.totals.length)
+      this.analysis = analyseSteadyState(this.totals, this.steadyOptions(), this.ownMs);
     return this.analysis;
   }
 
@@ -191,7 +209,10 @@ export class SamplingController {
     return relativeHalfWidth({ median: quantile(sorted, 0.5), medianCI95: orderedMedianCI(steady, sorted) });
   }
 
-  report(iterations: { iterations: number; why: string }, warmup: { passes: number; stop: WarmupStop; passMs?: number[] }): SamplingReport {
+  report(
+    iterations: { iterations: number; why: string },
+    warmup: { passes: number; stop: WarmupStop; passMs?: number[] },
+  ): SamplingReport {
     const auto = this.settings.mode === 'auto';
     const stopReason = this.stop ?? (auto ? 'max-samples' : 'fixed-count');
     return {

@@ -105,7 +105,11 @@ export const InputOverride = z.object({
 export type InputOverride = z.infer<typeof InputOverride>;
 
 const count = (what: string, min: number, max: number) =>
-  z.number({ error: `${what} must be a whole number in ${min}..${max}` }).int(`${what} must be a whole number in ${min}..${max}`).min(min, `${what} must be in ${min}..${max}`).max(max, `${what} must be in ${min}..${max}`);
+  z
+    .number({ error: `${what} must be a whole number in ${min}..${max}` })
+    .int(`${what} must be a whole number in ${min}..${max}`)
+    .min(min, `${what} must be in ${min}..${max}`)
+    .max(max, `${what} must be in ${min}..${max}`);
 
 export const SAMPLING_MODES = ['auto', 'fixed'] as const;
 
@@ -133,7 +137,11 @@ export const SamplingFields = z
     /** Auto mode: a cap on the time of passes before sampling begins. */
     maxWarmupMs: count('maxWarmupMs', 0, 600_000).default(5_000),
     /** Auto mode: wanted half-width of the median's 95% CI, relative to the median (0.02 = +-2%). */
-    targetCI: z.number().gt(0, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').max(0.5, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)').default(0.02),
+    targetCI: z
+      .number()
+      .gt(0, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)')
+      .max(0.5, 'targetCI must be > 0 and <= 0.5 (0.02 means +-2% of the median)')
+      .default(0.02),
     /** Auto mode: never fewer steady samples than this (6 is the least that gives a 95% CI of the median). */
     minSamples: count('minSamples', 6, 100_000).default(10),
     /** Auto mode: a memory guard, far above what the time cap yields for fast models (samples are >= 50 ticks). */
@@ -162,10 +170,20 @@ export const SamplingFields = z
   .strict();
 
 export const SamplingSettings = SamplingFields.superRefine((s, ctx) => {
-    // Settings that can't all hold are refused up front, naming the valid range.
-    if (s.maxSamples < s.minSamples) ctx.addIssue({ code: 'custom', path: ['maxSamples'], message: `maxSamples (${s.maxSamples}) is below minSamples (${s.minSamples}); it must be >= minSamples` });
-    if (s.maxWarmup < s.warmup) ctx.addIssue({ code: 'custom', path: ['maxWarmup'], message: `maxWarmup (${s.maxWarmup}) is below warmup (${s.warmup}); it must be >= warmup` });
-  });
+  // Settings that can't all hold are refused up front, naming the valid range.
+  if (s.maxSamples < s.minSamples)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxSamples'],
+      message: `maxSamples (${s.maxSamples}) is below minSamples (${s.minSamples}); it must be >= minSamples`,
+    });
+  if (s.maxWarmup < s.warmup)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxWarmup'],
+      message: `maxWarmup (${s.maxWarmup}) is below warmup (${s.warmup}); it must be >= warmup`,
+    });
+});
 export type SamplingSettings = z.infer<typeof SamplingSettings>;
 /** Sampling settings as a person gives them: defaults may be left out. */
 export type SamplingInput = z.input<typeof SamplingSettings>;
@@ -215,7 +233,11 @@ export type Plan = z.infer<typeof Plan>;
  * Real image preprocessing, split: decode (createImageBitmap on the encoded file), resize (drawing into an
  * OffscreenCanvas at the input's size and reading its pixels back), normalise (pixels to the input's layout and dtype).
  */
-export const PreprocessParts = z.object({ decode: z.number().nonnegative(), resize: z.number().nonnegative(), normalise: z.number().nonnegative() });
+export const PreprocessParts = z.object({
+  decode: z.number().nonnegative(),
+  resize: z.number().nonnegative(),
+  normalise: z.number().nonnegative(),
+});
 export type PreprocessParts = z.infer<typeof PreprocessParts>;
 export const PREPROCESS_PARTS = ['decode', 'resize', 'normalise'] as const;
 
@@ -241,12 +263,13 @@ export const Sample = z.object({
 });
 export type Sample = z.infer<typeof Sample>;
 
-
 /** A classifier's answer for one picture, as the app would show it: top classes by score (labels from the manifest). */
 export const Prediction = z.object({
   image: z.string(),
   /** Best first; `label` from the model's class names (null when it has none). */
-  top: z.array(z.object({ index: z.number().int().nonnegative(), label: z.string().nullable().default(null), score: z.number() })),
+  top: z.array(
+    z.object({ index: z.number().int().nonnegative(), label: z.string().nullable().default(null), score: z.number() }),
+  ),
 });
 export type Prediction = z.infer<typeof Prediction>;
 
@@ -268,7 +291,12 @@ export const ColdStart = z.object({
    * runtime does it. Null when the runtime loaded no wasm.
    */
   runtimeWasm: z
-    .object({ file: z.string(), transferBytes: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), fetchMs: z.number().nonnegative() })
+    .object({
+      file: z.string(),
+      transferBytes: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      fetchMs: z.number().nonnegative(),
+    })
     .nullable()
     .default(null),
   /** From creating the cell's worker to its first step (worker script download and start). Null where no Web Worker ran. */
@@ -284,7 +312,12 @@ export const ColdStart = z.object({
    * this was a first visit on the visitor's own connection is `fromCache === 0`.
    */
   network: z
-    .object({ transferBytes: z.number().int().nonnegative(), bytes: z.number().int().nonnegative(), requests: z.number().int().nonnegative(), fromCache: z.number().int().nonnegative() })
+    .object({
+      transferBytes: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      requests: z.number().int().nonnegative(),
+      fromCache: z.number().int().nonnegative(),
+    })
     .nullable()
     .default(null),
 });
@@ -446,7 +479,13 @@ export const Validity = z.object({
    * steady samples. Flagged past 5%. (Level changes before the steady state are warm-up, reported in steadyState.)
    */
   drift: z
-    .object({ firstMedian: z.number(), lastMedian: z.number(), ratio: z.number(), ci95: z.tuple([z.number(), z.number()]), flagged: z.boolean() })
+    .object({
+      firstMedian: z.number(),
+      lastMedian: z.number(),
+      ratio: z.number(),
+      ci95: z.tuple([z.number(), z.number()]),
+      flagged: z.boolean(),
+    })
     .nullable(),
   /** The GPU backend ran on a software adapter (SwiftShader): numbers check correctness, not GPU speed. */
   softwareGpu: z.boolean(),
@@ -469,10 +508,22 @@ export const SteadyState = z.object({
   /** Segments within this relative distance of the last one's median count as steady. */
   tolerance: z.number().nonnegative(),
   /** Level segments of the sample series: samples [start, end) and their median total per pass. */
-  segments: z.array(z.object({ start: z.number().int().nonnegative(), end: z.number().int().positive(), medianMs: z.number().nonnegative() })),
+  segments: z.array(
+    z.object({
+      start: z.number().int().nonnegative(),
+      end: z.number().int().positive(),
+      medianMs: z.number().nonnegative(),
+    }),
+  ),
   /** Each level change: the sample it starts at, when (own time and passes since the first warm-up pass), and the level ratio after/before. */
   changepoints: z.array(
-    z.object({ sample: z.number().int().nonnegative(), afterMs: z.number().nonnegative(), afterPasses: z.number().int().nonnegative(), at: z.number().nullable(), ratio: z.number().positive() }),
+    z.object({
+      sample: z.number().int().nonnegative(),
+      afterMs: z.number().nonnegative(),
+      afterPasses: z.number().int().nonnegative(),
+      at: z.number().nullable(),
+      ratio: z.number().positive(),
+    }),
   ),
   /** The first steady sample; summaries, CI, percentiles, comparisons and budgets use samples from here on. */
   steadyStart: z.number().int().nonnegative(),
@@ -486,9 +537,17 @@ export const SteadyState = z.object({
    * The steady stretch alternates between two levels (low and high segment medians, and how often it switched):
    * the machine's own noise (another process, a core shared, big and little cores). The median mixes them.
    */
-  alternation: z.object({ lowMs: z.number().nonnegative(), highMs: z.number().nonnegative(), switches: z.number().int().nonnegative() }).nullable(),
+  alternation: z
+    .object({
+      lowMs: z.number().nonnegative(),
+      highMs: z.number().nonnegative(),
+      switches: z.number().int().nonnegative(),
+    })
+    .nullable(),
   /** The first warm-up passes (at most 10) against the steady median: "first 10 passes 3.0x slower". */
-  firstPasses: z.object({ count: z.number().int().positive(), medianMs: z.number().nonnegative(), ratio: z.number().nonnegative() }).nullable(),
+  firstPasses: z
+    .object({ count: z.number().int().positive(), medianMs: z.number().nonnegative(), ratio: z.number().nonnegative() })
+    .nullable(),
 });
 export type SteadyState = z.infer<typeof SteadyState>;
 
@@ -644,7 +703,12 @@ export class SchemaError extends Error {
 /** Formats zod issues as `path.to.field: message`, so an error names the field. */
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.slice(0, 20).map((issue) => {
-    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)';
+    const path = issue.path.length
+      ? issue.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '')
+      : '(root)';
     return `${path}: ${issue.message}`;
   });
 }
@@ -653,9 +717,12 @@ export function describeIssues(error: z.ZodError): string[] {
 export function parseRunResult(data: unknown): RunResult {
   if (typeof data === 'object' && data !== null && 'schemaVersion' in data) {
     const v = (data as { schemaVersion: unknown }).schemaVersion;
-    if (typeof v === 'number' && READABLE_SCHEMA_VERSIONS.includes(v)) data = { ...data, schemaVersion: SCHEMA_VERSION };
+    if (typeof v === 'number' && READABLE_SCHEMA_VERSIONS.includes(v))
+      data = { ...data, schemaVersion: SCHEMA_VERSION };
     else if (v !== SCHEMA_VERSION) {
-      throw new SchemaError('result file', [`schemaVersion: this lab reads version ${SCHEMA_VERSION}, the file has ${JSON.stringify(v)} (version ${READABLE_SCHEMA_VERSIONS.join(', ')} files are read too)`]);
+      throw new SchemaError('result file', [
+        `schemaVersion: this lab reads version ${SCHEMA_VERSION}, the file has ${JSON.stringify(v)} (version ${READABLE_SCHEMA_VERSIONS.join(', ')} files are read too)`,
+      ]);
     }
   }
   const parsed = RunResult.safeParse(data);

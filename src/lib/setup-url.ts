@@ -40,8 +40,29 @@ export interface Setup {
   values: Record<string, ValuePolicy>;
 }
 
-const NUMBERS = { ci: 'targetPct', min: 'minSamples', max: 'maxSamples', time: 'maxSamplingS', samples: 'samples', warmup: 'warmup', cold: 'coldStarts' } as const;
-const KEYS = ['model', 'targets', 'batch', 'threads', 'ort', 'mode', ...Object.keys(NUMBERS), 'interleave', 'seed', 'budget', 'dim.<name>', 'val.<input>'];
+const NUMBERS = {
+  ci: 'targetPct',
+  min: 'minSamples',
+  max: 'maxSamples',
+  time: 'maxSamplingS',
+  samples: 'samples',
+  warmup: 'warmup',
+  cold: 'coldStarts',
+} as const;
+const KEYS = [
+  'model',
+  'targets',
+  'batch',
+  'threads',
+  'ort',
+  'mode',
+  ...Object.keys(NUMBERS),
+  'interleave',
+  'seed',
+  'budget',
+  'dim.<name>',
+  'val.<input>',
+];
 
 export function policyText(p: ValuePolicy): string {
   switch (p.kind) {
@@ -60,11 +81,13 @@ export function policyText(p: ValuePolicy): string {
 /** `random`, `zeros`, `const:V`, `range:MIN:MAX`; null when it is none of these. */
 export function parsePolicyText(text: string): ValuePolicy | null {
   const [kind, a, b, extra] = text.split(':');
-  const n = (s: string | undefined) => (s !== undefined && s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : null);
+  const n = (s: string | undefined) =>
+    s !== undefined && s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : null;
   if (kind === 'random' && a === undefined) return { kind: 'random' };
   if (kind === 'zeros' && a === undefined) return { kind: 'zeros' };
   if (kind === 'const' && b === undefined && n(a) !== null) return { kind: 'constant', value: n(a)! };
-  if (kind === 'range' && extra === undefined && n(a) !== null && n(b) !== null) return { kind: 'range', min: n(a)!, max: n(b)! };
+  if (kind === 'range' && extra === undefined && n(a) !== null && n(b) !== null)
+    return { kind: 'range', min: n(a)!, max: n(b)! };
   if (kind === 'image' && b === undefined) {
     // The pictures don't travel in text: the page fills in the bundled photos.
     try {

@@ -55,9 +55,26 @@ export function summariseForLink(run: RunResult): SharedRun {
       softwareGpu: Boolean(e.gpu?.software),
     },
     cells: run.cells.map((c) => {
-      if (c.status !== 'ok') return { id: c.cell.id, status: c.status, median: null, ci: null, p95: null, n: 0, reason: (c.status === 'failed' ? `${c.phase}: ${c.error}` : c.reason).slice(0, 200) };
+      if (c.status !== 'ok')
+        return {
+          id: c.cell.id,
+          status: c.status,
+          median: null,
+          ci: null,
+          p95: null,
+          n: 0,
+          reason: (c.status === 'failed' ? `${c.phase}: ${c.error}` : c.reason).slice(0, 200),
+        };
       const t = c.summary.total;
-      return { id: c.cell.id, status: 'ok', median: t.median, ci: t.medianCI95, p95: c.validity.unsupportedPercentiles.includes('p95') ? null : t.p95, n: t.n, reason: null };
+      return {
+        id: c.cell.id,
+        status: 'ok',
+        median: t.median,
+        ci: t.medianCI95,
+        p95: c.validity.unsupportedPercentiles.includes('p95') ? null : t.p95,
+        n: t.n,
+        reason: null,
+      };
     }),
   };
 }
@@ -79,6 +96,14 @@ export function compareWithShared(shared: SharedRun, here: readonly OkCellResult
     if (!h || s.median === null || s.median <= 0) return [];
     const hc = h.summary.total.medianCI95;
     const distinct = s.ci && hc ? hc[0] > s.ci[1] || hc[1] < s.ci[0] : null;
-    return [{ id: s.id, sharedMs: s.median, hereMs: h.summary.total.median, ratio: h.summary.total.median / s.median, distinct }];
+    return [
+      {
+        id: s.id,
+        sharedMs: s.median,
+        hereMs: h.summary.total.median,
+        ratio: h.summary.total.median / s.median,
+        distinct,
+      },
+    ];
   });
 }

@@ -132,7 +132,10 @@ export function batchMedianCI(ordered: readonly number[], median: number): [numb
  * The median's 95% CI for samples in time order: the order-statistic interval, widened to the batch-median one
  * where that is wider (autocorrelated timings). Never narrower than the order-statistic interval.
  */
-export function orderedMedianCI(ordered: readonly number[], sorted: Sorted = sortSamples(ordered)): [number, number] | null {
+export function orderedMedianCI(
+  ordered: readonly number[],
+  sorted: Sorted = sortSamples(ordered),
+): [number, number] | null {
   const iid = medianCI(sorted);
   const batch = batchMedianCI(ordered, quantile(sorted, 0.5));
   if (!iid || !batch) return iid;

@@ -62,7 +62,12 @@ export interface SteadyOptions {
   settle: number;
 }
 
-export const DEFAULT_STEADY_OPTIONS: SteadyOptions = { tolerance: 0.05, minSteady: 10, minSteadyFraction: 0.25, settle: 0.02 };
+export const DEFAULT_STEADY_OPTIONS: SteadyOptions = {
+  tolerance: 0.05,
+  minSteady: 10,
+  minSteadyFraction: 0.25,
+  settle: 0.02,
+};
 
 export interface SteadyAnalysis {
   segments: Segment[];
@@ -81,7 +86,11 @@ export interface SteadyAnalysis {
  * Analyses a series of per-pass times (any positive unit). Fast enough to call after every block. `weights` (e.g.
  * each sample's own time: total per pass x passes) make the steady share a share of time rather than of values.
  */
-export function analyseSteadyState(values: readonly number[], options: SteadyOptions = DEFAULT_STEADY_OPTIONS, weights?: readonly number[]): SteadyAnalysis {
+export function analyseSteadyState(
+  values: readonly number[],
+  options: SteadyOptions = DEFAULT_STEADY_OPTIONS,
+  weights?: readonly number[],
+): SteadyAnalysis {
   const n = values.length;
   if (n === 0) throw new RangeError('no values to analyse');
   const cps = findChangepoints(values);
@@ -95,14 +104,27 @@ export function analyseSteadyState(values: readonly number[], options: SteadyOpt
   const steadyStart = settledStart(values, segments, steadyStartOf(segments, n, options.tolerance), n, options.settle);
   const steadyMedian = medianOf(values, steadyStart, n);
   const classification = classify(segments, steadyStart, n, options, weights);
-  return { segments, changepoints: cps, steadyStart, steadyMedian, classification, alternation: alternationOf(segments, steadyStart, n, options.tolerance) };
+  return {
+    segments,
+    changepoints: cps,
+    steadyStart,
+    steadyMedian,
+    classification,
+    alternation: alternationOf(segments, steadyStart, n, options.tolerance),
+  };
 }
 
 /**
  * Moves the steady start to later long-segment starts while the stretch's first and last thirds disagree: the
  * front of a slow slide is warm-up too. Stops where they agree, or at the last long segment.
  */
-function settledStart(values: readonly number[], segments: readonly Segment[], start: number, n: number, settle: number): number {
+function settledStart(
+  values: readonly number[],
+  segments: readonly Segment[],
+  start: number,
+  n: number,
+  settle: number,
+): number {
   const short = shortLimit(n);
   const later = segments.filter((s) => s.start > start && s.end - s.start > short).map((s) => s.start);
   let at = start;
@@ -132,7 +154,12 @@ export function thirdsDisagree(values: readonly number[], threshold: number): bo
 }
 
 /** Whether the stretch from `start` holds enough values, and enough of the series' weight (time), to be steady. */
-export function steadyLongEnough(n: number, start: number, o: SteadyOptions = DEFAULT_STEADY_OPTIONS, weights?: readonly number[]): boolean {
+export function steadyLongEnough(
+  n: number,
+  start: number,
+  o: SteadyOptions = DEFAULT_STEADY_OPTIONS,
+  weights?: readonly number[],
+): boolean {
   if (n - start < o.minSteady) return false;
   if (!weights) return n - start >= Math.ceil(o.minSteadyFraction * n);
   let all = 0;
@@ -163,7 +190,9 @@ function steadyStartOf(segments: readonly Segment[], n: number, tolerance: numbe
     const long = suffix.filter(isLong);
     // A long segment belongs if it sits at the stretch's level, or if its level recurs elsewhere in the stretch,
     // apart from it (a machine that flips between two levels keeps flipping: that is its steady state, not warm-up).
-    const fits = long.every((s, k) => near(s.median, level) || long.some((o, m) => Math.abs(m - k) > 1 && near(o.median, s.median)));
+    const fits = long.every(
+      (s, k) => near(s.median, level) || long.some((o, m) => Math.abs(m - k) > 1 && near(o.median, s.median)),
+    );
     if (fits) return first.start;
   }
   return segments[segments.length - 1]!.start;
@@ -173,7 +202,12 @@ function steadyStartOf(segments: readonly Segment[], n: number, tolerance: numbe
  * Levels the steady stretch alternates between, when its long segments differ by more than tolerance: the low
  * and high level medians and how many times the level switched. Null when the stretch holds one level.
  */
-export function alternationOf(segments: readonly Segment[], steadyStart: number, n: number, tolerance: number): { lowMs: number; highMs: number; switches: number } | null {
+export function alternationOf(
+  segments: readonly Segment[],
+  steadyStart: number,
+  n: number,
+  tolerance: number,
+): { lowMs: number; highMs: number; switches: number } | null {
   const long = segments.filter((s) => s.start >= steadyStart && s.end - s.start > shortLimit(n));
   if (long.length < 3) return null;
   const levels = long.map((s) => s.median);
@@ -204,7 +238,13 @@ function weightedMedianLevel(segments: readonly Segment[]): number {
   return sorted[sorted.length - 1]!.median;
 }
 
-function classify(segments: readonly Segment[], steadyStart: number, n: number, o: SteadyOptions, weights?: readonly number[]): SteadyClass {
+function classify(
+  segments: readonly Segment[],
+  steadyStart: number,
+  n: number,
+  o: SteadyOptions,
+  weights?: readonly number[],
+): SteadyClass {
   // No level change seen: flat, however few values (a short fixed run can't show more).
   if (steadyStart === 0) return 'flat';
   if (!steadyLongEnough(n, steadyStart, o, weights)) return 'no-steady-state';
@@ -262,7 +302,9 @@ function positiveFloor(values: readonly number[]): number {
  */
 function despike(xs: readonly number[]): { cleaned: number[]; noise: number } {
   const n = xs.length;
-  const local = xs.map((_, i) => medianOf(xs, Math.max(0, i - HAMPEL_HALF_WINDOW), Math.min(n, i + HAMPEL_HALF_WINDOW + 1)));
+  const local = xs.map((_, i) =>
+    medianOf(xs, Math.max(0, i - HAMPEL_HALF_WINDOW), Math.min(n, i + HAMPEL_HALF_WINDOW + 1)),
+  );
   const resid = sortSamples(xs.map((x, i) => Math.abs(x - local[i]!)));
   const scale = Math.max(1.4826 * quantile(resid, 0.5), MIN_NOISE);
   const cleaned = xs.map((x, i) => (Math.abs(x - local[i]!) > SPIKE_SCALES * scale ? local[i]! : x));

@@ -55,7 +55,9 @@ export function medianChartSvg(bars: readonly MedianBar[], title: string): strin
   const lo = log ? 10 ** Math.floor(Math.log10(min)) : 0;
   const hi = log ? 10 ** Math.ceil(Math.log10(max)) : max * 1.1;
   const plotW = W - LABEL_W - 30;
-  const x = (v: number) => LABEL_W + (log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : v / hi) * plotW;
+  const x = (v: number) =>
+    LABEL_W +
+    (log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : v / hi) * plotW;
   const top = 34;
   const h = top + bars.length * ROW_H + 40;
   const parts: string[] = [
@@ -65,19 +67,29 @@ export function medianChartSvg(bars: readonly MedianBar[], title: string): strin
   for (const t of axisTicks(log ? lo : 0.000001, hi, log)) {
     const tx = x(t);
     parts.push(`<line x1="${tx}" x2="${tx}" y1="${top - 4}" y2="${top + bars.length * ROW_H}" class="grid"/>`);
-    parts.push(`<text x="${tx}" y="${top + bars.length * ROW_H + 16}" class="tick" text-anchor="middle">${fmtMs(t)}</text>`);
+    parts.push(
+      `<text x="${tx}" y="${top + bars.length * ROW_H + 16}" class="tick" text-anchor="middle">${fmtMs(t)}</text>`,
+    );
   }
-  parts.push(`<text x="${LABEL_W + plotW / 2}" y="${h - 4}" class="axis" text-anchor="middle">ms per pass${log ? ' (log scale)' : ''}; whiskers: 95% CI of the median</text>`);
+  parts.push(
+    `<text x="${LABEL_W + plotW / 2}" y="${h - 4}" class="axis" text-anchor="middle">ms per pass${log ? ' (log scale)' : ''}; whiskers: 95% CI of the median</text>`,
+  );
   bars.forEach((b, i) => {
     const y = top + i * ROW_H;
     const x0 = x(log ? lo : 0);
     parts.push(`<text x="${LABEL_W - 8}" y="${y + 16}" class="label" text-anchor="end">${escapeXml(b.label)}</text>`);
-    parts.push(`<rect x="${x0}" y="${y + 5}" width="${Math.max(1, x(b.median) - x0)}" height="${ROW_H - 10}" class="${b.marked ? 'bar marked' : 'bar'}"><title>${escapeXml(`${b.label}: median ${fmtMs(b.median)} ms`)}</title></rect>`);
+    parts.push(
+      `<rect x="${x0}" y="${y + 5}" width="${Math.max(1, x(b.median) - x0)}" height="${ROW_H - 10}" class="${b.marked ? 'bar marked' : 'bar'}"><title>${escapeXml(`${b.label}: median ${fmtMs(b.median)} ms`)}</title></rect>`,
+    );
     if (b.lo !== null && b.hi !== null) {
       const cy = y + ROW_H / 2;
-      parts.push(`<path d="M${x(b.lo)} ${cy}H${x(b.hi)}M${x(b.lo)} ${cy - 5}V${cy + 5}M${x(b.hi)} ${cy - 5}V${cy + 5}" class="ci"/>`);
+      parts.push(
+        `<path d="M${x(b.lo)} ${cy}H${x(b.hi)}M${x(b.lo)} ${cy - 5}V${cy + 5}M${x(b.hi)} ${cy - 5}V${cy + 5}" class="ci"/>`,
+      );
     }
-    parts.push(`<text x="${Math.min(W - 4, x(b.hi ?? b.median) + 6)}" y="${y + 16}" class="val">${fmtMs(b.median)}</text>`);
+    parts.push(
+      `<text x="${Math.min(W - 4, x(b.hi ?? b.median) + 6)}" y="${y + 16}" class="val">${fmtMs(b.median)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');
@@ -109,7 +121,9 @@ export function stageShareSvg(bars: readonly StageBar[], title: string): string 
   ];
   STAGES.forEach((s, i) => {
     const lx = LABEL_W + i * 110;
-    parts.push(`<rect x="${lx}" y="28" width="12" height="12" fill="${STAGE_COLOURS[s]}"/><text x="${lx + 16}" y="38" class="tick">${s}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="28" width="12" height="12" fill="${STAGE_COLOURS[s]}"/><text x="${lx + 16}" y="38" class="tick">${s}</text>`,
+    );
   });
   bars.forEach((b, i) => {
     const y = top + i * ROW_H;
@@ -120,7 +134,9 @@ export function stageShareSvg(bars: readonly StageBar[], title: string): string 
       const v = b.stages[s];
       if (!v) continue;
       const w = (v / sum) * plotW;
-      parts.push(`<rect x="${x}" y="${y + 5}" width="${w}" height="${ROW_H - 10}" fill="${STAGE_COLOURS[s]}"><title>${escapeXml(`${b.label} ${s}: ${fmtMs(v)} ms (${((v / sum) * 100).toFixed(1)}%)`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x}" y="${y + 5}" width="${w}" height="${ROW_H - 10}" fill="${STAGE_COLOURS[s]}"><title>${escapeXml(`${b.label} ${s}: ${fmtMs(v)} ms (${((v / sum) * 100).toFixed(1)}%)`)}</title></rect>`,
+      );
       x += w;
     }
     parts.push(`<text x="${LABEL_W + plotW + 6}" y="${y + 16}" class="val">${fmtMs(b.total)} ms</text>`);
@@ -138,7 +154,13 @@ export interface LineSeries {
 const LINE_COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#999999', '#F0E442'];
 
 /** Lines with markers; y on a log scale when it spans more than 30x (latency past saturation explodes). */
-export function lineChartSvg(series: readonly LineSeries[], title: string, xLabel: string, yLabel: string, opts: { hline?: { y: number; label: string } } = {}): string {
+export function lineChartSvg(
+  series: readonly LineSeries[],
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  opts: { hline?: { y: number; label: string } } = {},
+): string {
   const pts = series.flatMap((s) => s.points);
   if (!pts.length) return '';
   const H = 300;
@@ -156,21 +178,46 @@ export function lineChartSvg(series: readonly LineSeries[], title: string, xLabe
   const ylo = log ? 10 ** Math.floor(Math.log10(yMin)) : 0;
   const yhi = log ? 10 ** Math.ceil(Math.log10(yMax)) : yMax * 1.1;
   const x = (v: number) => left + (xMax === xMin ? plotW / 2 : ((v - xMin) / (xMax - xMin)) * plotW);
-  const y = (v: number) => top + plotH - (log ? (Math.log10(Math.max(v, ylo)) - Math.log10(ylo)) / (Math.log10(yhi) - Math.log10(ylo)) : v / yhi) * plotH;
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${escapeXml(title)}">`, `<text x="0" y="18" class="t">${escapeXml(title)}</text>`];
+  const y = (v: number) =>
+    top +
+    plotH -
+    (log ? (Math.log10(Math.max(v, ylo)) - Math.log10(ylo)) / (Math.log10(yhi) - Math.log10(ylo)) : v / yhi) * plotH;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${escapeXml(title)}">`,
+    `<text x="0" y="18" class="t">${escapeXml(title)}</text>`,
+  ];
   for (const t of axisTicks(log ? ylo : 0.000001, yhi, log)) {
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${fmtMs(t)}</text>`);
+    parts.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${left - 6}" y="${y(t) + 4}" class="tick" text-anchor="end">${fmtMs(t)}</text>`,
+    );
   }
-  for (const v of [...new Set(xs)].sort((a, b) => a - b)) parts.push(`<text x="${x(v)}" y="${top + plotH + 16}" class="tick" text-anchor="middle">${Number(v.toPrecision(4))}</text>`);
-  parts.push(`<text x="${left + plotW / 2}" y="${H - 6}" class="axis" text-anchor="middle">${escapeXml(xLabel)}</text>`);
-  parts.push(`<text x="12" y="${top + plotH / 2}" class="axis" text-anchor="middle" transform="rotate(-90 12 ${top + plotH / 2})">${escapeXml(yLabel)}${log ? ' (log)' : ''}</text>`);
-  if (opts.hline) parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(opts.hline.y)}" y2="${y(opts.hline.y)}" stroke="#D55E00" stroke-dasharray="6 4"/><text x="${left + plotW - 4}" y="${y(opts.hline.y) - 4}" class="tick" text-anchor="end">${escapeXml(opts.hline.label)}</text>`);
+  for (const v of [...new Set(xs)].sort((a, b) => a - b))
+    parts.push(
+      `<text x="${x(v)}" y="${top + plotH + 16}" class="tick" text-anchor="middle">${Number(v.toPrecision(4))}</text>`,
+    );
+  parts.push(
+    `<text x="${left + plotW / 2}" y="${H - 6}" class="axis" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+  );
+  parts.push(
+    `<text x="12" y="${top + plotH / 2}" class="axis" text-anchor="middle" transform="rotate(-90 12 ${top + plotH / 2})">${escapeXml(yLabel)}${log ? ' (log)' : ''}</text>`,
+  );
+  if (opts.hline)
+    parts.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(opts.hline.y)}" y2="${y(opts.hline.y)}" stroke="#D55E00" stroke-dasharray="6 4"/><text x="${left + plotW - 4}" y="${y(opts.hline.y) - 4}" class="tick" text-anchor="end">${escapeXml(opts.hline.label)}</text>`,
+    );
   series.forEach((s, i) => {
     const c = LINE_COLOURS[i % LINE_COLOURS.length];
     const sorted = [...s.points].sort((a, b) => a.x - b.x);
-    parts.push(`<path d="${sorted.map((p, j) => `${j ? 'L' : 'M'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join('')}" fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
-    for (const p of sorted) parts.push(`<circle cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3" fill="${c}"><title>${escapeXml(`${s.label}: ${p.x} -> ${fmtMs(p.y)}`)}</title></circle>`);
-    parts.push(`<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${top + 8 + i * 18}" y2="${top + 8 + i * 18}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${left + plotW + 40}" y="${top + 12 + i * 18}" class="tick">${escapeXml(s.label)}</text>`);
+    parts.push(
+      `<path d="${sorted.map((p, j) => `${j ? 'L' : 'M'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join('')}" fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
+    );
+    for (const p of sorted)
+      parts.push(
+        `<circle cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3" fill="${c}"><title>${escapeXml(`${s.label}: ${p.x} -> ${fmtMs(p.y)}`)}</title></circle>`,
+      );
+    parts.push(
+      `<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${top + 8 + i * 18}" y2="${top + 8 + i * 18}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${left + plotW + 40}" y="${top + 12 + i * 18}" class="tick">${escapeXml(s.label)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');

@@ -28,7 +28,11 @@ export function nativeFor(cell: OkCellResult['cell'], cells: readonly OkCellResu
   return cells.find((c) => c.cell.runtime === 'ort-node' && workKey(c.cell) === workKey(cell)) ?? null;
 }
 
-export function browserTax(browser: OkCellResult, native: OkCellResult, parity?: { mine: readonly ParityData[]; native: readonly ParityData[] }): BrowserTax {
+export function browserTax(
+  browser: OkCellResult,
+  native: OkCellResult,
+  parity?: { mine: readonly ParityData[]; native: readonly ParityData[] },
+): BrowserTax {
   const a = steadySamples(browser).map(modelWork);
   const b = steadySamples(native).map(modelWork);
   const r = ratioOfMedians(a, b);
@@ -44,7 +48,10 @@ export function browserTax(browser: OkCellResult, native: OkCellResult, parity?:
 }
 
 /** Sets `tax` on every taxable ok cell that has a native reference; warns where inputs or outputs disagree. */
-export function applyTax(cells: readonly OkCellResult[], parityOf: (cellId: string) => readonly ParityData[] | undefined): void {
+export function applyTax(
+  cells: readonly OkCellResult[],
+  parityOf: (cellId: string) => readonly ParityData[] | undefined,
+): void {
   for (const c of cells) {
     if (!taxable(c.cell)) continue;
     const native = nativeFor(c.cell, cells);
@@ -52,8 +59,14 @@ export function applyTax(cells: readonly OkCellResult[], parityOf: (cellId: stri
     const mine = parityOf(c.cell.id);
     const theirs = parityOf(native.cell.id);
     c.tax = browserTax(c, native, mine && theirs ? { mine, native: theirs } : undefined);
-    if (c.tax.inputsMatch === false) c.warnings.push(`inputs differ from the native reference ${native.cell.id} (input digests differ): the browser tax compares different work`);
-    if (c.tax.parity && !c.tax.parity.withinTolerance) c.warnings.push(`outputs differ from the native reference ${native.cell.id}: ${c.tax.parity.mismatch ?? `max abs diff ${c.tax.parity.maxAbsDiff} > ${c.tax.parity.tolerance}`}`);
+    if (c.tax.inputsMatch === false)
+      c.warnings.push(
+        `inputs differ from the native reference ${native.cell.id} (input digests differ): the browser tax compares different work`,
+      );
+    if (c.tax.parity && !c.tax.parity.withinTolerance)
+      c.warnings.push(
+        `outputs differ from the native reference ${native.cell.id}: ${c.tax.parity.mismatch ?? `max abs diff ${c.tax.parity.maxAbsDiff} > ${c.tax.parity.tolerance}`}`,
+      );
   }
 }
 
@@ -62,21 +75,49 @@ export function formatTax(t: BrowserTax): string {
   return `${t.ratio.toFixed(2)}x (${t.ci95[0].toFixed(2)}-${t.ci95[1].toFixed(2)})`;
 }
 
-export const TAX_HEADER = ['cell', 'native reference', 'browser ms', 'native ms', 'tax', '95% CI', 'inputs', 'outputs vs native'];
+export const TAX_HEADER = [
+  'cell',
+  'native reference',
+  'browser ms',
+  'native ms',
+  'tax',
+  '95% CI',
+  'inputs',
+  'outputs vs native',
+];
 
 /** What the tax means and what it doesn't, under every table of it. */
 export const TAX_NOTE =
   'Browser tax: median model work per pass (upload + inference + readback, steady samples) of the browser cell over the native ' +
   'onnxruntime-node cell of the same model, batch, threads and dims on this machine (CPU execution provider), with a bootstrap 95% CI. ' +
-  'Same machine and same input bytes; CPU only (GPU backends are not compared); preprocess and postprocess are left out (the app\'s own code, not the runtime).';
+  "Same machine and same input bytes; CPU only (GPU backends are not compared); preprocess and postprocess are left out (the app's own code, not the runtime).";
 
 /** One row per browser cell with a tax; then one per model that has no native reference, with the reason. */
-export function taxRows(cells: readonly CellResult[], skipped: readonly { modelId: string; reason: string }[], fmt: (ms: number) => string): string[][] {
+export function taxRows(
+  cells: readonly CellResult[],
+  skipped: readonly { modelId: string; reason: string }[],
+  fmt: (ms: number) => string,
+): string[][] {
   const rows = cells.flatMap((c) => {
     if (c.status !== 'ok' || !c.tax) return [];
     const t = c.tax;
-    const outputs = t.parity ? (t.parity.withinTolerance ? `within ${t.parity.tolerance} (max ${t.parity.maxAbsDiff?.toExponential(1)})` : `DIFFER: ${t.parity.mismatch ?? `max ${t.parity.maxAbsDiff}`}`) : '–';
-    return [[c.cell.id, t.nativeCellId, fmt(t.browserMs), fmt(t.nativeMs), `${t.ratio.toFixed(2)}x`, `${t.ci95[0].toFixed(2)}–${t.ci95[1].toFixed(2)}`, t.inputsMatch === null ? '–' : t.inputsMatch ? 'same bytes' : 'DIFFER', outputs]];
+    const outputs = t.parity
+      ? t.parity.withinTolerance
+        ? `within ${t.parity.tolerance} (max ${t.parity.maxAbsDiff?.toExponential(1)})`
+        : `DIFFER: ${t.parity.mismatch ?? `max ${t.parity.maxAbsDiff}`}`
+      : '–';
+    return [
+      [
+        c.cell.id,
+        t.nativeCellId,
+        fmt(t.browserMs),
+        fmt(t.nativeMs),
+        `${t.ratio.toFixed(2)}x`,
+        `${t.ci95[0].toFixed(2)}–${t.ci95[1].toFixed(2)}`,
+        t.inputsMatch === null ? '–' : t.inputsMatch ? 'same bytes' : 'DIFFER',
+        outputs,
+      ],
+    ];
   });
   return [...rows, ...skipped.map((s) => [s.modelId, 'none', '', '', '', '', '', s.reason])];
 }

@@ -31,7 +31,13 @@ export function driftOf(totals: readonly number[], seed = 1): Validity['drift'] 
   const last = totals.slice(totals.length - third).map((t) => Math.max(t, 1e-6));
   const r = ratioOfMedians(last, first, seed, 1000);
   const excludesOne = r.ci95[0] > 1 || r.ci95[1] < 1;
-  return { firstMedian: median(first), lastMedian: median(last), ratio: r.ratio, ci95: r.ci95, flagged: excludesOne && Math.abs(r.ratio - 1) > DRIFT_THRESHOLD };
+  return {
+    firstMedian: median(first),
+    lastMedian: median(last),
+    ratio: r.ratio,
+    ci95: r.ci95,
+    flagged: excludesOne && Math.abs(r.ratio - 1) > DRIFT_THRESHOLD,
+  };
 }
 
 export interface ValidityContext {
@@ -76,12 +82,20 @@ export function validityFlags(v: Validity, steady?: SteadyState): string[] {
     const pct = ratio === null ? '' : `+${((ratio - 1) * 100).toFixed(0)}% `;
     flags.push(`drift: slowdown ${pct}from ${(steady.warmupMs / 1000).toFixed(1)} s (pass ${steady.warmupPasses}) on`);
   }
-  if (steady?.classification === 'no-steady-state') flags.push(`drift: no steady state (level still changing at ${(steady.warmupMs / 1000).toFixed(1)} s, pass ${steady.warmupPasses})`);
+  if (steady?.classification === 'no-steady-state')
+    flags.push(
+      `drift: no steady state (level still changing at ${(steady.warmupMs / 1000).toFixed(1)} s, pass ${steady.warmupPasses})`,
+    );
   if (steady?.alternation) {
     const a = steady.alternation;
-    flags.push(`noisy: the steady state flips between ${a.lowMs.toPrecision(3)} and ${a.highMs.toPrecision(3)} ms (${a.switches} switches; the machine, not the model; the median mixes them)`);
+    flags.push(
+      `noisy: the steady state flips between ${a.lowMs.toPrecision(3)} and ${a.highMs.toPrecision(3)} ms (${a.switches} switches; the machine, not the model; the median mixes them)`,
+    );
   }
-  if (v.drift?.flagged) flags.push(`drift ${v.drift.ratio > 1 ? '+' : ''}${((v.drift.ratio - 1) * 100).toFixed(0)}% inside the steady state (its last third vs first)`);
+  if (v.drift?.flagged)
+    flags.push(
+      `drift ${v.drift.ratio > 1 ? '+' : ''}${((v.drift.ratio - 1) * 100).toFixed(0)}% inside the steady state (its last third vs first)`,
+    );
   if (v.softwareGpu) flags.push('software GPU: correctness, not GPU speed');
   const key = v.coarseStages.filter((s) => s === 'total' || s === 'inference');
   if (key.length) flags.push(`${key.join(' and ')} under ${COARSE_TICKS} timer ticks: coarse`);

@@ -5,7 +5,13 @@
  */
 import type { OkCellResult, Sample, SteadyState } from './schema.ts';
 import { median } from './stats.ts';
-import { analyseSteadyState, DEFAULT_STEADY_OPTIONS, MAX_POINTS, MIN_SEGMENT_POINTS, PENALTY_PER_LOG_N } from './steady-state.ts';
+import {
+  analyseSteadyState,
+  DEFAULT_STEADY_OPTIONS,
+  MAX_POINTS,
+  MIN_SEGMENT_POINTS,
+  PENALTY_PER_LOG_N,
+} from './steady-state.ts';
 
 /** "First N passes" compares at most this many of the first passes with the steady median. */
 export const FIRST_PASSES = 10;
@@ -21,7 +27,11 @@ export interface WarmupPasses {
 /** The least level a ratio divides by: 1 ns (a median of 0 is a pass under one timer tick). */
 const RATIO_FLOOR_MS = 1e-6;
 
-export function steadyStateOf(samples: readonly Sample[], warm: WarmupPasses, minSamples: number): { steadyState: SteadyState; segmentOf: number[] } {
+export function steadyStateOf(
+  samples: readonly Sample[],
+  warm: WarmupPasses,
+  minSamples: number,
+): { steadyState: SteadyState; segmentOf: number[] } {
   const options = { ...DEFAULT_STEADY_OPTIONS, minSteady: minSamples };
   const a = analyseSteadyState(
     samples.map((s) => s.total),
@@ -46,7 +56,8 @@ export function steadyStateOf(samples: readonly Sample[], warm: WarmupPasses, mi
     ratio: Math.max(a.segments[k + 1]!.median, RATIO_FLOOR_MS) / Math.max(a.segments[k]!.median, RATIO_FLOOR_MS),
   }));
   // The first passes: warm-up passes when there were any, else the first samples (per pass).
-  const head = warm.passMs.length > 0 ? warm.passMs.slice(0, FIRST_PASSES) : samples.slice(0, FIRST_PASSES).map((s) => s.total);
+  const head =
+    warm.passMs.length > 0 ? warm.passMs.slice(0, FIRST_PASSES) : samples.slice(0, FIRST_PASSES).map((s) => s.total);
   const firstMedian = head.length ? median(head) : null;
   const steadyState: SteadyState = {
     classification: a.classification,
@@ -60,7 +71,10 @@ export function steadyStateOf(samples: readonly Sample[], warm: WarmupPasses, mi
     warmupPasses: passesBefore[a.steadyStart]!,
     steadyMs: ownMsBefore[samples.length]! - ownMsBefore[a.steadyStart]!,
     alternation: a.alternation,
-    firstPasses: firstMedian === null || a.steadyMedian <= 0 ? null : { count: head.length, medianMs: firstMedian, ratio: firstMedian / a.steadyMedian },
+    firstPasses:
+      firstMedian === null || a.steadyMedian <= 0
+        ? null
+        : { count: head.length, medianMs: firstMedian, ratio: firstMedian / a.steadyMedian },
   };
   return { steadyState, segmentOf };
 }
@@ -71,7 +85,11 @@ export function steadySamples(cell: Pick<OkCellResult, 'samples' | 'steadyState'
 }
 
 function seconds(ms: number): string {
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(0)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(0)} ms`;
+  return ms >= 10_000
+    ? `${(ms / 1000).toFixed(0)} s`
+    : ms >= 1000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${ms.toFixed(0)} ms`;
 }
 
 /** A short column for tables: "flat", "2.4 s/150p 3.0x", "slowdown +30%", "no steady state". */
@@ -95,7 +113,9 @@ export function warmupShort(s: SteadyState): string {
 
 /** One sentence for reports and the page. */
 export function describeWarmup(s: SteadyState): string {
-  const first = s.firstPasses ? `; first ${s.firstPasses.count} passes ${s.firstPasses.ratio.toFixed(1)}x the steady median` : '';
+  const first = s.firstPasses
+    ? `; first ${s.firstPasses.count} passes ${s.firstPasses.ratio.toFixed(1)}x the steady median`
+    : '';
   const steady = `${s.steadySamples} steady samples over ${seconds(s.steadyMs)}`;
   switch (s.classification) {
     case 'flat':

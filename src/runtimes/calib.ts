@@ -5,7 +5,14 @@
  * what the harness itself costs around a stage.
  */
 import type { HostTensor } from '../lib/inputs.ts';
-import { CALIBRATION_CHANGE_INPUT, CALIBRATION_FAULT_AFTER_INPUT, CALIBRATION_FAULT_INPUT, CALIBRATION_INPUT, CALIBRATION_LATER_INPUT, FAULTS } from '../lib/calibration.ts';
+import {
+  CALIBRATION_CHANGE_INPUT,
+  CALIBRATION_FAULT_AFTER_INPUT,
+  CALIBRATION_FAULT_INPUT,
+  CALIBRATION_INPUT,
+  CALIBRATION_LATER_INPUT,
+  FAULTS,
+} from '../lib/calibration.ts';
 import type { BackendId, Cell, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { BackendUnavailable, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 
@@ -48,10 +55,14 @@ class CalibrationSession implements RuntimeSession<number, number> {
 
   async upload(inputs: readonly HostTensor[]): Promise<number> {
     const ms = scalar(inputs, CALIBRATION_INPUT) ?? NaN;
-    if (!Number.isFinite(ms) || ms < 0 || ms > 60_000) throw new Error(`calibration: ${CALIBRATION_INPUT} must be a number of ms in 0..60000, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0 || ms > 60_000)
+      throw new Error(`calibration: ${CALIBRATION_INPUT} must be a number of ms in 0..60000, got ${ms}`);
     const later = scalar(inputs, CALIBRATION_LATER_INPUT) ?? -1;
     const after = scalar(inputs, CALIBRATION_CHANGE_INPUT) ?? 0;
-    if (later > 60_000 || !Number.isFinite(later)) throw new Error(`calibration: ${CALIBRATION_LATER_INPUT} must be a number of ms up to 60000 (negative: no change), got ${later}`);
+    if (later > 60_000 || !Number.isFinite(later))
+      throw new Error(
+        `calibration: ${CALIBRATION_LATER_INPUT} must be a number of ms up to 60000 (negative: no change), got ${later}`,
+      );
     this.fault = scalar(inputs, CALIBRATION_FAULT_INPUT) ?? 0;
     this.faultAfter = scalar(inputs, CALIBRATION_FAULT_AFTER_INPUT) ?? 0;
     this.passes++;
@@ -96,7 +107,8 @@ export const calibAdapter: RuntimeAdapter = {
     if (backend !== 'cpu') throw new BackendUnavailable(`the calibration runtime runs on cpu only, not ${backend}`);
   },
   async createSession(_model, bytes, cell) {
-    if (bytes.format !== 'calibration') throw new Error(`the calibration runtime loads only the built-in calibration model, not a ${bytes.format} file`);
+    if (bytes.format !== 'calibration')
+      throw new Error(`the calibration runtime loads only the built-in calibration model, not a ${bytes.format} file`);
     return new CalibrationSession(cell);
   },
   wasmHeapBytes: () => null,

@@ -21,14 +21,23 @@ interface AdapterLike {
 
 async function probeWebGpu(): Promise<{ adapter: GpuInfo['webgpu']; reason: string | null }> {
   const nav = navigator as unknown as NavigatorGpu;
-  if (!nav.gpu) return { adapter: null, reason: 'navigator.gpu is missing: this browser has no WebGPU (or it is not enabled; headless Chromium needs --enable-unsafe-webgpu)' };
-  let adapter: AdapterLike | null = null;
+  if (!nav.gpu)
+    return {
+      adapter: null,
+      reason:
+        'navigator.gpu is missing: this browser has no WebGPU (or it is not enabled; headless Chromium needs --enable-unsafe-webgpu)',
+    };
+  let adapter: AdapterLike | null;
   try {
     adapter = await nav.gpu.requestAdapter();
   } catch (e) {
     return { adapter: null, reason: `requestAdapter() threw: ${e instanceof Error ? e.message : String(e)}` };
   }
-  if (!adapter) return { adapter: null, reason: 'navigator.gpu.requestAdapter() returned no adapter (no usable GPU, or WebGPU blocked on this device)' };
+  if (!adapter)
+    return {
+      adapter: null,
+      reason: 'navigator.gpu.requestAdapter() returned no adapter (no usable GPU, or WebGPU blocked on this device)',
+    };
   const info = adapter.info ?? {};
   const isFallbackAdapter = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false);
   return {
@@ -45,7 +54,11 @@ async function probeWebGpu(): Promise<{ adapter: GpuInfo['webgpu']; reason: stri
 }
 
 function probeWebGl(): { renderer: GpuInfo['webgl']; reason: string | null } {
-  if (typeof OffscreenCanvas === 'undefined') return { renderer: null, reason: 'OffscreenCanvas is missing in workers: WebGL cannot run off the main thread here' };
+  if (typeof OffscreenCanvas === 'undefined')
+    return {
+      renderer: null,
+      reason: 'OffscreenCanvas is missing in workers: WebGL cannot run off the main thread here',
+    };
   const gl = new OffscreenCanvas(1, 1).getContext('webgl2') as WebGL2RenderingContext | null;
   if (!gl) return { renderer: null, reason: 'no WebGL2 context could be created (GPU blocklisted or WebGL disabled)' };
   const dbg = gl.getExtension('WEBGL_debug_renderer_info');
@@ -69,8 +82,10 @@ export async function probeCapabilities(): Promise<{ gpu: GpuInfo; capabilities:
     webgpu: webgpu.adapter,
     webgl: webgl.renderer,
     software: Boolean(
-      (webgpu.adapter && (webgpu.adapter.isFallbackAdapter || isSoftwareRenderer(`${webgpu.adapter.architecture} ${webgpu.adapter.description}`))) ||
-        (webgl.renderer && isSoftwareRenderer(webgl.renderer.renderer)),
+      (webgpu.adapter &&
+        (webgpu.adapter.isFallbackAdapter ||
+          isSoftwareRenderer(`${webgpu.adapter.architecture} ${webgpu.adapter.description}`))) ||
+      (webgl.renderer && isSoftwareRenderer(webgl.renderer.renderer)),
     ),
   };
   const reasons: Record<string, string | null> = {
@@ -83,7 +98,10 @@ export async function probeCapabilities(): Promise<{ gpu: GpuInfo; capabilities:
   const capabilities = allTargets().map((target) => {
     const [runtime, backend] = target.split(':') as [string, string];
     // Native ONNX Runtime is not a browser runtime: the CLI runs it beside the browser (its runner checks for that).
-    const reason = runtime === 'ort-node' ? 'native ONNX Runtime (onnxruntime-node) is not a browser runtime: native reference cells run from the CLI, latency-lab run --native' : (reasons[backend] ?? null);
+    const reason =
+      runtime === 'ort-node'
+        ? 'native ONNX Runtime (onnxruntime-node) is not a browser runtime: native reference cells run from the CLI, latency-lab run --native'
+        : (reasons[backend] ?? null);
     return { target, available: reason === null, reason };
   });
   return { gpu, capabilities };

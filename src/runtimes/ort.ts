@@ -20,7 +20,14 @@ import type { TestFaults } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { median } from '../lib/stats.ts';
-import { BackendMismatch, BackendUnavailable, type BareRunner, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
+import {
+  BackendMismatch,
+  BackendUnavailable,
+  type BareRunner,
+  type ModelBytes,
+  type RuntimeAdapter,
+  type RuntimeSession,
+} from './runtime.ts';
 
 type OrtModule = typeof Ort;
 type Feeds = Record<string, Ort.Tensor>;
@@ -57,15 +64,31 @@ const ORT_TYPES: Record<Dtype, Ort.Tensor.Type> = {
 
 const FOLDED: Record<Exclude<BackendId, 'webgpu' | 'cpu'>, StageNote[]> = {
   wasm: [
-    { stage: 'upload', includedIn: 'inference', why: 'ORT wasm copies inputs into the wasm heap inside run(); wrapping them as tensors is counted in inference' },
-    { stage: 'readback', includedIn: 'inference', why: 'ORT wasm returns outputs already copied out of the wasm heap by run()' },
+    {
+      stage: 'upload',
+      includedIn: 'inference',
+      why: 'ORT wasm copies inputs into the wasm heap inside run(); wrapping them as tensors is counted in inference',
+    },
+    {
+      stage: 'readback',
+      includedIn: 'inference',
+      why: 'ORT wasm returns outputs already copied out of the wasm heap by run()',
+    },
   ],
   webgl: [
     { stage: 'upload', includedIn: 'inference', why: 'ORT webgl uploads CPU inputs to textures inside run()' },
-    { stage: 'readback', includedIn: 'inference', why: 'ORT webgl reads outputs back (readPixels, which also waits for the GPU) inside run()' },
+    {
+      stage: 'readback',
+      includedIn: 'inference',
+      why: 'ORT webgl reads outputs back (readPixels, which also waits for the GPU) inside run()',
+    },
   ],
   webnn: [
-    { stage: 'upload', includedIn: 'inference', why: 'ORT webnn takes CPU inputs and copies them to the device inside run()' },
+    {
+      stage: 'upload',
+      includedIn: 'inference',
+      why: 'ORT webnn takes CPU inputs and copies them to the device inside run()',
+    },
     { stage: 'readback', includedIn: 'inference', why: 'ORT webnn returns CPU outputs from run()' },
   ],
 };
@@ -83,17 +106,24 @@ export const ortAdapter: RuntimeAdapter = {
     const build = cell.build ?? RECOMMENDED_ORT_BUILD[backend];
     const lacks = ortBuildLacks(build, backend);
     if (lacks) throw new BackendUnavailable(lacks);
-    if (loadedBuild !== null && loadedBuild !== build) throw new Error(`this worker already loaded ORT build '${loadedBuild}', not '${build}'`);
+    if (loadedBuild !== null && loadedBuild !== build)
+      throw new Error(`this worker already loaded ORT build '${loadedBuild}', not '${build}'`);
     // Threads need SharedArrayBuffer, which needs cross-origin isolation; without it ORT silently uses 1,
     // so say so instead of timing a 1-thread run under a 2-thread label.
     if (cell.threads > 1 && !self.crossOriginIsolated) {
-      throw new BackendUnavailable(`ort:wasm with ${cell.threads} threads needs cross-origin isolation (SharedArrayBuffer); this page is not isolated`);
+      throw new BackendUnavailable(
+        `ort:wasm with ${cell.threads} threads needs cross-origin isolation (SharedArrayBuffer); this page is not isolated`,
+      );
     }
     if (cell.threads > navigator.hardwareConcurrency) {
-      throw new BackendUnavailable(`${cell.threads} threads asked, this device has ${navigator.hardwareConcurrency} logical cores`);
+      throw new BackendUnavailable(
+        `${cell.threads} threads asked, this device has ${navigator.hardwareConcurrency} logical cores`,
+      );
     }
-    if (backend === 'webnn' && !('ml' in navigator)) throw new BackendUnavailable('navigator.ml is missing: this browser has no WebNN');
-    if (backend === 'webgpu' && !('gpu' in navigator)) throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
+    if (backend === 'webnn' && !('ml' in navigator))
+      throw new BackendUnavailable('navigator.ml is missing: this browser has no WebNN');
+    if (backend === 'webgpu' && !('gpu' in navigator))
+      throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
     ort = await LOADERS[build]();
     loadedBuild = build;
     ort.env.wasm.numThreads = cell.threads;
@@ -117,7 +147,9 @@ export const ortAdapter: RuntimeAdapter = {
     const missing = model.inputs.filter((i) => !session.inputNames.includes(i.name)).map((i) => i.name);
     if (missing.length) {
       await session.release();
-      throw new Error(`the ONNX graph has no input named ${missing.join(', ')}; its inputs are ${session.inputNames.join(', ')}`);
+      throw new Error(
+        `the ONNX graph has no input named ${missing.join(', ')}; its inputs are ${session.inputNames.join(', ')}`,
+      );
     }
     if (gpu) {
       // Proof from ORT itself: a webgpu session runs on the device ORT holds. If ORT fell back to another execution
@@ -125,7 +157,9 @@ export const ortAdapter: RuntimeAdapter = {
       const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as GPUDevice | undefined;
       if (!device || typeof device.createBuffer !== 'function') {
         await session.release();
-        throw new BackendMismatch('asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back to another execution provider');
+        throw new BackendMismatch(
+          'asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back to another execution provider',
+        );
       }
       return new OrtWebGpuSession(session, model, cell, device);
     }
@@ -133,7 +167,10 @@ export const ortAdapter: RuntimeAdapter = {
   },
 
   async createBare(_model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<BareRunner> {
-    const session = await ort.InferenceSession.create(new Uint8Array(bytes.entry), { executionProviders: [cell.backend], graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(new Uint8Array(bytes.entry), {
+      executionProviders: [cell.backend],
+      graphOptimizationLevel: 'all',
+    });
     return {
       async pass(inputs) {
         const feeds: Feeds = {};
@@ -163,7 +200,13 @@ async function commonProof(cell: Cell, details: Proof['details']): Promise<Proof
     threads,
     simd: true, // ORT 1.30 ships only SIMD wasm builds
     crossOriginIsolated: self.crossOriginIsolated,
-    details: { executionProviders: cell.backend, threadsRequested: cell.threads, build: loadedBuild, entry: loadedBuild ? ORT_BUILD_INFO[loadedBuild].entry : null, ...details },
+    details: {
+      executionProviders: cell.backend,
+      threadsRequested: cell.threads,
+      build: loadedBuild,
+      entry: loadedBuild ? ORT_BUILD_INFO[loadedBuild].entry : null,
+      ...details,
+    },
   };
 }
 
@@ -210,7 +253,9 @@ class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
     if (this.cell.backend === 'webgl') {
       const gl = ort.env.webgl.context as WebGL2RenderingContext | undefined;
       const dbg = gl?.getExtension('WEBGL_debug_renderer_info');
-      details.webglRenderer = gl ? String(dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER)) : null;
+      details.webglRenderer = gl
+        ? String(dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER))
+        : null;
     }
     return commonProof(this.cell, details);
   }
@@ -233,7 +278,11 @@ class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
  * this does nothing and the runtime's own error shows as before.
  */
 function primeWebGlInputCheck(session: Ort.InferenceSession, feeds: Feeds): void {
-  const inner = (session as unknown as { handler?: { session?: { context?: { graphInputDims?: unknown[]; graphInputTypes?: unknown[] } } } }).handler?.session;
+  const inner = (
+    session as unknown as {
+      handler?: { session?: { context?: { graphInputDims?: unknown[]; graphInputTypes?: unknown[] } } };
+    }
+  ).handler?.session;
   const ctx = inner?.context;
   if (!ctx || !Array.isArray(ctx.graphInputDims) || !Array.isArray(ctx.graphInputTypes)) return;
   const ordered = session.inputNames.map((n) => feeds[n]);
@@ -249,7 +298,12 @@ const GPU_BUFFER_TYPES = new Set<Dtype>(['float32', 'float16', 'int32', 'int64',
 class OrtWebGpuSession extends OrtCpuBoundSession {
   private lost: string | null = null;
 
-  constructor(session: Ort.InferenceSession, model: ModelInfo, cell: Cell, private readonly device: GPUDevice) {
+  constructor(
+    session: Ort.InferenceSession,
+    model: ModelInfo,
+    cell: Cell,
+    private readonly device: GPUDevice,
+  ) {
     super(session, model, cell, []);
     void device.lost.then((info) => {
       this.lost = `WebGPU device lost${info.reason ? ` (${info.reason})` : ''}: ${info.message || 'no message'}`;
@@ -274,9 +328,20 @@ class OrtWebGpuSession extends OrtCpuBoundSession {
         continue;
       }
       const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-      const buffer = this.device.createBuffer({ size: align16(bytes.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      this.device.queue.writeBuffer(buffer, 0, (bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes)) as Uint8Array<ArrayBuffer>);
-      feeds[t.name] = ort.Tensor.fromGpuBuffer(buffer, { dataType: ORT_TYPES[t.dtype] as Ort.Tensor.GpuBufferDataTypes, dims: t.shape, dispose: () => buffer.destroy() });
+      const buffer = this.device.createBuffer({
+        size: align16(bytes.byteLength),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      this.device.queue.writeBuffer(
+        buffer,
+        0,
+        (bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes)) as Uint8Array<ArrayBuffer>,
+      );
+      feeds[t.name] = ort.Tensor.fromGpuBuffer(buffer, {
+        dataType: ORT_TYPES[t.dtype] as Ort.Tensor.GpuBufferDataTypes,
+        dims: t.shape,
+        dispose: () => buffer.destroy(),
+      });
     }
     // The upload ends when the copies have landed on the device, not when they were queued.
     await this.device.queue.onSubmittedWorkDone();
@@ -312,9 +377,13 @@ class OrtWebGpuSession extends OrtCpuBoundSession {
    * run only on these extra passes, never during the timed samples. ORT re-reads the mode at every run start.
    */
   override async measureGpuBusy(inputs: readonly HostTensor[], passes: number): Promise<GpuBusy | string> {
-    if (loadedBuild === 'webgpu') return "ORT's native WebGPU EP (the /webgpu build) reports no per-kernel timestamps to JS; the default or /all build (JSEP) does";
+    if (loadedBuild === 'webgpu')
+      return "ORT's native WebGPU EP (the /webgpu build) reports no per-kernel timestamps to JS; the default or /all build (JSEP) does";
     // ORT asks for the inside-passes variant where the adapter has it, else plain timestamp-query.
-    if (!this.device.features.has('timestamp-query') && !this.device.features.has('chromium-experimental-timestamp-query-inside-passes')) {
+    if (
+      !this.device.features.has('timestamp-query') &&
+      !this.device.features.has('chromium-experimental-timestamp-query-inside-passes')
+    ) {
       return 'the WebGPU device has no timestamp-query feature';
     }
     const perPass: number[] = [];
@@ -338,7 +407,12 @@ class OrtWebGpuSession extends OrtCpuBoundSession {
     } finally {
       ort.env.webgpu.profiling = { mode: 'off' };
     }
-    return { source: 'webgpu timestamp-query (ORT profiling, per kernel, summed)', passes: perPass, medianMs: median(perPass), wallMedianMs: median(walls) };
+    return {
+      source: 'webgpu timestamp-query (ORT profiling, per kernel, summed)',
+      passes: perPass,
+      medianMs: median(perPass),
+      wallMedianMs: median(walls),
+    };
   }
 }
 

@@ -19,7 +19,14 @@ import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import { median } from '../lib/stats.ts';
 import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
-import { BackendMismatch, BackendUnavailable, type BareRunner, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
+import {
+  BackendMismatch,
+  BackendUnavailable,
+  type BareRunner,
+  type ModelBytes,
+  type RuntimeAdapter,
+  type RuntimeSession,
+} from './runtime.ts';
 
 type Model = tf.LayersModel | tf.GraphModel;
 
@@ -43,7 +50,10 @@ interface WasmBackendLike {
 }
 
 /** tfjs has no int64, uint8 or int8 tensors: integer inputs go in as int32 (values are range-checked upstream). */
-function toTfData(t: HostTensor): { data: Float32Array | Int32Array | Uint8Array; dtype: 'float32' | 'int32' | 'bool' } {
+function toTfData(t: HostTensor): {
+  data: Float32Array | Int32Array | Uint8Array;
+  dtype: 'float32' | 'int32' | 'bool';
+} {
   switch (t.dtype) {
     case 'float32':
       return { data: t.data as Float32Array, dtype: 'float32' };
@@ -71,14 +81,20 @@ export const tfjsAdapter: RuntimeAdapter = {
 
   async init(backend: BackendId, cell: Cell): Promise<void> {
     if (!SUPPORTED.includes(backend)) throw new BackendUnavailable(`tfjs has no ${backend} backend`);
-    if (cell.threads > 1 && backend !== 'wasm') throw new BackendUnavailable(`tfjs:${backend} has no thread setting (threads apply to wasm)`);
+    if (cell.threads > 1 && backend !== 'wasm')
+      throw new BackendUnavailable(`tfjs:${backend} has no thread setting (threads apply to wasm)`);
     if (cell.threads > 1 && !self.crossOriginIsolated) {
-      throw new BackendUnavailable(`tfjs:wasm with ${cell.threads} threads needs cross-origin isolation (SharedArrayBuffer); this page is not isolated`);
+      throw new BackendUnavailable(
+        `tfjs:wasm with ${cell.threads} threads needs cross-origin isolation (SharedArrayBuffer); this page is not isolated`,
+      );
     }
     if (cell.coresOverride !== null) {
       // tfjs sizes its thread pool from the cores it sees (half of hardwareConcurrency): the recorded override lets
       // a person time what a device with that many cores would run. Set before the wasm module reads it.
-      Object.defineProperty(self.navigator, 'hardwareConcurrency', { configurable: true, get: () => cell.coresOverride });
+      Object.defineProperty(self.navigator, 'hardwareConcurrency', {
+        configurable: true,
+        get: () => cell.coresOverride,
+      });
     }
     if (backend === 'wasm') {
       // Same-origin wasm files (Vite `?url` assets). Without this tfjs fetches index.html, fails, and falls back.
@@ -96,18 +112,25 @@ export const tfjsAdapter: RuntimeAdapter = {
       if (!('gpu' in navigator)) throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
       await import('@tensorflow/tfjs-backend-webgpu'); // registers the backend; loaded only when a cell needs it
     }
-    let ok = false;
+    let ok: boolean;
     try {
       ok = await tf.setBackend(backend);
       await tf.ready();
     } catch (e) {
-      throw new BackendUnavailable(`tfjs:${backend} failed to initialise: ${e instanceof Error ? e.message : String(e)}`);
+      throw new BackendUnavailable(
+        `tfjs:${backend} failed to initialise: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
     }
     const inUse = tf.getBackend();
     // setBackend() answers false (it doesn't throw) when the backend fails to start: the backend is not available
     // here, which is `unsupported` with the reason, not a failure of the cell.
-    if (!ok) throw new BackendUnavailable(`tfjs:${backend} did not start in this browser (tf.setBackend('${backend}') returned false; tfjs would run '${inUse}' instead)`);
-    if (inUse !== backend) throw new BackendMismatch(`asked tfjs for backend '${backend}' but it is running '${inUse}'`);
+    if (!ok)
+      throw new BackendUnavailable(
+        `tfjs:${backend} did not start in this browser (tf.setBackend('${backend}') returned false; tfjs would run '${inUse}' instead)`,
+      );
+    if (inUse !== backend)
+      throw new BackendMismatch(`asked tfjs for backend '${backend}' but it is running '${inUse}'`);
     if (backend === 'wasm' && cell.threads > 1 && getThreadsCount() !== cell.threads) {
       // tfjs caps its pool at half the cores it sees: say so rather than time fewer threads under this label.
       const cores = navigator.hardwareConcurrency;
@@ -153,12 +176,13 @@ export const tfjsAdapter: RuntimeAdapter = {
 };
 
 async function loadModel(bytes: ModelBytes): Promise<Model> {
-  if (bytes.format !== 'tfjs-layers' && bytes.format !== 'tfjs-graph') throw new Error(`tfjs loads TF.js models, not ${bytes.format}`);
+  if (bytes.format !== 'tfjs-layers' && bytes.format !== 'tfjs-graph')
+    throw new Error(`tfjs loads TF.js models, not ${bytes.format}`);
   let json: { modelTopology?: unknown; weightsManifest?: { weights: tf.io.WeightsManifestEntry[] }[]; format?: string };
   try {
     json = JSON.parse(new TextDecoder().decode(bytes.entry));
   } catch (e) {
-    throw new Error(`model.json is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`model.json is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new Error('model.json has no modelTopology or weightsManifest: not a TF.js model');
@@ -169,7 +193,9 @@ async function loadModel(bytes: ModelBytes): Promise<Model> {
     weightData: concat(bytes.weights),
     format: json.format,
   };
-  return bytes.format === 'tfjs-layers' ? tf.loadLayersModel(tf.io.fromMemory(artifacts)) : tf.loadGraphModel(tf.io.fromMemory(artifacts));
+  return bytes.format === 'tfjs-layers'
+    ? tf.loadLayersModel(tf.io.fromMemory(artifacts))
+    : tf.loadGraphModel(tf.io.fromMemory(artifacts));
 }
 
 function concat(buffers: ArrayBuffer[]): ArrayBuffer {
@@ -247,7 +273,8 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
   }
 
   async infer(inputs: tf.Tensor[]): Promise<tf.Tensor[]> {
-    const out = this.model instanceof tf.GraphModel && !this.syncExecutable() ? await this.runAsync(inputs) : this.run(inputs);
+    const out =
+      this.model instanceof tf.GraphModel && !this.syncExecutable() ? await this.runAsync(inputs) : this.run(inputs);
     await this.syncDevice();
     return out;
   }
@@ -285,7 +312,8 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
    */
   async measureGpuBusy(inputs: readonly HostTensor[], passes: number): Promise<GpuBusy | string> {
     if (this.backend !== 'webgl' && this.backend !== 'webgpu') return 'not a GPU backend';
-    if (this.model instanceof tf.GraphModel && !this.syncExecutable()) return 'graph model with control flow: tf.time() cannot time executeAsync';
+    if (this.model instanceof tf.GraphModel && !this.syncExecutable())
+      return 'graph model with control flow: tf.time() cannot time executeAsync';
     const kernel: number[] = [];
     const walls: number[] = [];
     for (let i = 0; i < passes; i++) {
@@ -299,13 +327,17 @@ class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
       kernel.push(info.kernelMs);
       walls.push(info.wallMs);
     }
-    const source = this.backend === 'webgl' ? 'tfjs kernelMs (WebGL EXT_disjoint_timer_query)' : 'tfjs kernelMs (WebGPU timestamp-query)';
+    const source =
+      this.backend === 'webgl'
+        ? 'tfjs kernelMs (WebGL EXT_disjoint_timer_query)'
+        : 'tfjs kernelMs (WebGPU timestamp-query)';
     return { source, passes: kernel, medianMs: median(kernel), wallMedianMs: median(walls) };
   }
 
   async proof(): Promise<Proof> {
     const inUse = tf.getBackend();
-    if (inUse !== this.cell.backend) throw new BackendMismatch(`asked tfjs for '${this.cell.backend}' but it is running '${inUse}'`);
+    if (inUse !== this.cell.backend)
+      throw new BackendMismatch(`asked tfjs for '${this.cell.backend}' but it is running '${inUse}'`);
     const wasm = inUse === 'wasm';
     const simd = wasm ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
     const details: Proof['details'] = {

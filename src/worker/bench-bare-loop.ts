@@ -14,7 +14,10 @@ import { loadAdapter } from './pipeline.ts';
  * The runtime's bare runner for a job's model (its files fetched from the lab's origin) and the job's inputs, on
  * an adapter that is already initialised for the cell's backend. Shared by the bare-loop and overhead benchmarks.
  */
-export async function openBare(job: CellJob, adapter: RuntimeAdapter): Promise<{ bare: BareRunner; raw: HostTensor[] }> {
+export async function openBare(
+  job: CellJob,
+  adapter: RuntimeAdapter,
+): Promise<{ bare: BareRunner; raw: HostTensor[] }> {
   const { cell, model } = job;
   if (!adapter.createBare) throw new Error(`${cell.runtime} has no bare loop`);
   const format = model.formats.find((f) => f.format === cell.format);
@@ -25,7 +28,12 @@ export async function openBare(job: CellJob, adapter: RuntimeAdapter): Promise<{
   const synthesized = modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
   // Inputs made from pictures: the bare loop runs on the same pixels as the lab (decoded once, not per pass: the
   // bare loop times the runtime alone, and is compared with the lab's upload + inference + readback).
-  const pictures = await Preprocessor.create(model.inputs, synthesized, (spec) => imagePolicyIn(job, spec), (f) => fetchBytes(f.path));
+  const pictures = await Preprocessor.create(
+    model.inputs,
+    synthesized,
+    (spec) => imagePolicyIn(job, spec),
+    (f) => fetchBytes(f.path),
+  );
   const raw = (await pictures.run(synthesized, 0)).inputs;
   return { bare, raw };
 }
@@ -36,7 +44,7 @@ export async function benchBareLoop(job: CellJob, seconds: number): Promise<numb
   const { bare, raw } = await openBare(job, adapter);
   const passes: number[] = [];
   const end = performance.now() + seconds * 1000;
-  for (let now = performance.now(); now < end; ) {
+  for (let now = performance.now(); now < end;) {
     await bare.pass(raw);
     const after = performance.now();
     passes.push(after - now);

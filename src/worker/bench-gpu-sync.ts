@@ -28,7 +28,8 @@ export async function benchGpuSync(job: CellJob, rounds: number): Promise<GpuSyn
   const lab = await ortAdapter.createSession(model, { format: 'onnx', entry: bytes, weights: [] }, cell);
   const plain = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ['webgpu'] });
   const device = (await ort.env.webgpu.device) as GPUDevice;
-  const cpuFeeds = () => Object.fromEntries(raw.map((t) => [t.name, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape)]));
+  const cpuFeeds = () =>
+    Object.fromEntries(raw.map((t) => [t.name, new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.shape)]));
   const out: GpuSyncRounds = { labUpload: [], labInference: [], labReadback: [], plain: [], unsynced: [] };
 
   const runLab = async () => {

@@ -12,11 +12,19 @@ let run: CellRun | null = null;
 
 /** Output prefixes are transferred, not copied. */
 function transferOutcome(outcome: CellOutcome): CellOutcome {
-  return Comlink.transfer(outcome, outcome.parity.map((p) => p.values.buffer as ArrayBuffer));
+  return Comlink.transfer(
+    outcome,
+    outcome.parity.map((p) => p.values.buffer as ArrayBuffer),
+  );
 }
 
 function transferStep<T>(step: Step<T>): Step<T> {
-  return step.ok ? step : Comlink.transfer(step, step.outcome.parity.map((p) => p.values.buffer as ArrayBuffer));
+  return step.ok
+    ? step
+    : Comlink.transfer(
+        step,
+        step.outcome.parity.map((p) => p.values.buffer as ArrayBuffer),
+      );
 }
 
 function current(): CellRun {

@@ -16,9 +16,16 @@ import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 export async function nativeInputs(job: CellJob): Promise<WireTensor[][]> {
   const { model, cell } = job;
   const raw = modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
-  const pre = await Preprocessor.create(model.inputs, raw, (spec) => imagePolicyIn(job, spec), async (f) => checkSha(await getFile(job, f), f, `picture ${f.name} (${f.path})`));
+  const pre = await Preprocessor.create(
+    model.inputs,
+    raw,
+    (spec) => imagePolicyIn(job, spec),
+    async (f) => checkSha(await getFile(job, f), f, `picture ${f.name} (${f.path})`),
+  );
   const sets: HostTensor[][] = [];
   if (!pre.hasImages) sets.push(raw);
-  else for (let pass = 0; pass < pictureCycle(pre.pictures.length, cell.batch); pass++) sets.push((await pre.run(raw, pass)).inputs);
+  else
+    for (let pass = 0; pass < pictureCycle(pre.pictures.length, cell.batch); pass++)
+      sets.push((await pre.run(raw, pass)).inputs);
   return sets.map((set) => set.map((t) => toWire(t, toBase64)));
 }

@@ -8,15 +8,42 @@
  * Each step either succeeds or ends the cell with a result that keeps everything measured so far.
  */
 import { InputError, type HostTensor } from '../lib/inputs.ts';
-import { PARITY_PREFIX, type CellEvent, type CellJob, type CellOutcome, type FinishFacts, type ParityData, type Step, type WarmupDone } from '../lib/job.ts';
+import {
+  PARITY_PREFIX,
+  type CellEvent,
+  type CellJob,
+  type CellOutcome,
+  type FinishFacts,
+  type ParityData,
+  type Step,
+  type WarmupDone,
+} from '../lib/job.ts';
 import { modelInputs, type ModelFile } from '../lib/manifest.ts';
 import { chooseIterations, growIterations, guardRule, warmupDecision } from '../lib/sampling.ts';
-import type { CellResult, ColdStart, FailedCellResult, GpuBusy, Memory, OutputDigest, Prediction, PreprocessParts, Sample, Stage, StageNote } from '../lib/schema.ts';
+import type {
+  CellResult,
+  ColdStart,
+  FailedCellResult,
+  GpuBusy,
+  Memory,
+  OutputDigest,
+  Prediction,
+  PreprocessParts,
+  Sample,
+  Stage,
+  StageNote,
+} from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
 import { median, summarize, summarizeStages } from '../lib/stats.ts';
 import { assessValidity } from '../lib/validity.ts';
 import { FIRST_PASSES, steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
-import { BackendMismatch, BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
+import {
+  BackendMismatch,
+  BackendUnavailable,
+  type ModelBytes,
+  type RuntimeAdapter,
+  type RuntimeSession,
+} from '../runtimes/runtime.ts';
 import { postprocessFor, scoreRows, topK } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
@@ -29,7 +56,8 @@ export type MeasureMemory = () => Promise<{ bytes: number | null; note: string |
 
 const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
 /** How runtimes say an operator has no kernel on a backend (ORT webgl: "cannot resolve operator 'X'"). */
-const OP_MISSING = /cannot resolve operator|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
+const OP_MISSING =
+  /cannot resolve operator|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
 
 function message(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
@@ -65,14 +93,17 @@ export async function getFile(job: CellJob, file: Pick<ModelFile, 'path' | 'byte
     buf = await res.arrayBuffer();
   }
   if (buf.byteLength !== file.bytes) {
-    throw new Error(`model file ${file.path} is ${buf.byteLength} bytes, the manifest says ${file.bytes}: truncated or corrupt`);
+    throw new Error(
+      `model file ${file.path} is ${buf.byteLength} bytes, the manifest says ${file.bytes}: truncated or corrupt`,
+    );
   }
   return buf;
 }
 
 /** The bytes, once their sha256 is the one named: a corrupt or replaced file fails here, named as `what`. */
 export async function checkSha(buf: ArrayBuffer, file: Pick<ModelFile, 'sha256'>, what: string): Promise<ArrayBuffer> {
-  if ((await sha256Hex(buf)) !== file.sha256) throw new Error(`${what} does not match its recorded sha256: corrupt or replaced`);
+  if ((await sha256Hex(buf)) !== file.sha256)
+    throw new Error(`${what} does not match its recorded sha256: corrupt or replaced`);
   return buf;
 }
 
@@ -81,10 +112,17 @@ export async function checkSha(buf: ArrayBuffer, file: Pick<ModelFile, 'sha256'>
  * model's files are fetched by us and are not .wasm. Null when the runtime loaded none (tfjs cpu, ORT's webgl build).
  */
 function runtimeWasm(): ColdStart['runtimeWasm'] {
-  const wasm = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) => new URL(e.name).pathname.endsWith('.wasm'));
+  const wasm = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) =>
+    new URL(e.name).pathname.endsWith('.wasm'),
+  );
   if (!wasm.length) return null;
   const e = wasm.reduce((a, b) => (b.decodedBodySize > a.decodedBodySize ? b : a));
-  return { file: decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? e.name), transferBytes: e.transferSize, bytes: e.decodedBodySize, fetchMs: e.responseEnd - e.startTime };
+  return {
+    file: decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? e.name),
+    transferBytes: e.transferSize,
+    bytes: e.decodedBodySize,
+    fetchMs: e.responseEnd - e.startTime,
+  };
 }
 
 /**
@@ -122,7 +160,16 @@ function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; pari
       sum += v;
     }
     const head = Array.from(keep.subarray(0, 8), (v) => (Number.isFinite(v) ? v : null));
-    digests.push({ name: o.name, dtype: o.dtype, shape: o.shape, head, min: finite ? min : null, max: finite ? max : null, mean: finite ? sum / finite : null, nonFinite: n - finite });
+    digests.push({
+      name: o.name,
+      dtype: o.dtype,
+      shape: o.shape,
+      head,
+      min: finite ? min : null,
+      max: finite ? max : null,
+      mean: finite ? sum / finite : null,
+      nonFinite: n - finite,
+    });
     parity.push({ name: o.name, shape: o.shape, values: keep });
   }
   return { digests, parity };
@@ -228,8 +275,14 @@ export class CellRun {
   async prepare(): Promise<Step<{ coldStart: Partial<ColdStart>; timerResolutionMs: number }>> {
     const { cell, model } = this.job;
     // Both clocks read as epoch ms: the page stamped the worker's creation, this is its first step.
-    const workerBootMs = this.job.workerCreatedAt === undefined ? null : Math.max(0, performance.timeOrigin + performance.now() - this.job.workerCreatedAt);
-    if (cell.format === null) return this.unsupported(`model '${model.id}' has no format that ${cell.runtime} loads (it has ${model.formats.map((f) => f.format).join(', ')})`);
+    const workerBootMs =
+      this.job.workerCreatedAt === undefined
+        ? null
+        : Math.max(0, performance.timeOrigin + performance.now() - this.job.workerCreatedAt);
+    if (cell.format === null)
+      return this.unsupported(
+        `model '${model.id}' has no format that ${cell.runtime} loads (it has ${model.formats.map((f) => f.format).join(', ')})`,
+      );
     const format = model.formats.find((f) => f.format === cell.format);
     if (!format) return this.failed('fetch', new Error(`model '${model.id}' has no ${cell.format} files`));
 
@@ -242,7 +295,12 @@ export class CellRun {
     }
     try {
       // Given input sets were made from the pictures already: they are copied per pass, not decoded again.
-      this.pre = await Preprocessor.create(model.inputs, this.raw, (spec) => (this.options.inputSets ? null : imagePolicyIn(this.job, spec)), async (f) => checkSha(await getFile(this.job, f), f, `picture ${f.name} (${f.path})`));
+      this.pre = await Preprocessor.create(
+        model.inputs,
+        this.raw,
+        (spec) => (this.options.inputSets ? null : imagePolicyIn(this.job, spec)),
+        async (f) => checkSha(await getFile(this.job, f), f, `picture ${f.name} (${f.path})`),
+      );
     } catch (e) {
       return this.failed('inputs', e);
     }
@@ -286,7 +344,8 @@ export class CellRun {
       this.session = await this.adapter.createSession(model, bytes, cell);
     } catch (e) {
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
-      if (OP_MISSING.test(message(e))) return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
+      if (OP_MISSING.test(message(e)))
+        return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
       return this.failed('session', e);
     }
     this.cold.sessionCreateMs = performance.now() - t;
@@ -294,7 +353,12 @@ export class CellRun {
     for (const note of this.session.stageNotes) if (note.includedIn) this.folded.set(note.stage, note.includedIn);
     this.post = postprocessFor(model.task);
     this.stageNotes = [...this.session.stageNotes];
-    if (!this.post) this.stageNotes.push({ stage: 'postprocess', includedIn: null, why: `no postprocess is defined for task '${model.task}'` });
+    if (!this.post)
+      this.stageNotes.push({
+        stage: 'postprocess',
+        includedIn: null,
+        why: `no postprocess is defined for task '${model.task}'`,
+      });
 
     this.emit({ type: 'phase', phase: 'first-inference' });
     t = performance.now();
@@ -308,7 +372,10 @@ export class CellRun {
     this.cold.runtimeWasm = runtimeWasm();
     this.cold.workerBootMs = workerBootMs;
     const c = this.cold;
-    this.cold.firstResultMs = workerBootMs === null ? null : workerBootMs + c.runtimeInitMs! + c.fetchMs! + c.sessionCreateMs! + c.firstInferenceMs!;
+    this.cold.firstResultMs =
+      workerBootMs === null
+        ? null
+        : workerBootMs + c.runtimeInitMs! + c.fetchMs! + c.sessionCreateMs! + c.firstInferenceMs!;
     this.cold.network = this.options.adapter ? null : networkUse();
     return { ok: true, value: { coldStart: { ...this.cold }, timerResolutionMs: this.timerResolutionMs } };
   }
@@ -333,7 +400,14 @@ export class CellRun {
     session.release(uploaded, outputs);
     this.lastOutputs = host;
     this.lastInputs = inputs;
-    return { preprocess: b - a, upload: c - b, inference: d - c, readback: e - d, postprocess: this.post ? f - e : null, parts };
+    return {
+      preprocess: b - a,
+      upload: c - b,
+      inference: d - c,
+      readback: e - d,
+      postprocess: this.post ? f - e : null,
+      parts,
+    };
   }
 
   /**
@@ -349,8 +423,17 @@ export class CellRun {
       for (const stage of STAGES) sums[stage] += times[stage] ?? 0;
       if (partSums && times.parts) for (const part of PREPROCESS_PARTS) partSums[part] += times.parts[part];
     }
-    const parts = partSums ? { decode: partSums.decode / k, resize: partSums.resize / k, normalise: partSums.normalise / k } : null;
-    const times: StageTimes = { preprocess: sums.preprocess / k, upload: sums.upload / k, inference: sums.inference / k, readback: sums.readback / k, postprocess: this.post ? sums.postprocess / k : null, parts };
+    const parts = partSums
+      ? { decode: partSums.decode / k, resize: partSums.resize / k, normalise: partSums.normalise / k }
+      : null;
+    const times: StageTimes = {
+      preprocess: sums.preprocess / k,
+      upload: sums.upload / k,
+      inference: sums.inference / k,
+      readback: sums.readback / k,
+      postprocess: this.post ? sums.postprocess / k : null,
+      parts,
+    };
     for (const [stage, into] of this.folded) {
       times[into] = (times[into] ?? 0) + (times[stage] ?? 0);
       times[stage] = null;
@@ -403,7 +486,17 @@ export class CellRun {
           this.warm = { passes: passMs.length + guardPasses, totalMs, passMs: passMs.slice(0, FIRST_PASSES) };
           this.sampleTensorsStart = this.adapter?.tensorCount?.()?.tensors ?? null;
           this.emit({ type: 'phase', phase: 'sampling' });
-          return { ok: true, value: { passes: passMs.length, ownPasses: this.warm.passes, passMs: passMs.slice(-1000), stop, totalMs, iterations } };
+          return {
+            ok: true,
+            value: {
+              passes: passMs.length,
+              ownPasses: this.warm.passes,
+              passMs: passMs.slice(-1000),
+              stop,
+              totalMs,
+              iterations,
+            },
+          };
         }
         const t = performance.now();
         await this.pass();
@@ -501,10 +594,21 @@ export class CellRun {
       first ??= this.lastOutputs;
       firstInputs ??= this.lastInputs;
       // Class scores look like [batch, classes] (a classifier, zoo or own); other outputs get no per-picture answer.
-      const rows = this.lastOutputs[0]?.shape.length === 2 && (this.lastOutputs[0].shape[1] ?? 0) >= 2 ? scoreRows(this.lastOutputs) : null;
+      const rows =
+        this.lastOutputs[0]?.shape.length === 2 && (this.lastOutputs[0].shape[1] ?? 0) >= 2
+          ? scoreRows(this.lastOutputs)
+          : null;
       rows?.forEach((row, item) => {
         const picture = pictures[j * batch + item];
-        if (picture) out.push({ image: picture.name, top: topK(row, PREDICTION_TOP).map((index) => ({ index, label: this.job.model.labels?.[index] ?? null, score: row[index]! })) });
+        if (picture)
+          out.push({
+            image: picture.name,
+            top: topK(row, PREDICTION_TOP).map((index) => ({
+              index,
+              label: this.job.model.labels?.[index] ?? null,
+              score: row[index]!,
+            })),
+          });
       });
     }
     if (first) this.lastOutputs = first;
@@ -535,7 +639,10 @@ export class CellRun {
 
   /** Memory as the worker sees it, for the monitor's flat-memory check. */
   memory(): { wasmHeapBytes: number | null; tfjsTensors: number | null } {
-    return { wasmHeapBytes: this.adapter?.wasmHeapBytes() ?? null, tfjsTensors: this.adapter?.tensorCount?.()?.tensors ?? null };
+    return {
+      wasmHeapBytes: this.adapter?.wasmHeapBytes() ?? null,
+      tfjsTensors: this.adapter?.tensorCount?.()?.tensors ?? null,
+    };
   }
 
   private async dispose(): Promise<void> {
@@ -548,7 +655,8 @@ export class CellRun {
     const { cell, sampling } = this.job;
     const session = this.session;
     const adapter = this.adapter;
-    if (!session || !adapter) return this.failed('sampling', new Error('finish() before a session was prepared')).outcome;
+    if (!session || !adapter)
+      return this.failed('sampling', new Error('finish() before a session was prepared')).outcome;
     if (this.samples.length === 0) {
       await this.dispose();
       return this.failed('sampling', new Error('no samples were taken')).outcome;
@@ -560,9 +668,11 @@ export class CellRun {
     let predictions: Prediction[] | null = null;
     try {
       // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
-      if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0) gpuBusy = await session.measureGpuBusy(this.raw, sampling.gpuBusyPasses);
+      if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0)
+        gpuBusy = await session.measureGpuBusy(this.raw, sampling.gpuBusyPasses);
       // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
-      if (sampling.measureMemory) uaMemory = this.measureMemory ? await this.measureMemory() : { bytes: null, note: 'no page to measure memory' };
+      if (sampling.measureMemory)
+        uaMemory = this.measureMemory ? await this.measureMemory() : { bytes: null, note: 'no page to measure memory' };
       proof = await session.proof();
       // After everything timed: each picture once, in order, for the per-picture answer and a deterministic digest.
       if (this.pre?.hasImages) predictions = await this.predict();
@@ -581,7 +691,10 @@ export class CellRun {
     const { steadyState, segmentOf } = steadyStateOf(this.samples, this.warm, sampling.minSamples);
     const samples = this.samples.map((s, i) => ({ ...s, segment: segmentOf[i] ?? null }));
     const steady = samples.slice(steadyState.steadyStart);
-    const perSampleLeak = this.sampleTensorsStart !== null && sampleTensorsEnd !== null ? (sampleTensorsEnd - this.sampleTensorsStart) / (samples.length * this.iterations) : null;
+    const perSampleLeak =
+      this.sampleTensorsStart !== null && sampleTensorsEnd !== null
+        ? (sampleTensorsEnd - this.sampleTensorsStart) / (samples.length * this.iterations)
+        : null;
     const memory: Memory = {
       tfjsTensorsBefore: this.tensorsBefore?.tensors ?? null,
       tfjsTensorsAfter: tensorsAfter?.tensors ?? null,
@@ -590,31 +703,60 @@ export class CellRun {
       wasmHeapBytes,
       userAgentBytes: uaMemory.bytes,
       userAgentNote: uaMemory.note,
-      leak: (this.tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > this.tensorsBefore.tensors) || (perSampleLeak !== null && perSampleLeak > 0),
+      leak:
+        (this.tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > this.tensorsBefore.tensors) ||
+        (perSampleLeak !== null && perSampleLeak > 0),
     };
     const { digests, parity } = digest(this.lastOutputs);
     const fedDigest = this.lastInputs.length ? await inputDigest(this.lastInputs) : null;
     const summary = summarizeStages(steady);
     const partRows = steady.flatMap((s) => (s.parts ? [s.parts] : []));
-    const preprocessParts = partRows.length ? { decode: summarize(partRows.map((p) => p.decode)), resize: summarize(partRows.map((p) => p.resize)), normalise: summarize(partRows.map((p) => p.normalise)) } : null;
-    const validity = assessValidity(steady, summary, { pageHidden: facts.pageHidden, softwareGpu: facts.softwareGpu, tickMs: this.timerResolutionMs, iterations: steady.reduce((k, s) => Math.min(k, s.iterations), this.iterations) });
+    const preprocessParts = partRows.length
+      ? {
+          decode: summarize(partRows.map((p) => p.decode)),
+          resize: summarize(partRows.map((p) => p.resize)),
+          normalise: summarize(partRows.map((p) => p.normalise)),
+        }
+      : null;
+    const validity = assessValidity(steady, summary, {
+      pageHidden: facts.pageHidden,
+      softwareGpu: facts.softwareGpu,
+      tickMs: this.timerResolutionMs,
+      iterations: steady.reduce((k, s) => Math.min(k, s.iterations), this.iterations),
+    });
     const warnings: string[] = [];
-    if (memory.leak) warnings.push(`tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`);
+    if (memory.leak)
+      warnings.push(
+        `tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`,
+      );
     if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
-    for (const d of digests) if (d.nonFinite) warnings.push(`output '${d.name}' holds ${d.nonFinite} NaN or infinite value${d.nonFinite > 1 ? 's' : ''} (of ${d.shape.reduce((a, b) => a * b, 1)})`);
+    for (const d of digests)
+      if (d.nonFinite)
+        warnings.push(
+          `output '${d.name}' holds ${d.nonFinite} NaN or infinite value${d.nonFinite > 1 ? 's' : ''} (of ${d.shape.reduce((a, b) => a * b, 1)})`,
+        );
     if (facts.sampling.precisionReached === false) {
       const { achievedCI, targetCI } = facts.sampling;
       const cap = facts.sampling.stopReason === 'max-time' ? 'time' : 'sample';
-      const ci = achievedCI === null ? `no CI (${steady.length} steady samples; a CI needs 6)` : `median ±${(achievedCI * 100).toFixed(1)}%`;
+      const ci =
+        achievedCI === null
+          ? `no CI (${steady.length} steady samples; a CI needs 6)`
+          : `median ±${(achievedCI * 100).toFixed(1)}%`;
       // The CI can meet the target while the other stop rules (least warm-up time, a steady stretch whose thirds
       // agree) are not met yet: say which, so a narrow CI isn't read as a missed target.
       const met = achievedCI !== null && targetCI !== null && achievedCI <= targetCI;
-      warnings.push(`precision not reached: ${ci} ${met ? 'met' : 'missed'} the ±${((targetCI ?? 0) * 100).toFixed(1)}% target${met ? ', but the steady state was not confirmed (least warm-up time, thirds that agree)' : ''} before the ${cap} cap`);
+      warnings.push(
+        `precision not reached: ${ci} ${met ? 'met' : 'missed'} the ±${((targetCI ?? 0) * 100).toFixed(1)}% target${met ? ', but the steady state was not confirmed (least warm-up time, thirds that agree)' : ''} before the ${cap} cap`,
+      );
     }
     // Hidden page, drift, coarse stages and software GPU live in `validity` (validityFlags() words them).
     const coldStart = this.cold as ColdStart;
     const samplingReport = this.grown
-      ? { ...facts.sampling, iterations: this.iterations, iterationsWhy: `${facts.sampling.iterationsWhy}; grown from ${this.grown.from} to ${this.grown.to} during sampling as passes got faster (each sample records its own)` }
+      ? {
+          ...facts.sampling,
+          iterations: this.iterations,
+          iterationsWhy: `${facts.sampling.iterationsWhy}; grown from ${this.grown.from} to ${this.grown.to} during sampling as passes got faster (each sample records its own)`,
+        }
       : facts.sampling;
     const result: CellResult = {
       status: 'ok',

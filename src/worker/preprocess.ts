@@ -45,15 +45,26 @@ export class Preprocessor {
    * Reads each image input's pictures (`fetchFile` checks size and checksum, naming a bad file) and checks that the
    * input can hold pictures, so a wrong policy fails before anything is timed.
    */
-  static async create(specs: readonly TensorSpec[], raw: readonly HostTensor[], policyOf: (spec: TensorSpec) => ImagePolicy | null, fetchFile: (f: ImageFile) => Promise<ArrayBuffer>): Promise<Preprocessor> {
+  static async create(
+    specs: readonly TensorSpec[],
+    raw: readonly HostTensor[],
+    policyOf: (spec: TensorSpec) => ImagePolicy | null,
+    fetchFile: (f: ImageFile) => Promise<ArrayBuffer>,
+  ): Promise<Preprocessor> {
     const images: ImageInput[] = [];
     for (const [index, spec] of specs.entries()) {
       const policy = policyOf(spec);
       if (!policy) continue;
-      if (policy.images.length === 0) throw new InputError(`input '${spec.name}' is made from pictures, but none were given`);
+      if (policy.images.length === 0)
+        throw new InputError(`input '${spec.name}' is made from pictures, but none were given`);
       imageGeometry(spec, raw[index]!.shape, policy);
-      if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function') throw new InputError(`input '${spec.name}' is made from pictures, but this browser's workers have no createImageBitmap/OffscreenCanvas`);
-      const blobs = await Promise.all(policy.images.map(async (f) => new Blob([await fetchFile(f)], { type: mimeOf(f.name) })));
+      if (typeof createImageBitmap !== 'function' || typeof OffscreenCanvas !== 'function')
+        throw new InputError(
+          `input '${spec.name}' is made from pictures, but this browser's workers have no createImageBitmap/OffscreenCanvas`,
+        );
+      const blobs = await Promise.all(
+        policy.images.map(async (f) => new Blob([await fetchFile(f)], { type: mimeOf(f.name) })),
+      );
       images.push({ index, spec, policy, blobs, canvas: null, ctx: null });
     }
     return new Preprocessor(images);
@@ -82,7 +93,9 @@ export class Preprocessor {
     const inputs: HostTensor[] = [];
     for (const [i, t] of raw.entries()) {
       const image = this.images.find((x) => x.index === i);
-      inputs.push(image ? await this.picture(image, t, pass, parts) : { ...t, data: t.data.slice() as HostTensor['data'] });
+      inputs.push(
+        image ? await this.picture(image, t, pass, parts) : { ...t, data: t.data.slice() as HostTensor['data'] },
+      );
     }
     return { inputs, parts };
   }
@@ -95,7 +108,10 @@ export class Preprocessor {
     for (let item = 0; item < batch; item++) {
       const t0 = performance.now();
       // Pixels as the file holds them: no colour-space conversion or premultiplied alpha that the model never saw.
-      const bitmap = await createImageBitmap(image.blobs[pictureIndex(pass, batch, item, image.blobs.length)]!, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+      const bitmap = await createImageBitmap(image.blobs[pictureIndex(pass, batch, item, image.blobs.length)]!, {
+        colorSpaceConversion: 'none',
+        premultiplyAlpha: 'none',
+      });
       const t1 = performance.now();
       const r = fitRect(bitmap.width, bitmap.height, g.width, g.height, image.policy.fit);
       ctx.clearRect(0, 0, g.width, g.height);
@@ -125,5 +141,15 @@ export class Preprocessor {
 
 function mimeOf(name: string): string {
   const ext = name.toLowerCase().split('.').pop() ?? '';
-  return { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp', gif: 'image/gif', bmp: 'image/bmp', avif: 'image/avif' }[ext] ?? 'application/octet-stream';
+  return (
+    {
+      png: 'image/png',
+      jpg: 'image/jpeg',
+      jpeg: 'image/jpeg',
+      webp: 'image/webp',
+      gif: 'image/gif',
+      bmp: 'image/bmp',
+      avif: 'image/avif',
+    }[ext] ?? 'application/octet-stream'
+  );
 }

@@ -10,7 +10,13 @@ import { measureTimerResolution } from './timer.ts';
 const api = {
   async probe() {
     const { gpu, capabilities } = await probeCapabilities();
-    return { crossOriginIsolated: self.crossOriginIsolated, timerResolutionMs: measureTimerResolution(), hardwareConcurrency: navigator.hardwareConcurrency, gpu, capabilities };
+    return {
+      crossOriginIsolated: self.crossOriginIsolated,
+      timerResolutionMs: measureTimerResolution(),
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      gpu,
+      capabilities,
+    };
   },
 };
 

@@ -9,7 +9,17 @@ import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
 import type { CellResult, OkCellResult } from '../../src/lib/schema.ts';
 import { distDir, requireDist } from './harness.ts';
 
-const TARGETS = ['ort:wasm', 'ort:webgl', 'ort:webgpu', 'ort:webgpu@default', 'ort:webnn', 'tfjs:cpu', 'tfjs:wasm', 'tfjs:webgl', 'tfjs:webgpu'];
+const TARGETS = [
+  'ort:wasm',
+  'ort:webgl',
+  'ort:webgpu',
+  'ort:webgpu@default',
+  'ort:webnn',
+  'tfjs:cpu',
+  'tfjs:wasm',
+  'tfjs:webgl',
+  'tfjs:webgpu',
+];
 const ok = (cells: CellResult[]) => cells.filter((c): c is OkCellResult => c.status === 'ok');
 const find = (cells: CellResult[], id: string) => cells.find((c) => c.cell.id === id);
 
@@ -32,11 +42,20 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
   }, 900_000);
 
   it('ends every cell ok or unsupported with a reason', () => {
-    const bad = run.result.cells.filter((c) => c.status !== 'ok' && c.status !== 'unsupported').map((c) => JSON.stringify(c).slice(0, 300));
+    const bad = run.result.cells
+      .filter((c) => c.status !== 'ok' && c.status !== 'unsupported')
+      .map((c) => JSON.stringify(c).slice(0, 300));
     expect(bad).toEqual([]);
     for (const c of run.result.cells) if (c.status === 'unsupported') expect(c.reason.length).toBeGreaterThan(10);
     // what must run here
-    for (const id of ['tiny-cnn/ort:wasm@wasm/b1/t2', 'tiny-cnn/ort:webgl@webgl/b1/t1', 'tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/tfjs:webgl/b1/t1', 'tiny-cnn/tfjs:webgpu/b1/t1', 'ocr-cls/ort:webgpu@webgpu/b1/t1']) {
+    for (const id of [
+      'tiny-cnn/ort:wasm@wasm/b1/t2',
+      'tiny-cnn/ort:webgl@webgl/b1/t1',
+      'tiny-cnn/ort:webgpu@webgpu/b1/t1',
+      'tiny-cnn/tfjs:webgl/b1/t1',
+      'tiny-cnn/tfjs:webgpu/b1/t1',
+      'ocr-cls/ort:webgpu@webgpu/b1/t1',
+    ]) {
       expect(find(run.result.cells, id)?.status, id).toBe('ok');
     }
   });
@@ -61,7 +80,9 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
     const webgpu = find(cells, 'tiny-cnn/ort:webgpu@webgpu/b1/t1') as OkCellResult;
     expect(webgpu.proof.details.isFallbackAdapter).toBe(true);
     expect(webgpu.proof.details.outputLocation).toBe('gpu-buffer');
-    expect(String((find(cells, 'tiny-cnn/tfjs:webgl/b1/t1') as OkCellResult).proof.details.webglRenderer)).toMatch(/SwiftShader/i);
+    expect(String((find(cells, 'tiny-cnn/tfjs:webgl/b1/t1') as OkCellResult).proof.details.webglRenderer)).toMatch(
+      /SwiftShader/i,
+    );
   });
 
   it('says the GPU is software, in the environment and on every GPU cell', () => {
@@ -78,7 +99,9 @@ describe('every backend on tiny-cnn and ocr-cls', () => {
 
   it('times GPU stages apart where the backend allows, and names the folded ones', () => {
     for (const c of ok(run.result.cells)) {
-      const gpuResident = (c.cell.runtime === 'ort' && c.cell.backend === 'webgpu') || (c.cell.runtime === 'tfjs' && (c.cell.backend === 'webgl' || c.cell.backend === 'webgpu'));
+      const gpuResident =
+        (c.cell.runtime === 'ort' && c.cell.backend === 'webgpu') ||
+        (c.cell.runtime === 'tfjs' && (c.cell.backend === 'webgl' || c.cell.backend === 'webgpu'));
       if (gpuResident) {
         expect(c.summary.upload, c.cell.id).not.toBeNull();
         expect(c.summary.readback, c.cell.id).not.toBeNull();
@@ -128,7 +151,10 @@ describe('tfjs-wasm threads in the production bundle', () => {
   it('runs 2 threads with the recorded core override (tfjs caps at half the cores), and says so without it', async () => {
     requireDist();
     const sampling = { mode: 'fixed' as const, samples: 5, warmup: 2, cellTimeoutMs: 60_000 };
-    const withOverride = await runInBrowser({ distDir, request: { models: ['tiny-cnn'], targets: ['tfjs:wasm'], batches: [1], threads: [2], tfjsCores: 4, sampling } });
+    const withOverride = await runInBrowser({
+      distDir,
+      request: { models: ['tiny-cnn'], targets: ['tfjs:wasm'], batches: [1], threads: [2], tfjsCores: 4, sampling },
+    });
     const c = withOverride.result.cells[0]!;
     expect(c.status, JSON.stringify(c).slice(0, 400)).toBe('ok');
     const cell = c as OkCellResult;
@@ -139,9 +165,13 @@ describe('tfjs-wasm threads in the production bundle', () => {
     expect(cell.parity).toBeNull(); // the only cell: it is its own reference
     expect(withOverride.offOrigin).toEqual([]);
     // This machine has 2 cores: without the override tfjs runs 1 thread, and the cell says why instead of timing it.
-    const plain = await runInBrowser({ distDir, request: { models: ['tiny-cnn'], targets: ['tfjs:wasm'], batches: [1], threads: [2], sampling } });
+    const plain = await runInBrowser({
+      distDir,
+      request: { models: ['tiny-cnn'], targets: ['tfjs:wasm'], batches: [1], threads: [2], sampling },
+    });
     const u = plain.result.cells[0]!;
-    if (u.status === 'unsupported') expect(u.reason).toMatch(/asked tfjs-wasm for 2 threads, it runs 1: tfjs caps threads at half of the 2 cores/);
+    if (u.status === 'unsupported')
+      expect(u.reason).toMatch(/asked tfjs-wasm for 2 threads, it runs 1: tfjs caps threads at half of the 2 cores/);
     else expect(u.status === 'ok' && u.proof.threads).toBe(2); // a machine with 4+ cores runs 2 without help
   }, 180_000);
 });

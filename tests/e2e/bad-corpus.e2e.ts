@@ -25,11 +25,23 @@ const relu = (shape: (number | string)[], opset = 13, op = 'Relu') => {
 /** Files refused while loading: name on disk, bytes, and what the message must say (besides the name). */
 const REFUSED_ON_LOAD: { name: string; bytes: () => Uint8Array | string; says: RegExp }[] = [
   { name: 'empty.onnx', bytes: () => new Uint8Array(0), says: /is empty \(0 bytes\)/ },
-  { name: 'login-page.onnx', bytes: () => '<!DOCTYPE html><html><body>Please sign in</body></html>', says: /HTML page, not a model/ },
+  {
+    name: 'login-page.onnx',
+    bytes: () => '<!DOCTYPE html><html><body>Please sign in</body></html>',
+    says: /HTML page, not a model/,
+  },
   { name: 'notes.onnx', bytes: () => 'these are my notes, not a model', says: /not an ONNX file/ },
   { name: 'random.onnx', bytes: () => new Uint8Array(4096).map((_, i) => (i * 7919) % 251), says: /not an ONNX file/ },
-  { name: 'truncated.onnx', bytes: () => tinyOnnx().subarray(0, Math.floor(tinyOnnx().length * 0.6)), says: /truncated/ },
-  { name: 'photo.onnx', bytes: () => readFileSync(join(distDir, 'models', 'images', 'chelsea.png')), says: /not an ONNX file/ },
+  {
+    name: 'truncated.onnx',
+    bytes: () => tinyOnnx().subarray(0, Math.floor(tinyOnnx().length * 0.6)),
+    says: /truncated/,
+  },
+  {
+    name: 'photo.onnx',
+    bytes: () => readFileSync(join(distDir, 'models', 'images', 'chelsea.png')),
+    says: /not an ONNX file/,
+  },
   { name: 'config.onnx', bytes: () => '{"format": "layers-model"}', says: /is JSON, not an ONNX model/ },
 ];
 
@@ -39,7 +51,11 @@ describe('bad model files through the CLI', () => {
     for (const f of REFUSED_ON_LOAD) {
       const path = join(dir, f.name);
       writeFileSync(path, f.bytes());
-      const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', path, '--targets', 'ort:wasm'], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(
+        process.execPath,
+        [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', path, '--targets', 'ort:wasm'],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
       expect(r.status, `${f.name}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain(f.name);
       expect(r.stderr, f.name).toMatch(f.says);
@@ -54,7 +70,10 @@ describe('bad model files through the CLI', () => {
     const short = join(dir, 'short-shard');
     mkdirSync(short);
     writeFileSync(join(short, 'model.json'), JSON.stringify(json));
-    writeFileSync(join(short, json.weightsManifest[0].paths[0]), readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', json.weightsManifest[0].paths[0])).subarray(0, 100));
+    writeFileSync(
+      join(short, json.weightsManifest[0].paths[0]),
+      readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', json.weightsManifest[0].paths[0])).subarray(0, 100),
+    );
     const missing = join(dir, 'missing-shard');
     mkdirSync(missing);
     writeFileSync(join(missing, 'model.json'), JSON.stringify(json));
@@ -64,8 +83,17 @@ describe('bad model files through the CLI', () => {
     writeFileSync(join(padded, 'model.json'), JSON.stringify(json));
     const shard = readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', json.weightsManifest[0].paths[0]));
     writeFileSync(join(padded, json.weightsManifest[0].paths[0]), Buffer.concat([shard, Buffer.alloc(64)]));
-    for (const [folder, says] of [[notModel, /model\.json/], [short, /bytes|size|short/i], [missing, /not there/], [padded, /bytes|size|padded/i]] as const) {
-      const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', folder, '--targets', 'tfjs:cpu'], { encoding: 'utf8', timeout: 60_000 });
+    for (const [folder, says] of [
+      [notModel, /model\.json/],
+      [short, /bytes|size|short/i],
+      [missing, /not there/],
+      [padded, /bytes|size|padded/i],
+    ] as const) {
+      const r = spawnSync(
+        process.execPath,
+        [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', folder, '--targets', 'tfjs:cpu'],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
       expect(r.status, `${folder}: ${r.stderr}`).toBe(2);
       expect(r.stderr, folder).toMatch(says);
     }
@@ -92,15 +120,51 @@ describe('bad model files through the CLI', () => {
     });
     copyFileSync(join(distDir, 'models', 'tiny-cnn', 'model.onnx'), join(dir, 'good.onnx'));
     // free-dim.onnx has a symbolic dim with no value: refused up front, naming it, until it gets one.
-    const refused = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', paths.join(','), '--targets', 'ort:wasm'], { encoding: 'utf8', timeout: 60_000 });
+    const refused = spawnSync(
+      process.execPath,
+      [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', paths.join(','), '--targets', 'ort:wasm'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toMatch(/model 'free-dim' has symbolic dim with no value: len; give each a value: --dim len=N/);
+    expect(refused.stderr).toMatch(
+      /model 'free-dim' has symbolic dim with no value: len; give each a value: --dim len=N/,
+    );
     // An absurd value for it (1e9) is refused up front too, naming the range.
-    const absurd = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', join(dir, 'free-dim.onnx'), '--dim', 'len=1000000000', '--targets', 'ort:wasm'], { encoding: 'utf8', timeout: 60_000 });
+    const absurd = spawnSync(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'latency-lab.js'),
+        'run',
+        '--models',
+        join(dir, 'free-dim.onnx'),
+        '--dim',
+        'len=1000000000',
+        '--targets',
+        'ort:wasm',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
     expect(absurd.status).toBe(2);
     expect(absurd.stderr).toMatch(/dim len: 1000000000 is not a whole number in 1\.\.1000000/);
     const out = join(dir, 'out');
-    const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', [...paths, join(dir, 'good.onnx')].join(','), '--dim', 'len=8', '--targets', 'ort:wasm', '--samples', '5', '--out', out], { encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'latency-lab.js'),
+        'run',
+        '--models',
+        [...paths, join(dir, 'good.onnx')].join(','),
+        '--dim',
+        'len=8',
+        '--targets',
+        'ort:wasm',
+        '--samples',
+        '5',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', timeout: 240_000 },
+    );
     expect(r.status, r.stderr).toBe(3); // some cells could not run: said, and the report is written
     const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     const byModel = Object.fromEntries(result.cells.map((c) => [c.cell.modelId, c]));
@@ -119,12 +183,18 @@ describe('bad model files through the CLI', () => {
     const nan = byModel['nan-constant']!;
     expect(nan.status).toBe('ok');
     if (nan.status === 'ok') {
-      expect(nan.outputs[0]).toMatchObject({ nonFinite: 2, min: expect.any(Number), head: [expect.any(Number), null, null, expect.any(Number)] });
+      expect(nan.outputs[0]).toMatchObject({
+        nonFinite: 2,
+        min: expect.any(Number),
+        head: [expect.any(Number), null, null, expect.any(Number)],
+      });
       expect(nan.warnings.join(' ')).toMatch(/output 'y' holds 2 NaN or infinite values \(of 4\)/);
     }
     // 10^18 values declared: refused by name before anything is allocated, and the run goes on.
     expect(byModel['absurd-shape']!.status).toBe('failed');
-    expect(reason('absurd-shape')).toMatch(/^inputs: input 'x' \[1000000, 1000000, 1000000\] float32 would take .* TiB: more than the 4 GiB/);
+    expect(reason('absurd-shape')).toMatch(
+      /^inputs: input 'x' \[1000000, 1000000, 1000000\] float32 would take .* TiB: more than the 4 GiB/,
+    );
     expect(byModel['huge-input']!.status).toBe('failed');
     expect(reason('huge-input')).toMatch(/^(inputs|warmup|session): .{10,}/);
   }, 300_000);
@@ -136,7 +206,11 @@ describe('bad model files through the page', () => {
     const { page } = lab();
     for (const f of REFUSED_ON_LOAD) {
       const bytes = f.bytes();
-      await page.getByTestId('own-model-input').setInputFiles({ name: f.name, mimeType: 'application/octet-stream', buffer: Buffer.from(typeof bytes === 'string' ? bytes : bytes) });
+      await page.getByTestId('own-model-input').setInputFiles({
+        name: f.name,
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(typeof bytes === 'string' ? bytes : bytes),
+      });
       const error = page.getByTestId('own-error');
       await error.waitFor();
       const text = (await error.textContent()) ?? '';

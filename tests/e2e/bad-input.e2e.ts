@@ -26,17 +26,44 @@ describe('bad input', () => {
     const onnxBytes = new Uint8Array(readFileSync(join(distDir, 'models', 'tiny-cnn', 'model.onnx')));
     const garbage = new Uint8Array(4096).map((_, i) => (i * 131 + 7) % 251);
     const json = new TextEncoder().encode('{ this is not json');
-    const onnxEntry = (path: string, bytes: Uint8Array, claimed = bytes) => ({ format: 'onnx' as const, entry: { path, bytes: claimed.byteLength, sha256: sha256(claimed) }, weights: [] });
+    const onnxEntry = (path: string, bytes: Uint8Array, claimed = bytes) => ({
+      format: 'onnx' as const,
+      entry: { path, bytes: claimed.byteLength, sha256: sha256(claimed) },
+      weights: [],
+    });
     const variant = (id: string, over: Partial<ModelInfo>): ModelInfo => ({ ...tiny, id, title: id, ...over });
     dir = distWithExtraModels([
       // exported with a fixed batch of 1
-      { info: variant('tiny-fixed', { batchDim: null, inputs: [{ ...tiny.inputs[0]!, shape: [1, 32, 32, 3] }], formats: [onnxEntry('tiny-fixed/model.onnx', onnxBytes)] }), files: { 'tiny-fixed/model.onnx': onnxBytes } },
-      // the file on the server is cut in half; the manifest describes the whole file
-      { info: variant('tiny-truncated', { formats: [onnxEntry('tiny-truncated/model.onnx', onnxBytes.slice(0, 3000), onnxBytes)] }), files: { 'tiny-truncated/model.onnx': onnxBytes.slice(0, 3000) } },
-      // intact bytes that are not a model at all
-      { info: variant('garbage-onnx', { formats: [onnxEntry('garbage/model.onnx', garbage)] }), files: { 'garbage/model.onnx': garbage } },
       {
-        info: variant('broken-json', { formats: [{ format: 'tfjs-layers', entry: { path: 'broken/model.json', bytes: json.byteLength, sha256: sha256(json) }, weights: [] }] }),
+        info: variant('tiny-fixed', {
+          batchDim: null,
+          inputs: [{ ...tiny.inputs[0]!, shape: [1, 32, 32, 3] }],
+          formats: [onnxEntry('tiny-fixed/model.onnx', onnxBytes)],
+        }),
+        files: { 'tiny-fixed/model.onnx': onnxBytes },
+      },
+      // the file on the server is cut in half; the manifest describes the whole file
+      {
+        info: variant('tiny-truncated', {
+          formats: [onnxEntry('tiny-truncated/model.onnx', onnxBytes.slice(0, 3000), onnxBytes)],
+        }),
+        files: { 'tiny-truncated/model.onnx': onnxBytes.slice(0, 3000) },
+      },
+      // intact bytes that are not a model at all
+      {
+        info: variant('garbage-onnx', { formats: [onnxEntry('garbage/model.onnx', garbage)] }),
+        files: { 'garbage/model.onnx': garbage },
+      },
+      {
+        info: variant('broken-json', {
+          formats: [
+            {
+              format: 'tfjs-layers',
+              entry: { path: 'broken/model.json', bytes: json.byteLength, sha256: sha256(json) },
+              weights: [],
+            },
+          ],
+        }),
         files: { 'broken/model.json': json },
       },
     ]);
@@ -69,7 +96,10 @@ describe('bad input', () => {
 
   it('a truncated file fails at fetch, naming the file', () => {
     const c = byId(run.result.cells, 'tiny-truncated/ort:wasm@wasm/b1/t1');
-    expect(c.status === 'failed' && [c.phase, c.error]).toEqual(['fetch', expect.stringMatching(/tiny-truncated\/model\.onnx is 3000 bytes.*truncated or corrupt/)]);
+    expect(c.status === 'failed' && [c.phase, c.error]).toEqual([
+      'fetch',
+      expect.stringMatching(/tiny-truncated\/model\.onnx is 3000 bytes.*truncated or corrupt/),
+    ]);
   });
 
   it('a file that is not a model fails at session creation with the runtime message', () => {
@@ -88,7 +118,10 @@ describe('bad input', () => {
 
   it('an input override that does not fit the dtype fails naming the input', () => {
     const c = byId(run.result.cells, 'tiny-cnn/ort:wasm@wasm/b1/t1');
-    expect(c.status === 'failed' && [c.phase, c.error]).toEqual(['inputs', expect.stringMatching(/input 'input' is float32: constant 1e\+39 is outside/)]);
+    expect(c.status === 'failed' && [c.phase, c.error]).toEqual([
+      'inputs',
+      expect.stringMatching(/input 'input' is float32: constant 1e\+39 is outside/),
+    ]);
   });
 
   it('a backend the lab cannot use here is unsupported, not an error', () => {
@@ -99,7 +132,12 @@ describe('bad input', () => {
   it('a cell that runs past its timeout is ended and keeps its samples', async () => {
     const slow = await runInBrowser({
       distDir,
-      request: { models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 20_000, warmup: 0, cellTimeoutMs: 4_000 } },
+      request: {
+        models: ['tiny-cnn'],
+        targets: ['tfjs:cpu'],
+        batches: [1],
+        sampling: { mode: 'fixed', samples: 20_000, warmup: 0, cellTimeoutMs: 4_000 },
+      },
     });
     const c = slow.result.cells[0]!;
     expect(c.status).toBe('failed');

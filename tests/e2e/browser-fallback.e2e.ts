@@ -31,18 +31,41 @@ describe('no system browser', () => {
   it('runs on the bundled headless Chromium, says what it lacks, and ends cells that cannot start as unsupported', () => {
     requireDist();
     const out = join(tmp, 'run');
-    const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,ort:webgpu,tfjs:webgl', '--samples', '8', '--warmup', '2', '--allow-unsupported', '--out', out], {
-      encoding: 'utf8',
-      cwd: projectRoot,
-      timeout: 240_000,
-      env: { ...process.env, CI: '1', ...hidden },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'latency-lab.js'),
+        'run',
+        '--models',
+        'tiny-cnn',
+        '--targets',
+        'ort:wasm,ort:webgpu,tfjs:webgl',
+        '--samples',
+        '8',
+        '--warmup',
+        '2',
+        '--allow-unsupported',
+        '--out',
+        out,
+      ],
+      {
+        encoding: 'utf8',
+        cwd: projectRoot,
+        timeout: 240_000,
+        env: { ...process.env, CI: '1', ...hidden },
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr.match(/no system Chromium found: using the headless Chromium bundled in @sparticuz\/chromium/g)).toHaveLength(1);
+    expect(
+      r.stderr.match(/no system Chromium found: using the headless Chromium bundled in @sparticuz\/chromium/g),
+    ).toHaveLength(1);
     const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     // Not the system's browser: the bundled build's own version, headless.
     const system = findSystemChromium();
-    if (system) expect(result.environment.userAgent).not.toContain(spawnSync(system, ['--version'], { encoding: 'utf8' }).stdout.match(/\d+\.\d+\.\d+\.\d+/)?.[0] ?? 'none');
+    if (system)
+      expect(result.environment.userAgent).not.toContain(
+        spawnSync(system, ['--version'], { encoding: 'utf8' }).stdout.match(/\d+\.\d+\.\d+\.\d+/)?.[0] ?? 'none',
+      );
     expect(result.environment.crossOriginIsolated).toBe(true);
     const wasm = result.cells.find((c) => c.cell.id === 'tiny-cnn/ort:wasm@wasm/b1/t1');
     expect(wasm?.status).toBe('ok');
@@ -55,7 +78,21 @@ describe('no system browser', () => {
   });
 
   it('--headed needs a system browser, and says so', () => {
-    const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--samples', '3', '--headed'], { encoding: 'utf8', cwd: projectRoot, timeout: 120_000, env: { ...process.env, CI: '1', ...hidden } });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'latency-lab.js'),
+        'run',
+        '--models',
+        'tiny-cnn',
+        '--targets',
+        'ort:wasm',
+        '--samples',
+        '3',
+        '--headed',
+      ],
+      { encoding: 'utf8', cwd: projectRoot, timeout: 120_000, env: { ...process.env, CI: '1', ...hidden } },
+    );
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/--headed needs a system Chromium/);
   });

@@ -10,14 +10,22 @@ import { parseResultFile, parseRunResult, SCHEMA_VERSION } from '../../src/lib/s
 import { distDir, projectRoot, requireDist } from './harness.ts';
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 240_000, env: { ...process.env, CI: '1' } });
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+    timeout: 240_000,
+    env: { ...process.env, CI: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 /** Async variant: needed while browser servers started by this test process must keep answering. */
 function cliAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { cwd: projectRoot, env: { ...process.env, CI: '1' } });
+    const p = spawn(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
+      cwd: projectRoot,
+      env: { ...process.env, CI: '1' },
+    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -39,7 +47,8 @@ describe('latency-lab run', () => {
     expect(r.err).toMatch(/\[\d\/2\] tiny-cnn\/ort:wasm@wasm\/b1\/t1/);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1\s+ok/);
-    for (const f of ['results.json', 'summary.csv', 'samples.csv', 'report.md', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['results.json', 'summary.csv', 'samples.csv', 'report.md', 'report.html'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     expect(result.source).toBe('cli');
     expect(result.cells.map((c) => c.status)).toEqual(['ok', 'ok']);
@@ -53,11 +62,25 @@ describe('latency-lab run', () => {
 
   it('--ort-build wasm,default: one cell per build, told apart by id, proof, the wasm each fetched, and a comparison', () => {
     const dir = join(tmp, 'builds');
-    const r = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--ort-build', 'wasm,default', ...fixed, '--out', dir);
+    const r = cli(
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      '--ort-build',
+      'wasm,default',
+      ...fixed,
+      '--out',
+      dir,
+    );
     expect(r.code, r.err).toBe(0);
     const result = parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
     const cells = result.cells.flatMap((c) => (c.status === 'ok' ? [c] : []));
-    expect(cells.map((c) => c.cell.id).sort()).toEqual(['tiny-cnn/ort:wasm@default/b1/t1', 'tiny-cnn/ort:wasm@wasm/b1/t1']);
+    expect(cells.map((c) => c.cell.id).sort()).toEqual([
+      'tiny-cnn/ort:wasm@default/b1/t1',
+      'tiny-cnn/ort:wasm@wasm/b1/t1',
+    ]);
     for (const c of cells) {
       expect(c.proof.details.build).toBe(c.cell.build);
       expect(c.proof.details.entry).toBe(c.cell.build === 'wasm' ? 'onnxruntime-web/wasm' : 'onnxruntime-web');
@@ -70,19 +93,54 @@ describe('latency-lab run', () => {
     expect(jsep.bytes).toBeGreaterThan(wasm.bytes * 1.5);
     expect(r.out).toMatch(/tiny-cnn\/ort:wasm@default\/b1\/t1\s+ok/);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/## Cold start[\s\S]*ort:wasm@default[\s\S]*jsep/);
-    const pair = cli('compare', join(dir, 'results.json'), '--a', 'tiny-cnn/ort:wasm@default/b1/t1', '--b', 'tiny-cnn/ort:wasm@wasm/b1/t1');
+    const pair = cli(
+      'compare',
+      join(dir, 'results.json'),
+      '--a',
+      'tiny-cnn/ort:wasm@default/b1/t1',
+      '--b',
+      'tiny-cnn/ort:wasm@wasm/b1/t1',
+    );
     expect(pair.code, pair.err).toBe(0);
     expect(pair.out).toMatch(/95% CI/);
   });
 
   it('budgets: a breach is listed and exits 1; met budgets exit 0; a rule that names no cell is a warning', () => {
-    const breach = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'b1'), '--quiet', '--budget', 'tiny-cnn ort:wasm median <= 1us', '--budget', 'nothing-here p95 <= 1ms');
+    const breach = cli(
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      ...fixed,
+      '--out',
+      join(tmp, 'b1'),
+      '--quiet',
+      '--budget',
+      'tiny-cnn ort:wasm median <= 1us',
+      '--budget',
+      'nothing-here p95 <= 1ms',
+    );
     expect(breach.code).toBe(1);
     expect(breach.out).toMatch(/budgets: 1 BREACHED/);
-    expect(breach.out).toMatch(/tiny-cnn ort:wasm median <= 0\.001ms\s+tiny-cnn\/ort:wasm@wasm\/b1\/t1\s+[\d.]+\s+0\.0010\s+BREACH/);
+    expect(breach.out).toMatch(
+      /tiny-cnn ort:wasm median <= 0\.001ms\s+tiny-cnn\/ort:wasm@wasm\/b1\/t1\s+[\d.]+\s+0\.0010\s+BREACH/,
+    );
     expect(breach.err).toMatch(/warning: budget 'nothing-here p95 <= 1ms' names no cell/);
     expect(readFileSync(join(tmp, 'b1', 'report.md'), 'utf8')).toMatch(/## Budgets: 1 breached/);
-    const met = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'b2'), '--quiet', '--budget', 'tiny-cnn median <= 10s');
+    const met = cli(
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      ...fixed,
+      '--out',
+      join(tmp, 'b2'),
+      '--quiet',
+      '--budget',
+      'tiny-cnn median <= 10s',
+    );
     expect(met.code).toBe(0);
     expect(met.out).toMatch(/budgets: all met/);
   });
@@ -91,24 +149,64 @@ describe('latency-lab run', () => {
     const base = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     const scaled = (k: number) => {
       const copy = structuredClone(base);
-      for (const c of copy.cells) for (const s of c.samples) for (const key of ['preprocess', 'upload', 'inference', 'readback', 'postprocess', 'total']) if (s[key] !== null) s[key] *= k;
+      for (const c of copy.cells)
+        for (const s of c.samples)
+          for (const key of ['preprocess', 'upload', 'inference', 'readback', 'postprocess', 'total'])
+            if (s[key] !== null) s[key] *= k;
       return copy;
     };
     writeFileSync(join(tmp, 'fast.json'), JSON.stringify(scaled(0.05)));
     writeFileSync(join(tmp, 'slow.json'), JSON.stringify(scaled(20)));
-    const reg = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'r1'), '--quiet', '--baseline', join(tmp, 'fast.json'));
+    const reg = cli(
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      ...fixed,
+      '--out',
+      join(tmp, 'r1'),
+      '--quiet',
+      '--baseline',
+      join(tmp, 'fast.json'),
+    );
     expect(reg.code).toBe(1);
     expect(reg.out).toMatch(/tiny-cnn\/ort:wasm@wasm\/b1\/t1\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+-[\d.]+\s+regression/);
     expect(reg.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1\s+[\d.]+\s+–\s+\s+missing/);
     expect(reg.err).toMatch(/1 regression\(s\) against/);
-    const imp = cli('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', ...fixed, '--out', join(tmp, 'r2'), '--quiet', '--baseline', join(tmp, 'slow.json'));
+    const imp = cli(
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      ...fixed,
+      '--out',
+      join(tmp, 'r2'),
+      '--quiet',
+      '--baseline',
+      join(tmp, 'slow.json'),
+    );
     expect(imp.code).toBe(0);
     expect(imp.out).toMatch(/improvement/);
   });
 
   it('exits 3 and says why when a cell fails, keeping the rest', () => {
     const dir = join(tmp, 'bad');
-    const r = cli('run', '--models', 'tiny-cnn,nope', '--targets', 'ort:wasm', '--samples', '2', '--warmup', '0', '--out', dir, '--quiet');
+    const r = cli(
+      'run',
+      '--models',
+      'tiny-cnn,nope',
+      '--targets',
+      'ort:wasm',
+      '--samples',
+      '2',
+      '--warmup',
+      '0',
+      '--out',
+      dir,
+      '--quiet',
+    );
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/nope\/ort:wasm@wasm\/b1\/t1 failed: plan: unknown model id 'nope'/);
     const result = parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
@@ -123,10 +221,32 @@ describe("latency-lab run on a person's own model files", () => {
 
   it('an ONNX file and a TF.js folder run like zoo models', () => {
     const dir = join(tmp, 'own-out');
-    const r = cli('run', '--models', join(own, 'My Net.onnx'), '--targets', 'ort:wasm', ...fixed, '--out', dir, '--quiet');
+    const r = cli(
+      'run',
+      '--models',
+      join(own, 'My Net.onnx'),
+      '--targets',
+      'ort:wasm',
+      ...fixed,
+      '--out',
+      dir,
+      '--quiet',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/my-net\/ort:wasm@wasm\/b1\/t1\s+ok/);
-    const t = cli('run', '--models', join(own, 'tfjs-net'), '--targets', 'tfjs:wasm', '--batch', '1,3', ...fixed, '--out', join(tmp, 'own-out2'), '--quiet');
+    const t = cli(
+      'run',
+      '--models',
+      join(own, 'tfjs-net'),
+      '--targets',
+      'tfjs:wasm',
+      '--batch',
+      '1,3',
+      ...fixed,
+      '--out',
+      join(tmp, 'own-out2'),
+      '--quiet',
+    );
     expect(t.code, t.err).toBe(0);
     expect(t.out).toMatch(/tfjs-net\/tfjs:wasm\/b3\/t1\s+ok/);
   });
@@ -150,7 +270,16 @@ describe("latency-lab run on a person's own model files", () => {
 describe('latency-lab config and usage errors', () => {
   it('takes a config file; flags override it', () => {
     const cfg = join(tmp, 'lab.json');
-    writeFileSync(cfg, JSON.stringify({ $schema: './lab-config.schema.json', models: ['tiny-cnn'], targets: ['tfjs:wasm', 'ort:wasm'], sampling: { mode: 'fixed', samples: 7, warmup: 1 }, budgets: ['tiny-cnn median <= 10s'] }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        $schema: './lab-config.schema.json',
+        models: ['tiny-cnn'],
+        targets: ['tfjs:wasm', 'ort:wasm'],
+        sampling: { mode: 'fixed', samples: 7, warmup: 1 },
+        budgets: ['tiny-cnn median <= 10s'],
+      }),
+    );
     const dir = join(tmp, 'cfg-out');
     const r = cli('run', '--config', cfg, '--targets', 'ort:wasm', '--out', dir, '--quiet');
     expect(r.code, r.err).toBe(0);
@@ -193,9 +322,20 @@ describe('latency-lab config and usage errors', () => {
     expect(all.code).toBe(0);
     expect(all.out).toMatch(/cell\s+median ms\s+ratio\s+95% CI\s+verdict/);
     expect(all.out).toMatch(/fastest/);
-    const pair = cli('compare', file, '--a', 'tiny-cnn/tfjs:wasm/b1/t1', '--b', 'tiny-cnn/ort:wasm@wasm/b1/t1', '--threshold', '5');
+    const pair = cli(
+      'compare',
+      file,
+      '--a',
+      'tiny-cnn/tfjs:wasm/b1/t1',
+      '--b',
+      'tiny-cnn/ort:wasm@wasm/b1/t1',
+      '--threshold',
+      '5',
+    );
     expect(pair.code).toBe(0);
-    expect(pair.out).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1 (is [\d.]+x (faster|slower) than|vs) tiny-cnn\/ort:wasm@wasm\/b1\/t1/);
+    expect(pair.out).toMatch(
+      /tiny-cnn\/tfjs:wasm\/b1\/t1 (is [\d.]+x (faster|slower) than|vs) tiny-cnn\/ort:wasm@wasm\/b1\/t1/,
+    );
     const bad = cli('compare', file, '--a', 'nope', '--b', 'tiny-cnn/ort:wasm@wasm/b1/t1');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/no ok cell 'nope'.*ok cells: tiny-cnn/);
@@ -224,13 +364,40 @@ describe('latency-lab run on several browsers (remote devices)', () => {
   });
 
   it('two browser servers and a CDP endpoint give one merged report; an unreachable one is reported and does not sink them', async () => {
-    for (let i = 0; i < 2; i++) servers.push(await chromium.launchServer({ executablePath: findChromium(), args: [...BASE_FLAGS, ...GPU_FLAGS] }));
+    for (let i = 0; i < 2; i++)
+      servers.push(
+        await chromium.launchServer({ executablePath: findChromium(), args: [...BASE_FLAGS, ...GPU_FLAGS] }),
+      );
     // A Chromium with its DevTools port open, as a Selenium Grid 4 node or a cloud grid offers.
     const port = 9300 + Math.floor(Math.random() * 500);
-    const cdpBrowser = await chromium.launch({ executablePath: findChromium(), args: [...BASE_FLAGS, ...GPU_FLAGS, `--remote-debugging-port=${port}`] });
+    const cdpBrowser = await chromium.launch({
+      executablePath: findChromium(),
+      args: [...BASE_FLAGS, ...GPU_FLAGS, `--remote-debugging-port=${port}`],
+    });
     try {
       const dir = join(tmp, 'devices');
-      const r = await cliAsync('run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--samples', '8', '--warmup', '1', '--out', dir, '--quiet', '--connect', `alpha=${servers[0]!.wsEndpoint()}`, '--connect', `beta=${servers[1]!.wsEndpoint()}`, '--connect', 'gone=ws://127.0.0.1:9/none', '--cdp', `gamma=http://127.0.0.1:${port}`);
+      const r = await cliAsync(
+        'run',
+        '--models',
+        'tiny-cnn',
+        '--targets',
+        'ort:wasm',
+        '--samples',
+        '8',
+        '--warmup',
+        '1',
+        '--out',
+        dir,
+        '--quiet',
+        '--connect',
+        `alpha=${servers[0]!.wsEndpoint()}`,
+        '--connect',
+        `beta=${servers[1]!.wsEndpoint()}`,
+        '--connect',
+        'gone=ws://127.0.0.1:9/none',
+        '--cdp',
+        `gamma=http://127.0.0.1:${port}`,
+      );
       expect(r.err).toMatch(/device gone: cannot reach the browser at ws:\/\/127\.0\.0\.1:9\/none/);
       expect(r.code).toBe(3);
       const runs = parseResultFile(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
@@ -253,7 +420,21 @@ describe('latency-lab run on several browsers (remote devices)', () => {
 describe('latency-lab run --measure-memory', () => {
   it('stores the page memory with the model loaded', () => {
     const dir = join(tmp, 'mem');
-    const r = cli('run', '--models', 'tiny-cnn', '--targets', 'tfjs:wasm', '--samples', '2', '--warmup', '0', '--measure-memory', '--out', dir, '--quiet');
+    const r = cli(
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'tfjs:wasm',
+      '--samples',
+      '2',
+      '--warmup',
+      '0',
+      '--measure-memory',
+      '--out',
+      dir,
+      '--quiet',
+    );
     expect(r.code).toBe(0);
     const cell = parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))).cells[0]!;
     expect(cell.status).toBe('ok');

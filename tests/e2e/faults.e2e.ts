@@ -16,7 +16,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'lab-faults-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 240_000, env: { ...process.env, CI: '1' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+    timeout: 240_000,
+    env: { ...process.env, CI: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const read = (dir: string) => parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
@@ -28,7 +33,26 @@ describe('faults inside a run', () => {
   it('a worker that crashes mid-sample: its cell fails with the reason and keeps its samples; the other cell runs', () => {
     requireDist();
     const out = join(tmp, 'crash');
-    const r = cli(['run', '--models', 'calibration,tiny-cnn', '--targets', 'calib:cpu,ort:wasm', '--allow-unsupported', '--values', 'busy_ms=const:0.5', '--values', 'fault=const:1', '--values', 'fault_after=const:15', '--samples', '30', '--warmup', '2', '--out', out]);
+    const r = cli([
+      'run',
+      '--models',
+      'calibration,tiny-cnn',
+      '--targets',
+      'calib:cpu,ort:wasm',
+      '--allow-unsupported',
+      '--values',
+      'busy_ms=const:0.5',
+      '--values',
+      'fault=const:1',
+      '--values',
+      'fault_after=const:15',
+      '--samples',
+      '30',
+      '--warmup',
+      '2',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(3);
     const cells = read(out).cells;
     const crashed = byId(cells, CALIB);
@@ -44,7 +68,24 @@ describe('faults inside a run', () => {
 
   it('a runtime out of memory: its cell fails in the runtime words, samples kept, and the run goes on', () => {
     const out = join(tmp, 'oom');
-    const r = cli(['run', '--models', 'calibration,tiny-cnn', '--targets', 'calib:cpu,ort:wasm', '--allow-unsupported', '--values', 'fault=const:2', '--values', 'fault_after=const:15', '--samples', '30', '--warmup', '2', '--out', out]);
+    const r = cli([
+      'run',
+      '--models',
+      'calibration,tiny-cnn',
+      '--targets',
+      'calib:cpu,ort:wasm',
+      '--allow-unsupported',
+      '--values',
+      'fault=const:2',
+      '--values',
+      'fault_after=const:15',
+      '--samples',
+      '30',
+      '--warmup',
+      '2',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(3);
     const cells = read(out).cells;
     const oom = byId(cells, CALIB);
@@ -59,8 +100,18 @@ describe('faults inside a run', () => {
   it('WebGPU device loss mid-cell (the device destroyed after 8 samples): that cell fails with the reason, samples kept; the next cell runs', async () => {
     const lab = await openLab();
     try {
-      const request = { models: ['tiny-cnn'], targets: ['ort:webgpu', 'ort:wasm'], batches: [1], order: 'matrix', sampling: { mode: 'fixed', samples: 20, warmup: 2, cellTimeoutMs: 60_000 } };
-      const run = parseRunResult(await lab.page.evaluate(`window.latencyLab.run(${JSON.stringify(request)}, { faults: { loseDeviceAfterSamples: 8 } })`));
+      const request = {
+        models: ['tiny-cnn'],
+        targets: ['ort:webgpu', 'ort:wasm'],
+        batches: [1],
+        order: 'matrix',
+        sampling: { mode: 'fixed', samples: 20, warmup: 2, cellTimeoutMs: 60_000 },
+      };
+      const run = parseRunResult(
+        await lab.page.evaluate(
+          `window.latencyLab.run(${JSON.stringify(request)}, { faults: { loseDeviceAfterSamples: 8 } })`,
+        ),
+      );
       const gpu = byId(run.cells, 'tiny-cnn/ort:webgpu@webgpu/b1/t1');
       expect(gpu.status, JSON.stringify(gpu).slice(0, 400)).toBe('failed');
       if (gpu.status !== 'failed') return;
@@ -76,14 +127,27 @@ describe('faults inside a run', () => {
   it('a runtime that falls back is caught by the proof: ORT on webgpu given wasm as a fallback, tfjs on webgl, with the GPU hidden', async () => {
     const lab = await openLab();
     try {
-      const request = { models: ['tiny-cnn'], targets: ['ort:webgpu', 'ort:webgpu@all', 'tfjs:webgl', 'ort:wasm'], batches: [1], order: 'matrix', sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 60_000 } };
-      const run = parseRunResult(await lab.page.evaluate(`window.latencyLab.run(${JSON.stringify(request)}, { faults: { forceFallback: true } })`));
-      const why = (c: CellResult) => (c.status === 'failed' ? c.error : c.status === 'unsupported' ? c.reason : c.status);
+      const request = {
+        models: ['tiny-cnn'],
+        targets: ['ort:webgpu', 'ort:webgpu@all', 'tfjs:webgl', 'ort:wasm'],
+        batches: [1],
+        order: 'matrix',
+        sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 60_000 },
+      };
+      const run = parseRunResult(
+        await lab.page.evaluate(
+          `window.latencyLab.run(${JSON.stringify(request)}, { faults: { forceFallback: true } })`,
+        ),
+      );
+      const why = (c: CellResult) =>
+        c.status === 'failed' ? c.error : c.status === 'unsupported' ? c.reason : c.status;
       // Both ORT builds that run webgpu: the session came up (on wasm), and the proof refused to call it webgpu.
       for (const id of ['tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/ort:webgpu@all/b1/t1']) {
         const c = byId(run.cells, id);
         expect(c.status, id).not.toBe('ok');
-        expect(why(c), id).toMatch(/asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back/);
+        expect(why(c), id).toMatch(
+          /asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back/,
+        );
       }
       const tfjs = byId(run.cells, 'tiny-cnn/tfjs:webgl/b1/t1');
       expect(tfjs.status).toBe('unsupported');
@@ -96,7 +160,26 @@ describe('faults inside a run', () => {
 
   it('the browser killed mid-run: finished cells are written, the rest are lost with the reason, exit 3', async () => {
     const out = join(tmp, 'killed');
-    const p = spawn(process.execPath, [BIN, 'run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,tfjs:wasm,tfjs:cpu', '--samples', '30', '--warmup', '2', '--order', 'matrix', '--out', out], { cwd: projectRoot, env: { ...process.env, CI: '1' } });
+    const p = spawn(
+      process.execPath,
+      [
+        BIN,
+        'run',
+        '--models',
+        'tiny-cnn',
+        '--targets',
+        'ort:wasm,tfjs:wasm,tfjs:cpu',
+        '--samples',
+        '30',
+        '--warmup',
+        '2',
+        '--order',
+        'matrix',
+        '--out',
+        out,
+      ],
+      { cwd: projectRoot, env: { ...process.env, CI: '1' } },
+    );
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((resolve) => p.on('close', resolve));
@@ -121,7 +204,17 @@ describe('faults inside a run', () => {
   }, 240_000);
 
   it('an --out that cannot be written: exit 2 before any browser starts, naming the folder', () => {
-    const r = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--samples', '3', '--out', '/etc/hostname/results']);
+    const r = cli([
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      '--samples',
+      '3',
+      '--out',
+      '/etc/hostname/results',
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--out '\/etc\/hostname\/results' can't be written \(ENOTDIR.*nothing was run/);
     expect(r.err).not.toMatch(/\[1\/1\]/);

@@ -14,7 +14,12 @@ import { okCells, parseRunResult } from '../../src/lib/schema.ts';
 import { openLab, projectRoot, requireDist } from './harness.ts';
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 400_000, env: { ...process.env, CI: '1' } });
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+    timeout: 400_000,
+    env: { ...process.env, CI: '1' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -25,7 +30,23 @@ describe('latency-lab run --first-visit', () => {
   it('measures first and returning visits, unthrottled and on 4g, with bytes as sent and the time the network added', () => {
     requireDist();
     const out = join(tmp, 'run');
-    const r = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm,tfjs:wasm', '--mode', 'fixed', '--samples', '10', '--warmup', '2', '--first-visit', '4g', '--out', out]);
+    const r = cli([
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm,tfjs:wasm',
+      '--mode',
+      'fixed',
+      '--samples',
+      '10',
+      '--warmup',
+      '2',
+      '--first-visit',
+      '4g',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
     const run = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     const fv = run.firstVisits!;
@@ -35,11 +56,17 @@ describe('latency-lab run --first-visit', () => {
     expect(cells.length).toBe(2);
     for (const cellId of cells) {
       const visits = fv.visits.filter((v) => v.cellId === cellId);
-      expect(visits.map((v) => `${v.profile}/${v.visit}/${v.status}`), cellId).toEqual(['none/first/ok', 'none/returning/ok', '4g/first/ok', '4g/returning/ok']);
+      expect(
+        visits.map((v) => `${v.profile}/${v.visit}/${v.status}`),
+        cellId,
+      ).toEqual(['none/first/ok', 'none/returning/ok', '4g/first/ok', '4g/returning/ok']);
       for (const v of visits) {
         const p = v.parts!;
         // The first result is the sum of its parts, each measured.
-        expect(v.firstResultMs!).toBeCloseTo(p.workerBootMs + p.runtimeInitMs + p.modelFetchMs + p.sessionCreateMs + p.firstInferenceMs, 6);
+        expect(v.firstResultMs!).toBeCloseTo(
+          p.workerBootMs + p.runtimeInitMs + p.modelFetchMs + p.sessionCreateMs + p.firstInferenceMs,
+          6,
+        );
         expect(v.pageLoadMs!).toBeGreaterThan(0);
         expect(v.pageBytes.requests).toBeGreaterThan(0);
       }
@@ -67,7 +94,9 @@ describe('latency-lab run --first-visit', () => {
     expect(r.out).toMatch(/on 4g: first result [\d.]+ s, [\d.]+ s more than unthrottled/);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/## First visit: network emulated by Chromium/);
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<h2>First visit: network emulated by Chromium<\/h2>/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(
+      /<h2>First visit: network emulated by Chromium<\/h2>/,
+    );
   }, 420_000);
 
   it('refuses unknown profiles, a CPU slowdown without first visits, and first visits on remote browsers (exit 2)', () => {
@@ -77,7 +106,17 @@ describe('latency-lab run --first-visit', () => {
     const cpu = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--cpu-slowdown', '4']);
     expect(cpu.code).toBe(2);
     expect(cpu.err).toMatch(/--cpu-slowdown applies to first visits/);
-    const remote = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--first-visit', '4g', '--connect', 'ws://127.0.0.1:1/x']);
+    const remote = cli([
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      '--first-visit',
+      '4g',
+      '--connect',
+      'ws://127.0.0.1:1/x',
+    ]);
     expect(remote.code).toBe(2);
     expect(remote.err).toMatch(/--first-visit launches fresh local browsers/);
   });
@@ -88,7 +127,12 @@ describe('the page: what a cell fetched, and its first result on this connection
     requireDist();
     const lab = await openLab();
     try {
-      const request = { models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1], sampling: { mode: 'fixed', samples: 5, warmup: 1 } };
+      const request = {
+        models: ['tiny-cnn'],
+        targets: ['ort:wasm'],
+        batches: [1],
+        sampling: { mode: 'fixed', samples: 5, warmup: 1 },
+      };
       // Plain JS text (see src/cli/driver.ts for why).
       const run: unknown = await lab.page.evaluate(`window.latencyLab.run(${JSON.stringify(request)})`);
       const c = okCells(parseRunResult(run).cells)[0]!;
@@ -99,7 +143,10 @@ describe('the page: what a cell fetched, and its first result on this connection
       expect(n.bytes).toBeGreaterThanOrEqual((c.coldStart.runtimeWasm?.bytes ?? 0) + c.coldStart.fetchedBytes);
       expect(c.coldStart.workerBootMs!).toBeGreaterThan(0);
       const cs = c.coldStart;
-      expect(cs.firstResultMs!).toBeCloseTo(cs.workerBootMs! + cs.runtimeInitMs + cs.fetchMs + cs.sessionCreateMs + cs.firstInferenceMs, 6);
+      expect(cs.firstResultMs!).toBeCloseTo(
+        cs.workerBootMs! + cs.runtimeInitMs + cs.fetchMs + cs.sessionCreateMs + cs.firstInferenceMs,
+        6,
+      );
     } finally {
       await lab.close();
     }

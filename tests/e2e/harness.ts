@@ -1,5 +1,15 @@
 /** Shared set-up for end-to-end tests: the production build, a temp copy with altered models, a guarded page. */
-import { copyFileSync, cpSync, linkSync, statSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  linkSync,
+  statSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+  mkdirSync,
+  readdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';

@@ -25,7 +25,10 @@ describe('latency-lab host', () => {
   it('checks token, size and schema before it keeps anything', () => {
     expect(acceptUpload('abc', null, '{}', false, 100).answer.status).toBe(403);
     expect(acceptUpload('abc', 'abd', '{}', false, 100).answer.status).toBe(403);
-    expect(acceptUpload('abc', 'abc', '', true, 100).answer).toEqual({ status: 413, body: { error: 'the result file is over 100 bytes (--max-mb)' } });
+    expect(acceptUpload('abc', 'abc', '', true, 100).answer).toEqual({
+      status: 413,
+      body: { error: 'the result file is over 100 bytes (--max-mb)' },
+    });
     expect(acceptUpload('abc', 'abc', '{oops', false, 100).answer.status).toBe(400);
     const notResult = acceptUpload('abc', 'abc', '{"schemaVersion": 5, "cells": 3}', false, 1000);
     expect(notResult.answer.status).toBe(400);
@@ -36,7 +39,11 @@ describe('latency-lab host', () => {
   it('serves the lab with a token URL and a QR code, takes a run back from the page, and merges it into a report', async () => {
     requireDist();
     const out = join(tmp, 'out');
-    host = spawn(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'host', '--bind', '127.0.0.1', '--out', out], { cwd: projectRoot, env: { ...process.env, CI: '1' } });
+    host = spawn(
+      process.execPath,
+      [join(projectRoot, 'bin', 'latency-lab.js'), 'host', '--bind', '127.0.0.1', '--out', out],
+      { cwd: projectRoot, env: { ...process.env, CI: '1' } },
+    );
     let stdout = '';
     let stderr = '';
     host.stdout!.on('data', (d) => (stdout += d));
@@ -64,7 +71,11 @@ describe('latency-lab host', () => {
       await page.getByTestId('mode').selectOption('fixed');
       await page.getByTestId('samples').fill('10');
       await page.getByTestId('run').click();
-      await page.waitForFunction(() => /sent to the host as/.test(document.querySelector('[data-testid=host-status]')?.textContent ?? ''), null, { timeout: 120_000 });
+      await page.waitForFunction(
+        () => /sent to the host as/.test(document.querySelector('[data-testid=host-status]')?.textContent ?? ''),
+        null,
+        { timeout: 120_000 },
+      );
       expect(offOrigin).toEqual([]);
     } finally {
       await browser.close();
@@ -74,7 +85,14 @@ describe('latency-lab host', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]!.device).toMatch(/Chrom.* · .* · \d+ cores/);
     expect(runs[0]!.cells.filter((c) => c.status === 'ok').length).toBeGreaterThanOrEqual(2);
-    expect(readdirSync(out).sort()).toEqual(['device-1.json', 'report.html', 'report.md', 'results.json', 'samples.csv', 'summary.csv']);
+    expect(readdirSync(out).sort()).toEqual([
+      'device-1.json',
+      'report.html',
+      'report.md',
+      'results.json',
+      'samples.csv',
+      'summary.csv',
+    ]);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(runs[0]!.device!);
     expect(stdout).toMatch(/\[Chrom[^\]]*\] \d+ cells, \d+ ok/);
     expect(stderr).toMatch(/refused an upload \(403\)/);

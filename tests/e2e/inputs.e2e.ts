@@ -31,7 +31,13 @@ describe('a model with several inputs of other dtypes', () => {
       batchFollowers: [],
       dimDefaults: {},
       valueDefaults: {},
-      formats: [{ format: 'onnx', entry: { path: 'multi/model.onnx', bytes: bytes.byteLength, sha256: sha256(bytes) }, weights: [] }],
+      formats: [
+        {
+          format: 'onnx',
+          entry: { path: 'multi/model.onnx', bytes: bytes.byteLength, sha256: sha256(bytes) },
+          weights: [],
+        },
+      ],
       provenance: { package: 'test', version: '0', license: 'MIT', files: [], notes: '' },
     };
     dir = distWithExtraModels([{ info, files: { 'multi/model.onnx': bytes } }]);
@@ -43,7 +49,12 @@ describe('a model with several inputs of other dtypes', () => {
         batches: [1, 3],
         order: 'matrix',
         sampling: { mode: 'fixed', samples: 3, warmup: 1, cellTimeoutMs: 120_000, gpuBusyPasses: 0 },
-        inputOverrides: { 'multi-input': { n: { values: { kind: 'constant', value: 3 } }, mask: { values: { kind: 'range', min: 1, max: 1 } } } },
+        inputOverrides: {
+          'multi-input': {
+            n: { values: { kind: 'constant', value: 3 } },
+            mask: { values: { kind: 'range', min: 1, max: 1 } },
+          },
+        },
       },
     });
   }, 300_000);

@@ -50,62 +50,84 @@ afterAll(async () => {
 describe('calibration runtime', () => {
   // On this shared 2-core machine a whole run now and then sits ~20 us high (the worker sharing a core); a harness
   // that really adds that much fails all three tries.
-  it('reports a 2 ms busy-wait within max(1%, 2 timer ticks), and the harness overhead per pass', { retry: 2 }, async () => {
-    const result = await run({
-      models: ['calibration'],
-      targets: ['calib:cpu'],
-      batches: [1],
-      inputOverrides: { calibration: { busy_ms: { values: { kind: 'constant', value: 2 } } } },
-      // Fixed and plenty: the median of 60 is robust to the odd preempted pass on a busy 2-core machine.
-      sampling: { mode: 'fixed', samples: 60, warmup: 10 },
-    });
-    const cell = only(result);
-    const [report] = calibrationReports([cell]);
-    expect(report!.requestedMs).toBe(2);
-    expect(cell.timerResolutionMs).toBeLessThanOrEqual(0.1);
-    // Clock readings are multiples of the tick held in floats (2.02 - 2 = 0.0200000014): a nanosecond of slack.
-    expect(Math.abs(report!.errorMs), `inference median ${report!.measuredMs} ms`).toBeLessThanOrEqual(Math.max(0.02, 2 * cell.timerResolutionMs) + 1e-6);
-    expect(report!.withinTolerance).toBe(true);
-    // What the pipeline adds around the work: small, and never negative.
-    expect(report!.overheadMs).toBeGreaterThanOrEqual(0);
-    expect(report!.overheadMs).toBeLessThan(0.5);
-  });
+  it(
+    'reports a 2 ms busy-wait within max(1%, 2 timer ticks), and the harness overhead per pass',
+    { retry: 2 },
+    async () => {
+      const result = await run({
+        models: ['calibration'],
+        targets: ['calib:cpu'],
+        batches: [1],
+        inputOverrides: { calibration: { busy_ms: { values: { kind: 'constant', value: 2 } } } },
+        // Fixed and plenty: the median of 60 is robust to the odd preempted pass on a busy 2-core machine.
+        sampling: { mode: 'fixed', samples: 60, warmup: 10 },
+      });
+      const cell = only(result);
+      const [report] = calibrationReports([cell]);
+      expect(report!.requestedMs).toBe(2);
+      expect(cell.timerResolutionMs).toBeLessThanOrEqual(0.1);
+      // Clock readings are multiples of the tick held in floats (2.02 - 2 = 0.0200000014): a nanosecond of slack.
+      expect(Math.abs(report!.errorMs), `inference median ${report!.measuredMs} ms`).toBeLessThanOrEqual(
+        Math.max(0.02, 2 * cell.timerResolutionMs) + 1e-6,
+      );
+      expect(report!.withinTolerance).toBe(true);
+      // What the pipeline adds around the work: small, and never negative.
+      expect(report!.overheadMs).toBeGreaterThanOrEqual(0);
+      expect(report!.overheadMs).toBeLessThan(0.5);
+    },
+  );
 
   // Steady-state detection end to end: the calibration model busy-waits 1 ms, then 0.5 ms from pass 401 on.
-  it('finds the level change, reports the later level within max(1%, 2 ticks), and marks every sample with its segment', { retry: 2 }, async () => {
-    const constant = (value: number) => ({ values: { kind: 'constant' as const, value } });
-    const result = await run({
-      models: ['calibration'],
-      targets: ['calib:cpu'],
-      batches: [1],
-      inputOverrides: { calibration: { busy_ms: constant(1), later_busy_ms: constant(0.5), change_after: constant(400) } },
-      sampling: { minWarmupMs: 1000, maxSamplingMs: 6000 },
-    });
-    const cell = only(result);
-    const s = cell.steadyState;
-    expect(s.classification, JSON.stringify(s.segments)).toBe('warm-up');
-    expect(cell.sampling.iterations).toBe(1);
-    // Session pass 1 is the first inference (cold start); own passes count from the first warm-up pass, so the
-    // first 0.5 ms pass is own pass 399 (0-based). Within a few samples of it:
-    const change = s.changepoints.find((c) => c.ratio < 0.75);
-    expect(change, JSON.stringify(s.changepoints)).toBeDefined();
-    expect(Math.abs(change!.afterPasses - 399)).toBeLessThanOrEqual(3);
-    expect(s.warmupPasses).toBe(change!.afterPasses);
-    expect(s.warmupMs).toBeGreaterThan(390); // ~399 passes of 1 ms
-    const tolerance = Math.max(0.01 * 0.5, 2 * cell.timerResolutionMs) + 1e-6;
-    expect(Math.abs(cell.summary.inference!.median - 0.5), `inference median ${cell.summary.inference!.median}`).toBeLessThanOrEqual(tolerance);
-    // The summary describes the steady samples only; every sample is kept, marked with its segment.
-    expect(cell.summary.total.n).toBe(s.steadySamples);
-    expect(cell.samples.length).toBe(s.steadyStart + s.steadySamples);
-    expect(cell.samples.every((x) => x.segment !== null)).toBe(true);
-    expect(cell.samples[0]!.segment).toBe(0);
-    expect(cell.samples[cell.samples.length - 1]!.segment).toBe(s.segments.length - 1);
-    expect(s.firstPasses!.ratio).toBeGreaterThan(1.8); // the first passes ran at 1 ms against 0.5 steady
-    expect(validityFlags(cell.validity, s).filter((f) => f.startsWith('drift'))).toEqual([]);
-  });
+  it(
+    'finds the level change, reports the later level within max(1%, 2 ticks), and marks every sample with its segment',
+    { retry: 2 },
+    async () => {
+      const constant = (value: number) => ({ values: { kind: 'constant' as const, value } });
+      const result = await run({
+        models: ['calibration'],
+        targets: ['calib:cpu'],
+        batches: [1],
+        inputOverrides: {
+          calibration: { busy_ms: constant(1), later_busy_ms: constant(0.5), change_after: constant(400) },
+        },
+        sampling: { minWarmupMs: 1000, maxSamplingMs: 6000 },
+      });
+      const cell = only(result);
+      const s = cell.steadyState;
+      expect(s.classification, JSON.stringify(s.segments)).toBe('warm-up');
+      expect(cell.sampling.iterations).toBe(1);
+      // Session pass 1 is the first inference (cold start); own passes count from the first warm-up pass, so the
+      // first 0.5 ms pass is own pass 399 (0-based). Within a few samples of it:
+      const change = s.changepoints.find((c) => c.ratio < 0.75);
+      expect(change, JSON.stringify(s.changepoints)).toBeDefined();
+      expect(Math.abs(change!.afterPasses - 399)).toBeLessThanOrEqual(3);
+      expect(s.warmupPasses).toBe(change!.afterPasses);
+      expect(s.warmupMs).toBeGreaterThan(390); // ~399 passes of 1 ms
+      const tolerance = Math.max(0.01 * 0.5, 2 * cell.timerResolutionMs) + 1e-6;
+      expect(
+        Math.abs(cell.summary.inference!.median - 0.5),
+        `inference median ${cell.summary.inference!.median}`,
+      ).toBeLessThanOrEqual(tolerance);
+      // The summary describes the steady samples only; every sample is kept, marked with its segment.
+      expect(cell.summary.total.n).toBe(s.steadySamples);
+      expect(cell.samples.length).toBe(s.steadyStart + s.steadySamples);
+      expect(cell.samples.every((x) => x.segment !== null)).toBe(true);
+      expect(cell.samples[0]!.segment).toBe(0);
+      expect(cell.samples[cell.samples.length - 1]!.segment).toBe(s.segments.length - 1);
+      expect(s.firstPasses!.ratio).toBeGreaterThan(1.8); // the first passes ran at 1 ms against 0.5 steady
+      expect(validityFlags(cell.validity, s).filter((f) => f.startsWith('drift'))).toEqual([]);
+    },
+  );
 
   it('a no-op pass is under 50 ticks, so auto mode times k passes per sample and reports per-pass values', async () => {
-    const cell = only(await run({ models: ['calibration'], targets: ['calib:cpu'], batches: [1], sampling: { maxSamples: 60, maxSamplingMs: 3000 } }));
+    const cell = only(
+      await run({
+        models: ['calibration'],
+        targets: ['calib:cpu'],
+        batches: [1],
+        sampling: { maxSamples: 60, maxSamplingMs: 3000 },
+      }),
+    );
     expect(cell.sampling.mode).toBe('auto');
     expect(cell.sampling.iterations).toBeGreaterThan(1);
     expect(cell.sampling.iterationsWhy).toMatch(/timer guard/);
@@ -124,14 +146,20 @@ describe('calibration runtime', () => {
     // Either they do, or the guard saw they didn't and grew k again after that block (a pass that kept speeding up
     // after the last regrowth): what it must never do is leave short samples without growing k.
     const median = spans[Math.floor(spans.length / 2)]!;
-    if (median < 45) expect(cell.sampling.iterations, `median span ${median} ticks at k=${kLast}, and k was not grown after`).toBeGreaterThan(kLast);
+    if (median < 45)
+      expect(
+        cell.sampling.iterations,
+        `median span ${median} ticks at k=${kLast}, and k was not grown after`,
+      ).toBeGreaterThan(kLast);
     expect(cell.summary.total.median).toBeLessThan(cell.timerResolutionMs * 10);
   });
 });
 
 describe('auto sampling', () => {
   it('is the default and says why it stopped, with the CI it reached', async () => {
-    const cell = only(await run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1], sampling: { maxSamplingMs: 4000 } }));
+    const cell = only(
+      await run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1], sampling: { maxSamplingMs: 4000 } }),
+    );
     const s = cell.sampling;
     expect(s.mode).toBe('auto');
     expect(['precision-reached', 'max-samples', 'max-time']).toContain(s.stopReason);
@@ -148,7 +176,14 @@ describe('auto sampling', () => {
   });
 
   it('a cell that hits its cap says precision was not reached', async () => {
-    const cell = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { targetCI: 0.0001, minSamples: 6, maxSamples: 12 } }));
+    const cell = only(
+      await run({
+        models: ['tiny-cnn'],
+        targets: ['tfjs:cpu'],
+        batches: [1],
+        sampling: { targetCI: 0.0001, minSamples: 6, maxSamples: 12 },
+      }),
+    );
     expect(cell.sampling.stopReason).toBe('max-samples');
     expect(cell.sampling.precisionReached).toBe(false);
     expect(cell.samples).toHaveLength(12);
@@ -182,7 +217,14 @@ describe('seeded interleaving and cold starts', () => {
   });
 
   it('repeats the cold start in fresh workers', async () => {
-    const cell = only(await run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1], sampling: { mode: 'fixed', samples: 6, warmup: 1, coldStarts: 3 } }));
+    const cell = only(
+      await run({
+        models: ['tiny-cnn'],
+        targets: ['ort:wasm'],
+        batches: [1],
+        sampling: { mode: 'fixed', samples: 6, warmup: 1, coldStarts: 3 },
+      }),
+    );
     expect(cell.coldStarts).toHaveLength(3);
     expect(cell.coldStarts[0]).toEqual(cell.coldStart);
     for (const c of cell.coldStarts) {
@@ -203,10 +245,27 @@ describe('validity flags', () => {
       set('hidden');
       set('visible');
     } }`;
-    const cell = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 30, warmup: 1 } }, hideOnce));
+    const cell = only(
+      await run(
+        {
+          models: ['tiny-cnn'],
+          targets: ['tfjs:cpu'],
+          batches: [1],
+          sampling: { mode: 'fixed', samples: 30, warmup: 1 },
+        },
+        hideOnce,
+      ),
+    );
     expect(cell.validity.pageHidden).toBe(true);
     expect(validityFlags(cell.validity).join(' ')).toMatch(/page hidden while sampling/);
-    const visible = only(await run({ models: ['tiny-cnn'], targets: ['tfjs:cpu'], batches: [1], sampling: { mode: 'fixed', samples: 10, warmup: 1 } }));
+    const visible = only(
+      await run({
+        models: ['tiny-cnn'],
+        targets: ['tfjs:cpu'],
+        batches: [1],
+        sampling: { mode: 'fixed', samples: 10, warmup: 1 },
+      }),
+    );
     expect(visible.validity.pageHidden).toBe(false);
   });
 });

@@ -15,7 +15,12 @@ import { inputDigest } from '../../src/worker/pipeline.ts';
 import { distDir, openLab, projectRoot, requireDist } from './harness.ts';
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 300_000, env: { ...process.env, CI: '1', ...env } });
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+    timeout: 300_000,
+    env: { ...process.env, CI: '1', ...env },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -32,16 +37,35 @@ describe('latency-lab run --native', () => {
     const tfjsOnly = join(tmp, 'tfjs-only');
     cpSync(join(distDir, 'models', 'tiny-cnn', 'tfjs'), tfjsOnly, { recursive: true });
     const out = join(tmp, 'run');
-    const r = cli(['run', '--models', `tiny-cnn,${own},${tfjsOnly}`, '--targets', 'ort:wasm,tfjs:wasm', '--native', '--samples', '20', '--warmup', '3', '--allow-unsupported', '--out', out]);
+    const r = cli([
+      'run',
+      '--models',
+      `tiny-cnn,${own},${tfjsOnly}`,
+      '--targets',
+      'ort:wasm,tfjs:wasm',
+      '--native',
+      '--samples',
+      '20',
+      '--warmup',
+      '3',
+      '--allow-unsupported',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
     const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     const ok = okCells(result.cells);
     const byId = (id: string) => ok.find((c) => c.cell.id === id) as OkCellResult;
 
     // One native cell per ONNX model; none for the TF.js-only one, and the plan says why.
-    const natives = ok.filter((c) => c.cell.runtime === 'ort-node').map((c) => c.cell.id).sort();
+    const natives = ok
+      .filter((c) => c.cell.runtime === 'ort-node')
+      .map((c) => c.cell.id)
+      .sort();
     expect(natives).toEqual(['own-classifier/ort-node:cpu/b1/t1', 'tiny-cnn/ort-node:cpu/b1/t1']);
-    expect(result.plan.nativeSkipped).toEqual([{ modelId: 'tfjs-only', reason: expect.stringMatching(/onnxruntime-node runs ONNX files.*tfjs-(layers|graph)/) }]);
+    expect(result.plan.nativeSkipped).toEqual([
+      { modelId: 'tfjs-only', reason: expect.stringMatching(/onnxruntime-node runs ONNX files.*tfjs-(layers|graph)/) },
+    ]);
     expect(r.out).toMatch(/tfjs-only: no native reference/);
     // Native cells interleave with the browser cells of the same work, in one live group.
     expect(result.plan.schedule).toBe('interleaved');
@@ -79,7 +103,9 @@ describe('latency-lab run --native', () => {
     expect(r.out).toMatch(/browser tax \(model work per pass/);
     expect(r.out).toMatch(/native: onnxruntime-node 1\.30\.0, cpu EP/);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toMatch(/## Browser tax \(against native onnxruntime-node\)[\s\S]*\| tiny-cnn\/tfjs:wasm\/b1\/t1 \| tiny-cnn\/ort-node:cpu\/b1\/t1 \|/);
+    expect(md).toMatch(
+      /## Browser tax \(against native onnxruntime-node\)[\s\S]*\| tiny-cnn\/tfjs:wasm\/b1\/t1 \| tiny-cnn\/ort-node:cpu\/b1\/t1 \|/,
+    );
     expect(md).toMatch(/\| tfjs-only \| none \|/);
     expect(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[0]).toContain('browser_tax');
   });
@@ -92,7 +118,9 @@ describe('latency-lab run --native', () => {
       await page.getByTestId('tax-list').waitFor({ timeout: 20_000 });
       const items = await page.getByTestId('tax-list').locator('li').allTextContents();
       expect(items).toHaveLength(3);
-      expect(items.join('\n')).toMatch(/tiny-cnn\/tfjs:wasm\/b1\/t1 is \d+\.\d\d× slower than tiny-cnn\/ort-node:cpu\/b1\/t1 \(95% CI [\d.]+–[\d.]+;.*same input bytes, outputs agree\)/);
+      expect(items.join('\n')).toMatch(
+        /tiny-cnn\/tfjs:wasm\/b1\/t1 is \d+\.\d\d× slower than tiny-cnn\/ort-node:cpu\/b1\/t1 \(95% CI [\d.]+–[\d.]+;.*same input bytes, outputs agree\)/,
+      );
       // The native target is listed but can't be picked in a browser, and says where it runs.
       // (once the page's backend probe is in: until then no target is greyed out)
       const native = page.locator('label.check.unavailable', { hasText: 'ort-node:cpu' });
@@ -108,7 +136,9 @@ describe('latency-lab run --native', () => {
   }, 60_000);
 
   it('is a usage error (exit 2, before any browser) when onnxruntime-node does not load, naming the fix', () => {
-    const r = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--native', '--samples', '5'], { LATENCY_LAB_NATIVE_MODULE: 'onnxruntime-node-not-installed' });
+    const r = cli(['run', '--models', 'tiny-cnn', '--targets', 'ort:wasm', '--native', '--samples', '5'], {
+      LATENCY_LAB_NATIVE_MODULE: 'onnxruntime-node-not-installed',
+    });
     expect(r.code, r.err).toBe(2);
     expect(r.err).toMatch(/--native: .*onnxruntime-node.*did not load/);
     expect(r.err).toMatch(/npm install .*onnxruntime-node@1\.30\.0/);

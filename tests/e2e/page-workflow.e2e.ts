@@ -44,7 +44,11 @@ describe('own ONNX model with several inputs, on every ORT backend, then export 
 
   it('takes the file, lists its inputs, and runs 9 cells with the given values', async () => {
     const { page } = lab;
-    await page.getByTestId('own-model-input').setInputFiles({ name: 'multi input.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(multiInputModel()) });
+    await page.getByTestId('own-model-input').setInputFiles({
+      name: 'multi input.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(multiInputModel()),
+    });
     await page.getByTestId('inputs-editor').waitFor();
     expect(await page.getByTestId('model').inputValue()).toBe('multi-input');
     const editor = await page.getByTestId('inputs-editor').textContent();
@@ -82,14 +86,21 @@ describe('own ONNX model with several inputs, on every ORT backend, then export 
     expect(result.plan.cells[0]!.inputOverrides).toMatchObject({ n: { values: { kind: 'constant', value: 3 } } });
     const wasm = result.cells.find((c) => c.cell.id === 'multi-input/ort:wasm@wasm/b4/t1');
     expect(wasm?.status).toBe('ok');
-    if (wasm?.status === 'ok') expect(wasm.inputs.map((i) => [i.name, i.dtype, i.shape])).toEqual([['x', 'float32', [4, 4]], ['n', 'int64', []], ['mask', 'bool', [4, 4]]]);
+    if (wasm?.status === 'ok')
+      expect(wasm.inputs.map((i) => [i.name, i.dtype, i.shape])).toEqual([
+        ['x', 'float32', [4, 4]],
+        ['n', 'int64', []],
+        ['mask', 'bool', [4, 4]],
+      ]);
     for (const id of ['export-csv', 'export-samples', 'export-md', 'export-trace']) {
       const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(id).click()]);
       expect(d.suggestedFilename()).toMatch(/^latency-/);
     }
     const [trace] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-trace').click()]);
     const traceJson = JSON.parse(readFileSync((await trace.path())!, 'utf8'));
-    expect(traceJson.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'X' && e.name === 'inference')).toBe(true);
+    expect(
+      traceJson.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'X' && e.name === 'inference'),
+    ).toBe(true);
   });
 
   it('after a reload the last run is still there; importing the export compares it with the run on screen', async () => {
@@ -100,7 +111,10 @@ describe('own ONNX model with several inputs, on every ORT backend, then export 
     await page.getByTestId('import-input').setInputFiles(exported);
     await page.getByTestId('compare-current').click();
     await page.getByTestId('compare-table').waitFor();
-    expect(await page.getByTestId('imported-name').allTextContents()).toEqual(['workflow-export.json', expect.stringMatching(/^this page/)]);
+    expect(await page.getByTestId('imported-name').allTextContents()).toEqual([
+      'workflow-export.json',
+      expect.stringMatching(/^this page/),
+    ]);
     const verdicts = await page.getByTestId('compare-verdict-cell').allTextContents();
     expect(verdicts.length).toBeGreaterThanOrEqual(3);
     // The same run against itself: every ratio is 1 and unchanged.
@@ -113,7 +127,11 @@ describe('bad files: a clear message, nothing lost, names shown as text', () => 
   it('refuses files that are not models, and TF.js models with a missing or wrong-size shard', async () => {
     const { page } = lab;
     const input = page.getByTestId('own-model-input');
-    await input.setInputFiles({ name: 'notes.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('just some notes') });
+    await input.setInputFiles({
+      name: 'notes.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('just some notes'),
+    });
     expect(await page.getByTestId('own-error').textContent()).toMatch(/not an ONNX/);
     const modelJson = readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', 'model.json'));
     const weights = readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', 'weights.bin'));
@@ -121,7 +139,11 @@ describe('bad files: a clear message, nothing lost, names shown as text', () => 
     expect(await page.getByTestId('own-error').textContent()).toMatch(/not given: weights\.bin/);
     await input.setInputFiles([
       { name: 'model.json', mimeType: 'application/json', buffer: modelJson },
-      { name: 'weights.bin', mimeType: 'application/octet-stream', buffer: weights.subarray(0, weights.byteLength - 8) },
+      {
+        name: 'weights.bin',
+        mimeType: 'application/octet-stream',
+        buffer: weights.subarray(0, weights.byteLength - 8),
+      },
     ]);
     expect(await page.getByTestId('own-error').textContent()).toMatch(/hold \d+ bytes, model\.json's specs need \d+/);
     await input.setInputFiles([
@@ -138,10 +160,20 @@ describe('bad files: a clear message, nothing lost, names shown as text', () => 
   it('a TF.js model with its shard runs', async () => {
     const { page } = lab;
     await page.getByTestId('own-model-input').setInputFiles([
-      { name: 'model.json', mimeType: 'application/json', buffer: readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', 'model.json')) },
-      { name: 'weights.bin', mimeType: 'application/octet-stream', buffer: readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', 'weights.bin')) },
+      {
+        name: 'model.json',
+        mimeType: 'application/json',
+        buffer: readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', 'model.json')),
+      },
+      {
+        name: 'weights.bin',
+        mimeType: 'application/octet-stream',
+        buffer: readFileSync(join(distDir, 'models', 'tiny-cnn', 'tfjs', 'weights.bin')),
+      },
     ]);
-    await page.waitForFunction(() => (document.querySelector('[data-testid=model]') as HTMLSelectElement | null)?.value === 'tfjs-model');
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=model]') as HTMLSelectElement | null)?.value === 'tfjs-model',
+    );
     await setTargets(['tfjs:wasm']);
     await page.getByTestId('batches').fill('1, 2');
     await page.getByTestId('mode').selectOption('fixed');
@@ -164,7 +196,9 @@ describe('bad files: a clear message, nothing lost, names shown as text', () => 
       { name: 'old.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(old)) },
       { name: '<b>marked</b>.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(marked)) },
     ]);
-    expect(await page.getByTestId('import-error').first().textContent()).toMatch(new RegExp(`old\\.json: [\\s\\S]*reads version ${SCHEMA_VERSION}, the file has 1`));
+    expect(await page.getByTestId('import-error').first().textContent()).toMatch(
+      new RegExp(`old\\.json: [\\s\\S]*reads version ${SCHEMA_VERSION}, the file has 1`),
+    );
     await page.getByTestId('compare-table').waitFor();
     expect(await page.locator('[data-testid=compare-table] img').count()).toBe(0);
     expect(await page.getByTestId('compare-table').textContent()).toContain('<img src=x onerror="window.__pwned=1">');
@@ -183,22 +217,30 @@ describe('reload mid-run, then resume', () => {
     await page.getByTestId('samples').fill('60');
     await page.getByTestId('budget').fill('');
     await page.getByTestId('run').click();
-    await page.waitForFunction(() => /Running: [2-4] of 6/.test(document.querySelector('[data-testid=progress] h2')?.textContent ?? ''), null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => /Running: [2-4] of 6/.test(document.querySelector('[data-testid=progress] h2')?.textContent ?? ''),
+      null,
+      { timeout: 120_000 },
+    );
     // Each finished cell is written to IndexedDB as it completes: wait until the stored run holds one.
-    await page.waitForFunction(async () => {
-      const db = await new Promise<IDBDatabase>((ok, fail) => {
-        const r = indexedDB.open('inference-latency-lab');
-        r.onsuccess = () => ok(r.result);
-        r.onerror = () => fail(r.error);
-      });
-      const runs = await new Promise<{ createdAt: string; cells: unknown[] }[]>((ok) => {
-        const r = db.transaction('runs').objectStore('runs').getAll();
-        r.onsuccess = () => ok(r.result as { createdAt: string; cells: unknown[] }[]);
-      });
-      db.close();
-      const latest = runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-      return (latest?.cells.length ?? 0) >= 1;
-    }, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      async () => {
+        const db = await new Promise<IDBDatabase>((ok, fail) => {
+          const r = indexedDB.open('inference-latency-lab');
+          r.onsuccess = () => ok(r.result);
+          r.onerror = () => fail(r.error);
+        });
+        const runs = await new Promise<{ createdAt: string; cells: unknown[] }[]>((ok) => {
+          const r = db.transaction('runs').objectStore('runs').getAll();
+          r.onsuccess = () => ok(r.result as { createdAt: string; cells: unknown[] }[]);
+        });
+        db.close();
+        const latest = runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+        return (latest?.cells.length ?? 0) >= 1;
+      },
+      null,
+      { timeout: 30_000 },
+    );
     await page.reload();
     await page.getByTestId('resume-panel').waitFor({ timeout: 30_000 });
     const text = (await page.getByTestId('resume-panel').textContent())!;
@@ -218,7 +260,9 @@ describe('reload mid-run, then resume', () => {
 describe('a setup in the link', () => {
   it('restores the setup, and names what it could not use', async () => {
     const { page } = lab;
-    await page.goto(`${lab.server.url}#model=tiny-cnn&targets=ort:wasm,tfjs:wasm&batch=1,4&mode=fixed&samples=12&budget=p95%20%3C%3D%205ms&interleave=1&colour=blue`);
+    await page.goto(
+      `${lab.server.url}#model=tiny-cnn&targets=ort:wasm,tfjs:wasm&batch=1,4&mode=fixed&samples=12&budget=p95%20%3C%3D%205ms&interleave=1&colour=blue`,
+    );
     await page.reload();
     await page.getByTestId('run').waitFor();
     expect(await page.getByTestId('batches').inputValue()).toBe('1, 4');
@@ -226,7 +270,10 @@ describe('a setup in the link', () => {
     expect(await page.getByTestId('samples').inputValue()).toBe('12');
     expect(await page.getByTestId('budget').inputValue()).toBe('p95 <= 5ms');
     expect(await page.getByTestId('interleave').isChecked()).toBe(true);
-    const checked = await page.locator('fieldset', { hasText: 'Runtime : backend' }).locator('input:checked').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+    const checked = await page
+      .locator('fieldset', { hasText: 'Runtime : backend' })
+      .locator('input:checked')
+      .evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
     expect(checked).toEqual(['ort:wasm', 'tfjs:wasm']);
     expect(await page.getByTestId('link-error').textContent()).toMatch(/unknown key 'colour'/);
     await page.screenshot({ path: join(shots, 'workflow-link.png'), fullPage: true });

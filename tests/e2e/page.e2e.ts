@@ -35,7 +35,11 @@ describe('the lab page', () => {
     await page.getByTestId('run').click();
     await page.getByTestId('progress').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(shots, 'page-running.png'), fullPage: true });
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=results] tbody tr td.status-ok').length === 6, null, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=results] tbody tr td.status-ok').length === 6,
+      null,
+      { timeout: 180_000 },
+    );
     const rows = await page.locator('[data-testid=results] tbody tr').allTextContents();
     expect(rows.join('\n')).toMatch(/tiny-cnn\/ort:wasm@wasm\/b2\/t1/);
     expect(await page.locator('[data-testid=cold-start] tbody tr').count()).toBe(6);
@@ -46,14 +50,18 @@ describe('the lab page', () => {
     for (const f of fetched) expect(f).toMatch(/^\d[\d.]* (B|KiB|MiB) \(first visit\)$/);
     for (const f of await page.getByTestId('first-result').allTextContents()) expect(Number(f)).toBeGreaterThan(0);
     // tfjs cells are compared with the ORT wasm reference of the same batch once the run is done
-    const tfjsRow = await page.locator('[data-testid=totals] tbody tr', { hasText: 'tiny-cnn/tfjs:cpu/b2/t1' }).textContent();
+    const tfjsRow = await page
+      .locator('[data-testid=totals] tbody tr', { hasText: 'tiny-cnn/tfjs:cpu/b2/t1' })
+      .textContent();
     expect(tfjsRow).toMatch(/\d\.\de-\d+|0\.0e\+0/);
     // Every cell says why sampling stopped; the fastest of each batch is marked, the others get a verdict.
     const stops = await page.getByTestId('stop-reason').allTextContents();
     expect(stops).toHaveLength(6);
     for (const s of stops) expect(s).toMatch(/precision reached|cap: precision not reached/);
     expect(await page.locator('[data-testid=totals] tbody tr', { hasText: 'fastest' }).count()).toBe(2);
-    expect(await page.getByTestId('compare-verdict').textContent()).toMatch(/faster than|slower than|indistinguishable/);
+    expect(await page.getByTestId('compare-verdict').textContent()).toMatch(
+      /faster than|slower than|indistinguishable/,
+    );
     await page.screenshot({ path: join(shots, 'page-results.png'), fullPage: true });
   });
 

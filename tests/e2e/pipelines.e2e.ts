@@ -48,7 +48,9 @@ describe('image models on real photos', () => {
 
   it('runs every cell, with decode and resize timed inside the preprocess stage', () => {
     expect(() => parseRunResult(JSON.parse(JSON.stringify(run.result)))).not.toThrow();
-    const notOk = run.result.cells.filter((c) => c.status !== 'ok').map((c) => `${c.cell.id}: ${JSON.stringify(c).slice(0, 300)}`);
+    const notOk = run.result.cells
+      .filter((c) => c.status !== 'ok')
+      .map((c) => `${c.cell.id}: ${JSON.stringify(c).slice(0, 300)}`);
     expect(notOk).toEqual([]);
     for (const c of okCells(run.result.cells)) expectRealPreprocess(c);
   });
@@ -76,17 +78,33 @@ describe('text encoder: seq as a sweep dimension', () => {
     run = await runInBrowser({
       distDir,
       softwareGpu: true,
-      request: { models: ['text-encoder'], targets: ['ort:wasm', 'ort:webgpu'], batches: [1], dims: { seq: [16, 64, 256] }, sampling: { mode: 'fixed', samples: 5, warmup: 1, gpuBusyPasses: 0 } },
+      request: {
+        models: ['text-encoder'],
+        targets: ['ort:wasm', 'ort:webgpu'],
+        batches: [1],
+        dims: { seq: [16, 64, 256] },
+        sampling: { mode: 'fixed', samples: 5, warmup: 1, gpuBusyPasses: 0 },
+      },
     });
   }, 300_000);
 
   it('makes one cell per seq value and backend, each with inputs of that length and parity against wasm', () => {
     const ids = run.result.cells.map((c) => c.cell.id).sort();
-    expect(ids).toEqual(['text-encoder/ort:wasm@wasm/b1/t1/seq=16', 'text-encoder/ort:wasm@wasm/b1/t1/seq=256', 'text-encoder/ort:wasm@wasm/b1/t1/seq=64', 'text-encoder/ort:webgpu@webgpu/b1/t1/seq=16', 'text-encoder/ort:webgpu@webgpu/b1/t1/seq=256', 'text-encoder/ort:webgpu@webgpu/b1/t1/seq=64']);
+    expect(ids).toEqual([
+      'text-encoder/ort:wasm@wasm/b1/t1/seq=16',
+      'text-encoder/ort:wasm@wasm/b1/t1/seq=256',
+      'text-encoder/ort:wasm@wasm/b1/t1/seq=64',
+      'text-encoder/ort:webgpu@webgpu/b1/t1/seq=16',
+      'text-encoder/ort:webgpu@webgpu/b1/t1/seq=256',
+      'text-encoder/ort:webgpu@webgpu/b1/t1/seq=64',
+    ]);
     const ok = okCells(run.result.cells);
     expect(ok).toHaveLength(6);
     for (const c of ok) {
-      expect(c.inputs.map((i) => i.shape)).toEqual([[1, c.cell.dims.seq], [1, c.cell.dims.seq]]);
+      expect(c.inputs.map((i) => i.shape)).toEqual([
+        [1, c.cell.dims.seq],
+        [1, c.cell.dims.seq],
+      ]);
       expect(c.preprocessParts).toBeNull();
       if (c.cell.backend === 'webgpu') {
         expect(c.parity?.referenceCellId).toBe(`text-encoder/ort:wasm@wasm/b1/t1/seq=${c.cell.dims.seq}`);
@@ -94,7 +112,8 @@ describe('text encoder: seq as a sweep dimension', () => {
       }
     }
     // Attention is quadratic in seq: 256 tokens cost more than 16 on the CPU backend.
-    const wasm = (n: number) => ok.find((c) => c.cell.backend === 'wasm' && c.cell.dims.seq === n)!.summary.inference!.median;
+    const wasm = (n: number) =>
+      ok.find((c) => c.cell.backend === 'wasm' && c.cell.dims.seq === n)!.summary.inference!.median;
     expect(wasm(256)).toBeGreaterThan(wasm(16));
   });
 });
@@ -125,8 +144,13 @@ describe('the page sweeps seq and charts latency against it', () => {
     await page.screenshot({ path: join(projectRoot, 'test-results', 'pipelines-seq-sweep.png'), fullPage: true });
 
     // The PNG export: 2x the canvas, an opaque background, and a title band above the chart.
-    const cssWidth = await page.locator('canvas[aria-label="Latency vs seq"]').evaluate((c) => c.getBoundingClientRect().width);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download Latency vs seq as PNG' }).click()]);
+    const cssWidth = await page
+      .locator('canvas[aria-label="Latency vs seq"]')
+      .evaluate((c) => c.getBoundingClientRect().width);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download Latency vs seq as PNG' }).click(),
+    ]);
     const file = join(projectRoot, 'test-results', 'pipelines-latency-vs-seq-export.png');
     await download.saveAs(file);
     const png = readFileSync(file);
@@ -168,9 +192,14 @@ describe('runs that cannot work are refused before they start (issue 18)', () =>
     g.addInput('x', ['batch', 3, 'h', 'w'], 1);
     g.node('Relu', ['x'], ['y']);
     g.addOutput('y', ['batch', 3, 'h', 'w']);
-    await page.getByTestId('own-model-input').setInputFiles({ name: 'free dims.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(g.encode('free_dims', 'test')) });
+    await page.getByTestId('own-model-input').setInputFiles({
+      name: 'free dims.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(g.encode('free_dims', 'test')),
+    });
     await page.getByTestId('dim-h').waitFor();
-    const box = (t: string) => page.locator('fieldset', { hasText: 'Runtime : backend' }).locator(`input[value="${t}"]`);
+    const box = (t: string) =>
+      page.locator('fieldset', { hasText: 'Runtime : backend' }).locator(`input[value="${t}"]`);
     if (!(await box('ort:wasm').isChecked())) await box('ort:wasm').click();
     expect(await box('tfjs:wasm').isDisabled()).toBe(true);
     expect(await box('tfjs:wasm').locator('..').getAttribute('title')).toMatch(/tfjs can't load free-dims/);
@@ -179,7 +208,9 @@ describe('runs that cannot work are refused before they start (issue 18)', () =>
     await page.getByTestId('run').click();
     const error = page.locator('p[role=alert]', { hasText: 'no value' });
     await error.waitFor();
-    expect(await error.textContent()).toMatch(/symbolic dims with no value: h, w; give each a value in the dims editor/);
+    expect(await error.textContent()).toMatch(
+      /symbolic dims with no value: h, w; give each a value in the dims editor/,
+    );
     await page.getByTestId('dim-h').fill('8');
     await page.getByTestId('dim-w').fill('8');
     await page.getByTestId('run').click();
@@ -201,7 +232,11 @@ describe('runs that cannot work are refused before they start (issue 18)', () =>
     g.node('Mul', ['state', 'state'], ['state_out']);
     g.addOutput('z', ['batch', 4]);
     g.addOutput('state_out', [2, 'h', 8]);
-    await page.getByTestId('own-model-input').setInputFiles({ name: 'recurrent.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(g.encode('recurrent', 'test')) });
+    await page.getByTestId('own-model-input').setInputFiles({
+      name: 'recurrent.onnx',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(g.encode('recurrent', 'test')),
+    });
     await page.getByTestId('follows-h').waitFor();
     expect(await page.getByTestId('follows-h').isChecked()).toBe(false); // 'h' is not a batch-like name: not guessed
     await page.getByTestId('follows-h').check();
@@ -237,7 +272,28 @@ describe('an own ONNX image model by path, with --images DIR', () => {
     const model = join(dir, 'classifier.onnx');
     cpSync(join(distDir, 'models', 'mobilenet-v2', 'model.onnx'), model);
     const out = join(dir, 'out');
-    const stdout = execFileSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', model, '--images', pictures, '--targets', 'ort:wasm', '--mode', 'fixed', '--samples', '4', '--warmup', '1', '--out', out], { encoding: 'utf8', timeout: 240_000 });
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'latency-lab.js'),
+        'run',
+        '--models',
+        model,
+        '--images',
+        pictures,
+        '--targets',
+        'ort:wasm',
+        '--mode',
+        'fixed',
+        '--samples',
+        '4',
+        '--warmup',
+        '1',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', timeout: 240_000 },
+    );
     expect(stdout).toMatch(/preprocess from pictures/);
     expect(stdout).toMatch(/classifier top-1: cat\.png class \d, launch\.jpg class \d \(one cell\)/);
     const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
@@ -257,7 +313,8 @@ describe("a phone's width (390 x 844)", () => {
     try {
       const { page } = lab;
       await page.setViewportSize({ width: 390, height: 844 });
-      const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const sideways = () =>
+        page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       await page.getByTestId('model').selectOption('ocr-cls');
       await page.getByTestId('image-policy-x').waitFor();
       expect(await sideways()).toBeLessThanOrEqual(0);

@@ -24,7 +24,15 @@ function status(port: number, path: string, method = 'GET'): Promise<number> {
   });
 }
 
-const HOSTILE = ['/%', '//', '/..%2f..%2fetc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/%00', '/index.html%00.js', `/${'a'.repeat(64 * 1024)}`];
+const HOSTILE = [
+  '/%',
+  '//',
+  '/..%2f..%2fetc/passwd',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/%00',
+  '/index.html%00.js',
+  `/${'a'.repeat(64 * 1024)}`,
+];
 
 describe('the static server under hostile requests', () => {
   it('answers every one with 4xx, refuses other methods and links out of the root, and keeps serving', async () => {
@@ -59,7 +67,24 @@ describe('the static server under hostile requests', () => {
   it('a CLI run on --port finishes with exit 0 while hostile requests arrive', async () => {
     requireDist();
     const port = 4700 + Math.floor(Math.random() * 200);
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), 'run', '--models', 'calibration', '--targets', 'calib:cpu', '--samples', '20', '--port', String(port), '--out', mkdtempSync(join(tmpdir(), 'lab-port-'))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'latency-lab.js'),
+        'run',
+        '--models',
+        'calibration',
+        '--targets',
+        'calib:cpu',
+        '--samples',
+        '20',
+        '--port',
+        String(port),
+        '--out',
+        mkdtempSync(join(tmpdir(), 'lab-port-')),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -83,19 +108,24 @@ describe('Content-Security-Policy', () => {
   it('is sent with the page and built into it; markup slipped into the page runs no script', async () => {
     requireDist();
     // In the build itself, for static hosts that send no headers.
-    expect(readFileSync(join(distDir, 'index.html'), 'utf8')).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;self&#39;; script-src &#39;self&#39; &#39;wasm-unsafe-eval&#39; blob:;/);
+    expect(readFileSync(join(distDir, 'index.html'), 'utf8')).toMatch(
+      /<meta http-equiv="Content-Security-Policy" content="default-src &#39;self&#39;; script-src &#39;self&#39; &#39;wasm-unsafe-eval&#39; blob:;/,
+    );
     const lab = await openLab();
     try {
       const { page } = lab;
       const res = await page.request.get(lab.server.url);
-      expect(res.headers()['content-security-policy']).toMatch(/^default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:;.*frame-ancestors 'none'$/);
+      expect(res.headers()['content-security-policy']).toMatch(
+        /^default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:;.*frame-ancestors 'none'$/,
+      );
       // What a component that put an imported name into the page as HTML would let through: none of it runs.
       const outcome = await page.evaluate(async () => {
         const violations: string[] = [];
         document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
         const w = window as unknown as Record<string, unknown>;
         const box = document.createElement('div');
-        box.innerHTML = '<img src="data:," onerror="window.__viaAttr = 1"><a href="javascript:window.__viaLink=1">x</a>';
+        box.innerHTML =
+          '<img src="data:," onerror="window.__viaAttr = 1"><a href="javascript:window.__viaLink=1">x</a>';
         document.body.append(box);
         (box.querySelector('a') as HTMLAnchorElement).click();
         const script = document.createElement('script');

@@ -12,7 +12,11 @@ import { parseRunResult } from '../../src/lib/schema.ts';
 import { projectRoot, requireDist } from './harness.ts';
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], { encoding: 'utf8', cwd: projectRoot, timeout: 300_000 });
+  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+    timeout: 300_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const tmp = mkdtempSync(join(tmpdir(), 'lab-serve-'));
@@ -21,7 +25,28 @@ describe('latency-lab serve', () => {
   it('sweeps offered load with and without batching, finds capacity under a p99 budget, and writes reports', () => {
     requireDist();
     const out = join(tmp, 'sweep');
-    const r = cli('serve', '--model', 'tiny-cnn', '--target', 'ort:wasm', '--rates', '100,600', '--max-batch', '1,8', '--max-wait', '2', '--duration', '1.5', '--budget', '100', '--probes', '2', '--out', out, '--quiet');
+    const r = cli(
+      'serve',
+      '--model',
+      'tiny-cnn',
+      '--target',
+      'ort:wasm',
+      '--rates',
+      '100,600',
+      '--max-batch',
+      '1,8',
+      '--max-wait',
+      '2',
+      '--duration',
+      '1.5',
+      '--budget',
+      '100',
+      '--probes',
+      '2',
+      '--out',
+      out,
+      '--quiet',
+    );
     expect(r.code, r.err).toBe(0);
     const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
     const s = result.serving!;
@@ -56,7 +81,9 @@ describe('latency-lab serve', () => {
       }
     }
     expect(r.out).toMatch(/no batching, 1 worker\s+100/);
-    expect(r.out).toMatch(/capacity at p99 <= 100 ms: (at least [\d.]+ req\/s \(no failing rate found|[\d.]+ req\/s \(between [\d.]+, which passed, and [\d.]+, which failed|none)/);
+    expect(r.out).toMatch(
+      /capacity at p99 <= 100 ms: (at least [\d.]+ req\/s \(no failing rate found|[\d.]+ req\/s \(between [\d.]+, which passed, and [\d.]+, which failed|none)/,
+    );
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<svg[^>]*aria-label="Latency against offered load/);
     expect(readFileSync(join(out, 'serving.csv'), 'utf8').trim().split('\n')).toHaveLength(5);
     expect(readFileSync(join(out, 'requests.csv'), 'utf8').split('\n').length).toBeGreaterThan(500);
@@ -67,7 +94,20 @@ describe('latency-lab serve', () => {
     // A quiet start, then a burst of 40 requests 0.5 ms apart: the batcher should batch the burst.
     writeFileSync(file, JSON.stringify([0, 50, 100, 150, ...Array.from({ length: 40 }, (_, i) => 200 + i * 0.5)]));
     const out = join(tmp, 'trace');
-    const r = cli('serve', '--model', 'tiny-cnn', '--trace', file, '--max-batch', '1,8', '--max-wait', '2', '--out', out, '--quiet');
+    const r = cli(
+      'serve',
+      '--model',
+      'tiny-cnn',
+      '--trace',
+      file,
+      '--max-batch',
+      '1,8',
+      '--max-wait',
+      '2',
+      '--out',
+      out,
+      '--quiet',
+    );
     expect(r.code, r.err).toBe(0);
     const s = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).serving!;
     expect(s.points).toHaveLength(2);
@@ -90,7 +130,22 @@ describe('latency-lab serve', () => {
 describe('latency-lab monitor', () => {
   it('runs at a steady cadence with windows, drift checks and memory readings', () => {
     const out = join(tmp, 'monitor');
-    const r = cli('monitor', '--model', 'tiny-cnn', '--target', 'ort:wasm', '--cadence', '50', '--minutes', '0.1', '--window', '2', '--out', out, '--quiet');
+    const r = cli(
+      'monitor',
+      '--model',
+      'tiny-cnn',
+      '--target',
+      'ort:wasm',
+      '--cadence',
+      '50',
+      '--minutes',
+      '0.1',
+      '--window',
+      '2',
+      '--out',
+      out,
+      '--quiet',
+    );
     // 1 means a window was flagged (drift or throttling on a busy machine): still a complete report.
     expect([0, 1]).toContain(r.code);
     const m = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))).serving!.monitor!;

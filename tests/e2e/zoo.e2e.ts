@@ -34,7 +34,9 @@ describe('zoo on ort:wasm, tfjs:cpu, tfjs:wasm', () => {
 
   it('gives a schema-valid result with every cell ok', () => {
     expect(() => parseRunResult(JSON.parse(JSON.stringify(run.result)))).not.toThrow();
-    const notOk = run.result.cells.filter((c) => c.status !== 'ok').map((c) => `${c.cell.id}: ${JSON.stringify(c)}`.slice(0, 300));
+    const notOk = run.result.cells
+      .filter((c) => c.status !== 'ok')
+      .map((c) => `${c.cell.id}: ${JSON.stringify(c)}`.slice(0, 300));
     expect(notOk).toEqual([]);
     const ids = run.result.cells.map((c) => c.cell.id);
     for (const m of manifest.models) {
@@ -56,11 +58,15 @@ describe('zoo on ort:wasm, tfjs:cpu, tfjs:wasm', () => {
       for (const s of c.samples) {
         expect(s.inference).toBeGreaterThan(0);
         expect(s.total).toBeGreaterThanOrEqual(s.inference!);
-        const parts = [s.preprocess, s.upload, s.inference, s.readback, s.postprocess].reduce<number>((a, v) => a + (v ?? 0), 0);
+        const parts = [s.preprocess, s.upload, s.inference, s.readback, s.postprocess].reduce<number>(
+          (a, v) => a + (v ?? 0),
+          0,
+        );
         expect(s.total).toBeCloseTo(parts, 9);
       }
       for (const stage of ['upload', 'readback'] as const) {
-        if (c.summary[stage] === null) expect(c.stageNotes.find((n) => n.stage === stage)?.includedIn).toBe('inference');
+        if (c.summary[stage] === null)
+          expect(c.stageNotes.find((n) => n.stage === stage)?.includedIn).toBe('inference');
       }
       expect(c.coldStart.sessionCreateMs).toBeGreaterThan(0);
       expect(c.coldStart.firstInferenceMs).toBeGreaterThan(0);
@@ -82,7 +88,9 @@ describe('zoo on ort:wasm, tfjs:cpu, tfjs:wasm', () => {
   it('returns outputs of the shape the manifest declares', () => {
     for (const c of run.result.cells as OkCellResult[]) {
       const model = manifest.models.find((m) => m.id === c.cell.modelId)!;
-      const expected = model.outputs.map((o) => resolveShape(o, model.batchDim, c.cell.batch, undefined, model.dimDefaults));
+      const expected = model.outputs.map((o) =>
+        resolveShape(o, model.batchDim, c.cell.batch, undefined, model.dimDefaults),
+      );
       expect(c.outputs.map((o) => o.shape)).toEqual(expected);
       expect(c.outputs[0]!.nonFinite).toBe(0);
       expect(c.outputs[0]!.max!).toBeGreaterThan(c.outputs[0]!.min!); // not a constant or empty output

@@ -16,19 +16,32 @@ describe('nightly: the whole zoo on every backend', () => {
       softwareGpu: true,
       request: {
         models: readDistManifest().models.map((m) => m.id),
-        targets: ['ort:wasm', 'ort:webgl', 'ort:webgpu', 'ort:webnn', 'tfjs:cpu', 'tfjs:wasm', 'tfjs:webgl', 'tfjs:webgpu'],
+        targets: [
+          'ort:wasm',
+          'ort:webgl',
+          'ort:webgpu',
+          'ort:webnn',
+          'tfjs:cpu',
+          'tfjs:wasm',
+          'tfjs:webgl',
+          'tfjs:webgpu',
+        ],
         batches: [1],
         threads: [1, 2],
         sampling: { mode: 'fixed', samples: 3, warmup: 1, cellTimeoutMs: 600_000, gpuBusyPasses: 1 },
         skipMissingFormats: true,
       },
     });
-    expect(result.cells.filter((c) => c.status !== 'ok' && c.status !== 'unsupported').map((c) => c.cell.id)).toEqual([]);
-    for (const c of result.cells) if (c.status === 'ok' && c.parity) expect(c.parity.withinTolerance, c.cell.id).toBe(true);
+    expect(result.cells.filter((c) => c.status !== 'ok' && c.status !== 'unsupported').map((c) => c.cell.id)).toEqual(
+      [],
+    );
+    for (const c of result.cells)
+      if (c.status === 'ok' && c.parity) expect(c.parity.withinTolerance, c.cell.id).toBe(true);
     // Every backend names the same top-1 class for each bundled photo (issue 17's done-when, on all backends).
     const tables = predictionTables(okCells(result.cells));
     expect(tables.map((t) => t.modelId).sort()).toEqual(['mobilenet-v2', 'ocr-cls', 'tiny-cnn']);
-    for (const t of tables) for (const r of t.rows) expect(r.agree, `${t.modelId} ${r.image}: ${JSON.stringify(r.top1)}`).toBe(true);
+    for (const t of tables)
+      for (const r of t.rows) expect(r.agree, `${t.modelId} ${r.image}: ${JSON.stringify(r.top1)}`).toBe(true);
     expect(offOrigin).toEqual([]);
   }, 1_800_000);
 });

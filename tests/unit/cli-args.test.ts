@@ -19,7 +19,9 @@ describe('CLI input overrides', () => {
     expect(() => parsePolicy('gauss')).toThrow(/random \| zeros/);
   });
   it('applies --values only to models that have the input', () => {
-    expect(buildOverrides(manifest, ['ocr', 'cnn'], ['x=zeros'])).toEqual({ ocr: { x: { values: { kind: 'zeros' } } } });
+    expect(buildOverrides(manifest, ['ocr', 'cnn'], ['x=zeros'])).toEqual({
+      ocr: { x: { values: { kind: 'zeros' } } },
+    });
   });
   it('rejects inputs no selected model has', () => {
     expect(() => buildOverrides(manifest, ['cnn'], ['x=zeros'])).toThrow(/no selected model has an input named x/);

@@ -9,8 +9,20 @@ const noisy = (seed: number, centre: number, n = 60) => {
   const rng = mulberry32(seed);
   return Array.from({ length: n }, () => centre * (1 + 0.05 * (rng() - 0.5)));
 };
-const sample = (total: number): Sample => ({ preprocess: 0, upload: null, inference: total, readback: null, postprocess: null, total, iterations: 1, at: null, segment: null, parts: null });
-const cell = (id: string, totals: number[]) => ({ cell: { id }, samples: totals.map(sample), steadyState: { steadyStart: 0 } }) as unknown as OkCellResult;
+const sample = (total: number): Sample => ({
+  preprocess: 0,
+  upload: null,
+  inference: total,
+  readback: null,
+  postprocess: null,
+  total,
+  iterations: 1,
+  at: null,
+  segment: null,
+  parts: null,
+});
+const cell = (id: string, totals: number[]) =>
+  ({ cell: { id }, samples: totals.map(sample), steadyState: { steadyStart: 0 } }) as unknown as OkCellResult;
 
 describe('ratio of medians and verdict', () => {
   it('a clear difference gets a verdict, with a CI around the true ratio', () => {
@@ -39,7 +51,9 @@ describe('ratio of medians and verdict', () => {
     expect(ratioOfMedians(noisy(5, 3), noisy(6, 4), 9)).toEqual(ratioOfMedians(noisy(5, 3), noisy(6, 4), 9));
   });
   it('refuses a stage the cell folded into another', () => {
-    expect(() => compareCells(cell('a', [1, 2]), cell('b', [1, 2]), { stage: 'upload' })).toThrow(/no separate 'upload' stage/);
+    expect(() => compareCells(cell('a', [1, 2]), cell('b', [1, 2]), { stage: 'upload' })).toThrow(
+      /no separate 'upload' stage/,
+    );
   });
 });
 
@@ -63,11 +77,24 @@ describe('validity', () => {
   });
   it('marks stages under 20 timer ticks, counting passes per sample', () => {
     const samples = Array.from({ length: 10 }, () => ({ ...sample(1), preprocess: 0.02 }));
-    const v = assessValidity(samples, summarizeStages(samples), { pageHidden: false, softwareGpu: false, tickMs: 0.1, iterations: 1 });
+    const v = assessValidity(samples, summarizeStages(samples), {
+      pageHidden: false,
+      softwareGpu: false,
+      tickMs: 0.1,
+      iterations: 1,
+    });
     expect(v.coarseStages).toEqual(['preprocess', 'inference', 'total']);
-    const v10 = assessValidity(samples, summarizeStages(samples), { pageHidden: true, softwareGpu: true, tickMs: 0.1, iterations: 10 });
+    const v10 = assessValidity(samples, summarizeStages(samples), {
+      pageHidden: true,
+      softwareGpu: true,
+      tickMs: 0.1,
+      iterations: 10,
+    });
     expect(v10.coarseStages).toEqual(['preprocess']);
-    expect(validityFlags(v10)).toEqual(['page hidden while sampling: browsers throttle hidden pages', 'software GPU: correctness, not GPU speed']);
+    expect(validityFlags(v10)).toEqual([
+      'page hidden while sampling: browsers throttle hidden pages',
+      'software GPU: correctness, not GPU speed',
+    ]);
     expect(validityFlags(v).at(-1)).toBe('inference and total under 20 timer ticks: coarse');
   });
 });

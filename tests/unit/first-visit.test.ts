@@ -13,7 +13,10 @@ import { networkCosts } from '../../src/lib/first-visit-report.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'lab-fv-unit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((ok, fail) => {
     request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -45,7 +48,12 @@ describe('first-visit records', () => {
     input: { requests: input ? 1 : 0, sentBytes: input, bytes: input },
     other: { requests: 0, sentBytes: 0, bytes: 0 },
   });
-  const visit = (profile: FirstVisit['profile'], kind: FirstVisit['visit'], ms: number, b: FirstVisit['bytes']): FirstVisit => ({
+  const visit = (
+    profile: FirstVisit['profile'],
+    kind: FirstVisit['visit'],
+    ms: number,
+    b: FirstVisit['bytes'],
+  ): FirstVisit => ({
     cellId: 'm/ort:wasm/b1/t1',
     profile,
     visit: kind,
@@ -53,7 +61,14 @@ describe('first-visit records', () => {
     reason: null,
     pageLoadMs: 100,
     firstResultMs: ms,
-    parts: { workerBootMs: 1, runtimeInitMs: 1, modelFetchMs: 1, sessionCreateMs: 1, firstInferenceMs: ms - 4, wasmDownloadMs: null },
+    parts: {
+      workerBootMs: 1,
+      runtimeInitMs: 1,
+      modelFetchMs: 1,
+      sessionCreateMs: 1,
+      firstInferenceMs: ms - 4,
+      wasmDownloadMs: null,
+    },
     pageBytes: { requests: 1, sentBytes: 1, bytes: 1 },
     bytes: b,
   });
@@ -64,11 +79,23 @@ describe('first-visit records', () => {
       cpuSlowdown: null,
       compression: 'br',
       stayMs: 3000,
-      visits: [visit('none', 'first', 500, bytes(2_000_000, 25_000, 900_000)), visit('none', 'returning', 400, bytes(0, 0)), visit('4g', 'first', 3200, bytes(2_000_000, 25_000, 900_000)), visit('4g', 'returning', 600, bytes(0, 0))],
+      visits: [
+        visit('none', 'first', 500, bytes(2_000_000, 25_000, 900_000)),
+        visit('none', 'returning', 400, bytes(0, 0)),
+        visit('4g', 'first', 3200, bytes(2_000_000, 25_000, 900_000)),
+        visit('4g', 'returning', 600, bytes(0, 0)),
+      ],
     });
     expect(totalSent(fv.visits[2]!.bytes)).toBe(2_026_000);
     const [c] = networkCosts(fv);
-    expect(c).toMatchObject({ profile: '4g', addedMs: 2700, sentBytes: 2_026_000, requests: 4, returningMs: 600, firstMs: 3200 });
+    expect(c).toMatchObject({
+      profile: '4g',
+      addedMs: 2700,
+      sentBytes: 2_026_000,
+      requests: 4,
+      returningMs: 600,
+      firstMs: 3200,
+    });
     expect(c!.predictedMs).toBeCloseTo((2_026_000 / 1_012_500) * 1000, 6);
   });
   it('counts what the server sent by kind of file', () => {
@@ -88,9 +115,16 @@ describe('first-visit records', () => {
     expect(b.other).toEqual({ requests: 1, sentBytes: 2, bytes: 6 });
   });
   it('a cell that ran out of time is a timeout with its reason, not a number', () => {
-    const v = visitOf('c', '3g', 'first', { status: 'failed', reason: 'session: timed out after 900 s (cell timeout)', coldStart: null, pageLoadMs: 12 });
+    const v = visitOf('c', '3g', 'first', {
+      status: 'failed',
+      reason: 'session: timed out after 900 s (cell timeout)',
+      coldStart: null,
+      pageLoadMs: 12,
+    });
     expect(v).toMatchObject({ status: 'timeout', firstResultMs: null, parts: null, pageLoadMs: 12 });
-    expect(visitOf('c', '3g', 'first', { status: 'timeout', reason: 'no first result within 900 s' }).status).toBe('timeout');
+    expect(visitOf('c', '3g', 'first', { status: 'timeout', reason: 'no first result within 900 s' }).status).toBe(
+      'timeout',
+    );
   });
 });
 
@@ -118,7 +152,10 @@ describe('the server as a static host: compressed copies, cache headers, bytes a
       const plain = await get(`${server.url}assets/a-123.js`);
       expect(plain.headers['content-encoding']).toBeUndefined();
       expect(plain.body.equals(js)).toBe(true);
-      const again = await get(`${server.url}assets/a-123.js`, { 'Accept-Encoding': 'br', 'If-None-Match': String(br.headers.etag) });
+      const again = await get(`${server.url}assets/a-123.js`, {
+        'Accept-Encoding': 'br',
+        'If-None-Match': String(br.headers.etag),
+      });
       expect(again.status).toBe(304);
       // Model files go as they are, and are revalidated on each use (their names are reused).
       const model = await get(`${server.url}models/m.onnx`, { 'Accept-Encoding': 'br' });

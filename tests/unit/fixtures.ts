@@ -13,30 +13,97 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
   const rng = mulberry32(seed);
   const samples: Sample[] = Array.from({ length: n }, () => {
     const t = centre * (1 + 0.04 * (rng() - 0.5));
-    return { preprocess: 0.01, upload: null, inference: t - 0.01, readback: null, postprocess: null, total: t, iterations: 1, at: null, segment: null, parts: null };
+    return {
+      preprocess: 0.01,
+      upload: null,
+      inference: t - 0.01,
+      readback: null,
+      postprocess: null,
+      total: t,
+      iterations: 1,
+      at: null,
+      segment: null,
+      parts: null,
+    };
   });
   const summary = summarizeStages(samples);
-  const cold = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 1, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 1, warmupTotalMs: 1, runtimeWasm: null, workerBootMs: null, firstResultMs: null, network: null };
+  const cold = {
+    runtimeInitMs: 1,
+    fetchMs: 1,
+    fetchedBytes: 1,
+    sessionCreateMs: 1,
+    firstInferenceMs: 1,
+    warmupCount: 1,
+    warmupTotalMs: 1,
+    runtimeWasm: null,
+    workerBootMs: null,
+    firstResultMs: null,
+    network: null,
+  };
   return {
     status: 'ok',
-    cell: { id, modelId: modelId!, format: 'onnx', runtime, backend, batch: Number(b!.slice(1)), threads: 1, build: null, coresOverride: null, dims: {}, inputSeed: 1, inputOverrides: {} },
+    cell: {
+      id,
+      modelId: modelId!,
+      format: 'onnx',
+      runtime,
+      backend,
+      batch: Number(b!.slice(1)),
+      threads: 1,
+      build: null,
+      coresOverride: null,
+      dims: {},
+      inputSeed: 1,
+      inputOverrides: {},
+    },
     startedAt: '',
     durationMs: 1,
     coldStart: cold,
     coldStarts: [cold],
-    sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: 0.01, precisionReached: null, iterations: 1, iterationsWhy: '', warmupPasses: 1, warmupPassesMs: [], warmupStop: 'fixed', blocks: 1, samplingMs: 1 },
+    sampling: {
+      mode: 'fixed',
+      stopReason: 'fixed-count',
+      targetCI: null,
+      achievedCI: 0.01,
+      precisionReached: null,
+      iterations: 1,
+      iterationsWhy: '',
+      warmupPasses: 1,
+      warmupPassesMs: [],
+      warmupStop: 'fixed',
+      blocks: 1,
+      samplingMs: 1,
+    },
     steadyState: steadyStateOf(samples, { passes: 1, totalMs: 1, passMs: [] }, 10).steadyState,
     validity: assessValidity(samples, summary, { pageHidden: false, softwareGpu: false, tickMs: 0.005, iterations: 1 }),
     samples,
     summary,
     stageNotes: [],
-    proof: { runtime, runtimeVersion: '1', backendRequested: backend, backendInUse: backend, threads: 1, simd: true, crossOriginIsolated: true, details: {} },
+    proof: {
+      runtime,
+      runtimeVersion: '1',
+      backendRequested: backend,
+      backendInUse: backend,
+      threads: 1,
+      simd: true,
+      crossOriginIsolated: true,
+      details: {},
+    },
     timerResolutionMs: 0.005,
     inputs: [],
     outputs: [],
     parity: null,
     gpuBusy: null,
-    memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, userAgentBytes: null, userAgentNote: null, leak: false },
+    memory: {
+      tfjsTensorsBefore: null,
+      tfjsTensorsAfter: null,
+      tfjsBytesAfter: null,
+      tfjsTensorsPerSampleLeak: null,
+      wasmHeapBytes: null,
+      userAgentBytes: null,
+      userAgentNote: null,
+      leak: false,
+    },
     warnings: [],
     preprocessParts: null,
     predictions: null,
@@ -48,7 +115,11 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
 const file = { path: 'm/x', bytes: 1, sha256: 'a'.repeat(64) };
 
 /** A made-up model `id` in the given formats: x [batch, 4] -> y [batch, 2], batch dim `batch`. */
-export function fakeModel(id: string, formats: ModelInfo['formats'][number]['format'][], task: ModelInfo['task'] = 'image-classification'): ModelInfo {
+export function fakeModel(
+  id: string,
+  formats: ModelInfo['formats'][number]['format'][],
+  task: ModelInfo['task'] = 'image-classification',
+): ModelInfo {
   return {
     id,
     title: id,

@@ -44,7 +44,9 @@ describe('makeValues', () => {
     expect(new Set(v)).toEqual(new Set([3, 4, 5]));
   });
   it('rejects overrides that do not fit the dtype, naming the input', () => {
-    expect(() => checkPolicy('mask', 'uint8', { kind: 'constant', value: 300 })).toThrow(/input 'mask' is uint8: constant 300 is outside \[0, 255\]/);
+    expect(() => checkPolicy('mask', 'uint8', { kind: 'constant', value: 300 })).toThrow(
+      /input 'mask' is uint8: constant 300 is outside \[0, 255\]/,
+    );
     expect(() => checkPolicy('ids', 'int64', { kind: 'constant', value: 1.5 })).toThrow(/not an integer/);
     expect(() => checkPolicy('x', 'float32', { kind: 'range', min: 2, max: 1 })).toThrow(/min 2 is above max 1/);
     expect(() => checkPolicy('x', 'float32', { kind: 'constant', value: Infinity })).toThrow(/not a finite/);
@@ -78,12 +80,33 @@ describe('synthesizeInputs', () => {
 
 describe('dims that follow the batch', () => {
   it('fills every batch symbol with the batch size', () => {
-    expect(resolveShape({ name: 'state', dtype: 'float32', shape: [2, 'batch_size', 8] }, ['batch', 'batch_size'], 4)).toEqual([2, 4, 8]);
-    expect(() => resolveShape({ name: 'state', dtype: 'float32', shape: [2, 'batch_size', 8] }, 'batch', 4)).toThrow(/symbolic dim 'batch_size'/);
+    expect(
+      resolveShape({ name: 'state', dtype: 'float32', shape: [2, 'batch_size', 8] }, ['batch', 'batch_size'], 4),
+    ).toEqual([2, 4, 8]);
+    expect(() => resolveShape({ name: 'state', dtype: 'float32', shape: [2, 'batch_size', 8] }, 'batch', 4)).toThrow(
+      /symbolic dim 'batch_size'/,
+    );
   });
   it('guesses followers by name, and every unnamed first axis when the batch dim is one', () => {
-    expect(guessBatchFollowers([{ name: 'x', dtype: 'float32', shape: ['batch', 16] }, { name: 'state', dtype: 'float32', shape: [2, 'batch_size', 128] }, { name: 'len', dtype: 'int64', shape: ['seq'] }], 'batch')).toEqual(['batch_size']);
-    expect(guessBatchFollowers([{ name: 'a', dtype: 'float32', shape: ['a_d0', 4] }, { name: 'b', dtype: 'float32', shape: ['b_d0', 'b_d1'] }], 'a_d0')).toEqual(['b_d0']);
+    expect(
+      guessBatchFollowers(
+        [
+          { name: 'x', dtype: 'float32', shape: ['batch', 16] },
+          { name: 'state', dtype: 'float32', shape: [2, 'batch_size', 128] },
+          { name: 'len', dtype: 'int64', shape: ['seq'] },
+        ],
+        'batch',
+      ),
+    ).toEqual(['batch_size']);
+    expect(
+      guessBatchFollowers(
+        [
+          { name: 'a', dtype: 'float32', shape: ['a_d0', 4] },
+          { name: 'b', dtype: 'float32', shape: ['b_d0', 'b_d1'] },
+        ],
+        'a_d0',
+      ),
+    ).toEqual(['b_d0']);
     expect(guessBatchFollowers([{ name: 'x', dtype: 'float32', shape: [1, 4] }], null)).toEqual([]);
   });
 });
@@ -92,8 +115,12 @@ describe('files that are plainly not models', () => {
   const text = (s: string) => new TextEncoder().encode(s);
   it('names an empty file, an HTML page and JSON given as ONNX', () => {
     expect(notAModel('m.onnx', new Uint8Array(0), 'onnx')).toBe('m.onnx is empty (0 bytes)');
-    expect(notAModel('m.onnx', text('  <!DOCTYPE html><html>sign in</html>'), 'onnx')).toMatch(/m\.onnx is an HTML page, not a model/);
-    expect(notAModel('m.onnx', text('{"format":"layers-model"}'), 'onnx')).toMatch(/m\.onnx is JSON, not an ONNX model/);
+    expect(notAModel('m.onnx', text('  <!DOCTYPE html><html>sign in</html>'), 'onnx')).toMatch(
+      /m\.onnx is an HTML page, not a model/,
+    );
+    expect(notAModel('m.onnx', text('{"format":"layers-model"}'), 'onnx')).toMatch(
+      /m\.onnx is JSON, not an ONNX model/,
+    );
     expect(notAModel('model.json', text('{"format":"layers-model"}'), 'json')).toBeNull();
     expect(notAModel('m.onnx', new Uint8Array([0x08, 0x07, 0x12]), 'onnx')).toBeNull();
   });
@@ -102,7 +129,9 @@ describe('files that are plainly not models', () => {
 describe('absurd input sizes', () => {
   it('refuses an input over 4 GiB by name, before allocating anything', async () => {
     const { checkInputSize, MAX_INPUT_BYTES } = await import('../../src/lib/inputs.ts');
-    expect(() => checkInputSize('x', 'float32', [1_000_000, 1_000_000, 1_000_000])).toThrow(/input 'x' \[1000000, 1000000, 1000000\] float32 would take 3.64e\+6 TiB: more than the 4 GiB/);
+    expect(() => checkInputSize('x', 'float32', [1_000_000, 1_000_000, 1_000_000])).toThrow(
+      /input 'x' \[1000000, 1000000, 1000000\] float32 would take 3.64e\+6 TiB: more than the 4 GiB/,
+    );
     expect(() => checkInputSize('ids', 'int64', [1, 600_000_000])).toThrow(/would take 4.47 GiB/);
     expect(() => checkInputSize('x', 'float32', [1, MAX_INPUT_BYTES / 4])).not.toThrow();
   });

@@ -7,18 +7,37 @@ import type { HostTensor } from '../../src/lib/inputs.ts';
 import { applyTax, browserTax, modelWork, nativeFor, taxable } from '../../src/lib/tax.ts';
 import { fakeModel, okCell } from './fixtures.ts';
 
-const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => fakeModel(id, formats, 'other');
+const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo =>
+  fakeModel(id, formats, 'other');
 const zoo = [model('both', ['onnx', 'tfjs-layers']), model('tfjs-only', ['tfjs-graph']), model('onnx-only', ['onnx'])];
-const request: PlanRequest = { models: ['both', 'tfjs-only', 'onnx-only'], targets: ['ort:wasm', 'tfjs:wasm', 'ort:webgpu'], batches: [1, 4], threads: [1, 2], seed: 7, sampling: { mode: 'fixed', samples: 10, warmup: 2 }, native: true, skipMissingFormats: true };
+const request: PlanRequest = {
+  models: ['both', 'tfjs-only', 'onnx-only'],
+  targets: ['ort:wasm', 'tfjs:wasm', 'ort:webgpu'],
+  batches: [1, 4],
+  threads: [1, 2],
+  seed: 7,
+  sampling: { mode: 'fixed', samples: 10, warmup: 2 },
+  native: true,
+  skipMissingFormats: true,
+};
 
 describe('a plan with native reference cells', () => {
   const plan = buildPlan(request, zoo);
   const natives = plan.cells.filter((c) => c.runtime === 'ort-node');
 
   it('adds one ort-node:cpu cell per ONNX model x batch x threads, and says why a TF.js-only model has none', () => {
-    expect(natives.map((c) => c.id).sort()).toEqual(['both', 'onnx-only'].flatMap((m) => [1, 4].flatMap((b) => [1, 2].map((t) => `${m}/ort-node:cpu/b${b}/t${t}`))).sort());
+    expect(natives.map((c) => c.id).sort()).toEqual(
+      ['both', 'onnx-only']
+        .flatMap((m) => [1, 4].flatMap((b) => [1, 2].map((t) => `${m}/ort-node:cpu/b${b}/t${t}`)))
+        .sort(),
+    );
     expect(natives.every((c) => c.format === 'onnx' && c.backend === 'cpu' && c.build === null)).toBe(true);
-    expect(plan.nativeSkipped).toEqual([{ modelId: 'tfjs-only', reason: expect.stringMatching(/onnxruntime-node runs ONNX files, and 'tfjs-only' has only tfjs-graph/) }]);
+    expect(plan.nativeSkipped).toEqual([
+      {
+        modelId: 'tfjs-only',
+        reason: expect.stringMatching(/onnxruntime-node runs ONNX files, and 'tfjs-only' has only tfjs-graph/),
+      },
+    ]);
   });
 
   it('interleaves, lists the cells of one work key together, and holds the largest such group live at once', () => {
@@ -59,10 +78,14 @@ describe('the native wire', () => {
     for (const t of tensors) {
       const back = fromWire(toWire(t, b64), unb64);
       expect(back.shape).toEqual(t.shape);
-      expect(Array.from(back.data as ArrayLike<number | bigint>), t.name).toEqual(Array.from(t.data as ArrayLike<number | bigint>));
+      expect(Array.from(back.data as ArrayLike<number | bigint>), t.name).toEqual(
+        Array.from(t.data as ArrayLike<number | bigint>),
+      );
       expect(back.data.constructor).toBe(t.data.constructor);
     }
-    expect(() => fromWire({ name: 'x', dtype: 'float32', shape: [4], base64: b64(new Uint8Array(12)) }, unb64)).toThrow(/12 bytes for shape \[4\] float32 \(16 expected\)/);
+    expect(() => fromWire({ name: 'x', dtype: 'float32', shape: [4], base64: b64(new Uint8Array(12)) }, unb64)).toThrow(
+      /12 bytes for shape \[4\] float32 \(16 expected\)/,
+    );
   });
 });
 

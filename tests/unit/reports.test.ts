@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { resultTable } from '../../src/lib/format.ts';
 import { compareWithBaseline } from '../../src/lib/baseline.ts';
 import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/budget.ts';
-import { checkShards, modelIdFrom, parseModelJson, readOnnxSignature, readTfjsSignature } from '../../src/lib/model-signature.ts';
+import {
+  checkShards,
+  modelIdFrom,
+  parseModelJson,
+  readOnnxSignature,
+  readTfjsSignature,
+} from '../../src/lib/model-signature.ts';
 import { csvField, reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../../src/lib/report.ts';
 import { SamplingSettings, SCHEMA_VERSION, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
 import { okCell } from './fixtures.ts';
@@ -16,8 +22,28 @@ function run(cells: OkCellResult[], device: string | null = null): RunResult {
     createdAt: '2026-11-28T00:00:00Z',
     source: 'cli',
     device,
-    environment: { userAgent: '', browser: { name: 'Chromium', version: '1' }, platform: 'Linux', hardwareConcurrency: 2, deviceMemoryGiB: null, crossOriginIsolated: true, timerResolutionMs: 0.005, libraries: {}, browserFlags: [], gpu: null, capabilities: [] },
-    plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({}), cells: cells.map((c) => c.cell), nativeSkipped: [] },
+    environment: {
+      userAgent: '',
+      browser: { name: 'Chromium', version: '1' },
+      platform: 'Linux',
+      hardwareConcurrency: 2,
+      deviceMemoryGiB: null,
+      crossOriginIsolated: true,
+      timerResolutionMs: 0.005,
+      libraries: {},
+      browserFlags: [],
+      gpu: null,
+      capabilities: [],
+    },
+    plan: {
+      seed: 1,
+      order: 'matrix',
+      schedule: 'sequential',
+      liveCells: 4,
+      sampling: SamplingSettings.parse({}),
+      cells: cells.map((c) => c.cell),
+      nativeSkipped: [],
+    },
     cells,
     serving: null,
     firstVisits: null,
@@ -26,7 +52,14 @@ function run(cells: OkCellResult[], device: string | null = null): RunResult {
 
 describe('budgets', () => {
   it('a target matches every ORT build of it; target@build only that build', () => {
-    const cell = (build: 'wasm' | 'default' | null) => ({ modelId: 'm', runtime: 'ort', backend: 'wasm', batch: 1, threads: 1, build });
+    const cell = (build: 'wasm' | 'default' | null) => ({
+      modelId: 'm',
+      runtime: 'ort',
+      backend: 'wasm',
+      batch: 1,
+      threads: 1,
+      build,
+    });
     expect(matches(parseBudget('m ort:wasm median <= 1ms'), cell('wasm'))).toBe(true);
     expect(matches(parseBudget('m ort:wasm median <= 1ms'), cell('default'))).toBe(true);
     expect(matches(parseBudget('m ort:wasm@default median <= 1ms'), cell('default'))).toBe(true);
@@ -34,9 +67,26 @@ describe('budgets', () => {
     expect(matches(parseBudget('m ort:*@wasm median <= 1ms'), cell('wasm'))).toBe(true);
   });
   it('parses rules with selectors, stages and units', () => {
-    expect(parseBudget('mobilenet-v2 ort:wasm p95 <= 80ms')).toMatchObject({ model: 'mobilenet-v2', target: 'ort:wasm', metric: 'p95', op: '<=', limitMs: 80, stage: 'total' });
-    expect(parseBudget('* inference.median < 500us')).toMatchObject({ metric: 'median', stage: 'inference', op: '<', limitMs: 0.5 });
-    expect(parseBudget('tiny-cnn b4 t2 p99<=1.5s')).toMatchObject({ model: 'tiny-cnn', batch: 4, threads: 2, limitMs: 1500 });
+    expect(parseBudget('mobilenet-v2 ort:wasm p95 <= 80ms')).toMatchObject({
+      model: 'mobilenet-v2',
+      target: 'ort:wasm',
+      metric: 'p95',
+      op: '<=',
+      limitMs: 80,
+      stage: 'total',
+    });
+    expect(parseBudget('* inference.median < 500us')).toMatchObject({
+      metric: 'median',
+      stage: 'inference',
+      op: '<',
+      limitMs: 0.5,
+    });
+    expect(parseBudget('tiny-cnn b4 t2 p99<=1.5s')).toMatchObject({
+      model: 'tiny-cnn',
+      batch: 4,
+      threads: 2,
+      limitMs: 1500,
+    });
     expect(parseBudget('p50 <= 3')).toMatchObject({ metric: 'median', limitMs: 3 });
     expect(formatBudget(parseBudget('tiny-cnn ort:* b1 p95 <= 2ms'))).toBe('tiny-cnn ort:* b1 p95 <= 2ms');
   });
@@ -47,7 +97,10 @@ describe('budgets', () => {
   });
   it('checks every matching cell, lists breaches and rules that match nothing', () => {
     const r = run([okCell('a/ort:wasm/b1/t1', 10, 1), okCell('a/tfjs:wasm/b1/t1', 20, 2)]);
-    const out = checkBudgets([parseBudget('a median <= 15ms'), parseBudget('a ort:* p95 <= 100ms'), parseBudget('zzz p95 <= 1ms')], [r]);
+    const out = checkBudgets(
+      [parseBudget('a median <= 15ms'), parseBudget('a ort:* p95 <= 100ms'), parseBudget('zzz p95 <= 1ms')],
+      [r],
+    );
     expect(out.checks).toHaveLength(3);
     expect(out.breaches.map((b) => b.cellId)).toEqual(['a/tfjs:wasm/b1/t1']);
     expect(out.unmatched).toEqual(['zzz p95 <= 1ms']);
@@ -56,8 +109,18 @@ describe('budgets', () => {
 
 describe('baseline', () => {
   it('flags a regression only when the CI clears the threshold; improvements and unchanged too', () => {
-    const base = run([okCell('a/ort:wasm/b1/t1', 10, 1), okCell('b/ort:wasm/b1/t1', 10, 2), okCell('c/ort:wasm/b1/t1', 10, 3), okCell('gone/ort:wasm/b1/t1', 1, 4)]);
-    const now = run([okCell('a/ort:wasm/b1/t1', 13, 5), okCell('b/ort:wasm/b1/t1', 10.1, 6), okCell('c/ort:wasm/b1/t1', 7, 7), okCell('new/ort:wasm/b1/t1', 1, 8)]);
+    const base = run([
+      okCell('a/ort:wasm/b1/t1', 10, 1),
+      okCell('b/ort:wasm/b1/t1', 10, 2),
+      okCell('c/ort:wasm/b1/t1', 10, 3),
+      okCell('gone/ort:wasm/b1/t1', 1, 4),
+    ]);
+    const now = run([
+      okCell('a/ort:wasm/b1/t1', 13, 5),
+      okCell('b/ort:wasm/b1/t1', 10.1, 6),
+      okCell('c/ort:wasm/b1/t1', 7, 7),
+      okCell('new/ort:wasm/b1/t1', 1, 8),
+    ]);
     const rows = compareWithBaseline([now], [base], 0.05);
     const verdict = Object.fromEntries(rows.map((r) => [r.cellId.split('/')[0], r.verdict]));
     expect(verdict).toEqual({ a: 'regression', b: 'unchanged', c: 'improvement', new: 'new', gone: 'missing' });
@@ -66,7 +129,9 @@ describe('baseline', () => {
 });
 
 describe('report files', () => {
-  const runs = [run([okCell('a/ort:wasm/b1/t1', 10, 1), okCell('<img src=x onerror=alert(1)>/ort:wasm/b1/t1', 5, 2)], 'dev|1')];
+  const runs = [
+    run([okCell('a/ort:wasm/b1/t1', 10, 1), okCell('<img src=x onerror=alert(1)>/ort:wasm/b1/t1', 5, 2)], 'dev|1'),
+  ];
   it('CSV: one row per cell with throughput, quoting and formula defusing', () => {
     const csv = summaryCsv(runs).trim().split('\n');
     expect(csv).toHaveLength(3);
@@ -114,7 +179,9 @@ describe("a person's own model files", () => {
     expect(sig.inputs).toEqual([{ name: 'input', dtype: 'float32', shape: ['batch', 32, 32, 3] }]);
     expect(sig.outputs[0]!.name).toBe('probs');
     expect(() => readOnnxSignature(new TextEncoder().encode('{"hello": "json"}'))).toThrow(/not an ONNX/);
-    expect(() => readOnnxSignature(readFileSync(join(models, 'tiny-cnn', 'model.onnx')).subarray(0, 500))).toThrow(/not an ONNX|truncated/);
+    expect(() => readOnnxSignature(readFileSync(join(models, 'tiny-cnn', 'model.onnx')).subarray(0, 500))).toThrow(
+      /not an ONNX|truncated/,
+    );
   });
   it('reads a TF.js layers model and checks its shards', () => {
     const json = parseModelJson(readFileSync(join(models, 'tiny-cnn', 'tfjs', 'model.json'), 'utf8'));
@@ -123,8 +190,18 @@ describe("a person's own model files", () => {
     const size = readFileSync(join(models, 'tiny-cnn', 'tfjs', 'weights.bin')).byteLength;
     expect(() => checkShards(json, new Map([['weights.bin', size]]))).not.toThrow();
     expect(() => checkShards(json, new Map())).toThrow(/not given: weights\.bin/);
-    expect(() => checkShards(json, new Map([['weights.bin', size - 4]]))).toThrow(/hold \d+ bytes, model\.json's specs need \d+/);
-    expect(() => checkShards(json, new Map([['weights.bin', size], ['extra.bin', 4]]))).toThrow(/does not name as shards: extra\.bin/);
+    expect(() => checkShards(json, new Map([['weights.bin', size - 4]]))).toThrow(
+      /hold \d+ bytes, model\.json's specs need \d+/,
+    );
+    expect(() =>
+      checkShards(
+        json,
+        new Map([
+          ['weights.bin', size],
+          ['extra.bin', 4],
+        ]),
+      ),
+    ).toThrow(/does not name as shards: extra\.bin/);
     expect(() => parseModelJson('{"not": "a model"}')).toThrow(/not a TF\.js model/);
   });
   it('makes ids from file names', () => {

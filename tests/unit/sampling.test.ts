@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chooseIterations, describeStop, growIterations, SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
+import {
+  chooseIterations,
+  describeStop,
+  growIterations,
+  SamplingController,
+  warmupDecision,
+} from '../../src/lib/sampling.ts';
 import { thirdsDisagree } from '../../src/lib/steady-state.ts';
 import { SamplingSettings } from '../../src/lib/schema.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
@@ -22,7 +28,13 @@ describe('SamplingController: fixed mode', () => {
     expect(drive(c, () => 1)).toEqual([10, 10, 5]);
     expect(c.stopReason).toBe('fixed-count');
     const r = c.report({ iterations: 1, why: 'fixed' }, { passes: 5, stop: 'fixed' });
-    expect(r).toMatchObject({ mode: 'fixed', stopReason: 'fixed-count', precisionReached: null, targetCI: null, blocks: 3 });
+    expect(r).toMatchObject({
+      mode: 'fixed',
+      stopReason: 'fixed-count',
+      precisionReached: null,
+      targetCI: null,
+      blocks: 3,
+    });
   });
 });
 
@@ -37,7 +49,9 @@ describe('SamplingController: auto mode', () => {
   });
   it('samples until the CI of the median is within the target on noisy data', () => {
     const rng = mulberry32(7);
-    const c = new SamplingController(settings({ targetCI: 0.02, maxSamples: 5000, maxSamplingMs: 3_600_000, minWarmupMs: 0 }));
+    const c = new SamplingController(
+      settings({ targetCI: 0.02, maxSamples: 5000, maxSamplingMs: 3_600_000, minWarmupMs: 0 }),
+    );
     drive(c, () => 10 * Math.exp(0.2 * (rng() - 0.5)));
     expect(c.stopReason).toBe('precision-reached');
     expect(c.achievedCI()!).toBeLessThanOrEqual(0.02);
@@ -55,7 +69,9 @@ describe('SamplingController: auto mode', () => {
   });
   it('stops at the time cap, but never below the minimum, and sizes blocks to the time left', () => {
     const rng = mulberry32(4);
-    const c = new SamplingController(settings({ targetCI: 0.001, minSamples: 12, maxSamples: 1000, maxSamplingMs: 100, blockSize: 10 }));
+    const c = new SamplingController(
+      settings({ targetCI: 0.001, minSamples: 12, maxSamples: 1000, maxSamplingMs: 100, blockSize: 10 }),
+    );
     const blocks = drive(c, () => 1 + rng(), 6); // 6 ms per sample: the minimum alone takes 72 ms
     expect(blocks[0]).toBe(10);
     expect(blocks[1]).toBe(2); // just what the minimum still needs
@@ -77,7 +93,13 @@ describe('passes before sampling, and the timer guard', () => {
     expect(warmupDecision(s, [50, 20], 1)).toBeNull(); // below the least passes
     expect(warmupDecision(s, [50, 20, 12], 10)).toBeNull(); // neither 10 passes nor 300 ms yet
     expect(warmupDecision(s, [50, 20, 12], 301)).toBe('primed');
-    expect(warmupDecision(s, Array.from({ length: 10 }, () => 1), 10)).toBe('primed');
+    expect(
+      warmupDecision(
+        s,
+        Array.from({ length: 10 }, () => 1),
+        10,
+      ),
+    ).toBe('primed');
   });
   it('honours the minimum and the caps', () => {
     expect(warmupDecision(settings({ warmup: 4 }), [1, 1, 1], 1e9)).toBeNull();
@@ -121,7 +143,10 @@ describe('SamplingController: the steady state decides', () => {
   const drive2 = (c: SamplingController, draw: () => number) => {
     for (let n = c.nextBlock(); n > 0; n = c.nextBlock()) {
       const xs = Array.from({ length: n }, draw);
-      c.record(xs, xs.reduce((a, b) => a + b, 0));
+      c.record(
+        xs,
+        xs.reduce((a, b) => a + b, 0),
+      );
     }
   };
 
@@ -142,7 +167,10 @@ describe('SamplingController: the steady state decides', () => {
     expect(c.steady()!.steadyMedian).toBeGreaterThan(14);
   });
   it('counts the passes before sampling towards the least warm-up time', () => {
-    const c = new SamplingController(settings({ minWarmupMs: 3000, maxSamplingMs: 20_000 }), { passes: 100, totalMs: 2990 });
+    const c = new SamplingController(settings({ minWarmupMs: 3000, maxSamplingMs: 20_000 }), {
+      passes: 100,
+      totalMs: 2990,
+    });
     drive2(c, () => 1);
     expect(c.stopReason).toBe('precision-reached');
     expect(c.count).toBeLessThanOrEqual(20);
@@ -151,7 +179,12 @@ describe('SamplingController: the steady state decides', () => {
     const rng = mulberry32(17);
     const rising = Array.from({ length: 300 }, (_, i) => (i < 150 ? 1 : 1.1) * Math.exp(0.02 * (rng() - 0.5)));
     expect(thirdsDisagree(rising, 0.05)).toBe(true);
-    expect(thirdsDisagree(rising.map((_, i) => 1 + 0.02 * ((i * 7919) % 13) / 13), 0.05)).toBe(false);
+    expect(
+      thirdsDisagree(
+        rising.map((_, i) => 1 + (0.02 * ((i * 7919) % 13)) / 13),
+        0.05,
+      ),
+    ).toBe(false);
   });
   it('the time cap rules: a series that never settles stops there, precision not reached', () => {
     let i = 0;

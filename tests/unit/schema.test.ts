@@ -5,9 +5,45 @@ import { parseManifest } from '../../src/lib/manifest.ts';
 import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
 
 function validRun(): RunResult {
-  const cell = { id: 'm/ort:wasm@wasm/b1/t1', modelId: 'm', format: 'onnx' as const, runtime: 'ort' as const, backend: 'wasm' as const, batch: 1, threads: 1, build: 'wasm' as const, coresOverride: null, dims: {}, inputSeed: 1, inputOverrides: {} };
-  const samples = [1, 2, 3].map((v) => ({ preprocess: 0.1, upload: null, inference: v, readback: null, postprocess: 0.01, total: v + 0.11, iterations: 1, at: 1_800_000_000_000 + v, segment: 0, parts: v === 2 ? { decode: 0.05, resize: 0.04, normalise: 0.01 } : null }));
-  const coldStart = { runtimeInitMs: 1, fetchMs: 1, fetchedBytes: 10, sessionCreateMs: 1, firstInferenceMs: 1, warmupCount: 0, warmupTotalMs: 0, runtimeWasm: { file: 'ort-wasm-simd-threaded.wasm', transferBytes: 0, bytes: 14_000_000, fetchMs: 3 }, workerBootMs: null, firstResultMs: null, network: null };
+  const cell = {
+    id: 'm/ort:wasm@wasm/b1/t1',
+    modelId: 'm',
+    format: 'onnx' as const,
+    runtime: 'ort' as const,
+    backend: 'wasm' as const,
+    batch: 1,
+    threads: 1,
+    build: 'wasm' as const,
+    coresOverride: null,
+    dims: {},
+    inputSeed: 1,
+    inputOverrides: {},
+  };
+  const samples = [1, 2, 3].map((v) => ({
+    preprocess: 0.1,
+    upload: null,
+    inference: v,
+    readback: null,
+    postprocess: 0.01,
+    total: v + 0.11,
+    iterations: 1,
+    at: 1_800_000_000_000 + v,
+    segment: 0,
+    parts: v === 2 ? { decode: 0.05, resize: 0.04, normalise: 0.01 } : null,
+  }));
+  const coldStart = {
+    runtimeInitMs: 1,
+    fetchMs: 1,
+    fetchedBytes: 10,
+    sessionCreateMs: 1,
+    firstInferenceMs: 1,
+    warmupCount: 0,
+    warmupTotalMs: 0,
+    runtimeWasm: { file: 'ort-wasm-simd-threaded.wasm', transferBytes: 0, bytes: 14_000_000, fetchMs: 3 },
+    workerBootMs: null,
+    firstResultMs: null,
+    network: null,
+  };
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'inference-latency-lab', version: '0.1.0' },
@@ -27,7 +63,15 @@ function validRun(): RunResult {
       gpu: null,
       capabilities: [{ target: 'ort:webgpu', available: false, reason: 'navigator.gpu is missing' }],
     },
-    plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({ mode: 'fixed', samples: 3, warmup: 0 }), cells: [cell], nativeSkipped: [] },
+    plan: {
+      seed: 1,
+      order: 'matrix',
+      schedule: 'sequential',
+      liveCells: 4,
+      sampling: SamplingSettings.parse({ mode: 'fixed', samples: 3, warmup: 0 }),
+      cells: [cell],
+      nativeSkipped: [],
+    },
     cells: [
       {
         status: 'ok',
@@ -36,26 +80,79 @@ function validRun(): RunResult {
         durationMs: 10,
         coldStart,
         coldStarts: [coldStart],
-        sampling: { mode: 'fixed', stopReason: 'fixed-count', targetCI: null, achievedCI: null, precisionReached: null, iterations: 1, iterationsWhy: 'fixed', warmupPasses: 0, warmupPassesMs: [], warmupStop: 'fixed', blocks: 1, samplingMs: 7 },
+        sampling: {
+          mode: 'fixed',
+          stopReason: 'fixed-count',
+          targetCI: null,
+          achievedCI: null,
+          precisionReached: null,
+          iterations: 1,
+          iterationsWhy: 'fixed',
+          warmupPasses: 0,
+          warmupPassesMs: [],
+          warmupStop: 'fixed',
+          blocks: 1,
+          samplingMs: 7,
+        },
         steadyState: steadyStateOf(samples, { passes: 0, totalMs: 0, passMs: [] }, 10).steadyState,
-        validity: { pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: ['p90', 'p95', 'p99'] },
+        validity: {
+          pageHidden: false,
+          drift: null,
+          softwareGpu: false,
+          coarseStages: [],
+          unsupportedPercentiles: ['p90', 'p95', 'p99'],
+        },
         samples,
         summary: summarizeStages(samples),
         preprocessParts: null,
         predictions: [{ image: 'cat.png', top: [{ index: 1, label: 'cat', score: 0.9 }] }],
         stageNotes: [{ stage: 'upload', includedIn: 'inference', why: 'x' }],
-        proof: { runtime: 'ort', runtimeVersion: '1.30.0', backendRequested: 'wasm', backendInUse: 'wasm', threads: 1, simd: true, crossOriginIsolated: true, details: {} },
+        proof: {
+          runtime: 'ort',
+          runtimeVersion: '1.30.0',
+          backendRequested: 'wasm',
+          backendInUse: 'wasm',
+          threads: 1,
+          simd: true,
+          crossOriginIsolated: true,
+          details: {},
+        },
         timerResolutionMs: 0.005,
         inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }],
-        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5, nonFinite: 0 }],
+        outputs: [
+          { name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5, nonFinite: 0 },
+        ],
         parity: null,
         inputDigest: null,
         tax: null,
         gpuBusy: null,
-        memory: { tfjsTensorsBefore: null, tfjsTensorsAfter: null, tfjsBytesAfter: null, tfjsTensorsPerSampleLeak: null, wasmHeapBytes: null, userAgentBytes: null, userAgentNote: null, leak: false },
+        memory: {
+          tfjsTensorsBefore: null,
+          tfjsTensorsAfter: null,
+          tfjsBytesAfter: null,
+          tfjsTensorsPerSampleLeak: null,
+          wasmHeapBytes: null,
+          userAgentBytes: null,
+          userAgentNote: null,
+          leak: false,
+        },
         warnings: [],
       },
-      { status: 'unsupported', cell: { ...cell, id: 'm/tfjs:cpu/b1/t1', runtime: 'tfjs', backend: 'cpu', format: null, build: null, coresOverride: null }, startedAt: '2026-11-28T00:00:00.000Z', durationMs: 0, reason: 'no format' },
+      {
+        status: 'unsupported',
+        cell: {
+          ...cell,
+          id: 'm/tfjs:cpu/b1/t1',
+          runtime: 'tfjs',
+          backend: 'cpu',
+          format: null,
+          build: null,
+          coresOverride: null,
+        },
+        startedAt: '2026-11-28T00:00:00.000Z',
+        durationMs: 0,
+        reason: 'no format',
+      },
     ],
     serving: null,
     firstVisits: null,
@@ -85,11 +182,18 @@ describe('result file schema', () => {
     expect(() => parseRunResult(run2)).toThrow(/cells\[0\]\.samples/);
   });
   it('refuses version-1 and version-2 files by name (their summaries mix warm-up with the steady state)', () => {
-    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(new RegExp(`reads version ${SCHEMA_VERSION}, the file has 1`));
-    expect(() => parseRunResult({ ...validRun(), schemaVersion: 2 })).toThrow(new RegExp(`reads version ${SCHEMA_VERSION}, the file has 2`));
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 1 })).toThrow(
+      new RegExp(`reads version ${SCHEMA_VERSION}, the file has 1`),
+    );
+    expect(() => parseRunResult({ ...validRun(), schemaVersion: 2 })).toThrow(
+      new RegExp(`reads version ${SCHEMA_VERSION}, the file has 2`),
+    );
   });
   it('reads a version-3 file (no pictures, no swept dims) as the current version', () => {
-    const v3 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & { cells: Record<string, unknown>[]; plan: { cells: Record<string, unknown>[] } };
+    const v3 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & {
+      cells: Record<string, unknown>[];
+      plan: { cells: Record<string, unknown>[] };
+    };
     v3.schemaVersion = 3;
     delete v3.cells[0]!.predictions;
     delete v3.cells[0]!.preprocessParts;
@@ -100,7 +204,10 @@ describe('result file schema', () => {
     expect(read.cells[0]!.status === 'ok' && read.cells[0]!.predictions).toBeNull();
   });
   it('reads a version-4 file (no native cells, no tax, no input digests) as the current version', () => {
-    const v4 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & { cells: Record<string, unknown>[]; plan: Record<string, unknown> };
+    const v4 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & {
+      cells: Record<string, unknown>[];
+      plan: Record<string, unknown>;
+    };
     v4.schemaVersion = 4;
     delete v4.cells[0]!.inputDigest;
     delete v4.cells[0]!.tax;
@@ -119,7 +226,22 @@ describe('result file schema', () => {
 
 describe('manifest schema', () => {
   it('names a bad checksum field', () => {
-    const m = { manifestVersion: 1, models: [{ id: 'x', title: 'x', task: 'other', description: '', inputs: [{ name: 'a', dtype: 'float32', shape: [1] }], outputs: [{ name: 'b', dtype: 'float32', shape: [1] }], batchDim: null, formats: [{ format: 'onnx', entry: { path: 'x/m.onnx', bytes: 1, sha256: 'zz' }, weights: [] }], provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' } }] };
+    const m = {
+      manifestVersion: 1,
+      models: [
+        {
+          id: 'x',
+          title: 'x',
+          task: 'other',
+          description: '',
+          inputs: [{ name: 'a', dtype: 'float32', shape: [1] }],
+          outputs: [{ name: 'b', dtype: 'float32', shape: [1] }],
+          batchDim: null,
+          formats: [{ format: 'onnx', entry: { path: 'x/m.onnx', bytes: 1, sha256: 'zz' }, weights: [] }],
+          provenance: { package: 'p', version: '1', license: 'MIT', files: [], notes: '' },
+        },
+      ],
+    };
     expect(() => parseManifest(m)).toThrow(/models\[0\]\.formats\[0\]\.entry\.sha256/);
   });
 });

@@ -14,9 +14,39 @@ const run: RunResult = {
   createdAt: '2026-12-02T00:00:00Z',
   source: 'page',
   device: null,
-  environment: { userAgent: 'x', browser: { name: 'Chromium', version: '156' }, platform: 'Linux', hardwareConcurrency: 2, deviceMemoryGiB: null, crossOriginIsolated: true, timerResolutionMs: 0.005, libraries: {}, browserFlags: [], gpu: null, capabilities: [] },
-  plan: { seed: 1, order: 'matrix', schedule: 'sequential', liveCells: 4, sampling: SamplingSettings.parse({}), cells: [a.cell, b.cell], nativeSkipped: [] },
-  cells: [a, b, { status: 'unsupported', cell: { ...a.cell, id: 'm/ort:webnn/b1' }, startedAt: '', durationMs: 0, reason: 'navigator.ml is missing' }],
+  environment: {
+    userAgent: 'x',
+    browser: { name: 'Chromium', version: '156' },
+    platform: 'Linux',
+    hardwareConcurrency: 2,
+    deviceMemoryGiB: null,
+    crossOriginIsolated: true,
+    timerResolutionMs: 0.005,
+    libraries: {},
+    browserFlags: [],
+    gpu: null,
+    capabilities: [],
+  },
+  plan: {
+    seed: 1,
+    order: 'matrix',
+    schedule: 'sequential',
+    liveCells: 4,
+    sampling: SamplingSettings.parse({}),
+    cells: [a.cell, b.cell],
+    nativeSkipped: [],
+  },
+  cells: [
+    a,
+    b,
+    {
+      status: 'unsupported',
+      cell: { ...a.cell, id: 'm/ort:webnn/b1' },
+      startedAt: '',
+      durationMs: 0,
+      reason: 'navigator.ml is missing',
+    },
+  ],
   serving: null,
   firstVisits: null,
 };
@@ -24,7 +54,11 @@ const run: RunResult = {
 describe('result links', () => {
   it('carry medians, CIs, p95 and the environment, not samples', () => {
     const s = summariseForLink(run);
-    expect(s.cells.map((c) => [c.id, c.status])).toEqual([['m/ort:wasm/b1', 'ok'], ['m/tfjs:wasm/b1', 'ok'], ['m/ort:webnn/b1', 'unsupported']]);
+    expect(s.cells.map((c) => [c.id, c.status])).toEqual([
+      ['m/ort:wasm/b1', 'ok'],
+      ['m/tfjs:wasm/b1', 'ok'],
+      ['m/ort:webnn/b1', 'unsupported'],
+    ]);
     expect(s.cells[0]!.median).toBe(a.summary.total.median);
     expect(s.cells[0]!.ci).toEqual(a.summary.total.medianCI95);
     expect(s.cells[2]!.reason).toBe('navigator.ml is missing');

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { batchMedianCI, binomialHalfCdf, mad, medianCI, medianCIRanks, orderedMedianCI, quantile, sortSamples, summarize, summarizeStages } from '../../src/lib/stats.ts';
+import {
+  batchMedianCI,
+  binomialHalfCdf,
+  mad,
+  medianCI,
+  medianCIRanks,
+  orderedMedianCI,
+  quantile,
+  sortSamples,
+  summarize,
+  summarizeStages,
+} from '../../src/lib/stats.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
 import type { Sample } from '../../src/lib/schema.ts';
 
@@ -139,7 +150,18 @@ describe('median confidence interval (order statistics)', () => {
 
 describe('summarizeStages', () => {
   it('summarises each stage and leaves folded stages null', () => {
-    const samples: Sample[] = [1, 2, 3].map((v) => ({ preprocess: v, upload: null, inference: v * 10, readback: null, postprocess: 0.5, total: v * 11 + 0.5, iterations: 1, at: null, segment: null, parts: null }));
+    const samples: Sample[] = [1, 2, 3].map((v) => ({
+      preprocess: v,
+      upload: null,
+      inference: v * 10,
+      readback: null,
+      postprocess: 0.5,
+      total: v * 11 + 0.5,
+      iterations: 1,
+      at: null,
+      segment: null,
+      parts: null,
+    }));
     const s = summarizeStages(samples);
     expect(s.upload).toBeNull();
     expect(s.readback).toBeNull();

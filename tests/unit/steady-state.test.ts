@@ -110,11 +110,26 @@ describe('steady state by changepoint analysis', () => {
 
 describe('the warm-up curve as a result', () => {
   const samples = (totals: number[], iterations = 2): Sample[] =>
-    totals.map((total, i) => ({ preprocess: null, upload: null, inference: total, readback: null, postprocess: null, total, iterations, at: 1000 + i, segment: null, parts: null }));
+    totals.map((total, i) => ({
+      preprocess: null,
+      upload: null,
+      inference: total,
+      readback: null,
+      postprocess: null,
+      total,
+      iterations,
+      at: 1000 + i,
+      segment: null,
+      parts: null,
+    }));
 
   it('times and passes to the steady state count the passes before sampling and each sample`s passes', () => {
     const totals = series(300, (i) => (i < 100 ? 3 : 1), 51, 0.02, 0);
-    const { steadyState: s, segmentOf } = steadyStateOf(samples(totals), { passes: 10, totalMs: 40, passMs: [4, 4, 4, 4, 4, 4, 4, 4, 4, 4] }, 10);
+    const { steadyState: s, segmentOf } = steadyStateOf(
+      samples(totals),
+      { passes: 10, totalMs: 40, passMs: [4, 4, 4, 4, 4, 4, 4, 4, 4, 4] },
+      10,
+    );
     expect(s.classification).toBe('warm-up');
     const cp = s.steadyStart;
     expect(Math.abs(cp - 100)).toBeLessThanOrEqual(3);
@@ -131,13 +146,28 @@ describe('the warm-up curve as a result', () => {
     expect(segmentOf[299]).toBe(1);
     expect(warmupShort(s)).toMatch(/^\d+ ms\/\d+p 4\.0x$/);
     expect(describeWarmup(s)).toMatch(/warm-up: steady after .* first 10 passes 4\.0x/);
-    expect(validityFlags({ pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: [] }, s)).toEqual([]);
+    expect(
+      validityFlags(
+        { pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: [] },
+        s,
+      ),
+    ).toEqual([]);
   });
 
   it('a slowdown is a drift flag, with the time of the change', () => {
-    const { steadyState: s } = steadyStateOf(samples(series(300, (i) => (i < 150 ? 1 : 1.5), 52, 0.02, 0), 1), { passes: 0, totalMs: 0, passMs: [] }, 10);
+    const { steadyState: s } = steadyStateOf(
+      samples(
+        series(300, (i) => (i < 150 ? 1 : 1.5), 52, 0.02, 0),
+        1,
+      ),
+      { passes: 0, totalMs: 0, passMs: [] },
+      10,
+    );
     expect(s.classification).toBe('slowdown');
-    const flags = validityFlags({ pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: [] }, s);
+    const flags = validityFlags(
+      { pageHidden: false, drift: null, softwareGpu: false, coarseStages: [], unsupportedPercentiles: [] },
+      s,
+    );
     expect(flags.join(' ')).toMatch(/drift: slowdown \+5\d% from 0\.1 s \(pass 15\d\) on/);
   });
 });
@@ -146,7 +176,18 @@ describe('passes under one timer tick', () => {
   it('keeps every level-change ratio finite and positive when a segment median is 0 (schema-valid)', () => {
     // A calibration cell asked for no busy time: most passes read 0 ms, some one 5 us tick.
     const totals = Array.from({ length: 300 }, (_, i) => (i < 100 ? 0.005 : i < 200 ? 0 : 0.005));
-    const samples = totals.map((total, i) => ({ preprocess: 0, upload: null, inference: total, readback: null, postprocess: null, total, iterations: 1, at: i, segment: null, parts: null }));
+    const samples = totals.map((total, i) => ({
+      preprocess: 0,
+      upload: null,
+      inference: total,
+      readback: null,
+      postprocess: null,
+      total,
+      iterations: 1,
+      at: i,
+      segment: null,
+      parts: null,
+    }));
     const { steadyState } = steadyStateOf(samples, { passes: 0, totalMs: 0, passMs: [] }, 10);
     for (const c of steadyState.changepoints) {
       expect(Number.isFinite(c.ratio)).toBe(true);

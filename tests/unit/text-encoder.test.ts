@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
-import { TEXT_ENCODER, textEncoderOnnx, textEncoderWeights, type TextEncoderWeights } from '../../scripts/zoo/text-encoder.ts';
+import {
+  TEXT_ENCODER,
+  textEncoderOnnx,
+  textEncoderWeights,
+  type TextEncoderWeights,
+} from '../../scripts/zoo/text-encoder.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
 
 const S = TEXT_ENCODER;
@@ -40,7 +45,9 @@ function layerNorm(x: Float64Array, n: number, h: number, g: Float32Array, b: Fl
 /** erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7), enough at a 1e-4 tolerance. */
 function erf(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
   return x >= 0 ? y : -y;
 }
 
@@ -50,7 +57,8 @@ function reference(w: TextEncoderWeights, ids: number[], mask: number[]): number
   const seq = ids.length;
   const d = H / S.heads;
   let x: Float64Array = new Float64Array(seq * H);
-  for (let t = 0; t < seq; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.tokEmb[ids[t]! * H + i]! + w.posEmb[t * H + i]!;
+  for (let t = 0; t < seq; t++)
+    for (let i = 0; i < H; i++) x[t * H + i] = w.tokEmb[ids[t]! * H + i]! + w.posEmb[t * H + i]!;
   x = layerNorm(x, seq, H, w.embLnG, w.embLnB);
   for (const l of w.layers) {
     const q = dense(x, seq, H, l.wq, l.bq, H);
@@ -68,14 +76,27 @@ function reference(w: TextEncoderWeights, ids: number[], mask: number[]): number
         const max = Math.max(...scores);
         let sum = 0;
         for (let c = 0; c < seq; c++) sum += scores[c] = Math.exp(scores[c]! - max);
-        for (let c = 0; c < seq; c++) for (let i = 0; i < d; i++) ctx[a * H + h * d + i]! += (scores[c]! / sum) * v[c * H + h * d + i]!;
+        for (let c = 0; c < seq; c++)
+          for (let i = 0; i < d; i++) ctx[a * H + h * d + i]! += (scores[c]! / sum) * v[c * H + h * d + i]!;
       }
     }
     const attnOut = dense(ctx, seq, H, l.wo, l.bo, H);
-    x = layerNorm(x.map((val, i) => val + attnOut[i]!), seq, H, l.ln1g, l.ln1b);
+    x = layerNorm(
+      x.map((val, i) => val + attnOut[i]!),
+      seq,
+      H,
+      l.ln1g,
+      l.ln1b,
+    );
     const hidden = dense(x, seq, H, l.w1, l.b1, S.ffn).map((val) => 0.5 * val * (1 + erf(val / Math.SQRT2)));
     const ff = dense(hidden, seq, S.ffn, l.w2, l.b2, H);
-    x = layerNorm(x.map((val, i) => val + ff[i]!), seq, H, l.ln2g, l.ln2b);
+    x = layerNorm(
+      x.map((val, i) => val + ff[i]!),
+      seq,
+      H,
+      l.ln2g,
+      l.ln2b,
+    );
   }
   const logits = dense(x.subarray(0, H), 1, H, w.wc, w.bc, S.classes);
   const m = Math.max(...logits);

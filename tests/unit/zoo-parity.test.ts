@@ -32,7 +32,9 @@ describe('zoo parity across runtimes', () => {
       const inputs = synthesizeInputs(model.inputs, model.batchDim, 2, 42, {}, model.dimDefaults);
       const onnx = findFormat(model, 'onnx')!;
       const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(modelsDir, onnx.entry.path))));
-      const feeds = Object.fromEntries(inputs.map((i) => [i.name, new ort.Tensor(i.dtype as 'float32', i.data as Float32Array, i.shape)]));
+      const feeds = Object.fromEntries(
+        inputs.map((i) => [i.name, new ort.Tensor(i.dtype as 'float32', i.data as Float32Array, i.shape)]),
+      );
       const ortOut = await session.run(feeds);
       await session.release();
 
@@ -42,7 +44,11 @@ describe('zoo parity across runtimes', () => {
       const weightData = new Uint8Array(Buffer.concat(shards)).buffer;
       await tf.setBackend('cpu');
       const tfModel = await tf.loadLayersModel(
-        tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights), weightData }),
+        tf.io.fromMemory({
+          modelTopology: json.modelTopology,
+          weightSpecs: json.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+          weightData,
+        }),
       );
       const x = tf.tensor(inputs[0]!.data as Float32Array, inputs[0]!.shape);
       const y = tfModel.predict(x) as tf.Tensor;

@@ -95,7 +95,9 @@ const markers: Plugin = {
     // Each label takes the first of three rows where it doesn't overlap the one before it; with no room, the line
     // stays and the label is left out (the last marker, the steady start, is placed first so it always shows).
     const rows: [number, number][][] = [[], [], []];
-    const placed = lines.map((m) => ({ m, x: xScale.getPixelForValue(m.x) })).filter((p) => p.x >= chartArea.left && p.x <= chartArea.right);
+    const placed = lines
+      .map((m) => ({ m, x: xScale.getPixelForValue(m.x) }))
+      .filter((p) => p.x >= chartArea.left && p.x <= chartArea.right);
     for (const p of [...placed.slice(-1), ...placed.slice(0, -1)]) {
       ctx.beginPath();
       ctx.moveTo(p.x, chartArea.top);
@@ -112,14 +114,33 @@ const markers: Plugin = {
   },
 };
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LogarithmicScale, LineController, LineElement, PointElement, ScatterController, Filler, Legend, Tooltip, ciWhiskers, markers);
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  LinearScale,
+  LogarithmicScale,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Filler,
+  Legend,
+  Tooltip,
+  ciWhiskers,
+  markers,
+);
 
 export { Chart };
 
 /** Theme colours from the page's CSS variables, so charts follow light and dark themes. */
 export function themeColours(el: Element): { fg: string; muted: string; grid: string } {
   const css = getComputedStyle(el);
-  return { fg: css.getPropertyValue('--text').trim() || '#1d2330', muted: css.getPropertyValue('--muted').trim() || '#5f6673', grid: css.getPropertyValue('--border').trim() || '#dde1e7' };
+  return {
+    fg: css.getPropertyValue('--text').trim() || '#1d2330',
+    muted: css.getPropertyValue('--muted').trim() || '#5f6673',
+    grid: css.getPropertyValue('--border').trim() || '#dde1e7',
+  };
 }
 
 /** A qualitative palette readable on light and dark backgrounds (Okabe-Ito, colour-blind safe). */

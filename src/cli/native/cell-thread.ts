@@ -51,6 +51,11 @@ function current(): CellRun {
 port.on('message', (req: ThreadRequest) => {
   handle(req).then(
     (value) => port.postMessage({ id: req.id, ok: true, value } satisfies ThreadReply),
-    (e: unknown) => port.postMessage({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e) } satisfies ThreadReply),
+    (e: unknown) =>
+      port.postMessage({
+        id: req.id,
+        ok: false,
+        error: e instanceof Error ? e.message : String(e),
+      } satisfies ThreadReply),
   );
 });

@@ -69,7 +69,11 @@ export class NativeHost {
       const thread = new CellThread();
       this.threads.set(handle, thread);
       // The inputs travel once, with the job; every later step is a few numbers.
-      const prepared = (await thread.call({ op: 'prepare', job: req.job, inputSets: req.inputSets })) as NativeReplies['open']['prepared'];
+      const prepared = (await thread.call({
+        op: 'prepare',
+        job: req.job,
+        inputSets: req.inputSets,
+      })) as NativeReplies['open']['prepared'];
       return { handle, prepared };
     }
     const thread = this.threads.get(req.handle);

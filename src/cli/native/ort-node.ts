@@ -12,7 +12,12 @@ import type * as OrtNode from 'onnxruntime-node';
 import type { HostTensor } from '../../lib/inputs.ts';
 import type { ModelInfo } from '../../lib/manifest.ts';
 import type { BackendId, Cell, Dtype, Proof, StageNote } from '../../lib/schema.ts';
-import { BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../../runtimes/runtime.ts';
+import {
+  BackendUnavailable,
+  type ModelBytes,
+  type RuntimeAdapter,
+  type RuntimeSession,
+} from '../../runtimes/runtime.ts';
 
 type Ort = typeof OrtNode;
 type Feeds = Record<string, OrtNode.Tensor>;
@@ -40,14 +45,27 @@ export async function loadOrtNode(): Promise<Ort> {
 }
 
 const STAGE_NOTES: StageNote[] = [
-  { stage: 'upload', includedIn: 'inference', why: 'onnxruntime-node copies inputs into native memory inside run(); wrapping them as tensors is counted in inference' },
-  { stage: 'readback', includedIn: 'inference', why: 'onnxruntime-node returns outputs already in host memory from run()' },
+  {
+    stage: 'upload',
+    includedIn: 'inference',
+    why: 'onnxruntime-node copies inputs into native memory inside run(); wrapping them as tensors is counted in inference',
+  },
+  {
+    stage: 'readback',
+    includedIn: 'inference',
+    why: 'onnxruntime-node returns outputs already in host memory from run()',
+  },
 ];
 
 /** The machine the native cells ran on, as Node sees it (recorded in every native cell's proof). */
 export function nativeMachine(): Record<string, string | number> {
   const cpu = cpus();
-  return { cpu: cpu[0]?.model.trim() ?? 'unknown', logicalCores: cpu.length, os: `${osType()} ${release()} ${arch()}`, node: process.version };
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    logicalCores: cpu.length,
+    os: `${osType()} ${release()} ${arch()}`,
+    node: process.version,
+  };
 }
 
 class OrtNodeSession implements RuntimeSession<Feeds, Outputs> {
@@ -92,7 +110,13 @@ class OrtNodeSession implements RuntimeSession<Feeds, Outputs> {
       threads: this.cell.threads,
       simd: null,
       crossOriginIsolated: false,
-      details: { executionProvider: 'cpu', intraOpNumThreads: this.cell.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', ...nativeMachine() },
+      details: {
+        executionProvider: 'cpu',
+        intraOpNumThreads: this.cell.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        ...nativeMachine(),
+      },
     };
   }
 

@@ -67,7 +67,11 @@ export class DynamicBatcher {
     if (this.queue.length >= maxBatch) {
       const requests = this.queue.splice(0, maxBatch);
       // Ready when it filled up, or when its oldest request reached max wait, whichever came first.
-      return { requests, readyMs: Math.min(now, requests[maxBatch - 1]!.arrivalMs, requests[0]!.arrivalMs + maxWaitMs), why: 'full' };
+      return {
+        requests,
+        readyMs: Math.min(now, requests[maxBatch - 1]!.arrivalMs, requests[0]!.arrivalMs + maxWaitMs),
+        why: 'full',
+      };
     }
     // Compared as the deadline is computed (arrival + wait), so float rounding cannot leave it due yet not taken.
     if (this.queue.length && now >= this.queue[0]!.arrivalMs + maxWaitMs) {

@@ -21,12 +21,19 @@ export interface CapacitySearch {
  * rate doubles (at most `maxRaises` probes); then bisection (at most `maxBisections` probes) until the bracket is
  * within 5% (or 1 req/s). All failing: halves below the lowest until one passes.
  */
-export async function searchCapacity(sweep: readonly CapacityProbe[], measure: (rate: number) => Promise<CapacityProbe>, maxBisections: number, maxRaises = 8): Promise<CapacitySearch> {
+export async function searchCapacity(
+  sweep: readonly CapacityProbe[],
+  measure: (rate: number) => Promise<CapacityProbe>,
+  maxBisections: number,
+  maxRaises = 8,
+): Promise<CapacitySearch> {
   const probes = [...sweep];
   const best = () => Math.max(0, ...probes.filter((p) => p.pass).map((p) => p.rate));
-  const lowestFailAbove = (r: number) => Math.min(Infinity, ...probes.filter((p) => !p.pass && p.rate > r).map((p) => p.rate));
+  const lowestFailAbove = (r: number) =>
+    Math.min(Infinity, ...probes.filter((p) => !p.pass && p.rate > r).map((p) => p.rate));
 
-  for (let i = 0; i < maxRaises && best() > 0 && lowestFailAbove(best()) === Infinity; i++) probes.push(await measure(best() * 2));
+  for (let i = 0; i < maxRaises && best() > 0 && lowestFailAbove(best()) === Infinity; i++)
+    probes.push(await measure(best() * 2));
 
   let lo = best();
   let hi = lowestFailAbove(lo);
@@ -38,5 +45,7 @@ export async function searchCapacity(sweep: readonly CapacityProbe[], measure: (
     else hi = p.rate;
   }
   if (lo === 0) return { rate: null, bracket: null, bound: 'none', probes };
-  return Number.isFinite(hi) ? { rate: lo, bracket: [lo, hi], bound: 'bracketed', probes } : { rate: lo, bracket: null, bound: 'at-least', probes };
+  return Number.isFinite(hi)
+    ? { rate: lo, bracket: [lo, hi], bound: 'bracketed', probes }
+    : { rate: lo, bracket: null, bound: 'at-least', probes };
 }

@@ -12,14 +12,29 @@ export const ServingConfig = z
     target: z.string().min(1),
     threads: z.number().int().min(1).max(64).default(1),
     /** Offered loads to sweep, requests per second. */
-    rates: z.array(z.number().gt(0, 'rates must be > 0 requests/s').max(100_000, 'rates must be <= 100000 requests/s')).min(1).max(50),
+    rates: z
+      .array(z.number().gt(0, 'rates must be > 0 requests/s').max(100_000, 'rates must be <= 100000 requests/s'))
+      .min(1)
+      .max(50),
     /** Seconds of arrivals per load point (the queue then drains). */
-    durationS: z.number().min(0.2, 'durationS must be in 0.2..600').max(600, 'durationS must be in 0.2..600').default(3),
+    durationS: z
+      .number()
+      .min(0.2, 'durationS must be in 0.2..600')
+      .max(600, 'durationS must be in 0.2..600')
+      .default(3),
     batchers: z.array(BatcherConfig).min(1).max(10),
-    workers: z.array(z.number().int().min(1, 'workers must be in 1..16').max(16, 'workers must be in 1..16')).min(1).default([1]),
+    workers: z
+      .array(z.number().int().min(1, 'workers must be in 1..16').max(16, 'workers must be in 1..16'))
+      .min(1)
+      .default([1]),
     seed: z.number().int().default(1),
     /** A recorded trace of arrival times (ms from the start) to replay instead of Poisson arrivals at `rates`. */
-    trace: z.array(z.number().nonnegative('trace times must be >= 0 ms')).min(1).max(1_000_000).nullable().default(null),
+    trace: z
+      .array(z.number().nonnegative('trace times must be >= 0 ms'))
+      .min(1)
+      .max(1_000_000)
+      .nullable()
+      .default(null),
     /** Capacity search: the highest rate whose p99 (or p95) stays within this many ms. */
     budgetMs: z.number().positive().nullable().default(null),
     percentile: z.enum(['p95', 'p99']).default('p99'),
@@ -53,5 +68,11 @@ export type MonitorConfig = z.input<typeof MonitorConfig>;
  * counts a worker's busy time, so it is the run's whole length (a monitor may last 24 h) plus 10 minutes, at least 1 h.
  */
 export function servingSampling(runMs: number): SamplingSettings {
-  return SamplingSettings.parse({ mode: 'fixed', samples: 1, warmup: 10, cellTimeoutMs: Math.min(90_000_000, Math.max(3_600_000, Math.ceil(runMs) + 600_000)), gpuBusyPasses: 0 });
+  return SamplingSettings.parse({
+    mode: 'fixed',
+    samples: 1,
+    warmup: 10,
+    cellTimeoutMs: Math.min(90_000_000, Math.max(3_600_000, Math.ceil(runMs) + 600_000)),
+    gpuBusyPasses: 0,
+  });
 }

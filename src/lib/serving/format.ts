@@ -25,35 +25,156 @@ export function groups(points: readonly ServingPoint[]): { label: string; long: 
     const key = batcherLabel(p.batcher, p.workers);
     map.set(key, [...(map.get(key) ?? []), p]);
   }
-  return [...map.values()].map((ps) => ({ label: shortLabel(ps[0]!.batcher, ps[0]!.workers), long: batcherLabel(ps[0]!.batcher, ps[0]!.workers), points: ps.sort((a, b) => a.rate - b.rate) }));
+  return [...map.values()].map((ps) => ({
+    label: shortLabel(ps[0]!.batcher, ps[0]!.workers),
+    long: batcherLabel(ps[0]!.batcher, ps[0]!.workers),
+    points: ps.sort((a, b) => a.rate - b.rate),
+  }));
 }
 
 export function servingTable(r: ServingReport): string {
-  const rows = r.points.map((p) => [batcherLabel(p.batcher, p.workers), String(p.rate), p.achievedRps.toFixed(1), fmtMs(p.latency.p50), fmtMs(p.latency.p95), fmtMs(p.latency.p99), p.meanBatch.toFixed(2), fmtMs(p.breakdown.formation), fmtMs(p.breakdown.queue), fmtMs(p.breakdown.inference), String(p.dropped), String(p.failed), [p.saturated ? 'SATURATED' : '', p.failed ? `FAILED: ${p.failures[0] ?? ''}`.slice(0, 60) : ''].filter(Boolean).join('; ')]);
-  return textTable(['setting', 'offered/s', 'achieved/s', 'p50 ms', 'p95 ms', 'p99 ms', 'mean batch', 'form ms', 'queue ms', 'infer ms', 'dropped', 'failed', ''], rows);
+  const rows = r.points.map((p) => [
+    batcherLabel(p.batcher, p.workers),
+    String(p.rate),
+    p.achievedRps.toFixed(1),
+    fmtMs(p.latency.p50),
+    fmtMs(p.latency.p95),
+    fmtMs(p.latency.p99),
+    p.meanBatch.toFixed(2),
+    fmtMs(p.breakdown.formation),
+    fmtMs(p.breakdown.queue),
+    fmtMs(p.breakdown.inference),
+    String(p.dropped),
+    String(p.failed),
+    [p.saturated ? 'SATURATED' : '', p.failed ? `FAILED: ${p.failures[0] ?? ''}`.slice(0, 60) : '']
+      .filter(Boolean)
+      .join('; '),
+  ]);
+  return textTable(
+    [
+      'setting',
+      'offered/s',
+      'achieved/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'mean batch',
+      'form ms',
+      'queue ms',
+      'infer ms',
+      'dropped',
+      'failed',
+      '',
+    ],
+    rows,
+  );
 }
 
 export function capacityLines(r: ServingReport): string[] {
   return r.capacity.map((c) => {
     const what = `${batcherLabel(c.batcher, c.workers)}: capacity at ${c.percentile} <= ${c.budgetMs} ms`;
     const tried = `${c.probes.length} probes`;
-    if (c.rate === null) return `${what}: none (even the lowest rate tried, ${Math.min(...c.probes.map((p) => p.rate)).toFixed(1)} req/s, missed the budget; ${tried})`;
-    if (c.bracket === null) return `${what}: at least ${c.rate.toFixed(1)} req/s (no failing rate found up to ${c.rate.toFixed(1)}; ${tried})`;
+    if (c.rate === null)
+      return `${what}: none (even the lowest rate tried, ${Math.min(...c.probes.map((p) => p.rate)).toFixed(1)} req/s, missed the budget; ${tried})`;
+    if (c.bracket === null)
+      return `${what}: at least ${c.rate.toFixed(1)} req/s (no failing rate found up to ${c.rate.toFixed(1)}; ${tried})`;
     return `${what}: ${c.rate.toFixed(1)} req/s (between ${c.bracket[0].toFixed(1)}, which passed, and ${c.bracket[1].toFixed(1)}, which failed; ${tried})`;
   });
 }
 
 export function servingCsv(r: ServingReport): string {
-  const header = ['max_batch', 'max_wait_ms', 'queue_limit', 'workers', 'offered_rps', 'achieved_rps', 'offered', 'completed', 'dropped', 'failed', 'p50_ms', 'p95_ms', 'p99_ms', 'p99_ci_lo', 'p99_ci_hi', 'mean_ms', 'mean_batch', 'formation_ms', 'queue_ms', 'inference_ms', 'overhead_ms', 'saturated', 'scheduler_late_p99_ms'];
-  return toCsv(header, r.points.map((p) => [p.batcher.maxBatch, p.batcher.maxWaitMs, p.batcher.queueLimit, p.workers, p.rate, p.achievedRps, p.offered, p.completed, p.dropped, p.failed, p.latency.p50, p.latency.p95, p.latency.p99, p.p99CI?.[0] ?? null, p.p99CI?.[1] ?? null, p.latency.mean, p.meanBatch, p.breakdown.formation, p.breakdown.queue, p.breakdown.inference, p.breakdown.overhead, p.saturated, p.schedulerLateP99]));
+  const header = [
+    'max_batch',
+    'max_wait_ms',
+    'queue_limit',
+    'workers',
+    'offered_rps',
+    'achieved_rps',
+    'offered',
+    'completed',
+    'dropped',
+    'failed',
+    'p50_ms',
+    'p95_ms',
+    'p99_ms',
+    'p99_ci_lo',
+    'p99_ci_hi',
+    'mean_ms',
+    'mean_batch',
+    'formation_ms',
+    'queue_ms',
+    'inference_ms',
+    'overhead_ms',
+    'saturated',
+    'scheduler_late_p99_ms',
+  ];
+  return toCsv(
+    header,
+    r.points.map((p) => [
+      p.batcher.maxBatch,
+      p.batcher.maxWaitMs,
+      p.batcher.queueLimit,
+      p.workers,
+      p.rate,
+      p.achievedRps,
+      p.offered,
+      p.completed,
+      p.dropped,
+      p.failed,
+      p.latency.p50,
+      p.latency.p95,
+      p.latency.p99,
+      p.p99CI?.[0] ?? null,
+      p.p99CI?.[1] ?? null,
+      p.latency.mean,
+      p.meanBatch,
+      p.breakdown.formation,
+      p.breakdown.queue,
+      p.breakdown.inference,
+      p.breakdown.overhead,
+      p.saturated,
+      p.schedulerLateP99,
+    ]),
+  );
 }
 
 export function requestsCsv(r: ServingReport): string {
-  const header = ['max_batch', 'max_wait_ms', 'workers', 'offered_rps', 'request', 'arrival_ms', 'ready_ms', 'start_ms', 'end_ms', 'inference_ms', 'batch', 'worker'];
+  const header = [
+    'max_batch',
+    'max_wait_ms',
+    'workers',
+    'offered_rps',
+    'request',
+    'arrival_ms',
+    'ready_ms',
+    'start_ms',
+    'end_ms',
+    'inference_ms',
+    'batch',
+    'worker',
+  ];
   const lines = [header.join(',')];
   for (const p of r.points) {
     const q = p.requests;
-    for (let i = 0; i < q.arrival.length; i++) lines.push([p.batcher.maxBatch, p.batcher.maxWaitMs, p.workers, p.rate, i, q.arrival[i], q.ready[i], q.start[i], q.end[i], q.inference[i], q.batch[i], q.worker[i]].map(csvField).join(','));
+    for (let i = 0; i < q.arrival.length; i++)
+      lines.push(
+        [
+          p.batcher.maxBatch,
+          p.batcher.maxWaitMs,
+          p.workers,
+          p.rate,
+          i,
+          q.arrival[i],
+          q.ready[i],
+          q.start[i],
+          q.end[i],
+          q.inference[i],
+          q.batch[i],
+          q.worker[i],
+        ]
+          .map(csvField)
+          .join(','),
+      );
   }
   if (r.monitor) {
     lines.push('', 'monitor_at_ms,monitor_ms');
@@ -65,29 +186,70 @@ export function requestsCsv(r: ServingReport): string {
 export function servingCharts(r: ServingReport): string[] {
   const g = groups(r.points);
   const budget = r.capacity[0];
-  const hline = budget ? { y: budget.budgetMs, label: `budget ${budget.percentile} <= ${budget.budgetMs} ms` } : undefined;
+  const hline = budget
+    ? { y: budget.budgetMs, label: `budget ${budget.percentile} <= ${budget.budgetMs} ms` }
+    : undefined;
   const lat: LineSeries[] = g.flatMap((x) => [
     { label: `${x.label} p99`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p99 })) },
     { label: `${x.label} p50`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p50 })), dashed: true },
   ]);
-  const tp: LineSeries[] = [...g.map((x) => ({ label: x.label, points: x.points.map((p) => ({ x: p.rate, y: p.achievedRps })) })), { label: 'offered = achieved', points: r.points.map((p) => ({ x: p.rate, y: p.rate })), dashed: true }];
+  const tp: LineSeries[] = [
+    ...g.map((x) => ({ label: x.label, points: x.points.map((p) => ({ x: p.rate, y: p.achievedRps })) })),
+    { label: 'offered = achieved', points: r.points.map((p) => ({ x: p.rate, y: p.rate })), dashed: true },
+  ];
   const out = [];
   if (r.points.length) {
-    out.push(lineChartSvg(lat, `Latency against offered load (${r.modelId}, ${r.target})`, 'offered load, requests/s', 'end-to-end latency, ms', { hline }));
+    out.push(
+      lineChartSvg(
+        lat,
+        `Latency against offered load (${r.modelId}, ${r.target})`,
+        'offered load, requests/s',
+        'end-to-end latency, ms',
+        { hline },
+      ),
+    );
     out.push(lineChartSvg(tp, 'Throughput against offered load', 'offered load, requests/s', 'achieved, requests/s'));
     // Formation is zero without batching: no line for it. Values under 1 us are drawn at 1 us (log axis).
-    out.push(lineChartSvg(g.flatMap((x) => [
-      ...(x.points[0]!.batcher.maxBatch > 1 ? [{ label: `${x.label} forming`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.formation, 0.001) })), dashed: true }] : []),
-      { label: `${x.label} queue`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.queue, 0.001) })) },
-      { label: `${x.label} inference`, points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.inference, 0.001) })) },
-    ]), 'Where a request waits (medians per request)', 'offered load, requests/s', 'ms'));
+    out.push(
+      lineChartSvg(
+        g.flatMap((x) => [
+          ...(x.points[0]!.batcher.maxBatch > 1
+            ? [
+                {
+                  label: `${x.label} forming`,
+                  points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.formation, 0.001) })),
+                  dashed: true,
+                },
+              ]
+            : []),
+          {
+            label: `${x.label} queue`,
+            points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.queue, 0.001) })),
+          },
+          {
+            label: `${x.label} inference`,
+            points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.inference, 0.001) })),
+          },
+        ]),
+        'Where a request waits (medians per request)',
+        'offered load, requests/s',
+        'ms',
+      ),
+    );
   }
   if (r.monitor) {
     const m = r.monitor;
-    out.push(lineChartSvg([
-      { label: 'p50 per window', points: m.windows.map((w) => ({ x: w.startMs / 1000, y: w.p50 })) },
-      { label: 'p99 per window', points: m.windows.map((w) => ({ x: w.startMs / 1000, y: w.p99 })) },
-    ], `Monitor: ${m.samples.ms.length} inferences every ${m.cadenceMs} ms, ${m.windowMs / 1000} s windows`, 'time, s', 'ms'));
+    out.push(
+      lineChartSvg(
+        [
+          { label: 'p50 per window', points: m.windows.map((w) => ({ x: w.startMs / 1000, y: w.p50 })) },
+          { label: 'p99 per window', points: m.windows.map((w) => ({ x: w.startMs / 1000, y: w.p99 })) },
+        ],
+        `Monitor: ${m.samples.ms.length} inferences every ${m.cadenceMs} ms, ${m.windowMs / 1000} s windows`,
+        'time, s',
+        'ms',
+      ),
+    );
   }
   return out;
 }
@@ -101,13 +263,39 @@ export function servingMarkdown(r: ServingReport): string {
       out.push(`- ${g.long}: ${s === null ? 'not saturated in the range tried' : `saturated from ${s} req/s`}`);
     }
     for (const l of capacityLines(r)) out.push(`- ${l}`);
-    out.push('', 'Service time per batch size (median on the workers): ' + r.serviceByBatch.map((b) => `${b.batch}: ${fmtMs(b.medianMs)} ms`).join(', '));
+    out.push(
+      '',
+      'Service time per batch size (median on the workers): ' +
+        r.serviceByBatch.map((b) => `${b.batch}: ${fmtMs(b.medianMs)} ms`).join(', '),
+    );
   }
   if (r.monitor) {
     const m = r.monitor;
     out.push('', `### Monitor: ${m.samples.ms.length} inferences over ${(m.durationMs / 1000).toFixed(0)} s`, '');
-    out.push('```', textTable(['window s', 'n', 'p50', 'p95', 'p99', 'vs base', 'flag', 'js heap', 'wasm heap'], m.windows.map((w) => [(w.startMs / 1000).toFixed(0), String(w.n), fmtMs(w.p50), fmtMs(w.p95), fmtMs(w.p99), w.ratio.toFixed(3), w.flagged ? 'DRIFT' : '', w.jsHeapBytes === null ? '' : String(w.jsHeapBytes), w.wasmHeapBytes === null ? '' : String(w.wasmHeapBytes)])), '```');
-    out.push('', m.heapGrowthPerHour === null ? 'No heap readings.' : `Heap growth: ${(m.heapGrowthPerHour / 1024 / 1024).toFixed(2)} MiB per hour.`);
+    out.push(
+      '```',
+      textTable(
+        ['window s', 'n', 'p50', 'p95', 'p99', 'vs base', 'flag', 'js heap', 'wasm heap'],
+        m.windows.map((w) => [
+          (w.startMs / 1000).toFixed(0),
+          String(w.n),
+          fmtMs(w.p50),
+          fmtMs(w.p95),
+          fmtMs(w.p99),
+          w.ratio.toFixed(3),
+          w.flagged ? 'DRIFT' : '',
+          w.jsHeapBytes === null ? '' : String(w.jsHeapBytes),
+          w.wasmHeapBytes === null ? '' : String(w.wasmHeapBytes),
+        ]),
+      ),
+      '```',
+    );
+    out.push(
+      '',
+      m.heapGrowthPerHour === null
+        ? 'No heap readings.'
+        : `Heap growth: ${(m.heapGrowthPerHour / 1024 / 1024).toFixed(2)} MiB per hour.`,
+    );
     for (const f of m.flags) out.push(`- ${f}`);
   }
   return out.join('\n') + '\n';
@@ -125,11 +313,34 @@ export function servingHtml(r: ServingReport, header: string): string {
 }
 
 /** Two serving runs side by side: load points matched by setting, pool size and offered rate. */
-export function compareServing(base: ServingReport, other: ServingReport): { setting: string; rate: number; baseP99: number; otherP99: number; ratio: number; baseRps: number; otherRps: number }[] {
+export function compareServing(
+  base: ServingReport,
+  other: ServingReport,
+): {
+  setting: string;
+  rate: number;
+  baseP99: number;
+  otherP99: number;
+  ratio: number;
+  baseRps: number;
+  otherRps: number;
+}[] {
   const key = (p: ServingPoint) => `${batcherLabel(p.batcher, p.workers)}|${p.rate}`;
   const theirs = new Map(other.points.map((p) => [key(p), p]));
   return base.points.flatMap((p) => {
     const o = theirs.get(key(p));
-    return o ? [{ setting: batcherLabel(p.batcher, p.workers), rate: p.rate, baseP99: p.latency.p99, otherP99: o.latency.p99, ratio: o.latency.p99 / p.latency.p99, baseRps: p.achievedRps, otherRps: o.achievedRps }] : [];
+    return o
+      ? [
+          {
+            setting: batcherLabel(p.batcher, p.workers),
+            rate: p.rate,
+            baseP99: p.latency.p99,
+            otherP99: o.latency.p99,
+            ratio: o.latency.p99 / p.latency.p99,
+            baseRps: p.achievedRps,
+            otherRps: o.achievedRps,
+          },
+        ]
+      : [];
   });
 }

@@ -19,7 +19,13 @@ export interface MeasuredRequest extends RequestRecord {
 function pct(xs: readonly number[]): Pct {
   if (!xs.length) return { p50: 0, p95: 0, p99: 0, mean: 0, max: 0 };
   const s = sortSamples(xs);
-  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), mean: s.reduce((a, b) => a + b, 0) / s.length, max: s[s.length - 1]! };
+  return {
+    p50: quantile(s, 0.5),
+    p95: quantile(s, 0.95),
+    p99: quantile(s, 0.99),
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    max: s[s.length - 1]!,
+  };
 }
 
 /** Distribution-free CI of a quantile q: order statistics at n q -+ 1.96 sqrt(n q (1 - q)) (normal approximation). */
@@ -50,7 +56,16 @@ function extent(xs: Iterable<number>): { min: number; max: number } {
   return { min, max };
 }
 
-export function summarizePoint(rate: number, batcher: BatcherConfig, workers: number, offered: number, records: readonly MeasuredRequest[], dropped: number, lateness: readonly number[], failures: PointFailures = { requests: 0, errors: [] }): ServingPoint {
+export function summarizePoint(
+  rate: number,
+  batcher: BatcherConfig,
+  workers: number,
+  offered: number,
+  records: readonly MeasuredRequest[],
+  dropped: number,
+  lateness: readonly number[],
+  failures: PointFailures = { requests: 0, errors: [] },
+): ServingPoint {
   const latency = records.map((r) => r.endMs - r.arrivalMs);
   const arrivals = extent(records.map((r) => r.arrivalMs));
   const first = arrivals.min;
@@ -98,7 +113,13 @@ export function saturationStart(points: readonly ServingPoint[]): number | null 
 }
 
 /** Monitor windows: percentiles per window, ratio of medians against the baseline window, flagged past `threshold`. */
-export function monitorWindows(at: readonly number[], ms: readonly number[], windowMs: number, threshold: number, memory: (startMs: number) => Pick<MonitorWindow, 'jsHeapBytes' | 'wasmHeapBytes' | 'tfjsTensors'>): MonitorWindow[] {
+export function monitorWindows(
+  at: readonly number[],
+  ms: readonly number[],
+  windowMs: number,
+  threshold: number,
+  memory: (startMs: number) => Pick<MonitorWindow, 'jsHeapBytes' | 'wasmHeapBytes' | 'tfjsTensors'>,
+): MonitorWindow[] {
   if (!at.length) return [];
   const t0 = at[0]!;
   const groups = new Map<number, number[]>();
@@ -119,7 +140,17 @@ export function monitorWindows(at: readonly number[], ms: readonly number[], win
       const s = sortSamples(xs);
       const r = ratioOfMedians(xs, base, w + 1, 500);
       const excludes = r.ci95[0] > 1 || r.ci95[1] < 1;
-      return { startMs: w * windowMs, n: xs.length, p50: quantile(s, 0.5), p95: quantile(s, 0.95), p99: quantile(s, 0.99), ratio: r.ratio, ci95: r.ci95, flagged: w > baseIndex && excludes && Math.abs(r.ratio - 1) > threshold, ...memory(w * windowMs) };
+      return {
+        startMs: w * windowMs,
+        n: xs.length,
+        p50: quantile(s, 0.5),
+        p95: quantile(s, 0.95),
+        p99: quantile(s, 0.99),
+        ratio: r.ratio,
+        ci95: r.ci95,
+        flagged: w > baseIndex && excludes && Math.abs(r.ratio - 1) > threshold,
+        ...memory(w * windowMs),
+      };
     });
 }
 

@@ -38,7 +38,15 @@ export const ServingPoint = z.object({
   saturated: z.boolean(),
   /** How late the page's arrival timer fired (ms, p99): dispatch delay the harness itself adds. */
   schedulerLateP99: z.number().nullable(),
-  requests: z.object({ arrival: z.array(z.number()), ready: z.array(z.number()), start: z.array(z.number()), end: z.array(z.number()), inference: z.array(z.number()), batch: z.array(z.number()), worker: z.array(z.number()) }),
+  requests: z.object({
+    arrival: z.array(z.number()),
+    ready: z.array(z.number()),
+    start: z.array(z.number()),
+    end: z.array(z.number()),
+    inference: z.array(z.number()),
+    batch: z.array(z.number()),
+    worker: z.array(z.number()),
+  }),
 });
 export type ServingPoint = z.infer<typeof ServingPoint>;
 
@@ -56,7 +64,14 @@ export const CapacityResult = z.object({
    * `rate` is a lower bound; `none`: every rate tried missed the budget.
    */
   bound: z.enum(['bracketed', 'at-least', 'none']).default('bracketed'),
-  probes: z.array(z.object({ rate: z.number(), value: z.number(), ci: z.tuple([z.number(), z.number()]).nullable(), pass: z.boolean() })),
+  probes: z.array(
+    z.object({
+      rate: z.number(),
+      value: z.number(),
+      ci: z.tuple([z.number(), z.number()]).nullable(),
+      pass: z.boolean(),
+    }),
+  ),
 });
 export type CapacityResult = z.infer<typeof CapacityResult>;
 

@@ -33,8 +33,14 @@ export interface ServeOutcome {
 /** Service time of the k-th batch, of `size` requests, on worker `worker`. */
 export type ServiceTime = (size: number, worker: number, k: number) => number;
 
-export function simulate(arrivals: readonly number[], config: BatcherConfig, workers: number, service: ServiceTime): ServeOutcome {
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new RangeError(`workers must be in 1..64, got ${workers}`);
+export function simulate(
+  arrivals: readonly number[],
+  config: BatcherConfig,
+  workers: number,
+  service: ServiceTime,
+): ServeOutcome {
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new RangeError(`workers must be in 1..64, got ${workers}`);
   const batcher = new DynamicBatcher(config);
   const freeAt = new Array<number>(workers).fill(-Infinity);
   const out: ServeOutcome = { records: [], dropped: [], batches: [] };
@@ -53,10 +59,23 @@ export function simulate(arrivals: readonly number[], config: BatcherConfig, wor
       freeAt[w] = end;
       out.batches.push({ size: batch.requests.length, why: batch.why, worker: w, startMs: now, endMs: end });
       // A request that joined after the batch was due was ready on arrival.
-      for (const r of batch.requests) out.records.push({ id: r.id, arrivalMs: r.arrivalMs, readyMs: Math.max(batch.readyMs, r.arrivalMs), startMs: now, endMs: end, batchSize: batch.requests.length, worker: w });
+      for (const r of batch.requests)
+        out.records.push({
+          id: r.id,
+          arrivalMs: r.arrivalMs,
+          readyMs: Math.max(batch.readyMs, r.arrivalMs),
+          startMs: now,
+          endMs: end,
+          batchSize: batch.requests.length,
+          worker: w,
+        });
     }
     const anyFree = freeAt.some((t) => t <= now);
-    const events = [arrivals[next] ?? Infinity, anyFree ? (batcher.nextDeadline() ?? Infinity) : Infinity, ...(batcher.waiting ? freeAt.filter((t) => t > now) : [])];
+    const events = [
+      arrivals[next] ?? Infinity,
+      anyFree ? (batcher.nextDeadline() ?? Infinity) : Infinity,
+      ...(batcher.waiting ? freeAt.filter((t) => t > now) : []),
+    ];
     const t = Math.min(...events);
     if (!Number.isFinite(t)) break;
     now = Math.max(now, t);
