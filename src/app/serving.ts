@@ -8,7 +8,9 @@
  */
 import type { z } from 'zod';
 import { MonitorConfig, ServingConfig, servingSampling } from '../lib/serving/config.ts';
-import { BatcherConfig, DynamicBatcher } from '../lib/serving/batcher.ts';
+import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { dispatch, type DispatchClock, type StartService } from '../lib/serving/dispatch.ts';
+import { predictPoint } from '../lib/serving/predict.ts';
 import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';
 import {
   monitorWindows,
@@ -98,34 +100,38 @@ async function startPool(
 }
 
 /**
- * setTimeout from inside a timer callback is clamped to >= 4 ms once such chains nest 5 deep (the HTML spec), and
- * batch deadlines re-arm from their own callbacks: scheduling from a message task instead keeps every deadline at
- * nesting level 1 (measured: deadlines fired ~3.5 ms late before this).
+ * The page's clock for the dispatcher: ms since `t0`. setTimeout from inside a timer callback is clamped to >= 4 ms
+ * once such chains nest 5 deep (the HTML spec), and batch deadlines re-arm from their own callbacks: every timer is
+ * set from a message task instead, which keeps it at nesting level 1 (measured: deadlines fired ~3.5 ms late
+ * before this). Real timers never fire at one instant, so `soon` runs at once.
  */
-const unclamped = (() => {
+function pageClock(t0: number): DispatchClock {
   const channel = new MessageChannel();
   const pending: (() => void)[] = [];
   channel.port1.onmessage = () => pending.shift()?.();
-  return (fn: () => void, ms: number): { cancel(): void } => {
-    let handle: ReturnType<typeof setTimeout> | null = null;
-    let cancelled = false;
-    pending.push(() => {
-      if (!cancelled) handle = setTimeout(fn, ms);
-    });
-    channel.port2.postMessage(null);
-    return {
-      cancel() {
-        cancelled = true;
-        if (handle !== null) clearTimeout(handle);
-      },
-    };
+  return {
+    now: () => performance.now() - t0,
+    at(ms, fn) {
+      let handle: ReturnType<typeof setTimeout> | null = null;
+      let cancelled = false;
+      pending.push(() => {
+        if (!cancelled) handle = setTimeout(fn, Math.max(0, t0 + ms - performance.now()));
+      });
+      channel.port2.postMessage(null);
+      return {
+        cancel() {
+          cancelled = true;
+          if (handle !== null) clearTimeout(handle);
+        },
+      };
+    },
+    soon: (fn) => fn(),
   };
-})();
+}
 
 /**
- * One load point in real time. Every arrival gets its own timer, all set up front: timers set from other timers'
- * callbacks get clamped to 4 ms after a few levels, and a busy-wait would starve the workers' replies. A batch's
- * max-wait deadline has one timer; a worker's reply dispatches the next batch at once.
+ * One load point in real time: the dispatcher (src/lib/serving/dispatch.ts) on the page's clock, each batch served
+ * by a pool worker. Every arrival's timer is set up front (a busy-wait would starve the workers' replies).
  */
 function runPoint(
   pool: CellDriver[],
@@ -134,98 +140,23 @@ function runPoint(
   service: Map<number, number[]>,
   signal?: AbortSignal,
 ): Promise<{ records: MeasuredRequest[]; dropped: number; failed: PointFailures; lateness: number[] }> {
-  const batcher = new DynamicBatcher(config);
-  const busy = new Array<boolean>(pool.length).fill(false);
-  const records: MeasuredRequest[] = [];
-  const lateness: number[] = [];
-  // A batch whose pass fails still counts: its requests are failed, never silently missing from the totals.
-  const failed: PointFailures = { requests: 0, errors: [] };
-  const t0 = performance.now() + 20;
-  let arrived = 0;
-  let inFlight = 0;
-  let deadline: { cancel(): void } | null = null;
-  const timers: ReturnType<typeof setTimeout>[] = [];
-  return new Promise((resolve) => {
-    const finishIfDone = () => {
-      if ((arrived === arrivals.length || signal?.aborted) && batcher.waiting === 0 && inFlight === 0) {
-        timers.forEach(clearTimeout);
-        resolve({ records: records.sort((a, b) => a.id - b.id), dropped: batcher.dropped.length, failed, lateness });
+  const serve: StartService = (size, w, _k, done) =>
+    void pool[w]!.serve(size).then((step) => {
+      if (!step.ok) {
+        const r = step.outcome.result;
+        return done({ ok: false, error: r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status });
       }
-    };
-    const dispatch = () => {
-      const now = performance.now() - t0;
-      for (let w = 0; w < pool.length; w++) {
-        if (busy[w]) continue;
-        const batch = batcher.take(now);
-        if (!batch) break;
-        busy[w] = true;
-        inFlight++;
-        const start = now;
-        void pool[w]!.serve(batch.requests.length).then((step) => {
-          const end = performance.now() - t0;
-          busy[w] = false;
-          inFlight--;
-          if (step.ok) {
-            const ms = step.value.ms;
-            const times = service.get(batch.requests.length) ?? [];
-            times.push(ms);
-            service.set(batch.requests.length, times);
-            for (const r of batch.requests)
-              records.push({
-                id: r.id,
-                arrivalMs: r.arrivalMs,
-                readyMs: Math.max(batch.readyMs, r.arrivalMs),
-                startMs: start,
-                endMs: end,
-                batchSize: batch.requests.length,
-                worker: w,
-                inferenceMs: ms,
-              });
-          } else {
-            failed.requests += batch.requests.length;
-            const r = step.outcome.result;
-            if (failed.errors.length < 5)
-              failed.errors.push(r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status);
-          }
-          dispatch();
-          finishIfDone();
-        });
-      }
-      // A free worker waits for the oldest request's max-wait deadline.
-      deadline?.cancel();
-      deadline = null;
-      const due = batcher.nextDeadline();
-      if (due !== null && busy.some((b) => !b))
-        deadline = unclamped(dispatch, Math.max(0, t0 + due - performance.now()));
-    };
-    arrivals.forEach((a, i) => {
-      timers.push(
-        setTimeout(
-          () => {
-            if (signal?.aborted) return;
-            const now = performance.now() - t0;
-            lateness.push(now - a);
-            // A timer may fire a little early: the request is then in the system from `now`, not later.
-            batcher.arrive({ id: i, arrivalMs: Math.min(a, now) });
-            arrived++;
-            dispatch();
-            finishIfDone();
-          },
-          Math.max(0, t0 + a - performance.now()),
-        ),
-      );
+      const times = service.get(size) ?? [];
+      times.push(step.value.ms);
+      service.set(size, times);
+      done({ ok: true, ms: step.value.ms });
     });
-    signal?.addEventListener(
-      'abort',
-      () => {
-        timers.forEach(clearTimeout);
-        arrived = arrivals.length;
-        finishIfDone();
-      },
-      { once: true },
-    );
-    if (arrivals.length === 0) finishIfDone();
-  });
+  return new Promise((resolve) =>
+    dispatch(arrivals, config, pool.length, pageClock(performance.now() + 20), serve, {
+      signal,
+      onDone: (o) => resolve({ records: o.records, dropped: o.dropped.length, failed: o.failed, lateness: o.lateness }),
+    }),
+  );
 }
 
 function serviceTable(service: Map<number, number[]>): ServingReport['serviceByBatch'] {
@@ -282,7 +213,18 @@ export async function runServing(
           `${workers} worker(s), max batch ${batcher.maxBatch}, max wait ${batcher.maxWaitMs} ms: ${rate} req/s`,
         );
         const r = await runPoint(pool, arrivals, batcher, service, cb.signal);
-        return summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness, r.failed);
+        const point = summarizePoint(
+          rate,
+          batcher,
+          workers,
+          arrivals.length,
+          r.records,
+          r.dropped,
+          r.lateness,
+          r.failed,
+        );
+        // The same dispatcher in virtual time, fed this point's service times: the gap is what the harness adds.
+        return { ...point, predicted: predictPoint(arrivals, batcher, workers, r.records) };
       };
       for (const batcher of config.batchers) {
         const traceRate = trace ? (trace.length / Math.max(1, trace[trace.length - 1]!)) * 1000 : null;

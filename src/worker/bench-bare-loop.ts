@@ -8,7 +8,7 @@ import type { HostTensor } from '../lib/inputs.ts';
 import { modelInputs } from '../lib/manifest.ts';
 import type { CellJob } from '../lib/job.ts';
 import type { BareRunner, RuntimeAdapter } from '../runtimes/runtime.ts';
-import { loadAdapter } from './pipeline.ts';
+import { loadAdapter } from './cell-io.ts';
 
 /**
  * The runtime's bare runner for a job's model (its files fetched from the lab's origin) and the job's inputs, on

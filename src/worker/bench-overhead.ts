@@ -6,7 +6,8 @@
  */
 import { openBare } from './bench-bare-loop.ts';
 import type { CellJob } from '../lib/job.ts';
-import { CellRun, loadAdapter } from './pipeline.ts';
+import { CellRun } from './pipeline.ts';
+import { loadAdapter } from './cell-io.ts';
 
 export interface OverheadRounds {
   /** Lab total per pass (preprocess + upload + inference + readback + postprocess). */

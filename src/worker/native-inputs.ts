@@ -10,7 +10,7 @@ import type { CellJob } from '../lib/job.ts';
 import { modelInputs } from '../lib/manifest.ts';
 import { toWire, type WireTensor } from '../lib/native-wire.ts';
 import { toBase64 } from '../lib/base64.ts';
-import { checkSha, getFile } from './pipeline.ts';
+import { checkSha, getFile } from './cell-io.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 
 export async function nativeInputs(job: CellJob): Promise<WireTensor[][]> {

@@ -9,16 +9,14 @@
  */
 import { InputError, type HostTensor } from '../lib/inputs.ts';
 import {
-  PARITY_PREFIX,
   type CellEvent,
   type CellJob,
   type CellOutcome,
   type FinishFacts,
-  type ParityData,
   type Step,
   type WarmupDone,
 } from '../lib/job.ts';
-import { modelInputs, type ModelFile } from '../lib/manifest.ts';
+import { modelInputs, type ModelInfo } from '../lib/manifest.ts';
 import { chooseIterations, growIterations, guardRule, warmupDecision } from '../lib/sampling.ts';
 import type {
   CellResult,
@@ -26,7 +24,6 @@ import type {
   FailedCellResult,
   GpuBusy,
   Memory,
-  OutputDigest,
   Prediction,
   PreprocessParts,
   Sample,
@@ -47,7 +44,17 @@ import {
 import { postprocessFor, scoreRows, topK } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
-import { sha256Hex } from '../lib/sha256.ts';
+import {
+  checkSha,
+  digest,
+  getFile,
+  hideGpuForTest,
+  inputDigest,
+  loadAdapter,
+  message,
+  networkUse,
+  runtimeWasm,
+} from './cell-io.ts';
 import { pictureCycle } from '../lib/image-input.ts';
 
 type Emit = (event: CellEvent) => void;
@@ -59,148 +66,9 @@ const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
 const OP_MISSING =
   /cannot resolve operator|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
 
-function message(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return typeof e === 'string' ? e : JSON.stringify(e);
-}
-
-/** Runtimes load only when a cell needs them, so a tfjs cell never downloads ORT's wasm and vice versa. */
-export async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<RuntimeAdapter> {
-  switch (runtime) {
-    case 'ort':
-      return (await import('../runtimes/ort.ts')).ortAdapter;
-    case 'tfjs':
-      return (await import('../runtimes/tfjs.ts')).tfjsAdapter;
-    case 'calib':
-      return (await import('../runtimes/calib.ts')).calibAdapter;
-    case 'ort-node':
-      // Native code: the CLI hands its adapter to the cell (CellRunOptions.adapter); a browser has none.
-      throw new BackendUnavailable('ort-node (native ONNX Runtime) runs only from the CLI: latency-lab run --native');
-    default: {
-      const never: never = runtime;
-      throw new Error(`unknown runtime ${String(never)}`);
-    }
-  }
-}
-
-/** Fetches (or takes from the job) one model file or picture and checks its size: a truncated file says so. */
-export async function getFile(job: CellJob, file: Pick<ModelFile, 'path' | 'bytes'>): Promise<ArrayBuffer> {
-  let buf = job.files?.[file.path];
-  if (!buf) {
-    const url = new URL(file.path, job.modelsBaseUrl);
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`fetching ${file.path}: HTTP ${res.status} ${res.statusText}`);
-    buf = await res.arrayBuffer();
-  }
-  if (buf.byteLength !== file.bytes) {
-    throw new Error(
-      `model file ${file.path} is ${buf.byteLength} bytes, the manifest says ${file.bytes}: truncated or corrupt`,
-    );
-  }
-  return buf;
-}
-
-/** The bytes, once their sha256 is the one named: a corrupt or replaced file fails here, named as `what`. */
-export async function checkSha(buf: ArrayBuffer, file: Pick<ModelFile, 'sha256'>, what: string): Promise<ArrayBuffer> {
-  if ((await sha256Hex(buf)) !== file.sha256)
-    throw new Error(`${what} does not match its recorded sha256: corrupt or replaced`);
-  return buf;
-}
-
-/**
- * The runtime's wasm as this worker fetched it, from Resource Timing (the largest .wasm: runtimes load one). The
- * model's files are fetched by us and are not .wasm. Null when the runtime loaded none (tfjs cpu, ORT's webgl build).
- */
-function runtimeWasm(): ColdStart['runtimeWasm'] {
-  const wasm = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).filter((e) =>
-    new URL(e.name).pathname.endsWith('.wasm'),
-  );
-  if (!wasm.length) return null;
-  const e = wasm.reduce((a, b) => (b.decodedBodySize > a.decodedBodySize ? b : a));
-  return {
-    file: decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? e.name),
-    transferBytes: e.transferSize,
-    bytes: e.decodedBodySize,
-    fetchMs: e.responseEnd - e.startTime,
-  };
-}
-
-/**
- * Everything this worker fetched so far (Resource Timing: the runtime's scripts and wasm, the model's files). A
- * response from the HTTP cache has transferSize 0; a revalidated one (304) only its headers.
- */
-function networkUse(): NonNullable<ColdStart['network']> {
-  const all = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
-  return {
-    transferBytes: all.reduce((a, e) => a + e.transferSize, 0),
-    bytes: all.reduce((a, e) => a + e.decodedBodySize, 0),
-    requests: all.length,
-    fromCache: all.filter((e) => e.transferSize === 0 && e.decodedBodySize > 0).length,
-  };
-}
-
-function digest(outputs: readonly HostTensor[]): { digests: OutputDigest[]; parity: ParityData[] } {
-  const digests: OutputDigest[] = [];
-  const parity: ParityData[] = [];
-  for (const o of outputs) {
-    const n = o.data.length;
-    let min = Infinity;
-    let max = -Infinity;
-    let sum = 0;
-    let finite = 0;
-    const keep = new Float32Array(Math.min(n, PARITY_PREFIX));
-    for (let i = 0; i < n; i++) {
-      const v = Number(o.data[i]);
-      if (i < keep.length) keep[i] = v;
-      // NaN/Inf are counted, not summarised: JSON can't hold them, and one would void the whole result file.
-      if (!Number.isFinite(v)) continue;
-      finite++;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      sum += v;
-    }
-    const head = Array.from(keep.subarray(0, 8), (v) => (Number.isFinite(v) ? v : null));
-    digests.push({
-      name: o.name,
-      dtype: o.dtype,
-      shape: o.shape,
-      head,
-      min: finite ? min : null,
-      max: finite ? max : null,
-      mean: finite ? sum / finite : null,
-      nonFinite: n - finite,
-    });
-    parity.push({ name: o.name, shape: o.shape, values: keep });
-  }
-  return { digests, parity };
-}
-
-/**
- * Fault tests only: this worker's WebGPU gives no adapter and its OffscreenCanvas no WebGL context, as on a device
- * where the GPU backends can't start (the backend probe, in another worker, still said they could).
- */
-function hideGpuForTest(): void {
-  const gpu = (navigator as Navigator & { gpu?: object }).gpu;
-  if (gpu) Object.defineProperty(gpu, 'requestAdapter', { value: async () => null });
-  const getContext = OffscreenCanvas.prototype.getContext;
-  OffscreenCanvas.prototype.getContext = function (this: OffscreenCanvas, kind: string, ...rest: unknown[]) {
-    return kind.startsWith('webgl') ? null : (getContext as (...a: unknown[]) => unknown).call(this, kind, ...rest);
-  } as typeof getContext;
-}
-
 type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
-
-/** sha256 of input tensors' bytes, in order: what a cell fed the model, comparable across runtimes. */
-export async function inputDigest(inputs: readonly HostTensor[]): Promise<string> {
-  const total = inputs.reduce((n, t) => n + t.data.byteLength, 0);
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const t of inputs) {
-    all.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
-  }
-  return sha256Hex(all.buffer);
-}
+/** A step that ended the cell: its outcome (unsupported or failed), with what was measured so far. */
+type Ended = { ok: false; outcome: CellOutcome };
 
 /** Where a cell runs outside a browser worker (the CLI's native reference), what it is given instead. */
 export interface CellRunOptions {
@@ -279,14 +147,35 @@ export class CellRun {
       this.job.workerCreatedAt === undefined
         ? null
         : Math.max(0, performance.timeOrigin + performance.now() - this.job.workerCreatedAt);
-    if (cell.format === null)
-      return this.unsupported(
-        `model '${model.id}' has no format that ${cell.runtime} loads (it has ${model.formats.map((f) => f.format).join(', ')})`,
-      );
+    if (cell.format === null) {
+      const has = model.formats.map((f) => f.format).join(', ');
+      return this.unsupported(`model '${model.id}' has no format that ${cell.runtime} loads (it has ${has})`);
+    }
     const format = model.formats.find((f) => f.format === cell.format);
     if (!format) return this.failed('fetch', new Error(`model '${model.id}' has no ${cell.format} files`));
 
     // Inputs first: a batch the model can't take or an override that doesn't fit is known before anything loads.
+    const early = (await this.makeInputs()) ?? (await this.initRuntime());
+    if (early) return early;
+    const bytes = await this.fetchModel(format);
+    if ('outcome' in bytes) return bytes;
+    const late = (await this.openSession(bytes)) ?? (await this.firstPass());
+    if (late) return late;
+
+    const c = this.cold;
+    c.runtimeWasm = runtimeWasm();
+    c.workerBootMs = workerBootMs;
+    c.firstResultMs =
+      workerBootMs === null
+        ? null
+        : workerBootMs + c.runtimeInitMs! + c.fetchMs! + c.sessionCreateMs! + c.firstInferenceMs!;
+    c.network = this.options.adapter ? null : networkUse();
+    return { ok: true, value: { coldStart: { ...c }, timerResolutionMs: this.timerResolutionMs } };
+  }
+
+  /** The cell's input tensors, and the preprocessor that turns them (or pictures) into each pass's inputs. */
+  private async makeInputs(): Promise<Ended | null> {
+    const { cell, model } = this.job;
     try {
       this.raw = this.options.inputSets?.[0] ?? modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
     } catch (e) {
@@ -305,9 +194,13 @@ export class CellRun {
       return this.failed('inputs', e);
     }
     this.timerResolutionMs = measureTimerResolution();
+    return null;
+  }
 
+  private async initRuntime(): Promise<Ended | null> {
+    const { cell } = this.job;
     this.emit({ type: 'phase', phase: 'init' });
-    let t = performance.now();
+    const t = performance.now();
     try {
       if (this.job.faults?.forceFallback) hideGpuForTest();
       this.adapter = this.options.adapter ?? (await loadAdapter(cell.runtime));
@@ -317,15 +210,17 @@ export class CellRun {
       return this.failed('init', e);
     }
     this.cold.runtimeInitMs = performance.now() - t;
+    return null;
+  }
 
+  private async fetchModel(format: ModelInfo['formats'][number]): Promise<Ended | ModelBytes> {
     this.emit({ type: 'phase', phase: 'fetch' });
-    let bytes: ModelBytes;
-    t = performance.now();
+    const t = performance.now();
     try {
       // The built-in calibration model has no files.
       const files = format.format === 'calibration' ? [] : [format.entry, ...format.weights];
       const [entry, ...weights] = await Promise.all(files.map((f) => getFile(this.job, f)));
-      bytes = { format: format.format, entry: entry ?? new ArrayBuffer(0), weights };
+      const bytes = { format: format.format, entry: entry ?? new ArrayBuffer(0), weights };
       this.cold.fetchMs = performance.now() - t;
       this.cold.fetchedBytes = bytes.entry.byteLength + bytes.weights.reduce((a, w) => a + w.byteLength, 0);
       // Checksums are verified outside the fetch clock: corrupt files fail here with the file named.
@@ -333,15 +228,20 @@ export class CellRun {
         const buf = i === 0 ? bytes.entry : bytes.weights[i - 1]!;
         await checkSha(buf, f, `model file ${f.path}`);
       }
+      return bytes;
     } catch (e) {
       return this.failed('fetch', e);
     }
+  }
 
-    this.tensorsBefore = this.adapter.tensorCount?.() ?? null;
+  private async openSession(bytes: ModelBytes): Promise<Ended | null> {
+    const { cell, model } = this.job;
+    const adapter = this.adapter!;
+    this.tensorsBefore = adapter.tensorCount?.() ?? null;
     this.emit({ type: 'phase', phase: 'session' });
-    t = performance.now();
+    const t = performance.now();
     try {
-      this.session = await this.adapter.createSession(model, bytes, cell);
+      this.session = await adapter.createSession(model, bytes, cell);
     } catch (e) {
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
       if (OP_MISSING.test(message(e)))
@@ -353,15 +253,16 @@ export class CellRun {
     for (const note of this.session.stageNotes) if (note.includedIn) this.folded.set(note.stage, note.includedIn);
     this.post = postprocessFor(model.task);
     this.stageNotes = [...this.session.stageNotes];
-    if (!this.post)
-      this.stageNotes.push({
-        stage: 'postprocess',
-        includedIn: null,
-        why: `no postprocess is defined for task '${model.task}'`,
-      });
+    if (!this.post) {
+      const why = `no postprocess is defined for task '${model.task}'`;
+      this.stageNotes.push({ stage: 'postprocess', includedIn: null, why });
+    }
+    return null;
+  }
 
+  private async firstPass(): Promise<Ended | null> {
     this.emit({ type: 'phase', phase: 'first-inference' });
-    t = performance.now();
+    const t = performance.now();
     try {
       await this.pass();
     } catch (e) {
@@ -369,15 +270,7 @@ export class CellRun {
       return this.failed('warmup', e);
     }
     this.cold.firstInferenceMs = performance.now() - t;
-    this.cold.runtimeWasm = runtimeWasm();
-    this.cold.workerBootMs = workerBootMs;
-    const c = this.cold;
-    this.cold.firstResultMs =
-      workerBootMs === null
-        ? null
-        : workerBootMs + c.runtimeInitMs! + c.fetchMs! + c.sessionCreateMs! + c.firstInferenceMs!;
-    this.cold.network = this.options.adapter ? null : networkUse();
-    return { ok: true, value: { coldStart: { ...this.cold }, timerResolutionMs: this.timerResolutionMs } };
+    return null;
   }
 
   /** One pass through the pipeline, every stage boundary on the worker's own clock. */

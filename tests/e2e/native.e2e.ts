@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadLocalModels } from '../../src/cli/local-models.ts';
 import { modelInputs } from '../../src/lib/manifest.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
-import { inputDigest } from '../../src/worker/pipeline.ts';
+import { inputDigest } from '../../src/worker/cell-io.ts';
 import { distDir, openLab, projectRoot, requireDist } from './harness.ts';
 
 function cli(args: string[], env: Record<string, string> = {}) {

@@ -66,6 +66,17 @@ describe('latency-lab serve', () => {
     }
     const single = s.points.filter((p) => p.batcher.maxBatch === 1);
     const batched = s.points.filter((p) => p.batcher.maxBatch === 8);
+    // The simulator is the same dispatcher in virtual time: fed each point's service times as the page saw them, it
+    // predicts the point's p50 and p99 within 5% + 3 ms (what late arrival timers add) and its throughput within 5%.
+    for (const p of s.points) {
+      const sim = p.predicted!;
+      expect(sim, `${p.rate}/${p.batcher.maxBatch}`).not.toBeNull();
+      for (const q of ['p50', 'p99'] as const)
+        expect(Math.abs(p.latency[q] - sim[q]), `${q} at ${p.rate}/${p.batcher.maxBatch}`).toBeLessThanOrEqual(
+          0.05 * sim[q] + 3,
+        );
+      expect(Math.abs(p.achievedRps / sim.achievedRps - 1)).toBeLessThanOrEqual(0.05);
+    }
     expect(single.every((p) => p.meanBatch === 1)).toBe(true);
     // At 600 req/s batches form: more than one request per inference on average.
     expect(batched.find((p) => p.rate === 600)!.meanBatch).toBeGreaterThan(1);

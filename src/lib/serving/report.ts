@@ -6,15 +6,14 @@
 import { ratioOfMedians } from '../compare.ts';
 import { medianCI, quantile, sortSamples } from '../stats.ts';
 import type { BatcherConfig } from './batcher.ts';
-import type { RequestRecord } from './simulate.ts';
+import type { RequestRecord } from './dispatch.ts';
 import type { MonitorWindow, Pct, ServingPoint } from './schema.ts';
 
 export * from './schema.ts';
 
 /** A request as the real-time runner records it: RequestRecord plus the worker-timed inference. */
-export interface MeasuredRequest extends RequestRecord {
-  inferenceMs: number;
-}
+/** A request as served (the dispatcher's record: its batch's service time included). */
+export type MeasuredRequest = RequestRecord;
 
 function pct(xs: readonly number[]): Pct {
   if (!xs.length) return { p50: 0, p95: 0, p99: 0, mean: 0, max: 0 };
@@ -94,6 +93,7 @@ export function summarizePoint(
     meanBatch: records.length ? records.reduce((a, r) => a + r.batchSize, 0) / records.length : 0,
     saturated: dropped > 0 || (records.length > 1 && last - arrivals.max > 0.1 * Math.max(1, arrivals.max - first)),
     schedulerLateP99: lateness.length ? quantile(sortSamples(lateness), 0.99) : null,
+    predicted: null,
     requests: {
       arrival: records.map((r) => r.arrivalMs),
       ready: records.map((r) => r.readyMs),

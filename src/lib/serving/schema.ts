@@ -38,6 +38,12 @@ export const ServingPoint = z.object({
   saturated: z.boolean(),
   /** How late the page's arrival timer fired (ms, p99): dispatch delay the harness itself adds. */
   schedulerLateP99: z.number().nullable(),
+  /**
+   * What the dispatcher predicts in virtual time for this point's arrivals, fed its own measured service times
+   * (each batch's start to its result back on the page)
+   * (src/lib/serving/predict.ts): the gap to the measurement is what the harness adds.
+   */
+  predicted: z.object({ p50: z.number(), p99: z.number(), achievedRps: z.number() }).nullable().default(null),
   requests: z.object({
     arrival: z.array(z.number()),
     ready: z.array(z.number()),

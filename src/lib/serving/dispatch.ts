@@ -1,0 +1,216 @@
+/**
+ * The one serving dispatcher: open-loop arrivals into the dynamic batcher, each batch to the first free worker of a
+ * pool, and a free worker waiting at most until the oldest request's max-wait deadline. The clock and the service
+ * are injected: the page runs it on performance.now() with cell workers (src/app/serving.ts), the simulator on a
+ * virtual clock with given service times (simulate.ts). Same code, so what the simulator predicts from measured
+ * service times is what the runner would measure if service were the only cost.
+ */
+import { DynamicBatcher, type BatcherConfig } from './batcher.ts';
+
+export interface DispatchClock {
+  /** ms since the point started. */
+  now(): number;
+  /** Runs fn at time `ms` (at once if that has passed). */
+  at(ms: number, fn: () => void): { cancel(): void };
+  /** Runs fn once this instant's other events are handled (requests that arrive together batch together). */
+  soon(fn: () => void): void;
+}
+
+export type ServiceDone = { ok: true; ms: number } | { ok: false; error: string };
+/** Starts the k-th batch, of `size` requests, on worker `worker`; `done` is called when it ends. */
+export type StartService = (size: number, worker: number, k: number, done: (result: ServiceDone) => void) => void;
+
+export interface RequestRecord {
+  id: number;
+  arrivalMs: number;
+  /** arrival -> ready: waiting for the batch to fill (at most maxWait). */
+  readyMs: number;
+  /** ready -> start: waiting for a free worker. */
+  startMs: number;
+  endMs: number;
+  batchSize: number;
+  worker: number;
+  /** The batch's own service time, as the worker measured it. */
+  inferenceMs: number;
+}
+
+export interface BatchRecord {
+  size: number;
+  why: 'full' | 'max-wait';
+  worker: number;
+  startMs: number;
+  endMs: number;
+}
+
+export interface DispatchOutcome {
+  records: RequestRecord[];
+  /** Ids of requests the batcher's queue refused. */
+  dropped: number[];
+  batches: BatchRecord[];
+  /** A batch whose service failed: its requests count as failed, never silently missing from the totals. */
+  failed: { requests: number; errors: string[] };
+  /** How late each arrival was handled against its schedule (the page's timers; 0 in virtual time). */
+  lateness: number[];
+}
+
+/** The part of an AbortSignal the dispatcher uses (src/lib has no DOM types). */
+export interface AbortLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+}
+
+export interface DispatchOptions {
+  signal?: AbortLike;
+  onDone(outcome: DispatchOutcome): void;
+}
+
+export function dispatch(
+  arrivals: readonly number[],
+  config: BatcherConfig,
+  workers: number,
+  clock: DispatchClock,
+  start: StartService,
+  options: DispatchOptions,
+): void {
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new RangeError(`workers must be in 1..64, got ${workers}`);
+  const batcher = new DynamicBatcher(config);
+  const busy = new Array<boolean>(workers).fill(false);
+  const out: DispatchOutcome = {
+    records: [],
+    dropped: [],
+    batches: [],
+    failed: { requests: 0, errors: [] },
+    lateness: [],
+  };
+  let arrived = 0;
+  let inFlight = 0;
+  let finished = false;
+  let deadline: { cancel(): void } | null = null;
+
+  const finishIfDone = () => {
+    if (finished || !(arrived === arrivals.length || options.signal?.aborted) || batcher.waiting || inFlight) return;
+    finished = true;
+    arrivalTimers.forEach((t) => t.cancel());
+    deadline?.cancel();
+    out.dropped = batcher.dropped.map((r) => r.id);
+    out.records.sort((a, b) => a.id - b.id);
+    options.onDone(out);
+  };
+
+  const run = (w: number) => {
+    const now = clock.now();
+    const batch = batcher.take(now);
+    if (!batch) return false;
+    busy[w] = true;
+    inFlight++;
+    const size = batch.requests.length;
+    const k = out.batches.length;
+    const record: BatchRecord = { size, why: batch.why, worker: w, startMs: now, endMs: now };
+    out.batches.push(record);
+    start(size, w, k, (result) => {
+      const end = clock.now();
+      record.endMs = end;
+      busy[w] = false;
+      inFlight--;
+      if (result.ok) {
+        // A request that joined after the batch was due was ready on arrival.
+        for (const r of batch.requests)
+          out.records.push({
+            id: r.id,
+            arrivalMs: r.arrivalMs,
+            readyMs: Math.max(batch.readyMs, r.arrivalMs),
+            startMs: now,
+            endMs: end,
+            batchSize: size,
+            worker: w,
+            inferenceMs: result.ms,
+          });
+      } else {
+        out.failed.requests += size;
+        if (out.failed.errors.length < 5) out.failed.errors.push(result.error);
+      }
+      clock.soon(dispatchNow);
+      finishIfDone();
+    });
+    return true;
+  };
+
+  function dispatchNow(): void {
+    for (let w = 0; w < workers; w++) if (!busy[w] && !run(w)) break;
+    // A free worker waits for the oldest request's max-wait deadline.
+    deadline?.cancel();
+    deadline = null;
+    const due = batcher.nextDeadline();
+    if (due !== null && busy.some((b) => !b)) deadline = clock.at(due, dispatchNow);
+  }
+
+  const arrivalTimers = arrivals.map((a, i) =>
+    clock.at(a, () => {
+      if (options.signal?.aborted) return;
+      const now = clock.now();
+      out.lateness.push(now - a);
+      // A timer may fire a little early: the request is then in the system from `now`, not later.
+      batcher.arrive({ id: i, arrivalMs: Math.min(a, now) });
+      arrived++;
+      clock.soon(dispatchNow);
+      finishIfDone();
+    }),
+  );
+  options.signal?.addEventListener(
+    'abort',
+    () => {
+      arrivalTimers.forEach((t) => t.cancel());
+      finishIfDone();
+    },
+    { once: true },
+  );
+  finishIfDone();
+}
+
+/**
+ * Virtual time: events run in time order (at one instant, timed events before `soon` ones, each in the order
+ * made), and time jumps from one event to the next.
+ */
+export class VirtualClock implements DispatchClock {
+  private t = 0;
+  private seq = 0;
+  private readonly queue: { t: number; late: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
+
+  now(): number {
+    return this.t;
+  }
+
+  at(ms: number, fn: () => void): { cancel(): void } {
+    const e = this.push(Math.max(ms, this.t), 0, fn);
+    return { cancel: () => (e.cancelled = true) };
+  }
+
+  soon(fn: () => void): void {
+    this.push(this.t, 1, fn);
+  }
+
+  /** Runs every event, the ones they add included, until none is left. */
+  run(): void {
+    for (let e = this.queue.shift(); e; e = this.queue.shift()) {
+      if (e.cancelled) continue;
+      this.t = e.t;
+      e.fn();
+    }
+  }
+
+  private push(t: number, late: number, fn: () => void) {
+    const e = { t, late, seq: this.seq++, fn, cancelled: false };
+    const before = (x: typeof e) => x.t > t || (x.t === t && x.late > late);
+    // Binary search for the first event that runs after this one.
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(this.queue[mid]!)) hi = mid;
+      else lo = mid + 1;
+    }
+    this.queue.splice(lo, 0, e);
+    return e;
+  }
+}
