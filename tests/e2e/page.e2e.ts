@@ -104,6 +104,48 @@ describe('the lab page', () => {
     expect(await page.getByTestId('run').isEnabled()).toBe(true);
   });
 
+  it('a sticky section nav moves between the parts, by mouse or keyboard, and the URL remembers where', async () => {
+    const { page } = lab;
+    const nav = page.getByTestId('section-nav');
+    await nav.getByRole('link', { name: 'History' }).waitFor();
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Setup',
+      'Results',
+      'Serving',
+      'Import & compare',
+      'History',
+    ]);
+    // In view: scrolled to (the page scrolled down) and its top in the upper part of the window. A part near the
+    // page's end can't reach the very top: the page ends first.
+    const inView = (id: string) =>
+      page.waitForFunction((x) => {
+        const el = document.getElementById(x);
+        if (!el) return false; // not drawn yet (the page is still loading)
+        const top = el.getBoundingClientRect().top;
+        return window.scrollY > 0 && top >= 0 && top < window.innerHeight * 0.6;
+      }, id);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await nav.getByRole('link', { name: 'Serving' }).click();
+    await inView('section-serving');
+    expect(new URL(page.url()).searchParams.get('at')).toBe('serving');
+    // The nav stays on screen while the page scrolls under it.
+    expect((await nav.boundingBox())!.y).toBeLessThan(5);
+    // Keyboard: the links are in the tab order and Enter follows one.
+    await nav.getByRole('link', { name: 'Setup' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      () => Math.abs(document.getElementById('section-setup')!.getBoundingClientRect().top) < 120,
+    );
+    expect(new URL(page.url()).searchParams.get('at')).toBe('setup');
+    // A reload with ?at= comes back to that part.
+    const url = new URL(page.url());
+    url.searchParams.set('at', 'serving');
+    await page.goto(url.href);
+    await page.waitForFunction(() => window.latencyLab !== undefined);
+    await inView('section-serving');
+    expect(await nav.getByRole('link', { name: 'Serving' }).getAttribute('aria-current')).toBe('location');
+  });
+
   it('sent no request outside the page origin', async () => {
     // The guard sees the workers' requests too (model files and wasm are fetched inside cell workers).
     expect(lab.seen.some((u) => u.endsWith('/models/tiny-cnn/model.onnx'))).toBe(true);
