@@ -15,7 +15,7 @@ import { withLabPage } from '../src/cli/driver.ts';
 import { ratioOfMedians } from '../src/lib/compare.ts';
 import { fmtMs, textTable } from '../src/lib/format.ts';
 import { median } from '../src/lib/stats.ts';
-import type { OverheadBench } from '../src/app/automation.ts';
+import type { OverheadBench } from '../src/lib/automation-api.ts';
 
 const { values: v } = parseArgs({
   options: {

@@ -16,7 +16,7 @@ import { serveStatic } from '../src/cli/server.ts';
 import { ratioOfMedians } from '../src/lib/compare.ts';
 import { fmtMs } from '../src/lib/format.ts';
 import { median } from '../src/lib/stats.ts';
-import type {} from '../src/app/automation.ts';
+import type {} from '../src/lib/automation-api.ts';
 import type { GpuSyncRounds } from '../src/worker/bench-gpu-sync.ts';
 
 const { values: v } = parseArgs({

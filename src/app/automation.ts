@@ -2,94 +2,18 @@
  * The typed API on `window.latencyLab`, used by the CLI through Playwright and by anyone scripting the page.
  * It takes the same PlanRequest as the page's form and returns the same validated RunResult.
  */
-import type { CellEvent, CellJob, TestFaults } from '../lib/job.ts';
+import type { CellJob } from '../lib/job.ts';
+import type { LatencyLabApi } from '../lib/automation-api.ts';
 import { parseWith } from '../lib/schema.ts';
 import { ModelInfo, type Manifest } from '../lib/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan.ts';
-import type { CellResult, ColdStart, Environment, Plan, RunResult, ValuePolicy } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { CellDriver, startCellWorker } from './worker-bridge.ts';
-import type { GpuSyncRounds } from '../worker/bench-gpu-sync.ts';
-import type { OverheadRounds } from '../worker/bench-overhead.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
-import type { MonitorConfig, ServingConfig } from './serving.ts';
 import * as Comlink from 'comlink';
 
-export interface AutomationRunOptions {
-  browserFlags?: string[];
-  source?: RunResult['source'];
-  /** The plan, and the environment it runs in, before the first cell (a driver can then keep finished cells if the run dies). */
-  onPlan?: (plan: Plan, environment: Environment) => void;
-  onCellStart?: (index: number, total: number, cellId: string) => void;
-  onCellEvent?: (index: number, event: CellEvent) => void;
-  onCellDone?: (index: number, result: CellResult) => void;
-  /** Models beyond the zoo (a person's own), their files reachable from the models folder's URL. */
-  extraModels?: ModelInfo[];
-  /** Test-only fault injection (tests/e2e/faults.e2e.ts). */
-  faults?: TestFaults;
-}
-
-export interface LatencyLabApi {
-  version: string;
-  manifest(): Promise<Manifest>;
-  environment(browserFlags?: string[]): Promise<Environment>;
-  /** Builds the plan from the request (throws PlanError with the bad value named) and runs it. */
-  run(request: PlanRequest, options?: AutomationRunOptions): Promise<RunResult>;
-  /** Interleaved rounds of ORT webgpu run three ways (see src/worker/bench-gpu-sync.ts). */
-  benchGpuSync(modelId: string, batch: number, rounds: number): Promise<GpuSyncRounds>;
-  /** Serving simulator: offered-load sweep with dynamic batching and worker pools, then capacity under a budget. */
-  serve(
-    config: ServingConfig,
-    options?: { onStatus?: (text: string) => void; source?: RunResult['source'] },
-  ): Promise<RunResult>;
-  /** Monitor mode: steady cadence, rolling windows, drift and memory. */
-  monitor(
-    config: MonitorConfig,
-    options?: { onStatus?: (text: string) => void; source?: RunResult['source'] },
-  ): Promise<RunResult>;
-  /** Lab pipeline against a bare runtime loop, alternating blocks (see src/worker/bench-overhead.ts). */
-  /** `values`: value policies by input name (e.g. random values instead of pictures), for both loops. */
-  benchOverhead(
-    modelId: string,
-    target: string,
-    batch: number,
-    rounds: number,
-    block: number,
-    values?: Record<string, ValuePolicy>,
-  ): Promise<OverheadBench>;
-  /** Every pass time of a bare loop of the runtime's API for `seconds`, in a fresh worker (src/worker/bench-bare-loop.ts). */
-  benchBareLoop(modelId: string, target: string, seconds: number, threads?: number): Promise<number[]>;
-  /**
-   * One cell of the request's plan, in a fresh worker, up to its first result only: its cold start, and this page's
-   * own load for context (the CLI's first visits, src/cli/first-visit.ts).
-   */
-  firstResult(
-    request: PlanRequest,
-    cellId: string,
-    options?: { extraModels?: ModelInfo[]; timeoutMs?: number },
-  ): Promise<FirstResult>;
-}
-
-export interface FirstResult {
-  status: 'ok' | 'failed' | 'unsupported' | 'aborted';
-  reason: string | null;
-  coldStart: Partial<ColdStart> | null;
-  /** This page's navigation start to load end (the lab's own page, not part of the cell's first result). */
-  pageLoadMs: number | null;
-}
-
-export interface OverheadBench extends OverheadRounds {
-  /** Round trips of one sample-sized message page -> worker -> page, in ms. */
-  boundary: number[];
-  crossOriginIsolated: boolean;
-}
-
-declare global {
-  interface Window {
-    latencyLab?: LatencyLabApi;
-  }
-}
+export type { AutomationRunOptions, FirstResult, LatencyLabApi, OverheadBench } from '../lib/automation-api.ts';
 
 /**
  * The page's own start-up (zoo, backend probe: a worker that opens WebGPU and WebGL contexts) takes a few hundred

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import type { CellEvent } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { PlanRequest } from '../lib/plan.ts';
-import type {} from '../app/automation.ts'; // window.latencyLab's type
+import type {} from '../lib/automation-api.ts'; // window.latencyLab's type
 import { parseRunResult, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';

@@ -6,7 +6,7 @@
  * host would, and counts what it sent per visit: the bytes are the server's, the times the page's.
  */
 import type { Page } from 'playwright-core';
-import type { FirstResult } from '../app/automation.ts';
+import type { FirstResult } from '../lib/automation-api.ts';
 import {
   FILE_KINDS,
   NETWORK_PROFILES,

@@ -5,18 +5,13 @@
  *  - plain: a session with CPU outputs, timed from run() to data in hand (what an app waits for);
  *  - unsynced: GPU-resident outputs, run() timed alone with no sync (the early return naive tools report).
  */
+import type { GpuSyncRounds } from '../lib/automation-api.ts';
 import * as ort from 'onnxruntime-web/all';
 import { modelInputs } from '../lib/manifest.ts';
 import type { CellJob } from '../lib/job.ts';
 import { ortAdapter } from '../runtimes/ort.ts';
 
-export interface GpuSyncRounds {
-  labUpload: number[];
-  labInference: number[];
-  labReadback: number[];
-  plain: number[];
-  unsynced: number[];
-}
+export type { GpuSyncRounds };
 
 export async function benchGpuSync(job: CellJob, rounds: number): Promise<GpuSyncRounds> {
   const { cell, model } = job;

@@ -4,18 +4,13 @@
  *  - lab: the cell pipeline exactly as cells are sampled (CellRun.sample, one pass per sample);
  *  - bare: the runtime's own API in the plainest loop (make tensors, run, read outputs), timed per pass.
  */
+import type { OverheadRounds } from '../lib/automation-api.ts';
 import { openBare } from './bench-bare-loop.ts';
 import type { CellJob } from '../lib/job.ts';
 import { CellRun } from './pipeline.ts';
 import { loadAdapter } from './cell-io.ts';
 
-export interface OverheadRounds {
-  /** Lab total per pass (preprocess + upload + inference + readback + postprocess). */
-  lab: number[];
-  /** Lab upload + inference + readback: the same work the bare loop does (no app-side pre/postprocess). */
-  labWork: number[];
-  bare: number[];
-}
+export type { OverheadRounds };
 
 export async function benchOverhead(job: CellJob, rounds: number, block: number): Promise<OverheadRounds> {
   const run = new CellRun({ ...job, sampling: { ...job.sampling, mode: 'fixed', iterations: 1 } }, () => undefined);
