@@ -74,6 +74,58 @@ export function isSoftwareRenderer(text: string): boolean {
   return /swiftshader|llvmpipe|softpipe|software|basic render|warp/i.test(text);
 }
 
+/** What the probe found missing, by feature (null: present). */
+export interface Found {
+  wasm: string | null;
+  webgl2: string | null;
+  webgl1: string | null;
+  webgpu: string | null;
+  webnn: string | null;
+}
+
+function probeWebGl1(): string | null {
+  if (typeof OffscreenCanvas === 'undefined') return 'OffscreenCanvas is missing in workers';
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl') as WebGLRenderingContext | null;
+  if (!gl) return 'no WebGL1 context either';
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+  return null;
+}
+
+/**
+ * What each runtime:backend needs, and why it can't start here, by name: a reason says whose need failed (ORT's
+ * WebGPU execution provider, or tfjs-backend-webgpu), and each target has its own check to grow where the runtimes
+ * differ. Both WebGL backends take WebGL2 and fall back to WebGL1.
+ */
+const NEEDS: Record<string, (f: Found) => string | null> = {
+  'ort:wasm': (f) => f.wasm && `ORT's wasm backend needs WebAssembly: ${f.wasm}`,
+  'ort:webgl': (f) =>
+    f.webgl2 && f.webgl1
+      ? `ORT's WebGL backend needs a WebGL2 or WebGL1 context in a worker: ${f.webgl2}; ${f.webgl1}`
+      : null,
+  'ort:webgpu': (f) => f.webgpu && `ORT's WebGPU execution provider needs a WebGPU adapter: ${f.webgpu}`,
+  'ort:webnn': (f) => f.webnn && `ORT's WebNN execution provider needs navigator.ml: ${f.webnn}`,
+  'tfjs:cpu': () => null,
+  'tfjs:wasm': (f) => f.wasm && `tfjs-backend-wasm needs WebAssembly: ${f.wasm}`,
+  'tfjs:webgl': (f) =>
+    f.webgl2 && f.webgl1
+      ? `tfjs-backend-webgl needs a WebGL2 or WebGL1 context in a worker: ${f.webgl2}; ${f.webgl1}`
+      : null,
+  'tfjs:webgpu': (f) => f.webgpu && `tfjs-backend-webgpu needs a WebGPU adapter: ${f.webgpu}`,
+  'calib:cpu': () => null,
+  // Native ONNX Runtime is not a browser runtime: the CLI runs it beside the browser (its runner checks for that).
+  'ort-node:cpu': () =>
+    'native ONNX Runtime (onnxruntime-node) is not a browser runtime: native reference cells run from the CLI, latency-lab run --native',
+};
+
+/** Every runtime:backend, available or not, with its own reason. */
+export function capabilitiesFrom(found: Found): Capability[] {
+  return allTargets().map((target) => {
+    const needs = NEEDS[target];
+    const reason = needs ? needs(found) : `${target}: no check is defined for this target`;
+    return { target, available: reason === null, reason };
+  });
+}
+
 export async function probeCapabilities(): Promise<{ gpu: GpuInfo; capabilities: Capability[] }> {
   const [webgpu, webgl] = [await probeWebGpu(), probeWebGl()];
   const nav = navigator as unknown as NavigatorGpu;
@@ -88,21 +140,13 @@ export async function probeCapabilities(): Promise<{ gpu: GpuInfo; capabilities:
       (webgl.renderer && isSoftwareRenderer(webgl.renderer.renderer)),
     ),
   };
-  const reasons: Record<string, string | null> = {
+  const found: Found = {
     wasm: typeof WebAssembly === 'object' ? null : 'WebAssembly is missing',
-    cpu: null,
-    webgl: webgl.reason,
+    webgl2: webgl.reason,
+    webgl1: webgl.reason === null ? null : probeWebGl1(),
     webgpu: webgpu.reason,
     webnn: webnnReason,
   };
-  const capabilities = allTargets().map((target) => {
-    const [runtime, backend] = target.split(':') as [string, string];
-    // Native ONNX Runtime is not a browser runtime: the CLI runs it beside the browser (its runner checks for that).
-    const reason =
-      runtime === 'ort-node'
-        ? 'native ONNX Runtime (onnxruntime-node) is not a browser runtime: native reference cells run from the CLI, latency-lab run --native'
-        : (reasons[backend] ?? null);
-    return { target, available: reason === null, reason };
-  });
+  const capabilities = capabilitiesFrom(found);
   return { gpu, capabilities };
 }
