@@ -176,6 +176,8 @@ export class LabState {
       return;
     }
     await this.refreshHistory();
+    // Own models added before the reload are in the model list again (a run's own models come with its setup).
+    await this.restoreOwnModels();
     // The last run comes back after a reload; one that was still running can resume its unfinished cells.
     const last = this.history[0];
     // A link in the address bar wins over the last run's setup.
@@ -239,9 +241,37 @@ export class LabState {
       const rest = o.info.batchFollowers.filter((d) => d !== dim);
       return { ...o, info: { ...o.info, batchFollowers: follows ? [...rest, dim] : rest } };
     });
+    void this.keepOwnModels();
     if (follows) {
       const { [dim]: _dropped, ...dims } = this.dims;
       this.dims = dims;
+    }
+  }
+
+  /** Keeps the setup's own models (and this one's files) in IndexedDB, so a reload brings them back. */
+  private async keepOwnModels(added?: OwnModel): Promise<void> {
+    try {
+      for (const [path, bytes] of added?.files ?? []) await runStore.putFile(this.sha(added!.info, path), bytes);
+      await runStore.putOwnModels(this.ownModels.map((o) => o.info));
+    } catch {
+      // No IndexedDB (private mode, quota): the model still works in this tab, it just won't survive a reload.
+    }
+  }
+
+  /** The own models kept from an earlier visit, whose files are all still stored. */
+  private async restoreOwnModels(): Promise<void> {
+    const kept = await runStore.getOwnModels().catch(() => ({ models: [], broken: null }));
+    if (kept.broken) this.historyErrors = [...this.historyErrors, kept.broken];
+    for (const info of kept.models) {
+      if (this.ownModels.some((o) => o.info.id === info.id) || this.manifest?.models.some((m) => m.id === info.id))
+        continue;
+      const wanted = info.formats.flatMap((x) => [x.entry, ...x.weights]);
+      const files = new Map<string, ArrayBuffer>();
+      for (const f of wanted) {
+        const bytes = await runStore.getFile(f.sha256).catch(() => null);
+        if (bytes) files.set(f.path, bytes);
+      }
+      if (files.size === wanted.length) this.ownModels = [...this.ownModels, { info, files }];
     }
   }
 
@@ -251,6 +281,7 @@ export class LabState {
       const own = await loadOwnModel(files, new Set(this.models.map((m) => m.id)));
       this.ownModels = [...this.ownModels, own];
       this.selectModel(own.info.id);
+      await this.keepOwnModels(own);
     } catch (e) {
       this.ownError = message(e);
     }

@@ -44,6 +44,8 @@ export interface StoredRun {
 interface LabDb extends DBSchema {
   runs: { key: string; value: StoredRun; indexes: { createdAt: string } };
   files: { key: string; value: { key: string; bytes: ArrayBuffer } };
+  /** The setup's own models (their files are in `files`), so a reload brings back models added but not yet run. */
+  setup: { key: string; value: { key: string; ownModels: ModelInfo[] } };
 }
 
 const Stored = z.object({
@@ -63,10 +65,13 @@ const Stored = z.object({
 let db: Promise<IDBPDatabase<LabDb>> | null = null;
 
 function open(): Promise<IDBPDatabase<LabDb>> {
-  db ??= openDB<LabDb>('inference-latency-lab', 1, {
-    upgrade(d) {
-      d.createObjectStore('runs', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
-      d.createObjectStore('files', { keyPath: 'key' });
+  db ??= openDB<LabDb>('inference-latency-lab', 2, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        d.createObjectStore('runs', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
+        d.createObjectStore('files', { keyPath: 'key' });
+      }
+      if (oldVersion < 2) d.createObjectStore('setup', { keyPath: 'key' });
     },
   });
   return db;
@@ -105,11 +110,12 @@ export const runStore = {
     const d = await open();
     const run = await d.get('runs', id);
     await d.delete('runs', id);
-    // Files go with the last run that used them.
+    // Files go with the last run that used them, unless the setup still holds their model.
     const rest = await d.getAll('runs');
+    const inSetup = (await d.get('setup', OWN_MODELS))?.ownModels ?? [];
     const keep = new Set(
-      rest.flatMap((r) =>
-        r.ownModels.flatMap((m) => m.formats.flatMap((f) => [f.entry, ...f.weights].map((x) => x.sha256))),
+      [...rest.flatMap((r) => r.ownModels), ...inSetup].flatMap((m) =>
+        m.formats.flatMap((f) => [f.entry, ...f.weights].map((x) => x.sha256)),
       ),
     );
     for (const m of run?.ownModels ?? [])
@@ -122,4 +128,19 @@ export const runStore = {
   async getFile(sha256: string): Promise<ArrayBuffer | null> {
     return (await (await open()).get('files', sha256))?.bytes ?? null;
   },
+  /** The own models in the setup now (files put apart with putFile). */
+  async putOwnModels(models: readonly ModelInfo[]): Promise<void> {
+    await (await open()).put('setup', { key: OWN_MODELS, ownModels: [...models] });
+  },
+  /** The setup's own models as last put; a damaged record reads as none, with the reason. */
+  async getOwnModels(): Promise<{ models: ModelInfo[]; broken: string | null }> {
+    const raw = await (await open()).get('setup', OWN_MODELS);
+    try {
+      return { models: raw ? parseWith(z.array(ModelInfo), 'stored own models', raw.ownModels) : [], broken: null };
+    } catch (e) {
+      return { models: [], broken: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+    }
+  },
 };
+
+const OWN_MODELS = 'own-models';

@@ -279,3 +279,31 @@ describe('a setup in the link', () => {
     await page.screenshot({ path: join(shots, 'workflow-link.png'), fullPage: true });
   });
 });
+
+describe('own models across a reload', () => {
+  it('a model added but never run is in the model list again after a reload, its inputs read back', async () => {
+    requireDist();
+    const mine = await openLab();
+    try {
+      const { page } = mine;
+      await page.getByTestId('own-model-input').setInputFiles({
+        name: 'kept model.onnx',
+        mimeType: 'application/octet-stream',
+        buffer: readFileSync(join(distDir, 'models', 'tiny-cnn', 'model.onnx')),
+      });
+      await page.getByTestId('inputs-editor').waitFor();
+      const id = await page.getByTestId('model').inputValue();
+      expect(id).toMatch(/^kept-model/);
+      await page.reload();
+      await page.waitForFunction(() => window.latencyLab !== undefined);
+      await page.locator('[data-testid=model] option', { hasText: 'kept model.onnx' }).waitFor({ state: 'attached' });
+      await page.getByTestId('model').selectOption(id);
+      await page.getByTestId('inputs-editor').waitFor();
+      expect(await page.getByTestId('inputs-editor').textContent()).toMatch(
+        /input\s*float32\s*\[batch \(batch\), 32, 32, 3\]/,
+      );
+    } finally {
+      await mine.close();
+    }
+  });
+});
