@@ -132,6 +132,8 @@ export class LabState {
   /** The stored run on screen, and whether it stopped before its end (a reload mid-run): it can resume. */
   current = $state.raw<StoredRun | null>(null);
   history = $state.raw<StoredRun[]>([]);
+  /** The serving or monitor result on show in the serving panel (the last one run, or one picked from the history). */
+  servingResult = $state.raw<RunResult | null>(null);
   historyErrors = $state<string[]>([]);
 
   // ---- imported result files, for comparison
@@ -178,8 +180,10 @@ export class LabState {
     await this.refreshHistory();
     // Own models added before the reload are in the model list again (a run's own models come with its setup).
     await this.restoreOwnModels();
-    // The last run comes back after a reload; one that was still running can resume its unfinished cells.
-    const last = this.history[0];
+    // The last run comes back after a reload; one that was still running can resume its unfinished cells. The last
+    // serving run comes back in the serving panel.
+    const last = this.history.find((h) => !h.result?.serving);
+    this.servingResult = this.history.find((h) => h.result?.serving)?.result ?? null;
     // A link in the address bar wins over the last run's setup.
     if (last) await this.show(last.id, !linked);
   }
@@ -632,6 +636,10 @@ export class LabState {
       return null;
     });
     if (!run) return;
+    if (run.result?.serving) {
+      this.servingResult = run.result;
+      return;
+    }
     if (restoreSetup && run.setupLink !== undefined) await this.restoreSetup(run);
     this.current = run;
     this.result = run.result;
@@ -667,8 +675,33 @@ export class LabState {
     this.linkErrors = missing.length ? [`the setup of this run is back, except ${missing.join(', ')}`] : [];
   }
 
+  /** A finished serving or monitor run, kept in the history beside the cell runs. */
+  async keepServingRun(result: RunResult): Promise<void> {
+    const own = this.ownModels.filter((o) => result.plan.cells.some((c) => c.modelId === o.info.id));
+    const stored: StoredRun = {
+      id: `serving-${result.createdAt}`,
+      createdAt: result.createdAt,
+      status: 'done',
+      plan: result.plan,
+      environment: result.environment,
+      ownModels: own.map((o) => o.info),
+      cells: [],
+      parity: {},
+      result,
+    };
+    try {
+      for (const o of own) for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes);
+      await runStore.put(stored);
+    } catch (e) {
+      this.historyErrors = [`the serving run was not kept: ${message(e)}`];
+    }
+    await this.refreshHistory();
+  }
+
   async remove(id: string): Promise<void> {
+    const gone = this.history.find((h) => h.id === id);
     await runStore.delete(id);
+    if (gone?.result && gone.result === this.servingResult) this.servingResult = null;
     if (this.current?.id === id) {
       this.current = null;
       this.result = null;

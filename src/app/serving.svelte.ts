@@ -21,7 +21,13 @@ export class ServingState {
   running = $state(false);
   status = $state('');
   error = $state<string | null>(null);
-  result = $state.raw<RunResult | null>(null);
+  /** The serving result on show: the last one run, or one picked from the history (the lab holds it). */
+  get result(): RunResult | null {
+    return this.lab.servingResult;
+  }
+  set result(r: RunResult | null) {
+    this.lab.servingResult = r;
+  }
   private abort: AbortController | null = null;
 
   constructor(private readonly lab: LabState) {}
@@ -86,6 +92,7 @@ export class ServingState {
         );
       }
       this.status = 'done';
+      if (this.result) await this.lab.keepServingRun(this.result);
     } catch (e) {
       this.error = message(e);
     } finally {

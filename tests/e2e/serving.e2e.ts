@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunResult } from '../../src/lib/schema.ts';
-import { projectRoot, requireDist } from './harness.ts';
+import { openLab, projectRoot, requireDist } from './harness.ts';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
@@ -169,4 +169,32 @@ describe('latency-lab monitor', () => {
     expect(r.code === 1).toBe(m.flags.length > 0);
     expect(r.out).toMatch(/Monitor: \d+ inferences/);
   }, 120_000);
+});
+
+describe('the page: serving runs', () => {
+  it('a load sweep shows the simulator beside each point, is kept in the history, and is back after a reload', async () => {
+    requireDist();
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.getByTestId('serve-run').waitFor();
+      await page.getByTestId('serve-rates').fill('100');
+      await page.getByTestId('serve-duration').fill('1');
+      await page.getByTestId('serve-max-batch').fill('1');
+      await page.getByTestId('serve-run').click();
+      await page.getByTestId('serve-table').waitFor({ timeout: 120_000 });
+      const table = (await page.getByTestId('serve-table').textContent())!;
+      // The measured point and, beside it, what the same dispatcher predicts in virtual time from its service times.
+      expect(table).toMatch(/p50 ms.*sim p50\/p99/);
+      expect(table).toMatch(/no batching, 1 worker\s+100\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+ \/ [\d.]+/);
+      const kept = page.getByTestId('history-serving');
+      await kept.waitFor();
+      expect(await kept.textContent()).toMatch(/serving · tiny-cnn on\s+ort:wasm · 1 load points/);
+      await page.reload();
+      await page.getByTestId('serve-table').waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('serve-table').textContent()).toBe(table);
+    } finally {
+      await lab.close();
+    }
+  }, 180_000);
 });
