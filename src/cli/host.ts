@@ -18,7 +18,7 @@ import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/repor
 import { okCells, parseResultFile, SchemaError, type RunResult } from '../lib/schema.ts';
 import { UsageError } from './args.ts';
 import { checkDist } from './driver.ts';
-import { checkWritable, EXIT, portArg } from './run.ts';
+import { checkWritable, EXIT, portArg } from './run-config.ts';
 import { serveStatic } from './server.ts';
 
 export const HOST_OPTIONS = {

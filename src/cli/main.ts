@@ -19,11 +19,12 @@ import { fmtMs, fmtVerdict, textTable } from '../lib/format.ts';
 import { allTargets, DEFAULT_SAMPLING } from '../lib/plan.ts';
 import { okCells, parseResultFile, STAGES, type Stage } from '../lib/schema.ts';
 import { num, UsageError } from './args.ts';
-import { cmdRun, DEFAULT_TARGETS, EXIT, RUN_OPTIONS } from './run.ts';
+import { cmdRun } from './run.ts';
+import { DEFAULT_TARGETS, EXIT, RUN_OPTIONS } from './run-config.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export { EXIT } from './run.ts';
+export { EXIT } from './run-config.ts';
 export { buildOverrides, parseDims, parsePolicy, samplingFrom } from './args.ts';
 
 const D = DEFAULT_SAMPLING;

@@ -3,264 +3,30 @@
  * -> results.json and reports in the output folder -> budgets and baseline -> exit code.
  * Everything that can be checked before a browser starts is checked first (usage errors, exit 2).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareWithBaseline, DEFAULT_BASELINE_THRESHOLD, type BaselineRow } from '../lib/baseline.ts';
-import { BudgetRule, checkBudgets, parseBudget, type BudgetOutcome } from '../lib/budget.ts';
-import { calibrationReports, withBuiltInModels } from '../lib/calibration.ts';
+import { compareWithBaseline, type BaselineRow } from '../lib/baseline.ts';
+import { checkBudgets, type BudgetOutcome } from '../lib/budget.ts';
+import { calibrationReports } from '../lib/calibration.ts';
 import { compareToFastest } from '../lib/compare.ts';
-import { parseConfig, type DeviceEndpoint, type ParsedConfig } from '../lib/config.ts';
+import { parseConfig, type ParsedConfig } from '../lib/config.ts';
 import { cellReason, fmtMs, resultTable, textTable } from '../lib/format.ts';
-import { bundledImages, parseManifest, type Manifest, type ModelInfo } from '../lib/manifest.ts';
-import { buildPlan, freshSeed, sweepableDims, type PlanRequest } from '../lib/plan.ts';
+import { parseManifest } from '../lib/manifest.ts';
 import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/report.ts';
-import { okCells, parseResultFile, type RunResult } from '../lib/schema.ts';
-import { applyImages, loadLocalImages } from './local-images.ts';
+import { okCells, type RunResult } from '../lib/schema.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from '../lib/predictions.ts';
-import {
-  buildOverrides,
-  endpointArg,
-  parseDims,
-  int,
-  ints,
-  list,
-  samplingFrom,
-  UsageError,
-  type Flags,
-} from './args.ts';
+import { UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
-import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { Progress } from './progress.ts';
 import { NativeHost } from './native/host.ts';
 import { formatTax } from '../lib/tax.ts';
-import { parseProfiles, type FirstVisits, type NetworkProfileName } from '../lib/first-visit.ts';
+import { type FirstVisits } from '../lib/first-visit.ts';
 import { firstVisitLines } from '../lib/first-visit-report.ts';
 import { measureFirstVisits } from './first-visit.ts';
+import { checkWritable, EXIT, portArg, readJson, resolveRun, RUN_OPTIONS, type Resolved } from './run-config.ts';
 
-export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
-export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'];
-
-export const RUN_OPTIONS = {
-  config: { type: 'string' },
-  models: { type: 'string' },
-  targets: { type: 'string' },
-  batch: { type: 'string' },
-  threads: { type: 'string' },
-  'ort-build': { type: 'string' },
-  'tfjs-cores': { type: 'string' },
-  mode: { type: 'string' },
-  'target-ci': { type: 'string' },
-  'min-samples': { type: 'string' },
-  'max-samples': { type: 'string' },
-  'max-time': { type: 'string' },
-  'min-warmup': { type: 'string' },
-  samples: { type: 'string' },
-  warmup: { type: 'string' },
-  iterations: { type: 'string' },
-  'cold-starts': { type: 'string' },
-  interleave: { type: 'boolean' },
-  'live-cells': { type: 'string' },
-  block: { type: 'string' },
-  order: { type: 'string' },
-  'input-seed': { type: 'string' },
-  timeout: { type: 'string' },
-  'gpu-passes': { type: 'string' },
-  'measure-memory': { type: 'boolean' },
-  seed: { type: 'string' },
-  dim: { type: 'string', multiple: true },
-  images: { type: 'string' },
-  'batch-dims': { type: 'string' },
-  values: { type: 'string', multiple: true },
-  budget: { type: 'string', multiple: true },
-  baseline: { type: 'string' },
-  'baseline-threshold': { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
-  'allow-unsupported': { type: 'boolean' },
-  dist: { type: 'string' },
-  chromium: { type: 'string' },
-  headed: { type: 'boolean' },
-  'software-gpu': { type: 'boolean' },
-  'browser-arg': { type: 'string', multiple: true },
-  connect: { type: 'string', multiple: true },
-  cdp: { type: 'string', multiple: true },
-  'serve-host': { type: 'string' },
-  port: { type: 'string' },
-  'public-url': { type: 'string' },
-  quiet: { type: 'boolean' },
-  native: { type: 'boolean' },
-  'first-visit': { type: 'string' },
-  'cpu-slowdown': { type: 'string' },
-} as const;
-
-function readJson(file: string, what: string): unknown {
-  if (!existsSync(file)) throw new UsageError(`${what} '${file}' does not exist`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`${what} '${file}' is not JSON: ${(e as Error).message}`);
-  }
-}
-
-/** `--port N`: the lab's server listens on N (default: any free port). */
-export function portArg(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new UsageError(`--port: '${text}' is not a port number in 1..65535`);
-  return n;
-}
-
-/**
- * The output folder can be made and written, checked before any browser starts: a run of many minutes must not
- * end with nowhere to put its results (exit 2, naming the folder and the system's reason).
- */
-export function checkWritable(dir: string): void {
-  const probe = join(dir, `.latency-lab-write-check-${process.pid}`);
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(probe, '');
-    rmSync(probe);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(
-      `--out '${dir}' can't be written (${err.message.split('\n')[0]}); results would be lost, so nothing was run`,
-    );
-  }
-}
-
-interface Resolved {
-  request: PlanRequest;
-  extraModels: ModelInfo[];
-  files: Map<string, string>;
-  budgets: BudgetRule[];
-  baseline: { file: string; runs: RunResult[]; threshold: number } | null;
-  devices: (DeviceEndpoint | null)[];
-  outDir: string;
-  /** Network profiles for first visits ('none' first), or null when not asked for. */
-  firstVisit: { profiles: NetworkProfileName[]; cpuSlowdown: number | null } | null;
-}
-
-/** Flags over config over defaults; local model paths read and checked; budgets and baseline loaded. */
-export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): Resolved {
-  const zoo = withBuiltInModels(manifest.models);
-  const modelArgs =
-    list(v.models as string | undefined, '--models') ?? config.models ?? manifest.models.map((m) => m.id);
-  const local = loadLocalModels(modelArgs.filter(isLocalPath), new Set(zoo.map((m) => m.id)));
-  let li = 0;
-  const models = modelArgs.map((m) => (isLocalPath(m) ? local.models[li++]!.id : m));
-  for (const dim of list(v['batch-dims'] as string | undefined, '--batch-dims') ?? []) {
-    const having = local.models.filter((m) => m.inputs.some((i) => i.shape.includes(dim)) && m.batchDim !== dim);
-    if (!having.length)
-      throw new UsageError(
-        `--batch-dims: none of your own models (given by path) has a symbolic dim '${dim}'${local.models.length ? `; their dims: ${local.models.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')}` : ''}`,
-      );
-    for (const m of having) if (!m.batchFollowers.includes(dim)) m.batchFollowers.push(dim);
-  }
-  const all = [...zoo, ...local.models];
-  const order = (v.order as string | undefined) ?? config.order ?? 'shuffle';
-  if (order !== 'shuffle' && order !== 'matrix') throw new UsageError(`--order: '${order}' is not shuffle or matrix`);
-  const valueOverrides = buildOverrides({ ...manifest, models: all }, models, (v.values as string[] | undefined) ?? []);
-  const dimFlags = (v.dim as string[] | undefined) ?? [];
-  for (const [model, inputs] of Object.entries(config.inputs ?? {})) {
-    for (const [input, o] of Object.entries(inputs)) (valueOverrides[model] ??= {})[input] ??= { ...o };
-  }
-  const imagesDir = (v.images as string | undefined) ?? config.images;
-  const own = imagesDir ? loadLocalImages(imagesDir) : null;
-  for (const [path, file] of own?.files ?? []) local.files.set(path, file);
-  const selected = models.map((id) => all.find((m) => m.id === id)).filter((m): m is ModelInfo => m !== undefined);
-  const overrides = applyImages(selected, valueOverrides, own?.images ?? bundledImages(manifest), own !== null);
-  const request: PlanRequest = {
-    models,
-    targets: list(v.targets as string | undefined, '--targets') ?? config.targets ?? DEFAULT_TARGETS,
-    batches: ints(v.batch as string | undefined, '--batch') ?? config.batch ?? [1],
-    threads: ints(v.threads as string | undefined, '--threads') ?? config.threads ?? [1],
-    ortBuilds: list(v['ort-build'] as string | undefined, '--ort-build') ?? config.ortBuilds ?? ['recommended'],
-    tfjsCores: ints(v['tfjs-cores'] as string | undefined, '--tfjs-cores')?.[0] ?? config.tfjsCores,
-    sampling: samplingFrom(v, config.sampling),
-    seed: int(v.seed as string | undefined, '--seed', config.seed ?? freshSeed()),
-    inputSeed: int(v['input-seed'] as string | undefined, '--input-seed', config.inputSeed ?? 1),
-    order: order === 'matrix' ? 'matrix' : 'seeded-shuffle',
-    schedule: v.interleave || config.interleave ? 'interleaved' : 'sequential',
-    liveCells: int(v['live-cells'] as string | undefined, '--live-cells', config.liveCells ?? 4),
-    inputOverrides: overrides,
-    dims: dimFlags.length ? parseDims(dimFlags) : (config.dims ?? {}),
-    // The default matrix pairs each zoo model only with runtimes it has a format for.
-    skipMissingFormats: v.models === undefined && config.models === undefined,
-    native: Boolean(v.native ?? config.native),
-  };
-  // Validate the plan here, so a bad value is a usage error before any browser starts.
-  buildPlan(request, all);
-
-  const budgets = [...(config.budgets ?? []), ...((v.budget as string[] | undefined) ?? [])].map((b) =>
-    typeof b === 'string' ? parseBudget(b) : BudgetRule.parse(b),
-  );
-  const baselineFile = (v.baseline as string | undefined) ?? config.baseline;
-  const thresholdPct =
-    v['baseline-threshold'] !== undefined
-      ? Number(v['baseline-threshold'])
-      : (config.baselineThreshold ?? DEFAULT_BASELINE_THRESHOLD * 100);
-  if (!(thresholdPct >= 0 && thresholdPct < 100))
-    throw new UsageError(`--baseline-threshold: '${String(v['baseline-threshold'])}' is not a percentage in 0..99`);
-  const baseline = baselineFile
-    ? { file: baselineFile, runs: parseResultFile(readJson(baselineFile, 'baseline')), threshold: thresholdPct / 100 }
-    : null;
-
-  const devices: (DeviceEndpoint | null)[] = [
-    ...(config.devices ?? []),
-    ...((v.connect as string[] | undefined) ?? []).map((c) => endpointArg(c, 'connect')),
-    ...((v.cdp as string[] | undefined) ?? []).map((c) => endpointArg(c, 'cdp')),
-  ];
-  if ((v.native ?? config.native) && devices.length)
-    throw new UsageError(
-      '--native compares the browser with native ONNX Runtime on this machine; with --connect/--cdp the browser runs elsewhere, so there is no same-machine reference',
-    );
-  const names = devices.map((d) => d!.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new UsageError(`two devices are named '${dup}'; name them (--connect NAME=URL)`);
-  const outDir = resolve(
-    (v.out as string | undefined) ??
-      config.out ??
-      join('lab-results', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`),
-  );
-  if (/\.json$/i.test(outDir))
-    throw new UsageError(
-      `--out takes a folder (it gets results.json, summary.csv, samples.csv, report.md, report.html), not '${outDir}'`,
-    );
-  return {
-    request,
-    extraModels: local.models,
-    files: local.files,
-    budgets,
-    baseline,
-    devices: devices.length ? devices : [null],
-    outDir,
-    firstVisit: firstVisitArgs(v, config, devices.length > 0),
-  };
-}
-
-function firstVisitArgs(v: Flags, config: ParsedConfig, remote: boolean): Resolved['firstVisit'] {
-  const text = (v['first-visit'] as string | undefined) ?? config.firstVisit?.join(',');
-  const slowText = v['cpu-slowdown'] as string | undefined;
-  const cpuSlowdown = slowText !== undefined ? Number(slowText) : (config.cpuSlowdown ?? null);
-  if (cpuSlowdown !== null && !(cpuSlowdown >= 1 && cpuSlowdown <= 20))
-    throw new UsageError(`--cpu-slowdown: '${slowText}' is not a factor in 1..20`);
-  if (text === undefined) {
-    if (cpuSlowdown !== null)
-      throw new UsageError('--cpu-slowdown applies to first visits: add --first-visit PROFILES');
-    return null;
-  }
-  if (remote)
-    throw new UsageError(
-      '--first-visit launches fresh local browsers (an empty cache each time); it does not run with --connect/--cdp',
-    );
-  try {
-    return { profiles: parseProfiles(text), cpuSlowdown };
-  } catch (e) {
-    throw new UsageError(`--first-visit: ${(e as Error).message}`);
-  }
-}
+export { EXIT } from './run-config.ts';
 
 export interface RunContext {
   projectRoot: string;

@@ -19,7 +19,7 @@ import {
 import { parseRunResult, type RunResult } from '../lib/schema.ts';
 import { ints, list, num, UsageError } from './args.ts';
 import { evaluateInLab } from './driver.ts';
-import { EXIT, portArg } from './run.ts';
+import { EXIT, portArg } from './run-config.ts';
 
 const COMMON = {
   model: { type: 'string' },
