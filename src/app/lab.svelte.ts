@@ -1,6 +1,7 @@
 /**
  * The page's state: the setup (zoo or own model, inputs, matrix, sampling, budget), the run in progress, the
- * results, history (IndexedDB) and imported result files. One class with runes inside; components read from it.
+ * results and history (IndexedDB); imported result files are their own state (imports.svelte.ts). Components read
+ * from it.
  */
 import { parseCountList } from '../lib/parse.ts';
 import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
@@ -18,7 +19,6 @@ import {
 } from '../lib/plan.ts';
 import {
   okCells,
-  parseResultFile,
   type CellResult,
   type Environment,
   type ImageFile,
@@ -34,6 +34,7 @@ import { collectEnvironment } from './environment.ts';
 import { loadOwnModel, type OwnModel } from './own-model.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { runStore, type StoredRun } from './store.ts';
+import { ImportState } from './imports.svelte.ts';
 
 export { allTargets } from '../lib/plan.ts';
 
@@ -136,9 +137,8 @@ export class LabState {
   servingResult = $state.raw<RunResult | null>(null);
   historyErrors = $state<string[]>([]);
 
-  // ---- imported result files, for comparison
-  imported = $state.raw<{ name: string; run: RunResult }[]>([]);
-  importErrors = $state<string[]>([]);
+  /** Result files brought in to compare (src/app/imports.svelte.ts). */
+  readonly imports = new ImportState(() => this.result);
 
   private abort: AbortController | null = null;
   private readonly base = defaultModelsBaseUrl();
@@ -708,38 +708,6 @@ export class LabState {
       this.cells = [];
     }
     await this.refreshHistory();
-  }
-
-  // ---------------------------------------------------------------- import and compare
-
-  async importFiles(files: readonly File[]): Promise<void> {
-    const errors: string[] = [];
-    const added: { name: string; run: RunResult }[] = [];
-    for (const f of files) {
-      try {
-        const runs = parseResultFile(JSON.parse(await f.text()));
-        runs.forEach((run, i) =>
-          added.push({ name: runs.length > 1 ? `${f.name} [${run.device ?? i}]` : f.name, run }),
-        );
-      } catch (e) {
-        errors.push(`${f.name}: ${message(e)}`);
-      }
-    }
-    this.imported = [...this.imported, ...added];
-    this.importErrors = errors;
-  }
-
-  /** Adds the run on screen to the comparison. */
-  compareCurrent(): void {
-    if (this.result)
-      this.imported = [
-        ...this.imported,
-        { name: `this page, ${new Date(this.result.createdAt).toLocaleString()}`, run: this.result },
-      ];
-  }
-
-  removeImport(index: number): void {
-    this.imported = this.imported.filter((_, i) => i !== index);
   }
 
   okCells = $derived(okCells(this.cells));

@@ -294,6 +294,22 @@ describe('own models across a reload', () => {
       await page.getByTestId('inputs-editor').waitFor();
       const id = await page.getByTestId('model').inputValue();
       expect(id).toMatch(/^kept-model/);
+      // Kept in IndexedDB a moment after it shows (its files first): wait for the record, as a person's reload would.
+      await page.waitForFunction(
+        (want) =>
+          new Promise<boolean>((resolve) => {
+            const open = indexedDB.open('inference-latency-lab');
+            open.onerror = () => resolve(false);
+            open.onsuccess = () => {
+              const db = open.result;
+              if (!db.objectStoreNames.contains('setup')) return resolve(false);
+              const get = db.transaction('setup').objectStore('setup').get('own-models');
+              get.onsuccess = () => resolve(Boolean(get.result?.ownModels?.some((m: { id: string }) => m.id === want)));
+              get.onerror = () => resolve(false);
+            };
+          }),
+        id,
+      );
       await page.reload();
       await page.waitForFunction(() => window.latencyLab !== undefined);
       await page.locator('[data-testid=model] option', { hasText: 'kept model.onnx' }).waitFor({ state: 'attached' });
