@@ -24,6 +24,7 @@ import { formatTax } from '../lib/tax.ts';
 import { type FirstVisits } from '../lib/first-visit.ts';
 import { firstVisitLines } from '../lib/first-visit-report.ts';
 import { measureFirstVisits } from './first-visit.ts';
+import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from '../lib/verdict-tables.ts';
 import { checkWritable, EXIT, portArg, readJson, resolveRun, RUN_OPTIONS, type Resolved } from './run-config.ts';
 
 export { EXIT } from './run-config.ts';
@@ -111,15 +112,15 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   if (runs.length === 0) return EXIT.run;
 
   const budgets: BudgetOutcome | undefined = r.budgets.length ? checkBudgets(r.budgets, runs) : undefined;
-  const baselineRows: BaselineRow[] | undefined = r.baseline
+  const baselineCompared: BaselineRow[] | undefined = r.baseline
     ? compareWithBaseline(runs, r.baseline.runs, r.baseline.threshold)
     : undefined;
   const input = {
     runs,
     budgets,
     baseline:
-      r.baseline && baselineRows
-        ? { file: r.baseline.file, threshold: r.baseline.threshold, rows: baselineRows }
+      r.baseline && baselineCompared
+        ? { file: r.baseline.file, threshold: r.baseline.threshold, rows: baselineCompared }
         : undefined,
   };
   mkdirSync(r.outDir, { recursive: true });
@@ -134,7 +135,7 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   writeFileSync(join(r.outDir, 'report.html'), reportHtml(input));
 
   if (v.json) process.stdout.write(JSON.stringify(runs.length === 1 ? runs[0] : runs) + '\n');
-  else printSummary(runs, budgets, baselineRows, r.outDir);
+  else printSummary(runs, budgets, baselineCompared, r.outDir);
 
   if (offOrigin.length) {
     console.error(
@@ -155,7 +156,7 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   if (budgets?.unmatched.length)
     for (const u of budgets.unmatched) console.error(`latency-lab: warning: budget '${u}' names no cell of this run`);
   if (bad.length || deviceErrors.length) return EXIT.run;
-  const regressions = baselineRows?.filter((b) => b.verdict === 'regression') ?? [];
+  const regressions = baselineCompared?.filter((b) => b.verdict === 'regression') ?? [];
   if (budgets?.breaches.length || regressions.length) {
     if (budgets?.breaches.length) console.error(`latency-lab: ${budgets.breaches.length} budget breach(es)`);
     if (regressions.length)
@@ -257,29 +258,12 @@ function printSummary(
   }
   if (budgets) {
     console.log(`\nbudgets: ${budgets.breaches.length ? `${budgets.breaches.length} BREACHED` : 'all met'}`);
-    const rows = budgets.checks.map((c) => [
-      c.rule,
-      c.device ?? '',
-      c.cellId,
-      fmtMs(c.valueMs),
-      fmtMs(c.limitMs),
-      c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH',
-      c.note,
-    ]);
-    if (rows.length) console.log(textTable(['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'], rows));
+    const rows = budgetRows(budgets);
+    if (rows.length) console.log(textTable(BUDGET_HEADER, rows));
   }
   if (baseline) {
-    const rows = baseline.map((b) => [
-      b.device ?? '',
-      b.cellId,
-      fmtMs(b.baselineMedian),
-      fmtMs(b.currentMedian),
-      b.ratio === null ? '' : b.ratio.toFixed(3),
-      b.ci95 ? `${b.ci95[0].toFixed(3)}-${b.ci95[1].toFixed(3)}` : '',
-      b.verdict,
-    ]);
     console.log('\nbaseline:');
-    console.log(textTable(['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'], rows));
+    console.log(textTable(BASELINE_HEADER, baselineRows(baseline, '-')));
   }
   console.log(`\nreports: ${outDir}/ (results.json, summary.csv, samples.csv, report.md, report.html)`);
 }

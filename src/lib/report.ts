@@ -4,6 +4,7 @@
  * Every name that came from a user (model ids, file names) is escaped for the format it lands in.
  */
 import type { BaselineRow } from './baseline.ts';
+import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from './verdict-tables.ts';
 import type { BudgetOutcome } from './budget.ts';
 import { compareToFastest } from './compare.ts';
 import { throughput } from './format.ts';
@@ -167,41 +168,14 @@ export function reportMarkdown(input: ReportInput): string {
   if (input.budgets) {
     const b = input.budgets;
     out.push('', `## Budgets: ${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}`, '');
-    if (b.checks.length)
-      out.push(
-        mdTable(
-          ['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'],
-          b.checks.map((c) => [
-            c.rule,
-            c.device ?? '',
-            c.cellId,
-            fmtMs(c.valueMs),
-            fmtMs(c.limitMs),
-            c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH',
-            c.note,
-          ]),
-        ),
-      );
+    if (b.checks.length) out.push(mdTable(BUDGET_HEADER, budgetRows(b)));
     for (const u of b.unmatched) out.push('', `Warning: budget \`${mdCell(u)}\` names no cell of this run.`);
   }
   if (input.baseline) {
     const { rows, threshold, file } = input.baseline;
     const reg = rows.filter((r) => r.verdict === 'regression').length;
     out.push('', `## Baseline ${mdCell(file)} (threshold ±${(threshold * 100).toFixed(0)}%): ${reg} regression(s)`, '');
-    out.push(
-      mdTable(
-        ['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'],
-        rows.map((r) => [
-          r.device ?? '',
-          r.cellId,
-          fmtMs(r.baselineMedian),
-          fmtMs(r.currentMedian),
-          r.ratio === null ? '' : r.ratio.toFixed(3),
-          r.ci95 ? `${r.ci95[0].toFixed(3)}–${r.ci95[1].toFixed(3)}` : '',
-          r.verdict,
-        ]),
-      ),
-    );
+    out.push(mdTable(BASELINE_HEADER, baselineRows(rows)));
   }
   return out.join('\n') + '\n';
 }
@@ -303,42 +277,14 @@ export function reportHtml(input: ReportInput): string {
     parts.push(
       `<h2>Budgets: <span class="${b.breaches.length ? 'bad' : 'ok'}">${b.breaches.length ? `${b.breaches.length} breached` : 'all met'}</span></h2>`,
     );
-    parts.push(
-      htmlTable(
-        ['rule', 'device', 'cell', 'value ms', 'limit ms', 'result', 'note'],
-        b.checks.map((c) => [
-          c.rule,
-          c.device ?? '',
-          c.cellId,
-          fmtMs(c.valueMs),
-          fmtMs(c.limitMs),
-          c.pass === null ? 'no data' : c.pass ? 'pass' : 'BREACH',
-          c.note,
-        ]),
-        new Set([3, 4]),
-      ),
-    );
+    parts.push(htmlTable(BUDGET_HEADER, budgetRows(b), new Set([3, 4])));
     for (const u of b.unmatched)
       parts.push(`<p class="bad">Warning: budget <code>${escapeXml(u)}</code> names no cell of this run.</p>`);
   }
   if (input.baseline) {
     const { rows, threshold, file } = input.baseline;
     parts.push(`<h2>Baseline <code>${escapeXml(file)}</code> (threshold ±${(threshold * 100).toFixed(0)}%)</h2>`);
-    parts.push(
-      htmlTable(
-        ['device', 'cell', 'baseline ms', 'now ms', 'ratio', '95% CI', 'verdict'],
-        rows.map((r) => [
-          r.device ?? '',
-          r.cellId,
-          fmtMs(r.baselineMedian),
-          fmtMs(r.currentMedian),
-          r.ratio === null ? '' : r.ratio.toFixed(3),
-          r.ci95 ? `${r.ci95[0].toFixed(3)}–${r.ci95[1].toFixed(3)}` : '',
-          r.verdict,
-        ]),
-        new Set([2, 3, 4]),
-      ),
-    );
+    parts.push(htmlTable(BASELINE_HEADER, baselineRows(rows), new Set([2, 3, 4])));
   }
   parts.push(
     `<p class="muted">Stage colours: ${Object.entries(STAGE_COLOURS)
