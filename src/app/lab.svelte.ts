@@ -701,7 +701,7 @@ export class LabState {
   async remove(id: string): Promise<void> {
     const gone = this.history.find((h) => h.id === id);
     await runStore.delete(id);
-    if (gone?.result && gone.result === this.servingResult) this.servingResult = null;
+    if (gone?.result?.serving && gone.result.createdAt === this.servingResult?.createdAt) this.servingResult = null;
     if (this.current?.id === id) {
       this.current = null;
       this.result = null;
