@@ -23,7 +23,6 @@ import type {
   ColdStart,
   FailedCellResult,
   GpuBusy,
-  Memory,
   Prediction,
   PreprocessParts,
   Sample,
@@ -31,7 +30,7 @@ import type {
   StageNote,
 } from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
-import { median, summarize, summarizeStages } from '../lib/stats.ts';
+import { median, summarizeStages } from '../lib/stats.ts';
 import { assessValidity } from '../lib/validity.ts';
 import { FIRST_PASSES, steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
 import {
@@ -44,6 +43,7 @@ import {
 import { postprocessFor, scoreRows, topK } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
+import { cellWarnings, memoryOf, preprocessPartsOf } from './cell-report.ts';
 import {
   checkSha,
   digest,
@@ -584,64 +584,26 @@ export class CellRun {
     const { steadyState, segmentOf } = steadyStateOf(this.samples, this.warm, sampling.minSamples);
     const samples = this.samples.map((s, i) => ({ ...s, segment: segmentOf[i] ?? null }));
     const steady = samples.slice(steadyState.steadyStart);
-    const perSampleLeak =
-      this.sampleTensorsStart !== null && sampleTensorsEnd !== null
-        ? (sampleTensorsEnd - this.sampleTensorsStart) / (samples.length * this.iterations)
-        : null;
-    const memory: Memory = {
-      tfjsTensorsBefore: this.tensorsBefore?.tensors ?? null,
-      tfjsTensorsAfter: tensorsAfter?.tensors ?? null,
-      tfjsBytesAfter: tensorsAfter?.bytes ?? null,
-      tfjsTensorsPerSampleLeak: perSampleLeak,
+    const { memory, perSampleLeak } = memoryOf({
+      before: this.tensorsBefore,
+      after: tensorsAfter,
+      sampleStart: this.sampleTensorsStart,
+      sampleEnd: sampleTensorsEnd,
+      passes: samples.length * this.iterations,
       wasmHeapBytes,
-      userAgentBytes: uaMemory.bytes,
-      userAgentNote: uaMemory.note,
-      leak:
-        (this.tensorsBefore !== null && tensorsAfter !== null && tensorsAfter.tensors > this.tensorsBefore.tensors) ||
-        (perSampleLeak !== null && perSampleLeak > 0),
-    };
+      userAgent: uaMemory,
+    });
     const { digests, parity } = digest(this.lastOutputs);
     const fedDigest = this.lastInputs.length ? await inputDigest(this.lastInputs) : null;
     const summary = summarizeStages(steady);
-    const partRows = steady.flatMap((s) => (s.parts ? [s.parts] : []));
-    const preprocessParts = partRows.length
-      ? {
-          decode: summarize(partRows.map((p) => p.decode)),
-          resize: summarize(partRows.map((p) => p.resize)),
-          normalise: summarize(partRows.map((p) => p.normalise)),
-        }
-      : null;
+    const preprocessParts = preprocessPartsOf(steady);
     const validity = assessValidity(steady, summary, {
       pageHidden: facts.pageHidden,
       softwareGpu: facts.softwareGpu,
       tickMs: this.timerResolutionMs,
       iterations: steady.reduce((k, s) => Math.min(k, s.iterations), this.iterations),
     });
-    const warnings: string[] = [];
-    if (memory.leak)
-      warnings.push(
-        `tensor leak: ${memory.tfjsTensorsBefore} tensors before the model, ${memory.tfjsTensorsAfter} after it was disposed; ${perSampleLeak ?? 0} per pass`,
-      );
-    if (typeof gpuBusy === 'string') warnings.push(`no GPU busy time: ${gpuBusy}`);
-    for (const d of digests)
-      if (d.nonFinite)
-        warnings.push(
-          `output '${d.name}' holds ${d.nonFinite} NaN or infinite value${d.nonFinite > 1 ? 's' : ''} (of ${d.shape.reduce((a, b) => a * b, 1)})`,
-        );
-    if (facts.sampling.precisionReached === false) {
-      const { achievedCI, targetCI } = facts.sampling;
-      const cap = facts.sampling.stopReason === 'max-time' ? 'time' : 'sample';
-      const ci =
-        achievedCI === null
-          ? `no CI (${steady.length} steady samples; a CI needs 6)`
-          : `median ±${(achievedCI * 100).toFixed(1)}%`;
-      // The CI can meet the target while the other stop rules (least warm-up time, a steady stretch whose thirds
-      // agree) are not met yet: say which, so a narrow CI isn't read as a missed target.
-      const met = achievedCI !== null && targetCI !== null && achievedCI <= targetCI;
-      warnings.push(
-        `precision not reached: ${ci} ${met ? 'met' : 'missed'} the ±${((targetCI ?? 0) * 100).toFixed(1)}% target${met ? ', but the steady state was not confirmed (least warm-up time, thirds that agree)' : ''} before the ${cap} cap`,
-      );
-    }
+    const warnings = cellWarnings(memory, perSampleLeak, gpuBusy, digests, facts.sampling, steady.length);
     // Hidden page, drift, coarse stages and software GPU live in `validity` (validityFlags() words them).
     const coldStart = this.cold as ColdStart;
     const samplingReport = this.grown
