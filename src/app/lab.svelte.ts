@@ -60,6 +60,17 @@ export interface Progress {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** An own model with its files read back from IndexedDB, or null when any file is no longer stored. */
+async function loadStoredModel(info: ModelInfo): Promise<OwnModel | null> {
+  const files = new Map<string, ArrayBuffer>();
+  for (const f of info.formats.flatMap((x) => [x.entry, ...x.weights])) {
+    const bytes = await runStore.getFile(f.sha256).catch(() => null);
+    if (!bytes) return null;
+    files.set(f.path, bytes);
+  }
+  return { info, files };
+}
+
 /** Each field of a Setup (the link, the stored run) and the LabState property that holds it on screen. */
 const SETUP_FIELDS = {
   model: 'modelId',
@@ -252,7 +263,10 @@ export class LabState {
     }
   }
 
-  /** Keeps the setup's own models (and this one's files) in IndexedDB, so a reload brings them back. */
+  /**
+   * Keeps the setup's own models (and this one's files) in IndexedDB, so a reload brings them back: the one place
+   * an own model's files are stored (runs, resumes and serving runs read them from there).
+   */
   private async keepOwnModels(added?: OwnModel): Promise<void> {
     try {
       for (const [path, bytes] of added?.files ?? []) await runStore.putFile(this.sha(added!.info, path), bytes);
@@ -269,13 +283,8 @@ export class LabState {
     for (const info of kept.models) {
       if (this.ownModels.some((o) => o.info.id === info.id) || this.manifest?.models.some((m) => m.id === info.id))
         continue;
-      const wanted = info.formats.flatMap((x) => [x.entry, ...x.weights]);
-      const files = new Map<string, ArrayBuffer>();
-      for (const f of wanted) {
-        const bytes = await runStore.getFile(f.sha256).catch(() => null);
-        if (bytes) files.set(f.path, bytes);
-      }
-      if (files.size === wanted.length) this.ownModels = [...this.ownModels, { info, files }];
+      const own = await loadStoredModel(info);
+      if (own) this.ownModels = [...this.ownModels, own];
     }
   }
 
@@ -423,9 +432,8 @@ export class LabState {
     }
     // The plan crosses into workers (structured clone): no reactive proxies in it.
     plan = $state.snapshot(plan);
+    // Own models' files are in IndexedDB since they were added (keepOwnModels), ready for a resume.
     const own = this.ownModels.filter((o) => o.info.id === this.model!.id);
-    for (const o of own)
-      for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes).catch(() => undefined);
     // The person's pictures travel to the workers like own model files, and are kept for a resume after a reload.
     const pictures = new Map(
       plan.cells
@@ -650,13 +658,8 @@ export class LabState {
     const missing: string[] = [];
     for (const info of run.ownModels) {
       if (this.ownModels.some((o) => o.info.id === info.id)) continue;
-      const files = new Map<string, ArrayBuffer>();
-      for (const f of info.formats.flatMap((x) => [x.entry, ...x.weights])) {
-        const bytes = await runStore.getFile(f.sha256).catch(() => null);
-        if (bytes) files.set(f.path, bytes);
-      }
-      if (files.size === info.formats.flatMap((x) => [x.entry, ...x.weights]).length)
-        this.ownModels = [...this.ownModels, { info, files }];
+      const own = await loadStoredModel(info);
+      if (own) this.ownModels = [...this.ownModels, own];
       else missing.push(`your model '${info.id}' (its files are no longer stored: add it again)`);
     }
     const pictures = new Map(this.ownImageBytes);
@@ -690,7 +693,6 @@ export class LabState {
       result,
     };
     try {
-      for (const o of own) for (const [path, bytes] of o.files) await runStore.putFile(this.sha(o.info, path), bytes);
       await runStore.put(stored);
     } catch (e) {
       this.historyErrors = [`the serving run was not kept: ${message(e)}`];

@@ -99,6 +99,15 @@ async function startPool(
   return pool;
 }
 
+/** Runs fn from a message task, in order: one channel for the page's life (not one per load point). */
+const taskQueue: (() => void)[] = [];
+const taskChannel = new MessageChannel();
+taskChannel.port1.onmessage = () => taskQueue.shift()?.();
+function fromMessageTask(fn: () => void): void {
+  taskQueue.push(fn);
+  taskChannel.port2.postMessage(null);
+}
+
 /**
  * The page's clock for the dispatcher: ms since `t0`. setTimeout from inside a timer callback is clamped to >= 4 ms
  * once such chains nest 5 deep (the HTML spec), and batch deadlines re-arm from their own callbacks: every timer is
@@ -106,18 +115,14 @@ async function startPool(
  * before this). Real timers never fire at one instant, so `soon` runs at once.
  */
 function pageClock(t0: number): DispatchClock {
-  const channel = new MessageChannel();
-  const pending: (() => void)[] = [];
-  channel.port1.onmessage = () => pending.shift()?.();
   return {
     now: () => performance.now() - t0,
     at(ms, fn) {
       let handle: ReturnType<typeof setTimeout> | null = null;
       let cancelled = false;
-      pending.push(() => {
+      fromMessageTask(() => {
         if (!cancelled) handle = setTimeout(fn, Math.max(0, t0 + ms - performance.now()));
       });
-      channel.port2.postMessage(null);
       return {
         cancel() {
           cancelled = true;

@@ -61,11 +61,16 @@ export function checkDist(distDir: string): void {
 }
 
 /** Blocks and records every request to another origin, from the page and from its workers. */
+/** Whether a request leaves the page's origin (data:, blob: and about: URLs never do). */
+export function leavesOrigin(url: string, origin: string): boolean {
+  return !/^(data|blob|about):/.test(url) && new URL(url).origin !== origin;
+}
+
 export async function guardOrigin(page: Page, origin: string, offOrigin: string[], seen?: string[]): Promise<void> {
   await page.context().route('**/*', (route) => {
     const url = route.request().url();
     seen?.push(url);
-    if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin) return route.continue();
+    if (!leavesOrigin(url, origin)) return route.continue();
     offOrigin.push(url);
     return route.abort('blockedbyclient');
   });

@@ -21,7 +21,7 @@ import type { PlanRequest } from '../lib/plan.ts';
 import type { Cell } from '../lib/schema.ts';
 import { launchChromium } from './chromium.ts';
 import { COMPRESSION_NOTE, CompressedFiles } from './compress.ts';
-import { checkDist } from './driver.ts';
+import { checkDist, leavesOrigin } from './driver.ts';
 import { serveStatic, type Sent } from './server.ts';
 
 /** A visitor who stays this long after the first result before coming back (V8 keeps compiled wasm once it is hot). */
@@ -165,9 +165,7 @@ async function visitPair(
     // needs it. The page's CSP blocks other origins in any case; a request to one fails the visit.
     const origin = new URL(url).origin;
     browser.context.on('request', (r) => {
-      const u = r.url();
-      if (!u.startsWith('data:') && !u.startsWith('blob:') && !u.startsWith('about:') && new URL(u).origin !== origin)
-        offOrigin.push(u);
+      if (leavesOrigin(r.url(), origin)) offOrigin.push(r.url());
     });
     await emulate(page, profile, o.cpuSlowdown);
     const timeoutMs = o.timeoutMs ?? VISIT_TIMEOUT_MS;
