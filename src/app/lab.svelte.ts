@@ -183,14 +183,20 @@ export class LabState {
       // A result link (#result=...) is not a setup: SharedRunPanel reads it.
       linked = location.hash.length > 1 && !location.hash.startsWith(SHARE_PREFIX);
       if (linked) this.applyLink(location.hash);
-      this.environment = await collectEnvironment();
     } catch (e) {
-      this.loadError = message(e);
+      this.loadError = `the model zoo did not load: ${message(e)}`;
       return;
     }
+    // History and the own models added before the reload (a run's own models come with its setup) come back before
+    // the backend probe: they need nothing from it, and a slow GPU probe should not hide them.
     await this.refreshHistory();
-    // Own models added before the reload are in the model list again (a run's own models come with its setup).
     await this.restoreOwnModels();
+    try {
+      this.environment = await collectEnvironment();
+    } catch (e) {
+      this.loadError = `the backend probe failed: ${message(e)}`;
+      return;
+    }
     // The last run comes back after a reload; one that was still running can resume its unfinished cells. The last
     // serving run comes back in the serving panel.
     const last = this.history.find((h) => !h.result?.serving);

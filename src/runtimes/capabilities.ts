@@ -19,6 +19,9 @@ interface AdapterLike {
   features: { has(name: string): boolean };
 }
 
+/** How long the probe waits for a WebGPU adapter (SwiftShader on a loaded 2-core machine answers in < 1 s). */
+const ADAPTER_WAIT_MS = 10_000;
+
 async function probeWebGpu(): Promise<{ adapter: GpuInfo['webgpu']; reason: string | null }> {
   const nav = navigator as unknown as NavigatorGpu;
   if (!nav.gpu)
@@ -29,7 +32,15 @@ async function probeWebGpu(): Promise<{ adapter: GpuInfo['webgpu']; reason: stri
     };
   let adapter: AdapterLike | null;
   try {
-    adapter = await nav.gpu.requestAdapter();
+    // A GPU process that is busy or hung can leave requestAdapter() unanswered; the page must not wait forever.
+    const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ADAPTER_WAIT_MS));
+    const answer = await Promise.race([nav.gpu.requestAdapter(), late]);
+    if (answer === 'late')
+      return {
+        adapter: null,
+        reason: `navigator.gpu.requestAdapter() did not answer within ${ADAPTER_WAIT_MS / 1000} s (GPU process busy or hung)`,
+      };
+    adapter = answer;
   } catch (e) {
     return { adapter: null, reason: `requestAdapter() threw: ${e instanceof Error ? e.message : String(e)}` };
   }

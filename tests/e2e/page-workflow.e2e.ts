@@ -312,7 +312,17 @@ describe('own models across a reload', () => {
       );
       await page.reload();
       await page.waitForFunction(() => window.latencyLab !== undefined);
-      await page.locator('[data-testid=model] option', { hasText: 'kept model.onnx' }).waitFor({ state: 'attached' });
+      await page
+        .locator('[data-testid=model] option', { hasText: 'kept model.onnx' })
+        .waitFor({ state: 'attached' })
+        .catch(async (e: Error) => {
+          // Say what the page showed instead (an error, or the options it has), so a failure can be read.
+          const alerts = await page.locator('[role=alert], .status-failed').allTextContents();
+          const options = await page.locator('[data-testid=model] option').allTextContents();
+          throw new Error(
+            `${e.message}\npage alerts: ${JSON.stringify(alerts)}\nmodel options: ${JSON.stringify(options)}`,
+          );
+        });
       await page.getByTestId('model').selectOption(id);
       await page.getByTestId('inputs-editor').waitFor();
       expect(await page.getByTestId('inputs-editor').textContent()).toMatch(

@@ -51,6 +51,15 @@ describe('dynamic batcher', () => {
     expect(partial).toMatchObject({ why: 'max-wait', readyMs: 17 });
     expect(partial.requests.map((r) => r.id)).toEqual([3]);
   });
+  it('keeps arrival order when arrivals come in out of order (timers microseconds apart), so none waits past maxWait', () => {
+    const b = new DynamicBatcher(cfg({ maxBatch: 4, maxWaitMs: 2 }));
+    b.arrive({ id: 1, arrivalMs: 100.004 });
+    b.arrive({ id: 0, arrivalMs: 100 });
+    expect(b.nextDeadline()).toBe(102);
+    const batch = b.take(102.01)!;
+    expect(batch.requests.map((r) => r.id)).toEqual([0, 1]);
+    for (const r of batch.requests) expect(Math.max(batch.readyMs, r.arrivalMs) - r.arrivalMs).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('serving simulation (deterministic time)', () => {

@@ -58,7 +58,11 @@ export class DynamicBatcher {
       }
       this.dropped.push(this.queue.shift()!);
     }
-    this.queue.push(req);
+    // Kept in arrival order: two arrival timers a few microseconds apart can fire in either order, and a later
+    // request at the head would set the deadline and let the earlier one wait past max wait.
+    let at = this.queue.length;
+    while (at > 0 && this.queue[at - 1]!.arrivalMs > req.arrivalMs) at--;
+    this.queue.splice(at, 0, req);
   }
 
   /** A worker is free at `now`: the batch it should run, or null when none is due yet. */
