@@ -23,10 +23,10 @@ export class ServingState {
   error = $state<string | null>(null);
   /** The serving result on show: the last one run, or one picked from the history (the lab holds it). */
   get result(): RunResult | null {
-    return this.lab.servingResult;
+    return this.lab.history.servingResult;
   }
   set result(r: RunResult | null) {
-    this.lab.servingResult = r;
+    this.lab.history.servingResult = r;
   }
   private abort: AbortController | null = null;
 
@@ -43,7 +43,7 @@ export class ServingState {
   }
 
   private async go(kind: 'serve' | 'monitor'): Promise<void> {
-    if (this.running || !this.lab.manifest || !this.lab.model) return;
+    if (this.running || !this.lab.manifest || !this.lab.setup.model) return;
     this.error = null;
     this.running = true;
     this.abort = new AbortController();
@@ -51,7 +51,7 @@ export class ServingState {
       const { runServing, runMonitor } = await import('./serving.ts');
       const manifest = {
         manifestVersion: 1 as const,
-        models: this.lab.models,
+        models: this.lab.setup.models,
         images: this.lab.manifest?.images ?? [],
       };
       const cb = { signal: this.abort.signal, onStatus: (t: string) => (this.status = t) };
@@ -62,7 +62,7 @@ export class ServingState {
         );
         this.result = await runServing(
           {
-            model: this.lab.model.id,
+            model: this.lab.setup.model.id,
             target: this.target,
             rates: this.list(this.ratesText, 'rates'),
             durationS: this.durationS,
@@ -79,7 +79,7 @@ export class ServingState {
       } else {
         this.result = await runMonitor(
           {
-            model: this.lab.model.id,
+            model: this.lab.setup.model.id,
             target: this.target,
             cadenceMs: this.cadenceMs,
             durationS: this.minutes * 60,

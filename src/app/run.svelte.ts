@@ -1,0 +1,198 @@
+/**
+ * The run on screen: one in progress (with its progress and live totals), or a stored one shown again. Each finished
+ * cell is saved to IndexedDB as it completes, so a reload mid-run loses nothing and can resume the rest.
+ */
+import { cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { okCells, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
+import { collectEnvironment } from './environment.ts';
+import { ProgressTracker, type LiveTotals, type Progress } from './run-progress.ts';
+import { runPlan } from './runner.ts';
+import { message } from './setup.svelte.ts';
+import { runStore, type StoredRun } from './store.ts';
+
+/** What a run reads from the page around it. */
+export interface RunContext {
+  manifest(): Manifest | null;
+  environment(): Environment | null;
+  modelsBaseUrl: string;
+  /** Called when a run ends, whatever its end (the history lists it). */
+  ended(): Promise<void>;
+}
+
+/** A new run, as the setup asks for it. */
+export interface RunRequest {
+  plan: Plan;
+  /** The setup's link and resolved value policies, stored so a reload shows (and can restore) what ran. */
+  setupLink: string;
+  setupValues: StoredRun['setupValues'];
+  ownModels: ModelInfo[];
+  /** The person's files the cells need (own model files, own pictures), by path. */
+  files: Map<string, ArrayBuffer>;
+}
+
+export class RunState {
+  running = $state(false);
+  progress = $state<Progress | null>(null);
+  /** Totals of the cell that is sampling, for the live chart (updated a few times a second, not per sample). */
+  live = $state.raw<LiveTotals>({ id: '', totals: [] });
+  cells = $state.raw<CellResult[]>([]);
+  result = $state.raw<RunResult | null>(null);
+  error = $state<string | null>(null);
+  /** The stored run on screen, and whether it stopped before its end (a reload mid-run): it can resume. */
+  current = $state.raw<StoredRun | null>(null);
+
+  okCells = $derived(okCells(this.cells));
+  resumable = $derived(Boolean(this.current && this.current.status === 'running' && !this.running));
+
+  private abort: AbortController | null = null;
+
+  constructor(private readonly context: RunContext) {}
+
+  async start(request: RunRequest): Promise<void> {
+    if (this.running) return;
+    this.error = null;
+    const stored: StoredRun = {
+      setupLink: request.setupLink,
+      setupValues: request.setupValues,
+      id: `run-${Date.now().toString(36)}`,
+      createdAt: new Date().toISOString(),
+      status: 'running',
+      plan: request.plan,
+      environment: this.context.environment() ?? (await collectEnvironment()),
+      ownModels: request.ownModels,
+      cells: [],
+      parity: {},
+      result: null,
+    };
+    await this.execute(stored, request.files);
+  }
+
+  /** Runs the cells a reload interrupted, keeping those that finished. */
+  async resume(): Promise<void> {
+    const stored = this.current;
+    if (!stored || this.running) return;
+    this.error = null;
+    const files = await this.storedFiles(stored);
+    if (files) await this.execute({ ...stored, status: 'running' }, files);
+  }
+
+  cancel(): void {
+    this.abort?.abort();
+  }
+
+  /** Shows a stored run (its cells so far, and its result when it finished). */
+  show(run: StoredRun): void {
+    this.current = run;
+    this.result = run.result;
+    this.cells = run.result?.cells ?? run.cells;
+  }
+
+  clear(): void {
+    this.current = null;
+    this.result = null;
+    this.cells = [];
+  }
+
+  /** The person's files a stored run needs, read back from IndexedDB; null (with the reason shown) when one is gone. */
+  private async storedFiles(stored: StoredRun): Promise<Map<string, ArrayBuffer> | null> {
+    const files = new Map<string, ArrayBuffer>();
+    for (const m of stored.ownModels) {
+      for (const f of m.formats.flatMap((x) => [x.entry, ...x.weights])) {
+        const bytes = await runStore.getFile(f.sha256);
+        if (!bytes) {
+          this.error = `can't resume: the file ${f.path} of your model '${m.id}' is no longer stored; add the model again and start a new run`;
+          return null;
+        }
+        files.set(f.path, bytes);
+      }
+    }
+    for (const cell of stored.plan.cells) {
+      const model = this.modelsFor(stored).find((m) => m.id === cell.modelId);
+      for (const f of model ? cellImages(model, cell) : []) {
+        if (!f.path.startsWith('own-images/') || files.has(f.path)) continue;
+        const bytes = await runStore.getFile(f.sha256);
+        if (!bytes) {
+          this.error = `can't resume: your picture ${f.name} is no longer stored; pick it again and start a new run`;
+          return null;
+        }
+        files.set(f.path, bytes);
+      }
+    }
+    return files;
+  }
+
+  /** Runs (or resumes) a stored run, saving each finished cell as it completes. */
+  private async execute(stored: StoredRun, files: Map<string, ArrayBuffer>): Promise<void> {
+    this.running = true;
+    this.current = stored;
+    this.cells = stored.cells;
+    this.result = null;
+    const abort = (this.abort = new AbortController());
+    const tracker = new ProgressTracker(stored.plan, stored.cells, (progress, live) => {
+      this.progress = progress;
+      this.live = live;
+    });
+    const saver = new RunSaver((e) => (this.error = `could not save to IndexedDB: ${message(e)}`));
+    saver.save(stored);
+    try {
+      const result = await runPlan(
+        stored.plan,
+        { manifestVersion: 1, models: this.modelsFor(stored), images: this.context.manifest()?.images ?? [] },
+        {
+          modelsBaseUrl: this.context.modelsBaseUrl,
+          source: 'page',
+          signal: abort.signal,
+          environment: stored.environment,
+          files,
+          prior: { cells: stored.cells, parity: stored.parity },
+          onCellStart: (i) => tracker.cellStarted(i),
+          onCellEvent: (i, e) => tracker.cellEvent(i, e),
+          onCellDone: (i, r, parity) => {
+            stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
+            if (r.status === 'ok') stored.parity[r.cell.id] = parity;
+            this.cells = stored.cells;
+            tracker.cellDone(i, r, stored.cells.length);
+            saver.save(stored);
+          },
+        },
+      );
+      stored.status = abort.signal.aborted ? 'cancelled' : 'done';
+      stored.result = result;
+      stored.cells = result.cells;
+      this.result = result;
+      this.cells = result.cells;
+      saver.save(stored);
+    } catch (e) {
+      this.error = message(e);
+    } finally {
+      tracker.stop();
+      await saver.saved();
+      this.running = false;
+      this.progress = null;
+      this.abort = null;
+      this.current = { ...stored };
+      await this.context.ended();
+    }
+  }
+
+  /** The zoo's models and the run's own ones (a run's own model wins over a zoo model of the same id). */
+  private modelsFor(stored: StoredRun): ModelInfo[] {
+    const zoo = this.context.manifest()?.models ?? [];
+    return [...zoo.filter((m) => !stored.ownModels.some((o) => o.id === m.id)), ...stored.ownModels];
+  }
+}
+
+/** Saves snapshots of a run one after another (never two writes of one record at once). */
+class RunSaver {
+  private chain = Promise.resolve();
+  constructor(private readonly failed: (e: unknown) => void) {}
+
+  save(stored: StoredRun): void {
+    const snapshot = { ...stored, cells: [...stored.cells], parity: { ...stored.parity } };
+    this.chain = this.chain.then(() => runStore.put(snapshot)).catch(this.failed);
+  }
+
+  saved(): Promise<void> {
+    return this.chain;
+  }
+}

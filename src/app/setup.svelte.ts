@@ -1,0 +1,412 @@
+/**
+ * The setup on screen: which model (zoo or the person's own), inputs and their values, the matrix, sampling and the
+ * budget. It becomes a Plan (`plan()`), a link (`link()`), and is restored from a link or a stored run. Own models
+ * and own pictures are kept in IndexedDB so a reload brings them back.
+ */
+import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
+import { bundledImages, cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { parseCountList } from '../lib/parse.ts';
+import {
+  allTargets,
+  buildPlan,
+  DEFAULT_SAMPLING,
+  freshSeed,
+  pickFormat,
+  RUNTIME_FORMATS,
+  sweepableDims,
+} from '../lib/plan.ts';
+import type {
+  Environment,
+  ImageFile,
+  ImagePolicy,
+  InputOverride,
+  OkCellResult,
+  Plan,
+  RuntimeId,
+  ValuePolicy,
+} from '../lib/schema.ts';
+import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
+import { sha256Hex } from '../lib/sha256.ts';
+import { loadOwnModel, type OwnModel } from './own-model.ts';
+import { runStore, type StoredRun } from './store.ts';
+
+export const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** What the setup reads from the page around it: the zoo, and what this browser can run. */
+export interface SetupContext {
+  manifest(): Manifest | null;
+  environment(): Environment | null;
+}
+
+/** Each field of a Setup (the link, the stored run) and the SetupState property that holds it on screen. */
+const SETUP_FIELDS = {
+  model: 'modelId',
+  targets: 'targets',
+  batch: 'batchText',
+  threads: 'threadsText',
+  ortBuilds: 'ortBuilds',
+  mode: 'mode',
+  targetPct: 'targetPct',
+  minSamples: 'minSamples',
+  maxSamples: 'maxSamples',
+  maxSamplingS: 'maxSamplingS',
+  samples: 'samples',
+  warmup: 'warmup',
+  coldStarts: 'coldStarts',
+  interleave: 'interleave',
+  seed: 'seedText',
+  budget: 'budgetText',
+  dims: 'dims',
+  values: 'values',
+} as const satisfies Record<keyof Setup, keyof SetupState>;
+
+/** An own model with its files read back from IndexedDB, or null when any file is no longer stored. */
+export async function loadStoredModel(info: ModelInfo): Promise<OwnModel | null> {
+  const files = new Map<string, ArrayBuffer>();
+  for (const f of info.formats.flatMap((x) => [x.entry, ...x.weights])) {
+    const bytes = await runStore.getFile(f.sha256).catch(() => null);
+    if (!bytes) return null;
+    files.set(f.path, bytes);
+  }
+  return { info, files };
+}
+
+/** Lists typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
+export function parseList(text: string, what: string): number[] {
+  const list = parseCountList(text);
+  if (list.ok) return list.values;
+  throw new Error(
+    list.bad === null ? `give at least one ${what}` : `${what} '${list.bad}' is not a whole number of at least 1`,
+  );
+}
+
+export class SetupState {
+  /** Messages about the link's setup (unknown keys, bad values); the rest of the link applied. */
+  linkErrors = $state<string[]>([]);
+  modelId = $state('tiny-cnn');
+  ownModels = $state.raw<OwnModel[]>([]);
+  ownError = $state<string | null>(null);
+  targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
+  batchText = $state('1');
+  threadsText = $state('1');
+  /** ORT builds per ORT target: 'recommended' (per backend) and/or build names. */
+  ortBuilds = $state<string[]>(['recommended']);
+  /** tfjs wasm: cores reported to tfjs (empty: the device's own). */
+  tfjsCores = $state<number | null>(null);
+  mode = $state<'auto' | 'fixed'>(DEFAULT_SAMPLING.mode);
+  /** Auto mode's target, in percent of the median (the schema stores a fraction). */
+  targetPct = $state(DEFAULT_SAMPLING.targetCI * 100);
+  minSamples = $state(DEFAULT_SAMPLING.minSamples);
+  maxSamples = $state(DEFAULT_SAMPLING.maxSamples);
+  maxSamplingS = $state(DEFAULT_SAMPLING.maxSamplingMs / 1000);
+  samples = $state(DEFAULT_SAMPLING.samples);
+  warmup = $state(DEFAULT_SAMPLING.warmup);
+  coldStarts = $state(DEFAULT_SAMPLING.coldStarts);
+  interleave = $state(false);
+  /** Empty: a fresh seed each run (recorded in the result, so the run can be replayed). */
+  seedText = $state('');
+  /** e.g. "p95 <= 16ms": shown as pass/fail wherever results appear. */
+  budgetText = $state('');
+  /** Values for the selected model's symbolic dims (other than the batch dim), by dim name; several sweep the dim. */
+  dims = $state<Record<string, number[]>>({});
+  /** Bytes of the person's own pictures, by the path their image policies name (`own-images/<sha>/<name>`). */
+  ownImageBytes = $state.raw<Map<string, ArrayBuffer>>(new Map());
+  imageError = $state<string | null>(null);
+  /** Value policy per input name of the selected model. */
+  values = $state<Record<string, ValuePolicy>>({});
+
+  constructor(private readonly context: SetupContext) {}
+
+  models = $derived.by((): ModelInfo[] => [
+    ...(this.context.manifest()?.models ?? []),
+    ...this.ownModels.map((o) => o.info),
+  ]);
+  model = $derived(this.models.find((m) => m.id === this.modelId) ?? null);
+  budget = $derived.by((): { rule: BudgetRule | null; error: string | null } => {
+    if (!this.budgetText.trim()) return { rule: null, error: null };
+    try {
+      return { rule: parseBudget(this.budgetText), error: null };
+    } catch (e) {
+      return { rule: null, error: message(e) };
+    }
+  });
+  budgetLabel = $derived(this.budget.rule ? formatBudget(this.budget.rule).replace(/^\* /, '') : '');
+
+  /** Pass (true), fail (false) or no budget (null) for a cell. */
+  budgetPass = (c: OkCellResult): boolean | null => {
+    const rule = this.budget.rule;
+    return rule ? (budgetVerdict(rule, c)?.pass ?? null) : null;
+  };
+
+  // ---------------------------------------------------------------- link and stored setups
+
+  /** The setup on screen, as plain data (for the link, and stored with each run so a reload shows what ran). */
+  snapshot(): Setup {
+    const self = this as unknown as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.entries(SETUP_FIELDS).map(([key, field]) => [key, $state.snapshot(self[field])]),
+    ) as unknown as Setup;
+  }
+
+  /** Puts a (partial) setup on screen, field by field through the one table. */
+  apply(setup: Partial<Setup>): void {
+    const self = this as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(setup)) {
+      const field = SETUP_FIELDS[key as keyof Setup];
+      if (field && value !== undefined) self[field] = structuredClone(value);
+    }
+  }
+
+  /** The link that restores this setup (not its results). */
+  link(): string {
+    return `${location.origin}${location.pathname}#${encodeSetup(this.snapshot())}`;
+  }
+
+  applyLink(hash: string): void {
+    const { setup, errors } = decodeSetup(hash);
+    const errs = [...errors];
+    if (setup.model && this.context.manifest() && !this.models.some((m) => m.id === setup.model)) {
+      errs.push(
+        `link: model '${setup.model}' is not in this lab's zoo (your own models can't travel in a link; add the file again)`,
+      );
+      delete setup.model;
+    }
+    if (setup.targets) {
+      const known = setup.targets.filter((t) => allTargets().includes(t));
+      const unknown = setup.targets.filter((t) => !known.includes(t));
+      if (unknown.length) errs.push(`link: unknown target(s) ${unknown.join(', ')} (ignored)`);
+      setup.targets = known;
+    }
+    this.apply(setup);
+    this.linkErrors = errs;
+  }
+
+  /** The setup a stored run was made with, own models and pictures included; names what is no longer stored. */
+  async restore(run: StoredRun): Promise<void> {
+    const missing: string[] = [];
+    for (const info of run.ownModels) {
+      if (this.ownModels.some((o) => o.info.id === info.id)) continue;
+      const own = await loadStoredModel(info);
+      if (own) this.ownModels = [...this.ownModels, own];
+      else missing.push(`your model '${info.id}' (its files are no longer stored: add it again)`);
+    }
+    const pictures = new Map(this.ownImageBytes);
+    for (const p of Object.values(run.setupValues ?? {})) {
+      if (p.kind !== 'image') continue;
+      for (const f of p.images) {
+        if (!f.path.startsWith('own-images/') || pictures.has(f.path)) continue;
+        const bytes = await runStore.getFile(f.sha256).catch(() => null);
+        if (bytes) pictures.set(f.path, bytes);
+        else missing.push(`your picture ${f.name}`);
+      }
+    }
+    this.ownImageBytes = pictures;
+    const { setup } = decodeSetup(run.setupLink ?? '');
+    this.apply({ ...setup, ...(run.setupValues ? { values: run.setupValues } : {}) });
+    this.linkErrors = missing.length ? [`the setup of this run is back, except ${missing.join(', ')}`] : [];
+  }
+
+  // ---------------------------------------------------------------- model and own files
+
+  /** Switching models clears the previous model's dims and value policies. */
+  selectModel(id: string): void {
+    this.modelId = id;
+    this.dims = {};
+    this.values = {};
+  }
+
+  /** Marks a symbolic dim of the person's own model as following the batch size (or not). */
+  setBatchFollower(modelId: string, dim: string, follows: boolean): void {
+    this.ownModels = this.ownModels.map((o) => {
+      if (o.info.id !== modelId) return o;
+      const rest = o.info.batchFollowers.filter((d) => d !== dim);
+      return { ...o, info: { ...o.info, batchFollowers: follows ? [...rest, dim] : rest } };
+    });
+    void this.keepOwnModels();
+    if (follows) {
+      const { [dim]: _dropped, ...dims } = this.dims;
+      this.dims = dims;
+    }
+  }
+
+  async addOwnModel(files: readonly File[]): Promise<void> {
+    this.ownError = null;
+    try {
+      const own = await loadOwnModel(files, new Set(this.models.map((m) => m.id)));
+      this.ownModels = [...this.ownModels, own];
+      this.selectModel(own.info.id);
+      await this.keepOwnModels(own);
+    } catch (e) {
+      this.ownError = message(e);
+    }
+  }
+
+  /**
+   * Keeps the setup's own models (and this one's files) in IndexedDB, so a reload brings them back: the one place
+   * an own model's files are stored (runs, resumes and serving runs read them from there).
+   */
+  private async keepOwnModels(added?: OwnModel): Promise<void> {
+    try {
+      for (const [path, bytes] of added?.files ?? []) await runStore.putFile(shaOf(added!.info, path), bytes);
+      await runStore.putOwnModels(this.ownModels.map((o) => o.info));
+    } catch {
+      // No IndexedDB (private mode, quota): the model still works in this tab, it just won't survive a reload.
+    }
+  }
+
+  /** The own models kept from an earlier visit, whose files are all still stored; a damaged record's reason. */
+  async restoreOwnModels(): Promise<string | null> {
+    const kept = await runStore.getOwnModels().catch(() => ({ models: [], broken: null }));
+    for (const info of kept.models) {
+      if (
+        this.ownModels.some((o) => o.info.id === info.id) ||
+        this.context.manifest()?.models.some((m) => m.id === info.id)
+      )
+        continue;
+      const own = await loadStoredModel(info);
+      if (own) this.ownModels = [...this.ownModels, own];
+    }
+    return kept.broken;
+  }
+
+  /** The person's own pictures for an image input: read, checked to be pictures by type, and named by content. */
+  async addOwnImages(input: string, policy: ImagePolicy, files: readonly File[]): Promise<void> {
+    this.imageError = null;
+    const bad = files.filter((f) => f.type && !f.type.startsWith('image/'));
+    if (bad.length) {
+      this.imageError = `not pictures: ${bad.map((f) => `${f.name} (${f.type})`).join(', ')}`;
+      return;
+    }
+    const bytes = new Map(this.ownImageBytes);
+    const images: ImageFile[] = [];
+    for (const f of files) {
+      const buf = await f.arrayBuffer();
+      if (buf.byteLength === 0) {
+        this.imageError = `${f.name} is empty`;
+        return;
+      }
+      const sha256 = await sha256Hex(buf);
+      const path = `own-images/${sha256.slice(0, 16)}/${encodeURIComponent(f.name)}`;
+      bytes.set(path, buf);
+      images.push({ name: f.name, path, bytes: buf.byteLength, sha256 });
+    }
+    this.ownImageBytes = bytes;
+    this.values = { ...this.values, [input]: { ...policy, images } };
+  }
+
+  useBundledImages(input: string, policy: ImagePolicy): void {
+    const manifest = this.context.manifest();
+    this.values = { ...this.values, [input]: { ...policy, images: manifest ? bundledImages(manifest) : [] } };
+  }
+
+  /** Image policies from a link or the editor with no pictures get the bundled photos. */
+  resolvedValues(): Record<string, ValuePolicy> {
+    const manifest = this.context.manifest();
+    return Object.fromEntries(
+      Object.entries(this.values).map(([k, p]) => [
+        k,
+        p.kind === 'image' && p.images.length === 0 && manifest ? { ...p, images: bundledImages(manifest) } : p,
+      ]),
+    );
+  }
+
+  // ---------------------------------------------------------------- what can run, and the plan
+
+  /** Why a runtime:backend can't run in this browser, or null when it can. */
+  unavailableReason(target: string): string | null {
+    const cap = this.context.environment()?.capabilities.find((c) => c.target === target);
+    if (cap && !cap.available) return cap.reason ?? 'unavailable';
+    // A runtime that can't load any of the selected model's formats can't run it here (an ONNX file on tfjs).
+    const runtime = target.split(':')[0] as RuntimeId;
+    if (this.model && RUNTIME_FORMATS[runtime] && !pickFormat(this.model, runtime))
+      return `${runtime} can't load ${this.model.id} (it has ${this.model.formats.map((f) => f.format).join(', ')}; ${runtime} loads ${RUNTIME_FORMATS[runtime].join(', ')})`;
+    return null;
+  }
+
+  /** The selected targets that can run the selected model: the others are greyed out and never run. */
+  runnableTargets(): string[] {
+    return this.targets.filter((t) => this.unavailableReason(t) === null);
+  }
+
+  /** The plan this setup asks for (plain data, no reactive proxies: it crosses into workers); throws what is wrong. */
+  plan(): Plan {
+    const model = this.model;
+    if (!model) throw new Error('pick a model');
+    if (this.budget.error) throw new Error(this.budget.error);
+    const seed = this.seedText.trim() === '' ? freshSeed() : Number(this.seedText);
+    if (!Number.isInteger(seed))
+      throw new Error(`seed '${this.seedText}' is not a whole number (leave it empty for a fresh one)`);
+    const plan = buildPlan(
+      {
+        models: [model.id],
+        targets: this.runnableTargets(),
+        batches: parseList(this.batchText, 'batch size'),
+        dimHint: (missing) =>
+          `give ${missing.length > 1 ? 'each a value' : 'it a value'} in the dims editor under the model's inputs`,
+        threads: parseList(this.threadsText, 'thread count'),
+        ortBuilds: this.ortBuilds,
+        ...(this.tfjsCores ? { tfjsCores: this.tfjsCores } : {}),
+        seed,
+        schedule: this.interleave ? 'interleaved' : 'sequential',
+        inputOverrides: { [model.id]: this.overrides(model) },
+        dims: Object.fromEntries(Object.entries(this.dims).filter(([d]) => sweepableDims(model).includes(d))),
+        sampling: {
+          mode: this.mode,
+          targetCI: this.targetPct / 100,
+          minSamples: this.minSamples,
+          maxSamples: this.maxSamples,
+          maxSamplingMs: Math.round(this.maxSamplingS * 1000),
+          samples: this.samples,
+          warmup: this.warmup,
+          coldStarts: this.coldStarts,
+        },
+      },
+      this.models,
+    );
+    return $state.snapshot(plan) as Plan;
+  }
+
+  /**
+   * The person's files a plan's cells need (own model files, own pictures), by the path the worker asks for. The
+   * pictures are kept in IndexedDB here so a resume after a reload finds them.
+   */
+  async filesFor(plan: Plan): Promise<Map<string, ArrayBuffer>> {
+    const own = this.ownModels.filter((o) => plan.cells.some((c) => c.modelId === o.info.id));
+    const pictures = new Map(
+      plan.cells
+        .flatMap((c) => {
+          const model = this.models.find((m) => m.id === c.modelId);
+          return model ? cellImages(model, c) : [];
+        })
+        .filter((f) => this.ownImageBytes.has(f.path))
+        .map((f) => [f.path, f] as const),
+    );
+    for (const f of pictures.values())
+      await runStore.putFile(f.sha256, this.ownImageBytes.get(f.path)!).catch(() => undefined);
+    return new Map([
+      ...own.flatMap((o) => [...o.files]),
+      ...[...pictures.keys()].map((p) => [p, this.ownImageBytes.get(p)!] as const),
+    ]);
+  }
+
+  /** The own models among a plan's models (stored with the run, so it can be shown and resumed after a reload). */
+  ownModelsIn(plan: Plan): ModelInfo[] {
+    return this.ownModels.filter((o) => plan.cells.some((c) => c.modelId === o.info.id)).map((o) => o.info);
+  }
+
+  private overrides(model: ModelInfo): Record<string, InputOverride> {
+    const out: Record<string, InputOverride> = {};
+    const resolved = this.resolvedValues();
+    for (const input of model.inputs) {
+      // Dims travel as the plan's sweep dims (buildPlan puts each cell's values on the inputs that have them).
+      const values = resolved[input.name];
+      if (values) out[input.name] = { values };
+    }
+    return out;
+  }
+}
+
+/** The sha256 a model's file is stored under in IndexedDB. */
+function shaOf(info: ModelInfo, path: string): string {
+  return info.formats.flatMap((f) => [f.entry, ...f.weights]).find((f) => f.path === path)!.sha256;
+}
