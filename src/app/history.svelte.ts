@@ -5,7 +5,7 @@
  */
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { RunResult } from '../lib/schema.ts';
-import { message } from './setup.svelte.ts';
+import { message } from './own-files.svelte.ts';
 import { runStore, type StoredRun } from './store.ts';
 
 export class HistoryState {

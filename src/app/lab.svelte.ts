@@ -12,7 +12,8 @@ import { HistoryState } from './history.svelte.ts';
 import { ImportState } from './imports.svelte.ts';
 import { RunState } from './run.svelte.ts';
 import { defaultModelsBaseUrl, loadManifest } from './runner.ts';
-import { message, SetupState } from './setup.svelte.ts';
+import { message } from './own-files.svelte.ts';
+import { SetupState } from './setup.svelte.ts';
 
 export { allTargets } from '../lib/plan.ts';
 
@@ -88,8 +89,8 @@ export class LabState {
       plan,
       setupLink: encodeSetup(this.setup.snapshot()),
       setupValues: $state.snapshot(this.setup.resolvedValues()),
-      ownModels: this.setup.ownModelsIn(plan),
-      files: await this.setup.filesFor(plan),
+      ownModels: this.setup.own.modelsIn(plan),
+      files: await this.setup.own.filesFor(plan, this.setup.models),
     });
   }
 
@@ -112,6 +113,6 @@ export class LabState {
 
   /** A finished serving or monitor run, kept in the history with the own models it ran. */
   async keepServingRun(result: RunResult): Promise<void> {
-    await this.history.keepServingRun(result, this.setup.ownModelsIn(result.plan));
+    await this.history.keepServingRun(result, this.setup.own.modelsIn(result.plan));
   }
 }

@@ -7,7 +7,7 @@ import { okCells, type CellResult, type Environment, type Plan, type RunResult }
 import { collectEnvironment } from './environment.ts';
 import { ProgressTracker, type LiveTotals, type Progress } from './run-progress.ts';
 import { runPlan } from './runner.ts';
-import { message } from './setup.svelte.ts';
+import { message } from './own-files.svelte.ts';
 import { runStore, type StoredRun } from './store.ts';
 
 /** What a run reads from the page around it. */

@@ -1,10 +1,10 @@
 /**
  * The setup on screen: which model (zoo or the person's own), inputs and their values, the matrix, sampling and the
- * budget. It becomes a Plan (`plan()`), a link (`link()`), and is restored from a link or a stored run. Own models
- * and own pictures are kept in IndexedDB so a reload brings them back.
+ * budget. It becomes a Plan (`plan()`), a link (`link()`), and is restored from a link or a stored run. The
+ * person's own models and pictures are their own part (own-files.svelte.ts).
  */
 import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
-import { bundledImages, cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { bundledImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { parseCountList } from '../lib/parse.ts';
 import {
   allTargets,
@@ -17,7 +17,6 @@ import {
 } from '../lib/plan.ts';
 import type {
   Environment,
-  ImageFile,
   ImagePolicy,
   InputOverride,
   OkCellResult,
@@ -26,11 +25,8 @@ import type {
   ValuePolicy,
 } from '../lib/schema.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
-import { sha256Hex } from '../lib/sha256.ts';
-import { loadOwnModel, type OwnModel } from './own-model.ts';
-import { runStore, type StoredRun } from './store.ts';
-
-export const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+import { message, OwnFiles } from './own-files.svelte.ts';
+import type { StoredRun } from './store.ts';
 
 /** What the setup reads from the page around it: the zoo, and what this browser can run. */
 export interface SetupContext {
@@ -60,17 +56,6 @@ const SETUP_FIELDS = {
   values: 'values',
 } as const satisfies Record<keyof Setup, keyof SetupState>;
 
-/** An own model with its files read back from IndexedDB, or null when any file is no longer stored. */
-export async function loadStoredModel(info: ModelInfo): Promise<OwnModel | null> {
-  const files = new Map<string, ArrayBuffer>();
-  for (const f of info.formats.flatMap((x) => [x.entry, ...x.weights])) {
-    const bytes = await runStore.getFile(f.sha256).catch(() => null);
-    if (!bytes) return null;
-    files.set(f.path, bytes);
-  }
-  return { info, files };
-}
-
 /** Lists typed as "1, 4, 16": parsed strictly so a typo is an error, not a silent drop. */
 export function parseList(text: string, what: string): number[] {
   const list = parseCountList(text);
@@ -84,8 +69,6 @@ export class SetupState {
   /** Messages about the link's setup (unknown keys, bad values); the rest of the link applied. */
   linkErrors = $state<string[]>([]);
   modelId = $state('tiny-cnn');
-  ownModels = $state.raw<OwnModel[]>([]);
-  ownError = $state<string | null>(null);
   targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
   batchText = $state('1');
   threadsText = $state('1');
@@ -109,17 +92,17 @@ export class SetupState {
   budgetText = $state('');
   /** Values for the selected model's symbolic dims (other than the batch dim), by dim name; several sweep the dim. */
   dims = $state<Record<string, number[]>>({});
-  /** Bytes of the person's own pictures, by the path their image policies name (`own-images/<sha>/<name>`). */
-  ownImageBytes = $state.raw<Map<string, ArrayBuffer>>(new Map());
-  imageError = $state<string | null>(null);
   /** Value policy per input name of the selected model. */
   values = $state<Record<string, ValuePolicy>>({});
+
+  /** The person's own models and pictures (own-files.svelte.ts). */
+  readonly own = new OwnFiles();
 
   constructor(private readonly context: SetupContext) {}
 
   models = $derived.by((): ModelInfo[] => [
     ...(this.context.manifest()?.models ?? []),
-    ...this.ownModels.map((o) => o.info),
+    ...this.own.models.map((o) => o.info),
   ]);
   model = $derived(this.models.find((m) => m.id === this.modelId) ?? null);
   budget = $derived.by((): { rule: BudgetRule | null; error: string | null } => {
@@ -183,24 +166,8 @@ export class SetupState {
 
   /** The setup a stored run was made with, own models and pictures included; names what is no longer stored. */
   async restore(run: StoredRun): Promise<void> {
-    const missing: string[] = [];
-    for (const info of run.ownModels) {
-      if (this.ownModels.some((o) => o.info.id === info.id)) continue;
-      const own = await loadStoredModel(info);
-      if (own) this.ownModels = [...this.ownModels, own];
-      else missing.push(`your model '${info.id}' (its files are no longer stored: add it again)`);
-    }
-    const pictures = new Map(this.ownImageBytes);
-    for (const p of Object.values(run.setupValues ?? {})) {
-      if (p.kind !== 'image') continue;
-      for (const f of p.images) {
-        if (!f.path.startsWith('own-images/') || pictures.has(f.path)) continue;
-        const bytes = await runStore.getFile(f.sha256).catch(() => null);
-        if (bytes) pictures.set(f.path, bytes);
-        else missing.push(`your picture ${f.name}`);
-      }
-    }
-    this.ownImageBytes = pictures;
+    const pictures = Object.values(run.setupValues ?? {}).flatMap((p) => (p.kind === 'image' ? p.images : []));
+    const missing = await this.own.restoreFrom(run, pictures);
     const { setup } = decodeSetup(run.setupLink ?? '');
     this.apply({ ...setup, ...(run.setupValues ? { values: run.setupValues } : {}) });
     this.linkErrors = missing.length ? [`the setup of this run is back, except ${missing.join(', ')}`] : [];
@@ -217,81 +184,28 @@ export class SetupState {
 
   /** Marks a symbolic dim of the person's own model as following the batch size (or not). */
   setBatchFollower(modelId: string, dim: string, follows: boolean): void {
-    this.ownModels = this.ownModels.map((o) => {
-      if (o.info.id !== modelId) return o;
-      const rest = o.info.batchFollowers.filter((d) => d !== dim);
-      return { ...o, info: { ...o.info, batchFollowers: follows ? [...rest, dim] : rest } };
-    });
-    void this.keepOwnModels();
+    this.own.setBatchFollower(modelId, dim, follows);
     if (follows) {
       const { [dim]: _dropped, ...dims } = this.dims;
       this.dims = dims;
     }
   }
 
+  /** The person's own model: read, kept, and selected. */
   async addOwnModel(files: readonly File[]): Promise<void> {
-    this.ownError = null;
-    try {
-      const own = await loadOwnModel(files, new Set(this.models.map((m) => m.id)));
-      this.ownModels = [...this.ownModels, own];
-      this.selectModel(own.info.id);
-      await this.keepOwnModels(own);
-    } catch (e) {
-      this.ownError = message(e);
-    }
+    const own = await this.own.addModel(files, new Set(this.models.map((m) => m.id)));
+    if (own) this.selectModel(own.info.id);
   }
 
-  /**
-   * Keeps the setup's own models (and this one's files) in IndexedDB, so a reload brings them back: the one place
-   * an own model's files are stored (runs, resumes and serving runs read them from there).
-   */
-  private async keepOwnModels(added?: OwnModel): Promise<void> {
-    try {
-      for (const [path, bytes] of added?.files ?? []) await runStore.putFile(shaOf(added!.info, path), bytes);
-      await runStore.putOwnModels(this.ownModels.map((o) => o.info));
-    } catch {
-      // No IndexedDB (private mode, quota): the model still works in this tab, it just won't survive a reload.
-    }
+  /** Own models kept from an earlier visit, back in the model list; a damaged record's reason. */
+  restoreOwnModels(): Promise<string | null> {
+    return this.own.restore(new Set(this.context.manifest()?.models.map((m) => m.id) ?? []));
   }
 
-  /** The own models kept from an earlier visit, whose files are all still stored; a damaged record's reason. */
-  async restoreOwnModels(): Promise<string | null> {
-    const kept = await runStore.getOwnModels().catch(() => ({ models: [], broken: null }));
-    for (const info of kept.models) {
-      if (
-        this.ownModels.some((o) => o.info.id === info.id) ||
-        this.context.manifest()?.models.some((m) => m.id === info.id)
-      )
-        continue;
-      const own = await loadStoredModel(info);
-      if (own) this.ownModels = [...this.ownModels, own];
-    }
-    return kept.broken;
-  }
-
-  /** The person's own pictures for an image input: read, checked to be pictures by type, and named by content. */
+  /** The person's own pictures for an image input. */
   async addOwnImages(input: string, policy: ImagePolicy, files: readonly File[]): Promise<void> {
-    this.imageError = null;
-    const bad = files.filter((f) => f.type && !f.type.startsWith('image/'));
-    if (bad.length) {
-      this.imageError = `not pictures: ${bad.map((f) => `${f.name} (${f.type})`).join(', ')}`;
-      return;
-    }
-    const bytes = new Map(this.ownImageBytes);
-    const images: ImageFile[] = [];
-    for (const f of files) {
-      const buf = await f.arrayBuffer();
-      if (buf.byteLength === 0) {
-        this.imageError = `${f.name} is empty`;
-        return;
-      }
-      const sha256 = await sha256Hex(buf);
-      const path = `own-images/${sha256.slice(0, 16)}/${encodeURIComponent(f.name)}`;
-      bytes.set(path, buf);
-      images.push({ name: f.name, path, bytes: buf.byteLength, sha256 });
-    }
-    this.ownImageBytes = bytes;
-    this.values = { ...this.values, [input]: { ...policy, images } };
+    const images = await this.own.addPictures(files);
+    if (images) this.values = { ...this.values, [input]: { ...policy, images } };
   }
 
   useBundledImages(input: string, policy: ImagePolicy): void {
@@ -366,34 +280,6 @@ export class SetupState {
     return $state.snapshot(plan) as Plan;
   }
 
-  /**
-   * The person's files a plan's cells need (own model files, own pictures), by the path the worker asks for. The
-   * pictures are kept in IndexedDB here so a resume after a reload finds them.
-   */
-  async filesFor(plan: Plan): Promise<Map<string, ArrayBuffer>> {
-    const own = this.ownModels.filter((o) => plan.cells.some((c) => c.modelId === o.info.id));
-    const pictures = new Map(
-      plan.cells
-        .flatMap((c) => {
-          const model = this.models.find((m) => m.id === c.modelId);
-          return model ? cellImages(model, c) : [];
-        })
-        .filter((f) => this.ownImageBytes.has(f.path))
-        .map((f) => [f.path, f] as const),
-    );
-    for (const f of pictures.values())
-      await runStore.putFile(f.sha256, this.ownImageBytes.get(f.path)!).catch(() => undefined);
-    return new Map([
-      ...own.flatMap((o) => [...o.files]),
-      ...[...pictures.keys()].map((p) => [p, this.ownImageBytes.get(p)!] as const),
-    ]);
-  }
-
-  /** The own models among a plan's models (stored with the run, so it can be shown and resumed after a reload). */
-  ownModelsIn(plan: Plan): ModelInfo[] {
-    return this.ownModels.filter((o) => plan.cells.some((c) => c.modelId === o.info.id)).map((o) => o.info);
-  }
-
   private overrides(model: ModelInfo): Record<string, InputOverride> {
     const out: Record<string, InputOverride> = {};
     const resolved = this.resolvedValues();
@@ -404,9 +290,4 @@ export class SetupState {
     }
     return out;
   }
-}
-
-/** The sha256 a model's file is stored under in IndexedDB. */
-function shaOf(info: ModelInfo, path: string): string {
-  return info.formats.flatMap((f) => [f.entry, ...f.weights]).find((f) => f.path === path)!.sha256;
 }

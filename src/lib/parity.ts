@@ -4,7 +4,7 @@
  */
 import type { ParityData } from './job.ts';
 import { CPU_TARGETS } from './plan.ts';
-import type { Cell, OkCellResult, Parity } from './schema.ts';
+import { okCells, type Cell, type CellResult, type OkCellResult, type Parity } from './schema.ts';
 
 export const PARITY_TOLERANCE = 1e-4;
 
@@ -74,4 +74,28 @@ export function compareOutputs(
     };
   }
   return { ...base, maxAbsDiff: max, comparedValues: n, withinTolerance: max <= tolerance, mismatch: null };
+}
+
+/**
+ * Sets `parity` on every ok cell that has a reference (the reference itself keeps null: it is what the others are
+ * compared with), with a warning where outputs differ. `outputsOf`: a cell's kept output prefixes. The ok cells.
+ */
+export function checkParity(
+  cells: readonly CellResult[],
+  outputsOf: (cellId: string) => readonly ParityData[] | undefined,
+): OkCellResult[] {
+  const ok = okCells(cells);
+  for (const r of ok) {
+    const ref = pickReference(r.cell, ok);
+    const mine = outputsOf(r.cell.id);
+    const theirs = ref && outputsOf(ref.cell.id);
+    if (!ref || ref.cell.id === r.cell.id || !mine || !theirs) continue;
+    r.parity = compareOutputs(mine, theirs, ref.cell.id);
+    if (!r.parity.withinTolerance) {
+      r.warnings.push(
+        `outputs differ from ${ref.cell.id}: ${r.parity.mismatch ?? `max abs diff ${r.parity.maxAbsDiff} > ${r.parity.tolerance}`}`,
+      );
+    }
+  }
+  return ok;
 }
