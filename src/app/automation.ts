@@ -27,150 +27,162 @@ export function pageIsReady(): void {
 const idle = () => Promise.race([pageReady, new Promise<void>((r) => setTimeout(r, 30_000))]);
 
 export function installAutomationApi(): LatencyLabApi {
-  const base = defaultModelsBaseUrl();
-  let manifest: Promise<Manifest> | null = null;
-  const getManifest = () => (manifest ??= loadManifest(base));
+  const api = new AutomationApi();
+  window.latencyLab = api;
+  return api;
+}
+
+/** The API's methods; each waits for the page's own start-up before it loads anything. */
+class AutomationApi implements LatencyLabApi {
+  readonly version = __LAB_VERSION__;
+  private readonly base = defaultModelsBaseUrl();
+  private zoo: Promise<Manifest> | null = null;
+
+  manifest = (): Promise<Manifest> => (this.zoo ??= loadManifest(this.base));
+  environment: LatencyLabApi['environment'] = (flags) => collectEnvironment(flags);
+
+  run: LatencyLabApi['run'] = async (request, options = {}) => {
+    await idle();
+    const m = await this.withExtra(options.extraModels);
+    const plan = buildPlan(request, m.models);
+    const environment = await collectEnvironment(options.browserFlags);
+    options.onPlan?.(plan, environment);
+    return runPlan(plan, m, {
+      modelsBaseUrl: this.base,
+      source: options.source ?? 'api',
+      browserFlags: options.browserFlags,
+      environment,
+      faults: options.faults,
+      onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
+      onCellEvent: options.onCellEvent,
+      onCellDone: options.onCellDone,
+    });
+  };
+
+  firstResult: LatencyLabApi['firstResult'] = async (request, cellId, options = {}) => {
+    await idle();
+    const m = await this.withExtra(options.extraModels);
+    const plan = buildPlan(request, m.models);
+    const cell = plan.cells.find((c) => c.id === cellId);
+    const model = m.models.find((x) => x.id === cell?.modelId);
+    if (!cell || !model)
+      throw new Error(`the plan has no cell '${cellId}'; it has ${plan.cells.map((c) => c.id).join(', ')}`);
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    const pageLoadMs = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : null;
+    const sampling = { ...plan.sampling, cellTimeoutMs: options.timeoutMs ?? plan.sampling.cellTimeoutMs };
+    const driver = new CellDriver({ cell, model, sampling, modelsBaseUrl: this.base });
+    try {
+      const step = await driver.prepare();
+      if (step.ok) return { status: 'ok', reason: null, coldStart: step.value.coldStart, pageLoadMs };
+      const r = step.outcome.result;
+      const reason = r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status === 'ok' ? null : r.reason;
+      return { status: r.status === 'ok' ? 'failed' : r.status, reason, coldStart: null, pageLoadMs };
+    } finally {
+      driver.terminate();
+    }
+  };
+
+  serve: LatencyLabApi['serve'] = async (config, options = {}) => {
+    await idle();
+    const { runServing } = await import('./serving.ts');
+    const cb = { onStatus: options.onStatus, source: options.source ?? 'api' };
+    return runServing(config, await this.manifest(), this.base, cb);
+  };
+
+  monitor: LatencyLabApi['monitor'] = async (config, options = {}) => {
+    await idle();
+    const { runMonitor } = await import('./monitor.ts');
+    const cb = { onStatus: options.onStatus, source: options.source ?? 'api' };
+    return runMonitor(config, await this.manifest(), this.base, cb);
+  };
+
+  benchGpuSync: LatencyLabApi['benchGpuSync'] = async (modelId, batch, rounds) => {
+    const request = {
+      targets: ['ort:webgpu'],
+      batches: [batch],
+      sampling: { mode: 'fixed' as const, samples: rounds, warmup: 0, cellTimeoutMs: 600_000 },
+    };
+    return this.withBenchWorker(modelId, request, (worker, job) => worker.benchGpuSync(job, rounds));
+  };
+
+  benchBareLoop: LatencyLabApi['benchBareLoop'] = async (modelId, target, seconds, threads = 1) => {
+    await idle();
+    const request = {
+      targets: [target],
+      batches: [1],
+      threads: [threads],
+      sampling: { mode: 'fixed' as const, cellTimeoutMs: 600_000 },
+    };
+    return this.withBenchWorker(modelId, request, (worker, job) => worker.benchBareLoop(job, seconds));
+  };
+
+  benchOverhead: LatencyLabApi['benchOverhead'] = async (modelId, target, batch, rounds, block, values = {}) => {
+    await idle();
+    const inputOverrides = {
+      [modelId]: Object.fromEntries(Object.entries(values).map(([input, policy]) => [input, { values: policy }])),
+    };
+    const request = {
+      targets: [target],
+      batches: [batch],
+      inputOverrides,
+      sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 },
+    };
+    return this.withBenchWorker(modelId, request, async (worker, job) => {
+      const measured = await worker.benchOverhead(job, rounds, block);
+      return { ...measured, boundary: await boundaryCost(worker), crossOriginIsolated };
+    });
+  };
+
+  /** The zoo plus a person's own models, validated like the zoo's own entries before anything runs. */
+  private async withExtra(extraModels: readonly unknown[] = []): Promise<Manifest> {
+    const zoo = await this.manifest();
+    const extra = extraModels.map((x, i) => parseWith(ModelInfo, `extra model [${i}]`, x));
+    return { ...zoo, models: [...zoo.models.filter((z) => !extra.some((x) => x.id === z.id)), ...extra] };
+  }
+
   /**
    * The benchmarks' shared frame: one model on one target as a single-cell job, in a fresh cell worker that is
    * terminated whatever happens.
    */
-  const withBenchWorker = async <T>(
+  private async withBenchWorker<T>(
     modelId: string,
     request: Omit<PlanRequest, 'models'>,
     use: (worker: Comlink.Remote<CellWorkerApi>, job: CellJob) => Promise<T>,
-  ): Promise<T> => {
-    const m = await getManifest();
+  ): Promise<T> {
+    const m = await this.manifest();
     const model = m.models.find((x) => x.id === modelId);
     if (!model) throw new Error(`unknown model id '${modelId}'`);
     const plan = buildPlan({ ...request, models: [modelId] }, m.models);
     const { api: worker, worker: w } = startCellWorker();
     try {
-      return await use(worker, { cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: base });
+      return await use(worker, { cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: this.base });
     } finally {
       worker[Comlink.releaseProxy]();
       w.terminate();
     }
+  }
+}
+
+/** The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage). */
+async function boundaryCost(worker: Comlink.Remote<CellWorkerApi>): Promise<number[]> {
+  const probe = {
+    preprocess: 0.01,
+    upload: 0.02,
+    inference: 1,
+    readback: 0.03,
+    postprocess: 0.01,
+    total: 1.07,
+    iterations: 1,
+    at: Date.now(),
+    segment: null,
+    parts: null,
   };
-  /** The zoo plus a person's own models, validated like the zoo's own entries before anything runs. */
-  const withExtra = async (extraModels: readonly unknown[] = []): Promise<Manifest> => {
-    const zoo = await getManifest();
-    const extra = extraModels.map((x, i) => parseWith(ModelInfo, `extra model [${i}]`, x));
-    return { ...zoo, models: [...zoo.models.filter((z) => !extra.some((x) => x.id === z.id)), ...extra] };
-  };
-  const api: LatencyLabApi = {
-    version: __LAB_VERSION__,
-    manifest: getManifest,
-    environment: (flags) => collectEnvironment(flags),
-    async run(request, options = {}) {
-      await idle();
-      const m = await withExtra(options.extraModels);
-      const plan = buildPlan(request, m.models);
-      const environment = await collectEnvironment(options.browserFlags);
-      options.onPlan?.(plan, environment);
-      return runPlan(plan, m, {
-        modelsBaseUrl: base,
-        source: options.source ?? 'api',
-        browserFlags: options.browserFlags,
-        environment,
-        faults: options.faults,
-        onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
-        onCellEvent: options.onCellEvent,
-        onCellDone: options.onCellDone,
-      });
-    },
-    async firstResult(request, cellId, options = {}) {
-      await idle();
-      const m = await withExtra(options.extraModels);
-      const plan = buildPlan(request, m.models);
-      const cell = plan.cells.find((c) => c.id === cellId);
-      const model = m.models.find((x) => x.id === cell?.modelId);
-      if (!cell || !model)
-        throw new Error(`the plan has no cell '${cellId}'; it has ${plan.cells.map((c) => c.id).join(', ')}`);
-      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-      const pageLoadMs = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : null;
-      const sampling = { ...plan.sampling, cellTimeoutMs: options.timeoutMs ?? plan.sampling.cellTimeoutMs };
-      const driver = new CellDriver({ cell, model, sampling, modelsBaseUrl: base });
-      try {
-        const step = await driver.prepare();
-        if (step.ok) return { status: 'ok', reason: null, coldStart: step.value.coldStart, pageLoadMs };
-        const r = step.outcome.result;
-        const reason = r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status === 'ok' ? null : r.reason;
-        return { status: r.status === 'ok' ? 'failed' : r.status, reason, coldStart: null, pageLoadMs };
-      } finally {
-        driver.terminate();
-      }
-    },
-    async benchGpuSync(modelId, batch, rounds) {
-      const request = {
-        targets: ['ort:webgpu'],
-        batches: [batch],
-        sampling: { mode: 'fixed' as const, samples: rounds, warmup: 0, cellTimeoutMs: 600_000 },
-      };
-      return withBenchWorker(modelId, request, (worker, job) => worker.benchGpuSync(job, rounds));
-    },
-    async serve(config, options = {}) {
-      await idle();
-      const { runServing } = await import('./serving.ts');
-      return runServing(config, await getManifest(), base, {
-        onStatus: options.onStatus,
-        source: options.source ?? 'api',
-      });
-    },
-    async monitor(config, options = {}) {
-      await idle();
-      const { runMonitor } = await import('./serving.ts');
-      return runMonitor(config, await getManifest(), base, {
-        onStatus: options.onStatus,
-        source: options.source ?? 'api',
-      });
-    },
-    async benchBareLoop(modelId, target, seconds, threads = 1) {
-      await idle();
-      const request = {
-        targets: [target],
-        batches: [1],
-        threads: [threads],
-        sampling: { mode: 'fixed' as const, cellTimeoutMs: 600_000 },
-      };
-      return withBenchWorker(modelId, request, (worker, job) => worker.benchBareLoop(job, seconds));
-    },
-    async benchOverhead(modelId, target, batch, rounds, block, values = {}) {
-      await idle();
-      const inputOverrides = {
-        [modelId]: Object.fromEntries(Object.entries(values).map(([input, policy]) => [input, { values: policy }])),
-      };
-      const request = {
-        targets: [target],
-        batches: [batch],
-        inputOverrides,
-        sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 },
-      };
-      return withBenchWorker(modelId, request, async (worker, job) => {
-        const rounds_ = await worker.benchOverhead(job, rounds, block);
-        // The worker boundary: what one sample event costs to cross, timed on the page (never inside a stage).
-        const probe = {
-          preprocess: 0.01,
-          upload: 0.02,
-          inference: 1,
-          readback: 0.03,
-          postprocess: 0.01,
-          total: 1.07,
-          iterations: 1,
-          at: Date.now(),
-          segment: null,
-          parts: null,
-        };
-        const boundary: number[] = [];
-        for (let i = 0; i < 20; i++) await worker.echo(probe);
-        for (let i = 0; i < 200; i++) {
-          const a = performance.now();
-          await worker.echo(probe);
-          boundary.push(performance.now() - a);
-        }
-        return { ...rounds_, boundary, crossOriginIsolated };
-      });
-    },
-  };
-  window.latencyLab = api;
-  return api;
+  const boundary: number[] = [];
+  for (let i = 0; i < 20; i++) await worker.echo(probe);
+  for (let i = 0; i < 200; i++) {
+    const a = performance.now();
+    await worker.echo(probe);
+    boundary.push(performance.now() - a);
+  }
+  return boundary;
 }

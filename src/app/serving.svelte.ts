@@ -48,7 +48,7 @@ export class ServingState {
     this.running = true;
     this.abort = new AbortController();
     try {
-      const { runServing, runMonitor } = await import('./serving.ts');
+      const [{ runServing }, { runMonitor }] = await Promise.all([import('./serving.ts'), import('./monitor.ts')]);
       const manifest = {
         manifestVersion: 1 as const,
         models: this.lab.setup.models,

@@ -3,6 +3,7 @@
  * well). Pure; labels are escaped, so model names can't inject markup.
  */
 import { fmtMs } from './format.ts';
+import { PALETTE } from './palette.ts';
 import { STAGES, type Stage } from './schema.ts';
 
 export function escapeXml(text: string): string {
@@ -151,7 +152,7 @@ export interface LineSeries {
   dashed?: boolean;
 }
 
-const LINE_COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#999999', '#F0E442'];
+const LINE_COLOURS = PALETTE;
 
 /** Lines with markers; y on a log scale when it spans more than 30x (latency past saturation explodes). */
 export function lineChartSvg(

@@ -143,5 +143,5 @@ export function themeColours(el: Element): { fg: string; muted: string; grid: st
   };
 }
 
-/** A qualitative palette readable on light and dark backgrounds (Okabe-Ito, colour-blind safe). */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#999999'];
+/** The series colours (src/lib/palette.ts). */
+export { PALETTE } from '../../lib/palette.ts';
