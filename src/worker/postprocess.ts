@@ -2,6 +2,7 @@
  * Postprocess per task: what an app would do on the CPU with the outputs. Image classification takes the
  * top-5 classes of each batch item from the first output. Tasks without one report no postprocess stage.
  */
+import type { Prediction } from '../lib/schema.ts';
 import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 
@@ -43,4 +44,29 @@ export function postprocessFor(task: ModelInfo['task']): Postprocess | null {
     default:
       return null;
   }
+}
+
+/** How many top classes a prediction keeps (what a classifier app shows). */
+const PREDICTION_TOP = 5;
+
+/**
+ * The top classes per picture of one pass, when its first output looks like class scores ([batch, classes], a
+ * classifier, zoo or own); other outputs get no per-picture answer. `pictures`: the pass's pictures, in batch order.
+ */
+export function predictionsOf(
+  outputs: readonly HostTensor[],
+  pictures: readonly { name: string }[],
+  labels: readonly string[] | null | undefined,
+): Prediction[] {
+  const rows = outputs[0]?.shape.length === 2 && (outputs[0].shape[1] ?? 0) >= 2 ? scoreRows(outputs) : null;
+  return (rows ?? []).flatMap((row, item) => {
+    const picture = pictures[item];
+    if (!picture) return [];
+    const top = topK(row, PREDICTION_TOP).map((index) => ({
+      index,
+      label: labels?.[index] ?? null,
+      score: row[index]!,
+    }));
+    return [{ image: picture.name, top }];
+  });
 }
