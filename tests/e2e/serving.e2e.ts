@@ -67,16 +67,21 @@ describe('latency-lab serve', () => {
     const single = s.points.filter((p) => p.batcher.maxBatch === 1);
     const batched = s.points.filter((p) => p.batcher.maxBatch === 8);
     // The simulator is the same dispatcher in virtual time: fed each point's service times as the page saw them, it
-    // predicts the point's p50 within 5% + 3 ms, its p99 within 10% + 3 ms + how late the page's arrival timers fired
-    // (p99: the harness's own delay, which the simulator has none of; a 1.5 s point's p99 rests on its ~2 slowest
-    // requests), and its throughput within 5%.
+    // predicts the point's p50 within 5% + 3 ms, its p99 within the measured p99's 95% CI widened by 10% + 3 ms + how
+    // late the page's arrival timers fired (the harness's own delay, which the simulator has none of), and its
+    // throughput within 5%.
     for (const p of s.points) {
       const sim = p.predicted!;
       const where = `at ${p.rate}/${p.batcher.maxBatch}`;
       expect(sim, where).not.toBeNull();
       expect(Math.abs(p.latency.p50 - sim.p50), `p50 ${where}`).toBeLessThanOrEqual(0.05 * sim.p50 + 3);
-      const late = p.schedulerLateP99 ?? 0;
-      expect(Math.abs(p.latency.p99 - sim.p99), `p99 ${where}`).toBeLessThanOrEqual(0.1 * sim.p99 + 3 + late);
+      // A 1.5 s point's p99 is its 2nd or 3rd slowest request, known only within its own 95% CI (order statistics):
+      // one late reply moves it by the whole delay. The prediction must fall inside that CI, widened by the allowance.
+      const allow = 0.1 * sim.p99 + 3 + (p.schedulerLateP99 ?? 0);
+      const [lo, hi] = p.p99CI ?? [p.latency.p99, p.latency.p99];
+      const p99Where = `p99 ${where}: measured ${p.latency.p99} (CI ${lo}-${hi}), predicted ${sim.p99}`;
+      expect(sim.p99, p99Where).toBeGreaterThanOrEqual(lo - allow);
+      expect(sim.p99, p99Where).toBeLessThanOrEqual(hi + allow);
       expect(Math.abs(p.achievedRps / sim.achievedRps - 1)).toBeLessThanOrEqual(0.05);
     }
     expect(single.every((p) => p.meanBatch === 1)).toBe(true);
