@@ -2,87 +2,18 @@
  * Plans: the matrix a person asks for (models x runtime:backend targets x batch sizes x threads) turned into an
  * ordered list of cells. Validation here gives errors that name the bad value and the valid ones.
  */
-import { BACKENDS, RUNTIMES, SamplingSettings, describeIssues } from './schema.ts';
-import { allTargets, RUNTIME_BACKENDS } from './targets.ts';
-import type { BackendId, Cell, InputOverride, ModelFormat, Plan, RuntimeId, SamplingInput } from './schema.ts';
-import { batchDimsOf, type ModelInfo } from './manifest.ts';
+import { SamplingSettings, describeIssues } from './schema.ts';
+import type { Cell, Plan, SamplingInput, InputOverride } from './schema.ts';
+import { dimCombinations, missingDims, sweepableDims, withDims } from './dims.ts';
+import type { ModelInfo } from './manifest.ts';
 import { seededShuffle } from './rng.ts';
-import {
-  buildsFor,
-  isOrtBuild,
-  ORT_BUILD_CHOICES,
-  ORT_BUILD_INFO,
-  ORT_BUILDS,
-  ortBuildLacks,
-  RECOMMENDED_ORT_BUILD,
-  type OrtBuild,
-} from './builds.ts';
+import { ORT_BUILD_CHOICES, buildsFor } from './builds.ts';
+import { buildsOf, NATIVE_TARGET, parseTarget, pickFormat, PlanError, targetKey, type Target } from './target-parse.ts';
+import { allTargets, RUNTIME_BACKENDS } from './targets.ts';
 
 export { allTargets, RUNTIME_BACKENDS };
-
-/** The native reference target: onnxruntime-node on this machine's CPU, run by the CLI (`--native`). */
-export const NATIVE_TARGET = 'ort-node:cpu';
-
-/** Backends that run on the CPU: cells on them are parity references. Ordered by preference. */
-export const CPU_TARGETS: readonly Target[] = [
-  { runtime: 'ort', backend: 'wasm' },
-  { runtime: 'tfjs', backend: 'cpu' },
-  { runtime: 'tfjs', backend: 'wasm' },
-];
-
-/** The formats a runtime can load, in order of preference. */
-export const RUNTIME_FORMATS: Record<RuntimeId, readonly ModelFormat[]> = {
-  ort: ['onnx'],
-  tfjs: ['tfjs-layers', 'tfjs-graph'],
-  calib: ['calibration'],
-  'ort-node': ['onnx'],
-};
-
-export interface Target {
-  runtime: RuntimeId;
-  backend: BackendId;
-  /** ORT only: the build, when the target names one (`ort:wasm@default`). */
-  build?: OrtBuild;
-}
-
-export class PlanError extends Error {
-  override name = 'PlanError';
-}
-
-/**
- * `runtime:backend`, optionally with a build: `ort:wasm@default`. The build must be one that runs the backend.
- */
-export function parseTarget(text: string): Target {
-  const [pair = '', build, moreAt] = text.trim().split('@');
-  if (moreAt !== undefined) throw new PlanError(`'${text}' has more than one @build`);
-  const t = parsePair(pair, text);
-  if (build === undefined) return t;
-  if (t.runtime !== 'ort') throw new PlanError(`'${text}': only ort has builds (${ORT_BUILDS.join(', ')})`);
-  if (!isOrtBuild(build))
-    throw new PlanError(`unknown ORT build '${build}' in '${text}'; valid: ${ORT_BUILDS.join(', ')}`);
-  const lacks = ortBuildLacks(build, t.backend);
-  if (lacks) throw new PlanError(lacks);
-  return { ...t, build };
-}
-
-function parsePair(pair: string, text: string): Target {
-  const [runtime, backend, extra] = pair.split(':');
-  if (extra !== undefined || !runtime || !backend) {
-    throw new PlanError(`'${text}' is not runtime:backend; valid: ${allTargets().join(', ')}`);
-  }
-  if (!(RUNTIMES as readonly string[]).includes(runtime)) {
-    throw new PlanError(`unknown runtime '${runtime}' in '${text}'; valid runtimes: ${RUNTIMES.join(', ')}`);
-  }
-  const r = runtime as RuntimeId;
-  if (!(BACKENDS as readonly string[]).includes(backend) || !RUNTIME_BACKENDS[r].includes(backend as BackendId)) {
-    throw new PlanError(`runtime '${r}' has no backend '${backend}'; valid: ${RUNTIME_BACKENDS[r].join(', ')}`);
-  }
-  return { runtime: r, backend: backend as BackendId };
-}
-
-export function targetKey(t: Target): string {
-  return `${t.runtime}:${t.backend}${t.build ? `@${t.build}` : ''}`;
-}
+export * from './target-parse.ts';
+export { dimCombinations, missingDims, sweepableDims } from './dims.ts';
 
 /** `model/runtime:backend[@build]/bN/tN`, then `/name=value` per swept dim, by name (`text-encoder/.../t1/seq=64`). */
 export function cellId(
@@ -97,73 +28,6 @@ export function cellId(
     .map((d) => `/${d}=${dims[d]}`)
     .join('');
   return `${modelId}/${targetKey(t)}/b${batch}/t${threads}${swept}`;
-}
-
-/** Every combination of the swept dims' values (one empty combination when nothing is swept). */
-export function dimCombinations(sweeps: Readonly<Record<string, readonly number[]>>): Record<string, number>[] {
-  let out: Record<string, number>[] = [{}];
-  for (const [name, values] of Object.entries(sweeps))
-    out = out.flatMap((combo) => values.map((v) => ({ ...combo, [name]: v })));
-  return out;
-}
-
-/** The symbolic dims of a model a cell can set: every named dim of its inputs except those the batch size fills. */
-export function sweepableDims(model: ModelInfo): string[] {
-  const names = new Set<string>();
-  for (const input of model.inputs)
-    for (const d of input.shape) if (typeof d === 'string' && !batchDimsOf(model).includes(d)) names.add(d);
-  return [...names];
-}
-
-/**
- * The model's symbolic dims (other than the batch dim) that nothing gives a value: not the request's dims, not a
- * per-input override, not the model's defaults. Such a model can't run; every one is named at once.
- */
-export function missingDims(
-  model: ModelInfo,
-  dims: Readonly<Record<string, readonly number[]>>,
-  overrides: Readonly<Record<string, InputOverride>> = {},
-): string[] {
-  const missing = new Set<string>();
-  for (const input of model.inputs) {
-    for (const d of input.shape) {
-      if (typeof d !== 'string' || batchDimsOf(model).includes(d)) continue;
-      if (dims[d]?.length || model.dimDefaults[d] !== undefined || overrides[input.name]?.dims?.[d] !== undefined)
-        continue;
-      missing.add(d);
-    }
-  }
-  return [...missing];
-}
-
-/** A cell's input overrides: the request's per-input ones, with the cell's swept dim values on the inputs that have them. */
-function withDims(
-  model: ModelInfo | undefined,
-  base: Record<string, InputOverride>,
-  dims: Record<string, number>,
-): Record<string, InputOverride> {
-  if (!model || Object.keys(dims).length === 0) return base;
-  const out: Record<string, InputOverride> = { ...base };
-  for (const input of model.inputs) {
-    const mine = Object.fromEntries(Object.entries(dims).filter(([d]) => input.shape.includes(d)));
-    if (Object.keys(mine).length) out[input.name] = { ...out[input.name], dims: { ...out[input.name]?.dims, ...mine } };
-  }
-  return out;
-}
-
-/**
- * The builds an ORT target runs with: its own @build, else each of `choices` that has its backend (`recommended`
- * stands for the recommended one). Empty when none of the chosen builds has the backend.
- */
-export function buildsOf(t: Target, choices: readonly string[] = ['recommended']): (OrtBuild | undefined)[] {
-  if (t.runtime !== 'ort') return [undefined];
-  if (t.build) return [t.build];
-  const out = new Set<OrtBuild>();
-  for (const c of choices) {
-    if (c === 'recommended') out.add(RECOMMENDED_ORT_BUILD[t.backend as keyof typeof RECOMMENDED_ORT_BUILD]);
-    else if (isOrtBuild(c) && ORT_BUILD_INFO[c].backends.includes(t.backend)) out.add(c);
-  }
-  return [...out];
 }
 
 /** What a person asks for; `buildPlan` checks it and fills in the cells. */
@@ -236,9 +100,16 @@ function checkPositiveInts(label: string, values: readonly number[], max: number
   }
 }
 
-export function pickFormat(model: ModelInfo | undefined, runtime: RuntimeId): ModelFormat | null {
-  if (!model) return null;
-  return RUNTIME_FORMATS[runtime].find((f) => model.formats.some((m) => m.format === f)) ?? null;
+/** A request's settings, checked (errors name the bad value and the valid range) and with defaults filled in. */
+interface Checked {
+  targets: Target[];
+  ortBuilds: string[];
+  threads: number[];
+  sampling: SamplingSettings;
+  seed: number;
+  inputSeed: number;
+  liveCells: number;
+  sweeps: Record<string, number[]>;
 }
 
 /**
@@ -246,12 +117,30 @@ export function pickFormat(model: ModelInfo | undefined, runtime: RuntimeId): Mo
  * name doesn't stop the rest; malformed settings throw before anything runs.
  */
 export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): Plan {
+  const checked = checkRequest(request);
+  checkDims(request, models, checked.sweeps);
+  const nativeSkipped: Plan['nativeSkipped'] = [];
+  const cells = matrixCells(request, models, checked, nativeSkipped);
+  const order = request.order ?? 'seeded-shuffle';
+  const ordered = order === 'seeded-shuffle' ? seededShuffle(cells, checked.seed) : cells;
+  const { seed, liveCells } = checked;
+  const common = { seed, order, sampling: checked.sampling, nativeSkipped };
+  if (!cells.some((c) => c.runtime === 'ort-node'))
+    return { ...common, schedule: request.schedule ?? 'sequential', liveCells, cells: ordered };
+  // Native reference cells take turns with the browser cells doing the same work, so drift hits both alike:
+  // cells of one work key sit together (keys in the drawn order), always interleaved, and a live group holds a key.
+  const keys = [...new Set(ordered.map(workKey))];
+  const grouped = keys.flatMap((k) => ordered.filter((c) => workKey(c) === k));
+  const biggest = Math.max(...keys.map((k) => grouped.filter((c) => workKey(c) === k).length));
+  return { ...common, schedule: 'interleaved', liveCells: Math.min(32, Math.max(liveCells, biggest)), cells: grouped };
+}
+
+function checkRequest(request: PlanRequest): Checked {
   if (request.models.length === 0) throw new PlanError('models: give at least one model id');
   if (request.targets.length === 0) throw new PlanError(`targets: give at least one of ${allTargets().join(', ')}`);
   const asked = request.targets.map(parseTarget);
   const targets =
     request.native && !asked.some((t) => t.runtime === 'ort-node') ? [...asked, parseTarget(NATIVE_TARGET)] : asked;
-  const nativeSkipped: Plan['nativeSkipped'] = [];
   const ortBuilds = request.ortBuilds ?? ['recommended'];
   if (request.tfjsCores !== undefined) checkPositiveInts('tfjs cores', [request.tfjsCores], 1024);
   if (ortBuilds.length === 0) throw new PlanError(`ORT builds: give at least one of ${ORT_BUILD_CHOICES.join(', ')}`);
@@ -276,9 +165,13 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
   const liveCells = request.liveCells ?? 4;
   if (!Number.isInteger(liveCells) || liveCells < 2 || liveCells > 32)
     throw new PlanError(`live cells: ${liveCells} is not a whole number in 2..32`);
-
   const sweeps = request.dims ?? {};
   for (const [name, values] of Object.entries(sweeps)) checkPositiveInts(`dim ${name}`, values, 1_000_000);
+  return { targets, ortBuilds, threads, sampling: sampling.data, seed, inputSeed, liveCells, sweeps };
+}
+
+/** Every known model's symbolic dims have a value, and every swept dim belongs to some model: all named at once. */
+function checkDims(request: PlanRequest, models: readonly ModelInfo[], sweeps: Record<string, number[]>): void {
   const known = request.models
     .map((id) => models.find((m) => m.id === id))
     .filter((m): m is ModelInfo => m !== undefined);
@@ -301,14 +194,24 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
     throw new PlanError(
       `dims: no model in the plan has a symbolic dim named ${unused.join(', ')} (${known.map((m) => `${m.id}: ${sweepableDims(m).join(', ') || 'none'}`).join('; ')})`,
     );
+}
 
+/** The matrix: models x targets x builds x batch sizes x threads x swept dims, each cell once, in that order. */
+function matrixCells(
+  request: PlanRequest,
+  models: readonly ModelInfo[],
+  checked: Checked,
+  nativeSkipped: Plan['nativeSkipped'],
+): Cell[] {
   const cells: Cell[] = [];
   const seen = new Set<string>();
   for (const modelId of request.models) {
     const model = models.find((m) => m.id === modelId);
     const mine = model ? sweepableDims(model) : [];
-    const combos = dimCombinations(Object.fromEntries(Object.entries(sweeps).filter(([d]) => mine.includes(d))));
-    for (const target of targets) {
+    const combos = dimCombinations(
+      Object.fromEntries(Object.entries(checked.sweeps).filter(([d]) => mine.includes(d))),
+    );
+    for (const target of checked.targets) {
       if (target.runtime === 'ort-node' && request.native && model && !pickFormat(model, 'ort-node')) {
         nativeSkipped.push({
           modelId,
@@ -318,59 +221,33 @@ export function buildPlan(request: PlanRequest, models: readonly ModelInfo[]): P
       }
       if (request.skipMissingFormats && model && !pickFormat(model, target.runtime)) continue;
       // Threads only mean something for wasm backends and native CPU (intra-op threads); elsewhere the cell runs once.
-      const threadCounts = target.backend === 'wasm' || target.runtime === 'ort-node' ? threads : [1];
-      for (const build of buildsOf(target, ortBuilds)) {
+      const threadCounts = target.backend === 'wasm' || target.runtime === 'ort-node' ? checked.threads : [1];
+      for (const build of buildsOf(target, checked.ortBuilds)) {
         const built: Target = build ? { ...target, build } : target;
-        // Batch x threads x swept dims, flattened: the order cells are listed in when not shuffled.
-        const variants = request.batches.flatMap((batch) =>
-          threadCounts.flatMap((t) => combos.map((dims) => ({ batch, t, dims }))),
-        );
-        for (const { batch, t, dims } of variants) {
-          const id = cellId(modelId, built, batch, t, dims);
-          if (seen.has(id)) continue;
-          seen.add(id);
-          cells.push({
-            id,
-            modelId,
-            format: pickFormat(model, target.runtime),
-            runtime: target.runtime,
-            backend: target.backend,
-            batch,
-            threads: t,
-            build: build ?? null,
-            coresOverride: target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
-            dims,
-            inputSeed,
-            inputOverrides: withDims(model, request.inputOverrides?.[modelId] ?? {}, dims),
-          });
-        }
+        for (const batch of request.batches)
+          for (const t of threadCounts)
+            for (const dims of combos) {
+              const id = cellId(modelId, built, batch, t, dims);
+              if (seen.has(id)) continue;
+              seen.add(id);
+              cells.push({
+                id,
+                modelId,
+                format: pickFormat(model, target.runtime),
+                runtime: target.runtime,
+                backend: target.backend,
+                batch,
+                threads: t,
+                build: build ?? null,
+                coresOverride:
+                  target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
+                dims,
+                inputSeed: checked.inputSeed,
+                inputOverrides: withDims(model, request.inputOverrides?.[modelId] ?? {}, dims),
+              });
+            }
       }
     }
   }
-  const order = request.order ?? 'seeded-shuffle';
-  const ordered = order === 'seeded-shuffle' ? seededShuffle(cells, seed) : cells;
-  if (!cells.some((c) => c.runtime === 'ort-node'))
-    return {
-      seed,
-      order,
-      schedule: request.schedule ?? 'sequential',
-      liveCells,
-      sampling: sampling.data,
-      cells: ordered,
-      nativeSkipped,
-    };
-  // Native reference cells take turns with the browser cells doing the same work, so drift hits both alike:
-  // cells of one work key sit together (keys in the drawn order), always interleaved, and a live group holds a key.
-  const keys = [...new Set(ordered.map(workKey))];
-  const grouped = keys.flatMap((k) => ordered.filter((c) => workKey(c) === k));
-  const biggest = Math.max(...keys.map((k) => grouped.filter((c) => workKey(c) === k).length));
-  return {
-    seed,
-    order,
-    schedule: 'interleaved',
-    liveCells: Math.min(32, Math.max(liveCells, biggest)),
-    sampling: sampling.data,
-    cells: grouped,
-    nativeSkipped,
-  };
+  return cells;
 }
