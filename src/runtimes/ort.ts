@@ -13,13 +13,12 @@
  *   outputs stay on the GPU (`preferredOutputLocation: 'gpu-buffer'`), and because run() may resolve before the
  *   GPU is done, inference ends only after `device.queue.onSubmittedWorkDone()`. Readback is `getData()`.
  */
-import type * as Ort from 'onnxruntime-web';
-import { ORT_BUILD_INFO, RECOMMENDED_ORT_BUILD, ortBuildLacks, type OrtBuild } from '../lib/builds.ts';
-import type { HostTensor } from '../lib/inputs.ts';
+import { RECOMMENDED_ORT_BUILD, ortBuildLacks, type OrtBuild } from '../lib/builds.ts';
 import type { TestFaults } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
-import type { BackendId, Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
-import { median } from '../lib/stats.ts';
+import type { BackendId, Cell, StageNote } from '../lib/schema.ts';
+import { ORT_TYPES, OrtCpuBoundSession, type Feeds, type Loaded, type OrtModule } from './ort-session.ts';
+import { OrtWebGpuSession } from './ort-webgpu.ts';
 import {
   BackendMismatch,
   BackendUnavailable,
@@ -28,10 +27,6 @@ import {
   type RuntimeAdapter,
   type RuntimeSession,
 } from './runtime.ts';
-
-type OrtModule = typeof Ort;
-type Feeds = Record<string, Ort.Tensor>;
-type Outputs = Ort.InferenceSession.ReturnType;
 
 /**
  * One import per build, so the bundler makes each its own chunk (and wasm asset) and a worker loads only the one
@@ -51,16 +46,6 @@ let ort: OrtModule;
 /** Fault tests only (TestFaults.forceFallback): ORT gets wasm as a second execution provider. */
 let fallbackForTest = false;
 let loadedBuild: OrtBuild | null = null;
-
-const ORT_TYPES: Record<Dtype, Ort.Tensor.Type> = {
-  float32: 'float32',
-  float16: 'float16',
-  int32: 'int32',
-  int64: 'int64',
-  uint8: 'uint8',
-  int8: 'int8',
-  bool: 'bool',
-};
 
 const FOLDED: Record<Exclude<BackendId, 'webgpu' | 'cpu'>, StageNote[]> = {
   wasm: [
@@ -161,9 +146,9 @@ export const ortAdapter: RuntimeAdapter = {
           'asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back to another execution provider',
         );
       }
-      return new OrtWebGpuSession(session, model, cell, device);
+      return new OrtWebGpuSession(loadedNow(), session, model, cell, device);
     }
-    return new OrtCpuBoundSession(session, model, cell, FOLDED[cell.backend as keyof typeof FOLDED]);
+    return new OrtCpuBoundSession(loadedNow(), session, model, cell, FOLDED[cell.backend as keyof typeof FOLDED]);
   },
 
   async createBare(_model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<BareRunner> {
@@ -186,250 +171,8 @@ export const ortAdapter: RuntimeAdapter = {
   wasmHeapBytes: () => null, // ORT does not expose its wasm memory
 };
 
-async function commonProof(cell: Cell, details: Proof['details']): Promise<Proof> {
-  // ORT writes the thread count it really uses back into numThreads once the wasm module is up.
-  const threads = cell.backend === 'wasm' ? Number(ort.env.wasm.numThreads) || 1 : 1;
-  if (cell.backend === 'wasm' && threads !== cell.threads) {
-    throw new BackendMismatch(`asked ORT for ${cell.threads} wasm threads, it runs ${threads}`);
-  }
-  return {
-    runtime: 'ort',
-    runtimeVersion: ortAdapter.version,
-    backendRequested: cell.backend,
-    backendInUse: cell.backend,
-    threads,
-    simd: true, // ORT 1.30 ships only SIMD wasm builds
-    crossOriginIsolated: self.crossOriginIsolated,
-    details: {
-      executionProviders: cell.backend,
-      threadsRequested: cell.threads,
-      build: loadedBuild,
-      entry: loadedBuild ? ORT_BUILD_INFO[loadedBuild].entry : null,
-      ...details,
-    },
-  };
-}
-
-/** wasm, webgl, webnn: CPU tensors in, CPU tensors out; run() does the device work in between. */
-class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
-  constructor(
-    protected readonly session: Ort.InferenceSession,
-    protected readonly model: ModelInfo,
-    protected readonly cell: Cell,
-    readonly stageNotes: readonly StageNote[],
-  ) {}
-
-  async upload(inputs: readonly HostTensor[]): Promise<Feeds> {
-    const feeds: Feeds = {};
-    for (const t of inputs) feeds[t.name] = new ort.Tensor(ORT_TYPES[t.dtype], t.data, t.shape);
-    return feeds;
-  }
-
-  infer(feeds: Feeds): Promise<Outputs> {
-    if (this.cell.backend === 'webgl') primeWebGlInputCheck(this.session, feeds);
-    return this.session.run(feeds);
-  }
-
-  async readback(outputs: Outputs): Promise<HostTensor[]> {
-    return Promise.all(
-      this.session.outputNames.map(async (name) => {
-        const t = outputs[name];
-        if (!t) throw new Error(`ORT returned no output '${name}'`);
-        const spec = this.model.outputs.find((o) => o.name === name);
-        // CPU outputs have .data; GPU-resident ones are downloaded by getData().
-        const data = (t.location === 'cpu' ? t.data : await t.getData()) as HostTensor['data'];
-        return { name, dtype: spec?.dtype ?? (t.type as Dtype), shape: [...t.dims], data };
-      }),
-    );
-  }
-
-  release(feeds: Feeds, outputs: Outputs): void {
-    for (const t of Object.values(feeds)) t.dispose();
-    for (const t of Object.values(outputs)) t.dispose();
-  }
-
-  async proof(): Promise<Proof> {
-    const details: Proof['details'] = {};
-    if (this.cell.backend === 'webgl') {
-      const gl = ort.env.webgl.context as WebGL2RenderingContext | undefined;
-      const dbg = gl?.getExtension('WEBGL_debug_renderer_info');
-      details.webglRenderer = gl
-        ? String(dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER))
-        : null;
-    }
-    return commonProof(this.cell, details);
-  }
-
-  async measureGpuBusy(_inputs: readonly HostTensor[], _passes: number): Promise<GpuBusy | string> {
-    if (this.cell.backend === 'webgl') return 'ORT webgl exposes no GPU timer queries';
-    return 'not a GPU backend';
-  }
-
-  async dispose(): Promise<void> {
-    await this.session.release();
-  }
-}
-
-/**
- * Works around an ORT webgl (onnxjs) limitation: it checks each run's input dims against the dims it stored on the
- * first run (or, on the first run, against the model's dims, where a symbolic dim reads as undefined), so a model
- * with a symbolic dim fails every run after the first. We store this run's own dims and types before the run, so
- * the check passes for any size the model accepts. Private state, reached defensively: if ORT's internals change,
- * this does nothing and the runtime's own error shows as before.
- */
-function primeWebGlInputCheck(session: Ort.InferenceSession, feeds: Feeds): void {
-  const inner = (
-    session as unknown as {
-      handler?: { session?: { context?: { graphInputDims?: unknown[]; graphInputTypes?: unknown[] } } };
-    }
-  ).handler?.session;
-  const ctx = inner?.context;
-  if (!ctx || !Array.isArray(ctx.graphInputDims) || !Array.isArray(ctx.graphInputTypes)) return;
-  const ordered = session.inputNames.map((n) => feeds[n]);
-  if (ordered.some((t) => !t)) return;
-  ctx.graphInputDims.splice(0, ctx.graphInputDims.length, ...ordered.map((t) => t!.dims));
-  ctx.graphInputTypes.splice(0, ctx.graphInputTypes.length, ...ordered.map((t) => t!.type));
-}
-
-/** WebGPU buffers must be sized in multiples of 4 bytes; 16 keeps every dtype aligned. */
-const align16 = (n: number) => Math.ceil(Math.max(n, 4) / 16) * 16;
-const GPU_BUFFER_TYPES = new Set<Dtype>(['float32', 'float16', 'int32', 'int64', 'uint8', 'bool']);
-
-class OrtWebGpuSession extends OrtCpuBoundSession {
-  private lost: string | null = null;
-
-  constructor(
-    session: Ort.InferenceSession,
-    model: ModelInfo,
-    cell: Cell,
-    private readonly device: GPUDevice,
-  ) {
-    super(session, model, cell, []);
-    void device.lost.then((info) => {
-      this.lost = `WebGPU device lost${info.reason ? ` (${info.reason})` : ''}: ${info.message || 'no message'}`;
-    });
-  }
-
-  private check(): void {
-    if (this.lost) throw new Error(this.lost);
-  }
-
-  loseDevice(): void {
-    this.device.destroy();
-  }
-
-  override async upload(inputs: readonly HostTensor[]): Promise<Feeds> {
-    this.check();
-    const feeds: Feeds = {};
-    for (const t of inputs) {
-      if (!GPU_BUFFER_TYPES.has(t.dtype)) {
-        // ORT can't wrap this dtype as a GPU buffer: it goes in as a CPU tensor and run() uploads it.
-        feeds[t.name] = new ort.Tensor(ORT_TYPES[t.dtype], t.data, t.shape);
-        continue;
-      }
-      const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-      const buffer = this.device.createBuffer({
-        size: align16(bytes.byteLength),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
-      this.device.queue.writeBuffer(
-        buffer,
-        0,
-        (bytes.byteLength % 4 === 0 ? bytes : padTo4(bytes)) as Uint8Array<ArrayBuffer>,
-      );
-      feeds[t.name] = ort.Tensor.fromGpuBuffer(buffer, {
-        dataType: ORT_TYPES[t.dtype] as Ort.Tensor.GpuBufferDataTypes,
-        dims: t.shape,
-        dispose: () => buffer.destroy(),
-      });
-    }
-    // The upload ends when the copies have landed on the device, not when they were queued.
-    await this.device.queue.onSubmittedWorkDone();
-    return feeds;
-  }
-
-  override async infer(feeds: Feeds): Promise<Outputs> {
-    this.check();
-    const out = await this.session.run(feeds);
-    // With GPU-resident outputs run() can resolve while kernels are still queued: drain the queue so the
-    // inference stage holds the device's work, not only its dispatch.
-    await this.device.queue.onSubmittedWorkDone();
-    this.check();
-    return out;
-  }
-
-  override async proof(): Promise<Proof> {
-    type Info = { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
-    const adapter = ort.env.webgpu.adapter as unknown as { info?: Info } | undefined;
-    // The JSEP builds expose the adapter; the native WebGPU EP (/webgpu) only the device, which carries its info.
-    const info = adapter?.info ?? (this.device as unknown as { adapterInfo?: Info }).adapterInfo ?? null;
-    return commonProof(this.cell, {
-      webgpuVendor: info?.vendor ?? null,
-      webgpuArchitecture: info?.architecture ?? null,
-      webgpuDescription: info?.description ?? null,
-      isFallbackAdapter: info?.isFallbackAdapter ?? null,
-      outputLocation: 'gpu-buffer',
-    });
-  }
-
-  /**
-   * GPU busy time from ORT's WebGPU profiling (timestamp queries around each kernel). Queries cost time, so they
-   * run only on these extra passes, never during the timed samples. ORT re-reads the mode at every run start.
-   */
-  override async measureGpuBusy(inputs: readonly HostTensor[], passes: number): Promise<GpuBusy | string> {
-    if (loadedBuild === 'webgpu')
-      return "ORT's native WebGPU EP (the /webgpu build) reports no per-kernel timestamps to JS; the default or /all build (JSEP) does";
-    // ORT asks for the inside-passes variant where the adapter has it, else plain timestamp-query.
-    if (
-      !this.device.features.has('timestamp-query') &&
-      !this.device.features.has('chromium-experimental-timestamp-query-inside-passes')
-    ) {
-      return 'the WebGPU device has no timestamp-query feature';
-    }
-    const perPass: number[] = [];
-    const walls: number[] = [];
-    let kernels: { start: number; end: number }[] = [];
-    ort.env.webgpu.profiling = { mode: 'default', ondata: (d) => kernels.push({ start: d.startTime, end: d.endTime }) };
-    try {
-      for (let i = 0; i < passes; i++) {
-        kernels = [];
-        const feeds = await this.upload(inputs);
-        const t0 = performance.now();
-        const out = await this.infer(feeds);
-        walls.push(performance.now() - t0);
-        this.release(feeds, out);
-        await settle(() => kernels.length);
-        // Timestamps are in nanoseconds. Kernel times are summed (busy time),
-        // not the span, so idle gaps between dispatches count as overhead, not GPU work.
-        if (!kernels.length) return 'ORT reported no kernel timestamps';
-        perPass.push(kernels.reduce((s, k) => s + (k.end - k.start), 0) / 1e6);
-      }
-    } finally {
-      ort.env.webgpu.profiling = { mode: 'off' };
-    }
-    return {
-      source: 'webgpu timestamp-query (ORT profiling, per kernel, summed)',
-      passes: perPass,
-      medianMs: median(perPass),
-      wallMedianMs: median(walls),
-    };
-  }
-}
-
-/** Waits until a count stops growing (profiling data arrives asynchronously after the queue drains). */
-async function settle(count: () => number, quietMs = 30, maxMs = 2000): Promise<void> {
-  const start = performance.now();
-  let last = -1;
-  while (performance.now() - start < maxMs) {
-    const now = count();
-    if (now === last && now > 0) return;
-    last = now;
-    await new Promise((r) => setTimeout(r, quietMs));
-  }
-}
-
-function padTo4(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
-  out.set(bytes);
-  return out;
+/** The build this worker loaded, for its sessions. */
+function loadedNow(): Loaded {
+  if (!loadedBuild) throw new Error('ort adapter: init() was not called');
+  return { ort, build: loadedBuild };
 }
