@@ -2,7 +2,14 @@
  * Targets as a person writes them (`ort:wasm`, `ort:wasm@default`), checked with errors that name the valid ones;
  * the formats each runtime loads, and which targets run on the CPU (parity references).
  */
-import { isOrtBuild, ORT_BUILD_INFO, ORT_BUILDS, ortBuildLacks, RECOMMENDED_ORT_BUILD, type OrtBuild } from './builds.ts';
+import {
+  isOrtBuild,
+  ORT_BUILD_INFO,
+  ORT_BUILDS,
+  ortBuildLacks,
+  RECOMMENDED_ORT_BUILD,
+  type OrtBuild,
+} from './builds.ts';
 import type { ModelInfo } from './manifest.ts';
 import { BACKENDS, RUNTIMES, type BackendId, type ModelFormat, type RuntimeId } from './schema.ts';
 import { allTargets, RUNTIME_BACKENDS } from './targets.ts';
