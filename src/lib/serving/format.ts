@@ -3,10 +3,11 @@
  * throughput against offered load, per-request breakdown, monitor timeline). Pure.
  */
 import { fmtMs, textTable } from '../format.ts';
-import { csvField, toCsv } from '../report.ts';
 import { escapeXml, lineChartSvg, type LineSeries } from '../svg-chart.ts';
 import type { BatcherConfig } from './batcher.ts';
 import { saturationStart, type ServingPoint, type ServingReport } from './report.ts';
+
+export { requestsCsv, servingCsv } from './csv.ts';
 
 export function batcherLabel(b: BatcherConfig, workers: number): string {
   const batching = b.maxBatch === 1 ? 'no batching' : `batch <= ${b.maxBatch}, wait <= ${b.maxWaitMs} ms`;
@@ -84,161 +85,8 @@ export function capacityLines(r: ServingReport): string[] {
   });
 }
 
-export function servingCsv(r: ServingReport): string {
-  const header = [
-    'max_batch',
-    'max_wait_ms',
-    'queue_limit',
-    'workers',
-    'offered_rps',
-    'achieved_rps',
-    'offered',
-    'completed',
-    'dropped',
-    'failed',
-    'p50_ms',
-    'p95_ms',
-    'p99_ms',
-    'p99_ci_lo',
-    'p99_ci_hi',
-    'mean_ms',
-    'mean_batch',
-    'formation_ms',
-    'queue_ms',
-    'inference_ms',
-    'overhead_ms',
-    'saturated',
-    'scheduler_late_p99_ms',
-  ];
-  return toCsv(
-    header,
-    r.points.map((p) => [
-      p.batcher.maxBatch,
-      p.batcher.maxWaitMs,
-      p.batcher.queueLimit,
-      p.workers,
-      p.rate,
-      p.achievedRps,
-      p.offered,
-      p.completed,
-      p.dropped,
-      p.failed,
-      p.latency.p50,
-      p.latency.p95,
-      p.latency.p99,
-      p.p99CI?.[0] ?? null,
-      p.p99CI?.[1] ?? null,
-      p.latency.mean,
-      p.meanBatch,
-      p.breakdown.formation,
-      p.breakdown.queue,
-      p.breakdown.inference,
-      p.breakdown.overhead,
-      p.saturated,
-      p.schedulerLateP99,
-    ]),
-  );
-}
-
-export function requestsCsv(r: ServingReport): string {
-  const header = [
-    'max_batch',
-    'max_wait_ms',
-    'workers',
-    'offered_rps',
-    'request',
-    'arrival_ms',
-    'ready_ms',
-    'start_ms',
-    'end_ms',
-    'inference_ms',
-    'batch',
-    'worker',
-  ];
-  const lines = [header.join(',')];
-  for (const p of r.points) {
-    const q = p.requests;
-    for (let i = 0; i < q.arrival.length; i++)
-      lines.push(
-        [
-          p.batcher.maxBatch,
-          p.batcher.maxWaitMs,
-          p.workers,
-          p.rate,
-          i,
-          q.arrival[i],
-          q.ready[i],
-          q.start[i],
-          q.end[i],
-          q.inference[i],
-          q.batch[i],
-          q.worker[i],
-        ]
-          .map(csvField)
-          .join(','),
-      );
-  }
-  if (r.monitor) {
-    lines.push('', 'monitor_at_ms,monitor_ms');
-    r.monitor.samples.at.forEach((t, i) => lines.push(`${t},${r.monitor!.samples.ms[i]}`));
-  }
-  return lines.join('\n') + '\n';
-}
-
 export function servingCharts(r: ServingReport): string[] {
-  const g = groups(r.points);
-  const budget = r.capacity[0];
-  const hline = budget
-    ? { y: budget.budgetMs, label: `budget ${budget.percentile} <= ${budget.budgetMs} ms` }
-    : undefined;
-  const lat: LineSeries[] = g.flatMap((x) => [
-    { label: `${x.label} p99`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p99 })) },
-    { label: `${x.label} p50`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p50 })), dashed: true },
-  ]);
-  const tp: LineSeries[] = [
-    ...g.map((x) => ({ label: x.label, points: x.points.map((p) => ({ x: p.rate, y: p.achievedRps })) })),
-    { label: 'offered = achieved', points: r.points.map((p) => ({ x: p.rate, y: p.rate })), dashed: true },
-  ];
-  const out = [];
-  if (r.points.length) {
-    out.push(
-      lineChartSvg(
-        lat,
-        `Latency against offered load (${r.modelId}, ${r.target})`,
-        'offered load, requests/s',
-        'end-to-end latency, ms',
-        { hline },
-      ),
-    );
-    out.push(lineChartSvg(tp, 'Throughput against offered load', 'offered load, requests/s', 'achieved, requests/s'));
-    // Formation is zero without batching: no line for it. Values under 1 us are drawn at 1 us (log axis).
-    out.push(
-      lineChartSvg(
-        g.flatMap((x) => [
-          ...(x.points[0]!.batcher.maxBatch > 1
-            ? [
-                {
-                  label: `${x.label} forming`,
-                  points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.formation, 0.001) })),
-                  dashed: true,
-                },
-              ]
-            : []),
-          {
-            label: `${x.label} queue`,
-            points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.queue, 0.001) })),
-          },
-          {
-            label: `${x.label} inference`,
-            points: x.points.map((p) => ({ x: p.rate, y: Math.max(p.breakdown.inference, 0.001) })),
-          },
-        ]),
-        'Where a request waits (medians per request)',
-        'offered load, requests/s',
-        'ms',
-      ),
-    );
-  }
+  const out = r.points.length ? loadCharts(r) : [];
   if (r.monitor) {
     const m = r.monitor;
     out.push(
@@ -254,6 +102,45 @@ export function servingCharts(r: ServingReport): string[] {
     );
   }
   return out;
+}
+
+/** A sweep's charts: latency percentiles, throughput, and where a request waits, against offered load. */
+function loadCharts(r: ServingReport): string[] {
+  const g = groups(r.points);
+  const budget = r.capacity[0];
+  const hline = budget
+    ? { y: budget.budgetMs, label: `budget ${budget.percentile} <= ${budget.budgetMs} ms` }
+    : undefined;
+  const lat: LineSeries[] = g.flatMap((x) => [
+    { label: `${x.label} p99`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p99 })) },
+    { label: `${x.label} p50`, points: x.points.map((p) => ({ x: p.rate, y: p.latency.p50 })), dashed: true },
+  ]);
+  const tp: LineSeries[] = [
+    ...g.map((x) => ({ label: x.label, points: x.points.map((p) => ({ x: p.rate, y: p.achievedRps })) })),
+    { label: 'offered = achieved', points: r.points.map((p) => ({ x: p.rate, y: p.rate })), dashed: true },
+  ];
+  // Values under 1 us are drawn at 1 us (log axis).
+  const line = (points: ServingPoint[], label: string, y: (p: ServingPoint) => number, dashed = false) => ({
+    label,
+    points: points.map((p) => ({ x: p.rate, y: Math.max(y(p), 0.001) })),
+    ...(dashed ? { dashed } : {}),
+  });
+  // Formation is zero without batching: no line for it.
+  const waits: LineSeries[] = g.flatMap((x) => [
+    ...(x.points[0]!.batcher.maxBatch > 1
+      ? [line(x.points, `${x.label} forming`, (p) => p.breakdown.formation, true)]
+      : []),
+    line(x.points, `${x.label} queue`, (p) => p.breakdown.queue),
+    line(x.points, `${x.label} inference`, (p) => p.breakdown.inference),
+  ]);
+  const load = 'offered load, requests/s';
+  return [
+    lineChartSvg(lat, `Latency against offered load (${r.modelId}, ${r.target})`, load, 'end-to-end latency, ms', {
+      hline,
+    }),
+    lineChartSvg(tp, 'Throughput against offered load', load, 'achieved, requests/s'),
+    lineChartSvg(waits, 'Where a request waits (medians per request)', load, 'ms'),
+  ];
 }
 
 export function servingMarkdown(r: ServingReport): string {
