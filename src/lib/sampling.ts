@@ -95,6 +95,26 @@ export function growIterations(k: number, spanMs: number, tickMs: number): numbe
   return Math.min(MAX_ITERATIONS, Math.max(k * 2, scaled));
 }
 
+/**
+ * The timer guard on warm passes: grows k (at most 8 times) until k passes in a row span enough ticks. `spanOf(k)`
+ * times k passes and gives their span (ms). The k found, and the passes the check ran.
+ */
+export async function guardIterations(
+  k: number,
+  spanOf: (k: number) => Promise<number>,
+  tickMs: number,
+): Promise<{ k: number; passes: number }> {
+  let passes = 0;
+  for (let tries = 0; tries < 8; tries++) {
+    const span = await spanOf(k);
+    passes += k;
+    const next = growIterations(k, span, tickMs);
+    if (next === null) break;
+    k = next;
+  }
+  return { k, passes };
+}
+
 /** What the passes before sampling took: auto mode counts their time towards the least warm-up time. */
 export interface WarmupFacts {
   passes: number;

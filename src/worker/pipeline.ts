@@ -10,12 +10,12 @@
 import { type HostTensor } from '../lib/inputs.ts';
 import { type CellOutcome, type FinishFacts, type Step, type WarmupDone } from '../lib/job.ts';
 import { modelInputs } from '../lib/manifest.ts';
-import { chooseIterations, growIterations, guardRule, warmupDecision } from '../lib/sampling.ts';
+import { chooseIterations, growIterations, guardIterations, guardRule, warmupDecision } from '../lib/sampling.ts';
 import type { ColdStart, GpuBusy, Prediction, PreprocessParts, Sample, Stage } from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
 import { median } from '../lib/stats.ts';
 import { FIRST_PASSES } from '../lib/warmup-curve.ts';
-import { BackendMismatch } from '../runtimes/runtime.ts';
+import { BackendMismatch, type RuntimeSession } from '../runtimes/runtime.ts';
 import { CellLoad, type StageTimes } from './cell-load.ts';
 import { predictionsOf } from './postprocess.ts';
 import { okResult } from './cell-result.ts';
@@ -78,19 +78,13 @@ export class CellRun extends CellLoad {
           const typical = passMs.length ? median(passMs.slice(-3)) : (this.cold.firstInferenceMs ?? null);
           const iterations = chooseIterations(settings, typical, this.timerResolutionMs);
           if (settings.mode === 'auto' && settings.iterations === null && iterations.iterations > 1) {
-            // Check the guess on warm passes, growing k until k passes in a row span enough ticks.
-            let k = iterations.iterations;
-            for (let tries = 0; tries < 8; tries++) {
-              // Judged as samples are: by the stages' own time over k passes (what a sample's total spans), not
-              // the wall time, which also holds the loop between passes (a third of a no-op pass's time).
-              const trial = await this.timedSample(k);
-              guardPasses += k;
-              const next = growIterations(k, trial.total * k, this.timerResolutionMs);
-              if (next === null) break;
-              k = next;
-            }
-            iterations.iterations = k;
-            iterations.why = `timer guard: a pass is under ${guardRule(this.timerResolutionMs)}, so each sample times ${k} passes in a row`;
+            // Judged as samples are: by the stages' own time over k passes (what a sample's total spans), not the
+            // wall time, which also holds the loop between passes (a third of a no-op pass's time).
+            const spanOf = async (k: number) => (await this.timedSample(k)).total * k;
+            const guarded = await guardIterations(iterations.iterations, spanOf, this.timerResolutionMs);
+            guardPasses = guarded.passes;
+            iterations.iterations = guarded.k;
+            iterations.why = `timer guard: a pass is under ${guardRule(this.timerResolutionMs)}, so each sample times ${guarded.k} passes in a row`;
           }
           const whole = this.wholeCycles(iterations.iterations);
           if (settings.iterations === null && whole !== iterations.iterations) {
@@ -227,9 +221,30 @@ export class CellRun extends CellLoad {
     };
   }
 
+  /** What is read once sampling is over, with the model still loaded: GPU busy time, memory, proof, predictions. */
+  private async afterSampling(session: RuntimeSession) {
+    const { cell, sampling } = this.job;
+    let gpuBusy: GpuBusy | string | null = null;
+    let uaMemory: { bytes: number | null; note: string | null } = { bytes: null, note: null };
+    let predictions: Prediction[] | null = null;
+    // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
+    if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0)
+      gpuBusy = await session.measureGpuBusy(this.raw, sampling.gpuBusyPasses);
+    // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
+    if (sampling.measureMemory)
+      uaMemory = this.measureMemory ? await this.measureMemory() : { bytes: null, note: 'no page to measure memory' };
+    const proof = await session.proof();
+    // After everything timed: each picture once, in order, for the per-picture answer and a deterministic digest.
+    if (this.pre?.hasImages) predictions = await this.predict();
+    // Given input sets: the digested outputs are those of the first set, as the browser cells' are of pass 0.
+    else if (this.options.inputSets) await this.pass(undefined, 0);
+    else this.lastInputs = this.raw;
+    return { gpuBusy, uaMemory, proof, predictions };
+  }
+
   /** GPU busy time and memory (outside the samples), proof, output digest, summary, validity: the result. */
   async finish(facts: FinishFacts): Promise<CellOutcome> {
-    const { cell, sampling } = this.job;
+    const { sampling } = this.job;
     const session = this.session;
     const adapter = this.adapter;
     if (!session || !adapter)
@@ -239,27 +254,14 @@ export class CellRun extends CellLoad {
       return this.failed('sampling', new Error('no samples were taken')).outcome;
     }
     const sampleTensorsEnd = adapter.tensorCount?.()?.tensors ?? null;
-    let gpuBusy: GpuBusy | string | null = null;
-    let uaMemory: { bytes: number | null; note: string | null } = { bytes: null, note: null };
-    let proof;
-    let predictions: Prediction[] | null = null;
+    let readings: Awaited<ReturnType<CellRun['afterSampling']>>;
     try {
-      // GPU timers are read on extra passes after sampling: the queries cost time, so they never run in samples.
-      if (GPU_BACKENDS.has(cell.backend) && sampling.gpuBusyPasses > 0)
-        gpuBusy = await session.measureGpuBusy(this.raw, sampling.gpuBusyPasses);
-      // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
-      if (sampling.measureMemory)
-        uaMemory = this.measureMemory ? await this.measureMemory() : { bytes: null, note: 'no page to measure memory' };
-      proof = await session.proof();
-      // After everything timed: each picture once, in order, for the per-picture answer and a deterministic digest.
-      if (this.pre?.hasImages) predictions = await this.predict();
-      // Given input sets: the digested outputs are those of the first set, as the browser cells' are of pass 0.
-      else if (this.options.inputSets) await this.pass(undefined, 0);
-      else this.lastInputs = this.raw;
+      readings = await this.afterSampling(session);
     } catch (e) {
       await this.dispose();
       return this.failed(e instanceof BackendMismatch ? 'init' : 'sampling', e).outcome;
     }
+    const { gpuBusy, uaMemory, proof, predictions } = readings;
     const wasmHeapBytes = adapter.wasmHeapBytes();
     await this.dispose();
     void this.postSink;

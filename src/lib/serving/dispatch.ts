@@ -5,7 +5,7 @@
  * virtual clock with given service times (simulate.ts). Same code, so what the simulator predicts from measured
  * service times is what the runner would measure if service were the only cost.
  */
-import { DynamicBatcher, type BatcherConfig } from './batcher.ts';
+import { DynamicBatcher, type Batch, type BatcherConfig } from './batcher.ts';
 
 export interface DispatchClock {
   /** ms since the point started. */
@@ -74,98 +74,127 @@ export function dispatch(
 ): void {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new RangeError(`workers must be in 1..64, got ${workers}`);
-  const batcher = new DynamicBatcher(config);
-  const busy = new Array<boolean>(workers).fill(false);
-  const out: DispatchOutcome = {
+  new Dispatcher(arrivals, config, workers, clock, start, options).begin();
+}
+
+/** One load point's dispatch: arrivals, batches to free workers, deadlines, and the outcome once all is done. */
+class Dispatcher {
+  private readonly batcher: DynamicBatcher;
+  private readonly busy: boolean[];
+  private readonly out: DispatchOutcome = {
     records: [],
     dropped: [],
     batches: [],
     failed: { requests: 0, errors: [] },
     lateness: [],
   };
-  let arrived = 0;
-  let inFlight = 0;
-  let finished = false;
-  let deadline: { cancel(): void } | null = null;
+  private arrived = 0;
+  private inFlight = 0;
+  private finished = false;
+  private deadline: { cancel(): void } | null = null;
+  private arrivalTimers: { cancel(): void }[] = [];
 
-  const finishIfDone = () => {
-    if (finished || !(arrived === arrivals.length || options.signal?.aborted) || batcher.waiting || inFlight) return;
-    finished = true;
-    arrivalTimers.forEach((t) => t.cancel());
-    deadline?.cancel();
-    out.dropped = batcher.dropped.map((r) => r.id);
-    out.records.sort((a, b) => a.id - b.id);
-    options.onDone(out);
-  };
-
-  const run = (w: number) => {
-    const now = clock.now();
-    const batch = batcher.take(now);
-    if (!batch) return false;
-    busy[w] = true;
-    inFlight++;
-    const size = batch.requests.length;
-    const k = out.batches.length;
-    const record: BatchRecord = { size, why: batch.why, worker: w, startMs: now, endMs: now };
-    out.batches.push(record);
-    start(size, w, k, (result) => {
-      const end = clock.now();
-      record.endMs = end;
-      busy[w] = false;
-      inFlight--;
-      if (result.ok) {
-        // A request that joined after the batch was due was ready on arrival.
-        for (const r of batch.requests)
-          out.records.push({
-            id: r.id,
-            arrivalMs: r.arrivalMs,
-            readyMs: Math.max(batch.readyMs, r.arrivalMs),
-            startMs: now,
-            endMs: end,
-            batchSize: size,
-            worker: w,
-            inferenceMs: result.ms,
-          });
-      } else {
-        out.failed.requests += size;
-        if (out.failed.errors.length < 5) out.failed.errors.push(result.error);
-      }
-      clock.soon(dispatchNow);
-      finishIfDone();
-    });
-    return true;
-  };
-
-  function dispatchNow(): void {
-    for (let w = 0; w < workers; w++) if (!busy[w] && !run(w)) break;
-    // A free worker waits for the oldest request's max-wait deadline.
-    deadline?.cancel();
-    deadline = null;
-    const due = batcher.nextDeadline();
-    if (due !== null && busy.some((b) => !b)) deadline = clock.at(due, dispatchNow);
+  constructor(
+    private readonly arrivals: readonly number[],
+    config: BatcherConfig,
+    private readonly workers: number,
+    private readonly clock: DispatchClock,
+    private readonly start: StartService,
+    private readonly options: DispatchOptions,
+  ) {
+    this.batcher = new DynamicBatcher(config);
+    this.busy = new Array<boolean>(workers).fill(false);
   }
 
-  const arrivalTimers = arrivals.map((a, i) =>
-    clock.at(a, () => {
-      if (options.signal?.aborted) return;
-      const now = clock.now();
-      out.lateness.push(now - a);
-      // A timer may fire a little early: the request is then in the system from `now`, not later.
-      batcher.arrive({ id: i, arrivalMs: Math.min(a, now) });
-      arrived++;
-      clock.soon(dispatchNow);
-      finishIfDone();
-    }),
-  );
-  options.signal?.addEventListener(
-    'abort',
-    () => {
-      arrivalTimers.forEach((t) => t.cancel());
-      finishIfDone();
-    },
-    { once: true },
-  );
-  finishIfDone();
+  /** Every arrival's timer set up front (open loop: a late timer doesn't move later arrivals). */
+  begin(): void {
+    const { clock, options } = this;
+    this.arrivalTimers = this.arrivals.map((a, i) => clock.at(a, () => this.arrive(i, a)));
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        this.arrivalTimers.forEach((t) => t.cancel());
+        this.finishIfDone();
+      },
+      { once: true },
+    );
+    this.finishIfDone();
+  }
+
+  private arrive(i: number, a: number): void {
+    if (this.options.signal?.aborted) return;
+    const now = this.clock.now();
+    this.out.lateness.push(now - a);
+    // A timer may fire a little early: the request is then in the system from `now`, not later.
+    this.batcher.arrive({ id: i, arrivalMs: Math.min(a, now) });
+    this.arrived++;
+    this.clock.soon(this.dispatchNow);
+    this.finishIfDone();
+  }
+
+  /** Every free worker takes a batch that is due; a free worker then waits for the oldest request's deadline. */
+  private readonly dispatchNow = (): void => {
+    const { busy, batcher, clock } = this;
+    for (let w = 0; w < this.workers; w++) if (!busy[w] && !this.run(w)) break;
+    this.deadline?.cancel();
+    this.deadline = null;
+    const due = batcher.nextDeadline();
+    if (due !== null && busy.some((b) => !b)) this.deadline = clock.at(due, this.dispatchNow);
+  };
+
+  /** Worker `w` takes the batch due now, if any. */
+  private run(w: number): boolean {
+    const now = this.clock.now();
+    const batch = this.batcher.take(now);
+    if (!batch) return false;
+    this.busy[w] = true;
+    this.inFlight++;
+    const size = batch.requests.length;
+    const k = this.out.batches.length;
+    const record: BatchRecord = { size, why: batch.why, worker: w, startMs: now, endMs: now };
+    this.out.batches.push(record);
+    this.start(size, w, k, (result) => this.batchDone(batch, record, result));
+    return true;
+  }
+
+  private batchDone(batch: Batch, record: BatchRecord, result: ServiceDone): void {
+    const end = this.clock.now();
+    const { worker: w, startMs, size } = record;
+    record.endMs = end;
+    this.busy[w] = false;
+    this.inFlight--;
+    if (result.ok) {
+      // A request that joined after the batch was due was ready on arrival.
+      for (const r of batch.requests)
+        this.out.records.push({
+          id: r.id,
+          arrivalMs: r.arrivalMs,
+          readyMs: Math.max(batch.readyMs, r.arrivalMs),
+          startMs,
+          endMs: end,
+          batchSize: size,
+          worker: w,
+          inferenceMs: result.ms,
+        });
+    } else {
+      this.out.failed.requests += size;
+      if (this.out.failed.errors.length < 5) this.out.failed.errors.push(result.error);
+    }
+    this.clock.soon(this.dispatchNow);
+    this.finishIfDone();
+  }
+
+  private finishIfDone(): void {
+    const { arrived, arrivals, options, batcher, inFlight } = this;
+    if (this.finished || !(arrived === arrivals.length || options.signal?.aborted) || batcher.waiting || inFlight)
+      return;
+    this.finished = true;
+    this.arrivalTimers.forEach((t) => t.cancel());
+    this.deadline?.cancel();
+    this.out.dropped = batcher.dropped.map((r) => r.id);
+    this.out.records.sort((a, b) => a.id - b.id);
+    options.onDone(this.out);
+  }
 }
 
 /**
