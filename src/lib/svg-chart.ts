@@ -206,20 +206,30 @@ export function lineChartSvg(
     parts.push(
       `<line x1="${left}" x2="${left + plotW}" y1="${y(opts.hline.y)}" y2="${y(opts.hline.y)}" stroke="#D55E00" stroke-dasharray="6 4"/><text x="${left + plotW - 4}" y="${y(opts.hline.y) - 4}" class="tick" text-anchor="end">${escapeXml(opts.hline.label)}</text>`,
     );
-  series.forEach((s, i) => {
-    const c = LINE_COLOURS[i % LINE_COLOURS.length];
-    const sorted = [...s.points].sort((a, b) => a.x - b.x);
-    parts.push(
-      `<path d="${sorted.map((p, j) => `${j ? 'L' : 'M'}${x(p.x).toFixed(1)},${y(p.y).toFixed(1)}`).join('')}" fill="none" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
-    );
-    for (const p of sorted)
-      parts.push(
-        `<circle cx="${x(p.x).toFixed(1)}" cy="${y(p.y).toFixed(1)}" r="3" fill="${c}"><title>${escapeXml(`${s.label}: ${p.x} -> ${fmtMs(p.y)}`)}</title></circle>`,
-      );
-    parts.push(
-      `<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${top + 8 + i * 18}" y2="${top + 8 + i * 18}" stroke="${c}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${left + plotW + 40}" y="${top + 12 + i * 18}" class="tick">${escapeXml(s.label)}</text>`,
-    );
-  });
+  series.forEach((s, i) => parts.push(...seriesSvg(s, i, { x, y }, { left: left + plotW, top })));
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** One series: its line, a marker per point (with its value on hover), and its legend entry right of the plot. */
+function seriesSvg(
+  s: LineSeries,
+  i: number,
+  scale: { x: (v: number) => number; y: (v: number) => number },
+  legend: { left: number; top: number },
+): string[] {
+  const c = LINE_COLOURS[i % LINE_COLOURS.length];
+  const dash = s.dashed ? ' stroke-dasharray="5 4"' : '';
+  const sorted = [...s.points].sort((a, b) => a.x - b.x);
+  const at = (p: { x: number; y: number }) => [scale.x(p.x).toFixed(1), scale.y(p.y).toFixed(1)] as const;
+  const path = sorted.map((p, j) => `${j ? 'L' : 'M'}${at(p).join(',')}`).join('');
+  const ly = legend.top + 8 + i * 18;
+  return [
+    `<path d="${path}" fill="none" stroke="${c}" stroke-width="2"${dash}/>`,
+    ...sorted.map(
+      (p) =>
+        `<circle cx="${at(p)[0]}" cy="${at(p)[1]}" r="3" fill="${c}"><title>${escapeXml(`${s.label}: ${p.x} -> ${fmtMs(p.y)}`)}</title></circle>`,
+    ),
+    `<line x1="${legend.left + 14}" x2="${legend.left + 34}" y1="${ly}" y2="${ly}" stroke="${c}" stroke-width="2"${dash}/><text x="${legend.left + 40}" y="${ly + 4}" class="tick">${escapeXml(s.label)}</text>`,
+  ];
 }
