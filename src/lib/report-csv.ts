@@ -3,7 +3,7 @@
  * says, and a leading = + - @ defused so a spreadsheet never runs a cell as a formula.
  */
 import { cellReason, throughput } from './format.ts';
-import { STAGES, type RunResult } from './schema.ts';
+import { STAGES, type CellResult, type OkCellResult, type RunResult } from './schema.ts';
 import { relativeHalfWidth } from './stats.ts';
 import { validityFlags } from './validity.ts';
 
@@ -23,111 +23,73 @@ export function toCsv(
 
 export const multi = (runs: readonly RunResult[]) => runs.length > 1 || runs.some((r) => r.device !== null);
 
+type Value = string | number | boolean | null;
+
+/** A cell's identity columns, on every row (failed cells too). */
+const ID_COLUMNS: [string, (run: RunResult, c: CellResult) => Value][] = [
+  ['device', (run) => run.device ?? ''],
+  ['cell', (_, c) => c.cell.id],
+  ['model', (_, c) => c.cell.modelId],
+  ['runtime', (_, c) => c.cell.runtime],
+  ['backend', (_, c) => c.cell.backend],
+  ['batch', (_, c) => c.cell.batch],
+  ['threads', (_, c) => c.cell.threads],
+  ['status', (_, c) => c.status],
+];
+
+/** Percentiles the samples can't support read empty, not as a number nobody should trust. */
+const pct = (c: OkCellResult, p: 'p90' | 'p95' | 'p99') =>
+  c.validity.unsupportedPercentiles.includes(p) ? null : c.summary.total[p];
+
+/** The measured columns, one per line, for ok cells (empty on the others). */
+const OK_COLUMNS: [string, (c: OkCellResult) => Value][] = [
+  ['n', (c) => c.summary.total.n],
+  ['passes_per_sample', (c) => c.sampling.iterations],
+  ['median_ms', (c) => c.summary.total.median],
+  ['ci95_lo_ms', (c) => c.summary.total.medianCI95?.[0] ?? null],
+  ['ci95_hi_ms', (c) => c.summary.total.medianCI95?.[1] ?? null],
+  ['ci_rel_halfwidth', (c) => relativeHalfWidth(c.summary.total)],
+  ['p90_ms', (c) => pct(c, 'p90')],
+  ['p95_ms', (c) => pct(c, 'p95')],
+  ['p99_ms', (c) => pct(c, 'p99')],
+  ['mean_ms', (c) => c.summary.total.mean],
+  ['sd_ms', (c) => c.summary.total.sd],
+  ['min_ms', (c) => c.summary.total.min],
+  ['max_ms', (c) => c.summary.total.max],
+  ['throughput_items_per_s', (c) => throughput(c)],
+  ['inference_median_ms', (c) => c.summary.inference?.median ?? null],
+  ['stop_reason', (c) => c.sampling.stopReason],
+  ['precision_reached', (c) => c.sampling.precisionReached],
+  ['steady_state', (c) => c.steadyState.classification],
+  ['steady_start_sample', (c) => c.steadyState.steadyStart],
+  ['warmup_ms', (c) => c.steadyState.warmupMs],
+  ['warmup_passes', (c) => c.steadyState.warmupPasses],
+  ['first_passes_ratio', (c) => c.steadyState.firstPasses?.ratio ?? null],
+  ['ort_build', (c) => c.cell.build],
+  ['runtime_wasm_file', (c) => c.coldStart.runtimeWasm?.file ?? null],
+  ['runtime_wasm_bytes', (c) => c.coldStart.runtimeWasm?.bytes ?? null],
+  ['runtime_wasm_fetch_ms', (c) => c.coldStart.runtimeWasm?.fetchMs ?? null],
+  ['runtime_init_ms', (c) => c.coldStart.runtimeInitMs],
+  ['first_inference_ms', (c) => c.coldStart.firstInferenceMs],
+  ['session_create_ms', (c) => c.coldStart.sessionCreateMs],
+  ['cold_starts', (c) => c.coldStarts.length],
+  ['parity_max_abs_diff', (c) => c.parity?.maxAbsDiff ?? null],
+  ['browser_tax', (c) => c.tax?.ratio ?? null],
+  ['browser_tax_ci95_lo', (c) => c.tax?.ci95[0] ?? null],
+  ['browser_tax_ci95_hi', (c) => c.tax?.ci95[1] ?? null],
+  ['native_cell', (c) => c.tax?.nativeCellId ?? null],
+  ['backend_in_use', (c) => c.proof.backendInUse],
+  ['flags', (c) => [...validityFlags(c.validity, c.steadyState), ...c.warnings].join('; ')],
+];
+
+/** One row per cell: identity, the measured columns (ok cells), and the reason a cell did not run. */
 export function summaryCsv(runs: readonly RunResult[]): string {
-  const header = [
-    'device',
-    'cell',
-    'model',
-    'runtime',
-    'backend',
-    'batch',
-    'threads',
-    'status',
-    'n',
-    'passes_per_sample',
-    'median_ms',
-    'ci95_lo_ms',
-    'ci95_hi_ms',
-    'ci_rel_halfwidth',
-    'p90_ms',
-    'p95_ms',
-    'p99_ms',
-    'mean_ms',
-    'sd_ms',
-    'min_ms',
-    'max_ms',
-    'throughput_items_per_s',
-    'inference_median_ms',
-    'stop_reason',
-    'precision_reached',
-    'steady_state',
-    'steady_start_sample',
-    'warmup_ms',
-    'warmup_passes',
-    'first_passes_ratio',
-    'ort_build',
-    'runtime_wasm_file',
-    'runtime_wasm_bytes',
-    'runtime_wasm_fetch_ms',
-    'runtime_init_ms',
-    'first_inference_ms',
-    'session_create_ms',
-    'cold_starts',
-    'parity_max_abs_diff',
-    'browser_tax',
-    'browser_tax_ci95_lo',
-    'browser_tax_ci95_hi',
-    'native_cell',
-    'backend_in_use',
-    'flags',
-    'reason',
-  ];
+  const header = [...ID_COLUMNS.map(([name]) => name), ...OK_COLUMNS.map(([name]) => name), 'reason'];
   const rows = runs.flatMap((run) =>
     run.cells.map((c) => {
-      const id = [
-        run.device ?? '',
-        c.cell.id,
-        c.cell.modelId,
-        c.cell.runtime,
-        c.cell.backend,
-        c.cell.batch,
-        c.cell.threads,
-        c.status,
-      ];
-      if (c.status !== 'ok') return [...id, ...new Array(header.length - id.length - 1).fill(null), cellReason(c)];
-      const t = c.summary.total;
-      const hide = (p: 'p90' | 'p95' | 'p99') => (c.validity.unsupportedPercentiles.includes(p) ? null : t[p]);
-      return [
-        ...id,
-        t.n,
-        c.sampling.iterations,
-        t.median,
-        t.medianCI95?.[0] ?? null,
-        t.medianCI95?.[1] ?? null,
-        relativeHalfWidth(t),
-        hide('p90'),
-        hide('p95'),
-        hide('p99'),
-        t.mean,
-        t.sd,
-        t.min,
-        t.max,
-        throughput(c),
-        c.summary.inference?.median ?? null,
-        c.sampling.stopReason,
-        c.sampling.precisionReached,
-        c.steadyState.classification,
-        c.steadyState.steadyStart,
-        c.steadyState.warmupMs,
-        c.steadyState.warmupPasses,
-        c.steadyState.firstPasses?.ratio ?? null,
-        c.cell.build,
-        c.coldStart.runtimeWasm?.file ?? null,
-        c.coldStart.runtimeWasm?.bytes ?? null,
-        c.coldStart.runtimeWasm?.fetchMs ?? null,
-        c.coldStart.runtimeInitMs,
-        c.coldStart.firstInferenceMs,
-        c.coldStart.sessionCreateMs,
-        c.coldStarts.length,
-        c.parity?.maxAbsDiff ?? null,
-        c.tax?.ratio ?? null,
-        c.tax?.ci95[0] ?? null,
-        c.tax?.ci95[1] ?? null,
-        c.tax?.nativeCellId ?? null,
-        c.proof.backendInUse,
-        [...validityFlags(c.validity, c.steadyState), ...c.warnings].join('; '),
-        '',
-      ];
+      const id = ID_COLUMNS.map(([, get]) => get(run, c));
+      if (c.status !== 'ok') return [...id, ...OK_COLUMNS.map(() => null), cellReason(c)];
+      return [...id, ...OK_COLUMNS.map(([, get]) => get(c)), ''];
     }),
   );
   return toCsv(header, rows);
