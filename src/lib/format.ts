@@ -116,6 +116,19 @@ export function wrap(text: string, width: number, indent: number): string {
   return lines.map((l, i) => (i ? ' '.repeat(indent) + l : l)).join('\n');
 }
 
+/** Numbered notes under a table: each distinct text once, cells point at them as [1][2]. */
+class Notes {
+  readonly texts: string[] = [];
+  mark(texts: readonly string[]): string {
+    return [...new Set(texts.filter(Boolean))]
+      .map((t) => {
+        if (!this.texts.includes(t)) this.texts.push(t);
+        return `[${this.texts.indexOf(t) + 1}]`;
+      })
+      .join('');
+  }
+}
+
 /**
  * The summary table of a run, one row per cell, as the CLI prints it: fitted to `width` columns (the terminal's),
  * flags, warnings and reasons as numbered notes under the table (a note several cells share is listed once).
@@ -125,82 +138,65 @@ export function resultTable(
   vsFastest: Map<string, Comparison | null> = new Map(),
   width = Infinity,
 ): string {
-  const notes: string[] = [];
-  const mark = (texts: readonly string[]) =>
-    [...new Set(texts.filter(Boolean))]
-      .map((t) => {
-        if (!notes.includes(t)) notes.push(t);
-        return `[${notes.indexOf(t) + 1}]`;
-      })
-      .join('');
+  const notes = new Notes();
   // The browser tax column only when the run has native reference cells (`--native`).
   const withTax = cells.some((c) => c.cell.runtime === 'ort-node');
   const header = [
-    'cell',
-    'status',
-    'median ms',
-    '95% CI',
-    '±',
-    'p95',
-    'n',
-    'stopped',
-    'warm-up',
-    'vs fastest',
+    ...['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest'],
     ...(withTax ? ['tax'] : []),
-    'first inf',
-    'parity',
-    'notes',
+    ...['first inf', 'parity', 'notes'],
   ];
   const rows = cells.map((r) => {
     if (r.status !== 'ok')
-      return [
-        r.cell.id,
-        r.status,
-        '',
-        '',
-        '',
-        '',
-        '',
-        '',
-        '',
-        '',
-        ...(withTax ? [''] : []),
-        '',
-        '',
-        mark([cellReason(r)]),
-      ];
-    const t = r.summary.total;
-    const parity = r.parity
-      ? r.parity.maxAbsDiff === null
-        ? 'mismatch'
-        : r.parity.maxAbsDiff.toExponential(1)
-      : 'ref';
-    const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
-    return [
-      r.cell.id,
-      'ok',
-      fmtMs(t.median),
-      fmtCI(t),
-      fmtRel(t),
-      fmtPercentile(r, 'p95'),
-      `${t.n}${iters}`,
-      STOPPED_SHORT[r.sampling.stopReason],
-      warmupShort(r.steadyState),
-      fmtVerdict(vsFastest.get(r.cell.id)),
-      ...(withTax ? [r.cell.runtime === 'ort-node' ? 'native' : r.tax ? `${r.tax.ratio.toFixed(2)}x` : '–'] : []),
-      fmtMs(r.coldStart.firstInferenceMs),
-      parity,
-      // The ± column shows what each cell reached, so one shared note says the target was missed.
-      mark([
-        ...validityFlags(r.validity, r.steadyState),
-        ...r.warnings.map((w) =>
-          w.startsWith('precision not reached') && !w.includes(' met the ')
-            ? `precision not reached: the median's CI (±) is wider than the ±${((r.sampling.targetCI ?? 0) * 100).toFixed(1)}% target at the ${r.sampling.stopReason === 'max-time' ? 'time' : 'sample'} cap`
-            : w,
-        ),
-      ]),
-    ];
+      return [r.cell.id, r.status, ...header.slice(2, -1).map(() => ''), notes.mark([cellReason(r)])];
+    return okRow(r, vsFastest.get(r.cell.id), withTax, notes);
   });
+  const { keep, dropped } = fitColumns(header, rows, width);
+  const out = [
+    textTable(
+      keep.map((i) => header[i]!),
+      rows.map((r) => keep.map((i) => r[i]!)),
+    ),
+  ];
+  if (dropped.length) out.push(`(${dropped.join(', ')} left out to fit ${width} columns: see report.md)`);
+  const n = notes.texts;
+  if (n.length) out.push('', ...n.map((t, i) => wrap(`[${i + 1}] ${t}`, width, String(i + 1).length + 3)));
+  return out.join('\n');
+}
+
+function okRow(r: OkCellResult, vs: Comparison | null | undefined, withTax: boolean, notes: Notes): string[] {
+  const t = r.summary.total;
+  const parity = r.parity ? (r.parity.maxAbsDiff === null ? 'mismatch' : r.parity.maxAbsDiff.toExponential(1)) : 'ref';
+  const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
+  const tax = r.cell.runtime === 'ort-node' ? 'native' : r.tax ? `${r.tax.ratio.toFixed(2)}x` : '–';
+  const target = `±${((r.sampling.targetCI ?? 0) * 100).toFixed(1)}%`;
+  const cap = r.sampling.stopReason === 'max-time' ? 'time' : 'sample';
+  // The ± column shows what each cell reached, so one shared note says the target was missed.
+  const warnings = r.warnings.map((w) =>
+    w.startsWith('precision not reached') && !w.includes(' met the ')
+      ? `precision not reached: the median's CI (±) is wider than the ${target} target at the ${cap} cap`
+      : w,
+  );
+  return [
+    r.cell.id,
+    'ok',
+    fmtMs(t.median),
+    fmtCI(t),
+    fmtRel(t),
+    fmtPercentile(r, 'p95'),
+    `${t.n}${iters}`,
+    STOPPED_SHORT[r.sampling.stopReason],
+    warmupShort(r.steadyState),
+    fmtVerdict(vs),
+    ...(withTax ? [tax] : []),
+    fmtMs(r.coldStart.firstInferenceMs),
+    parity,
+    notes.mark([...validityFlags(r.validity, r.steadyState), ...warnings]),
+  ];
+}
+
+/** Which columns to keep so the table fits `width`: DROP_ORDER's columns go first, one at a time. */
+function fitColumns(header: string[], rows: string[][], width: number): { keep: number[]; dropped: string[] } {
   let keep = header.map((_, i) => i);
   const dropped: string[] = [];
   const tableWidth = () =>
@@ -210,13 +206,5 @@ export function resultTable(
     keep = keep.filter((i) => header[i] !== name);
     dropped.push(name);
   }
-  const out = [
-    textTable(
-      keep.map((i) => header[i]!),
-      rows.map((r) => keep.map((i) => r[i]!)),
-    ),
-  ];
-  if (dropped.length) out.push(`(${dropped.join(', ')} left out to fit ${width} columns: see report.md)`);
-  if (notes.length) out.push('', ...notes.map((n, i) => wrap(`[${i + 1}] ${n}`, width, String(i + 1).length + 3)));
-  return out.join('\n');
+  return { keep, dropped };
 }
