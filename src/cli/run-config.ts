@@ -133,6 +133,30 @@ export interface Resolved {
 
 /** Flags over config over defaults; local model paths read and checked; budgets and baseline loaded. */
 export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): Resolved {
+  const { models, local, all } = resolveModels(v, config, manifest);
+  const request = resolveRequest(v, config, manifest, { models, local, all });
+  // Validate the plan here, so a bad value is a usage error before any browser starts.
+  buildPlan(request, all);
+  const devices = resolveDevices(v, config);
+  return {
+    request,
+    extraModels: local.models,
+    files: local.files,
+    ...resolveVerdicts(v, config),
+    devices: devices.length ? devices : [null],
+    outDir: resolveOut(v, config),
+    firstVisit: firstVisitArgs(v, config, devices.length > 0),
+  };
+}
+
+type LocalModels = ReturnType<typeof loadLocalModels>;
+
+/** The model ids to run: zoo ids as given, local paths read (and their batch-following dims marked). */
+function resolveModels(
+  v: Flags,
+  config: ParsedConfig,
+  manifest: Manifest,
+): { models: string[]; local: LocalModels; all: ModelInfo[] } {
   const zoo = withBuiltInModels(manifest.models);
   const modelArgs =
     list(v.models as string | undefined, '--models') ?? config.models ?? manifest.models.map((m) => m.id);
@@ -147,7 +171,17 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
       );
     for (const m of having) if (!m.batchFollowers.includes(dim)) m.batchFollowers.push(dim);
   }
-  const all = [...zoo, ...local.models];
+  return { models, local, all: [...zoo, ...local.models] };
+}
+
+/** The plan request: the matrix, sampling, order, inputs (values, pictures, dims). */
+function resolveRequest(
+  v: Flags,
+  config: ParsedConfig,
+  manifest: Manifest,
+  m: { models: string[]; local: LocalModels; all: ModelInfo[] },
+): PlanRequest {
+  const { models, local, all } = m;
   const order = (v.order as string | undefined) ?? config.order ?? 'shuffle';
   if (order !== 'shuffle' && order !== 'matrix') throw new UsageError(`--order: '${order}' is not shuffle or matrix`);
   const valueOverrides = buildOverrides({ ...manifest, models: all }, models, (v.values as string[] | undefined) ?? []);
@@ -158,9 +192,9 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   const imagesDir = (v.images as string | undefined) ?? config.images;
   const own = imagesDir ? loadLocalImages(imagesDir) : null;
   for (const [path, file] of own?.files ?? []) local.files.set(path, file);
-  const selected = models.map((id) => all.find((m) => m.id === id)).filter((m): m is ModelInfo => m !== undefined);
+  const selected = models.map((id) => all.find((x) => x.id === id)).filter((x): x is ModelInfo => x !== undefined);
   const overrides = applyImages(selected, valueOverrides, own?.images ?? bundledImages(manifest), own !== null);
-  const request: PlanRequest = {
+  return {
     models,
     targets: list(v.targets as string | undefined, '--targets') ?? config.targets ?? DEFAULT_TARGETS,
     batches: ints(v.batch as string | undefined, '--batch') ?? config.batch ?? [1],
@@ -179,9 +213,10 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     skipMissingFormats: v.models === undefined && config.models === undefined,
     native: Boolean(v.native ?? config.native),
   };
-  // Validate the plan here, so a bad value is a usage error before any browser starts.
-  buildPlan(request, all);
+}
 
+/** Budgets (config and flags) and the baseline file with its threshold. */
+function resolveVerdicts(v: Flags, config: ParsedConfig): Pick<Resolved, 'budgets' | 'baseline'> {
   const budgets = [...(config.budgets ?? []), ...((v.budget as string[] | undefined) ?? [])].map((b) =>
     typeof b === 'string' ? parseBudget(b) : BudgetRule.parse(b),
   );
@@ -195,8 +230,12 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
   const baseline = baselineFile
     ? { file: baselineFile, runs: parseResultFile(readJson(baselineFile, 'baseline')), threshold: thresholdPct / 100 }
     : null;
+  return { budgets, baseline };
+}
 
-  const devices: (DeviceEndpoint | null)[] = [
+/** Remote devices (config, --connect, --cdp), each with its own name; none with --native. */
+function resolveDevices(v: Flags, config: ParsedConfig): DeviceEndpoint[] {
+  const devices: DeviceEndpoint[] = [
     ...(config.devices ?? []),
     ...((v.connect as string[] | undefined) ?? []).map((c) => endpointArg(c, 'connect')),
     ...((v.cdp as string[] | undefined) ?? []).map((c) => endpointArg(c, 'cdp')),
@@ -205,9 +244,14 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     throw new UsageError(
       '--native compares the browser with native ONNX Runtime on this machine; with --connect/--cdp the browser runs elsewhere, so there is no same-machine reference',
     );
-  const names = devices.map((d) => d!.name);
+  const names = devices.map((d) => d.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new UsageError(`two devices are named '${dup}'; name them (--connect NAME=URL)`);
+  return devices;
+}
+
+/** The output folder (a new dated one by default); a .json path is refused, since reports go beside it. */
+function resolveOut(v: Flags, config: ParsedConfig): string {
   const outDir = resolve(
     (v.out as string | undefined) ??
       config.out ??
@@ -217,16 +261,7 @@ export function resolveRun(v: Flags, config: ParsedConfig, manifest: Manifest): 
     throw new UsageError(
       `--out takes a folder (it gets results.json, summary.csv, samples.csv, report.md, report.html), not '${outDir}'`,
     );
-  return {
-    request,
-    extraModels: local.models,
-    files: local.files,
-    budgets,
-    baseline,
-    devices: devices.length ? devices : [null],
-    outDir,
-    firstVisit: firstVisitArgs(v, config, devices.length > 0),
-  };
+  return outDir;
 }
 
 function firstVisitArgs(v: Flags, config: ParsedConfig, remote: boolean): Resolved['firstVisit'] {
