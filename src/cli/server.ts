@@ -124,6 +124,54 @@ function refuse(res: ServerResponse, code: number, text: string, headers: Record
   res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(text);
 }
 
+/** The request's decoded path, or null when it was refused (method, length, encoding, NUL). */
+function requestPath(req: IncomingMessage, res: ServerResponse): string | null {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    refuse(res, 405, `${req.method} is not served here`, { Allow: 'GET, HEAD' });
+    return null;
+  }
+  const raw = req.url ?? '/';
+  if (raw.length > MAX_URL) {
+    refuse(res, 414, 'URL too long');
+    return null;
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(raw, 'http://lab').pathname);
+  } catch {
+    refuse(res, 400, 'the URL does not decode');
+    return null;
+  }
+  if (path.includes('\0')) {
+    refuse(res, 400, 'NUL in the URL');
+    return null;
+  }
+  return path;
+}
+
+/** A file served from outside the root (a person's own model, given by path), never cached. */
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, isolation: Record<string, string>): void {
+  res.writeHead(200, {
+    'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': String(statSync(file).size),
+    'Cache-Control': 'no-cache',
+    ...isolation,
+  });
+  if (req.method === 'HEAD') res.end();
+  else createReadStream(file).pipe(res);
+}
+
+/** Listens on the given (or a free) port; the port. */
+async function listen(server: Server, options: ServeOptions): Promise<number> {
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ok());
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('server has no address');
+  return address.port;
+}
+
 export async function serveStatic(rootDir: string, options: ServeOptions = {}): Promise<StaticServer> {
   const root = resolve(rootDir);
   const base = options.base ?? '/';
@@ -151,17 +199,8 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (options.post && req.method === 'POST' && (req.url ?? '').split('?')[0] === options.post.path)
       return options.post.handle(req, res);
-    if (req.method !== 'GET' && req.method !== 'HEAD')
-      return refuse(res, 405, `${req.method} is not served here`, { Allow: 'GET, HEAD' });
-    const raw = req.url ?? '/';
-    if (raw.length > MAX_URL) return refuse(res, 414, 'URL too long');
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(raw, 'http://lab').pathname);
-    } catch {
-      return refuse(res, 400, 'the URL does not decode');
-    }
-    if (path.includes('\0')) return refuse(res, 400, 'NUL in the URL');
+    const path = requestPath(req, res);
+    if (path === null) return;
     countSent(res, (sentBytes) => {
       const encoding = (res.getHeader('Content-Encoding') as string | undefined) ?? null;
       const length = decodedSize.get(res) ?? Number(res.getHeader('Content-Length') ?? sentBytes);
@@ -170,15 +209,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     const extra = options.files?.get(path);
     if (extra) {
       served.add(path);
-      res.writeHead(200, {
-        'Content-Type': MIME[extname(extra).toLowerCase()] ?? 'application/octet-stream',
-        'Content-Length': String(statSync(extra).size),
-        'Cache-Control': 'no-cache',
-        ...isolation,
-      });
-      if (req.method === 'HEAD') res.end();
-      else createReadStream(extra).pipe(res);
-      return;
+      return sendFile(req, res, extra, isolation);
     }
     if (!path.startsWith(base)) return refuse(res, 404, 'not found');
     const inRoot = `/${path.slice(base.length)}`;
@@ -202,14 +233,9 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
       else res.destroy();
     }
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ok());
-  });
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('server has no address');
+  const port = await listen(server, options);
   return {
-    url: `http://127.0.0.1:${address.port}${base}`,
+    url: `http://127.0.0.1:${port}${base}`,
     get served() {
       return [...served];
     },
