@@ -168,45 +168,18 @@ async function visitPair(
       if (leavesOrigin(r.url(), origin)) offOrigin.push(r.url());
     });
     await emulate(page, profile, o.cpuSlowdown);
-    const timeoutMs = o.timeoutMs ?? VISIT_TIMEOUT_MS;
     for (const visit of ['first', 'returning'] as const) {
       o.onStatus?.(`first visit: ${cell.id} on ${profile}, ${visit} visit`);
       if (visit === 'returning') await page.goto('about:blank');
       const pageMark = sent.length;
-      let record: Omit<FirstVisit, 'bytes' | 'pageBytes'>;
-      let cellMark = pageMark;
-      try {
-        await page.goto(url, { timeout: timeoutMs });
-        await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: timeoutMs });
-        cellMark = sent.length;
-        const call = page.evaluate(
-          `window.latencyLab.firstResult(${JSON.stringify(o.request)}, ${JSON.stringify(cell.id)}, { extraModels: ${JSON.stringify(o.extraModels ?? [])}, timeoutMs: ${timeoutMs} })`,
-        ) as Promise<FirstResult>;
-        const late = new Promise<{ status: 'timeout'; reason: string }>((r) =>
-          setTimeout(
-            () => r({ status: 'timeout', reason: `no first result within ${timeoutMs / 1000} s` }),
-            timeoutMs + 30_000,
-          ).unref(),
-        );
-        record = visitOf(cell.id, profile, visit, await Promise.race([call, late]));
-      } catch (e) {
-        record = {
-          cellId: cell.id,
-          profile,
-          visit,
-          status: 'failed',
-          reason: (e instanceof Error ? e.message : String(e)).split('\n')[0]!,
-          pageLoadMs: null,
-          firstResultMs: null,
-          parts: null,
-        };
-      }
-      if (offOrigin.length)
-        record = {
-          ...record,
-          status: 'failed',
-          reason: `requests left the page's origin: ${offOrigin.slice(0, 3).join(', ')}`,
-        };
+      const { record: measured, cellMark } = await oneVisit(page, o, url, cell, profile, visit, () => sent.length);
+      const record = offOrigin.length
+        ? {
+            ...measured,
+            status: 'failed' as const,
+            reason: `requests left the page's origin: ${offOrigin.slice(0, 3).join(', ')}`,
+          }
+        : measured;
       const v: FirstVisit = {
         ...record,
         pageBytes: sumBytes(countBytes(sent.slice(pageMark, cellMark), modelPaths)),
@@ -221,6 +194,53 @@ async function visitPair(
     await browser.close();
   }
   return out;
+}
+
+/**
+ * One visit: the page loaded, then the cell up to its first result (a timeout or failure is a record with the
+ * reason). `cellMark`: how many responses the server had sent when the page was ready (the page's bytes end there).
+ */
+async function oneVisit(
+  page: Page,
+  o: FirstVisitOptions,
+  url: string,
+  cell: Cell,
+  profile: NetworkProfileName,
+  visit: 'first' | 'returning',
+  sentCount: () => number,
+): Promise<{ record: Omit<FirstVisit, 'bytes' | 'pageBytes'>; cellMark: number }> {
+  const timeoutMs = o.timeoutMs ?? VISIT_TIMEOUT_MS;
+  let cellMark = sentCount();
+  try {
+    await page.goto(url, { timeout: timeoutMs });
+    await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: timeoutMs });
+    cellMark = sentCount();
+    const call = page.evaluate(
+      `window.latencyLab.firstResult(${JSON.stringify(o.request)}, ${JSON.stringify(cell.id)}, { extraModels: ${JSON.stringify(o.extraModels ?? [])}, timeoutMs: ${timeoutMs} })`,
+    ) as Promise<FirstResult>;
+    const late = new Promise<{ status: 'timeout'; reason: string }>((r) =>
+      setTimeout(
+        () => r({ status: 'timeout', reason: `no first result within ${timeoutMs / 1000} s` }),
+        timeoutMs + 30_000,
+      ).unref(),
+    );
+    return { record: visitOf(cell.id, profile, visit, await Promise.race([call, late])), cellMark };
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    return {
+      record: {
+        cellId: cell.id,
+        profile,
+        visit,
+        status: 'failed',
+        reason,
+        pageLoadMs: null,
+        firstResultMs: null,
+        parts: null,
+      },
+      cellMark,
+    };
+  }
 }
 
 export async function measureFirstVisits(o: FirstVisitOptions): Promise<FirstVisits> {
