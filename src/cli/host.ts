@@ -14,7 +14,7 @@ import QRCode from 'qrcode';
 import { fmtMs, resultTable } from '../lib/format.ts';
 import { compareToFastest } from '../lib/compare.ts';
 import { HOST_RESULTS_PATH } from '../lib/job.ts';
-import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/report.ts';
+import { REPORT_FILES, writeReports } from './reports.ts';
 import { okCells, parseResultFile, SchemaError, type RunResult } from '../lib/schema.ts';
 import { UsageError } from './args.ts';
 import { checkDist } from './driver.ts';
@@ -103,62 +103,18 @@ export async function cmdHost(argv: string[], ctx: { projectRoot: string }): Pro
   const maxMb = v['max-mb'] === undefined ? 64 : Number(v['max-mb']);
   if (!(maxMb > 0 && maxMb <= 1024))
     throw new UsageError(`--max-mb: '${v['max-mb']}' is not a size in MB in (0, 1024]`);
-  const maxBytes = Math.round(maxMb * 2 ** 20);
   const outDir = resolve(v.out ?? join('lab-results', `host-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   checkWritable(outDir);
   const lan = lanAddress();
   const bind = v.bind ?? (lan ? '0.0.0.0' : '127.0.0.1');
-  const token = randomBytes(16).toString('hex');
-  const runs: RunResult[] = [];
-  const seen = new Map<string, number>();
-
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const given = new URL(req.url ?? '/', 'http://host').searchParams.get('token');
-    void readBody(req, maxBytes).then(
-      ({ body, tooBig }) => {
-        const { answer, runs: arrived } = acceptUpload(token, given, body, tooBig, maxBytes);
-        for (const run of arrived) {
-          const e = run.environment;
-          const base = `${e.browser.name} ${e.browser.version} · ${e.platform} · ${e.hardwareConcurrency} cores`;
-          const n = (seen.get(base) ?? 0) + 1;
-          seen.set(base, n);
-          const device = n > 1 ? `${base} #${n}` : base;
-          runs.push({ ...run, device });
-          answer.body.device = device;
-          writeFileSync(join(outDir, `device-${runs.length}.json`), JSON.stringify({ ...run, device }, null, 2) + '\n');
-          const ok = okCells(run.cells);
-          console.log(
-            `\n[${device}] ${run.cells.length} cells, ${ok.length} ok (${ok
-              .map((c) => `${c.cell.id} ${fmtMs(c.summary.total.median)} ms`)
-              .slice(0, 3)
-              .join('; ')}${ok.length > 3 ? '; ...' : ''})`,
-          );
-          console.log(resultTable(run.cells, compareToFastest(ok), process.stdout.columns ?? 160));
-        }
-        if (arrived.length) {
-          // One merged multi-device report, rewritten at each arrival, as run --connect writes it.
-          writeFileSync(join(outDir, 'results.json'), JSON.stringify(runs, null, 2) + '\n');
-          writeFileSync(join(outDir, 'summary.csv'), summaryCsv(runs));
-          writeFileSync(join(outDir, 'samples.csv'), samplesCsv(runs));
-          writeFileSync(join(outDir, 'report.md'), reportMarkdown({ runs }));
-          writeFileSync(join(outDir, 'report.html'), reportHtml({ runs }));
-          console.log(
-            `merged: ${runs.length} device run(s) in ${outDir}/ (results.json, summary.csv, samples.csv, report.md, report.html)`,
-          );
-        } else console.error(`latency-lab host: refused an upload (${answer.status}): ${String(answer.body.error)}`);
-        res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
-      },
-      () => res.destroy(),
-    );
-  };
-
+  const inbox = new Inbox(randomBytes(16).toString('hex'), Math.round(maxMb * 2 ** 20), outDir);
   const server = await serveStatic(distDir, {
     host: bind,
     port: portArg(v.port),
-    post: { path: HOST_RESULTS_PATH, handle },
+    post: { path: HOST_RESULTS_PATH, handle: inbox.handle },
   });
   const port = new URL(server.url).port;
-  const url = `http://${bind === '127.0.0.1' || !lan ? '127.0.0.1' : lan}:${port}/?host=${token}`;
+  const url = `http://${bind === '127.0.0.1' || !lan ? '127.0.0.1' : lan}:${port}/?host=${inbox.token}`;
   console.log(
     `latency-lab host: open this on each device (same network), run, and its results come back here:\n\n  ${url}\n`,
   );
@@ -172,6 +128,56 @@ export async function cmdHost(argv: string[], ctx: { projectRoot: string }): Pro
     process.once('SIGTERM', stop);
   });
   await server.close();
-  console.log(`\nlatency-lab host: stopped; ${runs.length} device run(s) in ${outDir}/`);
+  console.log(`\nlatency-lab host: stopped; ${inbox.runs.length} device run(s) in ${outDir}/`);
   return EXIT.ok;
+}
+
+/** The runs devices send back: each named by its device (#2, #3 for twins), kept, printed, merged into the reports. */
+class Inbox {
+  readonly runs: RunResult[] = [];
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    readonly token: string,
+    private readonly maxBytes: number,
+    private readonly outDir: string,
+  ) {}
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const given = new URL(req.url ?? '/', 'http://host').searchParams.get('token');
+    void readBody(req, this.maxBytes).then(
+      ({ body, tooBig }) => {
+        const { answer, runs: arrived } = acceptUpload(this.token, given, body, tooBig, this.maxBytes);
+        for (const run of arrived) answer.body.device = this.keep(run);
+        if (arrived.length) {
+          // One merged multi-device report, rewritten at each arrival, as run --connect writes it.
+          writeReports(this.outDir, this.runs, { runs: this.runs });
+          console.log(`merged: ${this.runs.length} device run(s) in ${this.outDir}/ (${REPORT_FILES})`);
+        } else console.error(`latency-lab host: refused an upload (${answer.status}): ${String(answer.body.error)}`);
+        res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.body));
+      },
+      () => res.destroy(),
+    );
+  };
+
+  /** Keeps one device's run under its device name, writes it alone, prints its table; the name. */
+  private keep(run: RunResult): string {
+    const e = run.environment;
+    const base = `${e.browser.name} ${e.browser.version} · ${e.platform} · ${e.hardwareConcurrency} cores`;
+    const n = (this.seen.get(base) ?? 0) + 1;
+    this.seen.set(base, n);
+    const device = n > 1 ? `${base} #${n}` : base;
+    this.runs.push({ ...run, device });
+    writeFileSync(
+      join(this.outDir, `device-${this.runs.length}.json`),
+      JSON.stringify({ ...run, device }, null, 2) + '\n',
+    );
+    const ok = okCells(run.cells);
+    const some = ok.slice(0, 3).map((c) => `${c.cell.id} ${fmtMs(c.summary.total.median)} ms`);
+    console.log(
+      `\n[${device}] ${run.cells.length} cells, ${ok.length} ok (${some.join('; ')}${ok.length > 3 ? '; ...' : ''})`,
+    );
+    console.log(resultTable(run.cells, compareToFastest(ok), process.stdout.columns ?? 160));
+    return device;
+  }
 }

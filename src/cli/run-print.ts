@@ -8,6 +8,7 @@ import { okCells, type RunResult } from '../lib/schema.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from '../lib/predictions.ts';
 import { formatTax } from '../lib/tax.ts';
 import { firstVisitLines } from '../lib/first-visit-report.ts';
+import { REPORT_FILES } from './reports.ts';
 import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from '../lib/verdict-tables.ts';
 
 /** The browser tax per cell, in words, with the native environment and the models that have no native reference. */
@@ -80,5 +81,5 @@ export function printSummary(
     console.log('\nbaseline:');
     console.log(textTable(BASELINE_HEADER, baselineRows(baseline, '-')));
   }
-  console.log(`\nreports: ${outDir}/ (results.json, summary.csv, samples.csv, report.md, report.html)`);
+  console.log(`\nreports: ${outDir}/ (${REPORT_FILES})`);
 }

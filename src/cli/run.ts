@@ -3,7 +3,7 @@
  * -> results.json and reports in the output folder -> budgets and baseline -> exit code.
  * Everything that can be checked before a browser starts is checked first (usage errors, exit 2).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compareWithBaseline, type BaselineRow } from '../lib/baseline.ts';
@@ -11,7 +11,6 @@ import { checkBudgets, type BudgetOutcome } from '../lib/budget.ts';
 import { parseConfig, type ParsedConfig } from '../lib/config.ts';
 import { cellReason } from '../lib/format.ts';
 import { parseManifest } from '../lib/manifest.ts';
-import { reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../lib/report.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
 import { UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
@@ -22,6 +21,7 @@ import { measureFirstVisits } from './first-visit.ts';
 import { checkWritable, EXIT, portArg, readJson, resolveRun, RUN_OPTIONS, type Resolved } from './run-config.ts';
 
 import { printSummary } from './run-print.ts';
+import { writeReports } from './reports.ts';
 import type { ReportInput } from '../lib/report.ts';
 
 export { EXIT } from './run-config.ts';
@@ -59,7 +59,8 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   const { runs, deviceErrors, offOrigin } = collect(settled, r);
   if (runs.length === 0) return EXIT.run;
   const input = judge(runs, r);
-  writeOutputs(r, runs, input);
+  // One device: the result file itself; several: an array of them, one per device (both load back with the schema).
+  writeReports(r.outDir, runs.length === 1 && r.devices[0] === null ? runs[0] : runs, input);
   if (v.json) process.stdout.write(JSON.stringify(runs.length === 1 ? runs[0] : runs) + '\n');
   else printSummary(runs, input.budgets, input.baseline?.rows, r.outDir);
   return exitCode(runs, input, {
@@ -152,20 +153,6 @@ function judge(runs: RunResult[], r: Resolved): ReportInput {
     : undefined;
   const baseline = r.baseline && rows ? { file: r.baseline.file, threshold: r.baseline.threshold, rows } : undefined;
   return { runs, budgets, baseline };
-}
-
-/** results.json and the reports in the output folder. */
-function writeOutputs(r: Resolved, runs: RunResult[], input: ReportInput): void {
-  mkdirSync(r.outDir, { recursive: true });
-  // One device: the result file itself; several: an array of them, one per device (both load back with the schema).
-  writeFileSync(
-    join(r.outDir, 'results.json'),
-    JSON.stringify(runs.length === 1 && r.devices[0] === null ? runs[0] : runs, null, 2) + '\n',
-  );
-  writeFileSync(join(r.outDir, 'summary.csv'), summaryCsv(runs));
-  writeFileSync(join(r.outDir, 'samples.csv'), samplesCsv(runs));
-  writeFileSync(join(r.outDir, 'report.md'), reportMarkdown(input));
-  writeFileSync(join(r.outDir, 'report.html'), reportHtml(input));
 }
 
 /** The exit code: requests off the origin, cells that did not run and lost devices (3), then budgets/baseline (1). */
