@@ -108,55 +108,29 @@ async function inBrowser(
   return parseRunResult(value);
 }
 
+const SERVE_OPTIONS = {
+  ...COMMON,
+  rates: { type: 'string' },
+  duration: { type: 'string' },
+  'max-batch': { type: 'string' },
+  'max-wait': { type: 'string' },
+  workers: { type: 'string' },
+  'queue-limit': { type: 'string' },
+  'drop-policy': { type: 'string' },
+  budget: { type: 'string' },
+  percentile: { type: 'string' },
+  seed: { type: 'string' },
+  probes: { type: 'string' },
+  trace: { type: 'string' },
+} as const;
+
+type ServeFlags = ReturnType<
+  typeof parseArgs<{ args: string[]; strict: true; options: typeof SERVE_OPTIONS }>
+>['values'];
+
 export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Promise<number> {
-  const { values: v } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      ...COMMON,
-      rates: { type: 'string' },
-      duration: { type: 'string' },
-      'max-batch': { type: 'string' },
-      'max-wait': { type: 'string' },
-      workers: { type: 'string' },
-      'queue-limit': { type: 'string' },
-      'drop-policy': { type: 'string' },
-      budget: { type: 'string' },
-      percentile: { type: 'string' },
-      seed: { type: 'string' },
-      probes: { type: 'string' },
-      trace: { type: 'string' },
-    },
-  });
-  const maxBatches = ints(v['max-batch'], '--max-batch') ?? [1, 8];
-  const maxWait = num(v['max-wait'], '--max-wait') ?? 5;
-  const batchers = maxBatches.map((maxBatch) => {
-    const parsed = BatcherConfig.safeParse({
-      maxBatch,
-      maxWaitMs: maxBatch === 1 ? 0 : maxWait,
-      queueLimit: num(v['queue-limit'], '--queue-limit') ?? null,
-      dropPolicy: v['drop-policy'] ?? 'reject-new',
-    });
-    if (!parsed.success)
-      throw new UsageError(
-        `batcher: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    return parsed.data;
-  });
-  const config = {
-    model: v.model ?? 'tiny-cnn',
-    target: v.target ?? 'ort:wasm',
-    threads: num(v.threads, '--threads') ?? 1,
-    rates: nums(v.rates, '--rates') ?? [50, 100, 200, 400],
-    durationS: num(v.duration, '--duration') ?? 3,
-    batchers,
-    workers: ints(v.workers, '--workers') ?? [1],
-    seed: num(v.seed, '--seed') ?? 1,
-    budgetMs: num(v.budget, '--budget') ?? null,
-    percentile: (v.percentile ?? 'p99') as 'p99' | 'p95',
-    capacityProbes: num(v.probes, '--probes') ?? 5,
-    trace: v.trace ? readTrace(v.trace) : null,
-  };
+  const { values: v } = parseArgs({ args: argv, strict: true, options: SERVE_OPTIONS });
+  const config = serveConfig(v);
   check(ServingConfig, config);
   const result = await inBrowser(
     v,
@@ -172,6 +146,39 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
     console.log(`\nreports: ${outDir}/ (results.json, serving.csv, requests.csv, report.md, report.html)`);
   }
   return EXIT.ok;
+}
+
+/** The sweep's settings from the flags, with the defaults; each batcher checked (errors name the range). */
+function serveConfig(v: ServeFlags) {
+  const maxBatches = ints(v['max-batch'], '--max-batch') ?? [1, 8];
+  const maxWait = num(v['max-wait'], '--max-wait') ?? 5;
+  const batchers = maxBatches.map((maxBatch) => {
+    const parsed = BatcherConfig.safeParse({
+      maxBatch,
+      maxWaitMs: maxBatch === 1 ? 0 : maxWait,
+      queueLimit: num(v['queue-limit'], '--queue-limit') ?? null,
+      dropPolicy: v['drop-policy'] ?? 'reject-new',
+    });
+    if (!parsed.success)
+      throw new UsageError(
+        `batcher: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    return parsed.data;
+  });
+  return {
+    model: v.model ?? 'tiny-cnn',
+    target: v.target ?? 'ort:wasm',
+    threads: num(v.threads, '--threads') ?? 1,
+    rates: nums(v.rates, '--rates') ?? [50, 100, 200, 400],
+    durationS: num(v.duration, '--duration') ?? 3,
+    batchers,
+    workers: ints(v.workers, '--workers') ?? [1],
+    seed: num(v.seed, '--seed') ?? 1,
+    budgetMs: num(v.budget, '--budget') ?? null,
+    percentile: (v.percentile ?? 'p99') as 'p99' | 'p95',
+    capacityProbes: num(v.probes, '--probes') ?? 5,
+    trace: v.trace ? readTrace(v.trace) : null,
+  };
 }
 
 export async function cmdMonitor(argv: string[], ctx: { projectRoot: string }): Promise<number> {
