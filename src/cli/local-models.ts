@@ -45,60 +45,59 @@ export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<
   const taken = new Set(takenIds);
   const out: LocalModels = { models: [], files: new Map() };
   for (const arg of paths) {
-    const abs = resolve(arg);
-    if (!existsSync(abs)) throw new ModelFileError(`model path '${arg}' does not exist`);
-    let entry = abs;
-    if (statSync(abs).isDirectory()) {
-      const names = readdirSync(abs);
-      const onnx = names.filter((n) => n.toLowerCase().endsWith('.onnx'));
-      if (names.includes('model.json')) entry = join(abs, 'model.json');
-      else if (onnx.length === 1) entry = join(abs, onnx[0]!);
-      else
-        throw new ModelFileError(
-          `folder '${arg}' holds no model.json and ${onnx.length ? 'several' : 'no'} .onnx file(s): name the model file`,
-        );
-    }
+    const entry = entryFile(arg);
     const isJson = entry.toLowerCase().endsWith('.json');
     const plainly = notAModel(basename(entry), readFileSync(entry), isJson ? 'json' : 'onnx');
     if (plainly) throw new ModelFileError(`${arg}: ${plainly}`);
     const id = modelIdFrom(isJson ? basename(dirname(entry)) : basename(entry), taken);
     taken.add(id);
     try {
-      if (isJson) {
-        const json = parseModelJson(readFileSync(entry, 'utf8'));
-        const shards = expectedShards(json).map((s) => join(dirname(entry), s.path));
-        const missing = shards.filter((s) => !existsSync(s));
-        if (missing.length)
-          throw new ModelFileError(
-            `model.json names weight shard(s) that are not there: ${missing.map((m) => basename(m)).join(', ')}`,
-          );
-        checkShards(json, new Map(shards.map((s) => [basename(s), statSync(s).size])));
-        const main = describeFile(id, entry);
-        const weights = shards.map((s) => describeFile(id, s));
-        for (const f of [main, ...weights]) out.files.set(`/__local/${id}/${basename(f.file)}`, f.file);
-        const strip = ({ file: _f, ...rest }: ModelFile & { file: string }): ModelFile => rest;
-        out.models.push(
-          ownModelInfo(
-            id,
-            basename(dirname(entry)),
-            readTfjsSignature(json),
-            { format: json.kind, entry: strip(main), weights: weights.map(strip) },
-            arg,
-          ),
-        );
-      } else {
-        const main = describeFile(id, entry);
-        const signature = readOnnxSignature(readFileSync(entry));
-        out.files.set(`/__local/${id}/${basename(entry)}`, entry);
-        const { file: _f, ...file } = main;
-        out.models.push(
-          ownModelInfo(id, basename(entry), signature, { format: 'onnx', entry: file, weights: [] }, arg),
-        );
-      }
+      out.models.push(isJson ? tfjsModel(arg, id, entry, out.files) : onnxModel(arg, id, entry, out.files));
     } catch (e) {
       if (e instanceof ModelFileError) throw new ModelFileError(`${arg}: ${e.message}`);
       throw e;
     }
   }
   return out;
+}
+
+/** The model file a path names: the file itself, or a folder's model.json or only .onnx file. */
+function entryFile(arg: string): string {
+  const abs = resolve(arg);
+  if (!existsSync(abs)) throw new ModelFileError(`model path '${arg}' does not exist`);
+  if (!statSync(abs).isDirectory()) return abs;
+  const names = readdirSync(abs);
+  const onnx = names.filter((n) => n.toLowerCase().endsWith('.onnx'));
+  if (names.includes('model.json')) return join(abs, 'model.json');
+  if (onnx.length === 1) return join(abs, onnx[0]!);
+  throw new ModelFileError(
+    `folder '${arg}' holds no model.json and ${onnx.length ? 'several' : 'no'} .onnx file(s): name the model file`,
+  );
+}
+
+const strip = ({ file: _f, ...rest }: ModelFile & { file: string }): ModelFile => rest;
+
+/** A TF.js model.json with its shards (all present, each its size); its files served under /__local/<id>/. */
+function tfjsModel(arg: string, id: string, entry: string, files: LocalModels['files']): ModelInfo {
+  const json = parseModelJson(readFileSync(entry, 'utf8'));
+  const shards = expectedShards(json).map((s) => join(dirname(entry), s.path));
+  const missing = shards.filter((s) => !existsSync(s));
+  if (missing.length)
+    throw new ModelFileError(
+      `model.json names weight shard(s) that are not there: ${missing.map((m) => basename(m)).join(', ')}`,
+    );
+  checkShards(json, new Map(shards.map((s) => [basename(s), statSync(s).size])));
+  const main = describeFile(id, entry);
+  const weights = shards.map((s) => describeFile(id, s));
+  for (const f of [main, ...weights]) files.set(`/__local/${id}/${basename(f.file)}`, f.file);
+  const format = { format: json.kind, entry: strip(main), weights: weights.map(strip) };
+  return ownModelInfo(id, basename(dirname(entry)), readTfjsSignature(json), format, arg);
+}
+
+/** An ONNX file; served under /__local/<id>/. */
+function onnxModel(arg: string, id: string, entry: string, files: LocalModels['files']): ModelInfo {
+  const main = describeFile(id, entry);
+  const signature = readOnnxSignature(readFileSync(entry));
+  files.set(`/__local/${id}/${basename(entry)}`, entry);
+  return ownModelInfo(id, basename(entry), signature, { format: 'onnx', entry: strip(main), weights: [] }, arg);
 }
