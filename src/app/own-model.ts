@@ -35,48 +35,50 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
       `give one .onnx file on its own, or a model.json with its weight shards (got ${picked.map((f) => f.name).join(', ')})`,
     );
   }
-  if (onnx.length === 1) {
-    const file = onnx[0]!;
-    const bytes = await file.arrayBuffer();
-    const plainly = notAModel(file.name, new Uint8Array(bytes), 'onnx');
-    if (plainly) throw new ModelFileError(plainly);
-    let signature;
-    try {
-      signature = readOnnxSignature(new Uint8Array(bytes));
-    } catch (e) {
-      // The reader's message says what is wrong; the person needs to know which file.
-      throw new ModelFileError(`${file.name}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const id = modelIdFrom(file.name, takenIds);
-    const entry = await describe(id, file.name, bytes);
-    return {
-      info: ownModelInfo(id, file.name, signature, { format: 'onnx', entry, weights: [] }, file.name),
-      files: new Map([[entry.path, bytes]]),
-    };
-  }
+  if (onnx.length === 1) return onnxModel(onnx[0]!, takenIds);
   if (json.length !== 1) {
     throw new ModelFileError(
       `${picked.map((f) => f.name).join(', ')}: not a model (give an .onnx file, or one TF.js model.json with its .bin weight shards)`,
     );
   }
-  const jsonBytes = new Uint8Array(await json[0]!.arrayBuffer());
-  const plainly = notAModel(json[0]!.name, jsonBytes, 'json');
-  if (plainly) throw new ModelFileError(plainly);
-  let modelJson;
+  return tfjsModel(json[0]!, picked, takenIds);
+}
+
+/** The reader's message says what is wrong; the person needs to know which file. */
+function named<T>(file: File, read: () => T): T {
   try {
-    modelJson = parseModelJson(new TextDecoder().decode(jsonBytes));
+    return read();
   } catch (e) {
-    throw new ModelFileError(`${json[0]!.name}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ModelFileError(`${file.name}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const shards = picked.filter((f) => f !== json[0]);
+}
+
+async function onnxModel(file: File, takenIds: ReadonlySet<string>): Promise<OwnModel> {
+  const bytes = await file.arrayBuffer();
+  const plainly = notAModel(file.name, new Uint8Array(bytes), 'onnx');
+  if (plainly) throw new ModelFileError(plainly);
+  const signature = named(file, () => readOnnxSignature(new Uint8Array(bytes)));
+  const id = modelIdFrom(file.name, takenIds);
+  const entry = await describe(id, file.name, bytes);
+  return {
+    info: ownModelInfo(id, file.name, signature, { format: 'onnx', entry, weights: [] }, file.name),
+    files: new Map([[entry.path, bytes]]),
+  };
+}
+
+/** A model.json and its shards (every other picked file), checked present and of the right size. */
+async function tfjsModel(jsonFile: File, picked: readonly File[], takenIds: ReadonlySet<string>): Promise<OwnModel> {
+  const entryBytes = await jsonFile.arrayBuffer();
+  const plainly = notAModel(jsonFile.name, new Uint8Array(entryBytes), 'json');
+  if (plainly) throw new ModelFileError(plainly);
+  const modelJson = named(jsonFile, () => parseModelJson(new TextDecoder().decode(new Uint8Array(entryBytes))));
+  const shards = picked.filter((f) => f !== jsonFile);
   checkShards(modelJson, new Map(shards.map((f) => [f.name, f.size])));
   const byName = new Map(shards.map((f) => [f.name, f]));
   // model.json says nothing about its name; a renamed one (mobilenet.json) does.
-  const id = modelIdFrom(json[0]!.name === 'model.json' ? 'tfjs-model' : json[0]!.name, takenIds);
-  const files = new Map<string, ArrayBuffer>();
-  const entryBytes = await json[0]!.arrayBuffer();
-  const entry = await describe(id, json[0]!.name, entryBytes);
-  files.set(entry.path, entryBytes);
+  const id = modelIdFrom(jsonFile.name === 'model.json' ? 'tfjs-model' : jsonFile.name, takenIds);
+  const entry = await describe(id, jsonFile.name, entryBytes);
+  const files = new Map<string, ArrayBuffer>([[entry.path, entryBytes]]);
   const weights: ModelFile[] = [];
   // Shards in the order model.json lists them: tfjs concatenates them in that order.
   for (const group of modelJson.weightsManifest ?? []) {
@@ -88,14 +90,7 @@ export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySe
       files.set(w.path, bytes);
     }
   }
-  return {
-    info: ownModelInfo(
-      id,
-      json[0]!.name,
-      readTfjsSignature(modelJson),
-      { format: modelJson.kind, entry, weights },
-      picked.map((f) => f.name).join(' + '),
-    ),
-    files,
-  };
+  const format = { format: modelJson.kind, entry, weights };
+  const from = picked.map((f) => f.name).join(' + ');
+  return { info: ownModelInfo(id, jsonFile.name, readTfjsSignature(modelJson), format, from), files };
 }
