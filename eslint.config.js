@@ -26,6 +26,14 @@ export default ts.config(
     },
   },
   {
+    // Code a newcomer can hold in their head: small modules, functions that read as one step of a procedure.
+    files: ['src/**/*.ts', 'src/**/*.svelte'],
+    rules: {
+      'max-lines': ['error', { max: 300, skipBlankLines: false, skipComments: false }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: ts.parser, extraFileExtensions: ['.svelte'] } },
   },

@@ -172,18 +172,9 @@ async function listen(server: Server, options: ServeOptions): Promise<number> {
   return address.port;
 }
 
-export async function serveStatic(rootDir: string, options: ServeOptions = {}): Promise<StaticServer> {
-  const root = resolve(rootDir);
-  const base = options.base ?? '/';
-  const served = new Set<string>();
-  const sent: Sent[] = [];
-  // A plain static host (isolate: false) sends no headers at all: the built page's <meta> CSP still applies there.
-  const isolation: Record<string, string> =
-    options.isolate === false
-      ? {}
-      : { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER };
-  const blocked = escapingLinks(root, options.symlinkTargets ?? []);
-  const files = sirv(root, {
+/** The built folder's files: ETags, our MIME types and cache rules, the isolation headers; 404 in words. */
+function staticFiles(root: string, isolation: Record<string, string>) {
+  return sirv(root, {
     dev: false,
     etag: true,
     dotfiles: false,
@@ -195,6 +186,20 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     },
     onNoMatch: (_req, res) => refuse(res, 404, 'not found'),
   });
+}
+
+export async function serveStatic(rootDir: string, options: ServeOptions = {}): Promise<StaticServer> {
+  const root = resolve(rootDir);
+  const base = options.base ?? '/';
+  const served = new Set<string>();
+  const sent: Sent[] = [];
+  // A plain static host (isolate: false) sends no headers at all: the built page's <meta> CSP still applies there.
+  const isolation: Record<string, string> =
+    options.isolate === false
+      ? {}
+      : { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER };
+  const blocked = escapingLinks(root, options.symlinkTargets ?? []);
+  const files = staticFiles(root, isolation);
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (options.post && req.method === 'POST' && (req.url ?? '').split('?')[0] === options.post.path)
