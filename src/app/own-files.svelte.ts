@@ -28,18 +28,22 @@ export class OwnFiles {
   pictures = $state.raw<Map<string, ArrayBuffer>>(new Map());
   pictureError = $state<string | null>(null);
 
-  /** Reads a model's files (ids in `taken` are renamed); the new model, or null with `modelError` set. */
-  async addModel(files: readonly File[], taken: Set<string>): Promise<OwnModel | null> {
+  /**
+   * Reads a model's files (ids in `taken` are renamed); the new model, or null with `modelError` set. `added` runs
+   * as soon as it is in the list (the page selects it), before it is kept in IndexedDB.
+   */
+  async addModel(files: readonly File[], taken: Set<string>, added: (own: OwnModel) => void): Promise<void> {
     this.modelError = null;
+    let own: OwnModel;
     try {
-      const own = await loadOwnModel(files, taken);
-      this.models = [...this.models, own];
-      await this.keep(own);
-      return own;
+      own = await loadOwnModel(files, taken);
     } catch (e) {
       this.modelError = message(e);
-      return null;
+      return;
     }
+    this.models = [...this.models, own];
+    added(own);
+    await this.keep(own);
   }
 
   /** Marks a symbolic dim of an own model as following the batch size (or not), and keeps that. */

@@ -193,8 +193,7 @@ export class SetupState {
 
   /** The person's own model: read, kept, and selected. */
   async addOwnModel(files: readonly File[]): Promise<void> {
-    const own = await this.own.addModel(files, new Set(this.models.map((m) => m.id)));
-    if (own) this.selectModel(own.info.id);
+    await this.own.addModel(files, new Set(this.models.map((m) => m.id)), (own) => this.selectModel(own.info.id));
   }
 
   /** Own models kept from an earlier visit, back in the model list; a damaged record's reason. */
