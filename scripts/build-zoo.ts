@@ -5,6 +5,7 @@
  *
  *   npm run zoo            (also run by `npm run build`)
  */
+import { ONNX_DTYPES } from '../src/lib/onnx-signature.ts';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +15,7 @@ import type { BundledImage, Manifest, ModelFile, ModelInfo } from '../src/lib/ma
 import type { ImageFile, ImagePolicy } from '../src/lib/schema.ts';
 import { NORMALISATIONS } from '../src/lib/image-input.ts';
 import { parseManifest } from '../src/lib/manifest.ts';
-import type { Dtype, TensorSpec } from '../src/lib/schema.ts';
+import type { TensorSpec } from '../src/lib/schema.ts';
 import { kerasToOnnx } from './zoo/keras-to-onnx.ts';
 import { readOnnxSignature } from './zoo/onnx-graph.ts';
 import { decodeWeights, type WeightsGroup } from './zoo/tfjs-weights.ts';
@@ -42,16 +43,6 @@ function writeModelFile(rel: string, bytes: Uint8Array | string): ModelFile {
   writeFileSync(abs, data);
   return { path: rel, bytes: data.byteLength, sha256: createHash('sha256').update(data).digest('hex') };
 }
-
-const ONNX_DTYPES: Record<number, Dtype> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  6: 'int32',
-  7: 'int64',
-  9: 'bool',
-  10: 'float16',
-};
 
 function tensorSpecs(list: { name: string; shape: (number | string)[] }[]): TensorSpec[] {
   return list.map((t) => ({ name: t.name, dtype: 'float32', shape: t.shape }));

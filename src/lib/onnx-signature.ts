@@ -54,7 +54,7 @@ function* fields(buf: Uint8Array): Generator<Field> {
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** ONNX TensorProto.DataType -> the lab's dtypes (the ones it can make values for). */
-const ONNX_DTYPES: Record<number, Dtype> = {
+export const ONNX_DTYPES: Record<number, Dtype> = {
   1: 'float32',
   2: 'uint8',
   3: 'int8',
