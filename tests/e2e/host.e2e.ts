@@ -48,7 +48,8 @@ describe('latency-lab host', () => {
     let stderr = '';
     host.stdout!.on('data', (d) => (stdout += d));
     host.stderr!.on('data', (d) => (stderr += d));
-    for (let i = 0; i < 120 && !/\?host=[0-9a-f]{32}/.test(stdout); i++) await new Promise((r) => setTimeout(r, 250));
+    // The line after the QR code says where results go: once it is out, the URL and the QR code are too.
+    for (let i = 0; i < 120 && !/results go to/.test(stdout); i++) await new Promise((r) => setTimeout(r, 250));
     const url = /http:\/\/127\.0\.0\.1:\d+\/\?host=[0-9a-f]{32}/.exec(stdout)?.[0];
     expect(url, stdout + stderr).toBeDefined();
     // The QR code: block characters on several lines.
