@@ -28,20 +28,27 @@ export interface Theme {
 }
 
 /** A linear or log axis with the theme's colours; a chart with many series on a log axis labels 1, 2, 5 only. */
-export function axes(theme: Theme, x: string, y: string, opts: { xLog?: boolean; yLog?: boolean } = {}) {
+export function axes(theme: Theme, x: string | string[], y: string, opts: { xLog?: boolean; yLog?: boolean } = {}) {
   // Log axes label only 1, 2 and 5 times a power of ten: Chart.js labels every step, and they overlap ("80.090.0").
   const logLabel = (v: number | string) => {
     const n = Number(v);
     const m = n / 10 ** Math.floor(Math.log10(n));
     return [1, 2, 5].some((k) => Math.abs(m - k) < 1e-6) ? String(Number(n.toPrecision(3))) : '';
   };
-  const axis = (title: string, log?: boolean) => ({
+  // Long titles go as lines: Chart.js squeezes a line that is wider than the chart (a phone) into a smear.
+  const axis = (title: string | string[], log?: boolean) => ({
     type: log ? 'logarithmic' : 'linear',
     title: { display: true, text: title, color: theme.fg },
     ticks: { color: theme.muted, ...(log ? { callback: logLabel, autoSkip: false } : {}) },
     grid: { color: theme.grid },
   });
   return { x: axis(x, opts.xLog), y: axis(y, opts.yLog) };
+}
+
+/** Cell ids without their model when every cell is of one model (the tables beside them name it): shorter labels. */
+function shortIds(ids: readonly string[]): string[] {
+  const models = new Set(ids.map((id) => id.split('/')[0]));
+  return models.size === 1 ? ids.map((id) => id.slice(id.indexOf('/') + 1)) : [...ids];
 }
 
 const colourOf = (i: number) => PALETTE[i % PALETTE.length];
@@ -73,12 +80,15 @@ export function medianChart(
   const bars = medianBars(cells, budgetPass);
   const spread =
     Math.max(...bars.map((b) => b.hi ?? b.median)) / Math.max(1e-9, Math.min(...bars.map((b) => b.lo ?? b.median)));
-  const title = `ms per pass${spread > 30 ? ' (log scale)' : ''}; whiskers: 95% CI of the median${budgetLabel ? `; orange: over budget ${budgetLabel}` : ''}`;
+  const title = [
+    `ms per pass${spread > 30 ? ' (log scale)' : ''}; whiskers: 95% CI of the median`,
+    ...(budgetLabel ? [`orange: over budget ${budgetLabel}`] : []),
+  ];
   const a = axes(theme, title, 'cell', { xLog: spread > 30 });
   return {
     type: 'bar',
     data: {
-      labels: bars.map((b) => b.label),
+      labels: shortIds(bars.map((b) => b.label)),
       datasets: [
         {
           label: 'median total per pass (ms)',
@@ -104,7 +114,7 @@ export function stagesChart(theme: Theme, cells: readonly OkCellResult[]): Chart
   return {
     type: 'bar',
     data: {
-      labels: stacks.labels,
+      labels: shortIds(stacks.labels),
       datasets: stacks.stages.map((s) => ({ label: s.stage, data: s.values, backgroundColor: STAGE_COLOURS[s.stage] })),
     },
     options: {
@@ -114,10 +124,11 @@ export function stagesChart(theme: Theme, cells: readonly OkCellResult[]): Chart
       plugins: { legend: legendOf(theme) },
       scales: {
         x: {
-          ...axes(theme, 'ms per pass (median of each stage; folded stages are counted in inference)', '').x,
+          ...axes(theme, ['ms per pass (median of each stage)', 'folded stages are counted in inference'], '').x,
           stacked: true,
         },
-        y: { stacked: true, ticks: { color: theme.muted }, grid: { display: false } },
+        // Every cell labelled: Chart.js would skip every other label where the legend (on a phone) takes height.
+        y: { stacked: true, ticks: { color: theme.muted, autoSkip: false }, grid: { display: false } },
       },
     },
   };
@@ -226,7 +237,7 @@ export function timelineChart(theme: Theme, cell: OkCellResult): ChartConfig {
       },
       scales: axes(
         theme,
-        'sample (passes before sampling at negative x); dashed: level changes; lines: segment medians',
+        ['sample (passes before sampling at negative x)', 'dashed: level changes; lines: segment medians'],
         'ms per pass (log scale)',
         { yLog: true },
       ),
