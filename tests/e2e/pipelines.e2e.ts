@@ -33,17 +33,24 @@ describe('image models on real photos', () => {
   let run: DriverResult;
   beforeAll(async () => {
     requireDist();
-    run = await runInBrowser({
-      distDir,
-      softwareGpu: true,
-      request: {
-        models: ['mobilenet-v2', 'ocr-cls'],
-        targets: ['ort:wasm', 'tfjs:wasm', 'ort:webgpu'],
-        batches: [2],
-        sampling: { mode: 'fixed', samples: 4, warmup: 1, cellTimeoutMs: 240_000, gpuBusyPasses: 0 },
-        skipMissingFormats: true,
-      },
-    });
+    // MobileNetV2 on the CPU backends; the image pipeline on a (software) GPU backend with the small ocr-cls, beside
+    // its wasm reference. MobileNetV2 on software WebGPU took 95 s of this file: it is in the nightly suite
+    // (tests/nightly/zoo-gpu.e2e.ts), with every other backend.
+    const sampling = { mode: 'fixed' as const, samples: 4, warmup: 1, cellTimeoutMs: 240_000, gpuBusyPasses: 0 };
+    const runs = [];
+    const plans: [string[], string[]][] = [
+      [['mobilenet-v2'], ['ort:wasm', 'tfjs:wasm']],
+      [['ocr-cls'], ['ort:wasm', 'ort:webgpu']],
+    ];
+    for (const [models, targets] of plans)
+      runs.push(
+        await runInBrowser({
+          distDir,
+          softwareGpu: true,
+          request: { models, targets, batches: [2], sampling, skipMissingFormats: true },
+        }),
+      );
+    run = { ...runs[0]!, result: { ...runs[0]!.result, cells: runs.flatMap((r) => r.result.cells) } };
   }, 600_000);
 
   it('runs every cell, with decode and resize timed inside the preprocess stage', () => {
@@ -63,7 +70,7 @@ describe('image models on real photos', () => {
       for (const r of t.rows) expect(r.agree, `${t.modelId} ${r.image}: ${JSON.stringify(r.top1)}`).toBe(true);
     }
     const mobilenet = tables.find((t) => t.modelId === 'mobilenet-v2')!;
-    expect(mobilenet.cells).toHaveLength(3);
+    expect(mobilenet.cells).toHaveLength(2);
     // Labels come from the manifest; the photos are not all seen alike (the pictures really differ per item).
     expect(mobilenet.rows[0]!.top1[0]!.label).toMatch(/^(Drawing|Hentai|Neutral|Porn|Sexy)$/);
     expect(new Set(mobilenet.rows.map((r) => r.top1[0]!.score.toFixed(3))).size).toBeGreaterThan(1);
