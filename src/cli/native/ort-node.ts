@@ -39,7 +39,7 @@ export async function loadOrtNode(): Promise<Ort> {
   } catch (e) {
     throw new BackendUnavailable(
       `native reference cells need onnxruntime-node (an optional dependency), and '${name}' did not load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}. ` +
-        `Install it with: npm install --no-save onnxruntime-node@1.30.0 (a platform without its binaries can't run native cells)`,
+        `Install it with: ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node@1.30.0 (its CPU binary is in the package; without the variable its install script tries to download CUDA files and fails offline; a platform without its binaries can't run native cells)`,
     );
   }
 }
