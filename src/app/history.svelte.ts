@@ -3,9 +3,9 @@
  * fail validation are named, not half-shown. The serving result on show lives here too: it is picked from the
  * history as often as it is run.
  */
+import { errorMessage } from '../lib/errors.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { RunResult } from '../lib/schema.ts';
-import { message } from './own-files.svelte.ts';
 import { runStore, type StoredRun } from './store.ts';
 
 export class HistoryState {
@@ -20,14 +20,14 @@ export class HistoryState {
       this.runs = runs;
       this.errors = broken;
     } catch (e) {
-      this.errors = [`IndexedDB is not available here: ${message(e)}`];
+      this.errors = [`IndexedDB is not available here: ${errorMessage(e)}`];
     }
   }
 
   /** A stored run read back, or null (with the reason shown). */
   async get(id: string): Promise<StoredRun | null> {
     return runStore.get(id).catch((e: unknown) => {
-      this.errors = [message(e)];
+      this.errors = [errorMessage(e)];
       return null;
     });
   }
@@ -48,7 +48,7 @@ export class HistoryState {
     try {
       await runStore.put(stored);
     } catch (e) {
-      this.errors = [`the serving run was not kept: ${message(e)}`];
+      this.errors = [`the serving run was not kept: ${errorMessage(e)}`];
     }
     await this.refresh();
   }

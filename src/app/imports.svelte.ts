@@ -2,9 +2,8 @@
  * Result files brought into the page to compare (Import and compare): the runs, by name, the first one the
  * baseline; files that don't load are listed with the reason, and the rest still load.
  */
+import { errorMessage } from '../lib/errors.ts';
 import { parseResultFile, type RunResult } from '../lib/schema.ts';
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export interface ImportedRun {
   name: string;
@@ -28,7 +27,7 @@ export class ImportState {
           added.push({ name: runs.length > 1 ? `${f.name} [${run.device ?? i}]` : f.name, run }),
         );
       } catch (e) {
-        errors.push(`${f.name}: ${message(e)}`);
+        errors.push(`${f.name}: ${errorMessage(e)}`);
       }
     }
     this.imported = [...this.imported, ...added];

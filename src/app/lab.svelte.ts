@@ -4,6 +4,7 @@
  * the zoo and probes the browser, and does what crosses parts: starting a run from the setup, showing a stored run
  * with the setup that made it.
  */
+import { errorMessage } from '../lib/errors.ts';
 import type { Manifest } from '../lib/manifest.ts';
 import type { Environment, RunResult } from '../lib/schema.ts';
 import { encodeSetup, SHARE_PREFIX } from '../lib/setup-url.ts';
@@ -12,7 +13,6 @@ import { HistoryState } from './history.svelte.ts';
 import { ImportState } from './imports.svelte.ts';
 import { RunState } from './run.svelte.ts';
 import { defaultModelsBaseUrl, loadManifest } from './runner.ts';
-import { message } from './own-files.svelte.ts';
 import { SetupState } from './setup.svelte.ts';
 
 export { allTargets } from '../lib/plan.ts';
@@ -52,7 +52,7 @@ export class LabState {
       linked = location.hash.length > 1 && !location.hash.startsWith(SHARE_PREFIX);
       if (linked) this.setup.applyLink(location.hash);
     } catch (e) {
-      this.loadError = `the model zoo did not load: ${message(e)}`;
+      this.loadError = `the model zoo did not load: ${errorMessage(e)}`;
       return;
     }
     // History and the own models added before the reload (a run's own models come with its setup) come back before
@@ -63,7 +63,7 @@ export class LabState {
     try {
       this.environment = await collectEnvironment();
     } catch (e) {
-      this.loadError = `the backend probe failed: ${message(e)}`;
+      this.loadError = `the backend probe failed: ${errorMessage(e)}`;
       return;
     }
     // The last run comes back after a reload; one that was still running can resume its unfinished cells. The last
@@ -82,7 +82,7 @@ export class LabState {
     try {
       plan = this.setup.plan();
     } catch (e) {
-      this.run.error = message(e);
+      this.run.error = errorMessage(e);
       return;
     }
     await this.run.start({

@@ -2,13 +2,12 @@
  * The person's own files in the setup: models and pictures. Both are kept in IndexedDB (by content hash) when
  * added, the one place they are stored: a reload, a resume and a serving run read them back from there.
  */
+import { errorMessage } from '../lib/errors.ts';
 import { cellImages, type ModelInfo } from '../lib/manifest.ts';
 import type { ImageFile, Plan } from '../lib/schema.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 import { loadOwnModel, type OwnModel } from './own-model.ts';
 import { runStore, type StoredRun } from './store.ts';
-
-export const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** An own model with its files read back from IndexedDB, or null when any file is no longer stored. */
 export async function loadStoredModel(info: ModelInfo): Promise<OwnModel | null> {
@@ -38,7 +37,7 @@ export class OwnFiles {
     try {
       own = await loadOwnModel(files, taken);
     } catch (e) {
-      this.modelError = message(e);
+      this.modelError = errorMessage(e);
       return;
     }
     this.models = [...this.models, own];

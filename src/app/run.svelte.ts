@@ -2,12 +2,12 @@
  * The run on screen: one in progress (with its progress and live totals), or a stored one shown again. Each finished
  * cell is saved to IndexedDB as it completes, so a reload mid-run loses nothing and can resume the rest.
  */
+import { errorMessage } from '../lib/errors.ts';
 import { cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { okCells, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { ProgressTracker, type LiveTotals, type Progress } from './run-progress.ts';
 import { runPlan } from './runner.ts';
-import { message } from './own-files.svelte.ts';
 import { runStore, type StoredRun } from './store.ts';
 
 /** What a run reads from the page around it. */
@@ -132,7 +132,7 @@ export class RunState {
       this.progress = progress;
       this.live = live;
     });
-    const saver = new RunSaver((e) => (this.error = `could not save to IndexedDB: ${message(e)}`));
+    const saver = new RunSaver((e) => (this.error = `could not save to IndexedDB: ${errorMessage(e)}`));
     saver.save(stored);
     try {
       const result = await runPlan(
@@ -163,7 +163,7 @@ export class RunState {
       this.cells = result.cells;
       saver.save(stored);
     } catch (e) {
-      this.error = message(e);
+      this.error = errorMessage(e);
     } finally {
       tracker.stop();
       await saver.saved();

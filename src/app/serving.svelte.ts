@@ -1,9 +1,8 @@
 /** The serving simulator's state on the page: its form, the run in progress and the last serving result. */
+import { errorMessage } from '../lib/errors.ts';
 import { BatcherConfig } from '../lib/serving/batcher.ts';
 import type { RunResult } from '../lib/schema.ts';
 import type { LabState } from './lab.svelte.ts';
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class ServingState {
   target = $state('ort:wasm');
@@ -94,7 +93,7 @@ export class ServingState {
       this.status = 'done';
       if (this.result) await this.lab.keepServingRun(this.result);
     } catch (e) {
-      this.error = message(e);
+      this.error = errorMessage(e);
     } finally {
       this.running = false;
       this.abort = null;

@@ -3,6 +3,7 @@
  * budget. It becomes a Plan (`plan()`), a link (`link()`), and is restored from a link or a stored run. The
  * person's own models and pictures are their own part (own-files.svelte.ts).
  */
+import { errorMessage } from '../lib/errors.ts';
 import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
 import { bundledImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
 import { parseCountList } from '../lib/parse.ts';
@@ -25,7 +26,7 @@ import type {
   ValuePolicy,
 } from '../lib/schema.ts';
 import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
-import { message, OwnFiles } from './own-files.svelte.ts';
+import { OwnFiles } from './own-files.svelte.ts';
 import type { StoredRun } from './store.ts';
 
 /** What the setup reads from the page around it: the zoo, and what this browser can run. */
@@ -110,7 +111,7 @@ export class SetupState {
     try {
       return { rule: parseBudget(this.budgetText), error: null };
     } catch (e) {
-      return { rule: null, error: message(e) };
+      return { rule: null, error: errorMessage(e) };
     }
   });
   budgetLabel = $derived(this.budget.rule ? formatBudget(this.budget.rule).replace(/^\* /, '') : '');
