@@ -3,6 +3,7 @@ import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } fr
 import { STAGES } from './schema.ts';
 import type { Comparison } from './compare.ts';
 import { relativeHalfWidth } from './stats.ts';
+import { neededSeconds } from './sampling.ts';
 import { PERCENTILE_MIN_SAMPLES, validityFlags } from './validity.ts';
 import { warmupShort } from './warmup-curve.ts';
 
@@ -97,6 +98,12 @@ const STOPPED_SHORT: Record<OkCellResult['sampling']['stopReason'], string> = {
   'fixed-count': 'fixed',
 };
 
+/** The "stopped" column: a cap that came first says how long the target would take ("time cap, ~31 s"). */
+function stoppedShort(s: OkCellResult['sampling']): string {
+  const needed = neededSeconds(s);
+  return `${STOPPED_SHORT[s.stopReason]}${needed === null ? '' : `, ~${needed} s`}`;
+}
+
 /** Columns the CLI table leaves out first when it is wider than the terminal (every one is in report.md). */
 const DROP_ORDER = ['first inf', 'p95', 'parity', '95% CI', 'warm-up', 'vs fastest'];
 
@@ -185,7 +192,7 @@ function okRow(r: OkCellResult, vs: Comparison | null | undefined, withTax: bool
     fmtRel(t),
     fmtPercentile(r, 'p95'),
     `${t.n}${iters}`,
-    STOPPED_SHORT[r.sampling.stopReason],
+    stoppedShort(r.sampling),
     warmupShort(r.steadyState),
     fmtVerdict(vs),
     ...(withTax ? [tax] : []),

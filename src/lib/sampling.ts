@@ -1,7 +1,8 @@
 /**
- * The sampling decisions of one cell, as pure code: when sampling may begin, how many passes to time per sample
- * (the timer guard), how many samples the next block takes, and when to stop (steady state found and precise). The page drives the cell's worker with
- * these decisions; keeping them here (no clocks, no I/O) makes them testable with made-up timings.
+ * The sampling decisions of one cell, as pure code: when sampling may begin, how many samples the next block takes,
+ * and when to stop (steady state found and precise), and what a cap that came first cost. How many passes a sample
+ * times is the timer guard (timer-guard.ts). The page drives the cell's worker with these decisions; keeping them
+ * here (no clocks, no I/O) makes them testable with made-up timings.
  */
 import type { SamplingReport, SamplingSettings, StopReason, WarmupStop } from './schema.ts';
 import { orderedMedianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
@@ -18,25 +19,6 @@ export const PRIME_PASSES = 10;
 export const PRIME_MS = 300;
 /** A stage median under this many timer ticks is too coarse to trust (the cell says so). */
 export const COARSE_TICKS = 20;
-/** The timer guard makes one sample span at least this many ticks. */
-export const GUARD_TICKS = 50;
-/**
- * The least span of a sample, whatever the clock: 50 ticks of a cross-origin-isolated browser's 5 us. Node's clock
- * (native reference cells) ticks in nanoseconds, and 50 of those would let a 20 us model take 100,000 samples in a
- * 10 s budget: the analysis after every block and the result file grow with n, and the memory guard cuts it short.
- */
-export const MIN_SAMPLE_MS = 0.25;
-
-/** The guard's rule in words, for the `why` of a sample size: "50 timer ticks of 0.005 ms (at least 0.25 ms)". */
-export function guardRule(tickMs: number): string {
-  return `${GUARD_TICKS} timer ticks of ${tickMs} ms${guardSpanMs(tickMs) > GUARD_TICKS * tickMs ? ` (at least ${MIN_SAMPLE_MS} ms)` : ''}`;
-}
-
-/** The span a sample must reach: GUARD_TICKS ticks, and at least MIN_SAMPLE_MS. */
-export function guardSpanMs(tickMs: number): number {
-  return Math.max(GUARD_TICKS * tickMs, MIN_SAMPLE_MS);
-}
-export const MAX_ITERATIONS = 10_000;
 /** Auto mode sizes blocks to about this much time, so the steady-state analysis after each block costs little. */
 export const BLOCK_TARGET_MS = 100;
 
@@ -59,60 +41,6 @@ export function warmupDecision(
   if (n >= settings.maxWarmup) return 'max-passes';
   if (elapsedMs >= settings.maxWarmupMs) return 'max-time';
   return null;
-}
-
-/**
- * The timer guard's first guess: passes per sample so that a sample spans at least GUARD_TICKS ticks, from a
- * typical pass time (the median of the last warm-up window). Auto mode then checks the guess with `growIterations`.
- */
-export function chooseIterations(
-  settings: SamplingSettings,
-  passMs: number | null,
-  tickMs: number,
-): { iterations: number; why: string } {
-  if (settings.iterations !== null) return { iterations: settings.iterations, why: 'set in the sampling settings' };
-  if (settings.mode === 'fixed') return { iterations: 1, why: 'fixed mode: one pass per sample' };
-  if (passMs === null || tickMs <= 0) return { iterations: 1, why: 'no warm-up pass to size samples by' };
-  const span = guardSpanMs(tickMs);
-  const rule = guardRule(tickMs);
-  if (passMs >= span) return { iterations: 1, why: `a pass (${passMs.toPrecision(3)} ms) spans >= ${rule}` };
-  const k = Math.min(MAX_ITERATIONS, Math.ceil(span / Math.max(passMs, tickMs / 10, 1e-6)));
-  return {
-    iterations: k,
-    why: `timer guard: a pass (${passMs.toPrecision(3)} ms) is under ${rule}, so each sample times ${k} passes`,
-  };
-}
-
-/**
- * Checks a guess the way microbenchmark harnesses calibrate their batch size: `spanMs` is what `k` passes in a
- * row took. Null when that span is at least GUARD_TICKS ticks (k is enough); otherwise a larger k to try, scaled
- * from the span with 20% headroom. Warm-up passes can be slower than warm ones, so the first guess may fall short.
- */
-export function growIterations(k: number, spanMs: number, tickMs: number): number | null {
-  const want = guardSpanMs(tickMs);
-  if (spanMs >= want || k >= MAX_ITERATIONS) return null;
-  const scaled = spanMs > 0 ? Math.ceil((k * want * 1.2) / spanMs) : k * 10;
-  return Math.min(MAX_ITERATIONS, Math.max(k * 2, scaled));
-}
-
-/**
- * The timer guard on warm passes: grows k (at most 8 times) until k passes in a row span enough ticks. `spanOf(k)`
- * times k passes and gives their span (ms). The k found, and the passes the check ran.
- */
-export async function guardIterations(
-  k: number,
-  spanOf: (k: number) => Promise<number>,
-  tickMs: number,
-): Promise<{ k: number; passes: number }> {
-  let passes = 0;
-  for (let tries = 0; tries < 8; tries++) {
-    const span = await spanOf(k);
-    passes += k;
-    const next = growIterations(k, span, tickMs);
-    if (next === null) break;
-    k = next;
-  }
-  return { k, passes };
 }
 
 /** What the passes before sampling took: auto mode counts their time towards the least warm-up time. */
@@ -248,7 +176,30 @@ export class SamplingController {
       warmupStop: warmup.stop,
       blocks: this.blocks,
       samplingMs: this.samplingMs,
+      neededMs: auto && stopReason !== 'precision-reached' ? this.neededMs() : null,
     };
+  }
+
+  /**
+   * About how much sampling time the target needs, from what the cell showed: the time before its steady state as
+   * it was, and its steady time scaled by (achieved / target)^2 (the median's CI narrows as 1/sqrt(samples), and its
+   * batch medians' spread as 1/sqrt(time)). Null when there is no CI, or it already meets the target (the cell
+   * missed on another rule). The steady share of the wall time is its share of the samples' own time.
+   */
+  private neededMs(): number | null {
+    const a = this.steady();
+    const rhw = this.achievedCI();
+    const target = this.settings.targetCI;
+    if (!a || rhw === null || rhw <= target) return null;
+    let own = 0;
+    let steadyOwn = 0;
+    for (const [i, ms] of this.ownMs.entries()) {
+      own += ms;
+      if (i >= a.steadyStart) steadyOwn += ms;
+    }
+    if (own <= 0) return null;
+    const steadyWall = (this.samplingMs * steadyOwn) / own;
+    return this.samplingMs - steadyWall + steadyWall * (rhw / target) ** 2;
   }
 
   private end(reason: StopReason): 0 {
@@ -257,18 +208,29 @@ export class SamplingController {
   }
 }
 
+/**
+ * The sampling time a cell would need, as people set it (`--max-time`): whole seconds, rounded up, and at least one
+ * more than it had. "31 s".
+ */
+export function neededSeconds(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): number | null {
+  if (r.neededMs === null) return null;
+  return Math.max(Math.ceil(r.neededMs / 1000), Math.floor(r.samplingMs / 1000) + 1);
+}
+
 /** One line for tables: why sampling stopped, and how precise the median is. */
 export function describeStop(r: SamplingReport): string {
   const ci = r.achievedCI === null ? 'no CI' : `±${(r.achievedCI * 100).toFixed(1)}%`;
+  const needed = neededSeconds(r);
+  const reach = needed === null ? '' : `; ~${needed} s of sampling would reach it`;
   switch (r.stopReason) {
     case 'fixed-count':
       return `fixed count (${ci})`;
     case 'precision-reached':
       return `precision reached (${ci} <= ±${((r.targetCI ?? 0) * 100).toFixed(1)}%)`;
     case 'max-samples':
-      return `sample cap: precision not reached (${ci}, target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%)`;
+      return `sample cap: precision not reached (${ci}, target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%${reach})`;
     case 'max-time':
-      return `time cap: precision not reached (${ci}, target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%)`;
+      return `time cap: precision not reached (${ci}, target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%${reach})`;
     default: {
       const never: never = r.stopReason;
       return String(never);

@@ -10,7 +10,8 @@
 import { type HostTensor } from '../lib/inputs.ts';
 import { type CellOutcome, type FinishFacts, type Step, type WarmupDone } from '../lib/job.ts';
 import { modelInputs } from '../lib/manifest.ts';
-import { chooseIterations, growIterations, guardIterations, guardRule, warmupDecision } from '../lib/sampling.ts';
+import { warmupDecision } from '../lib/sampling.ts';
+import { chooseIterations, growIterations, guardIterations, guardRule } from '../lib/timer-guard.ts';
 import type { ColdStart, GpuBusy, Prediction, PreprocessParts, Sample, Stage } from '../lib/schema.ts';
 import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
 import { median } from '../lib/stats.ts';

@@ -73,6 +73,7 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
       warmupStop: 'fixed',
       blocks: 1,
       samplingMs: 1,
+      neededMs: null,
     },
     steadyState: steadyStateOf(samples, { passes: 1, totalMs: 1, passMs: [] }, 10).steadyState,
     validity: assessValidity(samples, summary, { pageHidden: false, softwareGpu: false, tickMs: 0.005, iterations: 1 }),

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chooseIterations,
-  describeStop,
-  growIterations,
-  SamplingController,
-  warmupDecision,
-} from '../../src/lib/sampling.ts';
+import { describeStop, SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
+import { chooseIterations, growIterations } from '../../src/lib/timer-guard.ts';
 import { thirdsDisagree } from '../../src/lib/steady-state.ts';
 import { SamplingSettings } from '../../src/lib/schema.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
@@ -66,6 +61,41 @@ describe('SamplingController: auto mode', () => {
     const r = c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'primed' });
     expect(r.precisionReached).toBe(false);
     expect(describeStop(r)).toMatch(/sample cap: precision not reached/);
+  });
+  it('a cell stopped by the time cap says how long the target would take, and that time reaches it', () => {
+    // Autocorrelated noise, as this host's timings (AR(1) in log space, lag-1 0.5, about +-25%), 5 ms per sample.
+    const series = (seed: number) => {
+      const rng = mulberry32(seed);
+      let z = 0;
+      return () => {
+        z = 0.5 * z + 0.3 * (rng() - 0.5) * 2;
+        return 10 * Math.exp(z);
+      };
+    };
+    const run = (seed: number, capMs: number) => {
+      const c = new SamplingController(
+        settings({ targetCI: 0.02, maxSamples: 100_000, maxSamplingMs: Math.ceil(capMs), minWarmupMs: 0 }),
+      );
+      drive(c, series(seed), 5);
+      return c.report({ iterations: 1, why: '' }, { passes: 3, stop: 'primed' });
+    };
+    const short = run(1, 1_000);
+    expect(short.stopReason).toBe('max-time');
+    expect(short.neededMs!).toBeGreaterThan(2 * short.samplingMs);
+    expect(describeStop(short)).toMatch(/~\d+ s of sampling would reach it/);
+    // Given the time a short run named, a fresh series of the same kind meets the target in most seeds (the
+    // projection rests on 10 batch medians, so it is +-50%); given a quarter of it, it rarely does.
+    let met = 0;
+    let metQuarter = 0;
+    for (let seed = 20; seed < 28; seed++) {
+      const needed = run(seed, 1_000).neededMs!;
+      if (run(seed + 100, needed).precisionReached) met++;
+      if (run(seed + 100, needed / 4).precisionReached) metQuarter++;
+    }
+    expect(met).toBeGreaterThanOrEqual(5);
+    expect(metQuarter).toBeLessThanOrEqual(1);
+    // No projection when the target was met.
+    expect(run(2, 3_600_000)).toMatchObject({ stopReason: 'precision-reached', neededMs: null });
   });
   it('stops at the time cap, but never below the minimum, and sizes blocks to the time left', () => {
     const rng = mulberry32(4);

@@ -93,6 +93,7 @@ function validRun(): RunResult {
           warmupStop: 'fixed',
           blocks: 1,
           samplingMs: 7,
+          neededMs: null,
         },
         steadyState: steadyStateOf(samples, { passes: 0, totalMs: 0, passMs: [] }, 10).steadyState,
         validity: {

@@ -45,6 +45,13 @@ export const SamplingReport = z.object({
   blocks: z.number().int().nonnegative(),
   /** Wall time spent taking samples (the cell's own, not other interleaved cells'). */
   samplingMs: z.number().nonnegative(),
+  /**
+   * Auto mode, when a cap stopped sampling with the CI wider than the target: about how much sampling time (ms) the
+   * cell would need to reach it at the spread it showed (a CI narrows as 1/sqrt(time) once the steady state holds;
+   * the time before the steady state began counts as spent). Null otherwise. Added in version 6 without a bump:
+   * older readers drop it, and older files read as null.
+   */
+  neededMs: z.number().nonnegative().nullable().default(null),
 });
 export type SamplingReport = z.infer<typeof SamplingReport>;
 export type StopReason = SamplingReport['stopReason'];
