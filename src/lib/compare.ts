@@ -2,6 +2,7 @@
  * Comparing two sets of timings: ratio of medians with a bootstrap 95% CI and a verdict. Pure and seeded, so a
  * printed interval reproduces.
  */
+import { bootstrapBlockLength } from './dependence.ts';
 import { mulberry32 } from './rng.ts';
 import type { OkCellResult, Stage } from './schema.ts';
 import { median } from './stats.ts';
@@ -13,18 +14,29 @@ export interface RatioCI {
   resamples: number;
 }
 
-/** Ratio median(a) / median(b), CI from resampling each set with replacement (percentile bootstrap). */
+/**
+ * Ratio median(a) / median(b), with a percentile-bootstrap 95% CI. `a` and `b` are series in time order: each is
+ * resampled in blocks of consecutive samples (circular block bootstrap, block length from its own autocorrelation,
+ * see dependence.ts), so a machine's wander widens the CI instead of passing for a difference. Independent samples
+ * get blocks of 1: the plain bootstrap.
+ */
 export function ratioOfMedians(a: readonly number[], b: readonly number[], seed = 1, resamples = 2000): RatioCI {
   if (!a.length || !b.length) throw new RangeError('both sets need samples');
   const rng = mulberry32(seed);
   const scratchA = new Array<number>(a.length);
   const scratchB = new Array<number>(b.length);
-  const draw = (xs: readonly number[], scratch: number[]) => {
-    for (let i = 0; i < xs.length; i++) scratch[i] = xs[Math.floor(rng() * xs.length)]!;
+  const blockA = bootstrapBlockLength(a);
+  const blockB = bootstrapBlockLength(b);
+  const draw = (xs: readonly number[], scratch: number[], block: number) => {
+    const n = xs.length;
+    for (let i = 0; i < n;) {
+      const start = Math.floor(rng() * n);
+      for (let j = 0; j < block && i < n; j++) scratch[i++] = xs[(start + j) % n]!;
+    }
     return median(scratch);
   };
   const ratios: number[] = [];
-  for (let i = 0; i < resamples; i++) ratios.push(draw(a, scratchA) / draw(b, scratchB));
+  for (let i = 0; i < resamples; i++) ratios.push(draw(a, scratchA, blockA) / draw(b, scratchB, blockB));
   ratios.sort((x, y) => x - y);
   const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]!;
   return { ratio: median(a) / median(b), ci95: [at(0.025), at(0.975)], resamples };
