@@ -3,7 +3,7 @@ import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } fr
 import { STAGES } from './schema.ts';
 import type { Comparison } from './compare.ts';
 import { relativeHalfWidth } from './stats.ts';
-import { neededSeconds } from './sampling.ts';
+import { neededShort } from './sampling.ts';
 import { PERCENTILE_MIN_SAMPLES, validityFlags } from './validity.ts';
 import { warmupShort } from './warmup-curve.ts';
 
@@ -100,8 +100,8 @@ const STOPPED_SHORT: Record<OkCellResult['sampling']['stopReason'], string> = {
 
 /** The "stopped" column: a cap that came first says how long the target would take ("time cap, ~31 s"). */
 function stoppedShort(s: OkCellResult['sampling']): string {
-  const needed = neededSeconds(s);
-  return `${STOPPED_SHORT[s.stopReason]}${needed === null ? '' : `, ~${needed} s`}`;
+  const needed = neededShort(s);
+  return `${STOPPED_SHORT[s.stopReason]}${needed === null ? '' : `, ${needed}`}`;
 }
 
 /** Columns the CLI table leaves out first when it is wider than the terminal (every one is in report.md). */

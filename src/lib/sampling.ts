@@ -4,7 +4,13 @@
  * times is the timer guard (timer-guard.ts). The page drives the cell's worker with these decisions; keeping them
  * here (no clocks, no I/O) makes them testable with made-up timings.
  */
-import type { SamplingReport, SamplingSettings, StopReason, WarmupStop } from './schema.ts';
+import {
+  MAX_SAMPLING_MS,
+  type SamplingReport,
+  type SamplingSettings,
+  type StopReason,
+  type WarmupStop,
+} from './schema.ts';
 import { orderedMedianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
 import {
   analyseSteadyState,
@@ -210,18 +216,34 @@ export class SamplingController {
 
 /**
  * The sampling time a cell would need, as people set it (`--max-time`): whole seconds, rounded up, and at least one
- * more than it had. "31 s".
+ * more than it had; null without a projection, Infinity past the longest budget a plan may give.
  */
 export function neededSeconds(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): number | null {
   if (r.neededMs === null) return null;
-  return Math.max(Math.ceil(r.neededMs / 1000), Math.floor(r.samplingMs / 1000) + 1);
+  const s = Math.max(Math.ceil(r.neededMs / 1000), Math.floor(r.samplingMs / 1000) + 1);
+  return s * 1000 > MAX_SAMPLING_MS ? Infinity : s;
+}
+
+/** The projection in a few words: "~31 s", "over an hour"; null without one. */
+export function neededShort(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): string | null {
+  const s = neededSeconds(r);
+  return s === null ? null : s === Infinity ? 'over an hour' : `~${s} s`;
+}
+
+/** The projection as advice: what to give (`--max-time 31`), or, past an hour, that the target is out of reach. */
+export function neededAdvice(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): string | null {
+  const s = neededSeconds(r);
+  if (s === null) return null;
+  if (s === Infinity)
+    return 'over an hour of sampling would reach it (more than --max-time allows: loosen --target-ci)';
+  return `about ${s} s of sampling would reach it (--max-time ${s})`;
 }
 
 /** One line for tables: why sampling stopped, and how precise the median is. */
 export function describeStop(r: SamplingReport): string {
   const ci = r.achievedCI === null ? 'no CI' : `±${(r.achievedCI * 100).toFixed(1)}%`;
-  const needed = neededSeconds(r);
-  const reach = needed === null ? '' : `; ~${needed} s of sampling would reach it`;
+  const needed = neededShort(r);
+  const reach = needed === null ? '' : `; ${needed} of sampling would reach it`;
   switch (r.stopReason) {
     case 'fixed-count':
       return `fixed count (${ci})`;

@@ -4,7 +4,7 @@
  */
 import type { GpuBusy, Memory, OutputDigest, PreprocessParts, Sample, SamplingReport } from '../lib/schema.ts';
 import { summarize } from '../lib/stats.ts';
-import { neededSeconds } from '../lib/sampling.ts';
+import { neededAdvice } from '../lib/sampling.ts';
 
 interface TensorCount {
   tensors: number;
@@ -86,8 +86,8 @@ export function cellWarnings(
     // The CI can meet the target while the other stop rules (least warm-up time, a steady stretch whose thirds
     // agree) are not met yet: say which, so a narrow CI isn't read as a missed target.
     const met = achievedCI !== null && targetCI !== null && achievedCI <= targetCI;
-    const needed = neededSeconds(sampling);
-    const reach = needed === null ? '' : `; about ${needed} s of sampling would reach it (--max-time ${needed})`;
+    const advice = neededAdvice(sampling);
+    const reach = advice === null ? '' : `; ${advice}`;
     warnings.push(
       `precision not reached: ${ci} ${met ? 'met' : 'missed'} the ±${((targetCI ?? 0) * 100).toFixed(1)}% target${met ? ', but the steady state was not confirmed (least warm-up time, thirds that agree)' : ''} before the ${cap} cap${reach}`,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStop, SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
+import { describeStop, neededAdvice, neededShort, SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
 import { chooseIterations, growIterations } from '../../src/lib/timer-guard.ts';
 import { thirdsDisagree } from '../../src/lib/steady-state.ts';
 import { SamplingSettings } from '../../src/lib/schema.ts';
@@ -94,6 +94,12 @@ describe('SamplingController: auto mode', () => {
     }
     expect(met).toBeGreaterThanOrEqual(5);
     expect(metQuarter).toBeLessThanOrEqual(1);
+    // In words: whole seconds rounded up, never under what the cell already had; past an hour, out of reach.
+    expect(neededShort({ neededMs: 25_300, samplingMs: 10_000 })).toBe('~26 s');
+    expect(neededShort({ neededMs: 9_000, samplingMs: 10_000 })).toBe('~11 s');
+    expect(neededAdvice({ neededMs: 25_300, samplingMs: 10_000 })).toMatch(/\(--max-time 26\)/);
+    expect(neededShort({ neededMs: 3_700_000, samplingMs: 10_000 })).toBe('over an hour');
+    expect(neededShort({ neededMs: null, samplingMs: 10_000 })).toBeNull();
     // No projection when the target was met.
     expect(run(2, 3_600_000)).toMatchObject({ stopReason: 'precision-reached', neededMs: null });
   });

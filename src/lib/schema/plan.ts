@@ -14,6 +14,8 @@ const count = (what: string, min: number, max: number) =>
     .max(max, `${what} must be in ${min}..${max}`);
 
 export const SAMPLING_MODES = ['auto', 'fixed'] as const;
+/** The longest time budget a plan may give a cell's sampling (an hour). */
+export const MAX_SAMPLING_MS = 3_600_000;
 
 /**
  * How a cell samples. `auto` (the default): a few warm-up passes to size the samples (timer guard), then samples in
@@ -49,7 +51,7 @@ export const SamplingFields = z
     /** Auto mode: a memory guard, far above what the time cap yields for fast models (samples are >= 50 ticks). */
     maxSamples: count('maxSamples', 6, 100_000).default(50_000),
     /** Auto mode: the time budget. Sampling stops after this much sampling time (once minSamples are in). */
-    maxSamplingMs: count('maxSamplingMs', 100, 3_600_000).default(10_000),
+    maxSamplingMs: count('maxSamplingMs', 100, MAX_SAMPLING_MS).default(10_000),
     /**
      * Passes timed together per sample (values are per pass). Null: 1 in fixed mode; in auto mode the timer guard
      * picks enough passes that a sample spans at least 50 timer ticks.
