@@ -230,13 +230,38 @@ export function neededShort(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>):
   return s === null ? null : s === Infinity ? 'over an hour' : `~${s} s`;
 }
 
-/** The projection as advice: what to give (`--max-time 31`), or, past an hour, that the target is out of reach. */
+/** The projection as advice: the time cap to give (`--max-time 31`), or, past an hour, that the target is out of reach. */
 export function neededAdvice(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): string | null {
   const s = neededSeconds(r);
   if (s === null) return null;
   if (s === Infinity)
-    return 'over an hour of sampling would reach it (more than --max-time allows: loosen --target-ci)';
-  return `about ${s} s of sampling would reach it (--max-time ${s})`;
+    return 'over an hour of sampling would reach it (more than a time cap may be: loosen the target, --target-ci)';
+  return `about ${s} s of sampling would reach it (a time cap of ${s} s: --max-time ${s})`;
+}
+
+/**
+ * A table cell's words for why sampling stopped: "target met (±1.6%)", "time cap, ±3.4% (target ±2.0%; ~8 s)".
+ * describeStop says it in full (the page's tooltip, the reports).
+ */
+export function stopShort(r: SamplingReport): string {
+  const ci = r.achievedCI === null ? 'no CI' : `±${(r.achievedCI * 100).toFixed(1)}%`;
+  const target = `target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%`;
+  const needed = neededShort(r);
+  const extra = needed === null ? '' : `; ${needed}`;
+  switch (r.stopReason) {
+    case 'fixed-count':
+      return `fixed count (${ci})`;
+    case 'precision-reached':
+      return `target met (${ci})`;
+    case 'max-samples':
+      return `sample cap, ${ci} (${target}${extra})`;
+    case 'max-time':
+      return `time cap, ${ci} (${target}${extra})`;
+    default: {
+      const never: never = r.stopReason;
+      return String(never);
+    }
+  }
 }
 
 /** One line for tables: why sampling stopped, and how precise the median is. */

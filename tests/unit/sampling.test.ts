@@ -97,7 +97,7 @@ describe('SamplingController: auto mode', () => {
     // In words: whole seconds rounded up, never under what the cell already had; past an hour, out of reach.
     expect(neededShort({ neededMs: 25_300, samplingMs: 10_000 })).toBe('~26 s');
     expect(neededShort({ neededMs: 9_000, samplingMs: 10_000 })).toBe('~11 s');
-    expect(neededAdvice({ neededMs: 25_300, samplingMs: 10_000 })).toMatch(/\(--max-time 26\)/);
+    expect(neededAdvice({ neededMs: 25_300, samplingMs: 10_000 })).toMatch(/a time cap of 26 s: --max-time 26\)/);
     expect(neededShort({ neededMs: 3_700_000, samplingMs: 10_000 })).toBe('over an hour');
     expect(neededShort({ neededMs: null, samplingMs: 10_000 })).toBeNull();
     // No projection when the target was met.
