@@ -57,7 +57,10 @@ describe('the lab page', () => {
     // Every cell says why sampling stopped; the fastest of each batch is marked, the others get a verdict.
     const stops = await page.getByTestId('stop-reason').allTextContents();
     expect(stops).toHaveLength(6);
-    for (const s of stops) expect(s).toMatch(/^target met \(±[\d.]+%\)$|^(time|sample) cap, ±[\d.]+% \(target ±2\.0%/);
+    for (const s of stops)
+      expect(s).toMatch(
+        /^target met \(±[\d.]+%\)$|^(time|sample) cap, ±[\d.]+% \(target ±[\d.]+%(; ~\d+ s|; over an hour)?\)$/,
+      );
     expect(await page.locator('[data-testid=totals] tbody tr', { hasText: 'fastest' }).count()).toBe(2);
     expect(await page.getByTestId('compare-verdict').textContent()).toMatch(
       /faster than|slower than|indistinguishable/,
