@@ -3,6 +3,7 @@
  * shards. Checked here (signature, shards present and the right size) before it is offered to run; the bytes stay
  * in this tab (and in IndexedDB for resuming), never uploaded anywhere.
  */
+import { errorMessage } from '../lib/errors.ts';
 import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
 import {
   checkShards,
@@ -49,7 +50,7 @@ function named<T>(file: File, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    throw new ModelFileError(`${file.name}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ModelFileError(`${file.name}: ${errorMessage(e)}`);
   }
 }
 

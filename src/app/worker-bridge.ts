@@ -3,6 +3,7 @@
  * sample blocks -> finish), and terminate it. Every step races the cell's timeout, the run's abort signal and
  * the worker dying; whichever wins, the cell ends with a result that keeps the samples streamed so far.
  */
+import { errorMessage } from '../lib/errors.ts';
 import * as Comlink from 'comlink';
 import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/job.ts';
 import type { Sample } from '../lib/schema.ts';
@@ -140,7 +141,7 @@ export class CellDriver {
     });
     const done = call().catch((e: unknown): Step<T> => ({
       ok: false,
-      outcome: this.failed(e instanceof Error ? e.message : String(e)),
+      outcome: this.failed(errorMessage(e)),
     }));
     try {
       return await Promise.race([done, stop]);
@@ -219,7 +220,7 @@ async function measurePageMemory(): Promise<{ bytes: number | null; note: string
   } catch (e) {
     return {
       bytes: null,
-      note: `measureUserAgentSpecificMemory failed: ${e instanceof Error ? e.message : String(e)}`,
+      note: `measureUserAgentSpecificMemory failed: ${errorMessage(e)}`,
     };
   }
 }

@@ -3,6 +3,7 @@
  * `window.latencyLab.run()`, stream progress back, and validate the result against the schema.
  * Every request the browser makes is checked: anything that leaves the page's origin is recorded and blocked.
  */
+import { errorMessage } from '../lib/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -245,7 +246,7 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
     // The browser (or its page) went away mid-run: keep what finished, if the run had begun.
     const s = started as { plan: Plan; environment: Environment } | null;
     if (!s) throw e;
-    const why = `the browser ended mid-run (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+    const why = `the browser ended mid-run (${errorMessage(e).split('\n')[0]})`;
     return { result: partialRun(s.plan, s.environment, finished, why, LAB_VERSION), offOrigin: [], lost: why };
   }
 }

@@ -4,6 +4,7 @@
  * alike, and n such samples carry less than n samples' worth of evidence. Resampling them one by one (the plain
  * bootstrap) then gives intervals too narrow, and differences that are only the wander look real. Pure.
  */
+import { mean, median } from './stats.ts';
 
 /** The longest lag looked at: enough for wander of a few hundred samples, bounded so long series stay cheap. */
 export const MAX_LAG = 500;
@@ -18,13 +19,10 @@ export const MAX_LAG = 500;
 export function autocorrelationTime(ordered: readonly number[]): number {
   const n = ordered.length;
   if (n < 8) return 1;
-  const sorted = [...ordered].sort((a, b) => a - b);
-  const med = (sorted[(n - 1) >> 1]! + sorted[n >> 1]!) / 2;
-  const c = ordered.map((v) => (v > med ? 1 : v < med ? -1 : 0));
-  let mean = 0;
-  for (const v of c) mean += v;
-  mean /= n;
-  for (let i = 0; i < n; i++) c[i]! -= mean;
+  const med = median(ordered);
+  const signs = ordered.map((v) => (v > med ? 1 : v < med ? -1 : 0));
+  const centre = mean(signs);
+  const c = signs.map((v) => v - centre);
   let c0 = 0;
   for (const v of c) c0 += v * v;
   if (c0 === 0) return 1;

@@ -3,7 +3,7 @@ import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } fr
 import { STAGES } from './schema.ts';
 import type { Comparison } from './compare.ts';
 import { relativeHalfWidth } from './stats.ts';
-import { neededShort } from './sampling.ts';
+import { neededShort, STOP_SHORT } from './sampling.ts';
 import { PERCENTILE_MIN_SAMPLES, validityFlags } from './validity.ts';
 import { warmupShort } from './warmup-curve.ts';
 
@@ -91,17 +91,10 @@ export function textTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const STOPPED_SHORT: Record<OkCellResult['sampling']['stopReason'], string> = {
-  'precision-reached': 'target met',
-  'max-time': 'time cap',
-  'max-samples': 'sample cap',
-  'fixed-count': 'fixed',
-};
-
 /** The "stopped" column: a cap that came first says how long the target would take ("time cap, ~31 s"). */
 function stoppedShort(s: OkCellResult['sampling']): string {
   const needed = neededShort(s);
-  return `${STOPPED_SHORT[s.stopReason]}${needed === null ? '' : `, ${needed}`}`;
+  return `${STOP_SHORT[s.stopReason]}${needed === null ? '' : `, ${needed}`}`;
 }
 
 /** Columns the CLI table leaves out first when it is wider than the terminal (every one is in report.md). */

@@ -239,45 +239,44 @@ export function neededAdvice(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>)
   return `about ${s} s of sampling would reach it (a time cap of ${s} s: --max-time ${s})`;
 }
 
+/** The stop reasons in a word or two, for table cells. */
+export const STOP_SHORT: Record<StopReason, string> = {
+  'precision-reached': 'target met',
+  'max-time': 'time cap',
+  'max-samples': 'sample cap',
+  'fixed-count': 'fixed',
+};
+
+/** A relative CI half-width as people read it: "±1.6%" ("no CI" when there is none). */
+const plusMinus = (x: number | null) => (x === null ? 'no CI' : `±${(x * 100).toFixed(1)}%`);
+
 /**
  * A table cell's words for why sampling stopped: "target met (±1.6%)", "time cap, ±3.4% (target ±2.0%; ~8 s)".
  * describeStop says it in full (the page's tooltip, the reports).
  */
 export function stopShort(r: SamplingReport): string {
-  const ci = r.achievedCI === null ? 'no CI' : `±${(r.achievedCI * 100).toFixed(1)}%`;
-  const target = `target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%`;
+  const ci = plusMinus(r.achievedCI);
+  if (r.stopReason === 'fixed-count') return `fixed count (${ci})`;
+  if (r.stopReason === 'precision-reached') return `${STOP_SHORT[r.stopReason]} (${ci})`;
   const needed = neededShort(r);
-  const extra = needed === null ? '' : `; ${needed}`;
-  switch (r.stopReason) {
-    case 'fixed-count':
-      return `fixed count (${ci})`;
-    case 'precision-reached':
-      return `target met (${ci})`;
-    case 'max-samples':
-      return `sample cap, ${ci} (${target}${extra})`;
-    case 'max-time':
-      return `time cap, ${ci} (${target}${extra})`;
-    default: {
-      const never: never = r.stopReason;
-      return String(never);
-    }
-  }
+  return `${STOP_SHORT[r.stopReason]}, ${ci} (target ${plusMinus(r.targetCI ?? 0)}${needed === null ? '' : `; ${needed}`})`;
 }
 
 /** One line for tables: why sampling stopped, and how precise the median is. */
 export function describeStop(r: SamplingReport): string {
-  const ci = r.achievedCI === null ? 'no CI' : `±${(r.achievedCI * 100).toFixed(1)}%`;
+  const ci = plusMinus(r.achievedCI);
+  const target = plusMinus(r.targetCI ?? 0);
   const needed = neededShort(r);
   const reach = needed === null ? '' : `; ${needed} of sampling would reach it`;
   switch (r.stopReason) {
     case 'fixed-count':
       return `fixed count (${ci})`;
     case 'precision-reached':
-      return `precision reached (${ci} <= ±${((r.targetCI ?? 0) * 100).toFixed(1)}%)`;
+      return `precision reached (${ci} <= ${target})`;
     case 'max-samples':
-      return `sample cap: precision not reached (${ci}, target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%${reach})`;
+      return `sample cap: precision not reached (${ci}, target ${target}${reach})`;
     case 'max-time':
-      return `time cap: precision not reached (${ci}, target ±${((r.targetCI ?? 0) * 100).toFixed(1)}%${reach})`;
+      return `time cap: precision not reached (${ci}, target ${target}${reach})`;
     default: {
       const never: never = r.stopReason;
       return String(never);

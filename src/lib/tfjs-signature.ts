@@ -2,6 +2,7 @@
  * A TF.js model.json's inputs (its input layers or its graph signature), with its weight shards checked. Pure (JSON
  * in).
  */
+import { errorMessage } from './errors.ts';
 import type { Dim, Dtype, TensorSpec } from './schema.ts';
 import { ModelFileError, type Signature } from './model-file.ts';
 
@@ -55,7 +56,7 @@ export function parseModelJson(textJson: string): ModelJson & { kind: 'tfjs-laye
   try {
     json = JSON.parse(textJson) as ModelJson;
   } catch (e) {
-    throw new ModelFileError(`model.json is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ModelFileError(`model.json is not JSON: ${errorMessage(e)}`);
   }
   if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new ModelFileError('model.json has no modelTopology and weightsManifest: not a TF.js model');

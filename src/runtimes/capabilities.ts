@@ -3,6 +3,7 @@
  * WebGL renderer, WebNN, isolation and threads. Each runtime:backend gets available or unavailable with the
  * reason, so cells that can't run are `unsupported` at once and cost no time.
  */
+import { errorMessage } from '../lib/errors.ts';
 import type { Capability, GpuInfo } from '../lib/schema.ts';
 import { allTargets } from '../lib/targets.ts';
 
@@ -42,7 +43,7 @@ async function probeWebGpu(): Promise<{ adapter: GpuInfo['webgpu']; reason: stri
       };
     adapter = answer;
   } catch (e) {
-    return { adapter: null, reason: `requestAdapter() threw: ${e instanceof Error ? e.message : String(e)}` };
+    return { adapter: null, reason: `requestAdapter() threw: ${errorMessage(e)}` };
   }
   if (!adapter)
     return {

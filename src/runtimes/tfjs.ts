@@ -10,6 +10,7 @@
  * - readback: `data()` copies each output into a fresh typed array.
  * tfjs silently switches backend when one fails to initialise, so after setBackend we check getBackend().
  */
+import { errorMessage } from '../lib/errors.ts';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -74,10 +75,7 @@ export const tfjsAdapter: RuntimeAdapter = {
       ok = await tf.setBackend(backend);
       await tf.ready();
     } catch (e) {
-      throw new BackendUnavailable(
-        `tfjs:${backend} failed to initialise: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e },
-      );
+      throw new BackendUnavailable(`tfjs:${backend} failed to initialise: ${errorMessage(e)}`, { cause: e });
     }
     const inUse = tf.getBackend();
     // setBackend() answers false (it doesn't throw) when the backend fails to start: the backend is not available
@@ -139,7 +137,7 @@ async function loadModel(bytes: ModelBytes): Promise<Model> {
   try {
     json = JSON.parse(new TextDecoder().decode(bytes.entry));
   } catch (e) {
-    throw new Error(`model.json is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new Error(`model.json is not valid JSON: ${errorMessage(e)}`, { cause: e });
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new Error('model.json has no modelTopology or weightsManifest: not a TF.js model');

@@ -4,6 +4,7 @@
  * onnxruntime-node as its runtime and the page's input sets as its inputs. The CLI's main thread keeps serving the
  * browser while this thread times; the page drives the steps, so native blocks take turns with browser blocks.
  */
+import { errorMessage } from '../../lib/errors.ts';
 import { parentPort } from 'node:worker_threads';
 import { fromWire, outcomeToWire, stepToWire, type NativeJob, type WireTensor } from '../../lib/native-wire.ts';
 import type { FinishFacts } from '../../lib/job.ts';
@@ -55,7 +56,7 @@ port.on('message', (req: ThreadRequest) => {
       port.postMessage({
         id: req.id,
         ok: false,
-        error: e instanceof Error ? e.message : String(e),
+        error: errorMessage(e),
       } satisfies ThreadReply),
   );
 });
