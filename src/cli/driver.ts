@@ -155,26 +155,44 @@ export function evaluateInLab(
 /**
  * `work` on the page, or the reason the browser went away before it finished. Playwright rejects a pending call when
  * the browser's connection closes, but a killed browser whose child processes linger can leave that connection
- * open: so the page is also asked a trivial question every 5 s, and 15 s without an answer counts as gone.
+ * open: so the browser is also asked a trivial question every 5 s, and 15 s without an answer counts as gone. The
+ * question goes to the browser process over CDP (Browser.getVersion), not to the page: the page's main thread may be
+ * busy for many seconds at the end of a run (parity, the browser tax, CIs over tens of thousands of samples), and
+ * taking that for a dead browser threw away the finished run's tax (issue 25, item 0).
  */
-export function watchBrowser<T>(page: Page, work: Promise<T>): Promise<T> {
+export function watchBrowser<T>(page: Page, work: Promise<T>, pingEveryMs = 5_000, deadAfterMs = 15_000): Promise<T> {
   let timer: ReturnType<typeof setInterval> | undefined;
+  // A CDP session on the page's target; commands of the Browser domain are answered by the browser process.
+  const session = page
+    .context()
+    .newCDPSession(page)
+    .catch(() => null);
+  const ping = async (): Promise<boolean> => {
+    const s = await session;
+    // Without CDP (another browser engine) the page itself is asked, as before.
+    const answer = s ? s.send('Browser.getVersion') : page.evaluate('1');
+    return answer.then(
+      () => true,
+      () => false,
+    );
+  };
   const gone = new Promise<never>((_, reject) => {
     page.once('close', () => reject(new Error('the page closed')));
     page.once('crash', () => reject(new Error('the page crashed')));
     timer = setInterval(() => {
-      const answer = page.evaluate('1').then(
-        () => true,
-        () => false,
+      void Promise.race([ping(), new Promise<boolean>((r) => setTimeout(() => r(false), deadAfterMs))]).then(
+        (alive) => {
+          if (!alive) reject(new Error('the browser stopped answering (killed, or crashed)'));
+        },
       );
-      void Promise.race([answer, new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]).then((alive) => {
-        if (!alive) reject(new Error('the browser stopped answering (killed, or crashed)'));
-      });
-    }, 5_000);
+    }, pingEveryMs);
   });
   // Once the work is done, the page closing is expected: that late rejection must not count as unhandled.
   gone.catch(() => undefined);
-  return Promise.race([work, gone]).finally(() => clearInterval(timer));
+  return Promise.race([work, gone]).finally(() => {
+    clearInterval(timer);
+    void session.then((s) => s?.detach().catch(() => undefined));
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
 import { bootstrapBlockLength } from './dependence.ts';
 import { mulberry32 } from './rng.ts';
 import type { OkCellResult, Stage } from './schema.ts';
-import { median } from './stats.ts';
+import { median, medianInPlace } from './stats.ts';
 import { steadySamples } from './warmup-curve.ts';
 
 export interface RatioCI {
@@ -33,7 +33,7 @@ export function ratioOfMedians(a: readonly number[], b: readonly number[], seed 
       const start = Math.floor(rng() * n);
       for (let j = 0; j < block && i < n; j++) scratch[i++] = xs[(start + j) % n]!;
     }
-    return median(scratch);
+    return medianInPlace(scratch);
   };
   const ratios: number[] = [];
   for (let i = 0; i < resamples; i++) ratios.push(draw(a, scratchA, blockA) / draw(b, scratchB, blockB));

@@ -3,6 +3,9 @@ import {
   batchMedianCI,
   binomialHalfCdf,
   mad,
+  median,
+  medianInPlace,
+  selectInPlace,
   medianCI,
   medianCIRanks,
   orderedMedianCI,
@@ -168,5 +171,23 @@ describe('summarizeStages', () => {
     expect(s.inference!.median).toBe(20);
     expect(s.total.max).toBe(33.5);
     expect(s.postprocess!.sd).toBe(0);
+  });
+});
+
+describe('medianInPlace and selectInPlace', () => {
+  it('agree with the sorting median on random, tied, sorted and reversed series', () => {
+    const rng = mulberry32(7);
+    const series: number[][] = [[5], [2, 1], [3, 3, 3, 3], [1, 2, 3, 4, 5, 6], [9, 8, 7, 6, 5, 4, 3]];
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + Math.floor(rng() * 300);
+      const levels = 1 + Math.floor(rng() * 6); // few distinct values: many ties
+      series.push(Array.from({ length: n }, () => (t % 2 ? Math.floor(rng() * levels) : rng())));
+    }
+    for (const xs of series) {
+      expect(medianInPlace([...xs])).toBe(median(xs));
+      const sorted = [...xs].sort((a, b) => a - b);
+      const k = Math.floor(xs.length / 3);
+      expect(selectInPlace([...xs], k)).toBe(sorted[k]);
+    }
   });
 });
