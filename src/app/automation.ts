@@ -176,6 +176,7 @@ async function boundaryCost(worker: Comlink.Remote<CellWorkerApi>): Promise<numb
     at: Date.now(),
     segment: null,
     parts: null,
+    invocation: 0,
   };
   const boundary: number[] = [];
   for (let i = 0; i < 20; i++) await worker.echo(probe);

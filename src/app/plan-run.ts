@@ -1,41 +1,31 @@
 /**
- * One run of a plan, as the procedure it is: triage each cell (cells that can't run end at once, with the reason),
- * gather the runnable ones into live groups, and in each group open every cell (cold start, warm-up), then take
- * rounds of sample blocks until each cell's sampling is done, and close it (finish in its worker, extra cold starts).
- * Parity and the browser tax are checked once every cell is done.
+ * One run of a plan, as the procedure it is: the cells in comparison sets (one model and batch size: the cells whose
+ * numbers are put side by side), each set's cells triaged (cells that can't run end at once, with the reason), then
+ * the set's invocations in rounds: round k runs invocation k of every cell that wants one (A1 B1, A2 B2, ...), so
+ * the machine's wander at any moment falls on all of them and comparisons can pair invocations by round. Within a
+ * round, cells run in live groups: each invocation is opened (fresh worker: cold start, warm-up), takes sample
+ * blocks until its sampling is done, and is closed (finished in its worker). When the set's rounds are over, each
+ * cell's invocations are merged into its result (extra cold starts after). Parity and the browser tax are checked
+ * once every cell is done.
  *
- * Each cell gets a fresh worker. Sequential plans run one cell at a time; interleaved plans keep up to
- * `plan.liveCells` cells loaded and rotate blocks of samples across them, in an order drawn from the plan's seed
- * each round, so slow drift spreads over every cell instead of landing on whichever ran last. The sampling
- * decisions (warm-up, timer guard, when precision is reached) are src/lib/sampling.ts.
+ * Sequential plans run one invocation at a time; interleaved plans keep up to `plan.liveCells` loaded and rotate
+ * blocks of samples across them, in an order drawn from the plan's seed each time. How many invocations and each
+ * one's time: src/lib/invocation-plan.ts; the sampling decisions within one: src/lib/sampling.ts.
  */
-import type { CellOutcome, ParityData, WarmupDone } from '../lib/job.ts';
+import type { CellOutcome, ParityData } from '../lib/job.ts';
 import { cellImages, type ModelInfo } from '../lib/manifest.ts';
 import { checkParity } from '../lib/parity.ts';
 import { workKey } from '../lib/plan.ts';
 import { seededShuffle } from '../lib/rng.ts';
-import { SamplingController } from '../lib/sampling.ts';
-import type { Cell, CellResult, Environment, Plan } from '../lib/schema.ts';
+import type { Cell, CellResult, Environment, Plan, SamplingSettings } from '../lib/schema.ts';
 import { applyTax } from '../lib/tax.ts';
 import { driverFor, repeatColdStarts, unavailableReason, type RunOptions } from './cell-start.ts';
+import { CellInvocations, liveInvocation, type LiveInvocation } from './cell-invocations.ts';
 import { VisibilityWatch } from './visibility.ts';
-import type { CellDriver } from './worker-bridge.ts';
 
-/** A cell that is loaded and warm, taking sample blocks. */
-interface LiveCell {
-  index: number;
-  cell: Cell;
-  driver: CellDriver;
-  controller: SamplingController;
-  warm: WarmupDone;
-  visibleMark: number;
-}
-
-/** A cell that can run, with its model. */
-interface Runnable {
-  index: number;
-  cell: Cell;
-  model: ModelInfo;
+/** The cells whose numbers are compared (vs fastest, the browser tax): one model and batch size. */
+function comparisonKey(cell: Cell): string {
+  return `${cell.modelId}/b${cell.batch}`;
 }
 
 export class PlanRun {
@@ -63,7 +53,7 @@ export class PlanRun {
   /** Runs every cell not run yet; the cells in plan order (a cell never reached is 'aborted', 'not run'). */
   async run(): Promise<CellResult[]> {
     try {
-      for (const group of this.groups()) await this.runGroup(group);
+      for (const set of this.comparisonSets()) await this.runSet(set);
     } finally {
       this.visibility.close();
     }
@@ -85,46 +75,63 @@ export class PlanRun {
     return cells;
   }
 
-  /**
-   * The runnable cells in live groups, triaged as they are reached (a group runs before later cells are looked at).
-   * A group is one cell when sequential, up to liveCells when interleaved; with native reference cells, it is the
-   * cells of one work key (a browser cell and its reference take turns).
-   */
-  private *groups(): Generator<Runnable[]> {
-    const size = this.plan.schedule === 'interleaved' ? this.plan.liveCells : 1;
-    const byWork = this.plan.cells.some((c) => c.runtime === 'ort-node');
-    let group: Runnable[] = [];
+  /** The cells not run yet, by comparison set, sets in the order their first cell comes in the plan. */
+  private comparisonSets(): { index: number; cell: Cell }[][] {
+    const sets = new Map<string, { index: number; cell: Cell }[]>();
     for (const [index, cell] of this.plan.cells.entries()) {
       if (this.results[index] !== undefined) continue; // finished before a resume
-      const model = this.triage(index, cell);
-      if (!model) continue;
-      if (byWork && group.length && workKey(group[0]!.cell) !== workKey(cell)) {
-        yield group;
-        group = [];
-      }
-      group.push({ index, cell, model });
-      if (group.length >= size) {
-        yield group;
-        group = [];
-      }
+      const key = comparisonKey(cell);
+      sets.set(key, [...(sets.get(key) ?? []), { index, cell }]);
     }
-    if (group.length) yield group;
+    return [...sets.values()];
   }
 
-  /** Opens each cell of a group, then rounds: every live cell takes one block, in an order drawn from the seed. */
-  private async runGroup(group: Runnable[]): Promise<void> {
-    const live: LiveCell[] = [];
-    for (const { index, cell, model } of group) {
-      this.options.onCellStart?.(index, this.plan.cells.length, cell);
-      const l = await this.open(index, cell, model);
+  /** A comparison set: triage, then rounds of invocations until no cell wants another, then each cell's result. */
+  private async runSet(set: { index: number; cell: Cell }[]): Promise<void> {
+    const cells: CellInvocations[] = [];
+    for (const { index, cell } of set) {
+      const model = this.triage(index, cell);
+      if (model) cells.push(new CellInvocations(index, cell, model, this.plan.sampling));
+    }
+    for (let round = 0; !this.options.signal?.aborted; round++) {
+      const due = cells.filter((c) => c.wantsAnother());
+      if (!due.length) break;
+      for (const group of this.liveGroups(due, round)) await this.runGroup(group, round);
+    }
+    for (const c of cells) await this.close(c);
+  }
+
+  /**
+   * A round's invocations in live groups, in an order drawn from the seed: one at a time when sequential, up to
+   * liveCells when interleaved; with native reference cells, the cells of one work key (a browser cell and its
+   * reference take turns).
+   */
+  private liveGroups(due: CellInvocations[], round: number): CellInvocations[][] {
+    const order = due.length > 1 ? seededShuffle(due, this.plan.seed + 7919 * round) : due;
+    if (this.plan.cells.some((c) => c.runtime === 'ort-node')) {
+      const keys = [...new Set(order.map((c) => workKey(c.cell)))];
+      return keys.map((k) => order.filter((c) => workKey(c.cell) === k));
+    }
+    const size = this.plan.schedule === 'interleaved' ? this.plan.liveCells : 1;
+    const groups: CellInvocations[][] = [];
+    for (let i = 0; i < order.length; i += size) groups.push(order.slice(i, i + size));
+    return groups;
+  }
+
+  /** Opens one invocation of each cell of a group, then rounds: every live one takes a block, order drawn from the seed. */
+  private async runGroup(group: CellInvocations[], round: number): Promise<void> {
+    const live: LiveInvocation[] = [];
+    for (const c of group) {
+      if (round === 0) this.options.onCellStart?.(c.index, this.plan.cells.length, c.cell);
+      const l = await this.open(c);
       if (l) live.push(l);
     }
-    for (let round = 0; live.length > 0; round++) {
-      const order = live.length > 1 ? seededShuffle(live, this.plan.seed + round) : [...live];
+    for (let turn = 0; live.length > 0; turn++) {
+      const order = live.length > 1 ? seededShuffle(live, this.plan.seed + turn + 104_729 * round) : [...live];
       for (const l of order) {
         if (await this.sampleBlock(l)) continue;
         live.splice(live.indexOf(l), 1);
-        if (this.results[l.index] === undefined) await this.close(l);
+        if (!l.of.ended) await this.finishInvocation(l);
       }
     }
   }
@@ -170,44 +177,38 @@ export class PlanRun {
     return Object.keys(out).length ? out : undefined;
   };
 
-  /** Cold start and warm-up of one cell; null when the cell ended there (its result is recorded). */
-  private async open(index: number, cell: Cell, model: ModelInfo): Promise<LiveCell | null> {
-    const { plan, options } = this;
+  /** Cold start and warm-up of one invocation, in a fresh worker; null when it ended there (recorded). */
+  private async open(c: CellInvocations): Promise<LiveInvocation | null> {
+    const { options } = this;
+    const settings: SamplingSettings = c.nextSettings();
     const job = {
-      cell,
-      model,
-      sampling: plan.sampling,
+      cell: c.cell,
+      model: c.model,
+      sampling: settings,
       modelsBaseUrl: options.modelsBaseUrl,
-      files: this.filesFor(model, cell),
+      files: this.filesFor(c.model, c.cell),
       faults: options.faults,
     };
-    const driver = driverFor(job, { signal: options.signal, onEvent: (e) => options.onCellEvent?.(index, e) });
+    const onEvent = (e: Parameters<NonNullable<typeof options.onCellEvent>>[1]) => options.onCellEvent?.(c.index, e);
+    const driver = driverFor(job, { signal: options.signal, onEvent });
     const prepared = await driver.prepare();
     const warm = prepared.ok ? await driver.warmup() : prepared;
     if (!warm.ok) {
       driver.terminate();
-      this.done(index, warm.outcome);
+      c.record(warm.outcome);
       return null;
     }
-    const { ownPasses: passes, totalMs } = warm.value;
-    return {
-      index,
-      cell,
-      driver,
-      controller: new SamplingController(plan.sampling, { passes, totalMs }),
-      warm: warm.value,
-      visibleMark: this.visibility.mark(),
-    };
+    return liveInvocation(c, driver, settings, warm.value, this.visibility.mark());
   }
 
-  /** One block of samples; false when the cell's sampling is over (or it failed, its result recorded). */
-  private async sampleBlock(live: LiveCell): Promise<boolean> {
+  /** One block of samples; false when the invocation's sampling is over (or it failed: recorded). */
+  private async sampleBlock(live: LiveInvocation): Promise<boolean> {
     const n = live.controller.nextBlock();
     if (n === 0) return false;
     const step = await live.driver.sample(n);
     if (!step.ok) {
       live.driver.terminate();
-      this.done(live.index, step.outcome);
+      live.of.record(step.outcome);
       return false;
     }
     const { samples, blockMs } = step.value;
@@ -219,33 +220,40 @@ export class PlanRun {
     return true;
   }
 
-  /** Sampling is over for this cell: finish it in its worker, then measure the extra cold starts. */
-  private async close(live: LiveCell): Promise<void> {
-    const { warm, cell } = live;
+  /** An invocation's sampling is over: finish it in its worker (its own result), and let its worker go. */
+  private async finishInvocation(live: LiveInvocation): Promise<void> {
+    const { warm, of } = live;
     const sampling = live.controller.report(warm.iterations, {
       passes: warm.passes,
       stop: warm.stop,
       passMs: warm.passMs,
     });
     const softwareGpu =
-      Boolean(this.environment.gpu?.software) && (cell.backend === 'webgl' || cell.backend === 'webgpu');
+      Boolean(this.environment.gpu?.software) && (of.cell.backend === 'webgl' || of.cell.backend === 'webgpu');
     const outcome = await live.driver.finish({
       sampling,
       pageHidden: this.visibility.hiddenSince(live.visibleMark),
       softwareGpu,
     });
     live.driver.terminate();
-    const extra = this.plan.sampling.coldStarts - 1;
+    of.record(outcome);
+  }
+
+  /** A cell's invocations are over: its result (merged), then the extra cold starts its settings ask for. */
+  private async close(c: CellInvocations): Promise<void> {
+    const outcome = c.outcome();
+    if (!outcome) return; // cancelled before its first invocation: 'not run'
+    const extra =
+      this.plan.sampling.coldStarts - (outcome.result.status === 'ok' ? outcome.result.coldStarts.length : 1);
     if (outcome.result.status === 'ok' && extra > 0) {
-      const model = this.models.find((m) => m.id === cell.modelId)!;
       const repeats = await repeatColdStarts(
-        { cell, model, plan: this.plan, options: this.options },
+        { cell: c.cell, model: c.model, plan: this.plan, options: this.options },
         extra,
         this.filesFor,
       );
       outcome.result.coldStarts.push(...repeats.coldStarts);
       outcome.result.warnings.push(...repeats.warnings);
     }
-    this.done(live.index, outcome);
+    this.done(c.index, outcome);
   }
 }

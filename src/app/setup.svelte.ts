@@ -50,6 +50,7 @@ const SETUP_FIELDS = {
   samples: 'samples',
   warmup: 'warmup',
   coldStarts: 'coldStarts',
+  invocations: 'invocations',
   interleave: 'interleave',
   seed: 'seedText',
   budget: 'budgetText',
@@ -86,6 +87,8 @@ export class SetupState {
   samples = $state(DEFAULT_SAMPLING.samples);
   warmup = $state(DEFAULT_SAMPLING.warmup);
   coldStarts = $state(DEFAULT_SAMPLING.coldStarts);
+  /** Fresh starts per cell, its CI across them; 0: auto (a pilot of 3 in auto mode, 1 in fixed mode). */
+  invocations = $state(0);
   interleave = $state(false);
   /** Empty: a fresh seed each run (recorded in the result, so the run can be replayed). */
   seedText = $state('');
@@ -273,6 +276,7 @@ export class SetupState {
           samples: this.samples,
           warmup: this.warmup,
           coldStarts: this.coldStarts,
+          invocations: this.invocations > 0 ? this.invocations : 'auto',
         },
       },
       this.models,

@@ -151,6 +151,8 @@ export function samplingFrom(v: Flags, config: SamplingInput = {}): SamplingInpu
   set('warmup', num(str('warmup'), '--warmup'));
   set('iterations', num(str('iterations'), '--iterations'));
   set('coldStarts', num(str('cold-starts'), '--cold-starts'));
+  const inv = str('invocations');
+  set('invocations', inv === undefined ? undefined : inv === 'auto' ? 'auto' : num(inv, '--invocations'));
   set('blockSize', num(str('block'), '--block'));
   set('gpuBusyPasses', num(str('gpu-passes'), '--gpu-passes'));
   return out;

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compareCells, compareToFastest, DEFAULT_THRESHOLD, describeComparison } from '../lib/compare.ts';
+import { compareCells, compareToFastest, DEFAULT_THRESHOLD, describeComparison, pairedInRun } from '../lib/compare.ts';
 import { configJsonSchema } from '../lib/config.ts';
 import { fmtMs, fmtVerdict, textTable } from '../lib/format.ts';
 import { allTargets, DEFAULT_SAMPLING } from '../lib/plan.ts';
@@ -94,7 +94,12 @@ Sampling (default: auto):
   --samples N           fixed: samples per cell (default: ${D.samples}); giving it alone implies --mode fixed
   --warmup N            passes before sampling (auto: the least, they size the samples; default: ${D.warmup})
   --iterations K        passes timed per sample (default: auto mode picks K so a sample spans >= 50 timer ticks)
-  --cold-starts N       cold starts per cell, each in a fresh worker, for a cold-start distribution (default: 1)
+  --invocations N|auto  fresh starts per cell (a fresh worker each), each run to its own steady state; the cell's
+                        median and CI are across them, since fresh starts settle at different levels (default:
+                        auto: a pilot of 3 sharing --max-time, more while the CI is wider than --target-ci and time
+                        is left; 1 in fixed mode). Cells of one model and batch take invocations in rounds
+  --cold-starts N       cold starts per cell, each in a fresh worker, for a cold-start distribution (default: 1;
+                        every invocation is one)
   --interleave          keep up to --live-cells cells loaded and rotate blocks of samples across them, in an
                         order drawn from the seed, so drift (heat, background load) spreads evenly
   --live-cells N        cells loaded at once when interleaving (default: 4)
@@ -207,7 +212,11 @@ function cmdCompare(argv: string[]): number {
   };
   if (v.a !== undefined || v.b !== undefined) {
     if (v.a === undefined || v.b === undefined) throw new UsageError('give both --a and --b');
-    console.log(describeComparison(compareCells(find(v.a), find(v.b), { stage, threshold })));
+    console.log(
+      describeComparison(
+        compareCells(find(v.a), find(v.b), { stage, threshold, paired: pairedInRun(find(v.a), find(v.b)) }),
+      ),
+    );
     return EXIT.ok;
   }
   const vs = compareToFastest(ok, threshold);

@@ -48,6 +48,7 @@ export const RUN_OPTIONS = {
   warmup: { type: 'string' },
   iterations: { type: 'string' },
   'cold-starts': { type: 'string' },
+  invocations: { type: 'string' },
   interleave: { type: 'boolean' },
   'live-cells': { type: 'string' },
   block: { type: 'string' },

@@ -3,7 +3,7 @@ import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } fr
 import { STAGES } from './schema.ts';
 import type { Comparison } from './compare.ts';
 import { relativeHalfWidth } from './stats.ts';
-import { neededShort, STOP_SHORT } from './sampling.ts';
+import { neededShort, STOP_SHORT } from './sampling-words.ts';
 import { PERCENTILE_MIN_SAMPLES, validityFlags } from './validity.ts';
 import { warmupShort } from './warmup-curve.ts';
 
@@ -142,7 +142,7 @@ export function resultTable(
   // The browser tax column only when the run has native reference cells (`--native`).
   const withTax = cells.some((c) => c.cell.runtime === 'ort-node');
   const header = [
-    ...['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'stopped', 'warm-up', 'vs fastest'],
+    ...['cell', 'status', 'median ms', '95% CI', '±', 'p95', 'n', 'inv', 'stopped', 'warm-up', 'vs fastest'],
     ...(withTax ? ['tax'] : []),
     ...['first inf', 'parity', 'notes'],
   ];
@@ -170,7 +170,7 @@ function okRow(r: OkCellResult, vs: Comparison | null | undefined, withTax: bool
   const iters = r.sampling.iterations > 1 ? `x${r.sampling.iterations}` : '';
   const tax = r.cell.runtime === 'ort-node' ? 'native' : r.tax ? `${r.tax.ratio.toFixed(2)}x` : '–';
   const target = `±${((r.sampling.targetCI ?? 0) * 100).toFixed(1)}%`;
-  const cap = r.sampling.stopReason === 'max-time' ? 'time' : 'sample';
+  const cap = { 'max-time': 'time', 'max-invocations': 'invocation' }[r.sampling.stopReason as string] ?? 'sample';
   // The ± column shows what each cell reached, so one shared note says the target was missed.
   const warnings = r.warnings.map((w) =>
     w.startsWith('precision not reached') && !w.includes(' met the ')
@@ -185,6 +185,8 @@ function okRow(r: OkCellResult, vs: Comparison | null | undefined, withTax: bool
     fmtRel(t),
     fmtPercentile(r, 'p95'),
     `${t.n}${iters}`,
+    // Invocations: fresh starts the median and CI are across (files before version 7: one).
+    String(Math.max(1, r.invocations.length)),
     stoppedShort(r.sampling),
     warmupShort(r.steadyState),
     fmtVerdict(vs),

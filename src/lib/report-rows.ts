@@ -7,7 +7,7 @@ import type { BudgetOutcome } from './budget.ts';
 import { compareToFastest } from './compare.ts';
 import { throughput } from './format.ts';
 import { cellReason, fmtCI, fmtMs, fmtPercentile, fmtRel, fmtVerdict } from './format.ts';
-import { describeStop } from './sampling.ts';
+import { describeStop } from './sampling-words.ts';
 import { okCells, type RunResult } from './schema.ts';
 import { validityFlags } from './validity.ts';
 import { describeWarmup, warmupShort } from './warmup-curve.ts';

@@ -4,13 +4,7 @@
  * times is the timer guard (timer-guard.ts). The page drives the cell's worker with these decisions; keeping them
  * here (no clocks, no I/O) makes them testable with made-up timings.
  */
-import {
-  MAX_SAMPLING_MS,
-  type SamplingReport,
-  type SamplingSettings,
-  type StopReason,
-  type WarmupStop,
-} from './schema.ts';
+import { type SamplingReport, type SamplingSettings, type StopReason, type WarmupStop } from './schema.ts';
 import { orderedMedianCI, quantile, relativeHalfWidth, sortSamples } from './stats.ts';
 import {
   analyseSteadyState,
@@ -211,75 +205,5 @@ export class SamplingController {
   private end(reason: StopReason): 0 {
     this.stop = reason;
     return 0;
-  }
-}
-
-/**
- * The sampling time a cell would need, as people set it (`--max-time`): whole seconds, rounded up, and at least one
- * more than it had; null without a projection, Infinity past the longest budget a plan may give.
- */
-export function neededSeconds(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): number | null {
-  if (r.neededMs === null) return null;
-  const s = Math.max(Math.ceil(r.neededMs / 1000), Math.floor(r.samplingMs / 1000) + 1);
-  return s * 1000 > MAX_SAMPLING_MS ? Infinity : s;
-}
-
-/** The projection in a few words: "~31 s", "over an hour"; null without one. */
-export function neededShort(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): string | null {
-  const s = neededSeconds(r);
-  return s === null ? null : s === Infinity ? 'over an hour' : `~${s} s`;
-}
-
-/** The projection as advice: the time cap to give (`--max-time 31`), or, past an hour, that the target is out of reach. */
-export function neededAdvice(r: Pick<SamplingReport, 'neededMs' | 'samplingMs'>): string | null {
-  const s = neededSeconds(r);
-  if (s === null) return null;
-  if (s === Infinity)
-    return 'over an hour of sampling would reach it (more than a time cap may be: loosen the target, --target-ci)';
-  return `about ${s} s of sampling would reach it (a time cap of ${s} s: --max-time ${s})`;
-}
-
-/** The stop reasons in a word or two, for table cells. */
-export const STOP_SHORT: Record<StopReason, string> = {
-  'precision-reached': 'target met',
-  'max-time': 'time cap',
-  'max-samples': 'sample cap',
-  'fixed-count': 'fixed',
-};
-
-/** A relative CI half-width as people read it: "±1.6%" ("no CI" when there is none). */
-const plusMinus = (x: number | null) => (x === null ? 'no CI' : `±${(x * 100).toFixed(1)}%`);
-
-/**
- * A table cell's words for why sampling stopped: "target met (±1.6%)", "time cap, ±3.4% (target ±2.0%; ~8 s)".
- * describeStop says it in full (the page's tooltip, the reports).
- */
-export function stopShort(r: SamplingReport): string {
-  const ci = plusMinus(r.achievedCI);
-  if (r.stopReason === 'fixed-count') return `fixed count (${ci})`;
-  if (r.stopReason === 'precision-reached') return `${STOP_SHORT[r.stopReason]} (${ci})`;
-  const needed = neededShort(r);
-  return `${STOP_SHORT[r.stopReason]}, ${ci} (target ${plusMinus(r.targetCI ?? 0)}${needed === null ? '' : `; ${needed}`})`;
-}
-
-/** One line for tables: why sampling stopped, and how precise the median is. */
-export function describeStop(r: SamplingReport): string {
-  const ci = plusMinus(r.achievedCI);
-  const target = plusMinus(r.targetCI ?? 0);
-  const needed = neededShort(r);
-  const reach = needed === null ? '' : `; ${needed} of sampling would reach it`;
-  switch (r.stopReason) {
-    case 'fixed-count':
-      return `fixed count (${ci})`;
-    case 'precision-reached':
-      return `precision reached (${ci} <= ${target})`;
-    case 'max-samples':
-      return `sample cap: precision not reached (${ci}, target ${target}${reach})`;
-    case 'max-time':
-      return `time cap: precision not reached (${ci}, target ${target}${reach})`;
-    default: {
-      const never: never = r.stopReason;
-      return String(never);
-    }
   }
 }

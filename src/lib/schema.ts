@@ -12,6 +12,7 @@ export * from './schema/basics.ts';
 export * from './schema/plan.ts';
 export * from './schema/measurements.ts';
 export * from './schema/cell-result.ts';
+export * from './schema/invocation.ts';
 
 /**
  * 3: the steady state (changepoints, warm-up curve) per ok cell; summaries describe the steady samples only.
@@ -23,9 +24,9 @@ export * from './schema/cell-result.ts';
  * prediction from their own service times.
  * Version 3, 4 and 5 files are valid version 6 files and are read as such.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 /** Older versions this lab still reads (each a subset of the current one). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4, 5];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4, 5, 6];
 
 /** GPU facts as a worker sees them. `software` is true for SwiftShader and other CPU emulations of a GPU. */
 export const GpuInfo = z.object({

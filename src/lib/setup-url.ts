@@ -31,6 +31,8 @@ export interface Setup {
   samples: number;
   warmup: number;
   coldStarts: number;
+  /** Invocations per cell; 0: auto. */
+  invocations: number;
   interleave: boolean;
   seed: string;
   budget: string;
@@ -48,6 +50,7 @@ const NUMBERS = {
   samples: 'samples',
   warmup: 'warmup',
   cold: 'coldStarts',
+  inv: 'invocations',
 } as const;
 const KEYS = [
   'model',

@@ -5,13 +5,13 @@
  * runtime's run() costs on both sides; preprocess and postprocess are the app's own code) over steady samples,
  * with a bootstrap CI. GPU backends are not compared: the native reference runs on the CPU.
  */
-import { ratioOfMedians } from './compare.ts';
+import { ratioOfInvocations } from './compare.ts';
 import type { ParityData } from './job.ts';
 import { compareOutputs } from './parity.ts';
 import { workKey } from './plan.ts';
 import type { BrowserTax, CellResult, OkCellResult, Sample } from './schema.ts';
-import { median } from './stats.ts';
-import { steadySamples } from './warmup-curve.ts';
+import { mean, median } from './stats.ts';
+import { steadyByInvocation } from './warmup-curve.ts';
 
 /** Per-pass model work of a sample: the stages the runtime's own run() spans (folded stages read null, so 0). */
 export function modelWork(s: Sample): number {
@@ -33,15 +33,20 @@ export function browserTax(
   native: OkCellResult,
   parity?: { mine: readonly ParityData[]; native: readonly ParityData[] },
 ): BrowserTax {
-  const a = steadySamples(browser).map(modelWork);
-  const b = steadySamples(native).map(modelWork);
-  const r = ratioOfMedians(a, b);
+  const a = steadyByInvocation(browser).map((xs) => xs.map(modelWork));
+  const b = steadyByInvocation(native).map((xs) => xs.map(modelWork));
+  // Both ran in the same run and set (same model and batch), invocation k of each in round k: paired by round.
+  const r = ratioOfInvocations(a, b, true);
+  // A level as the summaries give it: the mean of the invocations' medians (one invocation: its median).
+  const level = (xs: readonly number[][]) => mean(xs.map((x) => median(x)));
   return {
     nativeCellId: native.cell.id,
-    browserMs: median(a),
-    nativeMs: median(b),
+    browserMs: level(a),
+    nativeMs: level(b),
     ratio: r.ratio,
     ci95: r.ci95,
+    method: r.method,
+    pairs: r.pairs,
     inputsMatch: browser.inputDigest && native.inputDigest ? browser.inputDigest === native.inputDigest : null,
     parity: parity ? compareOutputs(parity.mine, parity.native, native.cell.id) : null,
   };
@@ -90,6 +95,7 @@ export const TAX_HEADER = [
 export const TAX_NOTE =
   'Browser tax: median model work per pass (upload + inference + readback, steady samples) of the browser cell over the native ' +
   'onnxruntime-node cell of the same model, batch, threads and dims on this machine (CPU execution provider), with a bootstrap 95% CI. ' +
+  'With several invocations the CI is paired over them (the browser cell and its native reference started fresh side by side, round by round). ' +
   "Same machine and same input bytes; CPU only (GPU backends are not compared); preprocess and postprocess are left out (the app's own code, not the runtime).";
 
 /** One row per browser cell with a tax; then one per model that has no native reference, with the reason. */

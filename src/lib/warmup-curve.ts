@@ -79,9 +79,24 @@ export function steadyStateOf(
   return { steadyState, segmentOf };
 }
 
-/** The samples the cell's summary describes: its steady state (all samples for files that predate it). */
-export function steadySamples(cell: Pick<OkCellResult, 'samples' | 'steadyState'>): Sample[] {
+/** What the steady samples are read from (invocations absent: a cell made before they were listed). */
+type CellSamples = Pick<OkCellResult, 'samples' | 'steadyState'> & Partial<Pick<OkCellResult, 'invocations'>>;
+
+/**
+ * The samples the cell's summary describes: the steady samples of each of its invocations (all samples for files
+ * that predate the steady state; the one steady state for files that predate invocations).
+ */
+export function steadySamples(cell: CellSamples): Sample[] {
+  if (cell.invocations && cell.invocations.length > 1)
+    return cell.invocations.flatMap((inv) => cell.samples.slice(inv.steadyStart, inv.firstSample + inv.samples));
   return cell.samples.slice(cell.steadyState.steadyStart);
+}
+
+/** Each invocation's steady samples, in the order they ran (one list for a cell of one invocation). */
+export function steadyByInvocation(cell: CellSamples): Sample[][] {
+  if (cell.invocations && cell.invocations.length > 1)
+    return cell.invocations.map((inv) => cell.samples.slice(inv.steadyStart, inv.firstSample + inv.samples));
+  return [cell.samples.slice(cell.steadyState.steadyStart)];
 }
 
 function seconds(ms: number): string {

@@ -4,7 +4,7 @@
  */
 import type { GpuBusy, Memory, OutputDigest, PreprocessParts, Sample, SamplingReport } from '../lib/schema.ts';
 import { summarize } from '../lib/stats.ts';
-import { neededAdvice } from '../lib/sampling.ts';
+import { precisionWarning } from '../lib/sampling-words.ts';
 
 interface TensorCount {
   tensors: number;
@@ -76,21 +76,7 @@ export function cellWarnings(
       warnings.push(
         `output '${d.name}' holds ${d.nonFinite} NaN or infinite value${d.nonFinite > 1 ? 's' : ''} (of ${d.shape.reduce((a, b) => a * b, 1)})`,
       );
-  if (sampling.precisionReached === false) {
-    const { achievedCI, targetCI } = sampling;
-    const cap = sampling.stopReason === 'max-time' ? 'time' : 'sample';
-    const ci =
-      achievedCI === null
-        ? `no CI (${steadyCount} steady samples; a CI needs 6)`
-        : `median ±${(achievedCI * 100).toFixed(1)}%`;
-    // The CI can meet the target while the other stop rules (least warm-up time, a steady stretch whose thirds
-    // agree) are not met yet: say which, so a narrow CI isn't read as a missed target.
-    const met = achievedCI !== null && targetCI !== null && achievedCI <= targetCI;
-    const advice = neededAdvice(sampling);
-    const reach = advice === null ? '' : `; ${advice}`;
-    warnings.push(
-      `precision not reached: ${ci} ${met ? 'met' : 'missed'} the ±${((targetCI ?? 0) * 100).toFixed(1)}% target${met ? ', but the steady state was not confirmed (least warm-up time, thirds that agree)' : ''} before the ${cap} cap${reach}`,
-    );
-  }
+  const precision = precisionWarning(sampling, steadyCount);
+  if (precision) warnings.push(precision);
   return warnings;
 }

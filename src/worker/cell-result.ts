@@ -6,6 +6,7 @@
 import type { CellOutcome, FinishFacts } from '../lib/job.ts';
 import type { HostTensor } from '../lib/inputs.ts';
 import type { CellResult, ColdStart, GpuBusy, Prediction, Proof, Sample, StageNote } from '../lib/schema.ts';
+import { summariesWidenedToTick } from '../lib/invocation-merge.ts';
 import { summarizeStages } from '../lib/stats.ts';
 import { assessValidity } from '../lib/validity.ts';
 import { steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
@@ -42,7 +43,9 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
   const steady = samples.slice(steadyState.steadyStart);
   const { memory, perSampleLeak } = memoryOf({ ...m.memory, passes: samples.length * m.iterations });
   const { digests, parity } = digest(m.outputs);
-  const summary = summarizeStages(steady);
+  // No CI narrower than the timer resolves (tick-quantised samples can all read alike): half a tick per pass.
+  const finest = steady.reduce((k, s) => Math.max(k, s.iterations), 1);
+  const summary = summariesWidenedToTick(summarizeStages(steady), m.timerResolutionMs / finest);
   const validity = assessValidity(steady, summary, {
     pageHidden: facts.pageHidden,
     softwareGpu: facts.softwareGpu,
@@ -79,6 +82,9 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
     inputDigest: m.fed.length ? await inputDigest(m.fed) : null,
     tax: null,
     gpuBusy: typeof m.gpuBusy === 'string' ? null : m.gpuBusy,
+    // The run lists the cell's invocations once they are merged (src/lib/invocation-merge.ts).
+    invocations: [],
+    acrossInvocations: null,
     memory,
     warnings,
   };

@@ -56,7 +56,7 @@ export class CellRun extends CellLoad {
       times[stage] = null;
     }
     const total = STAGES.reduce((s, stage) => s + (times[stage] ?? 0), 0);
-    return { ...times, total, iterations: k, at, segment: null };
+    return { ...times, total, iterations: k, at, segment: null, invocation: 0 };
   }
 
   /**

@@ -20,6 +20,7 @@ const sample = (total: number): Sample => ({
   at: null,
   segment: null,
   parts: null,
+  invocation: 0,
 });
 const cell = (id: string, totals: number[]) =>
   ({ cell: { id }, samples: totals.map(sample), steadyState: { steadyStart: 0 } }) as unknown as OkCellResult;

@@ -24,6 +24,7 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
       at: null,
       segment: null,
       parts: null,
+      invocation: 0,
     };
   });
   const summary = summarizeStages(samples);
@@ -110,6 +111,8 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
     predictions: null,
     inputDigest: null,
     tax: null,
+    invocations: [],
+    acrossInvocations: null,
   } as OkCellResult;
 }
 

@@ -227,6 +227,7 @@ describe('setup link', () => {
     samples: 30,
     warmup: 5,
     coldStarts: 3,
+    invocations: 4,
     interleave: true,
     seed: '42',
     budget: 'p95 <= 16ms',

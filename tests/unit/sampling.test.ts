@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeStop, neededAdvice, neededShort, SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
+import { SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
+import { describeStop, neededAdvice, neededShort } from '../../src/lib/sampling-words.ts';
 import { chooseIterations, growIterations } from '../../src/lib/timer-guard.ts';
 import { thirdsDisagree } from '../../src/lib/steady-state.ts';
 import { SamplingSettings } from '../../src/lib/schema.ts';

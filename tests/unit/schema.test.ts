@@ -30,6 +30,7 @@ function validRun(): RunResult {
     at: 1_800_000_000_000 + v,
     segment: 0,
     parts: v === 2 ? { decode: 0.05, resize: 0.04, normalise: 0.01 } : null,
+    invocation: 0,
   }));
   const coldStart = {
     runtimeInitMs: 1,
@@ -126,6 +127,8 @@ function validRun(): RunResult {
         parity: null,
         inputDigest: null,
         tax: null,
+        invocations: [],
+        acrossInvocations: null,
         gpuBusy: null,
         memory: {
           tfjsTensorsBefore: null,

@@ -164,6 +164,7 @@ describe('summarizeStages', () => {
       at: null,
       segment: null,
       parts: null,
+      invocation: 0,
     }));
     const s = summarizeStages(samples);
     expect(s.upload).toBeNull();

@@ -121,6 +121,7 @@ describe('the warm-up curve as a result', () => {
       at: 1000 + i,
       segment: null,
       parts: null,
+      invocation: 0,
     }));
 
   it('times and passes to the steady state count the passes before sampling and each sample`s passes', () => {
@@ -187,6 +188,7 @@ describe('passes under one timer tick', () => {
       at: i,
       segment: null,
       parts: null,
+      invocation: 0,
     }));
     const { steadyState } = steadyStateOf(samples, { passes: 0, totalMs: 0, passMs: [] }, 10);
     for (const c of steadyState.changepoints) {

@@ -20,8 +20,10 @@ import {
   Memory,
   StageNote,
 } from './measurements.ts';
+import { AcrossInvocations, Invocation } from './invocation.ts';
 
-export const STOP_REASONS = ['fixed-count', 'precision-reached', 'max-samples', 'max-time'] as const;
+/** `max-invocations`: the invocation count (--invocations N, or auto's cap) ran out before the CI met its target. */
+export const STOP_REASONS = ['fixed-count', 'precision-reached', 'max-samples', 'max-time', 'max-invocations'] as const;
 /** Why the passes before sampling ended: `primed` (auto: enough to size the samples), a cap, or fixed mode's count. */
 export const WARMUP_STOPS = ['fixed', 'primed', 'max-passes', 'max-time'] as const;
 
@@ -157,9 +159,22 @@ export const OkCellResult = z.object({
   sampling: SamplingReport,
   steadyState: SteadyState,
   validity: Validity,
-  /** Every sample, warm-up segments included (each marked with its segment); `summary` describes the steady ones. */
+  /**
+   * Every sample, warm-up segments included (each marked with its segment and invocation); `summary` describes the
+   * steady ones. `steadyState`, `sampling`'s warm-up and `validity` are the first invocation's (the cell's coldest
+   * start); `invocations` has each one's steady state.
+   */
   samples: z.array(Sample).min(1),
+  /**
+   * Over the steady samples of every invocation. With two or more invocations each stage's `median` is the mean of
+   * the invocations' steady medians and `medianCI95` a Student-t interval over them (a fresh start settles at its own
+   * level: that spread is what a rerun sees); percentiles pool the steady samples. With one, the invocation's own.
+   */
   summary: StageSummaries,
+  /** Version 7: each fresh start of the cell (older files: none listed, the cell was one invocation). */
+  invocations: z.array(Invocation).default([]),
+  /** Version 7: the level across invocations and the variance within and between them; null for one invocation. */
+  acrossInvocations: AcrossInvocations.nullable().default(null),
   /** Image inputs: summaries of the preprocess parts over the steady samples; null when no input is an image. */
   preprocessParts: z.object({ decode: Summary, resize: Summary, normalise: Summary }).nullable().default(null),
   /**

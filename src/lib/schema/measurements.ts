@@ -36,6 +36,8 @@ export const Sample = z.object({
   segment: z.number().int().nonnegative().nullable().default(null),
   /** Image inputs: the preprocess stage's parts per pass (they sum to it); null when no input is an image. */
   parts: PreprocessParts.nullable().default(null),
+  /** Which invocation (fresh start) of the cell took it (0 = first). */
+  invocation: z.number().int().nonnegative().default(0),
 });
 export type Sample = z.infer<typeof Sample>;
 
@@ -179,6 +181,13 @@ export const BrowserTax = z.object({
   nativeMs: z.number().nonnegative(),
   ratio: z.number().nonnegative(),
   ci95: z.tuple([z.number(), z.number()]),
+  /**
+   * Version 7: how the CI was made: `paired` over invocations that ran side by side (the browser cell's and the
+   * native cell's round k), or `samples` (one invocation a side: a block bootstrap of its passes). Older: samples.
+   */
+  method: z.enum(['paired', 'invocations', 'samples']).default('samples'),
+  /** Invocation pairs the paired CI rests on; null for samples. */
+  pairs: z.number().int().positive().nullable().default(null),
   /** Whether both cells fed identical input bytes (their `inputDigest`s); null when either has none. */
   inputsMatch: z.boolean().nullable(),
   parity: Parity.nullable(),

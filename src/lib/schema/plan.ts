@@ -59,7 +59,14 @@ export const SamplingFields = z
     iterations: count('iterations', 1, 100_000).nullable().default(null),
     /** Samples per block: auto mode checks precision between blocks; interleaved runs rotate cells per block. */
     blockSize: count('blockSize', 1, 10_000).default(10),
-    /** Cold starts per cell, each in a fresh worker (1: only the sampling worker's own). */
+    /**
+     * Invocations per cell: fresh starts (a fresh worker each) run to their own steady state; the cell's CI is
+     * across them, because fresh starts settle at different levels. `auto`: 1 in fixed mode; in auto mode a pilot of
+     * PILOT_INVOCATIONS, then more while the CI is wider than targetCI and the time budget lasts, each sized by the
+     * variance within and between them. Invocations of one model and batch size run in rounds (A1 B1, A2 B2, ...).
+     */
+    invocations: z.union([z.literal('auto'), count('invocations', 1, 100)]).default('auto'),
+    /** Cold starts per cell, each in a fresh worker (1: only the sampling worker's own; invocations count). */
     coldStarts: count('coldStarts', 1, 100).default(1),
     /** Wall-clock limit for a whole cell, cold start included. */
     cellTimeoutMs: count('cellTimeoutMs', 1_000, 90_000_000).default(120_000),
