@@ -25,6 +25,11 @@ export interface OverheadRounds {
   /** Lab upload + inference + readback: the same work the bare loop does (no app-side pre/postprocess). */
   labWork: number[];
   bare: number[];
+  /**
+   * The bare loop fed a fresh copy of its inputs each pass (copied before its clock starts), as the lab's
+   * preprocess and an app with new data each inference do: what fresh buffers cost the runtime (allocation, cache).
+   */
+  bareFresh: number[];
 }
 
 export interface AutomationRunOptions {

@@ -42,11 +42,13 @@ export function percentileNote(p: Percentile): string {
 }
 
 /** "1.32x slower" / "1.10x faster" / "≈ same" against another cell. */
+/** "×1.32 slower (1.28–1.36)", "≈ ×1.02 (0.97–1.08)": a verdict never without its CI. */
 export function fmtVerdict(c: Comparison | null | undefined): string {
   if (c === undefined) return '';
   if (c === null) return 'fastest';
-  if (c.verdict === 'indistinguishable') return `≈ (×${c.ratio.toFixed(2)})`;
-  return `×${c.ratio.toFixed(2)} ${c.verdict}`;
+  const ci = `(${c.ci95[0].toFixed(2)}–${c.ci95[1].toFixed(2)})`;
+  if (c.verdict === 'indistinguishable') return `≈ ×${c.ratio.toFixed(2)} ${ci}`;
+  return `×${c.ratio.toFixed(2)} ${c.verdict} ${ci}`;
 }
 
 export function fmtBytes(n: number): string {

@@ -35,8 +35,19 @@ export class InvocationPlanner {
     if (fixed !== null) return done.length < fixed;
     if (done.length < PILOT_INVOCATIONS) return true;
     if (done.length >= MAX_AUTO_INVOCATIONS) return false;
-    if (this.settings.maxSamplingMs - spentMs < MIN_INVOCATION_MS) return false;
+    // Another invocation only with the time one needs (to its steady state and its samples): a sliver of time
+    // left over gives a fresh start that never settles, whose level would only add noise to the cell's.
+    if (this.settings.maxSamplingMs - spentMs < this.wantedMs(done)) return false;
     return !this.precise(done);
+  }
+
+  /** Sampling time an invocation after the pilot needs: its time to steady state plus the samples worth taking. */
+  private wantedMs(done: readonly InvocationFacts[]): number {
+    const s = this.settings;
+    const n = acrossInvocations(done).suggestedSamples ?? s.minSamples;
+    const pre = done.reduce((t, f) => t + f.warmupMs, 0) / done.length;
+    const perSample = done.reduce((t, f) => t + f.sampleMs, 0) / done.length;
+    return Math.max(MIN_INVOCATION_MS, pre + Math.max(n, s.minSamples) * perSample);
   }
 
   /** The sampling settings of the next invocation: its share of the cell's time budget. */
@@ -47,13 +58,8 @@ export class InvocationPlanner {
     const share = (n: number) => Math.max(MIN_INVOCATION_MS, Math.floor(s.maxSamplingMs / n));
     if (fixed !== null) return { ...s, maxSamplingMs: share(fixed) };
     if (done.length < PILOT_INVOCATIONS) return { ...s, maxSamplingMs: share(PILOT_INVOCATIONS) };
-    const across = acrossInvocations(done);
     const left = Math.max(MIN_INVOCATION_MS, s.maxSamplingMs - spentMs);
-    const n = across.suggestedSamples ?? s.minSamples;
-    const pre = done.reduce((t, f) => t + f.warmupMs, 0) / done.length;
-    const perSample = done.reduce((t, f) => t + f.sampleMs, 0) / done.length;
-    const wanted = pre + Math.max(n, s.minSamples) * perSample;
-    return { ...s, maxSamplingMs: Math.round(Math.min(left, Math.max(MIN_INVOCATION_MS, wanted))) };
+    return { ...s, maxSamplingMs: Math.round(Math.min(left, this.wantedMs(done))) };
   }
 
   /** Why the cell's invocations ended (read once wantsAnother said no). */

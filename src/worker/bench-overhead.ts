@@ -2,7 +2,9 @@
  * Benchmark behind scripts/bench-overhead.ts: what does the lab's pipeline add to a sample? The same model and
  * backend run in one worker two ways, in alternating blocks so drift hits both alike:
  *  - lab: the cell pipeline exactly as cells are sampled (CellRun.sample, one pass per sample);
- *  - bare: the runtime's own API in the plainest loop (make tensors, run, read outputs), timed per pass.
+ *  - bare: the runtime's own API in the plainest loop (make tensors, run, read outputs), timed per pass;
+ *  - bare fresh: the same, fed a fresh copy of the inputs each pass (copied outside its clock), as the lab's
+ *    preprocess hands the runtime new buffers each pass, and as an app with new data for each inference does.
  */
 import type { OverheadRounds } from '../lib/automation-api.ts';
 import { openBare } from './bench-bare-loop.ts';
@@ -23,7 +25,7 @@ export async function benchOverhead(job: CellJob, rounds: number, block: number)
   const { bare, raw } = await openBare(job, await loadAdapter(job.cell.runtime));
   for (let i = 0; i < job.sampling.warmup; i++) await bare.pass(raw);
 
-  const out: OverheadRounds = { lab: [], labWork: [], bare: [] };
+  const out: OverheadRounds = { lab: [], labWork: [], bare: [], bareFresh: [] };
   const labBlock = async () => {
     const step = await run.sample(block);
     if (!step.ok) throw new Error('lab cell failed while sampling');
@@ -39,16 +41,17 @@ export async function benchOverhead(job: CellJob, rounds: number, block: number)
       out.bare.push(performance.now() - a);
     }
   };
-  // Alternate which goes first each round.
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      await labBlock();
-      await bareBlock();
-    } else {
-      await bareBlock();
-      await labBlock();
+  const freshBlock = async () => {
+    for (let i = 0; i < block; i++) {
+      const fresh = raw.map((t) => ({ ...t, data: t.data.slice() as typeof t.data }));
+      const a = performance.now();
+      await bare.pass(fresh);
+      out.bareFresh.push(performance.now() - a);
     }
-  }
+  };
+  // The three arms in a rotating order, so none always runs first (or after the same one).
+  const arms = [labBlock, bareBlock, freshBlock];
+  for (let r = 0; r < rounds; r++) for (let k = 0; k < arms.length; k++) await arms[(r + k) % arms.length]!();
   await bare.dispose();
   return out;
 }

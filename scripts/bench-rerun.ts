@@ -1,0 +1,98 @@
+/**
+ * Do the lab's numbers hold on the next run? Runs one plan K times as separate CLI runs (a fresh browser each, as a
+ * person reruns it tomorrow), then prints per cell the K medians, max/min, how often another run's median fell
+ * inside a run's 95% CI (about 80% is what CIs that describe reruns give: two estimates of equal precision), and
+ * every "vs fastest" verdict that flipped between runs. Then the same over all cells. The machine's own noise at the
+ * time matters: run `npm run bench:host-noise` beside it.
+ *
+ *   npm run bench:rerun -- --runs 5 --models ocr-cls,tiny-cnn --targets ort:wasm,tfjs:wasm --values x=random ...
+ *
+ * Every option after --runs goes to `latency-lab run` as it is (except --out, which this script sets per run).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compareToFastest, type Verdict } from '../src/lib/compare.ts';
+import { fmtMs, textTable } from '../src/lib/format.ts';
+import { okCells, parseRunResult, type OkCellResult } from '../src/lib/schema.ts';
+
+const args = process.argv.slice(2);
+const at = args.indexOf('--runs');
+const runs = at >= 0 ? Number(args[at + 1]) : 5;
+if (!Number.isInteger(runs) || runs < 2) throw new Error(`--runs: give a whole number >= 2 (got ${args[at + 1]})`);
+const runArgs = at >= 0 ? [...args.slice(0, at), ...args.slice(at + 2)] : args;
+if (runArgs.includes('--out')) throw new Error('--out is set per run by this script');
+
+const root = resolve(join(import.meta.dirname, '..'));
+const tmp = mkdtempSync(join(tmpdir(), 'lab-rerun-'));
+
+/** One CLI run; its ok cells by id (a run that failed is reported and skipped). */
+function runOnce(k: number): Map<string, OkCellResult> | null {
+  const out = join(tmp, `run-${k}`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'latency-lab.js'), 'run', ...runArgs, '--out', out], {
+    encoding: 'utf8',
+    cwd: root,
+    env: { ...process.env, CI: '1' },
+  });
+  const secs = ((Date.now() - started) / 1000).toFixed(0);
+  if (r.status !== 0 && r.status !== 1) {
+    console.log(`run ${k + 1}/${runs}: exit ${r.status} after ${secs} s\n${r.stderr.slice(-2000)}`);
+    return null;
+  }
+  const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+  const cells = okCells(result.cells);
+  console.log(`run ${k + 1}/${runs}: ${cells.length} ok cells in ${secs} s (seed ${result.plan.seed})`);
+  return new Map(cells.map((c) => [c.cell.id, c]));
+}
+
+const results = Array.from({ length: runs }, (_, k) => runOnce(k)).filter(
+  (r): r is Map<string, OkCellResult> => r !== null,
+);
+const ids = [...new Set(results.flatMap((r) => [...r.keys()]))].sort();
+const verdicts = results.map((r) => compareToFastest([...r.values()]));
+const verdictOf = (k: number, id: string): Verdict | 'fastest' | '–' => {
+  if (!results[k]!.has(id)) return '–';
+  const v = verdicts[k]!.get(id);
+  return v === null ? 'fastest' : (v?.verdict ?? '–');
+};
+
+let inside = 0;
+let pairs = 0;
+let flips = 0;
+const rows = ids.map((id) => {
+  const cells = results.map((r) => r.get(id)).filter((c): c is OkCellResult => c !== undefined);
+  const medians = cells.map((c) => c.summary.total.median);
+  let mine = 0;
+  let mineOf = 0;
+  // Each run's CI against every other run's median.
+  for (const [i, c] of cells.entries()) {
+    const ci = c.summary.total.medianCI95;
+    for (const [j, m] of medians.entries()) {
+      if (i === j || !ci) continue;
+      mineOf++;
+      if (m >= ci[0] && m <= ci[1]) mine++;
+    }
+  }
+  inside += mine;
+  pairs += mineOf;
+  const said = [...new Set(results.map((_, k) => verdictOf(k, id)).filter((v) => v !== '–'))];
+  if (said.length > 1) flips++;
+  return [
+    id,
+    medians.map((m) => fmtMs(m)).join(', '),
+    (Math.max(...medians) / Math.min(...medians)).toFixed(3),
+    `${mine} of ${mineOf}`,
+    cells.map((c) => `±${(((c.sampling.achievedCI ?? 0) as number) * 100).toFixed(1)}%`).join(' '),
+    cells.map((c) => Math.max(1, c.invocations.length)).join(' '),
+    said.length > 1 ? `FLIPPED: ${said.join(' / ')}` : (said[0] ?? '–'),
+  ];
+});
+console.log(
+  `\n${textTable(['cell', `medians of the ${results.length} runs (ms)`, 'max/min', 'others inside CI', 'CI ±', 'inv', 'vs fastest'], rows)}`,
+);
+console.log(
+  `\nanother run's median inside a run's 95% CI: ${inside} of ${pairs} pairs (${pairs ? ((100 * inside) / pairs).toFixed(0) : '–'}%; about 80% expected when CIs describe reruns); verdicts that flipped: ${flips} of ${ids.length} cells`,
+);
+console.log(`results: ${tmp}`);
