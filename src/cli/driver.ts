@@ -94,11 +94,13 @@ export type LabPageOptions = Pick<
 /**
  * Serves the build, opens it in a local or remote browser with every off-origin request blocked and recorded,
  * waits for window.latencyLab, and hands the page to `use` (which exposes its callbacks before `goto`).
+ * The blocked requests go into `offOrigin`: a caller that passes its own array still has them when this throws.
  */
 export async function withLabPage<T>(
   options: LabPageOptions,
   before: (page: Page) => Promise<void>,
   use: (page: Page, flags: string[]) => Promise<T>,
+  offOrigin: string[] = [],
 ): Promise<{ value: T; offOrigin: string[] }> {
   checkDist(options.distDir);
   const server = await serveStatic(options.distDir, {
@@ -122,7 +124,6 @@ export async function withLabPage<T>(
   }
   // Said once per launch, on stderr: a bundled fallback browser lacks WebGPU (its cells will say so too).
   if (browser.notice) process.stderr.write(`latency-lab: ${browser.notice}\n`);
-  const offOrigin: string[] = [];
   const pageUrl = options.publicUrl ?? server.url;
   try {
     const page = await browser.context.newPage();
@@ -220,14 +221,33 @@ export function partialRun(
   return runEnvelope({ source: 'cli', environment, plan, cells }, version);
 }
 
+/** What a run has gathered while its browser lives; all of it outlives the browser. */
+export interface RunSoFar {
+  /** The plan and environment, once the page has sent them. */
+  started: { plan: Plan; environment: Environment } | null;
+  finished: Map<number, CellResult>;
+  /** Requests blocked for leaving the origin, recorded by withLabPage as the page makes them. */
+  offOrigin: string[];
+}
+
+/**
+ * The result of a run whose browser ended with `error` mid-run: the cells that finished, the rest aborted, and every
+ * request blocked before the end (the exit code counts them). Before the plan came there is nothing to keep: rethrown.
+ */
+export function lostRun(so: RunSoFar, error: unknown, version: string): DriverResult {
+  if (!so.started) throw error;
+  const why = `the browser ended mid-run (${errorMessage(error).split('\n')[0]})`;
+  const { plan, environment } = so.started;
+  return { result: partialRun(plan, environment, so.finished, why, version), offOrigin: [...so.offOrigin], lost: why };
+}
+
 export async function runInBrowser(options: DriverOptions): Promise<DriverResult> {
-  let started: { plan: Plan; environment: Environment } | null = null;
-  const finished = new Map<number, CellResult>();
+  const so: RunSoFar = { started: null, finished: new Map(), offOrigin: [] };
   const before = async (page: Page) => {
     if (options.onConsole) page.on('console', (m) => options.onConsole!(`[${m.type()}] ${m.text()}`));
     // Progress crosses from the page to Node through exposed functions; the lab's own timing stays in the worker.
     await page.exposeFunction('__labOnPlan', (plan: Plan, environment: Environment) => {
-      started = { plan, environment };
+      so.started = { plan, environment };
       options.onPlan?.(plan, environment);
     });
     await page.exposeFunction('__labOnCellStart', (i: number, n: number, id: string) =>
@@ -235,7 +255,7 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
     );
     await page.exposeFunction('__labOnCellEvent', (i: number, e: CellEvent) => options.onCellEvent?.(i, e));
     await page.exposeFunction('__labOnCellDone', (i: number, r: CellResult) => {
-      finished.set(i, r);
+      so.finished.set(i, r);
       options.onCellDone?.(i, r);
     });
     const native = options.native;
@@ -243,10 +263,13 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
   };
   // Written as plain JS text: a function passed from here would be serialised from tsx's transpiled source,
   // which carries helpers (__name) the page doesn't have.
-  const run = withLabPage(options, before, (page, flags) =>
-    watchBrowser(
-      page,
-      page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
+  const run = withLabPage(
+    options,
+    before,
+    (page, flags) =>
+      watchBrowser(
+        page,
+        page.evaluate(`window.latencyLab.run(${JSON.stringify(options.request)}, {
       source: 'cli',
       browserFlags: ${JSON.stringify(flags)},
       onPlan: (p, env) => window.__labOnPlan(p, env),
@@ -255,17 +278,15 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
       onCellDone: (i, r) => window.__labOnCellDone(i, r),
       extraModels: ${JSON.stringify(options.extraModels ?? [])},
     })`),
-    ),
+      ),
+    so.offOrigin,
   );
   try {
     const { value, offOrigin } = await run;
     return { result: parseRunResult(value), offOrigin };
   } catch (e) {
-    // The browser (or its page) went away mid-run: keep what finished, if the run had begun.
-    const s = started as { plan: Plan; environment: Environment } | null;
-    if (!s) throw e;
-    const why = `the browser ended mid-run (${errorMessage(e).split('\n')[0]})`;
-    return { result: partialRun(s.plan, s.environment, finished, why, LAB_VERSION), offOrigin: [], lost: why };
+    // The browser (or its page) went away mid-run: keep what finished, and what it tried to fetch off the origin.
+    return lostRun(so, e, LAB_VERSION);
   }
 }
 

@@ -32,6 +32,20 @@ export function mean(values: readonly number[]): number {
   return s / values.length;
 }
 
+/**
+ * Smallest and largest value, by a loop: spread into Math.min/Math.max, an array of a few hundred thousand values
+ * (a serving trace, a day's monitor windows) overflows the stack. [Infinity, -Infinity] when there are none.
+ */
+export function extent(values: readonly number[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 /** Sample standard deviation (n - 1); 0 for a single value. */
 export function sd(values: readonly number[]): number {
   if (values.length < 2) return 0;

@@ -5,6 +5,7 @@
 import { fmtMs } from './format.ts';
 import { PALETTE } from './palette.ts';
 import { STAGES, type Stage } from './schema.ts';
+import { extent } from './stats.ts';
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -50,8 +51,7 @@ const ROW_H = 24;
 export function medianChartSvg(bars: readonly MedianBar[], title: string): string {
   if (bars.length === 0) return '';
   const values = bars.flatMap((b) => [b.median, b.lo ?? b.median, b.hi ?? b.median]).filter((v) => v > 0);
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+  const [min, max] = extent(values);
   const log = max / min > 30;
   const lo = log ? 10 ** Math.floor(Math.log10(min)) : 0;
   const hi = log ? 10 ** Math.ceil(Math.log10(max)) : max * 1.1;
@@ -171,10 +171,9 @@ export function lineChartSvg(
   const plotH = H - top - 50;
   const xs = pts.map((p) => p.x);
   const ys = [...pts.map((p) => p.y), ...(opts.hline ? [opts.hline.y] : [])].filter((y) => y > 0);
-  const xMin = Math.min(...xs);
-  const xMax = Math.max(...xs);
-  const yMin = Math.min(...ys);
-  const yMax = Math.max(...ys);
+  // A day's monitor at 0.5 s windows is 172,800 points a series: no spreading them into Math.min.
+  const [xMin, xMax] = extent(xs);
+  const [yMin, yMax] = extent(ys);
   const log = yMax / yMin > 30;
   const ylo = log ? 10 ** Math.floor(Math.log10(yMin)) : 0;
   const yhi = log ? 10 ** Math.ceil(Math.log10(yMax)) : yMax * 1.1;
@@ -206,7 +205,10 @@ export function lineChartSvg(
     parts.push(
       `<line x1="${left}" x2="${left + plotW}" y1="${y(opts.hline.y)}" y2="${y(opts.hline.y)}" stroke="#D55E00" stroke-dasharray="6 4"/><text x="${left + plotW - 4}" y="${y(opts.hline.y) - 4}" class="tick" text-anchor="end">${escapeXml(opts.hline.label)}</text>`,
     );
-  series.forEach((s, i) => parts.push(...seriesSvg(s, i, { x, y }, { left: left + plotW, top })));
+  // One part a point: pushed one by one, as a spread into push() overflows the stack past a few hundred thousand.
+  series.forEach((s, i) => {
+    for (const part of seriesSvg(s, i, { x, y }, { left: left + plotW, top })) parts.push(part);
+  });
   parts.push('</svg>');
   return parts.join('');
 }

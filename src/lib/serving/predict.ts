@@ -8,7 +8,7 @@
 import type { BatcherConfig } from './batcher.ts';
 import type { RequestRecord } from './dispatch.ts';
 import { simulate } from './simulate.ts';
-import { quantile, sortSamples } from '../stats.ts';
+import { extent, quantile, sortSamples } from '../stats.ts';
 
 export interface Prediction {
   p50: number;
@@ -54,8 +54,8 @@ export function predictPoint(
   const { records } = simulate(arrivals, batcher, workers, service);
   if (!records.length) return null;
   const latency = sortSamples(records.map((r) => r.endMs - r.arrivalMs));
-  const first = Math.min(...records.map((r) => r.arrivalMs));
-  const last = Math.max(...records.map((r) => r.endMs));
+  const [first] = extent(records.map((r) => r.arrivalMs));
+  const [, last] = extent(records.map((r) => r.endMs));
   return {
     p50: quantile(latency, 0.5),
     p99: quantile(latency, 0.99),

@@ -4,7 +4,8 @@
  * predicts that run's latency and throughput (the page shows the prediction beside each measured point).
  */
 import type { BatcherConfig } from './batcher.ts';
-import { dispatch, VirtualClock, type DispatchOutcome } from './dispatch.ts';
+import { dispatch, type DispatchOutcome } from './dispatch.ts';
+import { VirtualClock } from './virtual-clock.ts';
 
 export type { BatchRecord, RequestRecord } from './dispatch.ts';
 export type ServeOutcome = Omit<DispatchOutcome, 'failed' | 'lateness'>;
