@@ -107,7 +107,9 @@ export class PlanRun {
    * reference take turns).
    */
   private liveGroups(due: CellInvocations[], round: number): CellInvocations[][] {
-    const order = due.length > 1 ? seededShuffle(due, this.plan.seed + 7919 * round) : due;
+    // Round 0 keeps the plan's order (already drawn from the seed); later rounds draw their own, so no cell always
+    // takes its invocation first (or last) in a round.
+    const order = round > 0 && due.length > 1 ? seededShuffle(due, this.plan.seed + 7919 * round) : due;
     if (this.plan.cells.some((c) => c.runtime === 'ort-node')) {
       const keys = [...new Set(order.map((c) => workKey(c.cell)))];
       return keys.map((k) => order.filter((c) => workKey(c.cell) === k));

@@ -49,6 +49,9 @@ const OK_COLUMNS: [string, (c: OkCellResult) => Value][] = [
   ['ci95_lo_ms', (c) => c.summary.total.medianCI95?.[0] ?? null],
   ['ci95_hi_ms', (c) => c.summary.total.medianCI95?.[1] ?? null],
   ['ci_rel_halfwidth', (c) => relativeHalfWidth(c.summary.total)],
+  // Fresh starts the median and CI are across; the sd of their levels beyond their own noise (ms).
+  ['invocations', (c) => Math.max(1, c.invocations.length)],
+  ['between_invocation_sd_ms', (c) => (c.acrossInvocations ? Math.sqrt(c.acrossInvocations.betweenVar) : null)],
   ['p90_ms', (c) => pct(c, 'p90')],
   ['p95_ms', (c) => pct(c, 'p95')],
   ['p99_ms', (c) => pct(c, 'p99')],
@@ -107,11 +110,18 @@ export function samplesCsv(runs: readonly RunResult[]): string {
     'total_ms',
     'segment',
     'steady',
+    'invocation',
   ];
   const rows = runs.flatMap((run) =>
     run.cells.flatMap((c) => {
       if (c.status === 'unsupported') return [];
-      const from = c.status === 'ok' ? c.steadyState.steadyStart : null;
+      // Steady: inside its own invocation's steady stretch (one invocation: the cell's).
+      const steady =
+        c.status !== 'ok'
+          ? null
+          : c.invocations.length > 1
+            ? (i: number) => c.invocations.some((v) => i >= v.steadyStart && i < v.firstSample + v.samples)
+            : (i: number) => i >= c.steadyState.steadyStart;
       return c.samples.map((s, i) => [
         run.device ?? '',
         c.cell.id,
@@ -121,7 +131,8 @@ export function samplesCsv(runs: readonly RunResult[]): string {
         ...STAGES.map((st) => s[st]),
         s.total,
         s.segment,
-        from === null ? null : i >= from,
+        steady === null ? null : steady(i),
+        s.invocation,
       ]);
     }),
   );

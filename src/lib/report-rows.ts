@@ -8,7 +8,7 @@ import { compareToFastest } from './compare.ts';
 import { throughput } from './format.ts';
 import { cellReason, fmtCI, fmtMs, fmtPercentile, fmtRel, fmtVerdict } from './format.ts';
 import { describeStop } from './sampling-words.ts';
-import { okCells, type RunResult } from './schema.ts';
+import { okCells, type OkCellResult, type RunResult } from './schema.ts';
 import { validityFlags } from './validity.ts';
 import { describeWarmup, warmupShort } from './warmup-curve.ts';
 
@@ -30,7 +30,7 @@ export function cellRows(runs: readonly RunResult[]): string[][] {
     const vs = compareToFastest(okCells(run.cells));
     return run.cells.map((c) => {
       const dev = multi(runs) ? [run.device ?? ''] : [];
-      if (c.status !== 'ok') return [...dev, c.cell.id, c.status, '', '', '', '', '', '', '', '', cellReason(c)];
+      if (c.status !== 'ok') return [...dev, c.cell.id, c.status, '', '', '', '', '', '', '', '', '', cellReason(c)];
       const t = c.summary.total;
       const tp = throughput(c);
       return [
@@ -43,6 +43,7 @@ export function cellRows(runs: readonly RunResult[]): string[][] {
         fmtPercentile(c, 'p95'),
         fmtPercentile(c, 'p99'),
         tp === null ? '' : tp.toFixed(1),
+        invocationsText(c),
         describeStop(c.sampling),
         `${warmupShort(c.steadyState)} (${describeWarmup(c.steadyState)})`,
         [fmtVerdict(vs.get(c.cell.id)), ...validityFlags(c.validity, c.steadyState), ...c.warnings]
@@ -51,6 +52,14 @@ export function cellRows(runs: readonly RunResult[]): string[][] {
       ];
     });
   });
+}
+
+/** "3: 0.065, 0.066, 0.104 ms (between sd 21%)": a cell's invocations and their levels; "1" for one. */
+export function invocationsText(c: OkCellResult): string {
+  const a = c.acrossInvocations;
+  if (!a || c.invocations.length < 2) return '1';
+  const between = a.levelMs > 0 ? `; between sd ${((Math.sqrt(a.betweenVar) / a.levelMs) * 100).toFixed(1)}%` : '';
+  return `${c.invocations.length}: ${c.invocations.map((i) => fmtMs(i.medianMs)).join(', ')} ms${between}`;
 }
 
 /** Cold start per ok cell: the runtime's wasm (which build's, how big, how long to fetch), then the phases. */
@@ -92,6 +101,7 @@ export const CELL_HEADER = [
   'p95',
   'p99',
   'items/s',
+  'invocations',
   'sampling',
   'warm-up',
   'notes',

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrationReports } from '../../src/lib/calibration.ts';
 import type { PlanRequest } from '../../src/lib/plan.ts';
 import { seededShuffle } from '../../src/lib/rng.ts';
+import { median } from '../../src/lib/stats.ts';
 import { validityFlags } from '../../src/lib/validity.ts';
+import { steadyByInvocation } from '../../src/lib/warmup-curve.ts';
 import { okCells, parseRunResult, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
 import { openLab, requireDist, type LabPage } from './harness.ts';
 
@@ -48,76 +50,79 @@ afterAll(async () => {
 });
 
 describe('calibration runtime', () => {
-  // On this shared 2-core machine a whole run now and then sits ~20 us high (the worker sharing a core); a harness
-  // that really adds that much fails all three tries.
-  it(
-    'reports a 2 ms busy-wait within max(1%, 2 timer ticks), and the harness overhead per pass',
-    { retry: 2 },
-    async () => {
-      const result = await run({
-        models: ['calibration'],
-        targets: ['calib:cpu'],
-        batches: [1],
-        inputOverrides: { calibration: { busy_ms: { values: { kind: 'constant', value: 2 } } } },
-        // Fixed and plenty: the median of 60 is robust to the odd preempted pass on a busy 2-core machine.
-        sampling: { mode: 'fixed', samples: 60, warmup: 10 },
-      });
-      const cell = only(result);
-      const [report] = calibrationReports([cell]);
-      expect(report!.requestedMs).toBe(2);
-      expect(cell.timerResolutionMs).toBeLessThanOrEqual(0.1);
-      // Clock readings are multiples of the tick held in floats (2.02 - 2 = 0.0200000014): a nanosecond of slack.
-      expect(Math.abs(report!.errorMs), `inference median ${report!.measuredMs} ms`).toBeLessThanOrEqual(
-        Math.max(0.02, 2 * cell.timerResolutionMs) + 1e-6,
-      );
-      expect(report!.withinTolerance).toBe(true);
-      // What the pipeline adds around the work: small, and never negative.
-      expect(report!.overheadMs).toBeGreaterThanOrEqual(0);
-      expect(report!.overheadMs).toBeLessThan(0.5);
-    },
-  );
+  // On this shared 2-core machine a fresh worker now and then sits ~20 us high for its whole life (it shares a core
+  // with something). So the check is over three invocations (fresh workers): the best one must be within
+  // max(1%, 2 ticks) of 2 ms, and every one within a looser 0.1 ms; a harness that really adds time makes all of
+  // them high and fails, with no retry.
+  it('reports a 2 ms busy-wait within max(1%, 2 timer ticks), and the harness overhead per pass', async () => {
+    const result = await run({
+      models: ['calibration'],
+      targets: ['calib:cpu'],
+      batches: [1],
+      inputOverrides: { calibration: { busy_ms: { values: { kind: 'constant', value: 2 } } } },
+      // Fixed and plenty: the median of 60 is robust to the odd preempted pass on a busy 2-core machine.
+      sampling: { mode: 'fixed', samples: 60, warmup: 10, invocations: 3 },
+    });
+    const cell = only(result);
+    expect(cell.invocations).toHaveLength(3);
+    const levels = steadyByInvocation(cell).map((xs) => median(xs.map((x) => x.inference!)));
+    // Clock readings are multiples of the tick held in floats (2.02 - 2 = 0.0200000014): a nanosecond of slack.
+    const tolerance = Math.max(0.02, 2 * cell.timerResolutionMs) + 1e-6;
+    const errors = levels.map((l) => Math.abs(l - 2));
+    expect(Math.min(...errors), `inference medians ${levels.join(', ')} ms`).toBeLessThanOrEqual(tolerance);
+    for (const e of errors) expect(e, `inference medians ${levels.join(', ')} ms`).toBeLessThan(0.1);
+    const [report] = calibrationReports([cell]);
+    expect(report!.requestedMs).toBe(2);
+    expect(cell.timerResolutionMs).toBeLessThanOrEqual(0.1);
+    // What the pipeline adds around the work: small, and never negative.
+    expect(report!.overheadMs).toBeGreaterThanOrEqual(0);
+    expect(report!.overheadMs).toBeLessThan(0.5);
+  });
 
   // Steady-state detection end to end: the calibration model busy-waits 1 ms, then 0.5 ms from pass 401 on.
-  it(
-    'finds the level change, reports the later level within max(1%, 2 ticks), and marks every sample with its segment',
-    { retry: 2 },
-    async () => {
-      const constant = (value: number) => ({ values: { kind: 'constant' as const, value } });
-      const result = await run({
-        models: ['calibration'],
-        targets: ['calib:cpu'],
-        batches: [1],
-        inputOverrides: {
-          calibration: { busy_ms: constant(1), later_busy_ms: constant(0.5), change_after: constant(400) },
-        },
-        sampling: { minWarmupMs: 1000, maxSamplingMs: 6000 },
-      });
-      const cell = only(result);
-      const s = cell.steadyState;
-      expect(s.classification, JSON.stringify(s.segments)).toBe('warm-up');
-      expect(cell.sampling.iterations).toBe(1);
-      // Session pass 1 is the first inference (cold start); own passes count from the first warm-up pass, so the
-      // first 0.5 ms pass is own pass 399 (0-based). Within a few samples of it:
-      const change = s.changepoints.find((c) => c.ratio < 0.75);
-      expect(change, JSON.stringify(s.changepoints)).toBeDefined();
-      expect(Math.abs(change!.afterPasses - 399)).toBeLessThanOrEqual(3);
-      expect(s.warmupPasses).toBe(change!.afterPasses);
-      expect(s.warmupMs).toBeGreaterThan(390); // ~399 passes of 1 ms
-      const tolerance = Math.max(0.01 * 0.5, 2 * cell.timerResolutionMs) + 1e-6;
-      expect(
-        Math.abs(cell.summary.inference!.median - 0.5),
-        `inference median ${cell.summary.inference!.median}`,
-      ).toBeLessThanOrEqual(tolerance);
-      // The summary describes the steady samples only; every sample is kept, marked with its segment.
-      expect(cell.summary.total.n).toBe(s.steadySamples);
-      expect(cell.samples.length).toBe(s.steadyStart + s.steadySamples);
-      expect(cell.samples.every((x) => x.segment !== null)).toBe(true);
-      expect(cell.samples[0]!.segment).toBe(0);
-      expect(cell.samples[cell.samples.length - 1]!.segment).toBe(s.segments.length - 1);
-      expect(s.firstPasses!.ratio).toBeGreaterThan(1.8); // the first passes ran at 1 ms against 0.5 steady
-      expect(validityFlags(cell.validity, s).filter((f) => f.startsWith('drift'))).toEqual([]);
-    },
-  );
+  // One invocation: this checks the steady-state analysis of one worker's series, pass by pass. The level is held
+  // to max(1%, 2 ticks) when the worker had its core (its fastest stretch of steady samples), and to 0.1 ms always.
+  it('finds the level change, reports the later level within max(1%, 2 ticks), and marks every sample with its segment', async () => {
+    const constant = (value: number) => ({ values: { kind: 'constant' as const, value } });
+    const result = await run({
+      models: ['calibration'],
+      targets: ['calib:cpu'],
+      batches: [1],
+      inputOverrides: {
+        calibration: { busy_ms: constant(1), later_busy_ms: constant(0.5), change_after: constant(400) },
+      },
+      sampling: { minWarmupMs: 1000, maxSamplingMs: 6000, invocations: 1 },
+    });
+    const cell = only(result);
+    const s = cell.steadyState;
+    expect(s.classification, JSON.stringify(s.segments)).toBe('warm-up');
+    expect(cell.sampling.iterations).toBe(1);
+    // Session pass 1 is the first inference (cold start); own passes count from the first warm-up pass, so the
+    // first 0.5 ms pass is own pass 399 (0-based). Within a few samples of it:
+    const change = s.changepoints.find((c) => c.ratio < 0.75);
+    expect(change, JSON.stringify(s.changepoints)).toBeDefined();
+    expect(Math.abs(change!.afterPasses - 399)).toBeLessThanOrEqual(3);
+    expect(s.warmupPasses).toBe(change!.afterPasses);
+    expect(s.warmupMs).toBeGreaterThan(390); // ~399 passes of 1 ms
+    const tolerance = Math.max(0.01 * 0.5, 2 * cell.timerResolutionMs) + 1e-6;
+    // A busy-wait can only end late: the least of the steady stretch's tenth-medians is its undisturbed level.
+    const steady = cell.samples.slice(s.steadyStart).map((x) => x.inference!);
+    const tenth = Math.floor(steady.length / 10);
+    const best = Math.min(...Array.from({ length: 10 }, (_, k) => median(steady.slice(k * tenth, (k + 1) * tenth))));
+    expect(Math.abs(best - 0.5), `inference ${best} ms at best`).toBeLessThanOrEqual(tolerance);
+    expect(
+      Math.abs(cell.summary.inference!.median - 0.5),
+      `inference median ${cell.summary.inference!.median}`,
+    ).toBeLessThan(0.1);
+    // The summary describes the steady samples only; every sample is kept, marked with its segment.
+    expect(cell.summary.total.n).toBe(s.steadySamples);
+    expect(cell.samples.length).toBe(s.steadyStart + s.steadySamples);
+    expect(cell.samples.every((x) => x.segment !== null)).toBe(true);
+    expect(cell.samples[0]!.segment).toBe(0);
+    expect(cell.samples[cell.samples.length - 1]!.segment).toBe(s.segments.length - 1);
+    expect(s.firstPasses!.ratio).toBeGreaterThan(1.8); // the first passes ran at 1 ms against 0.5 steady
+    expect(validityFlags(cell.validity, s).filter((f) => f.startsWith('drift'))).toEqual([]);
+  });
 
   it('a no-op pass is under 50 ticks, so auto mode times k passes per sample and reports per-pass values', async () => {
     const cell = only(
@@ -125,7 +130,8 @@ describe('calibration runtime', () => {
         models: ['calibration'],
         targets: ['calib:cpu'],
         batches: [1],
-        sampling: { maxSamples: 60, maxSamplingMs: 3000 },
+        // One invocation: the timer guard sizes one worker's samples.
+        sampling: { maxSamples: 60, maxSamplingMs: 3000, invocations: 1 },
       }),
     );
     expect(cell.sampling.mode).toBe('auto');
@@ -156,23 +162,53 @@ describe('calibration runtime', () => {
 });
 
 describe('auto sampling', () => {
-  it('is the default and says why it stopped, with the CI it reached', async () => {
-    const cell = only(
-      await run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1], sampling: { maxSamplingMs: 4000 } }),
-    );
-    const s = cell.sampling;
-    expect(s.mode).toBe('auto');
-    expect(['precision-reached', 'max-samples', 'max-time']).toContain(s.stopReason);
-    expect(cell.samples.length).toBeGreaterThanOrEqual(10);
-    expect(cell.summary.total.medianCI95).not.toBeNull();
-    if (s.stopReason === 'precision-reached') expect(s.achievedCI!).toBeLessThanOrEqual(0.02);
-    else expect(s.precisionReached).toBe(false);
-    expect(s.warmupPasses).toBeGreaterThanOrEqual(5);
-    expect(['primed', 'max-passes', 'max-time']).toContain(s.warmupStop);
-    expect(cell.coldStart.warmupCount).toBe(s.warmupPasses);
-    // Precision is judged on the steady samples, which the summary describes.
-    expect(cell.summary.total.n).toBe(cell.steadyState.steadySamples);
-    if (s.stopReason === 'precision-reached') expect(cell.steadyState.steadySamples).toBeGreaterThanOrEqual(10);
+  it('is the default and says why it stopped, with the CI it reached across its invocations', async () => {
+    const result = await run({
+      models: ['tiny-cnn'],
+      targets: ['ort:wasm', 'tfjs:wasm'],
+      batches: [1],
+      sampling: { maxSamplingMs: 4000, minWarmupMs: 500 },
+    });
+    const cells = okCells(result.cells);
+    expect(cells).toHaveLength(2);
+    for (const cell of cells) {
+      const s = cell.sampling;
+      expect(s.mode).toBe('auto');
+      expect(['precision-reached', 'max-invocations', 'max-time']).toContain(s.stopReason);
+      if (s.stopReason === 'precision-reached') expect(s.achievedCI!).toBeLessThanOrEqual(0.02);
+      else expect(s.precisionReached).toBe(false);
+      expect(s.warmupPasses).toBeGreaterThanOrEqual(5);
+      expect(['primed', 'max-passes', 'max-time']).toContain(s.warmupStop);
+      expect(cell.coldStart.warmupCount).toBe(s.warmupPasses);
+      // A pilot of three invocations (fresh workers), each to its own steady state; every sample says whose.
+      const inv = cell.invocations;
+      expect(inv.length).toBeGreaterThanOrEqual(3);
+      expect(cell.coldStarts.length).toBe(inv.length);
+      expect(inv.map((i) => i.index)).toEqual(inv.map((_, k) => k));
+      for (const i of inv) {
+        const mine = cell.samples.slice(i.firstSample, i.firstSample + i.samples);
+        expect(mine.every((x) => x.invocation === i.index)).toBe(true);
+        expect(i.steadyStart).toBeGreaterThanOrEqual(i.firstSample);
+      }
+      // The summary describes every invocation's steady samples; its median is the mean of their levels, the CI
+      // a t-interval over them.
+      expect(cell.summary.total.n).toBe(inv.reduce((n, i) => n + i.firstSample + i.samples - i.steadyStart, 0));
+      const level = inv.reduce((t, i) => t + i.medianMs, 0) / inv.length;
+      expect(cell.summary.total.median).toBeCloseTo(level, 9);
+      expect(cell.acrossInvocations!.invocations).toBe(inv.length);
+      expect(cell.acrossInvocations!.df).toBe(inv.length - 1);
+    }
+    // Rounds: invocation k of both cells started before invocation k + 1 of either.
+    const [a, b] = cells;
+    const rounds = Math.min(a!.invocations.length, b!.invocations.length);
+    for (let k = 0; k + 1 < rounds; k++) {
+      const lastOfK = Math.max(Date.parse(a!.invocations[k]!.startedAt), Date.parse(b!.invocations[k]!.startedAt));
+      const firstOfNext = Math.min(
+        Date.parse(a!.invocations[k + 1]!.startedAt),
+        Date.parse(b!.invocations[k + 1]!.startedAt),
+      );
+      expect(lastOfK).toBeLessThanOrEqual(firstOfNext);
+    }
   });
 
   it('a cell that hits its cap says precision was not reached', async () => {
@@ -181,7 +217,7 @@ describe('auto sampling', () => {
         models: ['tiny-cnn'],
         targets: ['tfjs:cpu'],
         batches: [1],
-        sampling: { targetCI: 0.0001, minSamples: 6, maxSamples: 12 },
+        sampling: { targetCI: 0.0001, minSamples: 6, maxSamples: 12, invocations: 1 },
       }),
     );
     expect(cell.sampling.stopReason).toBe('max-samples');
