@@ -26,6 +26,8 @@ export class CellInvocations {
   /** Set when the cell can take no more invocations: its first failed (this is the cell's result) or a later one did. */
   ended: CellOutcome | null = null;
   private stopped = false;
+  /** Its result was recorded (the run closes a cell once). */
+  closed = false;
   readonly planner: InvocationPlanner;
 
   constructor(

@@ -98,7 +98,18 @@ export class PlanRun {
       if (!due.length) break;
       for (const group of this.liveGroups(due, round)) await this.runGroup(group, round);
     }
-    for (const c of cells) await this.close(c);
+    // Cells still open here were stopped by a cancel between rounds.
+    for (const c of cells) await this.closeIfDone(c, true);
+  }
+
+  /**
+   * A cell that takes no more invocations gets its result at once (not when its set's rounds are over), so it shows
+   * as done while others run, and a browser lost later can't take it away.
+   */
+  private async closeIfDone(c: CellInvocations, force = false): Promise<void> {
+    if (c.closed || (!force && c.wantsAnother())) return;
+    c.closed = true;
+    await this.close(c);
   }
 
   /**
@@ -127,6 +138,7 @@ export class PlanRun {
       if (round === 0) this.options.onCellStart?.(c.index, this.plan.cells.length, c.cell);
       const l = await this.open(c);
       if (l) live.push(l);
+      else await this.closeIfDone(c);
     }
     for (let turn = 0; live.length > 0; turn++) {
       const order = live.length > 1 ? seededShuffle(live, this.plan.seed + turn + 104_729 * round) : [...live];
@@ -134,6 +146,7 @@ export class PlanRun {
         if (await this.sampleBlock(l)) continue;
         live.splice(live.indexOf(l), 1);
         if (!l.of.ended) await this.finishInvocation(l);
+        await this.closeIfDone(l.of);
       }
     }
   }
