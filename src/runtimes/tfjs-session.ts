@@ -65,6 +65,8 @@ export class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     private readonly model: Model,
     private readonly info: ModelInfo,
     private readonly cell: Cell,
+    /** Facts the adapter's init() read and set (tfjs:webgl's context probe), carried into the proof. */
+    private readonly initFacts: Proof['details'] = {},
   ) {}
 
   /** Waits until the device has finished everything queued so far (no-op on cpu and wasm). */
@@ -197,6 +199,7 @@ export class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
       wasmBuild: file ? file.build.name.replace(/^tfjs-backend-wasm-?|\.wasm$/g, '') || 'plain' : null,
       proofSource: `backend: tf.getBackend()${wasm ? '; wasm build and SIMD: the .wasm this worker fetched (Resource Timing); threads: getThreadsCount()' : ''}`,
       coresOverride: this.cell.coresOverride,
+      ...this.initFacts,
     };
     if (inUse === 'webgl') {
       const gl = (tf.backend() as unknown as WebGlBackendLike).gpgpu.gl;
