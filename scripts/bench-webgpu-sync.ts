@@ -40,7 +40,9 @@ try {
   const sum = (...xs: number[][]) => xs[0]!.map((_, i) => xs.reduce((s, x) => s + x[i]!, 0));
   const labIR = sum(r.labInference, r.labReadback);
   const labAll = sum(r.labUpload, r.labInference, r.labReadback);
-  console.log(`ORT webgpu, ${v.model} batch ${v.batch}, ${r.plain.length} interleaved rounds (medians, ms)`);
+  console.log(
+    `ORT webgpu (build '${r.build}', one device for all three), ${v.model} batch ${v.batch}, ${r.plain.length} interleaved rounds (medians, ms)`,
+  );
   console.log(
     `  lab upload ${fmtMs(median(r.labUpload))}  inference (synced) ${fmtMs(median(r.labInference))}  readback ${fmtMs(median(r.labReadback))}`,
   );

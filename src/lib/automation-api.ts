@@ -16,6 +16,8 @@ export interface GpuSyncRounds {
   labReadback: number[];
   plain: number[];
   unsynced: number[];
+  /** The ORT build all three ran on (one build, one GPUDevice). */
+  build: string;
 }
 
 /** The lab's pipeline against a bare runtime loop, per pass (src/worker/bench-overhead.ts). */

@@ -6,13 +6,40 @@
 import type * as Ort from 'onnxruntime-web';
 import type { HostTensor } from '../lib/inputs.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
-import type { Cell, Dtype, GpuBusy, Proof } from '../lib/schema.ts';
+import type { Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { median } from '../lib/stats.ts';
-import { commonProof, ORT_TYPES, OrtCpuBoundSession, type Feeds, type Loaded, type Outputs } from './ort-session.ts';
+import {
+  commonProof,
+  ORT_TYPES,
+  OrtCpuBoundSession,
+  readWhatRan,
+  type Feeds,
+  type Loaded,
+  type Outputs,
+  type SessionRecipe,
+} from './ort-session.ts';
 
 /** WebGPU buffers must be sized in multiples of 4 bytes; 16 keeps every dtype aligned. */
 const align16 = (n: number) => Math.ceil(Math.max(n, 4) / 16) * 16;
 const GPU_BUFFER_TYPES = new Set<Dtype>(['float32', 'float16', 'int32', 'int64', 'uint8', 'bool']);
+
+/**
+ * Inputs of a dtype ORT can't take as a GPU buffer (int8, int16, uint16, uint32, float64, ...) go in as CPU tensors
+ * and run() uploads them: their upload can't be timed apart, so the whole upload stage is counted in inference, and
+ * the note says which inputs made it so.
+ */
+export function cpuUploadNotes(model: Pick<ModelInfo, 'inputs'>): StageNote[] {
+  const cpu = model.inputs.filter((i) => !GPU_BUFFER_TYPES.has(i.dtype));
+  if (!cpu.length) return [];
+  const names = cpu.map((i) => `'${i.name}' (${i.dtype})`).join(', ');
+  return [
+    {
+      stage: 'upload',
+      includedIn: 'inference',
+      why: `ORT webgpu takes ${names} only as CPU tensors and uploads ${cpu.length > 1 ? 'them' : 'it'} inside run()`,
+    },
+  ];
+}
 
 export class OrtWebGpuSession extends OrtCpuBoundSession {
   private lost: string | null = null;
@@ -22,9 +49,11 @@ export class OrtWebGpuSession extends OrtCpuBoundSession {
     session: Ort.InferenceSession,
     model: ModelInfo,
     cell: Cell,
-    private readonly device: GPUDevice,
+    recipe: SessionRecipe,
+    /** The device ORT runs this session on (read from ORT after creation; the GPU-sync benchmark drains it too). */
+    readonly device: GPUDevice,
   ) {
-    super(loaded, session, model, cell, []);
+    super(loaded, session, model, cell, cpuUploadNotes(model), recipe);
     void device.lost.then((info) => {
       this.lost = `WebGPU device lost${info.reason ? ` (${info.reason})` : ''}: ${info.message || 'no message'}`;
     });
@@ -78,12 +107,13 @@ export class OrtWebGpuSession extends OrtCpuBoundSession {
     return out;
   }
 
-  override async proof(): Promise<Proof> {
+  override async proof(inputs: readonly HostTensor[]): Promise<Proof> {
+    const ran = await readWhatRan(this.loaded, this.session, this.recipe, this.cell, inputs);
     type Info = { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
     const adapter = this.loaded.ort.env.webgpu.adapter as unknown as { info?: Info } | undefined;
     // The JSEP builds expose the adapter; the native WebGPU EP (/webgpu) only the device, which carries its info.
     const info = adapter?.info ?? (this.device as unknown as { adapterInfo?: Info }).adapterInfo ?? null;
-    return commonProof(this.loaded, this.cell, {
+    return commonProof(this.loaded, this.cell, this.recipe, ran, {
       webgpuVendor: info?.vendor ?? null,
       webgpuArchitecture: info?.architecture ?? null,
       webgpuDescription: info?.description ?? null,

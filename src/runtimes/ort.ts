@@ -13,12 +13,16 @@
  *   outputs stay on the GPU (`preferredOutputLocation: 'gpu-buffer'`), and because run() may resolve before the
  *   GPU is done, inference ends only after `device.queue.onSubmittedWorkDone()`. Readback is `getData()`.
  */
+import { errorMessage } from '../lib/errors.ts';
 import { RECOMMENDED_ORT_BUILD, ortBuildLacks, type OrtBuild } from '../lib/builds.ts';
 import type { TestFaults } from '../lib/job.ts';
 import type { ModelInfo } from '../lib/manifest.ts';
 import type { BackendId, Cell, StageNote } from '../lib/schema.ts';
+import { captureConsole, installConsoleTap } from './console-tap.ts';
+import { droppedProvider, webGlInitFailure } from './ort-proof.ts';
 import { ORT_TYPES, OrtCpuBoundSession, type Feeds, type Loaded, type OrtModule } from './ort-session.ts';
 import { OrtWebGpuSession } from './ort-webgpu.ts';
+import { probeWebGl, refusalText } from './webgl-probe.ts';
 import {
   BackendMismatch,
   BackendUnavailable,
@@ -109,6 +113,8 @@ export const ortAdapter: RuntimeAdapter = {
       throw new BackendUnavailable('navigator.ml is missing: this browser has no WebNN');
     if (backend === 'webgpu' && !('gpu' in navigator))
       throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
+    // Before the build loads: its wasm module binds console.log when it starts, and ORT's profile comes that way.
+    installConsoleTap();
     ort = await LOADERS[build]();
     loadedBuild = build;
     ort.env.wasm.numThreads = cell.threads;
@@ -122,13 +128,29 @@ export const ortAdapter: RuntimeAdapter = {
     if (bytes.format !== 'onnx') throw new Error(`ort loads ONNX files, not ${bytes.format}`);
     if (initialised?.backend !== cell.backend) throw new Error('ort adapter: init() was not called for this backend');
     const gpu = cell.backend === 'webgpu';
-    const session = await ort.InferenceSession.create(new Uint8Array(bytes.entry), {
-      // One provider only: if it can't take the model, creation fails instead of falling back to wasm. (Fault
-      // tests add wasm as a fallback, as an app might, to show the proof below catches the fallback.)
-      executionProviders: fallbackForTest && cell.backend !== 'wasm' ? [cell.backend, 'wasm'] : [cell.backend],
-      graphOptimizationLevel: 'all',
-      ...(gpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-    });
+    const recipe = {
+      bytes: new Uint8Array(bytes.entry),
+      options: {
+        // One provider only: if it can't take the model, creation fails instead of falling back to wasm. (Fault
+        // tests add wasm as a fallback, as an app might, to show the checks below catch the fallback.)
+        executionProviders: fallbackForTest && cell.backend !== 'wasm' ? [cell.backend, 'wasm'] : [cell.backend],
+        graphOptimizationLevel: 'all' as const,
+        ...(gpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+      },
+    };
+    // ORT says which provider it dropped, and why its WebGL backend did not start, only on the console.
+    const created = await captureConsole(() => ort.InferenceSession.create(recipe.bytes, recipe.options));
+    const said = created.lines.map((l) => l.text);
+    if (!created.ok) throw explainCreateFailure(cell, created.error, said);
+    const session = created.value;
+    const dropped = droppedProvider(said, cell.backend);
+    const rest = recipe.options.executionProviders.filter((ep) => ep !== cell.backend);
+    if (dropped !== null) {
+      await session.release();
+      throw new BackendUnavailable(
+        `ORT's ${cell.backend} execution provider did not start here, so ORT removed it and created the session on ${rest.join(', ') || 'nothing'} instead: ${dropped}`,
+      );
+    }
     const missing = model.inputs.filter((i) => !session.inputNames.includes(i.name)).map((i) => i.name);
     if (missing.length) {
       await session.release();
@@ -137,8 +159,8 @@ export const ortAdapter: RuntimeAdapter = {
       );
     }
     if (gpu) {
-      // Proof from ORT itself: a webgpu session runs on the device ORT holds. If ORT fell back to another execution
-      // provider, it holds none (reading it then fails or gives nothing), and the cell must not be timed as webgpu.
+      // A webgpu session runs on the device ORT holds. If ORT fell back to another execution provider, it holds none
+      // (reading it then fails or gives nothing), and the cell must not be timed as webgpu.
       const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as GPUDevice | undefined;
       if (!device || typeof device.createBuffer !== 'function') {
         await session.release();
@@ -146,9 +168,10 @@ export const ortAdapter: RuntimeAdapter = {
           'asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back to another execution provider',
         );
       }
-      return new OrtWebGpuSession(loadedNow(), session, model, cell, device);
+      return new OrtWebGpuSession(loadedNow(), session, model, cell, recipe, device);
     }
-    return new OrtCpuBoundSession(loadedNow(), session, model, cell, FOLDED[cell.backend as keyof typeof FOLDED]);
+    const notes = FOLDED[cell.backend as keyof typeof FOLDED];
+    return new OrtCpuBoundSession(loadedNow(), session, model, cell, notes, recipe);
   },
 
   async createBare(_model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<BareRunner> {
@@ -170,6 +193,27 @@ export const ortAdapter: RuntimeAdapter = {
 
   wasmHeapBytes: () => null, // ORT does not expose its wasm memory
 };
+
+/**
+ * A session that could not be created, explained where ORT's own words say the backend can't run here: its WebGL
+ * backend did not start (ORT's logged reason, and the browser's when it gave one), or the browser refused ORT's
+ * WebNN context. Anything else is passed on as it came.
+ */
+function explainCreateFailure(cell: Cell, error: unknown, said: readonly string[]): unknown {
+  if (cell.backend === 'webgl') {
+    const why = webGlInitFailure(said);
+    if (why !== null)
+      return new BackendUnavailable(
+        `ORT's WebGL backend did not start (ORT: "${why}"; then "${errorMessage(error)}"); ${refusalText(probeWebGl().withoutCaveat)}`,
+        { cause: error },
+      );
+  }
+  if (cell.backend === 'webnn' && (error as { name?: unknown } | null)?.name === 'NotSupportedError')
+    return new BackendUnavailable(`ORT's WebNN execution provider got no WebNN context: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  return error;
+}
 
 /** The build this worker loaded, for its sessions. */
 function loadedNow(): Loaded {

@@ -36,8 +36,11 @@ export interface RuntimeSession<Uploaded = unknown, Outputs = unknown> {
   readback(outputs: Outputs): Promise<HostTensor[]>;
   /** Frees one sample's tensors; called outside the timed stages. */
   release(inputs: Uploaded, outputs: Outputs): void;
-  /** What actually ran, read back from the runtime after set-up. */
-  proof(): Promise<Proof>;
+  /**
+   * What actually ran, read back from the runtime after sampling. `inputs` (the cell's own) are for a runtime that
+   * must run the model once more to be read (ORT's profile); never called inside a timed pass.
+   */
+  proof(inputs: readonly HostTensor[]): Promise<Proof>;
   /** Stages this backend cannot separate: their time is counted in the stage named and the stage reads null. */
   readonly stageNotes: readonly StageNote[];
   /**

@@ -10,6 +10,7 @@ import type { ModelInfo } from '../lib/manifest.ts';
 import { median } from '../lib/stats.ts';
 import type { Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { BackendMismatch, type RuntimeSession } from './runtime.ts';
+import { fetchedWasm, TFJS_WASM_BUILDS } from './wasm-file.ts';
 
 type Model = tf.LayersModel | tf.GraphModel;
 
@@ -64,6 +65,8 @@ export class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     private readonly model: Model,
     private readonly info: ModelInfo,
     private readonly cell: Cell,
+    /** Facts the adapter's init() read and set (tfjs:webgl's context probe), carried into the proof. */
+    private readonly initFacts: Proof['details'] = {},
   ) {}
 
   /** Waits until the device has finished everything queued so far (no-op on cpu and wasm). */
@@ -185,12 +188,18 @@ export class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
     if (inUse !== this.cell.backend)
       throw new BackendMismatch(`asked tfjs for '${this.cell.backend}' but it is running '${inUse}'`);
     const wasm = inUse === 'wasm';
-    const simd = wasm ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
+    // The build tfjs chose (plain, SIMD, threaded SIMD) is the file it fetched: read that, not the settings.
+    const file = wasm ? fetchedWasm(TFJS_WASM_BUILDS) : null;
+    if (wasm && !file)
+      throw new BackendMismatch('tfjs runs its wasm backend, but this worker fetched no tfjs wasm file');
     const details: Proof['details'] = {
       modelKind: this.model instanceof tf.GraphModel ? 'graph' : 'layers',
       threadsRequested: this.cell.threads,
-      wasmBuild: wasm ? (this.cell.threads > 1 ? 'threaded-simd' : 'simd') : null,
+      wasmFile: file?.file ?? null,
+      wasmBuild: file ? file.build.name.replace(/^tfjs-backend-wasm-?|\.wasm$/g, '') || 'plain' : null,
+      proofSource: `backend: tf.getBackend()${wasm ? '; wasm build and SIMD: the .wasm this worker fetched (Resource Timing); threads: getThreadsCount()' : ''}`,
       coresOverride: this.cell.coresOverride,
+      ...this.initFacts,
     };
     if (inUse === 'webgl') {
       const gl = (tf.backend() as unknown as WebGlBackendLike).gpgpu.gl;
@@ -209,7 +218,7 @@ export class TfjsSession implements RuntimeSession<tf.Tensor[], tf.Tensor[]> {
       backendRequested: this.cell.backend,
       backendInUse: inUse,
       threads: wasm ? getThreadsCount() : 1,
-      simd,
+      simd: file ? file.build.simd : null,
       crossOriginIsolated: self.crossOriginIsolated,
       details,
     };

@@ -17,7 +17,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { ModelInfo } from '../lib/manifest.ts';
-import type { BackendId, Cell } from '../lib/schema.ts';
+import type { BackendId, Cell, Proof } from '../lib/schema.ts';
 import {
   BackendMismatch,
   BackendUnavailable,
@@ -32,6 +32,10 @@ type Model = tf.LayersModel | tf.GraphModel;
 const SUPPORTED: readonly BackendId[] = ['cpu', 'wasm', 'webgl', 'webgpu'];
 
 import { TfjsSession, toTfData, type WasmBackendLike } from './tfjs-session.ts';
+import { probeWebGl, refusalText } from './webgl-probe.ts';
+
+/** What init() found and set that the proof must carry (tfjs:webgl: whether software WebGL had to be allowed). */
+let initFacts: Proof['details'] = {};
 
 export const tfjsAdapter: RuntimeAdapter = {
   id: 'tfjs',
@@ -54,18 +58,9 @@ export const tfjsAdapter: RuntimeAdapter = {
         get: () => cell.coresOverride,
       });
     }
-    if (backend === 'wasm') {
-      // Same-origin wasm files (Vite `?url` assets). Without this tfjs fetches index.html, fails, and falls back.
-      setWasmPaths({
-        'tfjs-backend-wasm.wasm': wasmPlain,
-        'tfjs-backend-wasm-simd.wasm': wasmSimd,
-        'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
-      });
-      // One thread: the plain SIMD build (no pthreads). More: the threaded SIMD build, whose pthread workers run the
-      // factory's source text; scripts/vite-plugin-tfjs-threads.ts keeps that text unminified (else it hangs).
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', cell.threads > 1);
-      if (cell.threads > 1) setThreadsCount(cell.threads);
-    }
+    if (backend === 'wasm') prepareWasm(cell);
+    const webgl = backend === 'webgl' ? prepareWebGl() : null;
+    initFacts = webgl?.facts ?? {};
     if (backend === 'webgpu') {
       if (!('gpu' in navigator)) throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
       await import('@tensorflow/tfjs-backend-webgpu'); // registers the backend; loaded only when a cell needs it
@@ -82,7 +77,7 @@ export const tfjsAdapter: RuntimeAdapter = {
     // here, which is `unsupported` with the reason, not a failure of the cell.
     if (!ok)
       throw new BackendUnavailable(
-        `tfjs:${backend} did not start in this browser (tf.setBackend('${backend}') returned false; tfjs would run '${inUse}' instead)`,
+        `tfjs:${backend} did not start in this browser (tf.setBackend('${backend}') returned false; tfjs would run '${inUse}' instead)${webgl?.whyNot ? `: ${webgl.whyNot}` : ''}`,
       );
     if (inUse !== backend)
       throw new BackendMismatch(`asked tfjs for backend '${backend}' but it is running '${inUse}'`);
@@ -96,7 +91,7 @@ export const tfjsAdapter: RuntimeAdapter = {
   },
 
   async createSession(model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<RuntimeSession> {
-    return new TfjsSession(await loadModel(bytes), model, cell);
+    return new TfjsSession(await loadModel(bytes), model, cell, initFacts);
   },
 
   async createBare(_model: ModelInfo, bytes: ModelBytes): Promise<BareRunner> {
@@ -129,6 +124,42 @@ export const tfjsAdapter: RuntimeAdapter = {
     return (tf.backend() as unknown as WasmBackendLike).wasm?.HEAPU8?.byteLength ?? null;
   },
 };
+
+/** Same-origin wasm files and the thread setting, before setBackend('wasm'). */
+function prepareWasm(cell: Cell): void {
+  // Vite `?url` assets. Without this tfjs fetches index.html, fails, and falls back.
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmPlain,
+    'tfjs-backend-wasm-simd.wasm': wasmSimd,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+  });
+  // One thread: the plain SIMD build (no pthreads). More: the threaded SIMD build, whose pthread workers run the
+  // factory's source text; scripts/vite-plugin-tfjs-threads.ts keeps that text unminified (else it hangs).
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', cell.threads > 1);
+  if (cell.threads > 1) setThreadsCount(cell.threads);
+}
+
+/**
+ * tfjs asks for its WebGL context with `failIfMajorPerformanceCaveat: true` unless its SOFTWARE_WEBGL_ENABLED flag is
+ * set, and a browser refuses that where WebGL would run on a software or blocklisted renderer. The headless Chromium
+ * of @sparticuz/chromium does so for its SwiftShader WebGL2 (which gives ORT's WebGL backend, asking no caveat, a
+ * context): tfjs then saw no WebGL and setBackend('webgl') returned false. Both ways are tried first, with the
+ * browser's reasons: where only the caveat refuses, tfjs is let take the context ORT would get, and the proof says
+ * so; where neither works, the browser's reason goes into the cell's.
+ */
+function prepareWebGl(): { facts: Proof['details']; whyNot: string | null } {
+  const probe = probeWebGl();
+  const facts: Proof['details'] = {
+    tfjsSoftwareWebgl: false,
+    webglCaveatRefusal: probe.withCaveat.ok ? null : (probe.withCaveat.refusal ?? 'no reason given'),
+  };
+  if (probe.withCaveat.ok) return { facts, whyNot: null };
+  if (!probe.withoutCaveat.ok) return { facts, whyNot: refusalText(probe.withoutCaveat) };
+  tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
+  const proofWarning =
+    "the browser refused tfjs's default WebGL context (failIfMajorPerformanceCaveat), so the lab set tfjs's SOFTWARE_WEBGL_ENABLED: an app with tfjs's defaults would not get webgl here";
+  return { facts: { ...facts, tfjsSoftwareWebgl: true, proofWarning }, whyNot: null };
+}
 
 async function loadModel(bytes: ModelBytes): Promise<Model> {
   if (bytes.format !== 'tfjs-layers' && bytes.format !== 'tfjs-graph')

@@ -205,6 +205,8 @@ export class CellLoad {
     try {
       this.session = await adapter.createSession(model, bytes, cell);
     } catch (e) {
+      // The runtime found, while creating the session, that the backend can't start here (ORT's WebGL or WebNN).
+      if (e instanceof BackendUnavailable) return this.unsupported(e.message);
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
       if (OP_MISSING.test(message(e)))
         return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);

@@ -54,6 +54,9 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
   });
   // Hidden page, drift, coarse stages and software GPU live in `validity` (validityFlags() words them).
   const warnings = cellWarnings(memory, perSampleLeak, m.gpuBusy, digests, facts.sampling, steady.length);
+  // What the runtime reported running differs in part from what was asked (or could not be read): said per cell.
+  const proofWarning = m.proof.details.proofWarning;
+  if (typeof proofWarning === 'string') warnings.push(`proof: ${proofWarning}`);
   const sampling = m.grown
     ? {
         ...facts.sampling,

@@ -234,7 +234,7 @@ export class CellRun extends CellLoad {
     // With the model still loaded, after the timed samples (the measurement is slow and would disturb them).
     if (sampling.measureMemory)
       uaMemory = this.measureMemory ? await this.measureMemory() : { bytes: null, note: 'no page to measure memory' };
-    const proof = await session.proof();
+    const proof = await session.proof(this.raw);
     // After everything timed: each picture once, in order, for the per-picture answer and a deterministic digest.
     if (this.pre?.hasImages) predictions = await this.predict();
     // Given input sets: the digested outputs are those of the first set, as the browser cells' are of pass 0.

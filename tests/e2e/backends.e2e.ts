@@ -160,6 +160,9 @@ describe('tfjs-wasm threads in the production bundle', () => {
     const cell = c as OkCellResult;
     expect(cell.proof.threads).toBe(2);
     expect(cell.proof.details).toMatchObject({ wasmBuild: 'threaded-simd', coresOverride: 4 });
+    // Read from the file tfjs fetched, not derived from the thread count asked.
+    expect(cell.proof.details.wasmFile).toMatch(/^tfjs-backend-wasm-threaded-simd-[\w-]{8}\.wasm$/);
+    expect(cell.proof.simd).toBe(true);
     expect(cell.cell.coresOverride).toBe(4);
     expect(cell.coldStart.runtimeWasm?.file).toMatch(/^tfjs-backend-wasm-threaded-simd-/);
     expect(cell.parity).toBeNull(); // the only cell: it is its own reference

@@ -73,6 +73,14 @@ describe('no system browser', () => {
       expect(['ok', 'unsupported'], c.cell.id).toContain(c.status);
       if (c.status === 'unsupported') expect(c.reason.length, c.cell.id).toBeGreaterThan(10);
     }
+    // tfjs asks WebGL for a context without a major performance caveat, which this build refuses for its SwiftShader
+    // WebGL (ORT's WebGL asks no caveat and ran): the lab lets tfjs take the software context and says so.
+    const tfjsWebgl = result.cells.find((c) => c.cell.id === 'tiny-cnn/tfjs:webgl/b1/t1');
+    expect(tfjsWebgl?.status, JSON.stringify(tfjsWebgl).slice(0, 400)).toBe('ok');
+    if (tfjsWebgl?.status === 'ok' && tfjsWebgl.proof.details.tfjsSoftwareWebgl) {
+      expect(tfjsWebgl.proof.details.webglCaveatRefusal).toMatch(/Could not create a WebGL context/);
+      expect(tfjsWebgl.warnings.join(' ')).toMatch(/an app with tfjs's defaults would not get webgl here/);
+    }
     // No hardware GPU there: whatever GPU backend started ran on a software renderer, and says so.
     expect(result.environment.gpu?.software).toBe(true);
   });

@@ -26,6 +26,7 @@ function cli(args: string[]) {
 }
 const read = (dir: string) => parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
 const byId = (cells: CellResult[], id: string) => cells.find((c) => c.cell.id === id)!;
+const why = (c: CellResult) => (c.status === 'failed' ? c.error : c.status === 'unsupported' ? c.reason : c.status);
 const CALIB = 'calibration/calib:cpu/b1/t1';
 const TINY = 'tiny-cnn/ort:wasm@wasm/b1/t1';
 
@@ -124,12 +125,12 @@ describe('faults inside a run', () => {
     }
   }, 120_000);
 
-  it('a runtime that falls back is caught by the proof: ORT on webgpu given wasm as a fallback, tfjs on webgl, with the GPU hidden', async () => {
+  it('a runtime that falls back is caught by the proof: ORT on webgpu and webgl given wasm as a fallback, tfjs on webgl, with the GPU hidden', async () => {
     const lab = await openLab();
     try {
       const request = {
         models: ['tiny-cnn'],
-        targets: ['ort:webgpu', 'ort:webgpu@all', 'tfjs:webgl', 'ort:wasm'],
+        targets: ['ort:webgpu', 'ort:webgpu@all', 'ort:webgl', 'ort:webgl@all', 'tfjs:webgl', 'ort:wasm'],
         batches: [1],
         order: 'matrix',
         sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 60_000 },
@@ -139,20 +140,68 @@ describe('faults inside a run', () => {
           `window.latencyLab.run(${JSON.stringify(request)}, { faults: { forceFallback: true } })`,
         ),
       );
-      const why = (c: CellResult) =>
-        c.status === 'failed' ? c.error : c.status === 'unsupported' ? c.reason : c.status;
-      // Both ORT builds that run webgpu: the session came up (on wasm), and the proof refused to call it webgpu.
+      // Both ORT builds that run webgpu: ORT dropped the provider it could not start and made the session on wasm;
+      // the cell says so in ORT's words instead of timing wasm under a webgpu label.
       for (const id of ['tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/ort:webgpu@all/b1/t1']) {
         const c = byId(run.cells, id);
-        expect(c.status, id).not.toBe('ok');
         expect(why(c), id).toMatch(
-          /asked ORT for webgpu, but after creating the session it holds no WebGPU device: it fell back/,
+          /^ORT's webgpu execution provider did not start here, so ORT removed it and created the session on wasm instead: Error: Failed to get GPU adapter/,
         );
+        expect(c.status, id).toBe('unsupported');
+      }
+      // ORT's WebGL backend has no fallback (its wasm is another backend): with no WebGL the session can't be made,
+      // and the reason is ORT's own log line plus the browser's answer, not a bare "no available backend".
+      for (const id of ['tiny-cnn/ort:webgl@webgl/b1/t1', 'tiny-cnn/ort:webgl@all/b1/t1']) {
+        const c = byId(run.cells, id);
+        expect(why(c), id).toMatch(
+          /^ORT's WebGL backend did not start \(ORT: ".+"; then "no available backend to use"\); /,
+        );
+        expect(c.status, id).toBe('unsupported');
       }
       const tfjs = byId(run.cells, 'tiny-cnn/tfjs:webgl/b1/t1');
       expect(tfjs.status).toBe('unsupported');
       expect(why(tfjs)).toMatch(/setBackend\('webgl'\) returned false/);
-      expect(byId(run.cells, TINY).status).toBe('ok');
+      // The cell that ran: what ran is read from ORT (its profile, the wasm file fetched), not copied from the ask.
+      const wasm = byId(run.cells, TINY);
+      expect(wasm.status).toBe('ok');
+      if (wasm.status !== 'ok') return;
+      expect(wasm.proof).toMatchObject({ backendInUse: 'wasm', simd: true });
+      expect(wasm.proof.details.executedProviders).toMatch(/^CPUExecutionProvider:\d+$/);
+      expect(wasm.proof.details.wasmFile).toMatch(/^ort-wasm-simd-threaded-[\w-]{8}\.wasm$/);
+      expect(wasm.proof.details.proofSource).toMatch(/profile of a second session/);
+    } finally {
+      await lab.close();
+    }
+  }, 180_000);
+
+  it("ORT on WebNN where the browser has WebNN but gives no context: unsupported in the browser's words", async () => {
+    // Chromium 156 has WebNN behind a feature; switched on here it exists but makes no context on this machine.
+    const lab = await openLab(undefined, ['--enable-features=WebMachineLearningNeuralNetwork']);
+    try {
+      const request = {
+        models: ['tiny-cnn'],
+        targets: ['ort:webnn', 'ort:webnn@all'],
+        batches: [1],
+        order: 'matrix',
+        sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 60_000 },
+      };
+      const run = parseRunResult(
+        await lab.page.evaluate(
+          `window.latencyLab.run(${JSON.stringify(request)}, { faults: { forceFallback: true } })`,
+        ),
+      );
+      for (const c of run.cells) {
+        if (c.status === 'ok') {
+          // A device where WebNN runs: the proof must show WebNN ran kernels.
+          expect(c.proof.backendInUse).toBe('webnn');
+          expect(c.proof.details.executedProviders).toMatch(/WebNNExecutionProvider:\d+/);
+          continue;
+        }
+        expect(why(c), c.cell.id).toMatch(
+          /^ORT's WebNN execution provider got no WebNN context: Failed to execute 'createContext' on 'ML': /,
+        );
+        expect(c.status, c.cell.id).toBe('unsupported');
+      }
     } finally {
       await lab.close();
     }

@@ -97,9 +97,10 @@ export function labForSuite(): () => LabPage {
   };
 }
 
-export async function openLab(dir = distDir): Promise<LabPage> {
+/** `extraFlags`: Chromium flags beyond the lab's own (a test that needs a browser feature switched on). */
+export async function openLab(dir = distDir, extraFlags: string[] = []): Promise<LabPage> {
   const server = await serveStatic(dir);
-  const browser = await launchChromium();
+  const browser = await launchChromium({ extraFlags });
   const page = await browser.context.newPage();
   const offOrigin: string[] = [];
   const seen: string[] = [];
