@@ -1,7 +1,7 @@
 /**
  * What does the lab's harness add to a measurement? For each model and target, the same model runs in one
- * worker two ways, in alternating blocks: through the lab's cell pipeline, and in a bare loop that only calls the
- * runtime (make input tensors, run, read outputs). Prints, with bootstrap 95% CIs:
+ * worker in rounds, each arm taking one block of samples per round (ratios and CIs paired by round): through the lab's cell pipeline, and in a bare loop that only calls the
+ * runtime (make input tensors, run, read outputs). Prints, with 95% CIs over the rounds:
  *   lab work / bare    lab upload + inference + readback against the bare pass: the harness's own cost (target: ~1.00, within 2%)
  *   lab work / bare fresh   against a bare loop given a fresh copy of its inputs each pass, as an app with new data
  *                       each inference (and the lab's preprocess) hands the runtime new buffers
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { parsePolicy } from '../src/cli/args.ts';
 import { withLabPage } from '../src/cli/driver.ts';
-import { ratioOfMedians } from '../src/lib/compare.ts';
+import { pairedRatio } from '../src/lib/invocations.ts';
 import { fmtMs, textTable } from '../src/lib/format.ts';
 import { median } from '../src/lib/stats.ts';
 import type { OverheadBench } from '../src/lib/automation-api.ts';
@@ -26,11 +26,22 @@ const { values: v } = parseArgs({
     batch: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '20' },
     block: { type: 'string', default: '5' },
+    /** Passes timed together per sample on every arm: sub-0.1 ms passes need it to be resolved below the 5 us tick. */
+    iterations: { type: 'string', default: '20' },
     /** INPUT=POLICY, repeatable: e.g. input=random to time the model on synthesized values instead of pictures. */
     values: { type: 'string', multiple: true, default: [] },
   },
 });
 const dist = resolve(join(import.meta.dirname, '..', 'dist'));
+
+/** a/b paired by round: the median of each round's block on either side, then their ratios' geometric mean and CI. */
+function byRound(a: readonly number[], b: readonly number[], block: number): { ratio: number; ci95: [number, number] } {
+  const rounds = (xs: readonly number[]) =>
+    Array.from({ length: Math.floor(xs.length / block) }, (_, k) => median(xs.slice(k * block, (k + 1) * block)));
+  const r = pairedRatio(rounds(a), rounds(b));
+  if (!r) throw new Error('fewer than two rounds: give --rounds 2 or more');
+  return r;
+}
 let isolated = false;
 const { value: rows, offOrigin } = await withLabPage(
   { distDir: dist },
@@ -42,15 +53,18 @@ const { value: rows, offOrigin } = await withLabPage(
         const values = Object.fromEntries(
           v.values.map((x) => [x.slice(0, x.indexOf('=')), parsePolicy(x.slice(x.indexOf('=') + 1))]),
         );
-        const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block), values]
+        const args = [model, target, Number(v.batch), Number(v.rounds), Number(v.block), values, Number(v.iterations)]
           .map((a) => JSON.stringify(a))
           .join(', ');
         process.stderr.write(`${model} ${target} ...\n`);
         const r = (await page.evaluate(`window.latencyLab.benchOverhead(${args})`)) as OverheadBench;
         isolated = r.crossOriginIsolated;
-        const work = ratioOfMedians(r.labWork, r.bare, 7);
-        const total = ratioOfMedians(r.lab, r.bare, 7);
-        const fresh = ratioOfMedians(r.labWork, r.bareFresh, 7);
+        // The arms took turns round by round: a ratio of the round's medians per round, its CI a t-interval over
+        // the rounds (paired), so the machine's wander, which a round's arms share, drops out.
+        const block = Number(v.block);
+        const work = byRound(r.labWork, r.bare, block);
+        const total = byRound(r.lab, r.bare, block);
+        const fresh = byRound(r.labWork, r.bareFresh, block);
         const ci = (c: typeof work) => `${c.ratio.toFixed(3)} (${c.ci95[0].toFixed(3)}-${c.ci95[1].toFixed(3)})`;
         const within = work.ci95[0] <= 1.02 && work.ci95[1] >= 0.98 ? 'yes' : 'no';
         rows.push([
@@ -74,7 +88,7 @@ const { value: rows, offOrigin } = await withLabPage(
 );
 if (offOrigin.length) throw new Error(`requests left the origin: ${offOrigin.join(', ')}`);
 console.log(
-  `\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} in one worker (medians in ms; cross-origin isolated: ${isolated})\n`,
+  `\nHarness overhead: lab pipeline vs a bare runtime loop, alternating blocks of ${v.block} samples of ${v.iterations} passes in one worker (medians per pass in ms; cross-origin isolated: ${isolated})\n`,
 );
 console.log(
   textTable(

@@ -116,7 +116,15 @@ class AutomationApi implements LatencyLabApi {
     return this.withBenchWorker(modelId, request, (worker, job) => worker.benchBareLoop(job, seconds));
   };
 
-  benchOverhead: LatencyLabApi['benchOverhead'] = async (modelId, target, batch, rounds, block, values = {}) => {
+  benchOverhead: LatencyLabApi['benchOverhead'] = async (
+    modelId,
+    target,
+    batch,
+    rounds,
+    block,
+    values = {},
+    iterations = 1,
+  ) => {
     await idle();
     const inputOverrides = {
       [modelId]: Object.fromEntries(Object.entries(values).map(([input, policy]) => [input, { values: policy }])),
@@ -128,7 +136,7 @@ class AutomationApi implements LatencyLabApi {
       sampling: { mode: 'fixed' as const, samples: rounds * block, warmup: 10, cellTimeoutMs: 600_000 },
     };
     return this.withBenchWorker(modelId, request, async (worker, job) => {
-      const measured = await worker.benchOverhead(job, rounds, block);
+      const measured = await worker.benchOverhead(job, rounds, block, iterations);
       return { ...measured, boundary: await boundaryCost(worker), crossOriginIsolated };
     });
   };

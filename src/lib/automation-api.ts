@@ -75,6 +75,8 @@ export interface LatencyLabApi {
     rounds: number,
     block: number,
     values?: Record<string, ValuePolicy>,
+    /** Passes timed together per sample on every arm (values per pass): resolves a pass far below one tick. */
+    iterations?: number,
   ): Promise<OverheadBench>;
   /** Every pass time of a bare loop of the runtime's API for `seconds`, in a fresh worker (src/worker/bench-bare-loop.ts). */
   benchBareLoop(modelId: string, target: string, seconds: number, threads?: number): Promise<number[]>;

@@ -184,7 +184,7 @@ export class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
     protected readonly recipe: SessionRecipe,
   ) {}
 
-  async upload(inputs: readonly HostTensor[]): Promise<Feeds> {
+  upload(inputs: readonly HostTensor[]): Feeds | Promise<Feeds> {
     const feeds: Feeds = {};
     for (const t of inputs) feeds[t.name] = new this.loaded.ort.Tensor(ORT_TYPES[t.dtype], t.data, t.shape);
     return feeds;
@@ -195,16 +195,20 @@ export class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
     return this.session.run(feeds);
   }
 
-  async readback(outputs: Outputs): Promise<HostTensor[]> {
+  readback(outputs: Outputs): HostTensor[] | Promise<HostTensor[]> {
+    const tensors = this.session.outputNames.map((name) => {
+      const t = outputs[name];
+      if (!t) throw new Error(`ORT returned no output '${name}'`);
+      return { name, t };
+    });
+    const host = (name: string, t: Ort.Tensor, data: unknown): HostTensor => {
+      const spec = this.model.outputs.find((o) => o.name === name);
+      return { name, dtype: spec?.dtype ?? (t.type as Dtype), shape: [...t.dims], data: data as HostTensor['data'] };
+    };
+    // CPU outputs have .data now (no await: an app reads them as run() resolves); GPU-resident ones are downloaded.
+    if (tensors.every(({ t }) => t.location === 'cpu')) return tensors.map(({ name, t }) => host(name, t, t.data));
     return Promise.all(
-      this.session.outputNames.map(async (name) => {
-        const t = outputs[name];
-        if (!t) throw new Error(`ORT returned no output '${name}'`);
-        const spec = this.model.outputs.find((o) => o.name === name);
-        // CPU outputs have .data; GPU-resident ones are downloaded by getData().
-        const data = (t.location === 'cpu' ? t.data : await t.getData()) as HostTensor['data'];
-        return { name, dtype: spec?.dtype ?? (t.type as Dtype), shape: [...t.dims], data };
-      }),
+      tensors.map(async ({ name, t }) => host(name, t, t.location === 'cpu' ? t.data : await t.getData())),
     );
   }
 

@@ -81,9 +81,9 @@ const api = {
   },
 
   /** The harness overhead benchmark (scripts/bench-overhead.ts); loaded only when asked for. */
-  async benchOverhead(job: CellJob, rounds: number, block: number) {
+  async benchOverhead(job: CellJob, rounds: number, block: number, iterations = 1) {
     const { benchOverhead } = await import('./bench-overhead.ts');
-    return benchOverhead(job, rounds, block);
+    return benchOverhead(job, rounds, block, iterations);
   },
 
   /** A bare loop of the runtime's API for some seconds, every pass timed (scripts/bench-steady.ts). */

@@ -77,7 +77,7 @@ class OrtNodeSession implements RuntimeSession<Feeds, Outputs> {
     private readonly cell: Cell,
   ) {}
 
-  async upload(inputs: readonly HostTensor[]): Promise<Feeds> {
+  upload(inputs: readonly HostTensor[]): Feeds {
     const feeds: Feeds = {};
     for (const t of inputs) feeds[t.name] = new this.ort.Tensor(t.dtype as OrtNode.Tensor.Type, t.data, t.shape);
     return feeds;
@@ -87,7 +87,7 @@ class OrtNodeSession implements RuntimeSession<Feeds, Outputs> {
     return this.session.run(feeds);
   }
 
-  async readback(outputs: Outputs): Promise<HostTensor[]> {
+  readback(outputs: Outputs): HostTensor[] {
     return this.session.outputNames.map((name) => {
       const t = outputs[name];
       if (!t) throw new Error(`onnxruntime-node returned no output '${name}'`);
