@@ -26,11 +26,16 @@ export interface RunOptions extends RunCallbacks {
   faults?: TestFaults;
   /** Cells finished before (a resumed run): kept as they are, not run again, and part of parity. */
   prior?: { cells: readonly CellResult[]; parity: Readonly<Record<string, ParityData[]>> };
+  /**
+   * Where a cell's invocation runs instead of a fresh Web Worker (tests/unit/plan-run.test.ts gives a fake, to drive
+   * the run's procedure without a browser); undefined: the usual (a worker, or the native bridge).
+   */
+  channelFor?: (job: CellJob) => CellChannel | undefined;
 }
 
 /** Native reference cells run in the CLI (a Node thread, native-bridge.ts); every other cell in a fresh Web Worker. */
-export function driverFor(job: CellJob, options: CellDriverOptions): CellDriver {
-  const channel: CellChannel | undefined = job.cell.runtime === 'ort-node' ? nativeChannel(job) : undefined;
+export function driverFor(job: CellJob, options: CellDriverOptions, channelFor?: RunOptions['channelFor']): CellDriver {
+  const channel = channelFor?.(job) ?? (job.cell.runtime === 'ort-node' ? nativeChannel(job) : undefined);
   return new CellDriver(job, options, channel);
 }
 
@@ -63,6 +68,7 @@ export async function repeatColdStarts(
     const driver = driverFor(
       { cell, model, sampling: plan.sampling, modelsBaseUrl: options.modelsBaseUrl, files: filesFor(model, cell) },
       { signal: options.signal },
+      options.channelFor,
     );
     try {
       const step = await driver.prepare();

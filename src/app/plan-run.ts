@@ -205,7 +205,7 @@ export class PlanRun {
       faults: options.faults,
     };
     const onEvent = (e: Parameters<NonNullable<typeof options.onCellEvent>>[1]) => options.onCellEvent?.(c.index, e);
-    const driver = driverFor(job, { signal: options.signal, onEvent });
+    const driver = driverFor(job, { signal: options.signal, onEvent }, options.channelFor);
     const prepared = await driver.prepare();
     const warm = prepared.ok ? await driver.warmup() : prepared;
     if (!warm.ok) {
