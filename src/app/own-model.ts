@@ -4,7 +4,7 @@
  * in this tab (and in IndexedDB for resuming), never uploaded anywhere.
  */
 import { errorMessage } from '../lib/errors.ts';
-import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
+import type { ModelFile, ModelInfo } from '../lib/models/manifest.ts';
 import {
   checkShards,
   ModelFileError,
@@ -14,7 +14,7 @@ import {
   parseModelJson,
   readOnnxSignature,
   readTfjsSignature,
-} from '../lib/model-signature.ts';
+} from '../lib/models/model-signature.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 
 export interface OwnModel {

@@ -20,7 +20,7 @@ import {
   type ServingPoint,
 } from '../lib/serving/report.ts';
 import { searchCapacity } from '../lib/serving/capacity.ts';
-import type { Manifest } from '../lib/manifest.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
 import type { Environment, RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { cellFor, serviceTable, servingEnvelope, startPool } from './serving-pool.ts';

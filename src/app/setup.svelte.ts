@@ -4,8 +4,8 @@
  * person's own models and pictures are their own part (own-files.svelte.ts).
  */
 import { errorMessage } from '../lib/errors.ts';
-import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
-import { bundledImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/plan/budget.ts';
+import { bundledImages, type Manifest, type ModelInfo } from '../lib/models/manifest.ts';
 import { parseCountList } from '../lib/parse.ts';
 import {
   allTargets,
@@ -15,7 +15,7 @@ import {
   pickFormat,
   RUNTIME_FORMATS,
   sweepableDims,
-} from '../lib/plan.ts';
+} from '../lib/plan/plan.ts';
 import type {
   Environment,
   ImagePolicy,
@@ -25,7 +25,7 @@ import type {
   RuntimeId,
   ValuePolicy,
 } from '../lib/schema.ts';
-import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
+import { decodeSetup, encodeSetup, type Setup } from '../lib/plan/setup-url.ts';
 import { OwnFiles } from './own-files.svelte.ts';
 import type { StoredRun } from './store.ts';
 

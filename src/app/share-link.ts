@@ -3,7 +3,7 @@
  * the URL fragment, which never reaches a server. Loaded only when a link is made or opened.
  */
 import { describeIssues, type RunResult } from '../lib/schema.ts';
-import { SHARE_PREFIX, SharedRun, summariseForLink } from '../lib/share.ts';
+import { SHARE_PREFIX, SharedRun, summariseForLink } from '../lib/plan/share.ts';
 import { toBase64 } from '../lib/base64.ts';
 
 async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
+import type { ModelFile, ModelInfo } from '../lib/models/manifest.ts';
 import {
   checkShards,
   expectedShards,
@@ -17,7 +17,7 @@ import {
   parseModelJson,
   readOnnxSignature,
   readTfjsSignature,
-} from '../lib/model-signature.ts';
+} from '../lib/models/model-signature.ts';
 
 export interface LocalModels {
   models: ModelInfo[];

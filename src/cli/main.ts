@@ -13,10 +13,16 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compareCells, compareToFastest, DEFAULT_THRESHOLD, describeComparison, pairedInRun } from '../lib/compare.ts';
-import { configJsonSchema } from '../lib/config.ts';
-import { fmtMs, fmtVerdict, textTable } from '../lib/format.ts';
-import { allTargets, DEFAULT_SAMPLING } from '../lib/plan.ts';
+import {
+  compareCells,
+  compareToFastest,
+  DEFAULT_THRESHOLD,
+  describeComparison,
+  pairedInRun,
+} from '../lib/measure/compare.ts';
+import { configJsonSchema } from '../lib/plan/config.ts';
+import { fmtMs, fmtVerdict, textTable } from '../lib/report/format.ts';
+import { allTargets, DEFAULT_SAMPLING } from '../lib/plan/plan.ts';
 import { okCells, parseResultFile, STAGES, type Stage } from '../lib/schema.ts';
 import { num, UsageError } from './args.ts';
 import { cmdRun } from './run.ts';

@@ -14,8 +14,8 @@
  *   GPU is done, inference ends only after `device.queue.onSubmittedWorkDone()`. Readback is `getData()`.
  */
 import { RECOMMENDED_ORT_BUILD, ortBuildLacks, type OrtBuild } from '../lib/builds.ts';
-import type { TestFaults } from '../lib/job.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { TestFaults } from '../lib/contracts/job.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { BackendId, Cell, StageNote } from '../lib/schema.ts';
 import { ORT_TYPES, OrtCpuBoundSession, type Feeds, type Loaded, type OrtModule } from './ort-session.ts';
 import { OrtWebGpuSession } from './ort-webgpu.ts';

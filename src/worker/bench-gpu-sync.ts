@@ -5,10 +5,10 @@
  *  - plain: a session with CPU outputs, timed from run() to data in hand (what an app waits for);
  *  - unsynced: GPU-resident outputs, run() timed alone with no sync (the early return naive tools report).
  */
-import type { GpuSyncRounds } from '../lib/automation-api.ts';
+import type { GpuSyncRounds } from '../lib/contracts/automation-api.ts';
 import * as ort from 'onnxruntime-web/all';
-import { modelInputs } from '../lib/manifest.ts';
-import type { CellJob } from '../lib/job.ts';
+import { modelInputs } from '../lib/models/manifest.ts';
+import type { CellJob } from '../lib/contracts/job.ts';
 import { ortAdapter } from '../runtimes/ort.ts';
 
 export type { GpuSyncRounds };

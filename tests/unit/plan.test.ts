@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan, parseTarget, PlanError, type PlanRequest } from '../../src/lib/plan.ts';
-import type { ModelInfo } from '../../src/lib/manifest.ts';
+import { buildPlan, parseTarget, PlanError, type PlanRequest } from '../../src/lib/plan/plan.ts';
+import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import { fakeModel } from './fixtures.ts';
 
 const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => fakeModel(id, formats);

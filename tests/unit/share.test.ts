@@ -3,7 +3,7 @@ import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readResultLink, resultLink } from '../../src/app/share-link.ts';
 import { SamplingSettings, SCHEMA_VERSION, type RunResult } from '../../src/lib/schema.ts';
-import { compareWithShared, SHARE_PREFIX, summariseForLink } from '../../src/lib/share.ts';
+import { compareWithShared, SHARE_PREFIX, summariseForLink } from '../../src/lib/plan/share.ts';
 import { okCell } from './fixtures.ts';
 
 const a = okCell('m/ort:wasm/b1', 4, 1, 200);

@@ -13,9 +13,9 @@ import {
   timeline,
   type Series,
   type SweepAxis,
-} from '../../lib/chart-data.ts';
+} from '../../lib/report/chart-data.ts';
 import type { OkCellResult } from '../../lib/schema.ts';
-import { STAGE_COLOURS } from '../../lib/svg-chart.ts';
+import { STAGE_COLOURS } from '../../lib/report/svg-chart.ts';
 import { PALETTE } from '../../lib/palette.ts';
 
 export type ChartConfig = Record<string, unknown>;

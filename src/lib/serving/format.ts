@@ -2,8 +2,8 @@
  * Serving results as tables, CSV, Markdown and self-contained HTML with SVG charts (latency percentiles and
  * throughput against offered load, per-request breakdown, monitor timeline). Pure.
  */
-import { fmtMs, textTable } from '../format.ts';
-import { escapeXml, lineChartSvg, type LineSeries } from '../svg-chart.ts';
+import { fmtMs, textTable } from '../report/format.ts';
+import { escapeXml, lineChartSvg, type LineSeries } from '../report/svg-chart.ts';
 import type { BatcherConfig } from './batcher.ts';
 import { saturationStart, type ServingPoint, type ServingReport } from './report.ts';
 

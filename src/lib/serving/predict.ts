@@ -8,7 +8,7 @@
 import type { BatcherConfig } from './batcher.ts';
 import type { RequestRecord } from './dispatch.ts';
 import { simulate } from './simulate.ts';
-import { extent, quantile, sortSamples } from '../stats.ts';
+import { extent, quantile, sortSamples } from '../measure/stats.ts';
 
 export interface Prediction {
   p50: number;
