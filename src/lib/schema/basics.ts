@@ -1,5 +1,6 @@
 /**
- * The result file's schemas, part: tensors, runtimes, model formats, stages and input value policies.
+ * The result file's schemas, part: tensors, runtimes, model formats, stages, steady-state classes and input value
+ * policies.
  * Re-exported by ../schema.ts, which every reader imports.
  */
 import { z } from 'zod';
@@ -33,6 +34,10 @@ export type ModelFormat = z.infer<typeof ModelFormat>;
 export { STAGES };
 export const Stage = z.enum(STAGES);
 export type Stage = z.infer<typeof Stage>;
+
+/** How a cell's per-pass times settled (the steady-state analysis, src/lib/measure/steady-state.ts, decides). */
+export const STEADY_CLASSES = ['flat', 'warm-up', 'slowdown', 'no-steady-state'] as const;
+export type SteadyClass = (typeof STEADY_CLASSES)[number];
 
 /** An encoded picture (PNG, JPEG, WebP, ...) an image input is made from: fetched like a model file and checked. */
 export const ImageFile = z.object({

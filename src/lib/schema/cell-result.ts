@@ -3,8 +3,7 @@
  * Re-exported by ../schema.ts, which every reader imports.
  */
 import { z } from 'zod';
-import { STEADY_CLASSES } from '../measure/steady-state.ts';
-import { Dtype, Stage } from './basics.ts';
+import { Dtype, Stage, STEADY_CLASSES } from './basics.ts';
 import { SAMPLING_MODES, Cell } from './plan.ts';
 import {
   Sample,
