@@ -8,7 +8,7 @@
  */
 import type { z } from 'zod';
 import { ServingConfig } from '../lib/serving/config.ts';
-import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { BatcherConfig } from '../lib/schema/serving.ts';
 import { dispatch, type DispatchClock, type StartService } from '../lib/serving/dispatch.ts';
 import { predictPoint } from '../lib/serving/predict.ts';
 import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { BatcherConfig } from '../lib/schema/serving.ts';
 import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
 import {
   capacityLines,

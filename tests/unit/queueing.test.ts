@@ -4,7 +4,7 @@
  * service times through this same dispatcher, so a dispatcher bug would show on both of its sides.)
  */
 import { describe, expect, it } from 'vitest';
-import { BatcherConfig } from '../../src/lib/serving/batcher.ts';
+import { BatcherConfig } from '../../src/lib/schema/serving.ts';
 import { poissonArrivals } from '../../src/lib/serving/load.ts';
 import { simulate, type ServiceTime } from '../../src/lib/serving/simulate.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatcherConfig } from '../../src/lib/serving/batcher.ts';
+import { BatcherConfig } from '../../src/lib/schema/serving.ts';
 import { predictPoint } from '../../src/lib/serving/predict.ts';
 import type { RequestRecord } from '../../src/lib/serving/dispatch.ts';
 import { extent } from '../../src/lib/measure/stats.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatcherConfig, DynamicBatcher } from '../../src/lib/serving/batcher.ts';
+import { DynamicBatcher } from '../../src/lib/serving/batcher.ts';
+import { BatcherConfig } from '../../src/lib/schema/serving.ts';
 import { poissonArrivals, traceArrivals } from '../../src/lib/serving/load.ts';
 import { simulate } from '../../src/lib/serving/simulate.ts';
 import { monitorWindows, quantileCI, saturationStart, summarizePoint } from '../../src/lib/serving/report.ts';

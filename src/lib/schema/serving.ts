@@ -4,7 +4,21 @@
  * Kept apart so the schema has no import cycle through the computation.
  */
 import { z } from 'zod';
-import { BatcherConfig } from '../serving/batcher.ts';
+
+/** The dynamic batcher's settings (src/lib/serving/batcher.ts runs them). */
+export const BatcherConfig = z
+  .object({
+    /** 1 = no batching. */
+    maxBatch: z.number().int().min(1, 'maxBatch must be in 1..1024').max(1024, 'maxBatch must be in 1..1024'),
+    /** How long a batch may wait to fill; 0 = send what is there as soon as a worker is free. */
+    maxWaitMs: z.number().min(0, 'maxWaitMs must be in 0..10000').max(10_000, 'maxWaitMs must be in 0..10000'),
+    /** Requests waiting (not yet in a batch) beyond this are dropped by `dropPolicy`; null = no limit. */
+    queueLimit: z.number().int().min(1, 'queueLimit must be in 1..1000000').max(1_000_000).nullable().default(null),
+    /** `reject-new`: the arriving request is dropped; `drop-oldest`: the longest-waiting one is. */
+    dropPolicy: z.enum(['reject-new', 'drop-oldest']).default('reject-new'),
+  })
+  .strict();
+export type BatcherConfig = z.infer<typeof BatcherConfig>;
 
 export const Pct = z.object({ p50: z.number(), p95: z.number(), p99: z.number(), mean: z.number(), max: z.number() });
 export type Pct = z.infer<typeof Pct>;

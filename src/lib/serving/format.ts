@@ -4,7 +4,7 @@
  */
 import { fmtMs, textTable } from '../report/format.ts';
 import { escapeXml, lineChartSvg, type LineSeries } from '../report/svg-chart.ts';
-import type { BatcherConfig } from './batcher.ts';
+import type { BatcherConfig } from '../schema/serving.ts';
 import { saturationStart, type ServingPoint, type ServingReport } from './report.ts';
 
 export { requestsCsv, servingCsv } from './csv.ts';

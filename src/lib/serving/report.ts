@@ -5,9 +5,8 @@
  */
 import { ratioOfMedians } from '../measure/compare.ts';
 import { medianCI, quantile, sortSamples } from '../measure/stats.ts';
-import type { BatcherConfig } from './batcher.ts';
 import type { RequestRecord } from './dispatch.ts';
-import type { MonitorWindow, Pct, ServingPoint } from '../schema/serving.ts';
+import type { BatcherConfig, MonitorWindow, Pct, ServingPoint } from '../schema/serving.ts';
 
 export * from '../schema/serving.ts';
 
