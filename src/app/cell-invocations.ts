@@ -4,7 +4,8 @@
  * The decisions (how many invocations, each one's time) are src/lib/invocation-plan.ts; the merge is
  * src/lib/invocation-merge.ts. Each invocation is a fresh worker: a fresh start of the runtime.
  */
-import type { CellOutcome, ParityData, WarmupDone } from '../lib/contracts/job.ts';
+import type { CellOutcome, WarmupDone } from '../lib/contracts/job.ts';
+import type { ParityData } from '../lib/report/parity.ts';
 import { invocationFacts, mergeInvocations } from '../lib/measure/invocation-merge.ts';
 import { InvocationPlanner } from '../lib/measure/invocation-plan.ts';
 import type { InvocationFacts } from '../lib/measure/invocations.ts';

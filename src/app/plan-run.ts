@@ -12,7 +12,8 @@
  * blocks of samples across them, in an order drawn from the plan's seed each time. How many invocations and each
  * one's time: src/lib/invocation-plan.ts; the sampling decisions within one: src/lib/sampling.ts.
  */
-import type { CellOutcome, ParityData } from '../lib/contracts/job.ts';
+import type { CellOutcome } from '../lib/contracts/job.ts';
+import type { ParityData } from '../lib/report/parity.ts';
 import { cellImages, type ModelInfo } from '../lib/models/manifest.ts';
 import { checkParity } from '../lib/report/parity.ts';
 import { workKey } from '../lib/plan/plan.ts';

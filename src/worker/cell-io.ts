@@ -4,7 +4,8 @@
  * inside a stage's clock.
  */
 import type { HostTensor } from '../lib/models/inputs.ts';
-import { PARITY_PREFIX, type CellJob, type ParityData } from '../lib/contracts/job.ts';
+import { PARITY_PREFIX, type CellJob } from '../lib/contracts/job.ts';
+import type { ParityData } from '../lib/report/parity.ts';
 import type { ModelFile } from '../lib/models/manifest.ts';
 import type { ColdStart, OutputDigest } from '../lib/schema.ts';
 import { sha256Hex } from '../lib/sha256.ts';

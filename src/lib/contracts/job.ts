@@ -1,5 +1,6 @@
 /** What the page sends a cell worker, and what the worker sends back. Types only cross the boundary. */
 import type { ModelInfo } from '../models/manifest.ts';
+import type { ParityData } from '../report/parity.ts';
 import type { Cell, CellResult, Sample, SamplingReport, SamplingSettings, WarmupStop } from '../schema.ts';
 
 export interface CellJob {
@@ -34,13 +35,6 @@ export type CellPhase = 'init' | 'fetch' | 'session' | 'first-inference' | 'warm
  * wake the page's main thread hundreds of times a second, on cores the measured worker shares.
  */
 export type CellEvent = { type: 'phase'; phase: CellPhase } | { type: 'samples'; from: number; samples: Sample[] };
-
-/** Outputs of the last sample, cut to a prefix, for parity against other cells (page side). */
-export interface ParityData {
-  name: string;
-  shape: number[];
-  values: Float32Array;
-}
 
 export interface CellOutcome {
   result: CellResult;

@@ -2,9 +2,15 @@
  * Output parity: each ok cell's outputs against a reference cell of the same model, batch and inputs on a CPU
  * backend. Pure: the page keeps the output prefixes in memory and calls this once the cells are done.
  */
-import type { ParityData } from '../contracts/job.ts';
 import { CPU_TARGETS } from '../plan/plan.ts';
 import { okCells, type Cell, type CellResult, type OkCellResult, type Parity } from '../schema.ts';
+
+/** Outputs of the last sample, cut to a prefix, for parity against other cells (page side). */
+export interface ParityData {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
 
 export const PARITY_TOLERANCE = 1e-4;
 

@@ -6,8 +6,7 @@
  * with a bootstrap CI. GPU backends are not compared: the native reference runs on the CPU.
  */
 import { ratioOfInvocations } from '../measure/compare.ts';
-import type { ParityData } from '../contracts/job.ts';
-import { compareOutputs } from './parity.ts';
+import { compareOutputs, type ParityData } from './parity.ts';
 import { workKey } from '../plan/plan.ts';
 import type { BrowserTax, CellResult, OkCellResult, Sample } from '../schema.ts';
 import { mean, median } from '../measure/stats.ts';
