@@ -17,7 +17,7 @@ import { ratioOfMedians } from '../src/lib/measure/compare.ts';
 import { fmtMs } from '../src/lib/report/format.ts';
 import { median } from '../src/lib/measure/stats.ts';
 import type {} from '../src/lib/contracts/automation-api.ts';
-import type { GpuSyncRounds } from '../src/worker/bench-gpu-sync.ts';
+import type { GpuSyncRounds } from '../src/lib/contracts/automation-api.ts';
 
 const { values: v } = parseArgs({
   options: {

@@ -15,8 +15,6 @@ import { RunState } from './run.svelte.ts';
 import { defaultModelsBaseUrl, loadManifest } from './runner.ts';
 import { SetupState } from './setup.svelte.ts';
 
-export { allTargets } from '../lib/plan/plan.ts';
-
 export class LabState {
   manifest = $state.raw<Manifest | null>(null);
   environment = $state.raw<Environment | null>(null);

@@ -10,8 +10,6 @@ import type { RunOptions } from './cell-start.ts';
 import { collectEnvironment } from './environment.ts';
 import { PlanRun } from './plan-run.ts';
 
-export type { RunCallbacks, RunOptions } from './cell-start.ts';
-
 export async function runPlan(plan: Plan, manifest: Manifest, options: RunOptions): Promise<RunResult> {
   const environment = options.environment ?? (await collectEnvironment(options.browserFlags));
   const cells = await new PlanRun(plan, withBuiltInModels(manifest.models), environment, options).run();

@@ -6,10 +6,10 @@ import type { Manifest } from '../lib/models/manifest.ts';
 import { buildPlan } from '../lib/plan/plan.ts';
 import { runEnvelope } from '../lib/schema/envelope.ts';
 import { servingSampling } from '../lib/serving/config.ts';
-import type { ServingReport } from '../lib/serving/report.ts';
 import { SamplingSettings, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
 import { quantile, sortSamples } from '../lib/measure/stats.ts';
 import { CellDriver } from './worker-bridge.ts';
+import type { ServingReport } from '../lib/schema/serving.ts';
 
 export const SERVING_SAMPLING = servingSampling(0);
 

@@ -9,9 +9,10 @@ import {
   pairedInRun,
 } from '../lib/measure/compare.ts';
 import { fmtMs, fmtVerdict, textTable } from '../lib/report/format.ts';
-import { okCells, parseResultFile, STAGES, type Stage } from '../lib/schema.ts';
+import { okCells, parseResultFile, type Stage } from '../lib/schema.ts';
 import { num, UsageError } from './args.ts';
 import { EXIT } from './run-config.ts';
+import { STAGES } from '../lib/stages.ts';
 
 export function cmdCompare(argv: string[]): number {
   const { values: v, positionals } = parseArgs({

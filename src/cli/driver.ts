@@ -15,8 +15,9 @@ import { parseRunResult, type CellResult, type Environment, type Plan, type RunR
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';
 import { runEnvelope } from '../lib/schema/envelope.ts';
-import { NATIVE_BINDING, type NativeRequest } from '../lib/contracts/native-wire.ts';
+import type { NativeRequest } from '../lib/contracts/native-wire.ts';
 import type { NativeHost } from './native/host.ts';
+import { NATIVE_BINDING } from '../lib/contracts/job.ts';
 
 export interface DriverOptions {
   distDir: string;

@@ -13,17 +13,15 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_THRESHOLD } from '../lib/measure/compare.ts';
 import { configJsonSchema } from '../lib/plan/config.ts';
-import { allTargets, DEFAULT_SAMPLING } from '../lib/plan/plan.ts';
-import { STAGES } from '../lib/schema.ts';
+import { DEFAULT_SAMPLING } from '../lib/plan/plan.ts';
 import { UsageError } from './args.ts';
 import { cmdCompare, cmdValidate } from './compare.ts';
 import { cmdRun } from './run.ts';
 import { DEFAULT_TARGETS, EXIT, RUN_OPTIONS } from './run-config.ts';
+import { STAGES } from '../lib/stages.ts';
+import { allTargets } from '../lib/targets.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export { EXIT } from './run-config.ts';
-export { buildOverrides, parseDims, parsePolicy, samplingFrom } from './args.ts';
 
 const D = DEFAULT_SAMPLING;
 const HELP = `latency-lab: time ML models in a real browser, stage by stage

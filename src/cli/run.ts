@@ -22,9 +22,7 @@ import { checkWritable, EXIT, portArg, readJson, resolveRun, RUN_OPTIONS, type R
 
 import { printSummary } from './run-print.ts';
 import { writeReports } from './reports.ts';
-import type { ReportInput } from '../lib/report/report.ts';
-
-export { EXIT } from './run-config.ts';
+import type { ReportInput } from '../lib/report/report-rows.ts';
 
 export interface RunContext {
   projectRoot: string;

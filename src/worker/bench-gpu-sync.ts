@@ -11,8 +11,6 @@ import { modelInputs } from '../lib/models/manifest.ts';
 import type { CellJob } from '../lib/contracts/job.ts';
 import { ortAdapter } from '../runtimes/ort.ts';
 
-export type { GpuSyncRounds };
-
 export async function benchGpuSync(job: CellJob, rounds: number): Promise<GpuSyncRounds> {
   const { cell, model } = job;
   const format = model.formats.find((f) => f.format === 'onnx');

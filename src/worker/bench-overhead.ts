@@ -12,8 +12,6 @@ import type { CellJob } from '../lib/contracts/job.ts';
 import { CellRun } from './pipeline.ts';
 import { loadAdapter } from './cell-io.ts';
 
-export type { OverheadRounds };
-
 export async function benchOverhead(job: CellJob, rounds: number, block: number): Promise<OverheadRounds> {
   const run = new CellRun({ ...job, sampling: { ...job.sampling, mode: 'fixed', iterations: 1 } }, () => undefined);
   const prepared = await run.prepare();

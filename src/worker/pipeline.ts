@@ -13,17 +13,16 @@ import { modelInputs } from '../lib/models/manifest.ts';
 import { warmupDecision } from '../lib/measure/sampling.ts';
 import { chooseIterations, growIterations, guardIterations, guardRule } from '../lib/measure/timer-guard.ts';
 import type { ColdStart, GpuBusy, Prediction, PreprocessParts, Sample, Stage } from '../lib/schema.ts';
-import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
+import { PREPROCESS_PARTS } from '../lib/schema.ts';
 import { median } from '../lib/measure/stats.ts';
 import { FIRST_PASSES } from '../lib/measure/warmup-curve.ts';
 import { BackendMismatch, type RuntimeSession } from '../runtimes/runtime.ts';
 import { CellLoad, type StageTimes } from './cell-load.ts';
 import { predictionsOf } from './postprocess.ts';
 import { okResult } from './cell-result.ts';
+import { STAGES } from '../lib/stages.ts';
 
 const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
-
-export type { CellRunOptions, MeasureMemory } from './cell-load.ts';
 
 /** One cell's life inside its worker. The page calls the steps in order; each returns a Step. */
 export class CellRun extends CellLoad {

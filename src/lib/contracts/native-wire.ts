@@ -7,8 +7,6 @@ import { allocate, elementCount, type HostTensor } from '../models/inputs.ts';
 import type { CellJob, CellOutcome, FinishFacts, Step, WarmupDone } from './job.ts';
 import type { ColdStart, Dtype, Sample } from '../schema.ts';
 
-export { NATIVE_BINDING } from './job.ts';
-
 export interface WireTensor {
   name: string;
   dtype: Dtype;

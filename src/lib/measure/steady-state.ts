@@ -19,8 +19,6 @@ import { findChangepoints, medianOf } from './changepoints.ts';
 import { medianCI, quantile, sortSamples } from './stats.ts';
 import type { SteadyClass } from '../schema/basics.ts';
 
-export { findChangepoints, MAX_POINTS, MIN_SEGMENT_POINTS, PENALTY_PER_LOG_N } from './changepoints.ts';
-
 export interface Segment {
   /** First sample of the segment (inclusive) and one past its last. */
   start: number;

@@ -3,10 +3,11 @@
  */
 import { ratioOfMedians } from './compare.ts';
 import type { Percentile, Sample, StageSummaries, SteadyState, Validity } from '../schema.ts';
-import { PERCENTILES, STAGES } from '../schema.ts';
+import { PERCENTILES } from '../schema.ts';
 import { COARSE_TICKS } from './sampling.ts';
 import { median } from './stats.ts';
 import { slowdownRatio } from './steady-state.ts';
+import { STAGES } from '../stages.ts';
 
 /** A drift whose CI excludes 1 and that is larger than this (relative) is flagged. */
 export const DRIFT_THRESHOLD = 0.05;

@@ -5,13 +5,8 @@
  */
 import type { OkCellResult, Sample, SteadyState } from '../schema.ts';
 import { median } from './stats.ts';
-import {
-  analyseSteadyState,
-  DEFAULT_STEADY_OPTIONS,
-  MAX_POINTS,
-  MIN_SEGMENT_POINTS,
-  PENALTY_PER_LOG_N,
-} from './steady-state.ts';
+import { analyseSteadyState, DEFAULT_STEADY_OPTIONS } from './steady-state.ts';
+import { MAX_POINTS, MIN_SEGMENT_POINTS, PENALTY_PER_LOG_N } from './changepoints.ts';
 
 /** "First N passes" compares at most this many of the first passes with the steady median. */
 export const FIRST_PASSES = 10;

@@ -10,10 +10,6 @@ import type { TensorSpec } from '../schema.ts';
 // Browsers and Node both have TextDecoder; the pure-core tsconfig has no DOM or Node types to declare it.
 declare const TextDecoder: new () => { decode(bytes: Uint8Array): string };
 
-export { ModelFileError, type Signature } from './model-file.ts';
-export * from './onnx-signature.ts';
-export * from './tfjs-signature.ts';
-
 /* ---------- a ModelInfo for a person's own model ---------- */
 
 /** A model id from a file name: lower-case letters, digits and dashes ('My_Model.onnx' -> 'my-model'). */

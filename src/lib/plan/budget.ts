@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import type { OkCellResult, RunResult, Stage } from '../schema.ts';
-import { STAGES } from '../schema.ts';
 import { PERCENTILE_MIN_SAMPLES } from '../measure/validity.ts';
+import { STAGES } from '../stages.ts';
 
 export const BUDGET_METRICS = ['min', 'median', 'mean', 'p90', 'p95', 'p99', 'max'] as const;
 export type BudgetMetric = (typeof BUDGET_METRICS)[number];

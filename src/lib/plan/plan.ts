@@ -9,11 +9,7 @@ import type { ModelInfo } from '../models/manifest.ts';
 import { seededShuffle } from '../rng.ts';
 import { ORT_BUILD_CHOICES, buildsFor } from '../builds.ts';
 import { buildsOf, NATIVE_TARGET, parseTarget, pickFormat, PlanError, targetKey, type Target } from './target-parse.ts';
-import { allTargets, RUNTIME_BACKENDS } from '../targets.ts';
-
-export { allTargets, RUNTIME_BACKENDS };
-export * from './target-parse.ts';
-export { dimCombinations, missingDims, sweepableDims } from '../models/dims.ts';
+import { allTargets } from '../targets.ts';
 
 /** `model/runtime:backend[@build]/bN/tN`, then `/name=value` per swept dim, by name (`text-encoder/.../t1/seq=64`). */
 export function cellId(

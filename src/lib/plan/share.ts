@@ -7,10 +7,6 @@
 import { z } from 'zod';
 import type { OkCellResult, RunResult } from '../schema.ts';
 
-import { SHARE_PREFIX } from './setup-url.ts';
-
-export { SHARE_PREFIX };
-
 export const SharedCell = z.object({
   id: z.string().max(300),
   status: z.enum(['ok', 'unsupported', 'failed', 'aborted']),

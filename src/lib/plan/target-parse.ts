@@ -11,8 +11,8 @@ import {
   type OrtBuild,
 } from '../builds.ts';
 import type { ModelInfo } from '../models/manifest.ts';
-import { BACKENDS, RUNTIMES, type BackendId, type ModelFormat, type RuntimeId } from '../schema.ts';
-import { allTargets, RUNTIME_BACKENDS } from '../targets.ts';
+import type { BackendId, ModelFormat, RuntimeId } from '../schema.ts';
+import { allTargets, RUNTIME_BACKENDS, BACKENDS, RUNTIMES } from '../targets.ts';
 
 /** The native reference target: onnxruntime-node on this machine's CPU, run by the CLI (`--native`). */
 export const NATIVE_TARGET = 'ort-node:cpu';

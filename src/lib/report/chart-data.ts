@@ -3,9 +3,9 @@
  * Units: ms per pass, items per second.
  */
 import type { OkCellResult, RunResult, Stage } from '../schema.ts';
-import { STAGES } from '../schema.ts';
 import { quantile, sortSamples } from '../measure/stats.ts';
 import { steadySamples } from '../measure/warmup-curve.ts';
+import { STAGES } from '../stages.ts';
 
 export interface BarPoint {
   label: string;

@@ -1,11 +1,11 @@
 /** Number and table formatting shared by the page and the CLI. Pure. */
 import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } from '../schema.ts';
-import { STAGES } from '../schema.ts';
 import type { Comparison } from '../measure/compare.ts';
 import { relativeHalfWidth } from '../measure/stats.ts';
 import { neededShort, STOP_SHORT } from '../measure/sampling-words.ts';
 import { PERCENTILE_MIN_SAMPLES, validityFlags } from '../measure/validity.ts';
 import { warmupShort } from '../measure/warmup-curve.ts';
+import { STAGES } from '../stages.ts';
 
 /** Milliseconds with precision that suits the magnitude: 0.0123, 1.234, 12.35, 123.5, 1234. */
 export function fmtMs(ms: number | null | undefined): string {

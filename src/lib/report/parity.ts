@@ -2,8 +2,8 @@
  * Output parity: each ok cell's outputs against a reference cell of the same model, batch and inputs on a CPU
  * backend. Pure: the page keeps the output prefixes in memory and calls this once the cells are done.
  */
-import { CPU_TARGETS } from '../plan/plan.ts';
 import { okCells, type Cell, type CellResult, type OkCellResult, type Parity } from '../schema.ts';
+import { CPU_TARGETS } from '../plan/target-parse.ts';
 
 /** Outputs of the last sample, cut to a prefix, for parity against other cells (page side). */
 export interface ParityData {

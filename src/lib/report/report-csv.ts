@@ -3,9 +3,10 @@
  * says, and a leading = + - @ defused so a spreadsheet never runs a cell as a formula.
  */
 import { cellReason, throughput } from './format.ts';
-import { STAGES, type CellResult, type OkCellResult, type RunResult } from '../schema.ts';
+import type { CellResult, OkCellResult, RunResult } from '../schema.ts';
 import { relativeHalfWidth } from '../measure/stats.ts';
 import { validityFlags } from '../measure/validity.ts';
+import { STAGES } from '../stages.ts';
 
 export function csvField(v: string | number | boolean | null | undefined): string {
   if (v === null || v === undefined) return '';

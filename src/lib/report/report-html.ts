@@ -3,13 +3,14 @@ import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from './verd
 import { TAX_HEADER, TAX_NOTE, taxRows } from './tax.ts';
 import { FIRST_VISIT_HEADER, firstVisitNote, firstVisitRows, networkCostLines } from './first-visit-report.ts';
 import { fmtMs } from './format.ts';
-import { okCells, STAGES, type RunResult } from '../schema.ts';
+import { okCells, type RunResult } from '../schema.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from './predictions.ts';
 import { escapeXml, medianChartSvg, stageShareSvg, STAGE_COLOURS } from './svg-chart.ts';
 
 import { multi } from './report-csv.ts';
 
 import { CELL_HEADER, cellRows, COLD_HEADER, COLD_NOTE, coldRows, envLine, type ReportInput } from './report-rows.ts';
+import { STAGES } from '../stages.ts';
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#1d2330;background:#fff}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}table{border-collapse:collapse;width:100%;font-size:12.5px}

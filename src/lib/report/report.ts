@@ -1,6 +1,7 @@
 /**
- * Report files from one or more runs (one per device): summary.csv, samples.csv, report.md and a self-contained
- * report.html. Pure string builders; the CLI writes them, the page can offer the same downloads.
+ * Report files from one or more runs (one per device): report.md here; summary.csv and samples.csv are
+ * report-csv.ts, the self-contained report.html report-html.ts. Pure string builders; the CLI writes them, the page
+ * can offer the same downloads.
  * Every name that came from a user (model ids, file names) is escaped for the format it lands in.
  */
 import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from './verdict-tables.ts';
@@ -10,13 +11,9 @@ import { fmtMs } from './format.ts';
 import { okCells } from '../schema.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from './predictions.ts';
 
-export { csvField, samplesCsv, summaryCsv, toCsv } from './report-csv.ts';
 import { multi } from './report-csv.ts';
 
 import { CELL_HEADER, cellRows, COLD_HEADER, COLD_NOTE, coldRows, envLine, type ReportInput } from './report-rows.ts';
-
-export type { ReportInput } from './report-rows.ts';
-export { reportHtml } from './report-html.ts';
 
 /** A Markdown table cell: backslashes and pipes escaped, markup defused, on one line. */
 export function mdCell(text: string): string {

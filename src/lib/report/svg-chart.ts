@@ -4,8 +4,9 @@
  */
 import { fmtMs } from './format.ts';
 import { PALETTE } from '../palette.ts';
-import { STAGES, type Stage } from '../schema.ts';
+import type { Stage } from '../schema.ts';
 import { extent } from '../measure/stats.ts';
+import { STAGES } from '../stages.ts';
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

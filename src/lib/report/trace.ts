@@ -3,7 +3,7 @@
  * complete ('X') spans laid end to end from the sample's start time. Times in microseconds.
  */
 import type { RunResult } from '../schema.ts';
-import { STAGES } from '../schema.ts';
+import { STAGES } from '../stages.ts';
 
 interface TraceEvent {
   name: string;

@@ -19,7 +19,6 @@ export const TensorSpec = z.object({ name: z.string().min(1), dtype: Dtype, shap
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
 /** The runtimes and backends (src/lib/targets.ts says what each is). */
-export { BACKENDS, RUNTIMES };
 export const RuntimeId = z.enum(RUNTIMES);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
@@ -31,7 +30,6 @@ export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph', 'calibration'
 export const ModelFormat = z.enum(MODEL_FORMATS);
 export type ModelFormat = z.infer<typeof ModelFormat>;
 
-export { STAGES };
 export const Stage = z.enum(STAGES);
 export type Stage = z.infer<typeof Stage>;
 

@@ -7,7 +7,6 @@ import type { BatcherConfig } from '../schema/serving.ts';
 import { dispatch, type DispatchOutcome } from './dispatch.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
-export type { BatchRecord, RequestRecord } from './dispatch.ts';
 export type ServeOutcome = Omit<DispatchOutcome, 'failed' | 'lateness'>;
 
 /** Service time of the k-th batch, of `size` requests, on worker `worker`. */
