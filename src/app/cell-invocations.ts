@@ -1,8 +1,8 @@
 /**
  * One cell's invocations as the run drives them: what the cell has so far (each invocation's result and facts,
  * the time spent, why it ended), one invocation's worker while it is live, and the merge into the cell's result.
- * The decisions (how many invocations, each one's time) are src/lib/invocation-plan.ts; the merge is
- * src/lib/invocation-merge.ts. Each invocation is a fresh worker: a fresh start of the runtime.
+ * The decisions (how many invocations, each one's time) are src/lib/measure/invocation-plan.ts; the merge
+ * is src/lib/measure/invocation-merge.ts. Each invocation is a fresh worker: a fresh start of the runtime.
  */
 import type { CellOutcome, WarmupDone } from '../lib/contracts/job.ts';
 import type { ParityData } from '../lib/report/parity.ts';

@@ -10,7 +10,7 @@
  *
  * Sequential plans run one invocation at a time; interleaved plans keep up to `plan.liveCells` loaded and rotate
  * blocks of samples across them, in an order drawn from the plan's seed each time. How many invocations and each
- * one's time: src/lib/invocation-plan.ts; the sampling decisions within one: src/lib/sampling.ts.
+ * one's time: src/lib/measure/invocation-plan.ts; the sampling decisions within one: src/lib/measure/sampling.ts.
  */
 import type { CellOutcome } from '../lib/contracts/job.ts';
 import type { ParityData } from '../lib/report/parity.ts';

@@ -1,5 +1,5 @@
 /**
- * Result links: a run's summary (src/lib/share.ts), JSON, deflated (CompressionStream) and base64url-encoded into
+ * Result links: a run's summary (src/lib/plan/share.ts), JSON, deflated (CompressionStream) and base64url-encoded into
  * the URL fragment, which never reaches a server. Loaded only when a link is made or opened.
  */
 import { describeIssues, type RunResult } from '../lib/schema.ts';

@@ -82,7 +82,7 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
     inputDigest: m.fed.length ? await inputDigest(m.fed) : null,
     tax: null,
     gpuBusy: typeof m.gpuBusy === 'string' ? null : m.gpuBusy,
-    // The run lists the cell's invocations once they are merged (src/lib/invocation-merge.ts).
+    // The run lists the cell's invocations once they are merged (src/lib/measure/invocation-merge.ts).
     invocations: [],
     acrossInvocations: null,
     memory,

@@ -1,6 +1,7 @@
 /**
  * The Chart.js configurations of the results' charts, one builder per chart, from the chart data of
- * src/lib/chart-data.ts. Kept apart from Charts.svelte (which owns canvases and redraws) so each chart reads alone.
+ * src/lib/report/chart-data.ts. Kept apart from Charts.svelte (which owns canvases and redraws) so each chart reads
+ * alone.
  */
 import {
   axisTitle,

@@ -1,5 +1,5 @@
 /**
- * A cell's warm-up curve as a result: the steady-state analysis of its samples (src/lib/steady-state.ts) turned
+ * A cell's warm-up curve as a result: the steady-state analysis of its samples (steady-state.ts) turned
  * into the result file's `steadyState`, with times and pass counts a person can read ("steady after 2.4 s / 150
  * passes; first 10 passes 3.0x slower"). Pure.
  */

@@ -119,7 +119,7 @@ export function encodeSetup(s: Setup): string {
   return p.toString();
 }
 
-/** Fragments that carry a shared result (src/lib/share.ts) start with this; setup links carry `key=value` pairs. */
+/** Fragments that carry a shared result (share.ts) start with this; setup links carry `key=value` pairs. */
 export const SHARE_PREFIX = '#result=';
 
 /** What a link sets, and what in it could not be used (each named). */

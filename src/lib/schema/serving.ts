@@ -1,7 +1,7 @@
 /**
  * The serving part of the result file (`serving`) as zod schemas, and nothing that computes: src/lib/schema.ts
- * imports these, and the summaries that fill them (report.ts) import the statistics, which import schema.ts' types.
- * Kept apart so the schema has no import cycle through the computation.
+ * imports these, and the summaries that fill them (src/lib/serving/report.ts) import the statistics, which import
+ * schema.ts' types. Kept apart so the schema has no import cycle through the computation.
  */
 import { z } from 'zod';
 
