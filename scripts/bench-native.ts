@@ -11,12 +11,12 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadOrtNode, ortNodeAdapter } from '../src/cli/native/ort-node.ts';
-import { ratioOfMedians } from '../src/lib/compare.ts';
-import { fmtMs, textTable } from '../src/lib/format.ts';
-import type { HostTensor } from '../src/lib/inputs.ts';
-import { modelInputs, parseManifest } from '../src/lib/manifest.ts';
-import { buildPlan } from '../src/lib/plan.ts';
-import { median } from '../src/lib/stats.ts';
+import { ratioOfMedians } from '../src/lib/measure/compare.ts';
+import { fmtMs, textTable } from '../src/lib/report/format.ts';
+import type { HostTensor } from '../src/lib/models/inputs.ts';
+import { modelInputs, parseManifest } from '../src/lib/models/manifest.ts';
+import { buildPlan } from '../src/lib/plan/plan.ts';
+import { median } from '../src/lib/measure/stats.ts';
 import { CellRun } from '../src/worker/pipeline.ts';
 
 const { values: v } = parseArgs({

@@ -14,10 +14,10 @@ import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { parsePolicy } from '../src/cli/args.ts';
 import { withLabPage } from '../src/cli/driver.ts';
-import { pairedRatio } from '../src/lib/invocations.ts';
-import { fmtMs, textTable } from '../src/lib/format.ts';
-import { median } from '../src/lib/stats.ts';
-import type { OverheadBench } from '../src/lib/automation-api.ts';
+import { pairedRatio } from '../src/lib/measure/invocations.ts';
+import { fmtMs, textTable } from '../src/lib/report/format.ts';
+import { median } from '../src/lib/measure/stats.ts';
+import type { OverheadBench } from '../src/lib/contracts/automation-api.ts';
 
 const { values: v } = parseArgs({
   options: {

@@ -15,8 +15,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compareCells, compareToFastest, pairedInRun, type Verdict } from '../src/lib/compare.ts';
-import { fmtMs, textTable } from '../src/lib/format.ts';
+import { compareCells, compareToFastest, pairedInRun, type Verdict } from '../src/lib/measure/compare.ts';
+import { fmtMs, textTable } from '../src/lib/report/format.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../src/lib/schema.ts';
 
 const args = process.argv.slice(2);

@@ -13,13 +13,13 @@
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { withLabPage } from '../src/cli/driver.ts';
-import { ratioOfMedians } from '../src/lib/compare.ts';
-import { fmtMs, textTable } from '../src/lib/format.ts';
-import { SamplingController } from '../src/lib/sampling.ts';
+import { ratioOfMedians } from '../src/lib/measure/compare.ts';
+import { fmtMs, textTable } from '../src/lib/report/format.ts';
+import { SamplingController } from '../src/lib/measure/sampling.ts';
 import { okCells, parseRunResult, SamplingSettings, type OkCellResult } from '../src/lib/schema.ts';
-import { median, orderedMedianCI, quantile, sortSamples } from '../src/lib/stats.ts';
+import { median, orderedMedianCI, quantile, sortSamples } from '../src/lib/measure/stats.ts';
 
-import { steadySamples, warmupShort } from '../src/lib/warmup-curve.ts';
+import { steadySamples, warmupShort } from '../src/lib/measure/warmup-curve.ts';
 
 const { values: v } = parseArgs({
   options: {

@@ -13,11 +13,11 @@ import { join, resolve } from 'node:path';
 import { launchChromium } from '../src/cli/chromium.ts';
 import { checkDist } from '../src/cli/driver.ts';
 import { serveStatic } from '../src/cli/server.ts';
-import { ratioOfMedians } from '../src/lib/compare.ts';
-import { fmtMs } from '../src/lib/format.ts';
-import { median } from '../src/lib/stats.ts';
-import type {} from '../src/lib/automation-api.ts';
-import type { GpuSyncRounds } from '../src/worker/bench-gpu-sync.ts';
+import { ratioOfMedians } from '../src/lib/measure/compare.ts';
+import { fmtMs } from '../src/lib/report/format.ts';
+import { median } from '../src/lib/measure/stats.ts';
+import type {} from '../src/lib/contracts/automation-api.ts';
+import type { GpuSyncRounds } from '../src/lib/contracts/automation-api.ts';
 
 const { values: v } = parseArgs({
   options: {

@@ -5,16 +5,16 @@
  *
  *   npm run zoo            (also run by `npm run build`)
  */
-import { ONNX_DTYPES } from '../src/lib/onnx-signature.ts';
+import { ONNX_DTYPES } from '../src/lib/models/onnx-signature.ts';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BundledImage, Manifest, ModelFile, ModelInfo } from '../src/lib/manifest.ts';
+import type { BundledImage, Manifest, ModelFile, ModelInfo } from '../src/lib/models/manifest.ts';
 import type { ImageFile, ImagePolicy } from '../src/lib/schema.ts';
-import { NORMALISATIONS } from '../src/lib/image-input.ts';
-import { parseManifest } from '../src/lib/manifest.ts';
+import { NORMALISATIONS } from '../src/lib/models/image-input.ts';
+import { parseManifest } from '../src/lib/models/manifest.ts';
 import type { TensorSpec } from '../src/lib/schema.ts';
 import { kerasToOnnx } from './zoo/keras-to-onnx.ts';
 import { readOnnxSignature } from './zoo/onnx-graph.ts';

@@ -12,10 +12,10 @@
  *   npm run bench:host-noise [-- --seconds 10]
  */
 import { parseArgs } from 'node:util';
-import { ratioOfMedians } from '../src/lib/compare.ts';
-import { autocorrelationTime } from '../src/lib/dependence.ts';
-import { textTable } from '../src/lib/format.ts';
-import { quantile, sortSamples } from '../src/lib/stats.ts';
+import { ratioOfMedians } from '../src/lib/measure/compare.ts';
+import { autocorrelationTime } from '../src/lib/measure/dependence.ts';
+import { textTable } from '../src/lib/report/format.ts';
+import { quantile, sortSamples } from '../src/lib/measure/stats.ts';
 
 const { values: v } = parseArgs({ options: { seconds: { type: 'string', default: '10' } } });
 const seconds = Number(v.seconds);

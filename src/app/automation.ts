@@ -2,18 +2,23 @@
  * The typed API on `window.latencyLab`, used by the CLI through Playwright and by anyone scripting the page.
  * It takes the same PlanRequest as the page's form and returns the same validated RunResult.
  */
-import type { CellJob } from '../lib/job.ts';
-import type { LatencyLabApi } from '../lib/automation-api.ts';
+import type { CellJob } from '../lib/contracts/job.ts';
+import type { LatencyLabApi } from '../lib/contracts/automation-api.ts';
 import { parseWith } from '../lib/schema.ts';
-import { ModelInfo, type Manifest } from '../lib/manifest.ts';
-import { buildPlan, type PlanRequest } from '../lib/plan.ts';
+import { ModelInfo, type Manifest } from '../lib/models/manifest.ts';
+import { buildPlan, type PlanRequest } from '../lib/plan/plan.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { CellDriver, startCellWorker } from './worker-bridge.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import * as Comlink from 'comlink';
 
-export type { AutomationRunOptions, FirstResult, LatencyLabApi, OverheadBench } from '../lib/automation-api.ts';
+export type {
+  AutomationRunOptions,
+  FirstResult,
+  LatencyLabApi,
+  OverheadBench,
+} from '../lib/contracts/automation-api.ts';
 
 /**
  * The page's own start-up (zoo, backend probe: a worker that opens WebGPU and WebGL contexts) takes a few hundred

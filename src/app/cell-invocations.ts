@@ -1,17 +1,18 @@
 /**
  * One cell's invocations as the run drives them: what the cell has so far (each invocation's result and facts,
  * the time spent, why it ended), one invocation's worker while it is live, and the merge into the cell's result.
- * The decisions (how many invocations, each one's time) are src/lib/invocation-plan.ts; the merge is
- * src/lib/invocation-merge.ts. Each invocation is a fresh worker: a fresh start of the runtime.
+ * The decisions (how many invocations, each one's time) are src/lib/measure/invocation-plan.ts; the merge
+ * is src/lib/measure/invocation-merge.ts. Each invocation is a fresh worker: a fresh start of the runtime.
  */
-import type { CellOutcome, ParityData, WarmupDone } from '../lib/job.ts';
-import { invocationFacts, mergeInvocations } from '../lib/invocation-merge.ts';
-import { InvocationPlanner } from '../lib/invocation-plan.ts';
-import type { InvocationFacts } from '../lib/invocations.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
-import { SamplingController } from '../lib/sampling.ts';
+import type { CellOutcome, WarmupDone } from '../lib/contracts/job.ts';
+import type { ParityData } from '../lib/report/parity.ts';
+import { invocationFacts, mergeInvocations } from '../lib/measure/invocation-merge.ts';
+import { InvocationPlanner } from '../lib/measure/invocation-plan.ts';
+import type { InvocationFacts } from '../lib/measure/invocations.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
+import { SamplingController } from '../lib/measure/sampling.ts';
 import type { Cell, OkCellResult, SamplingSettings } from '../lib/schema.ts';
-import { cellReason } from '../lib/format.ts';
+import { cellReason } from '../lib/report/format.ts';
 import type { CellDriver } from './worker-bridge.ts';
 
 /** A cell of the run and its invocations so far. */

@@ -2,8 +2,9 @@
  * What starting a cell takes, apart from the run's procedure (plan-run.ts): the options a run is given, whether a
  * cell can start in this browser, the channel its driver talks through, and the extra cold starts.
  */
-import { NATIVE_BINDING, type CellEvent, type CellJob, type ParityData, type TestFaults } from '../lib/job.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import { NATIVE_BINDING, type CellEvent, type CellJob, type TestFaults } from '../lib/contracts/job.ts';
+import type { ParityData } from '../lib/report/parity.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { Cell, CellResult, ColdStart, Environment, Plan, RunResult } from '../lib/schema.ts';
 import { nativeChannel } from './native-bridge.ts';
 import { CellDriver, type CellChannel, type CellDriverOptions } from './worker-bridge.ts';

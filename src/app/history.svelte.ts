@@ -4,7 +4,7 @@
  * history as often as it is run.
  */
 import { errorMessage } from '../lib/errors.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { RunResult } from '../lib/schema.ts';
 import { runStore, type StoredRun } from './store.ts';
 

@@ -2,7 +2,7 @@
  * A page opened from `latency-lab host` (its URL carries `?host=TOKEN`) sends each finished run back to that host:
  * one POST to the same origin, with the token. Nothing is sent from any other page.
  */
-import { HOST_RESULTS_PATH } from '../lib/job.ts';
+import { HOST_RESULTS_PATH } from '../lib/contracts/job.ts';
 import type { RunResult } from '../lib/schema.ts';
 
 /** The host's token, when this page was opened from a host's URL. */

@@ -5,17 +5,15 @@
  * with the setup that made it.
  */
 import { errorMessage } from '../lib/errors.ts';
-import type { Manifest } from '../lib/manifest.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
 import type { Environment, RunResult } from '../lib/schema.ts';
-import { encodeSetup, SHARE_PREFIX } from '../lib/setup-url.ts';
+import { encodeSetup, SHARE_PREFIX } from '../lib/plan/setup-url.ts';
 import { collectEnvironment } from './environment.ts';
 import { HistoryState } from './history.svelte.ts';
 import { ImportState } from './imports.svelte.ts';
 import { RunState } from './run.svelte.ts';
 import { defaultModelsBaseUrl, loadManifest } from './runner.ts';
 import { SetupState } from './setup.svelte.ts';
-
-export { allTargets } from '../lib/plan.ts';
 
 export class LabState {
   manifest = $state.raw<Manifest | null>(null);

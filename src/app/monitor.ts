@@ -3,11 +3,11 @@
  * The windows, drift flags and heap growth are src/lib/serving/monitor.ts.
  */
 import type { z } from 'zod';
-import type { Manifest } from '../lib/manifest.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
 import { MonitorConfig, servingSampling } from '../lib/serving/config.ts';
 import { summarizeMonitor, type MonitorReadings } from '../lib/serving/monitor.ts';
 import type { Environment, RunResult } from '../lib/schema.ts';
-import { quantile, sortSamples } from '../lib/stats.ts';
+import { quantile, sortSamples } from '../lib/measure/stats.ts';
 import { collectEnvironment } from './environment.ts';
 import type { ServingCallbacks } from './serving.ts';
 import { cellFor, servingEnvelope, startPool } from './serving-pool.ts';

@@ -6,8 +6,8 @@
  * native runtime is fed the very bytes the browser cells are fed.
  */
 import * as Comlink from 'comlink';
-import { NATIVE_BINDING, type CellEvent, type CellJob } from '../lib/job.ts';
-import { outcomeFromWire, stepFromWire, type NativeReplies, type NativeRequest } from '../lib/native-wire.ts';
+import { NATIVE_BINDING, type CellEvent, type CellJob } from '../lib/contracts/job.ts';
+import { outcomeFromWire, stepFromWire, type NativeReplies, type NativeRequest } from '../lib/contracts/native-wire.ts';
 import { startCellWorker, type CellChannel, type CellSteps } from './worker-bridge.ts';
 
 type Binding = (req: NativeRequest) => Promise<NativeReplies[keyof NativeReplies]>;

@@ -3,7 +3,7 @@
  * added, the one place they are stored: a reload, a resume and a serving run read them back from there.
  */
 import { errorMessage } from '../lib/errors.ts';
-import { cellImages, type ModelInfo } from '../lib/manifest.ts';
+import { cellImages, type ModelInfo } from '../lib/models/manifest.ts';
 import type { ImageFile, Plan } from '../lib/schema.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 import { loadOwnModel, type OwnModel } from './own-model.ts';

@@ -4,18 +4,12 @@
  * in this tab (and in IndexedDB for resuming), never uploaded anywhere.
  */
 import { errorMessage } from '../lib/errors.ts';
-import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
-import {
-  checkShards,
-  ModelFileError,
-  modelIdFrom,
-  notAModel,
-  ownModelInfo,
-  parseModelJson,
-  readOnnxSignature,
-  readTfjsSignature,
-} from '../lib/model-signature.ts';
+import type { ModelFile, ModelInfo } from '../lib/models/manifest.ts';
+import { modelIdFrom, notAModel, ownModelInfo } from '../lib/models/model-signature.ts';
 import { sha256Hex } from '../lib/sha256.ts';
+import { checkShards, parseModelJson, readTfjsSignature } from '../lib/models/tfjs-signature.ts';
+import { ModelFileError } from '../lib/models/model-file.ts';
+import { readOnnxSignature } from '../lib/models/onnx-signature.ts';
 
 export interface OwnModel {
   info: ModelInfo;

@@ -10,15 +10,16 @@
  *
  * Sequential plans run one invocation at a time; interleaved plans keep up to `plan.liveCells` loaded and rotate
  * blocks of samples across them, in an order drawn from the plan's seed each time. How many invocations and each
- * one's time: src/lib/invocation-plan.ts; the sampling decisions within one: src/lib/sampling.ts.
+ * one's time: src/lib/measure/invocation-plan.ts; the sampling decisions within one: src/lib/measure/sampling.ts.
  */
-import type { CellOutcome, ParityData } from '../lib/job.ts';
-import { cellImages, type ModelInfo } from '../lib/manifest.ts';
-import { checkParity } from '../lib/parity.ts';
-import { workKey } from '../lib/plan.ts';
+import type { CellOutcome } from '../lib/contracts/job.ts';
+import type { ParityData } from '../lib/report/parity.ts';
+import { cellImages, type ModelInfo } from '../lib/models/manifest.ts';
+import { checkParity } from '../lib/report/parity.ts';
+import { workKey } from '../lib/plan/plan.ts';
 import { seededShuffle } from '../lib/rng.ts';
 import type { Cell, CellResult, Environment, Plan, SamplingSettings } from '../lib/schema.ts';
-import { applyTax } from '../lib/tax.ts';
+import { applyTax } from '../lib/report/tax.ts';
 import { driverFor, repeatColdStarts, unavailableReason, type RunOptions } from './cell-start.ts';
 import { CellInvocations, liveInvocation, type LiveInvocation } from './cell-invocations.ts';
 import { VisibilityWatch } from './visibility.ts';

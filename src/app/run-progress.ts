@@ -3,7 +3,7 @@
  * fast; the page redraws at most 4 times a second (`onFlush`) so its own work disturbs the measurement (on the cores
  * the workers share) as little as possible.
  */
-import type { CellEvent } from '../lib/job.ts';
+import type { CellEvent } from '../lib/contracts/job.ts';
 import type { CellResult, Plan } from '../lib/schema.ts';
 
 export interface CellProgress {

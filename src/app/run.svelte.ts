@@ -3,7 +3,7 @@
  * cell is saved to IndexedDB as it completes, so a reload mid-run loses nothing and can resume the rest.
  */
 import { errorMessage } from '../lib/errors.ts';
-import { cellImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { cellImages, type Manifest, type ModelInfo } from '../lib/models/manifest.ts';
 import { okCells, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { ProgressTracker, type LiveTotals, type Progress } from './run-progress.ts';

@@ -2,15 +2,13 @@
  * Runs a plan. The page, the hosted demo and the CLI (through the window API) all run plans through here, so all
  * get the same result file. The run's procedure is src/app/plan-run.ts.
  */
-import { withBuiltInModels } from '../lib/calibration.ts';
-import { runEnvelope } from '../lib/envelope.ts';
-import type { Manifest } from '../lib/manifest.ts';
+import { withBuiltInModels } from '../lib/measure/calibration.ts';
+import { runEnvelope } from '../lib/schema/envelope.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
 import type { Plan, RunResult } from '../lib/schema.ts';
 import type { RunOptions } from './cell-start.ts';
 import { collectEnvironment } from './environment.ts';
 import { PlanRun } from './plan-run.ts';
-
-export type { RunCallbacks, RunOptions } from './cell-start.ts';
 
 export async function runPlan(plan: Plan, manifest: Manifest, options: RunOptions): Promise<RunResult> {
   const environment = options.environment ?? (await collectEnvironment(options.browserFlags));
@@ -21,7 +19,7 @@ export async function runPlan(plan: Plan, manifest: Manifest, options: RunOption
 
 /** The zoo's manifest plus the built-in calibration model. */
 export async function loadManifest(modelsBaseUrl: string): Promise<Manifest> {
-  const { parseManifest } = await import('../lib/manifest.ts');
+  const { parseManifest } = await import('../lib/models/manifest.ts');
   const res = await fetch(new URL('manifest.json', modelsBaseUrl));
   if (!res.ok) throw new Error(`model manifest: HTTP ${res.status} (was the zoo built? run npm run zoo)`);
   const manifest = parseManifest(await res.json());

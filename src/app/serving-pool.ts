@@ -2,14 +2,14 @@
  * What a serving sweep and a monitor share: the one cell that serves, a pool of workers with the model loaded and
  * warm, and the result file around a serving report.
  */
-import type { Manifest } from '../lib/manifest.ts';
-import { buildPlan } from '../lib/plan.ts';
-import { runEnvelope } from '../lib/envelope.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
+import { buildPlan } from '../lib/plan/plan.ts';
+import { runEnvelope } from '../lib/schema/envelope.ts';
 import { servingSampling } from '../lib/serving/config.ts';
-import type { ServingReport } from '../lib/serving/report.ts';
 import { SamplingSettings, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
-import { quantile, sortSamples } from '../lib/stats.ts';
+import { quantile, sortSamples } from '../lib/measure/stats.ts';
 import { CellDriver } from './worker-bridge.ts';
+import type { ServingReport } from '../lib/schema/serving.ts';
 
 export const SERVING_SAMPLING = servingSampling(0);
 

@@ -1,6 +1,6 @@
 /** The serving simulator's state on the page: its form, the run in progress and the last serving result. */
 import { errorMessage } from '../lib/errors.ts';
-import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { BatcherConfig } from '../lib/schema/serving.ts';
 import type { RunResult } from '../lib/schema.ts';
 import type { LabState } from './lab.svelte.ts';
 

@@ -8,25 +8,17 @@
  */
 import type { z } from 'zod';
 import { ServingConfig } from '../lib/serving/config.ts';
-import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { BatcherConfig, type CapacityResult, type ServingPoint } from '../lib/schema/serving.ts';
 import { dispatch, type DispatchClock, type StartService } from '../lib/serving/dispatch.ts';
 import { predictPoint } from '../lib/serving/predict.ts';
 import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';
-import {
-  summarizePoint,
-  type CapacityResult,
-  type MeasuredRequest,
-  type PointFailures,
-  type ServingPoint,
-} from '../lib/serving/report.ts';
+import { summarizePoint, type MeasuredRequest, type PointFailures } from '../lib/serving/report.ts';
 import { searchCapacity } from '../lib/serving/capacity.ts';
-import type { Manifest } from '../lib/manifest.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
 import type { Environment, RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { cellFor, serviceTable, servingEnvelope, startPool } from './serving-pool.ts';
 import type { CellDriver } from './worker-bridge.ts';
-
-export { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
 
 export interface ServingCallbacks {
   source?: RunResult['source'];

@@ -4,18 +4,10 @@
  * person's own models and pictures are their own part (own-files.svelte.ts).
  */
 import { errorMessage } from '../lib/errors.ts';
-import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/budget.ts';
-import { bundledImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
+import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/plan/budget.ts';
+import { bundledImages, type Manifest, type ModelInfo } from '../lib/models/manifest.ts';
 import { parseCountList } from '../lib/parse.ts';
-import {
-  allTargets,
-  buildPlan,
-  DEFAULT_SAMPLING,
-  freshSeed,
-  pickFormat,
-  RUNTIME_FORMATS,
-  sweepableDims,
-} from '../lib/plan.ts';
+import { buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan/plan.ts';
 import type {
   Environment,
   ImagePolicy,
@@ -25,9 +17,12 @@ import type {
   RuntimeId,
   ValuePolicy,
 } from '../lib/schema.ts';
-import { decodeSetup, encodeSetup, type Setup } from '../lib/setup-url.ts';
+import { decodeSetup, encodeSetup, type Setup } from '../lib/plan/setup-url.ts';
 import { OwnFiles } from './own-files.svelte.ts';
 import type { StoredRun } from './store.ts';
+import { allTargets } from '../lib/targets.ts';
+import { pickFormat, RUNTIME_FORMATS } from '../lib/plan/target-parse.ts';
+import { sweepableDims } from '../lib/models/dims.ts';
 
 /** What the setup reads from the page around it: the zoo, and what this browser can run. */
 export interface SetupContext {

@@ -1,10 +1,11 @@
 /**
- * Result links: a run's summary (src/lib/share.ts), JSON, deflated (CompressionStream) and base64url-encoded into
+ * Result links: a run's summary (src/lib/plan/share.ts), JSON, deflated (CompressionStream) and base64url-encoded into
  * the URL fragment, which never reaches a server. Loaded only when a link is made or opened.
  */
 import { describeIssues, type RunResult } from '../lib/schema.ts';
-import { SHARE_PREFIX, SharedRun, summariseForLink } from '../lib/share.ts';
+import { SharedRun, summariseForLink } from '../lib/plan/share.ts';
 import { toBase64 } from '../lib/base64.ts';
+import { SHARE_PREFIX } from '../lib/plan/setup-url.ts';
 
 async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
   const out = new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream));

@@ -4,8 +4,8 @@
  * (they never leave the device). Every record is validated when read back, like any result file.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { ParityData } from '../lib/job.ts';
-import { ModelInfo } from '../lib/manifest.ts';
+import type { ParityData } from '../lib/report/parity.ts';
+import { ModelInfo } from '../lib/models/manifest.ts';
 import {
   CellResult,
   Environment,

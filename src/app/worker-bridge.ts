@@ -5,7 +5,7 @@
  */
 import { errorMessage } from '../lib/errors.ts';
 import * as Comlink from 'comlink';
-import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/job.ts';
+import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/contracts/job.ts';
 import type { Sample } from '../lib/schema.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import type { ProbeWorkerApi } from '../worker/probe-worker.ts';

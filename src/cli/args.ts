@@ -3,9 +3,9 @@
  * is a UsageError that names the flag and the bad value (exit code 2).
  */
 import { parseCountList } from '../lib/parse.ts';
-import type { Manifest } from '../lib/manifest.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
 import type { InputOverride, SamplingInput, ValuePolicy } from '../lib/schema.ts';
-import { parseImageOptions } from '../lib/image-input.ts';
+import { parseImageOptions } from '../lib/models/image-input.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -7,16 +7,17 @@ import { errorMessage } from '../lib/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { CellEvent } from '../lib/job.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
-import type { PlanRequest } from '../lib/plan.ts';
-import type {} from '../lib/automation-api.ts'; // window.latencyLab's type
+import type { CellEvent } from '../lib/contracts/job.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
+import type { PlanRequest } from '../lib/plan/plan.ts';
+import type {} from '../lib/contracts/automation-api.ts'; // window.latencyLab's type
 import { parseRunResult, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';
-import { runEnvelope } from '../lib/envelope.ts';
-import { NATIVE_BINDING, type NativeRequest } from '../lib/native-wire.ts';
+import { runEnvelope } from '../lib/schema/envelope.ts';
+import type { NativeRequest } from '../lib/contracts/native-wire.ts';
 import type { NativeHost } from './native/host.ts';
+import { NATIVE_BINDING } from '../lib/contracts/job.ts';
 
 export interface DriverOptions {
   distDir: string;

@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '../lib/errors.ts';
 import type { Page } from 'playwright-core';
-import type { FirstResult } from '../lib/automation-api.ts';
+import type { FirstResult } from '../lib/contracts/automation-api.ts';
 import {
   FILE_KINDS,
   NETWORK_PROFILES,
@@ -16,9 +16,9 @@ import {
   type FirstVisit,
   type FirstVisits,
   type NetworkProfileName,
-} from '../lib/first-visit.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
-import type { PlanRequest } from '../lib/plan.ts';
+} from '../lib/schema/first-visit.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
+import type { PlanRequest } from '../lib/plan/plan.ts';
 import type { Cell } from '../lib/schema.ts';
 import { launchChromium } from './chromium.ts';
 import { COMPRESSION_NOTE, CompressedFiles } from './compress.ts';

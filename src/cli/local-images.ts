@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { DEFAULT_IMAGE_OPTIONS, looksLikeImage } from '../lib/image-input.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import { DEFAULT_IMAGE_OPTIONS, looksLikeImage } from '../lib/models/image-input.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { ImageFile, InputOverride } from '../lib/schema.ts';
 import { UsageError } from './args.ts';
 

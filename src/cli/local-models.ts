@@ -6,18 +6,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { ModelFile, ModelInfo } from '../lib/manifest.ts';
-import {
-  checkShards,
-  expectedShards,
-  modelIdFrom,
-  ModelFileError,
-  notAModel,
-  ownModelInfo,
-  parseModelJson,
-  readOnnxSignature,
-  readTfjsSignature,
-} from '../lib/model-signature.ts';
+import type { ModelFile, ModelInfo } from '../lib/models/manifest.ts';
+import { modelIdFrom, notAModel, ownModelInfo } from '../lib/models/model-signature.ts';
+import { checkShards, expectedShards, parseModelJson, readTfjsSignature } from '../lib/models/tfjs-signature.ts';
+import { ModelFileError } from '../lib/models/model-file.ts';
+import { readOnnxSignature } from '../lib/models/onnx-signature.ts';
 
 export interface LocalModels {
   models: ModelInfo[];

@@ -9,23 +9,19 @@
  * Exit codes: 0 ok; 1 a budget was breached or a regression found against the baseline; 2 usage or config
  * error; 3 run failure (a cell failed, was aborted or unsupported, a device could not run, no build or browser).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { compareCells, compareToFastest, DEFAULT_THRESHOLD, describeComparison, pairedInRun } from '../lib/compare.ts';
-import { configJsonSchema } from '../lib/config.ts';
-import { fmtMs, fmtVerdict, textTable } from '../lib/format.ts';
-import { allTargets, DEFAULT_SAMPLING } from '../lib/plan.ts';
-import { okCells, parseResultFile, STAGES, type Stage } from '../lib/schema.ts';
-import { num, UsageError } from './args.ts';
+import { DEFAULT_THRESHOLD } from '../lib/measure/compare.ts';
+import { configJsonSchema } from '../lib/plan/config.ts';
+import { DEFAULT_SAMPLING } from '../lib/plan/plan.ts';
+import { UsageError } from './args.ts';
+import { cmdCompare, cmdValidate } from './compare.ts';
 import { cmdRun } from './run.ts';
 import { DEFAULT_TARGETS, EXIT, RUN_OPTIONS } from './run-config.ts';
+import { STAGES } from '../lib/stages.ts';
+import { allTargets } from '../lib/targets.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export { EXIT } from './run-config.ts';
-export { buildOverrides, parseDims, parsePolicy, samplingFrom } from './args.ts';
 
 const D = DEFAULT_SAMPLING;
 const HELP = `latency-lab: time ML models in a real browser, stage by stage
@@ -182,66 +178,6 @@ Examples:
 
 Exit codes: 0 ok, 1 budget breached or regression, 2 usage or config error, 3 run failure.
 `;
-
-function cmdCompare(argv: string[]): number {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: { a: { type: 'string' }, b: { type: 'string' }, threshold: { type: 'string' }, stage: { type: 'string' } },
-  });
-  if (positionals.length !== 1) throw new UsageError('compare takes one results file');
-  const runs = parseResultFile(JSON.parse(readFileSync(positionals[0]!, 'utf8')));
-  if (runs.length > 1)
-    throw new UsageError(
-      `${positionals[0]} holds ${runs.length} devices' runs; compare reads one (split it, or compare per device in the report)`,
-    );
-  const ok = okCells(runs[0]!.cells);
-  const threshold = (num(v.threshold, '--threshold') ?? DEFAULT_THRESHOLD * 100) / 100;
-  if (!(threshold >= 0 && threshold < 1)) throw new UsageError(`--threshold: ${threshold * 100} is not in 0..99`);
-  const stage = (v.stage ?? 'total') as Stage | 'total';
-  if (stage !== 'total' && !(STAGES as readonly string[]).includes(stage))
-    throw new UsageError(`--stage: '${stage}' is not total or one of ${STAGES.join(', ')}`);
-  const find = (id: string) => {
-    const c = ok.find((x) => x.cell.id === id);
-    if (!c)
-      throw new UsageError(
-        `no ok cell '${id}' in ${positionals[0]}; ok cells: ${ok.map((x) => x.cell.id).join(', ') || '(none)'}`,
-      );
-    return c;
-  };
-  if (v.a !== undefined || v.b !== undefined) {
-    if (v.a === undefined || v.b === undefined) throw new UsageError('give both --a and --b');
-    console.log(
-      describeComparison(
-        compareCells(find(v.a), find(v.b), { stage, threshold, paired: pairedInRun(find(v.a), find(v.b)) }),
-      ),
-    );
-    return EXIT.ok;
-  }
-  const vs = compareToFastest(ok, threshold);
-  const rows = ok.map((c) => {
-    const cmp = vs.get(c.cell.id);
-    return [
-      c.cell.id,
-      fmtMs(c.summary.total.median),
-      cmp ? cmp.ratio.toFixed(3) : '1',
-      cmp ? `${cmp.ci95[0].toFixed(3)}-${cmp.ci95[1].toFixed(3)}` : '',
-      fmtVerdict(cmp),
-      cmp?.b ?? '',
-    ];
-  });
-  console.log(textTable(['cell', 'median ms', 'ratio', '95% CI', 'verdict', 'against'], rows));
-  return EXIT.ok;
-}
-
-function cmdValidate(argv: string[]): number {
-  const [file, ...rest] = argv;
-  if (!file || rest.length) throw new UsageError('validate takes one results file');
-  const runs = parseResultFile(JSON.parse(readFileSync(file, 'utf8')));
-  console.log(`${file}: valid result file (${runs.length === 1 ? 'one run' : `${runs.length} devices`})`);
-  return EXIT.ok;
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -2,7 +2,7 @@
  * Run progress on stderr: on a terminal, a live block with one line per device (cell, phase, samples, ETA) that
  * redraws in place; otherwise (CI logs, pipes) plain lines as things happen.
  */
-import type { CellEvent } from '../lib/job.ts';
+import type { CellEvent } from '../lib/contracts/job.ts';
 import type { CellResult, Plan } from '../lib/schema.ts';
 
 interface DeviceState {

@@ -1,7 +1,10 @@
 /** The output folder's files: the result file(s) and the reports made from them (run and host write the same). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reportHtml, reportMarkdown, samplesCsv, summaryCsv, type ReportInput } from '../lib/report.ts';
+import { reportMarkdown } from '../lib/report/report.ts';
+import { reportHtml } from '../lib/report/report-html.ts';
+import { samplesCsv, summaryCsv } from '../lib/report/report-csv.ts';
+import type { ReportInput } from '../lib/report/report-rows.ts';
 
 export const REPORT_FILES = 'results.json, summary.csv, samples.csv, report.md, report.html';
 

@@ -5,12 +5,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_BASELINE_THRESHOLD } from '../lib/baseline.ts';
-import { BudgetRule, parseBudget } from '../lib/budget.ts';
-import { withBuiltInModels } from '../lib/calibration.ts';
-import { type DeviceEndpoint, type ParsedConfig } from '../lib/config.ts';
-import { bundledImages, type Manifest, type ModelInfo } from '../lib/manifest.ts';
-import { buildPlan, freshSeed, sweepableDims, type PlanRequest } from '../lib/plan.ts';
+import { DEFAULT_BASELINE_THRESHOLD } from '../lib/report/baseline.ts';
+import { BudgetRule, parseBudget } from '../lib/plan/budget.ts';
+import { withBuiltInModels } from '../lib/measure/calibration.ts';
+import { type DeviceEndpoint, type ParsedConfig } from '../lib/plan/config.ts';
+import { bundledImages, type Manifest, type ModelInfo } from '../lib/models/manifest.ts';
+import { buildPlan, freshSeed, type PlanRequest } from '../lib/plan/plan.ts';
 import { parseResultFile, type RunResult } from '../lib/schema.ts';
 import { applyImages, loadLocalImages } from './local-images.ts';
 import {
@@ -25,7 +25,8 @@ import {
   type Flags,
 } from './args.ts';
 import { isLocalPath, loadLocalModels } from './local-models.ts';
-import { parseProfiles, type NetworkProfileName } from '../lib/first-visit.ts';
+import { parseProfiles, type NetworkProfileName } from '../lib/schema/first-visit.ts';
+import { sweepableDims } from '../lib/models/dims.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
 export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'];

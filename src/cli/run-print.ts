@@ -1,15 +1,15 @@
 /** What `latency-lab run` prints when it is done: per run its table and extra sections, then budgets and baseline. */
-import { type BaselineRow } from '../lib/baseline.ts';
-import { type BudgetOutcome } from '../lib/budget.ts';
-import { calibrationReports } from '../lib/calibration.ts';
-import { compareToFastest } from '../lib/compare.ts';
-import { fmtMs, resultTable, textTable } from '../lib/format.ts';
+import { type BaselineRow } from '../lib/report/baseline.ts';
+import { type BudgetOutcome } from '../lib/plan/budget.ts';
+import { calibrationReports } from '../lib/measure/calibration.ts';
+import { compareToFastest } from '../lib/measure/compare.ts';
+import { fmtMs, resultTable, textTable } from '../lib/report/format.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
-import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from '../lib/predictions.ts';
-import { formatTax } from '../lib/tax.ts';
-import { firstVisitLines } from '../lib/first-visit-report.ts';
+import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from '../lib/report/predictions.ts';
+import { formatTax } from '../lib/report/tax.ts';
+import { firstVisitLines } from '../lib/report/first-visit-report.ts';
 import { REPORT_FILES } from './reports.ts';
-import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from '../lib/verdict-tables.ts';
+import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from '../lib/report/verdict-tables.ts';
 
 /** The browser tax per cell, in words, with the native environment and the models that have no native reference. */
 export function taxLines(run: RunResult): string[] {

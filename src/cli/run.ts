@@ -6,25 +6,23 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compareWithBaseline, type BaselineRow } from '../lib/baseline.ts';
-import { checkBudgets, type BudgetOutcome } from '../lib/budget.ts';
-import { parseConfig, type ParsedConfig } from '../lib/config.ts';
-import { cellReason } from '../lib/format.ts';
-import { parseManifest } from '../lib/manifest.ts';
+import { compareWithBaseline, type BaselineRow } from '../lib/report/baseline.ts';
+import { checkBudgets, type BudgetOutcome } from '../lib/plan/budget.ts';
+import { parseConfig, type ParsedConfig } from '../lib/plan/config.ts';
+import { cellReason } from '../lib/report/format.ts';
+import { parseManifest } from '../lib/models/manifest.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
 import { UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
 import { Progress } from './progress.ts';
 import { NativeHost } from './native/host.ts';
-import { type FirstVisits } from '../lib/first-visit.ts';
+import { type FirstVisits } from '../lib/schema/first-visit.ts';
 import { measureFirstVisits } from './first-visit.ts';
 import { checkWritable, EXIT, portArg, readJson, resolveRun, RUN_OPTIONS, type Resolved } from './run-config.ts';
 
 import { printSummary } from './run-print.ts';
 import { writeReports } from './reports.ts';
-import type { ReportInput } from '../lib/report.ts';
-
-export { EXIT } from './run-config.ts';
+import type { ReportInput } from '../lib/report/report-rows.ts';
 
 export interface RunContext {
   projectRoot: string;

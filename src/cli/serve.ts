@@ -6,20 +6,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BatcherConfig } from '../lib/serving/batcher.ts';
+import { BatcherConfig } from '../lib/schema/serving.ts';
 import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
-import {
-  capacityLines,
-  requestsCsv,
-  servingCsv,
-  servingHtml,
-  servingMarkdown,
-  servingTable,
-} from '../lib/serving/format.ts';
+import { capacityLines, servingHtml, servingMarkdown, servingTable } from '../lib/serving/format.ts';
 import { parseRunResult, type RunResult } from '../lib/schema.ts';
 import { ints, list, num, UsageError } from './args.ts';
 import { evaluateInLab } from './driver.ts';
 import { EXIT, portArg } from './run-config.ts';
+import { requestsCsv, servingCsv } from '../lib/serving/csv.ts';
 
 const COMMON = {
   model: { type: 'string' },

@@ -4,8 +4,8 @@
  * Bump SCHEMA_VERSION on any change that an older reader could misread.
  */
 import { z } from 'zod';
-import { ServingReport } from './serving/schema.ts';
-import { FirstVisits } from './first-visit.ts';
+import { ServingReport } from './schema/serving.ts';
+import { FirstVisits } from './schema/first-visit.ts';
 import { Plan } from './schema/plan.ts';
 import { CellResult } from './schema/cell-result.ts';
 export * from './schema/basics.ts';

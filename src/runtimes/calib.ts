@@ -4,7 +4,7 @@
  * setTimeout would add the event loop's own delay). Upload and readback only pass arrays along, so they measure
  * what the harness itself costs around a stage.
  */
-import type { HostTensor } from '../lib/inputs.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
 import {
   CALIBRATION_CHANGE_INPUT,
   CALIBRATION_FAULT_AFTER_INPUT,
@@ -12,7 +12,7 @@ import {
   CALIBRATION_INPUT,
   CALIBRATION_LATER_INPUT,
   FAULTS,
-} from '../lib/calibration.ts';
+} from '../lib/measure/calibration.ts';
 import type { BackendId, Cell, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { BackendUnavailable, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
 

@@ -4,8 +4,8 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import { ORT_BUILD_INFO, type OrtBuild } from '../lib/builds.ts';
-import type { HostTensor } from '../lib/inputs.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { captureConsole } from './console-tap.ts';
 import { backendKindOf, formatProviders, kernelsPerProvider, verdictOf } from './ort-proof.ts';

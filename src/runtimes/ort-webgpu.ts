@@ -4,10 +4,10 @@
  * from ORT's profiling on extra passes.
  */
 import type * as Ort from 'onnxruntime-web';
-import type { HostTensor } from '../lib/inputs.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
-import { median } from '../lib/stats.ts';
+import { median } from '../lib/measure/stats.ts';
 import {
   commonProof,
   ORT_TYPES,

@@ -15,8 +15,8 @@
  */
 import { errorMessage } from '../lib/errors.ts';
 import { RECOMMENDED_ORT_BUILD, ortBuildLacks, type OrtBuild } from '../lib/builds.ts';
-import type { TestFaults } from '../lib/job.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { TestFaults } from '../lib/contracts/job.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { BackendId, Cell, StageNote } from '../lib/schema.ts';
 import { captureConsole, installConsoleTap } from './console-tap.ts';
 import { droppedProvider, webGlInitFailure } from './ort-proof.ts';

@@ -3,9 +3,9 @@
  * stages (upload -> inference -> readback) and never touches a runtime's own API; each adapter says in its
  * comments where its stage boundaries fall and why.
  */
-import type { HostTensor } from '../lib/inputs.ts';
-import type { TestFaults } from '../lib/job.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import type { TestFaults } from '../lib/contracts/job.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { BackendId, Cell, GpuBusy, ModelFormat, Proof, RuntimeId, StageNote } from '../lib/schema.ts';
 
 /** A model's bytes, fetched (or received) by the worker before the session is created. */

@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import type { HostTensor } from '../lib/inputs.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
-import { median } from '../lib/stats.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
+import { median } from '../lib/measure/stats.ts';
 import type { Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { BackendMismatch, type RuntimeSession } from './runtime.ts';
 import { fetchedWasm, TFJS_WASM_BUILDS } from './wasm-file.ts';

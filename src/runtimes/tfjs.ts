@@ -16,7 +16,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { BackendId, Cell, Proof } from '../lib/schema.ts';
 import {
   BackendMismatch,

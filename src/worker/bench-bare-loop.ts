@@ -4,9 +4,9 @@
  * pipeline, no sampling rules: just what an app's inference loop would see, pass after pass.
  */
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
-import type { HostTensor } from '../lib/inputs.ts';
-import { modelInputs } from '../lib/manifest.ts';
-import type { CellJob } from '../lib/job.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import { modelInputs } from '../lib/models/manifest.ts';
+import type { CellJob } from '../lib/contracts/job.ts';
 import type { BareRunner, RuntimeAdapter } from '../runtimes/runtime.ts';
 import { loadAdapter } from './cell-io.ts';
 

@@ -8,14 +8,12 @@
  * the one GPUDevice ORT runs the lab's session on: a plain session from another build would compare two builds
  * (native WebGPU EP against JSEP), and draining another device's queue would wait for nothing.
  */
-import type { GpuSyncRounds } from '../lib/automation-api.ts';
+import type { GpuSyncRounds } from '../lib/contracts/automation-api.ts';
 import type * as Ort from 'onnxruntime-web';
-import { modelInputs } from '../lib/manifest.ts';
-import type { CellJob } from '../lib/job.ts';
+import { modelInputs } from '../lib/models/manifest.ts';
+import type { CellJob } from '../lib/contracts/job.ts';
 import { ortAdapter } from '../runtimes/ort.ts';
 import { OrtWebGpuSession } from '../runtimes/ort-webgpu.ts';
-
-export type { GpuSyncRounds };
 
 /** The lab's session and a plain one (CPU outputs) of the same model, on one build and one device. */
 async function openSessions(job: CellJob): Promise<{ lab: OrtWebGpuSession; plain: Ort.InferenceSession }> {

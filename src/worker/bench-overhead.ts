@@ -6,13 +6,11 @@
  *  - bare fresh: the same, fed a fresh copy of the inputs each pass (copied outside its clock), as the lab's
  *    preprocess hands the runtime new buffers each pass, and as an app with new data for each inference does.
  */
-import type { OverheadRounds } from '../lib/automation-api.ts';
+import type { OverheadRounds } from '../lib/contracts/automation-api.ts';
 import { openBare } from './bench-bare-loop.ts';
-import type { CellJob } from '../lib/job.ts';
+import type { CellJob } from '../lib/contracts/job.ts';
 import { CellRun } from './pipeline.ts';
 import { loadAdapter } from './cell-io.ts';
-
-export type { OverheadRounds };
 
 /**
  * `iterations` passes are timed together per sample on every arm (values per pass), so a sub-0.1 ms pass is resolved

@@ -3,9 +3,10 @@
  * what it fetched (Resource Timing), digest inputs and outputs, and the fault tests' GPU hiding. Nothing here is
  * inside a stage's clock.
  */
-import type { HostTensor } from '../lib/inputs.ts';
-import { PARITY_PREFIX, type CellJob, type ParityData } from '../lib/job.ts';
-import type { ModelFile } from '../lib/manifest.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import { PARITY_PREFIX, type CellJob } from '../lib/contracts/job.ts';
+import type { ParityData } from '../lib/report/parity.ts';
+import type { ModelFile } from '../lib/models/manifest.ts';
 import type { ColdStart, OutputDigest } from '../lib/schema.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 import { BackendUnavailable, type RuntimeAdapter } from '../runtimes/runtime.ts';

@@ -3,9 +3,9 @@
  * one pass through the pipeline with every stage boundary on the worker's own clock. CellRun (pipeline.ts) takes
  * it from there: warm-up, sample blocks, finish.
  */
-import { InputError, type HostTensor } from '../lib/inputs.ts';
-import { type CellEvent, type CellJob, type CellOutcome, type Step } from '../lib/job.ts';
-import { modelInputs, type ModelInfo } from '../lib/manifest.ts';
+import { InputError, type HostTensor } from '../lib/models/inputs.ts';
+import { type CellEvent, type CellJob, type CellOutcome, type Step } from '../lib/contracts/job.ts';
+import { modelInputs, type ModelInfo } from '../lib/models/manifest.ts';
 import type {
   CellResult,
   ColdStart,
@@ -15,13 +15,13 @@ import type {
   Stage,
   StageNote,
 } from '../lib/schema.ts';
-import { type WarmupPasses } from '../lib/warmup-curve.ts';
+import { type WarmupPasses } from '../lib/measure/warmup-curve.ts';
 import { BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
 import { postprocessFor } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
 import { checkSha, getFile, hideGpuForTest, loadAdapter, message, networkUse, runtimeWasm } from './cell-io.ts';
-import { pictureCycle } from '../lib/image-input.ts';
+import { pictureCycle } from '../lib/models/image-input.ts';
 
 type Emit = (event: CellEvent) => void;
 /** Asks the page to measure memory (measureUserAgentSpecificMemory is a page API); bytes, or why not. */

@@ -3,8 +3,8 @@
  * preprocess parts' summaries, and the warnings in words. Kept apart from the pipeline, which only measures.
  */
 import type { GpuBusy, Memory, OutputDigest, PreprocessParts, Sample, SamplingReport } from '../lib/schema.ts';
-import { summarize } from '../lib/stats.ts';
-import { precisionWarning } from '../lib/sampling-words.ts';
+import { summarize } from '../lib/measure/stats.ts';
+import { precisionWarning } from '../lib/measure/sampling-words.ts';
 
 interface TensorCount {
   tensors: number;

@@ -3,13 +3,13 @@
  * samples, the summaries and validity of the steady segment, memory and leaks, digests, warnings. Arithmetic only:
  * nothing here is timed.
  */
-import type { CellOutcome, FinishFacts } from '../lib/job.ts';
-import type { HostTensor } from '../lib/inputs.ts';
+import type { CellOutcome, FinishFacts } from '../lib/contracts/job.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
 import type { CellResult, ColdStart, GpuBusy, Prediction, Proof, Sample, StageNote } from '../lib/schema.ts';
-import { summariesWidenedToTick } from '../lib/invocation-merge.ts';
-import { summarizeStages } from '../lib/stats.ts';
-import { assessValidity } from '../lib/validity.ts';
-import { steadyStateOf, type WarmupPasses } from '../lib/warmup-curve.ts';
+import { summariesWidenedToTick } from '../lib/measure/invocation-merge.ts';
+import { summarizeStages } from '../lib/measure/stats.ts';
+import { assessValidity } from '../lib/measure/validity.ts';
+import { steadyStateOf, type WarmupPasses } from '../lib/measure/warmup-curve.ts';
 import { digest, inputDigest } from './cell-io.ts';
 import { cellWarnings, memoryOf, preprocessPartsOf, type MemoryFacts } from './cell-report.ts';
 
@@ -85,7 +85,7 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
     inputDigest: m.fed.length ? await inputDigest(m.fed) : null,
     tax: null,
     gpuBusy: typeof m.gpuBusy === 'string' ? null : m.gpuBusy,
-    // The run lists the cell's invocations once they are merged (src/lib/invocation-merge.ts).
+    // The run lists the cell's invocations once they are merged (src/lib/measure/invocation-merge.ts).
     invocations: [],
     acrossInvocations: null,
     memory,

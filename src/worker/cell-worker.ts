@@ -4,9 +4,10 @@
  * (prepare -> warmup -> sample blocks -> finish) so the page can interleave blocks across live cells.
  */
 import * as Comlink from 'comlink';
-import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/job.ts';
+import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/contracts/job.ts';
 import type { Sample } from '../lib/schema.ts';
-import { CellRun, type MeasureMemory } from './pipeline.ts';
+import { CellRun } from './pipeline.ts';
+import type { MeasureMemory } from './cell-load.ts';
 
 let run: CellRun | null = null;
 

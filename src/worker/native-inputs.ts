@@ -4,11 +4,11 @@
  * One set per pass of a picture cycle; one set when no input is a picture. Returned as wire tensors (base64), ready
  * for the CLI.
  */
-import { pictureCycle } from '../lib/image-input.ts';
-import type { HostTensor } from '../lib/inputs.ts';
-import type { CellJob } from '../lib/job.ts';
-import { modelInputs } from '../lib/manifest.ts';
-import { toWire, type WireTensor } from '../lib/native-wire.ts';
+import { pictureCycle } from '../lib/models/image-input.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import type { CellJob } from '../lib/contracts/job.ts';
+import { modelInputs } from '../lib/models/manifest.ts';
+import { toWire, type WireTensor } from '../lib/contracts/native-wire.ts';
 import { toBase64 } from '../lib/base64.ts';
 import { checkSha, getFile } from './cell-io.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';

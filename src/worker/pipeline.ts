@@ -7,23 +7,22 @@
  *   prepare (inputs -> runtime init -> fetch -> session -> first inference) -> warmup -> sample blocks -> finish.
  * Each step either succeeds or ends the cell with a result that keeps everything measured so far.
  */
-import { type HostTensor } from '../lib/inputs.ts';
-import { type CellOutcome, type FinishFacts, type Step, type WarmupDone } from '../lib/job.ts';
-import { modelInputs } from '../lib/manifest.ts';
-import { warmupDecision } from '../lib/sampling.ts';
-import { chooseIterations, growIterations, guardIterations, guardRule } from '../lib/timer-guard.ts';
+import { type HostTensor } from '../lib/models/inputs.ts';
+import { type CellOutcome, type FinishFacts, type Step, type WarmupDone } from '../lib/contracts/job.ts';
+import { modelInputs } from '../lib/models/manifest.ts';
+import { warmupDecision } from '../lib/measure/sampling.ts';
+import { chooseIterations, growIterations, guardIterations, guardRule } from '../lib/measure/timer-guard.ts';
 import type { ColdStart, GpuBusy, Prediction, PreprocessParts, Sample, Stage } from '../lib/schema.ts';
-import { PREPROCESS_PARTS, STAGES } from '../lib/schema.ts';
-import { median } from '../lib/stats.ts';
-import { FIRST_PASSES } from '../lib/warmup-curve.ts';
+import { PREPROCESS_PARTS } from '../lib/schema.ts';
+import { median } from '../lib/measure/stats.ts';
+import { FIRST_PASSES } from '../lib/measure/warmup-curve.ts';
 import { BackendMismatch, type RuntimeSession } from '../runtimes/runtime.ts';
 import { CellLoad, type StageTimes } from './cell-load.ts';
 import { predictionsOf } from './postprocess.ts';
 import { okResult } from './cell-result.ts';
+import { STAGES } from '../lib/stages.ts';
 
 const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
-
-export type { CellRunOptions, MeasureMemory } from './cell-load.ts';
 
 /** One cell's life inside its worker. The page calls the steps in order; each returns a Step. */
 export class CellRun extends CellLoad {

@@ -3,8 +3,8 @@
  * top-5 classes of each batch item from the first output. Tasks without one report no postprocess stage.
  */
 import type { Prediction } from '../lib/schema.ts';
-import type { HostTensor } from '../lib/inputs.ts';
-import type { ModelInfo } from '../lib/manifest.ts';
+import type { HostTensor } from '../lib/models/inputs.ts';
+import type { ModelInfo } from '../lib/models/manifest.ts';
 
 export type Postprocess = (outputs: readonly HostTensor[], model: ModelInfo) => unknown;
 

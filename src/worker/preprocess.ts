@@ -5,9 +5,9 @@
  * dtype and normalisation; each part is timed. Other inputs get a fresh copy of their synthesized values, so the
  * runtime never sees the same buffer twice.
  */
-import { fitRect, imageGeometry, writePixels } from '../lib/image-input.ts';
-import { allocate, elementCount, InputError, type HostTensor } from '../lib/inputs.ts';
-import type { CellJob } from '../lib/job.ts';
+import { fitRect, imageGeometry, writePixels } from '../lib/models/image-input.ts';
+import { allocate, elementCount, InputError, type HostTensor } from '../lib/models/inputs.ts';
+import type { CellJob } from '../lib/contracts/job.ts';
 import type { ImageFile, ImagePolicy, PreprocessParts, TensorSpec } from '../lib/schema.ts';
 
 interface ImageInput {

@@ -3,7 +3,7 @@
  * webgpu) and all tfjs backends (cpu, wasm, webgl, webgpu), on SwiftShader here. MobileNetV2 on the software GPU
  * backends takes minutes, so it lives in the nightly suite (npm run test:nightly).
  */
-import { validityFlags } from '../../src/lib/validity.ts';
+import { validityFlags } from '../../src/lib/measure/validity.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
 import type { CellResult, OkCellResult } from '../../src/lib/schema.ts';

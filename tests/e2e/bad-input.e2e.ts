@@ -6,7 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
-import type { ModelInfo } from '../../src/lib/manifest.ts';
+import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import type { CellResult } from '../../src/lib/schema.ts';
 import { distDir, distWithExtraModels, readDistManifest, requireDist, sha256 } from './harness.ts';
 

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bytesPredictMs, NETWORK_PROFILES, totalSent } from '../../src/lib/first-visit.ts';
-import { networkCosts } from '../../src/lib/first-visit-report.ts';
+import { bytesPredictMs, NETWORK_PROFILES, totalSent } from '../../src/lib/schema/first-visit.ts';
+import { networkCosts } from '../../src/lib/report/first-visit-report.ts';
 import { okCells, parseRunResult } from '../../src/lib/schema.ts';
 import { openLab, projectRoot, requireDist } from './harness.ts';
 

@@ -18,7 +18,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { launchChromium, type LaunchedBrowser } from '../../src/cli/chromium.ts';
 import { checkDist, guardOrigin } from '../../src/cli/driver.ts';
 import { serveStatic, type StaticServer } from '../../src/cli/server.ts';
-import { parseManifest, type Manifest, type ModelInfo } from '../../src/lib/manifest.ts';
+import { parseManifest, type Manifest, type ModelInfo } from '../../src/lib/models/manifest.ts';
 import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');

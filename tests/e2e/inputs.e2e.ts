@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
-import type { ModelInfo } from '../../src/lib/manifest.ts';
+import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import type { OkCellResult } from '../../src/lib/schema.ts';
 import { distWithExtraModels, multiInputModel, requireDist, sha256 } from './harness.ts';
 

@@ -4,12 +4,12 @@
  * the seed reproduces, cold starts repeat in fresh workers, and a hidden page is flagged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrationReports } from '../../src/lib/calibration.ts';
-import type { PlanRequest } from '../../src/lib/plan.ts';
+import { calibrationReports } from '../../src/lib/measure/calibration.ts';
+import type { PlanRequest } from '../../src/lib/plan/plan.ts';
 import { seededShuffle } from '../../src/lib/rng.ts';
-import { median } from '../../src/lib/stats.ts';
-import { validityFlags } from '../../src/lib/validity.ts';
-import { steadyByInvocation } from '../../src/lib/warmup-curve.ts';
+import { median } from '../../src/lib/measure/stats.ts';
+import { validityFlags } from '../../src/lib/measure/validity.ts';
+import { steadyByInvocation } from '../../src/lib/measure/warmup-curve.ts';
 import { okCells, parseRunResult, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
 import { openLab, requireDist, type LabPage } from './harness.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadLocalModels } from '../../src/cli/local-models.ts';
-import { modelInputs } from '../../src/lib/manifest.ts';
+import { modelInputs } from '../../src/lib/models/manifest.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
 import { inputDigest } from '../../src/worker/cell-io.ts';
 import { distDir, openLab, projectRoot, requireDist } from './harness.ts';

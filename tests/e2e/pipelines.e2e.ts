@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
-import { predictionTables } from '../../src/lib/predictions.ts';
+import { predictionTables } from '../../src/lib/report/predictions.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
 import { distDir, labForSuite, openLab, projectRoot, readDistManifest, requireDist } from './harness.ts';
 import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInBrowser, type DriverResult } from '../../src/cli/driver.ts';
-import { resolveShape } from '../../src/lib/inputs.ts';
+import { resolveShape } from '../../src/lib/models/inputs.ts';
 import { parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
 import { distDir, readDistManifest, requireDist } from './harness.ts';
 

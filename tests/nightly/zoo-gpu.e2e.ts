@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runInBrowser } from '../../src/cli/driver.ts';
-import { predictionTables } from '../../src/lib/predictions.ts';
+import { predictionTables } from '../../src/lib/report/predictions.ts';
 import { okCells } from '../../src/lib/schema.ts';
 import { distDir, readDistManifest, requireDist } from '../e2e/harness.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildOverrides, parseDims, parsePolicy } from '../../src/cli/main.ts';
-import type { Manifest } from '../../src/lib/manifest.ts';
+import type { Manifest } from '../../src/lib/models/manifest.ts';
+import { buildOverrides, parseDims, parsePolicy } from '../../src/cli/args.ts';
 
 const manifest = {
   manifestVersion: 1,

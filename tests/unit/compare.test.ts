@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compareCells, describeComparison, ratioOfMedians, verdictOf } from '../../src/lib/compare.ts';
+import { compareCells, describeComparison, ratioOfMedians, verdictOf } from '../../src/lib/measure/compare.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
 import type { OkCellResult, Sample } from '../../src/lib/schema.ts';
-import { driftOf, unsupportedPercentiles, validityFlags, assessValidity } from '../../src/lib/validity.ts';
-import { summarizeStages } from '../../src/lib/stats.ts';
+import { driftOf, unsupportedPercentiles, validityFlags, assessValidity } from '../../src/lib/measure/validity.ts';
+import { summarizeStages } from '../../src/lib/measure/stats.ts';
 
 const noisy = (seed: number, centre: number, n = 60) => {
   const rng = mulberry32(seed);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema, parseConfig } from '../../src/lib/config.ts';
+import { configJsonSchema, parseConfig } from '../../src/lib/plan/config.ts';
 
 describe('config file', () => {
   it('the published JSON Schema is the one the code validates with (run npm run schema after changing it)', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ratioOfMedians } from '../../src/lib/compare.ts';
-import { autocorrelationTime, bootstrapBlockLength } from '../../src/lib/dependence.ts';
+import { ratioOfMedians } from '../../src/lib/measure/compare.ts';
+import { autocorrelationTime, bootstrapBlockLength } from '../../src/lib/measure/dependence.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
-import { driftOf } from '../../src/lib/validity.ts';
+import { driftOf } from '../../src/lib/measure/validity.ts';
 
 /** Timings whose log follows an AR(1) process with lag-1 correlation `rho` (a machine's wander), about +-10%. */
 function wandering(seed: number, n: number, rho: number, centre = 10): number[] {

@@ -7,8 +7,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CompressedFiles } from '../../src/cli/compress.ts';
 import { countBytes, visitOf } from '../../src/cli/first-visit.ts';
 import { serveStatic } from '../../src/cli/server.ts';
-import { bytesPredictMs, FirstVisits, parseProfiles, totalSent, type FirstVisit } from '../../src/lib/first-visit.ts';
-import { networkCosts } from '../../src/lib/first-visit-report.ts';
+import {
+  bytesPredictMs,
+  FirstVisits,
+  parseProfiles,
+  totalSent,
+  type FirstVisit,
+} from '../../src/lib/schema/first-visit.ts';
+import { networkCosts } from '../../src/lib/report/first-visit-report.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-fv-unit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
 /** Result fixtures shared by unit tests: made-up but valid cells. */
 import { mulberry32 } from '../../src/lib/rng.ts';
-import type { ModelInfo } from '../../src/lib/manifest.ts';
+import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import type { OkCellResult, Sample } from '../../src/lib/schema.ts';
-import { summarizeStages } from '../../src/lib/stats.ts';
-import { assessValidity } from '../../src/lib/validity.ts';
-import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
+import { summarizeStages } from '../../src/lib/measure/stats.ts';
+import { assessValidity } from '../../src/lib/measure/validity.ts';
+import { steadyStateOf } from '../../src/lib/measure/warmup-curve.ts';
 
 /** An ok cell `model/runtime:backend/bN` whose totals scatter ±2% around `centre` ms (seeded). */
 export function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult {

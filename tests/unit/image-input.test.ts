@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePredictions, predictionTables } from '../../src/lib/predictions.ts';
+import { describePredictions, predictionTables } from '../../src/lib/report/predictions.ts';
 import type { OkCellResult } from '../../src/lib/schema.ts';
 import {
   fitRect,
@@ -9,9 +9,9 @@ import {
   parseImageOptions,
   writePixels,
   DEFAULT_IMAGE_OPTIONS,
-} from '../../src/lib/image-input.ts';
+} from '../../src/lib/models/image-input.ts';
 import { applyImages } from '../../src/cli/local-images.ts';
-import type { ModelInfo } from '../../src/lib/manifest.ts';
+import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import type { TensorSpec } from '../../src/lib/schema.ts';
 
 const nhwc: TensorSpec = { name: 'img', dtype: 'float32', shape: ['batch', 4, 6, 3] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { guessBatchFollowers, notAModel } from '../../src/lib/model-signature.ts';
-import { checkPolicy, makeValues, resolveShape, synthesizeInputs, toFloat16Bits } from '../../src/lib/inputs.ts';
+import { guessBatchFollowers, notAModel } from '../../src/lib/models/model-signature.ts';
+import { checkPolicy, makeValues, resolveShape, synthesizeInputs, toFloat16Bits } from '../../src/lib/models/inputs.ts';
 import type { TensorSpec } from '../../src/lib/schema.ts';
 
 const img: TensorSpec = { name: 'x', dtype: 'float32', shape: ['batch', 3, 'height', 'width'] };
@@ -128,7 +128,7 @@ describe('files that are plainly not models', () => {
 
 describe('absurd input sizes', () => {
   it('refuses an input over 4 GiB by name, before allocating anything', async () => {
-    const { checkInputSize, MAX_INPUT_BYTES } = await import('../../src/lib/inputs.ts');
+    const { checkInputSize, MAX_INPUT_BYTES } = await import('../../src/lib/models/inputs.ts');
     expect(() => checkInputSize('x', 'float32', [1_000_000, 1_000_000, 1_000_000])).toThrow(
       /input 'x' \[1000000, 1000000, 1000000\] float32 would take 3.64e\+6 TiB: more than the 4 GiB/,
     );

@@ -1,8 +1,8 @@
 /** Invocations as a level of sampling: the level's CI, paired ratios, the planner, the merge into one cell. */
 import { describe, expect, it } from 'vitest';
-import { compareCells } from '../../src/lib/compare.ts';
-import { invocationFacts, mergeInvocations, widenToTick } from '../../src/lib/invocation-merge.ts';
-import { InvocationPlanner } from '../../src/lib/invocation-plan.ts';
+import { compareCells } from '../../src/lib/measure/compare.ts';
+import { invocationFacts, mergeInvocations, widenToTick } from '../../src/lib/measure/invocation-merge.ts';
+import { InvocationPlanner } from '../../src/lib/measure/invocation-plan.ts';
 import {
   acrossInvocations,
   levelCI,
@@ -10,11 +10,11 @@ import {
   tQuantile975,
   unpairedRatio,
   type InvocationFacts,
-} from '../../src/lib/invocations.ts';
+} from '../../src/lib/measure/invocations.ts';
 import { mulberry32, type Rng } from '../../src/lib/rng.ts';
 import { SamplingSettings } from '../../src/lib/schema.ts';
-import { orderedMedianCI, sortSamples, quantile, summarize } from '../../src/lib/stats.ts';
-import { steadySamples } from '../../src/lib/warmup-curve.ts';
+import { orderedMedianCI, sortSamples, quantile, summarize } from '../../src/lib/measure/stats.ts';
+import { steadySamples } from '../../src/lib/measure/warmup-curve.ts';
 import { okCell } from './fixtures.ts';
 
 /** A standard normal draw (Box-Muller) from a seeded generator. */

@@ -1,10 +1,10 @@
 /** Native reference cells: the plan that adds them, the wire that carries their inputs, and the browser tax. */
 import { describe, expect, it } from 'vitest';
-import type { ModelInfo } from '../../src/lib/manifest.ts';
-import { fromWire, toWire } from '../../src/lib/native-wire.ts';
-import { buildPlan, workKey, type PlanRequest } from '../../src/lib/plan.ts';
-import type { HostTensor } from '../../src/lib/inputs.ts';
-import { applyTax, browserTax, modelWork, nativeFor, taxable } from '../../src/lib/tax.ts';
+import type { ModelInfo } from '../../src/lib/models/manifest.ts';
+import { fromWire, toWire } from '../../src/lib/contracts/native-wire.ts';
+import { buildPlan, workKey, type PlanRequest } from '../../src/lib/plan/plan.ts';
+import type { HostTensor } from '../../src/lib/models/inputs.ts';
+import { applyTax, browserTax, modelWork, nativeFor, taxable } from '../../src/lib/report/tax.ts';
 import { fakeModel, okCell } from './fixtures.ts';
 
 const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo =>

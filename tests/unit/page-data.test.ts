@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { remainingMs, type EtaCell } from '../../src/lib/eta.ts';
-import { runOutcome } from '../../src/lib/run-outcome.ts';
+import { remainingMs, type EtaCell } from '../../src/lib/plan/eta.ts';
+import { runOutcome } from '../../src/lib/report/run-outcome.ts';
 import {
   ecdf,
   histogram,
@@ -12,9 +12,9 @@ import {
   throughputVs,
   throughputVsBatch,
   timeline,
-} from '../../src/lib/chart-data.ts';
-import { decodeSetup, encodeSetup, type Setup } from '../../src/lib/setup-url.ts';
-import { chromeTrace } from '../../src/lib/trace.ts';
+} from '../../src/lib/report/chart-data.ts';
+import { decodeSetup, encodeSetup, type Setup } from '../../src/lib/plan/setup-url.ts';
+import { chromeTrace } from '../../src/lib/report/trace.ts';
 import type { OkCellResult, RunResult } from '../../src/lib/schema.ts';
 
 function cell(id: string, totals: number[], batch = 1): OkCellResult {

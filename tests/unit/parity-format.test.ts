@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareOutputs } from '../../src/lib/parity.ts';
-import { fmtMs, textTable } from '../../src/lib/format.ts';
+import { compareOutputs } from '../../src/lib/report/parity.ts';
+import { fmtMs, textTable } from '../../src/lib/report/format.ts';
 
 const out = (values: number[], shape = [1, values.length]) => ({ name: 'y', shape, values: Float32Array.from(values) });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCountList } from '../../src/lib/parse.ts';
 import { parseDims } from '../../src/cli/args.ts';
-import { decodeSetup } from '../../src/lib/setup-url.ts';
+import { decodeSetup } from '../../src/lib/plan/setup-url.ts';
 
 describe('one list-of-counts parser for page, link and CLI', () => {
   it('reads commas and spaces, and names the first bad part', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan, parseTarget, PlanError, type PlanRequest } from '../../src/lib/plan.ts';
-import type { ModelInfo } from '../../src/lib/manifest.ts';
+import { buildPlan, type PlanRequest } from '../../src/lib/plan/plan.ts';
+import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import { fakeModel } from './fixtures.ts';
+import { parseTarget, PlanError } from '../../src/lib/plan/target-parse.ts';
 
 const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo => fakeModel(id, formats);
 const zoo = [model('both', ['onnx', 'tfjs-layers']), model('onnx-only', ['onnx'])];

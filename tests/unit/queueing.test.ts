@@ -4,11 +4,11 @@
  * service times through this same dispatcher, so a dispatcher bug would show on both of its sides.)
  */
 import { describe, expect, it } from 'vitest';
-import { BatcherConfig } from '../../src/lib/serving/batcher.ts';
+import { BatcherConfig } from '../../src/lib/schema/serving.ts';
 import { poissonArrivals } from '../../src/lib/serving/load.ts';
 import { simulate, type ServiceTime } from '../../src/lib/serving/simulate.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
-import { mean, sd } from '../../src/lib/stats.ts';
+import { mean, sd } from '../../src/lib/measure/stats.ts';
 
 const NO_BATCHING = BatcherConfig.parse({ maxBatch: 1, maxWaitMs: 0 });
 const ARRIVALS = 200_000;

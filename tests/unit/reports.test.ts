@@ -1,19 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resultTable } from '../../src/lib/format.ts';
-import { compareWithBaseline } from '../../src/lib/baseline.ts';
-import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/budget.ts';
-import {
-  checkShards,
-  modelIdFrom,
-  parseModelJson,
-  readOnnxSignature,
-  readTfjsSignature,
-} from '../../src/lib/model-signature.ts';
-import { csvField, reportHtml, reportMarkdown, samplesCsv, summaryCsv } from '../../src/lib/report.ts';
+import { resultTable } from '../../src/lib/report/format.ts';
+import { compareWithBaseline } from '../../src/lib/report/baseline.ts';
+import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/plan/budget.ts';
+import { modelIdFrom } from '../../src/lib/models/model-signature.ts';
+import { reportMarkdown } from '../../src/lib/report/report.ts';
 import { SamplingSettings, SCHEMA_VERSION, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
 import { okCell } from './fixtures.ts';
+import { csvField, samplesCsv, summaryCsv } from '../../src/lib/report/report-csv.ts';
+import { reportHtml } from '../../src/lib/report/report-html.ts';
+import { checkShards, parseModelJson, readTfjsSignature } from '../../src/lib/models/tfjs-signature.ts';
+import { readOnnxSignature } from '../../src/lib/models/onnx-signature.ts';
 
 function run(cells: OkCellResult[], device: string | null = null): RunResult {
   return {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SamplingController, warmupDecision } from '../../src/lib/sampling.ts';
-import { describeStop, neededAdvice, neededShort } from '../../src/lib/sampling-words.ts';
-import { chooseIterations, growIterations } from '../../src/lib/timer-guard.ts';
-import { thirdsDisagree } from '../../src/lib/steady-state.ts';
+import { SamplingController, warmupDecision } from '../../src/lib/measure/sampling.ts';
+import { describeStop, neededAdvice, neededShort } from '../../src/lib/measure/sampling-words.ts';
+import { chooseIterations, growIterations } from '../../src/lib/measure/timer-guard.ts';
+import { thirdsDisagree } from '../../src/lib/measure/steady-state.ts';
 import { SamplingSettings } from '../../src/lib/schema.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
 

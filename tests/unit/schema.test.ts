@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunResult, SamplingSettings, SCHEMA_VERSION, SchemaError, type RunResult } from '../../src/lib/schema.ts';
-import { summarizeStages } from '../../src/lib/stats.ts';
-import { parseManifest } from '../../src/lib/manifest.ts';
-import { steadyStateOf } from '../../src/lib/warmup-curve.ts';
+import { summarizeStages } from '../../src/lib/measure/stats.ts';
+import { parseManifest } from '../../src/lib/models/manifest.ts';
+import { steadyStateOf } from '../../src/lib/measure/warmup-curve.ts';
 
 function validRun(): RunResult {
   const cell = {

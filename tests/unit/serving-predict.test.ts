@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BatcherConfig } from '../../src/lib/serving/batcher.ts';
+import { BatcherConfig } from '../../src/lib/schema/serving.ts';
 import { predictPoint } from '../../src/lib/serving/predict.ts';
 import type { RequestRecord } from '../../src/lib/serving/dispatch.ts';
-import { extent } from '../../src/lib/stats.ts';
-import { lineChartSvg } from '../../src/lib/svg-chart.ts';
+import { extent } from '../../src/lib/measure/stats.ts';
+import { lineChartSvg } from '../../src/lib/report/svg-chart.ts';
 
 // Spreading this many values into one Math.min call overflows Node 20's stack (it already does at 200,000).
 const LARGE = 300_000;

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { BatcherConfig, DynamicBatcher } from '../../src/lib/serving/batcher.ts';
+import { DynamicBatcher } from '../../src/lib/serving/batcher.ts';
+import { BatcherConfig } from '../../src/lib/schema/serving.ts';
 import { poissonArrivals, traceArrivals } from '../../src/lib/serving/load.ts';
 import { simulate } from '../../src/lib/serving/simulate.ts';
 import { monitorWindows, quantileCI, saturationStart, summarizePoint } from '../../src/lib/serving/report.ts';
-import { capacityLines, compareServing, servingCsv, servingTable } from '../../src/lib/serving/format.ts';
+import { capacityLines, compareServing, servingTable } from '../../src/lib/serving/format.ts';
 import { servingSampling } from '../../src/lib/serving/config.ts';
 import { searchCapacity } from '../../src/lib/serving/capacity.ts';
-import type { ServingReport } from '../../src/lib/serving/report.ts';
+import { servingCsv } from '../../src/lib/serving/csv.ts';
+import type { ServingReport } from '../../src/lib/schema/serving.ts';
 
 const cfg = (c: Partial<BatcherConfig> & Pick<BatcherConfig, 'maxBatch' | 'maxWaitMs'>) => BatcherConfig.parse(c);
 

@@ -3,8 +3,9 @@ import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readResultLink, resultLink } from '../../src/app/share-link.ts';
 import { SamplingSettings, SCHEMA_VERSION, type RunResult } from '../../src/lib/schema.ts';
-import { compareWithShared, SHARE_PREFIX, summariseForLink } from '../../src/lib/share.ts';
+import { compareWithShared, summariseForLink } from '../../src/lib/plan/share.ts';
 import { okCell } from './fixtures.ts';
+import { SHARE_PREFIX } from '../../src/lib/plan/setup-url.ts';
 
 const a = okCell('m/ort:wasm/b1', 4, 1, 200);
 const b = okCell('m/tfjs:wasm/b1', 6, 2, 200);

@@ -13,7 +13,7 @@ import {
   sortSamples,
   summarize,
   summarizeStages,
-} from '../../src/lib/stats.ts';
+} from '../../src/lib/measure/stats.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
 import type { Sample } from '../../src/lib/schema.ts';
 

@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/lib/rng.ts';
-import { analyseSteadyState, findChangepoints } from '../../src/lib/steady-state.ts';
+import { analyseSteadyState } from '../../src/lib/measure/steady-state.ts';
 import { SteadyState, type Sample } from '../../src/lib/schema.ts';
-import { describeWarmup, steadyStateOf, warmupShort } from '../../src/lib/warmup-curve.ts';
-import { validityFlags } from '../../src/lib/validity.ts';
+import { describeWarmup, steadyStateOf, warmupShort } from '../../src/lib/measure/warmup-curve.ts';
+import { validityFlags } from '../../src/lib/measure/validity.ts';
+import { findChangepoints } from '../../src/lib/measure/changepoints.ts';
 
 /** Multiplicative noise (sd about `sd`) and, with probability `spikeRate`, a 2-7x spike: a busy machine's timings. */
 function series(n: number, level: (i: number) => number, seed: number, sd = 0.04, spikeRate = 0.02): number[] {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import * as tf from '@tensorflow/tfjs';
-import { parseManifest, findFormat } from '../../src/lib/manifest.ts';
-import { synthesizeInputs } from '../../src/lib/inputs.ts';
+import { parseManifest, findFormat } from '../../src/lib/models/manifest.ts';
+import { synthesizeInputs } from '../../src/lib/models/inputs.ts';
 
 const modelsDir = join(import.meta.dirname, '..', '..', 'public', 'models');
 const manifestPath = join(modelsDir, 'manifest.json');

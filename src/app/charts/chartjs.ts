@@ -142,6 +142,3 @@ export function themeColours(el: Element): { fg: string; muted: string; grid: st
     grid: css.getPropertyValue('--border').trim() || '#dde1e7',
   };
 }
-
-/** The series colours (src/lib/palette.ts). */
-export { PALETTE } from '../../lib/palette.ts';

@@ -1,6 +1,7 @@
 /**
  * The Chart.js configurations of the results' charts, one builder per chart, from the chart data of
- * src/lib/chart-data.ts. Kept apart from Charts.svelte (which owns canvases and redraws) so each chart reads alone.
+ * src/lib/report/chart-data.ts. Kept apart from Charts.svelte (which owns canvases and redraws) so each chart reads
+ * alone.
  */
 import {
   axisTitle,
@@ -13,9 +14,9 @@ import {
   timeline,
   type Series,
   type SweepAxis,
-} from '../../lib/chart-data.ts';
+} from '../../lib/report/chart-data.ts';
 import type { OkCellResult } from '../../lib/schema.ts';
-import { STAGE_COLOURS } from '../../lib/svg-chart.ts';
+import { STAGE_COLOURS } from '../../lib/report/svg-chart.ts';
 import { PALETTE } from '../../lib/palette.ts';
 
 export type ChartConfig = Record<string, unknown>;

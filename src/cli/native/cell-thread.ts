@@ -6,8 +6,14 @@
  */
 import { errorMessage } from '../../lib/errors.ts';
 import { parentPort } from 'node:worker_threads';
-import { fromWire, outcomeToWire, stepToWire, type NativeJob, type WireTensor } from '../../lib/native-wire.ts';
-import type { FinishFacts } from '../../lib/job.ts';
+import {
+  fromWire,
+  outcomeToWire,
+  stepToWire,
+  type NativeJob,
+  type WireTensor,
+} from '../../lib/contracts/native-wire.ts';
+import type { FinishFacts } from '../../lib/contracts/job.ts';
 import { CellRun } from '../../worker/pipeline.ts';
 import { loadOrtNode, ortNodeAdapter } from './ort-node.ts';
 

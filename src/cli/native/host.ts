@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { NativeReplies, NativeRequest } from '../../lib/native-wire.ts';
+import type { NativeReplies, NativeRequest } from '../../lib/contracts/native-wire.ts';
 import type { ThreadReply, ThreadRequest } from './cell-thread.ts';
 import { loadOrtNode } from './ort-node.ts';
 

@@ -9,8 +9,8 @@
  */
 import { cpus, release, type as osType, arch } from 'node:os';
 import type * as OrtNode from 'onnxruntime-node';
-import type { HostTensor } from '../../lib/inputs.ts';
-import type { ModelInfo } from '../../lib/manifest.ts';
+import type { HostTensor } from '../../lib/models/inputs.ts';
+import type { ModelInfo } from '../../lib/models/manifest.ts';
 import type { BackendId, Cell, Dtype, Proof, StageNote } from '../../lib/schema.ts';
 import {
   BackendUnavailable,

@@ -1,5 +1,6 @@
 /**
- * The result file's schemas, part: tensors, runtimes, model formats, stages and input value policies.
+ * The result file's schemas, part: tensors, runtimes, model formats, stages, steady-state classes and input value
+ * policies.
  * Re-exported by ../schema.ts, which every reader imports.
  */
 import { z } from 'zod';
@@ -18,7 +19,6 @@ export const TensorSpec = z.object({ name: z.string().min(1), dtype: Dtype, shap
 export type TensorSpec = z.infer<typeof TensorSpec>;
 
 /** The runtimes and backends (src/lib/targets.ts says what each is). */
-export { BACKENDS, RUNTIMES };
 export const RuntimeId = z.enum(RUNTIMES);
 export type RuntimeId = z.infer<typeof RuntimeId>;
 
@@ -30,9 +30,12 @@ export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph', 'calibration'
 export const ModelFormat = z.enum(MODEL_FORMATS);
 export type ModelFormat = z.infer<typeof ModelFormat>;
 
-export { STAGES };
 export const Stage = z.enum(STAGES);
 export type Stage = z.infer<typeof Stage>;
+
+/** How a cell's per-pass times settled (the steady-state analysis, src/lib/measure/steady-state.ts, decides). */
+export const STEADY_CLASSES = ['flat', 'warm-up', 'slowdown', 'no-steady-state'] as const;
+export type SteadyClass = (typeof STEADY_CLASSES)[number];
 
 /** An encoded picture (PNG, JPEG, WebP, ...) an image input is made from: fetched like a model file and checked. */
 export const ImageFile = z.object({

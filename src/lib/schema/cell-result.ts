@@ -3,8 +3,7 @@
  * Re-exported by ../schema.ts, which every reader imports.
  */
 import { z } from 'zod';
-import { STEADY_CLASSES } from '../steady-state.ts';
-import { Dtype, Stage } from './basics.ts';
+import { Dtype, Stage, STEADY_CLASSES } from './basics.ts';
 import { SAMPLING_MODES, Cell } from './plan.ts';
 import {
   Sample,
@@ -89,8 +88,8 @@ export const Validity = z.object({
 export type Validity = z.infer<typeof Validity>;
 
 /**
- * Where the cell's steady state began, found by changepoint analysis of its per-pass times (src/lib/steady-state.ts),
- * and the warm-up curve before it. Times and passes count this cell's own passes from its first warm-up pass (not
+ * Where the cell's steady state began, found by changepoint analysis of its per-pass times
+ * (src/lib/measure/steady-state.ts), and the warm-up curve before it. Times and passes count this cell's own passes from its first warm-up pass (not
  * other cells' blocks in an interleaved run, nor the cold start's first inference).
  */
 export const SteadyState = z.object({

@@ -6,7 +6,7 @@
  * several. Re-exported by ../schema.ts.
  */
 import { z } from 'zod';
-import { STEADY_CLASSES } from '../steady-state.ts';
+import { STEADY_CLASSES } from './basics.ts';
 
 /** One invocation of a cell, as kept in the cell's result (its samples are in the cell's `samples`, marked). */
 export const Invocation = z.object({

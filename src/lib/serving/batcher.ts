@@ -4,21 +4,7 @@
  * free worker. Order is kept (FIFO). A queue limit drops requests by the stated policy, and every drop is counted.
  * Time is passed in, never read: the same code runs under real timers (the page) and in virtual time (tests).
  */
-import { z } from 'zod';
-
-export const BatcherConfig = z
-  .object({
-    /** 1 = no batching. */
-    maxBatch: z.number().int().min(1, 'maxBatch must be in 1..1024').max(1024, 'maxBatch must be in 1..1024'),
-    /** How long a batch may wait to fill; 0 = send what is there as soon as a worker is free. */
-    maxWaitMs: z.number().min(0, 'maxWaitMs must be in 0..10000').max(10_000, 'maxWaitMs must be in 0..10000'),
-    /** Requests waiting (not yet in a batch) beyond this are dropped by `dropPolicy`; null = no limit. */
-    queueLimit: z.number().int().min(1, 'queueLimit must be in 1..1000000').max(1_000_000).nullable().default(null),
-    /** `reject-new`: the arriving request is dropped; `drop-oldest`: the longest-waiting one is. */
-    dropPolicy: z.enum(['reject-new', 'drop-oldest']).default('reject-new'),
-  })
-  .strict();
-export type BatcherConfig = z.infer<typeof BatcherConfig>;
+import type { BatcherConfig } from '../schema/serving.ts';
 
 export interface Request {
   id: number;

@@ -3,7 +3,7 @@
  * measurement injected, so the search itself is unit-tested. A number is only called a capacity with a failing
  * rate measured above it; when none failed within the allowed raises, it is reported as a lower bound.
  */
-import type { CapacityResult } from './report.ts';
+import type { CapacityResult } from '../schema/serving.ts';
 
 export type CapacityProbe = CapacityResult['probes'][number];
 

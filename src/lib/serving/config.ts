@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SamplingSettings } from '../schema.ts';
-import { BatcherConfig } from './batcher.ts';
+import { BatcherConfig } from '../schema/serving.ts';
 
 export const ServingConfig = z
   .object({

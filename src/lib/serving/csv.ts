@@ -1,6 +1,6 @@
 /** Serving results as CSV: one row per load point, and one per request (for a person's own analysis). Pure. */
-import { csvField, toCsv } from '../report.ts';
-import { type ServingReport } from './report.ts';
+import { csvField, toCsv } from '../report/report-csv.ts';
+import type { ServingReport } from '../schema/serving.ts';
 
 export function servingCsv(r: ServingReport): string {
   const header = [

@@ -5,7 +5,8 @@
  * virtual clock with given service times (simulate.ts). Same code, so what the simulator predicts from measured
  * service times is what the runner would measure if service were the only cost.
  */
-import { DynamicBatcher, type Batch, type BatcherConfig } from './batcher.ts';
+import { DynamicBatcher, type Batch } from './batcher.ts';
+import type { BatcherConfig } from '../schema/serving.ts';
 
 export interface DispatchClock {
   /** ms since the point started. */

@@ -1,13 +1,11 @@
 /**
- * Serving results as tables, CSV, Markdown and self-contained HTML with SVG charts (latency percentiles and
- * throughput against offered load, per-request breakdown, monitor timeline). Pure.
+ * Serving results as tables, Markdown and self-contained HTML with SVG charts (latency percentiles and throughput
+ * against offered load, per-request breakdown, monitor timeline); their CSV is csv.ts. Pure.
  */
-import { fmtMs, textTable } from '../format.ts';
-import { escapeXml, lineChartSvg, type LineSeries } from '../svg-chart.ts';
-import type { BatcherConfig } from './batcher.ts';
-import { saturationStart, type ServingPoint, type ServingReport } from './report.ts';
-
-export { requestsCsv, servingCsv } from './csv.ts';
+import { fmtMs, textTable } from '../report/format.ts';
+import { escapeXml, lineChartSvg, type LineSeries } from '../report/svg-chart.ts';
+import { saturationStart } from './report.ts';
+import type { BatcherConfig, ServingPoint, ServingReport } from '../schema/serving.ts';
 
 export function batcherLabel(b: BatcherConfig, workers: number): string {
   const batching = b.maxBatch === 1 ? 'no batching' : `batch <= ${b.maxBatch}, wait <= ${b.maxWaitMs} ms`;

@@ -3,7 +3,7 @@
  * words (a window past the threshold, tfjs tensors that only grow).
  */
 import { monitorWindows } from './report.ts';
-import type { MonitorResult, MonitorWindow } from './schema.ts';
+import type { MonitorResult, MonitorWindow } from '../schema/serving.ts';
 
 export type MemoryReading = Pick<MonitorWindow, 'jsHeapBytes' | 'wasmHeapBytes' | 'tfjsTensors'>;
 

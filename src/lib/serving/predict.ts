@@ -5,10 +5,10 @@
  * carries the real spread; a size the real run never formed takes the nearest measured size's time per request.
  * What the prediction leaves out is the rest of the harness: arrival timers firing late, the page's own work.
  */
-import type { BatcherConfig } from './batcher.ts';
+import type { BatcherConfig } from '../schema/serving.ts';
 import type { RequestRecord } from './dispatch.ts';
 import { simulate } from './simulate.ts';
-import { extent, quantile, sortSamples } from '../stats.ts';
+import { extent, quantile, sortSamples } from '../measure/stats.ts';
 
 export interface Prediction {
   p50: number;

@@ -1,15 +1,12 @@
 /**
  * How a serving load point is summarised: latency percentiles with a CI, the per-request breakdown (batch
  * formation, queueing, inference), achieved throughput and whether the point is past saturation. Also monitor
- * windows with drift flags. Pure. The schemas of what is stored live in ./schema.ts (re-exported here).
+ * windows with drift flags. Pure. The schemas of what is stored live in src/lib/schema/serving.ts.
  */
-import { ratioOfMedians } from '../compare.ts';
-import { medianCI, quantile, sortSamples } from '../stats.ts';
-import type { BatcherConfig } from './batcher.ts';
+import { ratioOfMedians } from '../measure/compare.ts';
+import { quantile, sortSamples } from '../measure/stats.ts';
 import type { RequestRecord } from './dispatch.ts';
-import type { MonitorWindow, Pct, ServingPoint } from './schema.ts';
-
-export * from './schema.ts';
+import type { BatcherConfig, MonitorWindow, Pct, ServingPoint } from '../schema/serving.ts';
 
 /** A request as the real-time runner records it: RequestRecord plus the worker-timed inference. */
 /** A request as served (the dispatcher's record: its batch's service time included). */
@@ -153,5 +150,3 @@ export function monitorWindows(
       };
     });
 }
-
-export { medianCI };

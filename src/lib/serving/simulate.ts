@@ -3,11 +3,10 @@
  * given. Deterministic: the batcher's tests run through it, and fed the service times a real run measured it
  * predicts that run's latency and throughput (the page shows the prediction beside each measured point).
  */
-import type { BatcherConfig } from './batcher.ts';
+import type { BatcherConfig } from '../schema/serving.ts';
 import { dispatch, type DispatchOutcome } from './dispatch.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
-export type { BatchRecord, RequestRecord } from './dispatch.ts';
 export type ServeOutcome = Omit<DispatchOutcome, 'failed' | 'lateness'>;
 
 /** Service time of the k-th batch, of `size` requests, on worker `worker`. */
