@@ -18,7 +18,14 @@ import { cellImages, type ModelInfo } from '../lib/models/manifest.ts';
 import { checkParity } from '../lib/report/parity.ts';
 import { workKey } from '../lib/plan/plan.ts';
 import { seededShuffle } from '../lib/rng.ts';
-import type { Cell, CellResult, Environment, Plan, SamplingSettings } from '../lib/schema.ts';
+import {
+  abortedCell,
+  type Cell,
+  type CellResult,
+  type Environment,
+  type Plan,
+  type SamplingSettings,
+} from '../lib/schema.ts';
 import { applyTax } from '../lib/report/tax.ts';
 import { driverFor, repeatColdStarts, unavailableReason, type RunOptions } from './cell-start.ts';
 import { CellInvocations, liveInvocation, type LiveInvocation } from './cell-invocations.ts';
@@ -58,17 +65,7 @@ export class PlanRun {
     } finally {
       this.visibility.close();
     }
-    const cells = this.results.map(
-      (r, i) =>
-        r ?? {
-          status: 'aborted' as const,
-          cell: this.plan.cells[i]!,
-          startedAt: new Date().toISOString(),
-          durationMs: 0,
-          reason: 'not run',
-          samples: [],
-        },
-    );
+    const cells = this.results.map((r, i) => r ?? abortedCell(this.plan.cells[i]!, 'not run'));
     const outputsOf = (id: string) => this.parity.get(id);
     const ok = checkParity(cells, outputsOf);
     // The browser tax, where native reference cells ran.
@@ -168,8 +165,7 @@ export class PlanRun {
       return null;
     };
     const base = { cell, startedAt, durationMs: 0 };
-    if (this.options.signal?.aborted)
-      return end({ ...base, status: 'aborted', reason: 'cancelled before it started', samples: [] });
+    if (this.options.signal?.aborted) return end(abortedCell(cell, 'cancelled before it started', { startedAt }));
     // Probed before the run: no worker is started for a backend this browser can't run.
     const reason = unavailableReason(this.environment, cell);
     if (reason) return end({ ...base, status: 'unsupported', reason });

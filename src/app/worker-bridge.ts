@@ -6,7 +6,7 @@
 import { errorMessage } from '../lib/errors.ts';
 import * as Comlink from 'comlink';
 import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/contracts/job.ts';
-import type { Sample } from '../lib/schema.ts';
+import { abortedCell, type Sample } from '../lib/schema.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import type { ProbeWorkerApi } from '../worker/probe-worker.ts';
 
@@ -109,7 +109,7 @@ export class CellDriver {
       return {
         ok: false,
         outcome: {
-          result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] },
+          result: abortedCell(this.job.cell, 'cancelled', { ...this.common(), samples: this.received }),
           parity: [],
         },
       };
@@ -130,7 +130,7 @@ export class CellDriver {
         resolve({
           ok: false,
           outcome: {
-            result: { status: 'aborted', ...this.common(), reason: 'cancelled', samples: [...this.received] },
+            result: abortedCell(this.job.cell, 'cancelled', { ...this.common(), samples: this.received }),
             parity: [],
           },
         });

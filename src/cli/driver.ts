@@ -11,7 +11,14 @@ import type { CellEvent } from '../lib/contracts/job.ts';
 import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { PlanRequest } from '../lib/plan/plan.ts';
 import type {} from '../lib/contracts/automation-api.ts'; // window.latencyLab's type
-import { parseRunResult, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
+import {
+  abortedCell,
+  parseRunResult,
+  type CellResult,
+  type Environment,
+  type Plan,
+  type RunResult,
+} from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
 import { serveStatic } from './server.ts';
 import { runEnvelope } from '../lib/schema/envelope.ts';
@@ -208,17 +215,7 @@ export function partialRun(
   why: string,
   version: string,
 ): RunResult {
-  const cells = plan.cells.map(
-    (cell, i): CellResult =>
-      finished.get(i) ?? {
-        status: 'aborted',
-        cell,
-        startedAt: new Date().toISOString(),
-        durationMs: 0,
-        reason: `lost: ${why}`,
-        samples: [],
-      },
-  );
+  const cells = plan.cells.map((cell, i): CellResult => finished.get(i) ?? abortedCell(cell, `lost: ${why}`));
   return runEnvelope({ source: 'cli', environment, plan, cells }, version);
 }
 

@@ -3,7 +3,7 @@
  * (src/app/plan-run.ts) asks before every round; the decisions are pure, so they are tested with made-up facts.
  *
  * The cell's time budget (`maxSamplingMs`) is for all its invocations together. Auto mode runs a pilot of
- * PILOT_INVOCATIONS, each with an equal share; from their variance within and between, each further invocation is
+ * PILOT_INVOCATIONS in half of it, each with an equal share; from their variance within and between, each further invocation is
  * given the time to its steady state plus the samples that buy the most precision (acrossInvocations'
  * suggestedSamples), while the level's CI is wider than the target and time is left.
  */
@@ -15,6 +15,9 @@ import {
   type InvocationFacts,
 } from './invocations.ts';
 import type { SamplingSettings, StopReason } from '../schema.ts';
+
+/** The pilot's invocations each get 1 / (PILOT_SHARES x PILOT_INVOCATIONS) of the cell's time budget. */
+export const PILOT_SHARES = 2;
 
 /** No invocation is given less sampling time than this: below it a fresh start can't reach a steady state. */
 export const MIN_INVOCATION_MS = 100;
@@ -57,7 +60,9 @@ export class InvocationPlanner {
     const fixed = this.fixedCount;
     const share = (n: number) => Math.max(MIN_INVOCATION_MS, Math.floor(s.maxSamplingMs / n));
     if (fixed !== null) return { ...s, maxSamplingMs: share(fixed) };
-    if (done.length < PILOT_INVOCATIONS) return { ...s, maxSamplingMs: share(PILOT_INVOCATIONS) };
+    // The pilot takes half the budget: the other half goes to invocations sized by what the pilot showed (with
+    // t at 2 degrees of freedom, 4.3, three invocations alone leave the level's CI wide).
+    if (done.length < PILOT_INVOCATIONS) return { ...s, maxSamplingMs: share(PILOT_SHARES * PILOT_INVOCATIONS) };
     const left = Math.max(MIN_INVOCATION_MS, s.maxSamplingMs - spentMs);
     return { ...s, maxSamplingMs: Math.round(Math.min(left, this.wantedMs(done))) };
   }

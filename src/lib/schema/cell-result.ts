@@ -233,6 +233,25 @@ export type AbortedCellResult = z.infer<typeof AbortedCellResult>;
 export type CellResult = z.infer<typeof CellResult>;
 export type CellStatus = CellResult['status'];
 
+/**
+ * A cell that ended before its result: cancelled, never reached, or lost with its browser. The one builder of it
+ * (the page's run, the cell driver and the CLI's lost-browser path), so its shape and defaults are written once.
+ */
+export function abortedCell(
+  cell: Cell,
+  reason: string,
+  kept: { samples?: readonly Sample[]; startedAt?: string; durationMs?: number } = {},
+): AbortedCellResult {
+  return {
+    status: 'aborted',
+    cell,
+    startedAt: kept.startedAt ?? new Date().toISOString(),
+    durationMs: kept.durationMs ?? 0,
+    reason,
+    samples: [...(kept.samples ?? [])],
+  };
+}
+
 /** The cells that ran to the end, typed as such (tables, parity and charts read only these). */
 export function okCells(cells: readonly CellResult[]): OkCellResult[] {
   return cells.filter((c): c is OkCellResult => c.status === 'ok');
