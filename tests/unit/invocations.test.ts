@@ -142,7 +142,7 @@ describe('InvocationPlanner', () => {
   it('auto mode: a pilot of three sharing the budget, then more only while the CI is wide and time is left', () => {
     const p = new InvocationPlanner(settings());
     expect(p.fixedCount).toBeNull();
-    expect(p.settingsFor([], 0).maxSamplingMs).toBe(1500); // the pilot: half the budget in three
+    expect(p.settingsFor([], 0).maxSamplingMs).toBe(3000); // the pilot: the budget in three
     expect(p.wantsAnother([fact(1), fact(1.01)], 6000)).toBe(true); // still the pilot
     // Levels 1.00-1.02: t(2) x sd / sqrt(3) = ±2.5%, wider than ±2%; time is left.
     const wide = [fact(1), fact(1.02), fact(1.01)];

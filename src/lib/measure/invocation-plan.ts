@@ -3,7 +3,7 @@
  * (src/app/plan-run.ts) asks before every round; the decisions are pure, so they are tested with made-up facts.
  *
  * The cell's time budget (`maxSamplingMs`) is for all its invocations together. Auto mode runs a pilot of
- * PILOT_INVOCATIONS in half of it, each with an equal share; from their variance within and between, each further invocation is
+ * PILOT_INVOCATIONS, each with an equal share (PILOT_SHARES); from their variance within and between, each further invocation is
  * given the time to its steady state plus the samples that buy the most precision (acrossInvocations'
  * suggestedSamples), while the level's CI is wider than the target and time is left.
  */
@@ -16,8 +16,15 @@ import {
 } from './invocations.ts';
 import type { SamplingSettings, StopReason } from '../schema.ts';
 
-/** The pilot's invocations each get 1 / (PILOT_SHARES x PILOT_INVOCATIONS) of the cell's time budget. */
-export const PILOT_SHARES = 2;
+/**
+ * The pilot's invocations each get 1 / (PILOT_SHARES x PILOT_INVOCATIONS) of the cell's time budget. 1: the pilot
+ * takes the whole default budget. Measured both ways with bench:rerun (5 runs of ocr-cls and tiny-cnn on ort:wasm and
+ * tfjs:wasm, quiet moments of this 2-core VM): 1 gave another run's median inside a run's CI in 50 of 60 pairs (83%)
+ * with CIs of ±8-65%; 2 (half the budget to the pilot, the rest to 2-5 more, shorter invocations) gave ±10-25% but
+ * 43 of 60 (72%): shorter invocations pin each level less, and the run's invocations span less of the machine's
+ * drift over minutes. Honest first: 1. More time (--max-time) buys more invocations either way.
+ */
+export const PILOT_SHARES = 1;
 
 /** No invocation is given less sampling time than this: below it a fresh start can't reach a steady state. */
 export const MIN_INVOCATION_MS = 100;
@@ -60,8 +67,6 @@ export class InvocationPlanner {
     const fixed = this.fixedCount;
     const share = (n: number) => Math.max(MIN_INVOCATION_MS, Math.floor(s.maxSamplingMs / n));
     if (fixed !== null) return { ...s, maxSamplingMs: share(fixed) };
-    // The pilot takes half the budget: the other half goes to invocations sized by what the pilot showed (with
-    // t at 2 degrees of freedom, 4.3, three invocations alone leave the level's CI wide).
     if (done.length < PILOT_INVOCATIONS) return { ...s, maxSamplingMs: share(PILOT_SHARES * PILOT_INVOCATIONS) };
     const left = Math.max(MIN_INVOCATION_MS, s.maxSamplingMs - spentMs);
     return { ...s, maxSamplingMs: Math.round(Math.min(left, this.wantedMs(done))) };
