@@ -103,6 +103,14 @@ describe('budgets', () => {
     expect(out.breaches.map((b) => b.cellId)).toEqual(['a/tfjs:wasm/b1/t1']);
     expect(out.unmatched).toEqual(['zzz p95 <= 1ms']);
   });
+  it("says when a median budget's limit lies inside the median's CI (a rerun may judge it the other way)", () => {
+    const cell = okCell('a/ort:wasm/b1/t1', 10, 1);
+    const [lo, hi] = cell.summary.total.medianCI95!;
+    const inside = checkBudgets([parseBudget(`a median <= ${((lo + hi) / 2).toFixed(4)}ms`)], [run([cell])]);
+    expect(inside.checks[0]!.note).toMatch(/inside the median's 95% CI .*a rerun may judge it the other way/);
+    const clear = checkBudgets([parseBudget(`a median <= ${(hi * 1.5).toFixed(4)}ms`)], [run([cell])]);
+    expect(clear.checks[0]!.note).toBe('');
+  });
 });
 
 describe('baseline', () => {

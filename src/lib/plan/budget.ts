@@ -176,6 +176,16 @@ function judge(rule: BudgetRule, c: OkCellResult, base: Omit<BudgetCheck, 'value
     ...base,
     valueMs: value,
     pass,
-    note: few ? `only ${n} steady samples: ${rule.metric} is near the maximum` : '',
+    note: few ? `only ${n} steady samples: ${rule.metric} is near the maximum` : undecided(rule, c),
   };
+}
+
+/**
+ * A median budget whose limit lies inside the median's 95% CI (across invocations: what a rerun may say) is judged
+ * on the estimate, and the check says a rerun may judge it the other way.
+ */
+function undecided(rule: BudgetRule, c: OkCellResult): string {
+  const ci = rule.metric === 'median' ? c.summary[rule.stage as Stage | 'total']?.medianCI95 : null;
+  if (!ci || rule.limitMs < ci[0] || rule.limitMs > ci[1]) return '';
+  return `the limit lies inside the median's 95% CI (${ci[0].toPrecision(3)}–${ci[1].toPrecision(3)} ms): a rerun may judge it the other way`;
 }
