@@ -141,9 +141,11 @@ export class PlanRun {
     for (let turn = 0; live.length > 0; turn++) {
       const order = live.length > 1 ? seededShuffle(live, this.plan.seed + turn + 104_729 * round) : [...live];
       for (const l of order) {
-        if (await this.sampleBlock(l)) continue;
+        const next = await this.sampleBlock(l);
+        if (next === 'more') continue;
         live.splice(live.indexOf(l), 1);
-        if (!l.of.ended) await this.finishInvocation(l);
+        // A failed block has ended the invocation already (recorded, its worker gone): nothing left to finish.
+        if (next === 'done') await this.finishInvocation(l);
         await this.closeIfDone(l.of);
       }
     }
@@ -213,15 +215,15 @@ export class PlanRun {
     return liveInvocation(c, driver, settings, warm.value, this.visibility.mark());
   }
 
-  /** One block of samples; false when the invocation's sampling is over (or it failed: recorded). */
-  private async sampleBlock(live: LiveInvocation): Promise<boolean> {
+  /** One block of samples: 'more' to come, 'done' (sampling is over), or 'failed' (the invocation ended, recorded). */
+  private async sampleBlock(live: LiveInvocation): Promise<'more' | 'done' | 'failed'> {
     const n = live.controller.nextBlock();
-    if (n === 0) return false;
+    if (n === 0) return 'done';
     const step = await live.driver.sample(n);
     if (!step.ok) {
       live.driver.terminate();
       live.of.record(step.outcome);
-      return false;
+      return 'failed';
     }
     const { samples, blockMs } = step.value;
     live.controller.record(
@@ -229,7 +231,7 @@ export class PlanRun {
       blockMs,
       samples[0]?.iterations ?? 1,
     );
-    return true;
+    return 'more';
   }
 
   /** An invocation's sampling is over: finish it in its worker (its own result), and let its worker go. */

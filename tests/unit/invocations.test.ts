@@ -70,6 +70,9 @@ describe('the level across invocations', () => {
     expect(df).toBe(2);
     expect(ci95![1] - 2).toBeCloseTo((4.303 * 1) / Math.sqrt(3), 3);
     expect(levelCI([5]).ci95).toBeNull();
+    // A fractional df (Welch's) takes the wider interval below it; a time's CI never goes below 0.
+    expect(tQuantile975(1.55)).toBe(12.706);
+    expect(levelCI([1, 1.3]).ci95![0]).toBe(0);
   });
 
   it('splits variance into within and between, suggests samples per invocation, and flags levels that disagree', () => {

@@ -22,7 +22,10 @@ const environment = {
 interface FakeWorld {
   /** "open <cell> <invocation>" and "close <cell>" in the order they happened. */
   log: string[];
-  /** Level (ms per pass) of a cell's invocation k; a string: that invocation fails with it at warm-up. */
+  /**
+   * Level (ms per pass) of a cell's invocation k; a string: that invocation fails with it at warm-up, or, prefixed
+   * `sample:`, at its first sample block.
+   */
   level: (cellId: string, k: number) => number | string;
 }
 
@@ -58,11 +61,13 @@ function fakeChannels(world: FakeWorld): (job: CellJob) => CellChannel {
         };
       },
       warmup: async () => {
-        if (typeof level === 'string') return { ok: false, outcome: failedOutcome(job, level) };
+        if (typeof level === 'string' && !level.startsWith('sample:'))
+          return { ok: false, outcome: failedOutcome(job, level) };
         const warm = { passes: 5, ownPasses: 5, passMs: [1, 1, 1, 1, 1], stop: 'primed', totalMs: 5 };
         return { ok: true, value: { ...warm, iterations: { iterations: 1, why: 'fixed' } } };
       },
       sample: async (n: number) => {
+        if (typeof level === 'string') return { ok: false, outcome: failedOutcome(job, level.slice(7)) };
         const samples = Array.from({ length: n }, () => sample(taken++));
         return { ok: true, value: { samples, blockMs: n * (level as number) } };
       },
@@ -154,6 +159,18 @@ describe('PlanRun with invocations', () => {
     expect(b.status).toBe('failed');
     // A cell whose first invocation failed takes no more: opened once.
     expect(world.log.filter((l) => l.startsWith(`open ${B}`))).toEqual([`open ${B} 0`]);
+  });
+
+  it('an invocation that fails mid-sampling is recorded once, and its ended worker is not asked to finish', async () => {
+    const world: FakeWorld = { log: [], level: (id, k) => (k === 1 ? 'sample:worker lost' : id === A ? 1 : 2) };
+    const { cells } = await runWith(world, { mode: 'fixed', samples: 12, warmup: 1, invocations: 3 });
+    for (const c of okCells(cells)) {
+      expect(c.invocations).toHaveLength(1);
+      const about = c.warnings.filter((w) => w.startsWith('invocation 2 did not complete'));
+      expect(about).toEqual([
+        "invocation 2 did not complete (warmup: worker lost): the cell's numbers come from the 1 before it",
+      ]);
+    }
   });
 
   it('auto mode runs a pilot of three and stops adding invocations once the level is precise', async () => {

@@ -114,7 +114,7 @@ function mergedSummary(runs: readonly OkCellResult[], steady: readonly Sample[])
 
 function levelsWarning(runs: readonly OkCellResult[]): string {
   const levels = runs.map((r) => r.summary.total.median.toPrecision(3)).join(', ');
-  return `invocations settle at different levels: ${levels} ms (fresh starts of this cell; each one's CI excludes the others', so the cell's CI is across them)`;
+  return `invocations settle at different levels: ${levels} ms (fresh starts of this cell; some exclude each other's medians from their own CIs, so the cell's CI is across them)`;
 }
 
 /** One cell result from its invocations, in the order they ran (at least one). */

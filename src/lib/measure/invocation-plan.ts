@@ -73,12 +73,13 @@ export class InvocationPlanner {
   }
 
   /** Why the cell's invocations ended (read once wantsAnother said no). */
-  stopReason(done: readonly InvocationFacts[], spentMs: number): StopReason {
+  stopReason(done: readonly InvocationFacts[], _spentMs: number): StopReason {
     if (this.settings.mode === 'fixed') return 'fixed-count';
     if (this.precise(done)) return 'precision-reached';
     const fixed = this.fixedCount;
     if (fixed !== null || done.length >= MAX_AUTO_INVOCATIONS) return 'max-invocations';
-    return spentMs >= this.settings.maxSamplingMs - MIN_INVOCATION_MS ? 'max-time' : 'max-invocations';
+    // Auto mode stops short of its cap only when the time left can't hold another invocation.
+    return 'max-time';
   }
 
   /**

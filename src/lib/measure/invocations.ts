@@ -19,7 +19,8 @@ const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2
 
 export function tQuantile975(df: number): number {
   if (!(df >= 1)) throw new RangeError(`degrees of freedom must be >= 1, got ${df}`);
-  if (df <= T_975.length) return T_975[Math.round(df) - 1]!;
+  // A fractional df (Welch's) takes the table's value below it: the wider interval, never a narrower one.
+  if (df < T_975.length + 1) return T_975[Math.floor(df) - 1]!;
   const z = 1.959964;
   return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df);
 }
@@ -31,7 +32,8 @@ export function levelCI(levels: readonly number[]): { level: number; ci95: [numb
   const df = levels.length - 1;
   if (df < 1) return { level, ci95: null, df };
   const half = (tQuantile975(df) * sd(levels)) / Math.sqrt(levels.length);
-  return { level, ci95: [level - half, level + half], df };
+  // A time is never below 0: two far-apart levels can put the symmetric interval's lower end there.
+  return { level, ci95: [Math.max(0, level - half), level + half], df };
 }
 
 export interface LevelRatio {
