@@ -18,7 +18,6 @@ import type { CellDriver } from './worker-bridge.ts';
 /** A cell of the run and its invocations so far. */
 export class CellInvocations {
   readonly runs: OkCellResult[] = [];
-  readonly facts: InvocationFacts[] = [];
   readonly warnings: string[] = [];
   /** The first invocation's kept outputs: parity and the tax compare these. */
   parity: ParityData[] = [];
@@ -40,6 +39,11 @@ export class CellInvocations {
     this.planner = new InvocationPlanner(sampling);
   }
 
+  /** What the planner weighs: each invocation's level, own CI and costs (read off its result). */
+  get facts(): InvocationFacts[] {
+    return this.runs.map(invocationFacts);
+  }
+
   /** Whether the cell takes another invocation now. */
   wantsAnother(): boolean {
     return !this.ended && !this.stopped && this.planner.wantsAnother(this.facts, this.spentMs);
@@ -56,7 +60,6 @@ export class CellInvocations {
     if (r.status === 'ok') {
       if (!this.runs.length) this.parity = outcome.parity;
       this.runs.push(r);
-      this.facts.push(invocationFacts(r));
       this.spentMs += r.sampling.samplingMs;
       return;
     }

@@ -182,7 +182,12 @@ export class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
     protected readonly cell: Cell,
     readonly stageNotes: readonly StageNote[],
     protected readonly recipe: SessionRecipe,
-  ) {}
+  ) {
+    // Looked up once, not per output per pass: readback is a timed stage.
+    this.outputDtypes = new Map(model.outputs.map((o) => [o.name, o.dtype]));
+  }
+
+  private readonly outputDtypes: ReadonlyMap<string, Dtype>;
 
   upload(inputs: readonly HostTensor[]): Feeds | Promise<Feeds> {
     const feeds: Feeds = {};
@@ -201,10 +206,12 @@ export class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
       if (!t) throw new Error(`ORT returned no output '${name}'`);
       return { name, t };
     });
-    const host = (name: string, t: Ort.Tensor, data: unknown): HostTensor => {
-      const spec = this.model.outputs.find((o) => o.name === name);
-      return { name, dtype: spec?.dtype ?? (t.type as Dtype), shape: [...t.dims], data: data as HostTensor['data'] };
-    };
+    const host = (name: string, t: Ort.Tensor, data: unknown): HostTensor => ({
+      name,
+      dtype: this.outputDtypes.get(name) ?? (t.type as Dtype),
+      shape: [...t.dims],
+      data: data as HostTensor['data'],
+    });
     // CPU outputs have .data now (no await: an app reads them as run() resolves); GPU-resident ones are downloaded.
     if (tensors.every(({ t }) => t.location === 'cpu')) return tensors.map(({ name, t }) => host(name, t, t.data));
     return Promise.all(

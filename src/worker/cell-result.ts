@@ -6,7 +6,7 @@
 import type { CellOutcome, FinishFacts } from '../lib/contracts/job.ts';
 import type { HostTensor } from '../lib/models/inputs.ts';
 import type { CellResult, ColdStart, GpuBusy, Prediction, Proof, Sample, StageNote } from '../lib/schema.ts';
-import { summariesWidenedToTick } from '../lib/measure/invocation-merge.ts';
+import { summariesWidenedToTick, tickPerPass } from '../lib/measure/invocation-merge.ts';
 import { summarizeStages } from '../lib/measure/stats.ts';
 import { assessValidity } from '../lib/measure/validity.ts';
 import { steadyStateOf, type WarmupPasses } from '../lib/measure/warmup-curve.ts';
@@ -44,8 +44,7 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
   const { memory, perSampleLeak } = memoryOf({ ...m.memory, passes: samples.length * m.iterations });
   const { digests, parity } = digest(m.outputs);
   // No CI narrower than the timer resolves (tick-quantised samples can all read alike): half a tick per pass.
-  const finest = steady.reduce((k, s) => Math.max(k, s.iterations), 1);
-  const summary = summariesWidenedToTick(summarizeStages(steady), m.timerResolutionMs / finest);
+  const summary = summariesWidenedToTick(summarizeStages(steady), tickPerPass(steady, m.timerResolutionMs));
   const validity = assessValidity(steady, summary, {
     pageHidden: facts.pageHidden,
     softwareGpu: facts.softwareGpu,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunResult, type CellResult } from '../../src/lib/schema.ts';
-import { openLab, projectRoot, requireDist } from './harness.ts';
+import { openLab, projectRoot, requireDist, type LabPage } from './harness.ts';
 
 const BIN = join(projectRoot, 'bin', 'latency-lab.js');
 const tmp = mkdtempSync(join(tmpdir(), 'lab-faults-'));
@@ -26,6 +26,12 @@ function cli(args: string[]) {
 }
 const read = (dir: string) => parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
 const byId = (cells: CellResult[], id: string) => cells.find((c) => c.cell.id === id)!;
+/** A plan run in the lab page with test-only faults injected (JSON: window.latencyLab.run takes plain data). */
+async function runWithFaults(lab: LabPage, request: object, faults: object) {
+  return parseRunResult(
+    await lab.page.evaluate(`window.latencyLab.run(${JSON.stringify(request)}, { faults: ${JSON.stringify(faults)} })`),
+  );
+}
 const why = (c: CellResult) => (c.status === 'failed' ? c.error : c.status === 'unsupported' ? c.reason : c.status);
 const CALIB = 'calibration/calib:cpu/b1/t1';
 const TINY = 'tiny-cnn/ort:wasm@wasm/b1/t1';
@@ -108,11 +114,7 @@ describe('faults inside a run', () => {
         order: 'matrix',
         sampling: { mode: 'fixed', samples: 20, warmup: 2, cellTimeoutMs: 60_000 },
       };
-      const run = parseRunResult(
-        await lab.page.evaluate(
-          `window.latencyLab.run(${JSON.stringify(request)}, { faults: { loseDeviceAfterSamples: 8 } })`,
-        ),
-      );
+      const run = await runWithFaults(lab, request, { loseDeviceAfterSamples: 8 });
       const gpu = byId(run.cells, 'tiny-cnn/ort:webgpu@webgpu/b1/t1');
       expect(gpu.status, JSON.stringify(gpu).slice(0, 400)).toBe('failed');
       if (gpu.status !== 'failed') return;
@@ -135,11 +137,7 @@ describe('faults inside a run', () => {
         order: 'matrix',
         sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 60_000 },
       };
-      const run = parseRunResult(
-        await lab.page.evaluate(
-          `window.latencyLab.run(${JSON.stringify(request)}, { faults: { forceFallback: true } })`,
-        ),
-      );
+      const run = await runWithFaults(lab, request, { forceFallback: true });
       // Both ORT builds that run webgpu: ORT dropped the provider it could not start and made the session on wasm;
       // the cell says so in ORT's words instead of timing wasm under a webgpu label.
       for (const id of ['tiny-cnn/ort:webgpu@webgpu/b1/t1', 'tiny-cnn/ort:webgpu@all/b1/t1']) {
@@ -185,11 +183,7 @@ describe('faults inside a run', () => {
         order: 'matrix',
         sampling: { mode: 'fixed', samples: 5, warmup: 1, cellTimeoutMs: 60_000 },
       };
-      const run = parseRunResult(
-        await lab.page.evaluate(
-          `window.latencyLab.run(${JSON.stringify(request)}, { faults: { forceFallback: true } })`,
-        ),
-      );
+      const run = await runWithFaults(lab, request, { forceFallback: true });
       for (const c of run.cells) {
         if (c.status === 'ok') {
           // A device where WebNN runs: the proof must show WebNN ran kernels.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lostRun, type RunSoFar } from '../../src/cli/driver.ts';
-import { SamplingSettings, type Environment, type Plan } from '../../src/lib/schema.ts';
-import { okCell } from './fixtures.ts';
+import { SamplingSettings, type Plan } from '../../src/lib/schema.ts';
+import { fakeEnvironment, okCell } from './fixtures.ts';
 
 const cellA = okCell('m/ort:wasm/b1', 5, 1);
 const cellB = okCell('m/ort:wasm/b2', 9, 2);
@@ -14,19 +14,7 @@ const plan: Plan = {
   cells: [cellA.cell, cellB.cell],
   nativeSkipped: [],
 };
-const environment: Environment = {
-  userAgent: 'ua',
-  browser: { name: 'Chromium', version: '140' },
-  platform: 'Linux',
-  hardwareConcurrency: 2,
-  deviceMemoryGiB: null,
-  crossOriginIsolated: true,
-  timerResolutionMs: 0.005,
-  libraries: {},
-  browserFlags: [],
-  gpu: null,
-  capabilities: [],
-};
+const environment = fakeEnvironment();
 
 describe('a run whose browser is lost', () => {
   it('keeps the finished cells and every request blocked before the end, for the exit code', () => {

@@ -1,10 +1,28 @@
 /** Result fixtures shared by unit tests: made-up but valid cells. */
 import { mulberry32 } from '../../src/lib/rng.ts';
 import type { ModelInfo } from '../../src/lib/models/manifest.ts';
-import type { OkCellResult, Sample } from '../../src/lib/schema.ts';
+import type { Environment, OkCellResult, Sample } from '../../src/lib/schema.ts';
 import { summarizeStages } from '../../src/lib/measure/stats.ts';
 import { assessValidity } from '../../src/lib/measure/validity.ts';
 import { steadyStateOf } from '../../src/lib/measure/warmup-curve.ts';
+
+/** A made-up browser environment (Chromium on Linux, 2 cores, isolated, 5 us timer); `over` changes fields. */
+export function fakeEnvironment(over: Partial<Environment> = {}): Environment {
+  return {
+    userAgent: 'ua',
+    browser: { name: 'Chromium', version: '156' },
+    platform: 'Linux',
+    hardwareConcurrency: 2,
+    deviceMemoryGiB: null,
+    crossOriginIsolated: true,
+    timerResolutionMs: 0.005,
+    libraries: {},
+    browserFlags: [],
+    gpu: null,
+    capabilities: [],
+    ...over,
+  };
+}
 
 /** An ok cell `model/runtime:backend/bN` whose totals scatter ±2% around `centre` ms (seeded). */
 export function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult {

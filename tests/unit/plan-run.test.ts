@@ -10,14 +10,11 @@ import type { CellChannel } from '../../src/app/worker-bridge.ts';
 import type { CellJob, CellOutcome, FinishFacts } from '../../src/lib/contracts/job.ts';
 import { compareToFastest } from '../../src/lib/measure/compare.ts';
 import { buildPlan } from '../../src/lib/plan/plan.ts';
-import { okCells, type Environment, type OkCellResult, type Sample } from '../../src/lib/schema.ts';
-import { fakeModel, okCell } from './fixtures.ts';
+import { okCells, type OkCellResult, type Sample } from '../../src/lib/schema.ts';
+import { fakeEnvironment, fakeModel, okCell } from './fixtures.ts';
 
 const model = fakeModel('m', ['onnx', 'tfjs-layers']);
-const environment = {
-  capabilities: [],
-  gpu: null,
-} as unknown as Environment;
+const environment = fakeEnvironment();
 
 interface FakeWorld {
   /** "open <cell> <invocation>" and "close <cell>" in the order they happened. */

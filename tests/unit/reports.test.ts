@@ -7,7 +7,7 @@ import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/
 import { modelIdFrom } from '../../src/lib/models/model-signature.ts';
 import { reportMarkdown } from '../../src/lib/report/report.ts';
 import { SamplingSettings, SCHEMA_VERSION, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
-import { okCell } from './fixtures.ts';
+import { fakeEnvironment, okCell } from './fixtures.ts';
 import { csvField, samplesCsv, summaryCsv } from '../../src/lib/report/report-csv.ts';
 import { reportHtml } from '../../src/lib/report/report-html.ts';
 import { checkShards, parseModelJson, readTfjsSignature } from '../../src/lib/models/tfjs-signature.ts';
@@ -20,19 +20,7 @@ function run(cells: OkCellResult[], device: string | null = null): RunResult {
     createdAt: '2026-11-28T00:00:00Z',
     source: 'cli',
     device,
-    environment: {
-      userAgent: '',
-      browser: { name: 'Chromium', version: '1' },
-      platform: 'Linux',
-      hardwareConcurrency: 2,
-      deviceMemoryGiB: null,
-      crossOriginIsolated: true,
-      timerResolutionMs: 0.005,
-      libraries: {},
-      browserFlags: [],
-      gpu: null,
-      capabilities: [],
-    },
+    environment: fakeEnvironment(),
     plan: {
       seed: 1,
       order: 'matrix',

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readResultLink, resultLink } from '../../src/app/share-link.ts';
 import { SamplingSettings, SCHEMA_VERSION, type RunResult } from '../../src/lib/schema.ts';
 import { compareWithShared, summariseForLink } from '../../src/lib/plan/share.ts';
-import { okCell } from './fixtures.ts';
+import { fakeEnvironment, okCell } from './fixtures.ts';
 import { SHARE_PREFIX } from '../../src/lib/plan/setup-url.ts';
 
 const a = okCell('m/ort:wasm/b1', 4, 1, 200);
@@ -15,19 +15,7 @@ const run: RunResult = {
   createdAt: '2026-12-02T00:00:00Z',
   source: 'page',
   device: null,
-  environment: {
-    userAgent: 'x',
-    browser: { name: 'Chromium', version: '156' },
-    platform: 'Linux',
-    hardwareConcurrency: 2,
-    deviceMemoryGiB: null,
-    crossOriginIsolated: true,
-    timerResolutionMs: 0.005,
-    libraries: {},
-    browserFlags: [],
-    gpu: null,
-    capabilities: [],
-  },
+  environment: fakeEnvironment(),
   plan: {
     seed: 1,
     order: 'matrix',

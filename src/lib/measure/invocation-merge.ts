@@ -71,10 +71,12 @@ export function summariesWidenedToTick(summary: StageSummaries, tickPerPassMs: n
   return out;
 }
 
-/** The samples' least passes per sample: the finest a per-pass value was resolved. */
-function tickPerPass(r: OkCellResult): number {
-  const iterations = r.samples.reduce((k, s) => Math.max(k, s.iterations), 1);
-  return r.timerResolutionMs / iterations;
+/**
+ * The timer's tick per pass over `samples`: a sample of k passes resolves a per-pass value to tick / k, and the most
+ * passes any sample timed is the finest resolution reached.
+ */
+export function tickPerPass(samples: readonly Sample[], timerResolutionMs: number): number {
+  return timerResolutionMs / samples.reduce((k, s) => Math.max(k, s.iterations), 1);
 }
 
 /** How the invocations ended, decided by the planner. */
@@ -87,7 +89,7 @@ export interface InvocationsEnd {
 
 function mergedSummary(runs: readonly OkCellResult[], steady: readonly Sample[]): StageSummaries {
   const pooled = summarizeStages(steady);
-  const tick = Math.max(...runs.map(tickPerPass));
+  const tick = Math.max(...runs.map((r) => tickPerPass(r.samples, r.timerResolutionMs)));
   const level = (stage: Stage | 'total') => runs.map((r) => (stage === 'total' ? r.summary.total : r.summary[stage]));
   const out = {
     ...pooled,
