@@ -22,11 +22,14 @@ export * from './schema/invocation.ts';
  * 6: first visits (--first-visit: first and returning visits under emulated network profiles); cold starts carry
  * the worker's boot, the time to first result and what the worker fetched; serving points carry the simulator's
  * prediction from their own service times.
- * Version 3, 4 and 5 files are valid version 6 files and are read as such.
+ * 7: invocations (fresh starts per cell) and CIs across them; comparisons paired by invocation round.
+ * 8: model variants (`Cell.variant`: fp32, fp16, int8 made by the lab), each variant cell's agreement with the
+ * fp32 cell and its file bytes; runtime `litert` and model format `tflite`.
+ * Files of every readable version are valid current files and are read as such.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 /** Older versions this lab still reads (each a subset of the current one). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4, 5, 6];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4, 5, 6, 7];
 
 /** GPU facts as a worker sees them. `software` is true for SwiftShader and other CPU emulations of a GPU. */
 export const GpuInfo = z.object({

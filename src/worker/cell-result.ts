@@ -81,6 +81,9 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
     inputs: m.raw.map((r) => ({ name: r.name, dtype: r.dtype, shape: r.shape })),
     outputs: digests,
     parity: null,
+    // Both filled by the run, which sees the fp32 cell and the served file (issue 27's variants).
+    agreement: null,
+    modelBytes: null,
     inputDigest: m.fed.length ? await inputDigest(m.fed) : null,
     tax: null,
     gpuBusy: typeof m.gpuBusy === 'string' ? null : m.gpuBusy,

@@ -72,6 +72,7 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
       build: null,
       coresOverride: null,
       dims: {},
+      variant: 'fp32',
       inputSeed: 1,
       inputOverrides: {},
     },
@@ -131,6 +132,8 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
     tax: null,
     invocations: [],
     acrossInvocations: null,
+    agreement: null,
+    modelBytes: null,
   } as OkCellResult;
 }
 

@@ -16,6 +16,7 @@ function validRun(): RunResult {
     build: 'wasm' as const,
     coresOverride: null,
     dims: {},
+    variant: 'fp32' as const,
     inputSeed: 1,
     inputOverrides: {},
   };
@@ -125,6 +126,8 @@ function validRun(): RunResult {
           { name: 'y', dtype: 'float32', shape: [1, 2], head: [0.5, 0.5], min: 0.5, max: 0.5, mean: 0.5, nonFinite: 0 },
         ],
         parity: null,
+        agreement: null,
+        modelBytes: null,
         inputDigest: null,
         tax: null,
         invocations: [],
@@ -206,6 +209,22 @@ describe('result file schema', () => {
     expect(read.schemaVersion).toBe(SCHEMA_VERSION);
     expect(read.plan.cells[0]!.dims).toEqual({});
     expect(read.cells[0]!.status === 'ok' && read.cells[0]!.predictions).toBeNull();
+  });
+  it('reads a version-7 file (no variants, agreement or model bytes) as the current version', () => {
+    const v7 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & {
+      cells: Record<string, unknown>[];
+      plan: { cells: Record<string, unknown>[] };
+    };
+    v7.schemaVersion = 7;
+    delete v7.cells[0]!.agreement;
+    delete v7.cells[0]!.modelBytes;
+    delete (v7.cells[0]!.cell as Record<string, unknown>).variant;
+    delete v7.plan.cells[0]!.variant;
+    const read = parseRunResult(v7);
+    expect(read.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(read.plan.cells[0]!.variant).toBe('fp32');
+    expect(read.cells[0]!.cell.variant).toBe('fp32');
+    expect(read.cells[0]!.status === 'ok' && read.cells[0]!.agreement).toBeNull();
   });
   it('reads a version-4 file (no native cells, no tax, no input digests) as the current version', () => {
     const v4 = JSON.parse(JSON.stringify(validRun())) as Record<string, unknown> & {

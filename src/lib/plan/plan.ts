@@ -238,6 +238,8 @@ function matrixCells(
                 coresOverride:
                   target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
                 dims,
+                // The variant dimension (issue 27) fills this from the request; fp32 is the model as given.
+                variant: 'fp32',
                 inputSeed: checked.inputSeed,
                 inputOverrides: withDims(model, request.inputOverrides?.[modelId] ?? {}, dims),
               });

@@ -14,6 +14,8 @@ import {
   Proof,
   OutputDigest,
   Parity,
+  Agreement,
+  ModelBytes,
   BrowserTax,
   GpuBusy,
   Memory,
@@ -187,6 +189,10 @@ export const OkCellResult = z.object({
   inputs: z.array(z.object({ name: z.string(), dtype: Dtype, shape: z.array(z.number().int()) })),
   outputs: z.array(OutputDigest),
   parity: Parity.nullable(),
+  /** Version 8: a variant cell's agreement with its fp32 cell; null for fp32 cells or when none ran. */
+  agreement: Agreement.nullable().default(null),
+  /** Version 8: the model file's bytes; null in older files. */
+  modelBytes: ModelBytes.nullable().default(null),
   /**
    * sha256 of the input bytes of the pass the output digest comes from (inputs in order, each tensor's bytes), so
    * cells in different runtimes (the native reference included) can be shown to have seen the same numbers.

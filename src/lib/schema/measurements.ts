@@ -171,6 +171,37 @@ export const Parity = z.object({
 export type Parity = z.infer<typeof Parity>;
 
 /**
+ * Version 8: how a variant cell's outputs (fp16, int8) agree with the fp32 cell of the same model, target, batch and
+ * inputs (same input bytes). Flagged when any output's cosine is below `minCosine` or a top-1 class changes.
+ */
+export const Agreement = z.object({
+  referenceCellId: z.string(),
+  outputs: z.array(
+    z.object({
+      name: z.string(),
+      /** Null when the outputs can't be compared (shapes differ, non-finite values); `mismatch` says why. */
+      maxAbsDiff: z.number().nonnegative().nullable(),
+      cosine: z.number().nullable(),
+      mismatch: z.string().nullable().default(null),
+    }),
+  ),
+  /** Classifiers on pictures: batch items whose top-1 class matches the fp32 cell's; null for other models. */
+  top1: z.object({ agree: z.number().int().nonnegative(), of: z.number().int().nonnegative() }).nullable(),
+  minCosine: z.number(),
+  flagged: z.boolean(),
+  /** Why it is flagged, in words (null when not). */
+  reason: z.string().nullable(),
+});
+export type Agreement = z.infer<typeof Agreement>;
+
+/** Version 8: the bytes of the model file(s) the cell loaded, raw and as served compressed (gzip; null: not measured). */
+export const ModelBytes = z.object({
+  raw: z.number().int().nonnegative(),
+  compressed: z.number().int().nonnegative().nullable(),
+});
+export type ModelBytes = z.infer<typeof ModelBytes>;
+
+/**
  * The browser tax: a browser cell's model work (upload + inference + readback per pass, steady samples) against the
  * native reference cell of the same model, batch, threads and dims on the same machine (onnxruntime-node, CPU).
  * `ratio` > 1: the browser is that many times slower. Parity and inputs are checked against the native cell too.

@@ -99,6 +99,14 @@ export type SamplingSettings = z.infer<typeof SamplingSettings>;
 /** Sampling settings as a person gives them: defaults may be left out. */
 export type SamplingInput = z.input<typeof SamplingSettings>;
 
+/**
+ * Model variants: the model's own file (`fp32`, whatever its dtype), or a smaller one the lab makes from it: `fp16`
+ * (float weights and compute in float16, I/O types kept) or `int8` (dynamic quantization of MatMul/Gemm/Conv weights).
+ */
+export const VARIANTS = ['fp32', 'fp16', 'int8'] as const;
+export const Variant = z.enum(VARIANTS);
+export type Variant = z.infer<typeof Variant>;
+
 export const Cell = z.object({
   /** Stable id: model/runtime:backend/bN/tN, with @build after the backend for ORT (model/ort:wasm@wasm/b1/t1). */
   id: z.string(),
@@ -118,6 +126,8 @@ export const Cell = z.object({
   build: z.enum(ORT_BUILDS).nullable().default(null),
   /** Swept symbolic dims and the value this cell runs with (`{seq: 64}`); also set on its inputs' overrides. */
   dims: z.record(z.string(), z.number().int().positive()).default({}),
+  /** Version 8: which file of the model the cell loads; `fp32` (the model as given) in older files. */
+  variant: Variant.default('fp32'),
   inputSeed: z.number().int(),
   inputOverrides: z.record(z.string(), InputOverride),
 });
