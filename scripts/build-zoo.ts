@@ -17,6 +17,7 @@ import { NORMALISATIONS } from '../src/lib/models/image-input.ts';
 import { parseManifest } from '../src/lib/models/manifest.ts';
 import type { TensorSpec } from '../src/lib/schema.ts';
 import { kerasToOnnx } from './zoo/keras-to-onnx.ts';
+import { kerasToTflite } from './zoo/keras-to-tflite.ts';
 import { readOnnxSignature } from './zoo/onnx-graph.ts';
 import { decodeWeights, type WeightsGroup } from './zoo/tfjs-weights.ts';
 import { generateTinyCnn } from './zoo/tiny-cnn.ts';
@@ -48,7 +49,7 @@ function tensorSpecs(list: { name: string; shape: (number | string)[] }[]): Tens
   return list.map((t) => ({ name: t.name, dtype: 'float32', shape: t.shape }));
 }
 
-/** Writes a layers model (model.json + one shard) and its ONNX conversion; returns both format entries. */
+/** Writes a layers model (model.json + one shard) and its ONNX and TFLite conversions; returns the format entries. */
 function writeLayersAndOnnx(id: string, modelJson: Record<string, unknown>, weightData: Uint8Array, docString: string) {
   const manifest = modelJson.weightsManifest as WeightsGroup[];
   const shardName = manifest[0]!.paths[0]!;
@@ -57,10 +58,13 @@ function writeLayersAndOnnx(id: string, modelJson: Record<string, unknown>, weig
   const weights = decodeWeights(manifest, [weightData]);
   const converted = kerasToOnnx(modelJson.modelTopology, weights, { batchDim: 'batch', docString });
   const onnxFile = writeModelFile(`${id}/model.onnx`, converted.onnx);
+  const tflite = kerasToTflite(modelJson.modelTopology, weights, docString);
+  const tfliteFile = writeModelFile(`${id}/model.tflite`, tflite.tflite);
   return {
     formats: [
       { format: 'onnx' as const, entry: onnxFile, weights: [] },
       { format: 'tfjs-layers' as const, entry, weights: [weightsFile] },
+      { format: 'tflite' as const, entry: tfliteFile, weights: [] },
     ],
     inputs: tensorSpecs(converted.inputs),
     outputs: tensorSpecs(converted.outputs),
