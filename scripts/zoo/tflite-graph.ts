@@ -144,7 +144,8 @@ export class TfliteGraph {
     this.outputs.push(tensor);
   }
 
-  encode(description: string, signatureKey = 'serving_default'): Uint8Array {
+  /** `signatureKey` null: no SignatureDef (as older converters wrote files). */
+  encode(description: string, signatureKey: string | null = 'serving_default'): Uint8Array {
     const codes = [...new Set(this.ops.map((o) => o.code))];
     const tensorTable = (t: TensorEntry): FbTable =>
       table([
@@ -179,13 +180,16 @@ export class TfliteGraph {
         : table([ref(vec('u8', new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), 16))]),
     );
     const tensorMap = (i: number) => table([ref(str(this.tensors[i]!.name)), scalar('u32', i)]);
-    const signature = table([
-      ref(refs(this.inputs.map(tensorMap))),
-      ref(refs(this.outputs.map(tensorMap))),
-      ref(str(signatureKey)),
-      undefined, // deprecated_tag
-      scalar('u32', 0),
-    ]);
+    const signature =
+      signatureKey === null
+        ? null
+        : table([
+            ref(refs(this.inputs.map(tensorMap))),
+            ref(refs(this.outputs.map(tensorMap))),
+            ref(str(signatureKey ?? '')),
+            undefined, // deprecated_tag
+            scalar('u32', 0),
+          ]);
     const model = table([
       scalar('u32', 3),
       // deprecated_builtin_code is a byte: codes past 127 are written as 127 (PLACEHOLDER_FOR_GREATER_OP_CODES).
@@ -197,7 +201,7 @@ export class TfliteGraph {
       ref(refs(buffers)),
       undefined, // metadata_buffer
       undefined, // metadata
-      ref(refs([signature])),
+      signature ? ref(refs([signature])) : undefined,
     ]);
     return encode(model, 'TFL3');
   }

@@ -1,6 +1,6 @@
 /**
- * A person's own model, picked or dropped on the page: one .onnx file, or a TF.js model.json with its weight
- * shards. Checked here (signature, shards present and the right size) before it is offered to run; the bytes stay
+ * A person's own model, picked or dropped on the page: one .onnx or .tflite file, or a TF.js model.json with its
+ * weight shards. Checked here (signature, shards present and the right size) before it is offered to run; the bytes stay
  * in this tab (and in IndexedDB for resuming), never uploaded anywhere.
  */
 import { errorMessage } from '../lib/errors.ts';
@@ -10,6 +10,7 @@ import { sha256Hex } from '../lib/sha256.ts';
 import { checkShards, parseModelJson, readTfjsSignature } from '../lib/models/tfjs-signature.ts';
 import { ModelFileError } from '../lib/models/model-file.ts';
 import { readOnnxSignature } from '../lib/models/onnx-signature.ts';
+import { readTfliteSignature } from '../lib/models/tflite-signature.ts';
 
 export interface OwnModel {
   info: ModelInfo;
@@ -23,17 +24,18 @@ async function describe(id: string, name: string, bytes: ArrayBuffer): Promise<M
 
 export async function loadOwnModel(picked: readonly File[], takenIds: ReadonlySet<string>): Promise<OwnModel> {
   if (picked.length === 0) throw new ModelFileError('no files were given');
-  const onnx = picked.filter((f) => /\.onnx$/i.test(f.name));
+  // A single-file model: ONNX or TFLite, told apart by the extension.
+  const single = picked.filter((f) => /\.(onnx|tflite)$/i.test(f.name));
   const json = picked.filter((f) => /\.json$/i.test(f.name));
-  if (onnx.length > 1 || (onnx.length === 1 && picked.length > 1)) {
+  if (single.length > 1 || (single.length === 1 && picked.length > 1)) {
     throw new ModelFileError(
-      `give one .onnx file on its own, or a model.json with its weight shards (got ${picked.map((f) => f.name).join(', ')})`,
+      `give one .onnx or .tflite file on its own, or a model.json with its weight shards (got ${picked.map((f) => f.name).join(', ')})`,
     );
   }
-  if (onnx.length === 1) return onnxModel(onnx[0]!, takenIds);
+  if (single.length === 1) return singleFileModel(single[0]!, takenIds);
   if (json.length !== 1) {
     throw new ModelFileError(
-      `${picked.map((f) => f.name).join(', ')}: not a model (give an .onnx file, or one TF.js model.json with its .bin weight shards)`,
+      `${picked.map((f) => f.name).join(', ')}: not a model (give an .onnx or .tflite file, or one TF.js model.json with its .bin weight shards)`,
     );
   }
   return tfjsModel(json[0]!, picked, takenIds);
@@ -48,15 +50,17 @@ function named<T>(file: File, read: () => T): T {
   }
 }
 
-async function onnxModel(file: File, takenIds: ReadonlySet<string>): Promise<OwnModel> {
+async function singleFileModel(file: File, takenIds: ReadonlySet<string>): Promise<OwnModel> {
+  const format = /\.tflite$/i.test(file.name) ? 'tflite' : 'onnx';
   const bytes = await file.arrayBuffer();
-  const plainly = notAModel(file.name, new Uint8Array(bytes), 'onnx');
+  const plainly = notAModel(file.name, new Uint8Array(bytes), format);
   if (plainly) throw new ModelFileError(plainly);
-  const signature = named(file, () => readOnnxSignature(new Uint8Array(bytes)));
+  const read = format === 'tflite' ? readTfliteSignature : readOnnxSignature;
+  const signature = named(file, () => read(new Uint8Array(bytes)));
   const id = modelIdFrom(file.name, takenIds);
   const entry = await describe(id, file.name, bytes);
   return {
-    info: ownModelInfo(id, file.name, signature, { format: 'onnx', entry, weights: [] }, file.name),
+    info: ownModelInfo(id, file.name, signature, { format, entry, weights: [] }, file.name),
     files: new Map([[entry.path, bytes]]),
   };
 }

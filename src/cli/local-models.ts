@@ -1,5 +1,5 @@
 /**
- * A person's own models named on the command line (`--models ./net.onnx,./tfjs-model/`): read and checked here,
+ * A person's own models named on the command line (`--models ./net.onnx,./tfjs-model/,./net.tflite`): read and checked here,
  * before any browser starts, then served beside the build under /__local/<id>/ and described to the page as
  * ModelInfo entries. A path that doesn't exist or isn't a model is an error that names it.
  */
@@ -11,6 +11,7 @@ import { modelIdFrom, notAModel, ownModelInfo } from '../lib/models/model-signat
 import { checkShards, expectedShards, parseModelJson, readTfjsSignature } from '../lib/models/tfjs-signature.ts';
 import { ModelFileError } from '../lib/models/model-file.ts';
 import { readOnnxSignature } from '../lib/models/onnx-signature.ts';
+import { readTfliteSignature } from '../lib/models/tflite-signature.ts';
 
 export interface LocalModels {
   models: ModelInfo[];
@@ -20,7 +21,7 @@ export interface LocalModels {
 
 /** An argument is a local path (not a zoo id) when it looks like one. */
 export function isLocalPath(arg: string): boolean {
-  return /[/\\]/.test(arg) || /\.(onnx|json)$/i.test(arg);
+  return /[/\\]/.test(arg) || /\.(onnx|json|tflite)$/i.test(arg);
 }
 
 function describeFile(urlBase: string, file: string): ModelFile & { file: string } {
@@ -40,12 +41,15 @@ export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<
   for (const arg of paths) {
     const entry = entryFile(arg);
     const isJson = entry.toLowerCase().endsWith('.json');
-    const plainly = notAModel(basename(entry), readFileSync(entry), isJson ? 'json' : 'onnx');
+    const kind = isJson ? 'json' : entry.toLowerCase().endsWith('.tflite') ? 'tflite' : 'onnx';
+    const plainly = notAModel(basename(entry), readFileSync(entry), kind);
     if (plainly) throw new ModelFileError(`${arg}: ${plainly}`);
     const id = modelIdFrom(isJson ? basename(dirname(entry)) : basename(entry), taken);
     taken.add(id);
     try {
-      out.models.push(isJson ? tfjsModel(arg, id, entry, out.files) : onnxModel(arg, id, entry, out.files));
+      out.models.push(
+        kind === 'json' ? tfjsModel(arg, id, entry, out.files) : singleFileModel(arg, id, entry, kind, out.files),
+      );
     } catch (e) {
       if (e instanceof ModelFileError) throw new ModelFileError(`${arg}: ${e.message}`);
       throw e;
@@ -54,17 +58,17 @@ export function loadLocalModels(paths: readonly string[], takenIds: ReadonlySet<
   return out;
 }
 
-/** The model file a path names: the file itself, or a folder's model.json or only .onnx file. */
+/** The model file a path names: the file itself, or a folder's model.json or only .onnx (or .tflite) file. */
 function entryFile(arg: string): string {
   const abs = resolve(arg);
   if (!existsSync(abs)) throw new ModelFileError(`model path '${arg}' does not exist`);
   if (!statSync(abs).isDirectory()) return abs;
   const names = readdirSync(abs);
-  const onnx = names.filter((n) => n.toLowerCase().endsWith('.onnx'));
+  const single = names.filter((n) => /\.(onnx|tflite)$/i.test(n));
   if (names.includes('model.json')) return join(abs, 'model.json');
-  if (onnx.length === 1) return join(abs, onnx[0]!);
+  if (single.length === 1) return join(abs, single[0]!);
   throw new ModelFileError(
-    `folder '${arg}' holds no model.json and ${onnx.length ? 'several' : 'no'} .onnx file(s): name the model file`,
+    `folder '${arg}' holds no model.json and ${single.length ? 'several' : 'no'} .onnx or .tflite file(s): name the model file`,
   );
 }
 
@@ -87,10 +91,16 @@ function tfjsModel(arg: string, id: string, entry: string, files: LocalModels['f
   return ownModelInfo(id, basename(dirname(entry)), readTfjsSignature(json), format, arg);
 }
 
-/** An ONNX file; served under /__local/<id>/. */
-function onnxModel(arg: string, id: string, entry: string, files: LocalModels['files']): ModelInfo {
+/** An ONNX or TFLite file; served under /__local/<id>/. */
+function singleFileModel(
+  arg: string,
+  id: string,
+  entry: string,
+  format: 'onnx' | 'tflite',
+  files: LocalModels['files'],
+): ModelInfo {
   const main = describeFile(id, entry);
-  const signature = readOnnxSignature(readFileSync(entry));
+  const signature = (format === 'tflite' ? readTfliteSignature : readOnnxSignature)(readFileSync(entry));
   files.set(`/__local/${id}/${basename(entry)}`, entry);
-  return ownModelInfo(id, basename(entry), signature, { format: 'onnx', entry: strip(main), weights: [] }, arg);
+  return ownModelInfo(id, basename(entry), signature, { format, entry: strip(main), weights: [] }, arg);
 }

@@ -40,7 +40,7 @@ Usage:
 
 Run options (matrix):
   --config FILE         a JSON config (schema: public/lab-config.schema.json); flags override it
-  --models a,b          zoo ids or paths to your own models: an .onnx file, a TF.js model.json, or a folder
+  --models a,b          zoo ids or paths to your own models: an .onnx or .tflite file, a TF.js model.json, or a folder
                         holding one (default: every zoo model, on each target it has a format for);
                         'calibration' is built in (target calib:cpu; --values busy_ms=const:2 busy-waits 2 ms)
   --targets r:b,...     runtime:backend pairs (default: ${DEFAULT_TARGETS.join(',')})

@@ -1,6 +1,6 @@
 /**
  * What a person's own model takes and gives, read from its files without a runtime (the ONNX reader is
- * onnx-signature.ts, the TF.js one tfjs-signature.ts), and the ModelInfo made from it: id, batch dim, the dims that
+ * onnx-signature.ts, the TF.js one tfjs-signature.ts, the TFLite one tflite-signature.ts), and the ModelInfo made from it: id, batch dim, the dims that
  * follow the batch. Pure (bytes and JSON in), so the CLI and the page share it.
  */
 import type { ModelFormatEntry, ModelInfo } from './manifest.ts';
@@ -14,7 +14,7 @@ declare const TextDecoder: new () => { decode(bytes: Uint8Array): string };
 
 /** A model id from a file name: lower-case letters, digits and dashes ('My_Model.onnx' -> 'my-model'). */
 export function modelIdFrom(fileName: string, taken: ReadonlySet<string> = new Set()): string {
-  const stem = fileName.replace(/\.(onnx|json)$/i, '').replace(/^model$/i, 'model');
+  const stem = fileName.replace(/\.(onnx|json|tflite)$/i, '').replace(/^model$/i, 'model');
   let id =
     stem
       .toLowerCase()
@@ -36,13 +36,15 @@ export function guessBatchDim(inputs: readonly TensorSpec[]): string | null {
  * What a file plainly is when it is not a model, named for the person: empty, an HTML page (a download that saved
  * an error or sign-in page), JSON where ONNX was expected. Null when nothing rules it out.
  */
-export function notAModel(name: string, bytes: Uint8Array, expect: 'onnx' | 'json'): string | null {
+export function notAModel(name: string, bytes: Uint8Array, expect: 'onnx' | 'json' | 'tflite'): string | null {
   if (bytes.byteLength === 0) return `${name} is empty (0 bytes)`;
   const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
   if (head.startsWith('<!doctype html') || head.startsWith('<html') || head.startsWith('<head'))
     return `${name} is an HTML page, not a model (a download that saved an error or sign-in page?)`;
   if (expect === 'onnx' && (head.startsWith('{') || head.startsWith('[')))
     return `${name} is JSON, not an ONNX model (a TF.js model.json goes with its .bin shards)`;
+  if (expect === 'tflite' && (head.startsWith('{') || head.startsWith('[')))
+    return `${name} is JSON, not a .tflite model (a TF.js model.json goes with its .bin shards)`;
   return null;
 }
 

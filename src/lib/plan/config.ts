@@ -24,7 +24,7 @@ export type DeviceEndpoint = z.infer<typeof DeviceEndpoint>;
 export const LabConfig = z
   .object({
     $schema: z.string().optional(),
-    /** Zoo ids, or paths to local models: an .onnx file, a TF.js model.json, or a folder holding one. */
+    /** Zoo ids, or paths to local models: an .onnx or .tflite file, a TF.js model.json, or a folder holding one. */
     models: z.array(z.string().min(1)).min(1).optional(),
     /** runtime:backend pairs, e.g. ["ort:wasm", "tfjs:webgpu"]. */
     targets: z.array(z.string().min(1)).min(1).optional(),
