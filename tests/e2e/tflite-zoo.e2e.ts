@@ -1,9 +1,19 @@
 /**
  * The zoo's .tflite files (written by scripts/zoo/keras-to-tflite.ts) compute what its ONNX files compute: LiteRT.js
  * (wasm, in headless Chromium, on a bare test page) against ONNX Runtime (in Node) on the same inputs. tiny-cnn
- * agrees to 1e-4; MobileNetV2 picks the same class on every bundled picture. Needs `npm run zoo` (or the build).
+ * agrees to 1e-4 (on LiteRT's webgpu path too, SwiftShader here); MobileNetV2 picks the same class on every bundled
+ * picture. Needs `npm run zoo` (or the build).
  */
-import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-web';
@@ -25,16 +35,20 @@ const litert = join(projectRoot, 'node_modules', '@litertjs');
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tflite check</title><script type="module" src="check.js"></script>`;
 const CHECK = `import { loadLiteRt, loadAndCompile, Tensor } from './core.js';
 window.ready = loadLiteRt('/litert/wasm/');
-window.runTflite = async (url, data, shape) => {
+window.runTflite = async (url, data, shape, accelerator) => {
   await window.ready;
-  const model = await loadAndCompile(url, { accelerator: 'wasm' });
+  const model = await loadAndCompile(url, { accelerator });
   const input = new Tensor(Float32Array.from(data), shape);
-  const [out] = await model.run([input]);
+  const [gpuOrHost] = await model.run([input]);
+  // Where the output was made (a model LiteRT could not put on the GPU would give host memory); moveTo deletes it.
+  const madeOn = gpuOrHost.accelerator;
+  const out = madeOn === 'wasm' ? gpuOrHost : await gpuOrHost.moveTo('wasm');
   const result = {
     inputs: model.getInputDetails().map((d) => d.name),
     outputs: model.getOutputDetails().map((d) => d.name),
     data: Array.from(out.toTypedArray()),
     shape: Array.from(out.type.layout.dimensions),
+    madeOn,
   };
   input.delete(); out.delete(); model.delete();
   return result;
@@ -57,6 +71,7 @@ interface TfliteRun {
   outputs: string[];
   data: number[];
   shape: number[];
+  madeOn: string;
 }
 
 async function ortRun(path: string, name: string, data: Float32Array, shape: number[]): Promise<Float32Array> {
@@ -86,7 +101,9 @@ describe('zoo .tflite files on LiteRT.js (wasm) agree with the ONNX files on ORT
   let page: Page;
 
   beforeAll(async () => {
-    manifest = parseManifest(JSON.parse(readFileSync(join(modelsDir, 'manifest.json'), 'utf8')));
+    const manifestPath = join(modelsDir, 'manifest.json');
+    if (!existsSync(manifestPath)) throw new Error(`no zoo at ${modelsDir}: run \`npm run zoo\` (or the build) first`);
+    manifest = parseManifest(JSON.parse(readFileSync(manifestPath, 'utf8')));
     const root = mkdtempSync(join(tmpdir(), 'tflite-check-'));
     writeFileSync(join(root, 'index.html'), PAGE);
     writeFileSync(join(root, 'check.js'), CHECK);
@@ -125,10 +142,11 @@ describe('zoo .tflite files on LiteRT.js (wasm) agree with the ONNX files on ORT
     await server?.close();
   });
 
-  const runTflite = (url: string, data: Float32Array, shape: number[]): Promise<TfliteRun> =>
+  const runTflite = (url: string, data: Float32Array, shape: number[], accelerator = 'wasm'): Promise<TfliteRun> =>
     page.evaluate(
-      ([u, d, s]) => (window as unknown as { runTflite: (...a: unknown[]) => Promise<TfliteRun> }).runTflite(u, d, s),
-      [url, Array.from(data), shape] as const,
+      ([u, d, s, a]) =>
+        (window as unknown as { runTflite: (...a: unknown[]) => Promise<TfliteRun> }).runTflite(u, d, s, a),
+      [url, Array.from(data), shape, accelerator] as const,
     );
 
   it('both zoo CNNs list a tflite format', () => {
@@ -138,20 +156,27 @@ describe('zoo .tflite files on LiteRT.js (wasm) agree with the ONNX files on ORT
     }
   });
 
-  it('tiny-cnn: same outputs as ONNX within 1e-4, names from the signature', async () => {
-    const model = manifest.models.find((m) => m.id === 'tiny-cnn')!;
-    const [input] = synthesizeInputs(model.inputs, model.batchDim, 1, 42, {}, model.dimDefaults);
-    const data = input!.data as Float32Array;
-    const lite = await runTflite('/models/tiny-cnn/model.tflite', data, input!.shape);
-    const onnx = await ortRun(join(modelsDir, 'tiny-cnn', 'model.onnx'), 'input', data, input!.shape);
-    expect(lite.inputs).toEqual(['input']);
-    expect(lite.outputs).toEqual(['probs']);
-    expect(lite.shape).toEqual([1, 10]);
-    expect(lite.data).toHaveLength(onnx.length);
-    const diff = Math.max(...lite.data.map((v, i) => Math.abs(v - onnx[i]!)));
-    expect(diff).toBeLessThanOrEqual(1e-4);
-    expect(Math.max(...onnx) - Math.min(...onnx)).toBeGreaterThan(1e-3); // not a constant output
-  }, 120_000);
+  // webgpu here is SwiftShader (software): a check that LiteRT's GPU path takes the file, not a speed.
+  it.each(['wasm', 'webgpu'])(
+    'tiny-cnn on %s: same outputs as ONNX within 1e-4, names from the signature',
+    async (accelerator) => {
+      const model = manifest.models.find((m) => m.id === 'tiny-cnn')!;
+      const [input] = synthesizeInputs(model.inputs, model.batchDim, 1, 42, {}, model.dimDefaults);
+      const data = input!.data as Float32Array;
+      const lite = await runTflite('/models/tiny-cnn/model.tflite', data, input!.shape, accelerator);
+      const onnx = await ortRun(join(modelsDir, 'tiny-cnn', 'model.onnx'), 'input', data, input!.shape);
+      expect(lite.inputs).toEqual(['input']);
+      expect(lite.outputs).toEqual(['probs']);
+      expect(lite.shape).toEqual([1, 10]);
+      expect(lite.madeOn).toBe(accelerator);
+      expect(lite.data).toHaveLength(onnx.length);
+      const diff = Math.max(...lite.data.map((v, i) => Math.abs(v - onnx[i]!)));
+      console.log(`tiny-cnn on LiteRT.js ${accelerator}: max diff from ORT ${diff.toExponential(1)}`);
+      expect(diff).toBeLessThanOrEqual(1e-4);
+      expect(Math.max(...onnx) - Math.min(...onnx)).toBeGreaterThan(1e-3); // not a constant output
+    },
+    120_000,
+  );
 
   it('mobilenet-v2: the same top-1 class as ONNX on every bundled picture', async () => {
     const model = manifest.models.find((m) => m.id === 'mobilenet-v2')!;
