@@ -89,3 +89,25 @@ describe('PNG titles wrap inside the image', () => {
     expect(lines.join(' ')).toBe(text);
   });
 });
+
+describe('the median chart holds its whiskers', () => {
+  it("the value axis reaches every CI's upper end, on a linear and on a log axis", async () => {
+    const { medianChart } = await import('../../src/app/charts/configs.ts');
+    const { okCell } = await import('./fixtures.ts');
+    const theme = { fg: '#000', muted: '#666', grid: '#ddd' } as unknown as Parameters<typeof medianChart>[0];
+    for (const cells of [
+      [okCell('m/ort:wasm/b1', 4, 1, 8), okCell('m/tfjs:wasm/b1', 4.2, 2, 8)],
+      [okCell('m/ort:wasm/b1', 0.4, 1, 8), okCell('m/tfjs:webgl/b1', 280, 2, 8)],
+    ]) {
+      const config = medianChart(theme, cells, () => null, '') as {
+        data: { datasets: { whiskers: { lo: number | null; hi: number | null }[] }[] };
+        options: { scales: { x: { suggestedMax?: number; suggestedMin?: number; type: string } } };
+      };
+      const whiskers = config.data.datasets[0]!.whiskers;
+      const x = config.options.scales.x;
+      expect(whiskers.every((w) => w.hi !== null)).toBe(true);
+      for (const w of whiskers) expect(x.suggestedMax).toBeGreaterThanOrEqual(w.hi!);
+      if (x.type === 'logarithmic') for (const w of whiskers) expect(x.suggestedMin).toBeLessThanOrEqual(w.lo!);
+    }
+  });
+});
