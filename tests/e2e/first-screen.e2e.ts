@@ -119,9 +119,13 @@ describe('the first screen', () => {
       { timeout: 120_000 },
     );
     await page.getByTestId('progress').waitFor({ state: 'detached', timeout: 60_000 });
-    // Every ratio on the page ("×1.08", "x1.24") comes with a 95% CI in brackets, or says it has none.
+    // Every ratio on the page ("≈ ×1.08", "×1.24 slower") comes with its 95% CI in brackets right after it.
     const text = await page.locator('#section-results').innerText();
-    const ratios = [...text.matchAll(/[×x](\d+\.\d+)(?![\d.]*\s*(?:\(|the steady median))/g)].map((m) => m[0]);
+    const ratios = [
+      ...text.matchAll(/[×x](\d+\.\d+)(?![\d.]*\s*(?:(?:slower|faster)\s*)?(?:\(|the steady median))/g),
+    ].map(
+      (m) => text.slice(Math.max(0, m.index - 60), m.index + 30), // the ratio in its context, for the failure's message
+    );
     expect(ratios).toEqual([]);
     for (const w of await page.getByTestId('model-work').allTextContents()) expect(Number(w)).toBeGreaterThan(0);
     const modelVs = await page.getByTestId('model-vs-fastest').allTextContents();
@@ -151,4 +155,29 @@ describe('the first screen', () => {
     }, png);
     expect(inked).toBe(0);
   }, 180_000);
+
+  it('a reload keeps edits made after the last run, and a run cut short offers to resume on the first screen', async () => {
+    const { page } = lab();
+    await page.getByTestId('batches').fill('1, 2');
+    await page.reload();
+    // The draft applies once the page has put the last run back (a moment after the form shows).
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid=batches]') as HTMLInputElement | null)?.value === '1, 2',
+      null,
+      { timeout: 15_000 },
+    );
+
+    await page.getByTestId('batches').fill('1');
+    await page.getByTestId('mode').selectOption('fixed');
+    await page.getByTestId('samples').fill('100000');
+    await page.getByTestId('run').click();
+    await page.getByTestId('progress').waitFor();
+    await page.goto(`${lab().server.url}?at=results`);
+    await page.getByTestId('resume-panel').waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(300); // past the load's scroll to ?at=
+    const box = (await page.getByTestId('resume').boundingBox())!;
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height).toBeLessThanOrEqual(900);
+    expect(await page.getByTestId('resume-panel').textContent()).toMatch(/0 of 2 cells finished and are shown/);
+  }, 60_000);
 });

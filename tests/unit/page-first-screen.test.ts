@@ -111,3 +111,24 @@ describe('the median chart holds its whiskers', () => {
     }
   });
 });
+
+describe('integer image inputs', () => {
+  it("MoveNet's int32 [1, 192, 192, 3] takes pictures, as pixel values 0..255", async () => {
+    const { integerPixelRange, looksLikeImage, writePixels } = await import('../../src/lib/models/image-input.ts');
+    const spec = { name: 'input', dtype: 'int32', shape: [1, 192, 192, 3] } as const;
+    expect(looksLikeImage(spec as never)).toBe(true);
+    expect(integerPixelRange('int32')).toBe('0..255');
+    expect(integerPixelRange('float32')).toBeNull();
+    const out = new Int32Array(3);
+    const g = { layout: 'NHWC', channels: 3, height: 1, width: 1 } as const;
+    writePixels(
+      new Uint8Array([200, 100, 7, 255]),
+      g,
+      { mean: [0, 0, 0], std: [1, 1, 1], order: 'RGB' },
+      'int32',
+      out,
+      0,
+    );
+    expect([...out]).toEqual([200, 100, 7]);
+  });
+});
