@@ -1,9 +1,22 @@
 /** The serving simulator's state on the page: its form, the run in progress and the last serving result. */
 import { errorMessage } from '../lib/errors.ts';
 import { BatcherConfig } from '../lib/schema/serving.ts';
-import type { RunResult } from '../lib/schema.ts';
-import type { LabState } from './lab.svelte.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
+import type { Environment, RunResult } from '../lib/schema.ts';
+import type { HistoryState } from './history.svelte.ts';
+import type { SetupState } from './setup.svelte.ts';
 import { oneMeasurementAtATime } from './measure-lock.ts';
+
+/** What the serving state reads of the page around it (the LabState, which holds this one). */
+export interface ServingHost {
+  readonly manifest: Manifest | null;
+  readonly environment: Environment | null;
+  readonly setup: Pick<SetupState, 'model' | 'models'>;
+  readonly history: Pick<HistoryState, 'servingResult'>;
+  /** Why a serving measurement can't start now (a run is measuring), or null. */
+  readonly servingBlocked: string | null;
+  keepServingRun(result: RunResult): Promise<void>;
+}
 
 export class ServingState {
   target = $state('ort:wasm');
@@ -30,7 +43,7 @@ export class ServingState {
   }
   private abort: AbortController | null = null;
 
-  constructor(private readonly lab: LabState) {}
+  constructor(private readonly lab: ServingHost) {}
 
   private list(text: string, what: string): number[] {
     const parts = text
