@@ -92,6 +92,18 @@ describe('the first screen', () => {
     expect(await page.getByTestId('serve-blocked').textContent()).toMatch(
       /A run is measuring: one measurement at a time/,
     );
+    // Another tab of the lab waits for this run (Web Locks) instead of measuring beside it; it can cancel the wait.
+    const other = await lab().browser.context.newPage();
+    try {
+      await other.goto(lab().server.url);
+      await other.getByTestId('run').click();
+      expect(await other.getByTestId('run-waiting').textContent()).toMatch(/another tab of the lab/);
+      await other.getByTestId('run-waiting').getByRole('button', { name: 'Cancel' }).click();
+      await other.getByTestId('run-waiting').waitFor({ state: 'detached' });
+      expect(await other.getByTestId('run').isEnabled()).toBe(true);
+    } finally {
+      await other.close();
+    }
     await page.getByTestId('cancel').click();
     await page.getByTestId('progress').waitFor({ state: 'detached', timeout: 60_000 });
     expect(await page.getByTestId('serve-run').isEnabled()).toBe(true);
