@@ -9,6 +9,7 @@ import { ModelInfo, type Manifest } from '../lib/models/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan/plan.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
+import { oneMeasurementAtATime } from './measure-lock.ts';
 import { CellDriver, startCellWorker } from './worker-bridge.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import * as Comlink from 'comlink';
@@ -37,6 +38,9 @@ export function installAutomationApi(): LatencyLabApi {
   return api;
 }
 
+/** A script waits in silence: its caller sees the time it took. */
+const noWaitNote = () => {};
+
 /** The API's methods; each waits for the page's own start-up before it loads anything. */
 class AutomationApi implements LatencyLabApi {
   readonly version = __LAB_VERSION__;
@@ -52,16 +56,21 @@ class AutomationApi implements LatencyLabApi {
     const plan = buildPlan(request, m.models);
     const environment = await collectEnvironment(options.browserFlags);
     options.onPlan?.(plan, environment);
-    return runPlan(plan, m, {
-      modelsBaseUrl: this.base,
-      source: options.source ?? 'api',
-      browserFlags: options.browserFlags,
-      environment,
-      faults: options.faults,
-      onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
-      onCellEvent: options.onCellEvent,
-      onCellDone: options.onCellDone,
-    });
+    // One measurement at a time here too: a script's run waits for a run or sweep started on the page, or in another tab.
+    return oneMeasurementAtATime(
+      () =>
+        runPlan(plan, m, {
+          modelsBaseUrl: this.base,
+          source: options.source ?? 'api',
+          browserFlags: options.browserFlags,
+          environment,
+          faults: options.faults,
+          onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
+          onCellEvent: options.onCellEvent,
+          onCellDone: options.onCellDone,
+        }),
+      noWaitNote,
+    );
   };
 
   firstResult: LatencyLabApi['firstResult'] = async (request, cellId, options = {}) => {
@@ -91,14 +100,16 @@ class AutomationApi implements LatencyLabApi {
     await idle();
     const { runServing } = await import('./serving.ts');
     const cb = { onStatus: options.onStatus, source: options.source ?? 'api' };
-    return runServing(config, await this.manifest(), this.base, cb);
+    const manifest = await this.manifest();
+    return oneMeasurementAtATime(() => runServing(config, manifest, this.base, cb), noWaitNote);
   };
 
   monitor: LatencyLabApi['monitor'] = async (config, options = {}) => {
     await idle();
     const { runMonitor } = await import('./monitor.ts');
     const cb = { onStatus: options.onStatus, source: options.source ?? 'api' };
-    return runMonitor(config, await this.manifest(), this.base, cb);
+    const manifest = await this.manifest();
+    return oneMeasurementAtATime(() => runMonitor(config, manifest, this.base, cb), noWaitNote);
   };
 
   benchGpuSync: LatencyLabApi['benchGpuSync'] = async (modelId, batch, rounds) => {

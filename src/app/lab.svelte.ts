@@ -12,13 +12,17 @@ import { collectEnvironment } from './environment.ts';
 import { HistoryState } from './history.svelte.ts';
 import { ImportState } from './imports.svelte.ts';
 import { RunState } from './run.svelte.ts';
+import { ServingState } from './serving.svelte.ts';
 import { defaultModelsBaseUrl, loadManifest } from './runner.ts';
 import { SetupState } from './setup.svelte.ts';
+import { loadSetupDraft } from './setup-draft.ts';
 
 export class LabState {
   manifest = $state.raw<Manifest | null>(null);
   environment = $state.raw<Environment | null>(null);
   loadError = $state<string | null>(null);
+  /** Set once init has put back what a reload should (the setup draft is saved from then on). */
+  ready = $state(false);
 
   readonly setup = new SetupState({ manifest: () => this.manifest, environment: () => this.environment });
   readonly history = new HistoryState();
@@ -30,6 +34,19 @@ export class LabState {
   });
   /** Result files brought in to compare (src/app/imports.svelte.ts). */
   readonly imports = new ImportState(() => this.run.result);
+  /** The serving simulator (src/app/serving.svelte.ts); here so a run and a sweep know of each other. */
+  readonly serving = new ServingState(this);
+
+  /** One measurement at a time (they would share the cores): why Run can't start now, or null. */
+  runBlocked = $derived(
+    this.serving.running
+      ? 'A serving measurement is running: one measurement at a time (Cancel it in Serving, or wait for its end).'
+      : null,
+  );
+  /** Why the serving sweep or monitor can't start now, or null. */
+  servingBlocked = $derived(
+    this.run.running ? 'A run is measuring: one measurement at a time (Cancel it, or wait for its end).' : null,
+  );
 
   /** One line for exported charts: which models ran, on what browser and device. */
   runFacts = $derived.by(() => {
@@ -68,13 +85,24 @@ export class LabState {
     // serving run comes back in the serving panel.
     const last = this.history.runs.find((h) => !h.result?.serving);
     this.history.servingResult = this.history.runs.find((h) => h.result?.serving)?.result ?? null;
-    // A link in the address bar wins over the last run's setup.
-    if (last) await this.show(last.id, !linked);
+    // A link in the address bar wins over the last run's setup, and edits made after that run win over it too.
+    const draft = linked ? null : loadSetupDraft();
+    const edited = draft && (!last || draft.savedAt > last.createdAt);
+    if (last) await this.show(last.id, !linked && !edited);
+    if (draft && edited) {
+      const known = this.setup.models.some((m) => m.id === draft.setup.model);
+      // An own model that is no longer stored: the rest of the draft, not its model's dims and values.
+      this.setup.apply(known ? draft.setup : { ...draft.setup, model: undefined, dims: undefined, values: undefined });
+    }
   }
 
   /** Runs the setup on screen. */
   async start(): Promise<void> {
     if (!this.manifest || this.run.running) return;
+    if (this.runBlocked) {
+      this.run.error = this.runBlocked;
+      return;
+    }
     this.run.error = null;
     let plan;
     try {

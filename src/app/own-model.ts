@@ -46,7 +46,9 @@ function named<T>(file: File, read: () => T): T {
   try {
     return read();
   } catch (e) {
-    throw new ModelFileError(`${file.name}: ${errorMessage(e)}`);
+    const why = errorMessage(e);
+    // A reader that already names the file ("model.json is not JSON") is not prefixed with it again.
+    throw new ModelFileError(why.startsWith(file.name) ? why : `${file.name}: ${why}`);
   }
 }
 

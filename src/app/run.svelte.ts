@@ -6,6 +6,7 @@ import { errorMessage } from '../lib/errors.ts';
 import { cellImages, type Manifest, type ModelInfo } from '../lib/models/manifest.ts';
 import { okCells, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
+import { oneMeasurementAtATime } from './measure-lock.ts';
 import { ProgressTracker, type LiveTotals, type Progress } from './run-progress.ts';
 import { runPlan } from './runner.ts';
 import { runStore, type StoredRun } from './store.ts';
@@ -38,6 +39,8 @@ export class RunState {
   cells = $state.raw<CellResult[]>([]);
   result = $state.raw<RunResult | null>(null);
   error = $state<string | null>(null);
+  /** Set while the run waits for another tab's measurement to end (one measurement at a time: measure-lock.ts). */
+  waiting = $state<string | null>(null);
   /** The stored run on screen, and whether it stopped before its end (a reload mid-run): it can resume. */
   current = $state.raw<StoredRun | null>(null);
 
@@ -135,26 +138,11 @@ export class RunState {
     const saver = new RunSaver((e) => (this.error = `could not save to IndexedDB: ${errorMessage(e)}`));
     saver.save(stored);
     try {
-      const result = await runPlan(
-        stored.plan,
-        { manifestVersion: 1, models: this.modelsFor(stored), images: this.context.manifest()?.images ?? [] },
-        {
-          modelsBaseUrl: this.context.modelsBaseUrl,
-          source: 'page',
-          signal: abort.signal,
-          environment: stored.environment,
-          files,
-          prior: { cells: stored.cells, parity: stored.parity },
-          onCellStart: (i) => tracker.cellStarted(i),
-          onCellEvent: (i, e) => tracker.cellEvent(i, e),
-          onCellDone: (i, r, parity) => {
-            stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
-            if (r.status === 'ok') stored.parity[r.cell.id] = parity;
-            this.cells = stored.cells;
-            tracker.cellDone(i, r, stored.cells.length);
-            saver.save(stored);
-          },
-        },
+      const result = await oneMeasurementAtATime(
+        () => ((this.waiting = null), this.measure(stored, files, tracker, saver, abort.signal)),
+        () =>
+          (this.waiting = 'Waiting for the measurement in another tab of the lab to end: one measurement at a time.'),
+        abort.signal,
       );
       stored.status = abort.signal.aborted ? 'cancelled' : 'done';
       stored.result = result;
@@ -163,16 +151,50 @@ export class RunState {
       this.cells = result.cells;
       saver.save(stored);
     } catch (e) {
-      this.error = errorMessage(e);
+      // Cancelled while waiting for another tab's measurement: nothing measured, nothing wrong.
+      if (abort.signal.aborted) stored.status = 'cancelled';
+      else this.error = errorMessage(e);
     } finally {
       tracker.stop();
       await saver.saved();
+      this.waiting = null;
       this.running = false;
       this.progress = null;
       this.abort = null;
       this.current = { ...stored };
       await this.context.ended();
     }
+  }
+
+  /** The run's cells, each saved as it ends (called holding the measurement lock). */
+  private measure(
+    stored: StoredRun,
+    files: Map<string, ArrayBuffer>,
+    tracker: ProgressTracker,
+    saver: RunSaver,
+    signal: AbortSignal,
+  ): Promise<RunResult> {
+    return runPlan(
+      stored.plan,
+      { manifestVersion: 1, models: this.modelsFor(stored), images: this.context.manifest()?.images ?? [] },
+      {
+        modelsBaseUrl: this.context.modelsBaseUrl,
+        source: 'page',
+        signal,
+        environment: stored.environment,
+        files,
+        prior: { cells: stored.cells, parity: stored.parity },
+        onCellStart: (i) => tracker.cellStarted(i),
+        onCellEvent: (i, e) => tracker.cellEvent(i, e),
+        onCellDone: (i, r, parity) => {
+          stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
+          if (r.status === 'ok') stored.parity[r.cell.id] = parity;
+          this.cells = stored.cells;
+          tracker.cellDone(i, r, stored.cells.length);
+          saver.save(stored);
+        },
+      },
+    );
   }
 
   /** The zoo's models and the run's own ones (a run's own model wins over a zoo model of the same id). */

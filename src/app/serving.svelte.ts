@@ -1,8 +1,22 @@
 /** The serving simulator's state on the page: its form, the run in progress and the last serving result. */
 import { errorMessage } from '../lib/errors.ts';
 import { BatcherConfig } from '../lib/schema/serving.ts';
-import type { RunResult } from '../lib/schema.ts';
-import type { LabState } from './lab.svelte.ts';
+import type { Manifest } from '../lib/models/manifest.ts';
+import type { Environment, RunResult } from '../lib/schema.ts';
+import type { HistoryState } from './history.svelte.ts';
+import type { SetupState } from './setup.svelte.ts';
+import { oneMeasurementAtATime } from './measure-lock.ts';
+
+/** What the serving state reads of the page around it (the LabState, which holds this one). */
+export interface ServingHost {
+  readonly manifest: Manifest | null;
+  readonly environment: Environment | null;
+  readonly setup: Pick<SetupState, 'model' | 'models'>;
+  readonly history: Pick<HistoryState, 'servingResult'>;
+  /** Why a serving measurement can't start now (a run is measuring), or null. */
+  readonly servingBlocked: string | null;
+  keepServingRun(result: RunResult): Promise<void>;
+}
 
 export class ServingState {
   target = $state('ort:wasm');
@@ -29,7 +43,7 @@ export class ServingState {
   }
   private abort: AbortController | null = null;
 
-  constructor(private readonly lab: LabState) {}
+  constructor(private readonly lab: ServingHost) {}
 
   private list(text: string, what: string): number[] {
     const parts = text
@@ -42,61 +56,74 @@ export class ServingState {
   }
 
   private async go(kind: 'serve' | 'monitor'): Promise<void> {
-    if (this.running || !this.lab.manifest || !this.lab.setup.model) return;
+    if (this.running || this.lab.servingBlocked || !this.lab.manifest || !this.lab.setup.model) return;
     this.error = null;
     this.running = true;
-    this.abort = new AbortController();
+    const abort = (this.abort = new AbortController());
     try {
-      const [{ runServing }, { runMonitor }] = await Promise.all([import('./serving.ts'), import('./monitor.ts')]);
-      const manifest = {
-        manifestVersion: 1 as const,
-        models: this.lab.setup.models,
-        images: this.lab.manifest?.images ?? [],
-      };
-      const cb = { signal: this.abort.signal, onStatus: (t: string) => (this.status = t) };
-      const base = new URL(`${import.meta.env.BASE_URL}models/`, location.href).href;
-      if (kind === 'serve') {
-        const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) =>
-          BatcherConfig.parse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : this.maxWaitMs }),
-        );
-        this.result = await runServing(
-          {
-            model: this.lab.setup.model.id,
-            target: this.target,
-            rates: this.list(this.ratesText, 'rates'),
-            durationS: this.durationS,
-            batchers,
-            workers: this.list(this.workersText, 'workers'),
-            budgetMs: this.budgetMs || null,
-            percentile: this.percentile,
-          },
-          manifest,
-          base,
-          cb,
-          this.lab.environment ?? undefined,
-        );
-      } else {
-        this.result = await runMonitor(
-          {
-            model: this.lab.setup.model.id,
-            target: this.target,
-            cadenceMs: this.cadenceMs,
-            durationS: this.minutes * 60,
-            windowS: this.windowS,
-          },
-          manifest,
-          base,
-          cb,
-          this.lab.environment ?? undefined,
-        );
-      }
-      this.status = 'done';
+      await oneMeasurementAtATime(
+        () => this.measure(kind, abort.signal),
+        () => (this.status = 'waiting for the measurement in another tab of the lab to end (one at a time)'),
+        abort.signal,
+      );
+      // A cancelled sweep keeps the points it finished; it is not 'done'.
+      this.status = abort.signal.aborted ? 'cancelled: only the points finished before Cancel are shown' : 'done';
       if (this.result) await this.lab.keepServingRun(this.result);
     } catch (e) {
-      this.error = errorMessage(e);
+      if (abort.signal.aborted) this.status = 'cancelled before it measured anything';
+      else this.error = errorMessage(e);
     } finally {
       this.running = false;
       this.abort = null;
+    }
+  }
+
+  /** One sweep or monitor run (the measurement lock held). */
+  private async measure(kind: 'serve' | 'monitor', signal: AbortSignal): Promise<void> {
+    const model = this.lab.setup.model;
+    if (!model) return;
+    const [{ runServing }, { runMonitor }] = await Promise.all([import('./serving.ts'), import('./monitor.ts')]);
+    const manifest = {
+      manifestVersion: 1 as const,
+      models: this.lab.setup.models,
+      images: this.lab.manifest?.images ?? [],
+    };
+    const cb = { signal, onStatus: (t: string) => (this.status = t) };
+    const base = new URL(`${import.meta.env.BASE_URL}models/`, location.href).href;
+    if (kind === 'serve') {
+      const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) =>
+        BatcherConfig.parse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : this.maxWaitMs }),
+      );
+      this.result = await runServing(
+        {
+          model: model.id,
+          target: this.target,
+          rates: this.list(this.ratesText, 'rates'),
+          durationS: this.durationS,
+          batchers,
+          workers: this.list(this.workersText, 'workers'),
+          budgetMs: this.budgetMs || null,
+          percentile: this.percentile,
+        },
+        manifest,
+        base,
+        cb,
+        this.lab.environment ?? undefined,
+      );
+    } else {
+      this.result = await runMonitor(
+        {
+          model: model.id,
+          target: this.target,
+          cadenceMs: this.cadenceMs,
+          durationS: this.minutes * 60,
+          windowS: this.windowS,
+        },
+        manifest,
+        base,
+        cb,
+        this.lab.environment ?? undefined,
+      );
     }
   }
 

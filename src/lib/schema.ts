@@ -92,7 +92,12 @@ export class SchemaError extends Error {
     what: string,
     readonly issues: string[],
   ) {
-    super(`${what} is not valid:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    // One issue reads as one sentence (a list of one showed as "not valid: - schemaVersion" on the page).
+    super(
+      issues.length === 1
+        ? `${what} is not valid: ${issues[0]}`
+        : `${what} is not valid:\n${issues.map((i) => `  - ${i}`).join('\n')}`,
+    );
     this.name = 'SchemaError';
   }
 }

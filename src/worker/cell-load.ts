@@ -3,6 +3,7 @@
  * one pass through the pipeline with every stage boundary on the worker's own clock. CellRun (pipeline.ts) takes
  * it from there: warm-up, sample blocks, finish.
  */
+import { randomSettingHint } from '../lib/models/input-hints.ts';
 import { InputError, type HostTensor } from '../lib/models/inputs.ts';
 import { type CellEvent, type CellJob, type CellOutcome, type Step } from '../lib/contracts/job.ts';
 import { modelInputs, type ModelInfo } from '../lib/models/manifest.ts';
@@ -90,7 +91,8 @@ export class CellLoad {
       status: 'failed',
       ...this.common(),
       phase,
-      error: message(e),
+      // A failure inside the runtime (first pass or later) names the inputs that ran on random settings, if any.
+      error: message(e) + (phase === 'warmup' || phase === 'sampling' ? randomSettingHint(this.job) : ''),
       coldStart: Object.keys(this.cold).length ? this.cold : null,
       samples: this.samples,
     };

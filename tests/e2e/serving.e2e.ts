@@ -196,7 +196,7 @@ describe('the page: serving runs', () => {
       expect(table).toMatch(/no batching, 1 worker\s+100\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+ \/ [\d.]+/);
       const kept = page.getByTestId('history-serving');
       await kept.waitFor();
-      expect(await kept.textContent()).toMatch(/serving · tiny-cnn on\s+ort:wasm · 1 load points/);
+      expect(await kept.textContent()).toMatch(/serving · tiny-cnn on\s+ort:wasm · 1 load point/);
       await page.reload();
       await page.getByTestId('serve-table').waitFor({ timeout: 30_000 });
       expect(await page.getByTestId('serve-table').textContent()).toBe(table);

@@ -31,10 +31,14 @@ export interface Theme {
 /** A linear or log axis with the theme's colours; a chart with many series on a log axis labels 1, 2, 5 only. */
 export function axes(theme: Theme, x: string | string[], y: string, opts: { xLog?: boolean; yLog?: boolean } = {}) {
   // Log axes label only 1, 2 and 5 times a power of ten: Chart.js labels every step, and they overlap ("80.090.0").
-  const logLabel = (v: number | string) => {
+  // An axis spanning less than a decade (a steady timeline) has one or no such tick: then 1, 2, 3, 5 and 7 too, so a
+  // short axis (a phone) still reads at two heights or more.
+  const mantissa = (n: number) => n / 10 ** Math.floor(Math.log10(n));
+  const labelled = (n: number, ks: number[]) => ks.some((k) => Math.abs(mantissa(n) - k) < 1e-6);
+  const logLabel = (v: number | string, _i: number, ticks: { value: number }[]) => {
     const n = Number(v);
-    const m = n / 10 ** Math.floor(Math.log10(n));
-    return [1, 2, 5].some((k) => Math.abs(m - k) < 1e-6) ? String(Number(n.toPrecision(3))) : '';
+    const few = ticks.filter((t) => labelled(t.value, [1, 2, 5])).length < 2;
+    return labelled(n, few ? [1, 2, 3, 5, 7] : [1, 2, 5]) ? String(Number(n.toPrecision(3))) : '';
   };
   // Long titles go as lines: Chart.js squeezes a line that is wider than the chart (a phone) into a smear.
   const axis = (title: string | string[], log?: boolean) => ({
@@ -104,7 +108,15 @@ export function medianChart(
       animation: false,
       maintainAspectRatio: false,
       plugins: { legend: { display: false } },
-      scales: { x: a.x, y: { ...a.y, type: 'category', title: { display: false } } },
+      scales: {
+        // The axis reaches the whiskers' ends: a CI wider than the bars is drawn whole, not cut at the axis's edge.
+        x: {
+          ...a.x,
+          suggestedMax: Math.max(...bars.map((b) => b.hi ?? b.median)),
+          ...(spread > 30 ? { suggestedMin: Math.min(...bars.map((b) => b.lo ?? b.median)) } : {}),
+        },
+        y: { ...a.y, type: 'category', title: { display: false } },
+      },
     },
   };
 }

@@ -121,19 +121,22 @@ export function warmupShort(s: SteadyState): string {
   }
 }
 
+/** "1 pass", "10 passes". */
+const passes = (n: number) => `${n} ${n === 1 ? 'pass' : 'passes'}`;
+
 /** One sentence for reports and the page. */
 export function describeWarmup(s: SteadyState): string {
   const first = s.firstPasses
-    ? `; first ${s.firstPasses.count} passes ${s.firstPasses.ratio.toFixed(1)}x the steady median`
+    ? `; first ${passes(s.firstPasses.count)} ${s.firstPasses.ratio.toFixed(1)}x the steady median`
     : '';
-  const steady = `${s.steadySamples} steady samples over ${seconds(s.steadyMs)}`;
+  const steady = `${s.steadySamples} steady ${s.steadySamples === 1 ? 'sample' : 'samples'} over ${seconds(s.steadyMs)}`;
   switch (s.classification) {
     case 'flat':
-      return `flat: no level change after the first ${s.warmupPasses} passes${first}; ${steady}`;
+      return `flat: no level change after the first ${passes(s.warmupPasses)}${first}; ${steady}`;
     case 'warm-up':
-      return `warm-up: steady after ${seconds(s.warmupMs)} / ${s.warmupPasses} passes${first}; ${steady}`;
+      return `warm-up: steady after ${seconds(s.warmupMs)} / ${passes(s.warmupPasses)}${first}; ${steady}`;
     case 'slowdown':
-      return `slowdown: got slower, steady (slower) level from ${seconds(s.warmupMs)} / ${s.warmupPasses} passes${first}; ${steady}`;
+      return `slowdown: got slower, steady (slower) level from ${seconds(s.warmupMs)} / ${passes(s.warmupPasses)}${first}; ${steady}`;
     case 'no-steady-state':
       return `no steady state: the level still changed ${seconds(s.warmupMs)} in (at pass ${s.warmupPasses}), leaving too few samples after it${first}`;
     default: {

@@ -14,7 +14,15 @@ export interface ImageGeometry {
   width: number;
 }
 
-const IMAGE_DTYPES: readonly Dtype[] = ['float32', 'float16', 'uint8', 'int8'];
+const IMAGE_DTYPES: readonly Dtype[] = ['float32', 'float16', 'uint8', 'int8', 'int32'];
+
+/**
+ * The values an integer image input takes: pixels as they are (uint8, and int32 as in MoveNet's [1, 192, 192, 3]),
+ * or shifted into int8; no normalisation applies. Null for float inputs (they take the policy's mean and std).
+ */
+export function integerPixelRange(dtype: Dtype): string | null {
+  return dtype === 'uint8' || dtype === 'int32' ? '0..255' : dtype === 'int8' ? '-128..127' : null;
+}
 
 /**
  * Normalisations people pick by name. value = (pixel / 255 - mean) / std, per channel.
@@ -54,7 +62,7 @@ export function imageGeometry(
 ): ImageGeometry {
   const where = `input '${spec.name}' [${shape.join(', ')}]`;
   if (!IMAGE_DTYPES.includes(spec.dtype))
-    throw new InputError(`${where} is ${spec.dtype}: image values need a float32, float16, uint8 or int8 input`);
+    throw new InputError(`${where} is ${spec.dtype}: image values need a float32, float16, uint8, int8 or int32 input`);
   if (shape.length !== 4)
     throw new InputError(
       `${where} has ${shape.length} dims: image values need 4 ([batch, H, W, C] or [batch, C, H, W])`,
@@ -95,7 +103,7 @@ export function fitRect(srcW: number, srcH: number, dstW: number, dstH: number, 
 
 /**
  * Writes one picture (RGBA, geometry's width x height) into batch item `item` of `out`, in the input's layout and
- * dtype: floats normalised per channel, uint8 as is, int8 shifted by -128. Grey is the Rec. 601 luma.
+ * dtype: floats normalised per channel, uint8 and int32 as is (0..255), int8 shifted by -128. Grey is the Rec. 601 luma.
  */
 export function writePixels(
   rgba: Uint8ClampedArray | Uint8Array,
@@ -110,7 +118,8 @@ export function writePixels(
   const src = policy.order === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   const scale = policy.std.map((s) => 1 / (255 * s));
   const shift = policy.mean.map((m, c) => m / policy.std[c]!);
-  const toValue = dtype === 'uint8' ? (v: number) => v : dtype === 'int8' ? (v: number) => v - 128 : null;
+  const toValue =
+    dtype === 'uint8' || dtype === 'int32' ? (v: number) => v : dtype === 'int8' ? (v: number) => v - 128 : null;
   for (let p = 0; p < plane; p++) {
     const r = p * 4;
     for (let c = 0; c < g.channels; c++) {

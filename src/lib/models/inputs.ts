@@ -114,9 +114,9 @@ export function checkPolicy(inputName: string, dtype: Dtype, policy: ValuePolicy
         throw new InputError(`input '${inputName}': range min ${policy.min} is above max ${policy.max}`);
       return;
     case 'image':
-      if (!['float32', 'float16', 'uint8', 'int8'].includes(dtype))
+      if (!['float32', 'float16', 'uint8', 'int8', 'int32'].includes(dtype))
         throw new InputError(
-          `input '${inputName}' is ${dtype}: image values need a float32, float16, uint8 or int8 input`,
+          `input '${inputName}' is ${dtype}: image values need a float32, float16, uint8, int8 or int32 input`,
         );
       return;
     default: {

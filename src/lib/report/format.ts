@@ -43,7 +43,7 @@ export function percentileNote(p: Percentile): string {
 
 /** "1.32x slower" / "1.10x faster" / "≈ same" against another cell. */
 /** "×1.32 slower (1.28–1.36)", "≈ ×1.02 (0.97–1.08)": a verdict never without its CI. */
-export function fmtVerdict(c: Comparison | null | undefined): string {
+export function fmtVerdict(c: Pick<Comparison, 'ratio' | 'ci95' | 'verdict'> | null | undefined): string {
   if (c === undefined) return '';
   if (c === null) return 'fastest';
   const ci = `(${c.ci95[0].toFixed(2)}–${c.ci95[1].toFixed(2)})`;
