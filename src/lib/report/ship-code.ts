@@ -182,7 +182,7 @@ const TFJS_WASM = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfj
 function tfjsCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
   const backend = r.proof.backendInUse;
   const base = options.wasmBase ?? './tfjs/';
-  const graph = r.proof.details['modelKind'] !== 'layers';
+  const graph = (r.proof.details['modelKind'] ?? (r.cell.format === 'tfjs-layers' ? 'layers' : 'graph')) !== 'layers';
   const head = [`import * as tf from '@tensorflow/tfjs'; // ${r.proof.runtimeVersion}`];
   const packages = [`@tensorflow/tfjs@${r.proof.runtimeVersion}`];
   const setup: string[] = [];

@@ -65,6 +65,9 @@ export interface ModelVerdict {
   budgets: string[];
 }
 
+/** What a verdict reads of a run: its cells, and its device and first visits when it has them (the page's live run). */
+export type VerdictRun = Pick<RunResult, 'cells'> & Partial<Pick<RunResult, 'device' | 'firstVisits'>>;
+
 export interface VerdictOptions {
   rules?: readonly BudgetRule[];
   threshold?: number;
@@ -179,7 +182,7 @@ function firstResults(cands: readonly VerdictCandidate[], fv: FirstVisits | null
 }
 
 /** One verdict per model and batch size of a run. */
-export function runVerdicts(run: RunResult, options: VerdictOptions = {}): ModelVerdict[] {
+export function runVerdicts(run: VerdictRun, options: VerdictOptions = {}): ModelVerdict[] {
   const rules = options.rules ?? [];
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const sizeOf = options.manifestBytes ?? (() => null);
@@ -232,6 +235,6 @@ export function runVerdicts(run: RunResult, options: VerdictOptions = {}): Model
 }
 
 /** Every run's verdicts (one run per device). */
-export function verdicts(runs: readonly RunResult[], options: VerdictOptions = {}): ModelVerdict[] {
+export function verdicts(runs: readonly VerdictRun[], options: VerdictOptions = {}): ModelVerdict[] {
   return runs.flatMap((r) => runVerdicts(r, options));
 }

@@ -1,0 +1,167 @@
+/**
+ * The verdict's code to ship, shipped: a short CLI run (tiny-cnn on ort:wasm, fixed input values) picks a cell;
+ * its generated code, taken from report.md, is built alone into a minimal page (Vite's build API, onnxruntime-web
+ * from node_modules, none of the lab's code), served same-origin with COOP/COEP, and run with the same input values.
+ * Its outputs must equal the verdict cell's within 1e-4. Then the lab's page with its verdict, for the eye.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { build } from 'vite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../src/cli/chromium.ts';
+import { serveStatic } from '../../src/cli/server.ts';
+import { parseManifest } from '../../src/lib/models/manifest.ts';
+import { shipVerdicts } from '../../src/lib/report/verdict-ship.ts';
+import { parseRunResult } from '../../src/lib/schema.ts';
+import { distDir, openLab, projectRoot, requireDist } from './harness.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lab-ship-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const shots = '/work/shots/27';
+
+/** The lab's run, as a person runs it: one target, fixed input values, a short fixed sampling. */
+function labRun(out: string) {
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(projectRoot, 'bin', 'latency-lab.js'),
+      'run',
+      '--models',
+      'tiny-cnn',
+      '--targets',
+      'ort:wasm',
+      '--values',
+      'input=const:0.5',
+      '--samples',
+      '20',
+      '--warmup',
+      '2',
+      '--budget',
+      'tiny-cnn median <= 5s',
+      '--out',
+      out,
+    ],
+    { encoding: 'utf8', cwd: projectRoot, timeout: 240_000, env: { ...process.env, CI: '1' } },
+  );
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The one ```js block of report.md's "What to ship". */
+function codeFromReport(md: string): string {
+  const at = md.indexOf('## What to ship');
+  expect(at, 'report.md has a What to ship section').toBeGreaterThan(-1);
+  const m = /```js\n([\s\S]*?)\n```/.exec(md.slice(at));
+  expect(m, 'report.md carries the code to ship').not.toBeNull();
+  return m![1]! + '\n';
+}
+
+describe('the code to ship', () => {
+  it('runs alone in a minimal page and gives the verdict cell its outputs', async () => {
+    requireDist();
+    const out = join(tmp, 'run');
+    const r = labRun(out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/what to ship/);
+    expect(r.out).toMatch(/tiny-cnn b1: ship ort:wasm \(onnxruntime-web\/wasm\) · 1 thread · b1 · fp32/);
+    const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
+    const manifest = parseManifest(JSON.parse(readFileSync(join(distDir, 'models', 'manifest.json'), 'utf8')));
+    const [shipped] = shipVerdicts([result], { manifest });
+    const pick = shipped!.verdict.pick!.result;
+    const code = codeFromReport(readFileSync(join(out, 'report.md'), 'utf8'));
+    expect(code).toBe(shipped!.code!.code);
+    expect(code).toContain('"./models/tiny-cnn/model.onnx"');
+
+    // The minimal app: the generated module verbatim, and a page that feeds it the run's input values.
+    const app = join(tmp, 'app');
+    mkdirSync(app);
+    symlinkSync(join(projectRoot, 'node_modules'), join(app, 'node_modules'));
+    writeFileSync(join(app, 'ship.js'), code);
+    const input = pick.inputs[0]!;
+    const size = input.shape.reduce((a, b) => a * b, 1);
+    writeFileSync(
+      join(app, 'main.js'),
+      `import { run } from './ship.js';\n` +
+        `run({ ${JSON.stringify(input.name)}: new Float32Array(${size}).fill(0.5) })\n` +
+        `  .then((o) => { window.outputs = Object.fromEntries(Object.entries(o).map(([k, t]) => [k, Array.from(t.data)])); })\n` +
+        `  .catch((e) => { window.failure = String(e); });\n`,
+    );
+    writeFileSync(
+      join(app, 'index.html'),
+      '<!doctype html><meta charset="utf-8"><script type="module" src="./main.js"></script>',
+    );
+    const site = join(app, 'dist');
+    await build({
+      root: app,
+      configFile: false,
+      base: './',
+      logLevel: 'warn',
+      build: { outDir: site, target: 'es2022' },
+    });
+    // What the code says to serve: the model where its URL points, ORT's wasm where wasmPaths points.
+    mkdirSync(join(site, 'models', 'tiny-cnn'), { recursive: true });
+    copyFileSync(join(distDir, 'models', 'tiny-cnn', 'model.onnx'), join(site, 'models', 'tiny-cnn', 'model.onnx'));
+    for (const f of shipped!.code!.selfHost) {
+      mkdirSync(dirname(join(site, f.to)), { recursive: true });
+      copyFileSync(join(projectRoot, f.from), join(site, f.to));
+    }
+
+    const server = await serveStatic(site);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const requests: string[] = [];
+      page.on('request', (req) => requests.push(req.url()));
+      await page.goto(server.url);
+      await page.waitForFunction(() => 'outputs' in window || 'failure' in window, null, { timeout: 60_000 });
+      expect(await page.evaluate(() => (window as unknown as { failure?: string }).failure)).toBeUndefined();
+      const got = (await page.evaluate(() => (window as unknown as { outputs: Record<string, number[]> }).outputs))!;
+      for (const o of pick.outputs) {
+        expect(o.head.length).toBeGreaterThan(0);
+        o.head.forEach((v, i) => expect(Math.abs(got[o.name]![i]! - v!), `${o.name}[${i}]`).toBeLessThanOrEqual(1e-4));
+      }
+      const origin = new URL(server.url).origin;
+      expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual(
+        [],
+      );
+      expect(server.served).toContain('/ort/ort-wasm-simd-threaded.wasm');
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  }, 300_000);
+
+  it('shows the verdict on top of the page results (screenshots for the eye)', async () => {
+    requireDist();
+    const lab = await openLab();
+    try {
+      const { page } = lab;
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.getByTestId('model').selectOption('tiny-cnn');
+      await page.getByTestId('target-ci').fill('5');
+      await page.getByLabel('Sampling time cap (s)').fill('2');
+      await page.getByTestId('run').click();
+      await page.getByTestId('verdict').waitFor({ timeout: 240_000 });
+      const headline = await page.getByTestId('verdict-headline').first().textContent();
+      expect(headline).toMatch(/^(ship|no clear winner between) /);
+      expect(await page.getByTestId('ship-code').first().textContent()).toMatch(/^import \* as (ort|tf) from/);
+      mkdirSync(shots, { recursive: true });
+      await page.getByTestId('verdict').scrollIntoViewIfNeeded();
+      await page
+        .locator('[data-testid=verdict] details')
+        .first()
+        .evaluate((d) => ((d as HTMLDetailsElement).open = true));
+      await page.waitForTimeout(500);
+      await page.getByTestId('verdict').screenshot({ path: join(shots, 'verdict-1400x900.png') });
+      await page.screenshot({ path: join(shots, 'verdict-page-1400x900.png') });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(500);
+      await page.getByTestId('verdict').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(shots, 'verdict-390x844.png') });
+      await page.getByTestId('verdict').screenshot({ path: join(shots, 'verdict-section-390x844.png') });
+    } finally {
+      await lab.close();
+    }
+  }, 300_000);
+});
