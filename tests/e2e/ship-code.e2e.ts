@@ -112,9 +112,16 @@ describe('the code to ship', () => {
     try {
       const page = await browser.context.newPage();
       const requests: string[] = [];
+      const said: string[] = [];
       page.on('request', (req) => requests.push(req.url()));
+      page.on('console', (m) => said.push(`${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => said.push(`pageerror: ${e.message}`));
       await page.goto(server.url);
-      await page.waitForFunction(() => 'outputs' in window || 'failure' in window, null, { timeout: 60_000 });
+      await page
+        .waitForFunction(() => 'outputs' in window || 'failure' in window, null, { timeout: 60_000 })
+        .catch((e: unknown) => {
+          throw new Error(`the minimal page gave no result: ${String(e)}\n${said.join('\n')}\n${requests.join('\n')}`);
+        });
       expect(await page.evaluate(() => (window as unknown as { failure?: string }).failure)).toBeUndefined();
       const got = (await page.evaluate(() => (window as unknown as { outputs: Record<string, number[]> }).outputs))!;
       for (const o of pick.outputs) {

@@ -32,11 +32,12 @@ describe('shipCode for ORT', () => {
   it('writes the import, self-hosted wasm, threads and the execution provider that ran', async () => {
     const s = shipCode(ortCell('wasm', 'onnxruntime-web/wasm', 'wasm', 2), { modelUrl: './m.onnx' });
     expect(s.code).toMatch(/^import \* as ort from "onnxruntime-web\/wasm";/);
-    expect(s.code).toContain('ort.env.wasm.wasmPaths = "./ort/";');
+    expect(s.code).toContain('ort.env.wasm.wasmPaths = new URL("./ort/", location.href).href;');
     expect(s.code).toContain('ort.env.wasm.numThreads = 2; // needs cross-origin isolation');
     expect(s.code).toContain('executionProviders: ["wasm"]');
     expect(s.code).toContain("graphOptimizationLevel: 'all'");
     expect(s.selfHost).toEqual([
+      { from: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs', to: './ort/ort-wasm-simd-threaded.mjs' },
       {
         from: 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm',
         to: './ort/ort-wasm-simd-threaded.wasm',
@@ -61,12 +62,13 @@ describe('shipCode for ORT', () => {
         },
       },
     };
-    const feeds = (await evaluate(s.code, { ort }, 'return run({ input: new Float32Array(192) });')) as Record<
-      string,
-      { type: string; dims: number[] }
-    >;
+    const feeds = (await evaluate(
+      s.code,
+      { ort, location: { href: 'https://app.example/a/b.html' } },
+      'return run({ input: new Float32Array(192) });',
+    )) as Record<string, { type: string; dims: number[] }>;
     expect(seen.url).toBe('./m.onnx');
-    expect(ort.env.wasm).toEqual({ wasmPaths: './ort/', numThreads: 2 });
+    expect(ort.env.wasm).toEqual({ wasmPaths: 'https://app.example/a/ort/', numThreads: 2 });
     expect(feeds.input!.dims).toEqual([1, 3, 8, 8]);
     expect(feeds.input!.type).toBe('float32');
   });
@@ -76,7 +78,10 @@ describe('shipCode for ORT', () => {
     expect(s.code).toContain('from "onnxruntime-web/webgpu"');
     expect(s.code).toContain('executionProviders: ["webgpu"]');
     expect(s.code).not.toContain('numThreads');
-    expect(s.selfHost[0]!.to).toBe('./ort/ort-wasm-simd-threaded.asyncify.wasm');
+    expect(s.selfHost.map((f) => f.to)).toEqual([
+      './ort/ort-wasm-simd-threaded.asyncify.mjs',
+      './ort/ort-wasm-simd-threaded.asyncify.wasm',
+    ]);
   });
 
   it('says when the pick is a variant the lab made', () => {
@@ -109,6 +114,7 @@ describe('shipCode for pictures', () => {
     };
     const globals = {
       ort: { env: { wasm: {} }, InferenceSession: { create: async () => ({}) } },
+      location: { href: 'https://app.example/' },
       OffscreenCanvas: class {
         getContext = () => ctx;
       },

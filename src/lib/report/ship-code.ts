@@ -130,9 +130,14 @@ function ortCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
   const base = options.wasmBase ?? './ort/';
   const backend = r.proof.backendInUse;
   const env: string[] = [];
-  if (info.wasm) {
-    env.push(`// Served by the app itself: copy node_modules/onnxruntime-web/dist/${info.wasm} to ${base}`);
-    env.push(`ort.env.wasm.wasmPaths = ${str(base)};`);
+  // With a folder as wasmPaths ORT loads both its .mjs glue and its .wasm from there (the bundled builds too).
+  const files = info.wasm ? [info.wasm.replace(/\.wasm$/, '.mjs'), info.wasm] : [];
+  if (files.length) {
+    env.push(
+      `// Served by the app itself: copy ${files.map((f) => `node_modules/onnxruntime-web/dist/${f}`).join(' and ')} to ${base}`,
+    );
+    env.push(`// (a relative folder is taken from the page's URL here; ORT alone would take it from its own bundle's)`);
+    env.push(`ort.env.wasm.wasmPaths = new URL(${str(base)}, location.href).href;`);
   }
   if (backend === 'wasm') {
     env.push(
@@ -173,7 +178,7 @@ function ortCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
   return {
     code: code.join('\n') + '\n',
     packages: [`onnxruntime-web@${r.proof.runtimeVersion}`],
-    selfHost: info.wasm ? [{ from: `node_modules/onnxruntime-web/dist/${info.wasm}`, to: `${base}${info.wasm}` }] : [],
+    selfHost: files.map((f) => ({ from: `node_modules/onnxruntime-web/dist/${f}`, to: `${base}${f}` })),
   };
 }
 
