@@ -151,20 +151,29 @@ describe('the code to ship', () => {
       await page.getByTestId('run').click();
       await page.getByTestId('verdict').waitFor({ timeout: 240_000 });
       const headline = await page.getByTestId('verdict-headline').first().textContent();
-      expect(headline).toMatch(/^(ship|no clear winner between) /);
-      expect(await page.getByTestId('ship-code').first().textContent()).toMatch(/^import \* as (ort|tf) from/);
+      expect(headline).toMatch(/^ship (ort|tfjs):\w+ .* · b1 · fp32: median [\d.]+ ms \(95% CI/);
+      expect(await page.getByTestId('verdict-against').first().textContent()).toMatch(/95% CI/);
+      const code = (await page.getByTestId('ship-code').first().textContent())!;
+      expect(code).toMatch(/^import \* as (ort|tf) from/);
+      // The copy button puts the code on the clipboard.
+      await lab.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: lab.server.url });
+      await page.getByTestId('copy-code').first().click();
+      await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(code);
       mkdirSync(shots, { recursive: true });
-      await page.getByTestId('verdict').scrollIntoViewIfNeeded();
+      // Under the sticky section nav, not behind it.
+      const top = async () =>
+        page.getByTestId('verdict').evaluate((el) => scrollTo(0, el.getBoundingClientRect().top + scrollY - 64));
+      await top();
       await page
         .locator('[data-testid=verdict] details')
         .first()
         .evaluate((d) => ((d as HTMLDetailsElement).open = true));
       await page.waitForTimeout(500);
-      await page.getByTestId('verdict').screenshot({ path: join(shots, 'verdict-1400x900.png') });
-      await page.screenshot({ path: join(shots, 'verdict-page-1400x900.png') });
+      await page.screenshot({ path: join(shots, 'verdict-1400x900.png') });
+      await page.getByTestId('verdict').screenshot({ path: join(shots, 'verdict-section-1400x900.png') });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(500);
-      await page.getByTestId('verdict').scrollIntoViewIfNeeded();
+      await top();
       await page.screenshot({ path: join(shots, 'verdict-390x844.png') });
       await page.getByTestId('verdict').screenshot({ path: join(shots, 'verdict-section-390x844.png') });
     } finally {

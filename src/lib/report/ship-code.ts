@@ -124,6 +124,14 @@ function inputDoc(r: OkCellResult): string {
     .join('\n');
 }
 
+/** For picture inputs: how the picture function feeds run(). */
+function usage(r: OkCellResult, options: ShipCodeOptions): string[] {
+  const images = r.inputs.filter((i) => imagePolicyOf(r, i.name, options.valueDefaults));
+  if (!images.length) return [];
+  const feeds = images.map((i) => `${str(i.name)}: await pictures_${safe(i.name)}([blob])`).join(', ');
+  return [` * From pictures (as the lab made them): run({ ${feeds} })`];
+}
+
 function ortCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
   const build = String(r.proof.details['build'] ?? r.cell.build ?? 'wasm');
   const info = isOrtBuild(build) ? ORT_BUILD_INFO[build] : ORT_BUILD_INFO.wasm;
@@ -164,6 +172,7 @@ function ortCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
     `/**`,
     ` * One inference. Inputs (batch ${r.cell.batch}):`,
     inputDoc(r),
+    ...usage(r, options),
     ` * Returns the outputs by name (${r.outputs.map((o) => `${o.name}: ${o.dtype} [${o.shape.join(', ')}]`).join('; ')}).`,
     ` */`,
     `export async function run(inputs) {`,
@@ -218,6 +227,7 @@ function tfjsCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
     `/**`,
     ` * One inference. Inputs (batch ${r.cell.batch}):`,
     inputDoc(r),
+    ...usage(r, options),
     ` * Returns the output values by name.`,
     ` */`,
     `export async function run(inputs) {`,

@@ -15,18 +15,32 @@ export function verdictTitle(v: ModelVerdict): string {
   return `${v.device ? `${v.device} · ` : ''}${v.modelId} b${v.batch}`;
 }
 
-/** The headline: what to ship and how sure the run is of it against the runner-up. */
-export function verdictHeadline(v: ModelVerdict): string {
+/** What to ship: the pick and its median with CI (or why there is none). */
+export function verdictPick(v: ModelVerdict): string {
   if (!v.pick)
     return `nothing to ship: no configuration ran ok and met ${v.budgets.length ? 'the budget and ' : ''}the output checks (${v.excluded.length} excluded)`;
-  const ship = `ship ${v.pick.label}: ${msCI(v.pick)}`;
+  return `ship ${v.pick.label}: ${msCI(v.pick)}`;
+}
+
+/** How sure the run is of the pick: the runner-up against it, with the ratio's CI; a tie said as a tie. */
+export function verdictAgainst(v: ModelVerdict): string | null {
   const cmp = v.comparison;
-  if (!cmp || !v.runnerUp) return `${ship}; the only configuration that qualifies, so nothing to compare it with`;
+  if (!v.pick) return null;
+  if (!cmp || !v.runnerUp) return 'the only configuration that qualifies, so nothing to compare it with';
   const how = `ratio ${cmp.ratio.toFixed(3)}, 95% CI ${ci(cmp.ci95)}, ${describeMethod(cmp)}`;
-  if (cmp.verdict === 'slower')
-    return `${ship}; the runner-up ${v.runnerUp.label} is ${cmp.ratio.toFixed(2)}x slower (${how})`;
+  if (cmp.verdict === 'slower') return `the runner-up ${v.runnerUp.label} is ${cmp.ratio.toFixed(2)}x slower (${how})`;
   const others = v.tiedWith.length > 1 ? ` (and ${v.tiedWith.length - 1} more)` : '';
-  return `no clear winner between ${v.pick.label} and ${v.runnerUp.label}${others} (${how}; within ±${(cmp.threshold * 100).toFixed(0)}% or too uncertain): ${ship}, the lower median`;
+  return `no clear winner between ${v.pick.label} and ${v.runnerUp.label}${others} (${how}; within ±${(cmp.threshold * 100).toFixed(0)}% or too uncertain): the pick is the lower median`;
+}
+
+/** Whether the pick is tied with the runner-up (no clear winner). */
+export const isTie = (v: ModelVerdict) => v.comparison !== null && v.comparison.verdict !== 'slower';
+
+/** The headline in one line: a tie first says it is one, then names the pick. */
+export function verdictHeadline(v: ModelVerdict): string {
+  const against = verdictAgainst(v);
+  if (!against) return verdictPick(v);
+  return isTie(v) ? `${against}: ${verdictPick(v)}` : `${verdictPick(v)}; ${against}`;
 }
 
 function firstResultLine(f: FirstResultOutcome): string {
