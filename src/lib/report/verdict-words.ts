@@ -50,7 +50,7 @@ function firstResultLine(f: FirstResultOutcome): string {
       : `first visit on ${f.profile} (emulated)`;
   if (f.pickMs === null) return `${where}: not measured for the pick`;
   const q = f.quickest;
-  if (!q || q.id === undefined || f.paysBackAfter === null)
+  if (!q || f.paysBackAfter === null)
     return `${where}: first result ${fmtMs(f.pickMs)} ms, the quickest of the candidates`;
   const late = `${fmtMs(f.pickMs - q.ms)} ms later than ${q.id} (${fmtMs(q.ms)} ms)`;
   if (f.paysBackAfter === Infinity)
