@@ -138,11 +138,19 @@ describe('shipCode for TF.js', () => {
     c.inputs = [{ name: 'x', dtype: 'float32', shape: [1, 4] }];
     const s = shipCode(c, { modelUrl: './m/model.json' });
     expect(s.code).toContain("import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';");
-    expect(s.code).toContain('setWasmPaths("./tfjs/");');
+    expect(s.code).toContain('setWasmPaths(new URL("./tfjs/", location.href).href);');
     expect(s.code).toContain('setThreadsCount(2);');
     expect(s.code).toContain('await tf.setBackend("wasm");');
     expect(s.code).toContain('tf.loadLayersModel("./m/model.json")');
     expect(s.selfHost).toHaveLength(3);
+  });
+  it('imports setThreadsCount only when it is called', () => {
+    const c = okCell('m/tfjs:wasm/b1', 1, 1);
+    c.proof = { ...c.proof, runtime: 'tfjs' };
+    const s = shipCode(c, { modelUrl: 'm.json' });
+    expect(s.code).toContain("import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';");
+    expect(s.code).not.toContain('setThreadsCount');
+    expect(s.code).toContain('tf.loadGraphModel("m.json")');
   });
   it('refuses the lab yardsticks', () => {
     expect(() => shipCode(okCell('m/ort-node:cpu/b1', 1, 1), { modelUrl: 'x' })).toThrow(/yardstick/);

@@ -201,10 +201,11 @@ function tfjsCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
   const packages = [`@tensorflow/tfjs@${r.proof.runtimeVersion}`];
   const setup: string[] = [];
   if (backend === 'wasm') {
-    head.push(`import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';`);
+    const names = r.proof.threads > 1 ? 'setThreadsCount, setWasmPaths' : 'setWasmPaths';
+    head.push(`import { ${names} } from '@tensorflow/tfjs-backend-wasm';`);
     packages.push('@tensorflow/tfjs-backend-wasm');
     setup.push(`// Served by the app itself: copy node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm to ${base}`);
-    setup.push(`setWasmPaths(${str(base)});`);
+    setup.push(`setWasmPaths(new URL(${str(base)}, location.href).href); // relative to the page's URL`);
     if (r.proof.threads > 1)
       setup.push(`setThreadsCount(${r.proof.threads}); // the threaded SIMD build: needs cross-origin isolation`);
     else setup.push(`tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false); // the lab ran the 1-thread SIMD build`);

@@ -25,6 +25,10 @@ function scale(values: readonly number[], a: number, b: number) {
   return { at: (v: number) => a + f(v) * (b - a), ticks: axisTicks(log ? lo : 0.000001, hi, log), log };
 }
 
+/** Axis ticks are round decimal numbers: said as such (12, 0.5; 200 kB, 1 MB), not as 2.000 or 195.3 KiB. */
+const num = (v: number) => String(Number(v.toPrecision(3)));
+const decimalBytes = (v: number) => (v >= 1e6 ? `${num(v / 1e6)} MB` : v >= 1e3 ? `${num(v / 1e3)} kB` : `${num(v)} B`);
+
 export function paretoChartSvg(v: ModelVerdict, title: string): string {
   const pts = v.candidates.filter((c) => c.bytes.total !== null);
   if (pts.length === 0) return '';
@@ -44,14 +48,14 @@ export function paretoChartSvg(v: ModelVerdict, title: string): string {
   ];
   for (const t of x.ticks)
     parts.push(
-      `<line x1="${x.at(t)}" x2="${x.at(t)}" y1="${T}" y2="${H - B}" class="grid"/><text x="${x.at(t)}" y="${H - B + 16}" class="tick" text-anchor="middle">${fmtMs(t)}</text>`,
+      `<line x1="${x.at(t)}" x2="${x.at(t)}" y1="${T}" y2="${H - B}" class="grid"/><text x="${x.at(t)}" y="${H - B + 16}" class="tick" text-anchor="middle">${num(t)}</text>`,
     );
   for (const t of y.ticks)
     parts.push(
-      `<line x1="${L}" x2="${W - R}" y1="${y.at(t)}" y2="${y.at(t)}" class="grid"/><text x="${L - 6}" y="${y.at(t) + 4}" class="tick" text-anchor="end">${fmtBytes(t)}</text>`,
+      `<line x1="${L}" x2="${W - R}" y1="${y.at(t)}" y2="${y.at(t)}" class="grid"/><text x="${L - 6}" y="${y.at(t) + 4}" class="tick" text-anchor="end">${decimalBytes(t)}</text>`,
     );
   parts.push(
-    `<text x="${(L + W - R) / 2}" y="${H - 6}" class="axis" text-anchor="middle">steady median ms per pass${x.log ? ' (log)' : ''} →; ↑ bytes (model + runtime wasm, raw)${y.log ? ' (log)' : ''}</text>`,
+    `<text x="${(L + W - R) / 2}" y="${H - 6}" class="axis" text-anchor="middle">steady median ms per pass${x.log ? ' (log)' : ''} →; ↑ bytes (model + runtime wasm, raw; kB = 1000 B)${y.log ? ' (log)' : ''}</text>`,
   );
   const front = v.pareto.map((id) => pts.find((c) => c.id === id)!).sort((a, b) => a.medianMs - b.medianMs);
   if (front.length > 1)

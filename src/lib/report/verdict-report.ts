@@ -9,8 +9,9 @@ import {
   CANDIDATE_HEADER,
   candidateRows,
   VERDICT_NOTE,
+  verdictAgainst,
   verdictDetails,
-  verdictHeadline,
+  verdictPick,
   verdictTitle,
 } from './verdict-words.ts';
 
@@ -33,7 +34,9 @@ export function verdictMarkdown(
   const out = ['', '## What to ship', '', `${VERDICT_NOTE} ${DOCS}`];
   for (const s of shipped) {
     const v = s.verdict;
-    out.push('', `### ${cell(verdictTitle(v))}`, '', `**${cell(verdictHeadline(v))}**`, '');
+    const against = verdictAgainst(v);
+    out.push('', `### ${cell(verdictTitle(v))}`, '', `**${cell(verdictPick(v))}**`, '');
+    if (against) out.push(cell(against), '');
     out.push(...verdictDetails(v).map((l) => `- ${cell(l)}`));
     if (v.candidates.length) out.push('', table(CANDIDATE_HEADER, candidateRows(v)));
     if (s.code)
@@ -65,7 +68,8 @@ export function verdictHtml(
     const v = s.verdict;
     out.push(
       `<h3>${escapeXml(verdictTitle(v))}</h3>`,
-      `<p class="${v.pick ? 'ok' : 'bad'}"><strong>${escapeXml(verdictHeadline(v))}</strong></p>`,
+      `<p class="${v.pick ? 'ok' : 'bad'}"><strong>${escapeXml(verdictPick(v))}</strong></p>`,
+      ...(verdictAgainst(v) ? [`<p>${escapeXml(verdictAgainst(v)!)}</p>`] : []),
       `<ul>${verdictDetails(v)
         .map((l) => `<li>${escapeXml(l)}</li>`)
         .join('')}</ul>`,

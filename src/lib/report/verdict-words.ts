@@ -76,7 +76,9 @@ export function verdictLines(vs: readonly ModelVerdict[]): string[] {
   if (!vs.length) return [];
   const out = ['', 'what to ship (steady state; see docs/verdict.md for what this does and does not say):'];
   for (const v of vs) {
-    out.push(`  ${verdictTitle(v)}: ${verdictHeadline(v)}`);
+    out.push(`  ${verdictTitle(v)}: ${verdictPick(v)}`);
+    const against = verdictAgainst(v);
+    if (against) out.push(`    ${against}`);
     out.push(...verdictDetails(v).map((l) => `    ${l}`));
   }
   return out;
