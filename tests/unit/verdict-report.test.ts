@@ -3,31 +3,8 @@ import { reportMarkdown } from '../../src/lib/report/report.ts';
 import { reportHtml } from '../../src/lib/report/report-html.ts';
 import { shipVerdicts } from '../../src/lib/report/verdict-ship.ts';
 import { parseBudget } from '../../src/lib/plan/budget.ts';
-import { SamplingSettings, SCHEMA_VERSION, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
-import { fakeEnvironment, okCell } from './fixtures.ts';
-
-function run(cells: OkCellResult[], device: string | null = null): RunResult {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'inference-latency-lab', version: '0' },
-    createdAt: '2026-12-03T00:00:00Z',
-    source: 'cli',
-    device,
-    environment: fakeEnvironment(),
-    plan: {
-      seed: 1,
-      order: 'matrix',
-      schedule: 'sequential',
-      liveCells: 4,
-      sampling: SamplingSettings.parse({}),
-      cells: cells.map((c) => c.cell),
-      nativeSkipped: [],
-    },
-    cells,
-    serving: null,
-    firstVisits: null,
-  };
-}
+import type { OkCellResult } from '../../src/lib/schema.ts';
+import { fakeRun as run, okCell } from './fixtures.ts';
 
 function ort(id: string, ms: number, seed: number, bytes: number): OkCellResult {
   const c = okCell(id, ms, seed);

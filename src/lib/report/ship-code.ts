@@ -115,6 +115,21 @@ function inputSection(r: OkCellResult, options: ShipCodeOptions): string[] {
   return out.length ? [...out, '', ...FIT_RECT] : out;
 }
 
+/** The picture functions, then run()'s comment: each input's typed array and shape, and the outputs it returns. */
+function runDoc(r: OkCellResult, options: ShipCodeOptions): string[] {
+  const outputs = r.outputs.map((o) => `${o.name}: ${o.dtype} [${o.shape.join(', ')}]`).join('; ');
+  return [
+    ...inputSection(r, options),
+    '',
+    `/**`,
+    ` * One inference. Inputs (batch ${r.cell.batch}):`,
+    inputDoc(r),
+    ...usage(r, options),
+    ` * Returns the outputs by name${outputs ? ` (${outputs})` : ''}, each with .data and .dims.`,
+    ` */`,
+  ];
+}
+
 function inputDoc(r: OkCellResult): string {
   return r.inputs
     .map(
@@ -167,14 +182,7 @@ function ortCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
     `  executionProviders: [${str(backend)}],`,
     `  graphOptimizationLevel: 'all',${gpu}`,
     `});`,
-    ...inputSection(r, options),
-    '',
-    `/**`,
-    ` * One inference. Inputs (batch ${r.cell.batch}):`,
-    inputDoc(r),
-    ...usage(r, options),
-    ` * Returns the outputs by name (${r.outputs.map((o) => `${o.name}: ${o.dtype} [${o.shape.join(', ')}]`).join('; ')}).`,
-    ` */`,
+    ...runDoc(r, options),
     `export async function run(inputs) {`,
     `  const feeds = {`,
     ...r.inputs.map(
@@ -223,14 +231,7 @@ function tfjsCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
     `await tf.ready();`,
     ...variantNote(r),
     `const model = await tf.${graph ? 'loadGraphModel' : 'loadLayersModel'}(${str(options.modelUrl)});`,
-    ...inputSection(r, options),
-    '',
-    `/**`,
-    ` * One inference. Inputs (batch ${r.cell.batch}):`,
-    inputDoc(r),
-    ...usage(r, options),
-    ` * Returns the output values by name.`,
-    ` */`,
+    ...runDoc(r, options),
     `export async function run(inputs) {`,
     `  const xs = [${feeds.join(', ')}];`,
     `  const ys = [model.${graph ? 'execute' : 'predict'}(xs.length === 1 ? xs[0] : xs)].flat();`,
