@@ -1,8 +1,8 @@
 /**
- * The verdict's code to ship, shipped: a short CLI run (tiny-cnn on ort:wasm, then tfjs:wasm; fixed input values) picks a cell;
- * its generated code, taken from report.md, is built alone into a minimal page (Vite's build API, onnxruntime-web
- * from node_modules, none of the lab's code), served same-origin with COOP/COEP, and run with the same input values.
- * Its outputs must equal the verdict cell's within 1e-4. Then the lab's page with its verdict, for the eye.
+ * The verdict's code to ship, shipped: a short CLI run (tiny-cnn on ort:wasm, then on tfjs:wasm; fixed input values)
+ * picks a cell; its generated code, taken from report.md, is built alone into a minimal page (Vite's build API, the
+ * runtime from node_modules, none of the lab's code), served same-origin with COOP/COEP, and run with the same input
+ * values. Its outputs must equal the verdict cell's within 1e-4. Then the lab's page with its verdict, for the eye.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
