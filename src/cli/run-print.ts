@@ -9,6 +9,8 @@ import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRow
 import { formatTax } from '../lib/report/tax.ts';
 import { firstVisitLines } from '../lib/report/first-visit-report.ts';
 import { REPORT_FILES } from './reports.ts';
+import type { ShippedVerdict } from '../lib/report/verdict-ship.ts';
+import { verdictLines } from '../lib/report/verdict-words.ts';
 import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from '../lib/report/verdict-tables.ts';
 
 /** The browser tax per cell, in words, with the native environment and the models that have no native reference. */
@@ -49,6 +51,7 @@ export function printSummary(
   budgets: BudgetOutcome | undefined,
   baseline: BaselineRow[] | undefined,
   outDir: string,
+  shipped: readonly ShippedVerdict[] = [],
 ): void {
   for (const run of runs) {
     const env = run.environment;
@@ -72,6 +75,9 @@ export function printSummary(
       );
     }
   }
+  for (const line of verdictLines(shipped.map((s) => s.verdict))) console.log(line);
+  if (shipped.some((s) => s.code))
+    console.log(`  the code to ship each pick: ${outDir}/report.md, report.html ("What to ship")`);
   if (budgets) {
     console.log(`\nbudgets: ${budgets.breaches.length ? `${budgets.breaches.length} BREACHED` : 'all met'}`);
     const rows = budgetRows(budgets);

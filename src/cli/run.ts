@@ -10,7 +10,8 @@ import { compareWithBaseline, type BaselineRow } from '../lib/report/baseline.ts
 import { checkBudgets, type BudgetOutcome } from '../lib/plan/budget.ts';
 import { parseConfig, type ParsedConfig } from '../lib/plan/config.ts';
 import { cellReason } from '../lib/report/format.ts';
-import { parseManifest } from '../lib/models/manifest.ts';
+import { parseManifest, type Manifest } from '../lib/models/manifest.ts';
+import { shipVerdicts } from '../lib/report/verdict-ship.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
 import { UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
@@ -56,11 +57,11 @@ export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
   }
   const { runs, deviceErrors, offOrigin } = collect(settled, r);
   if (runs.length === 0) return EXIT.run;
-  const input = judge(runs, r);
+  const input = judge(runs, r, manifest);
   // One device: the result file itself; several: an array of them, one per device (both load back with the schema).
   writeReports(r.outDir, runs.length === 1 && r.devices[0] === null ? runs[0] : runs, input);
   if (v.json) process.stdout.write(JSON.stringify(runs.length === 1 ? runs[0] : runs) + '\n');
-  else printSummary(runs, input.budgets, input.baseline?.rows, r.outDir);
+  else printSummary(runs, input.budgets, input.baseline?.rows, r.outDir, input.shipped);
   return exitCode(runs, input, {
     deviceErrors,
     offOrigin,
@@ -144,13 +145,15 @@ function collect(settled: Settled, r: Resolved): { runs: RunResult[]; deviceErro
 }
 
 /** Budgets and the baseline, applied to the runs. */
-function judge(runs: RunResult[], r: Resolved): ReportInput {
+function judge(runs: RunResult[], r: Resolved, manifest: Manifest): ReportInput {
   const budgets: BudgetOutcome | undefined = r.budgets.length ? checkBudgets(r.budgets, runs) : undefined;
   const rows: BaselineRow[] | undefined = r.baseline
     ? compareWithBaseline(runs, r.baseline.runs, r.baseline.threshold)
     : undefined;
   const baseline = r.baseline && rows ? { file: r.baseline.file, threshold: r.baseline.threshold, rows } : undefined;
-  return { runs, budgets, baseline };
+  // What to ship: the budgets' rules, and the manifest for model sizes and paths.
+  const shipped = shipVerdicts(runs, { rules: r.budgets, manifest });
+  return { runs, budgets, baseline, shipped };
 }
 
 /** The exit code: requests off the origin, cells that did not run and lost devices (3), then budgets/baseline (1). */

@@ -1,7 +1,14 @@
 /** Result fixtures shared by unit tests: made-up but valid cells. */
 import { mulberry32 } from '../../src/lib/rng.ts';
 import type { ModelInfo } from '../../src/lib/models/manifest.ts';
-import type { Environment, OkCellResult, Sample } from '../../src/lib/schema.ts';
+import {
+  SamplingSettings,
+  SCHEMA_VERSION,
+  type Environment,
+  type OkCellResult,
+  type RunResult,
+  type Sample,
+} from '../../src/lib/schema.ts';
 import { summarizeStages } from '../../src/lib/measure/stats.ts';
 import { assessValidity } from '../../src/lib/measure/validity.ts';
 import { steadyStateOf } from '../../src/lib/measure/warmup-curve.ts';
@@ -21,6 +28,30 @@ export function fakeEnvironment(over: Partial<Environment> = {}): Environment {
     gpu: null,
     capabilities: [],
     ...over,
+  };
+}
+
+/** A CLI run of these cells on `device` (null: the one machine), with a made-up environment and default sampling. */
+export function fakeRun(cells: OkCellResult[], device: string | null = null): RunResult {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'inference-latency-lab', version: '0' },
+    createdAt: '2026-11-28T00:00:00Z',
+    source: 'cli',
+    device,
+    environment: fakeEnvironment(),
+    plan: {
+      seed: 1,
+      order: 'matrix',
+      schedule: 'sequential',
+      liveCells: 4,
+      sampling: SamplingSettings.parse({}),
+      cells: cells.map((c) => c.cell),
+      nativeSkipped: [],
+    },
+    cells,
+    serving: null,
+    firstVisits: null,
   };
 }
 

@@ -8,6 +8,8 @@ import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRow
 import { escapeXml, medianChartSvg, stageShareSvg, STAGE_COLOURS } from './svg-chart.ts';
 
 import { multi } from './report-csv.ts';
+import { shipVerdicts } from './verdict-ship.ts';
+import { verdictHtml } from './verdict-report.ts';
 
 import { CELL_HEADER, cellRows, COLD_HEADER, COLD_NOTE, coldRows, envLine, type ReportInput } from './report-rows.ts';
 import { STAGES } from '../stages.ts';
@@ -15,10 +17,10 @@ import { STAGES } from '../stages.ts';
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#1d2330;background:#fff}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}table{border-collapse:collapse;width:100%;font-size:12.5px}
 th,td{border-bottom:1px solid #dde1e7;padding:4px 6px;text-align:left;vertical-align:top}td:first-child{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.bad{color:#b42318;font-weight:600}.ok{color:#1d7a3b}.muted{color:#5f6673}code{font-size:12px}
+.bad{color:#b42318;font-weight:600}pre.code{background:#f4f6f8;padding:10px;overflow-x:auto;font-size:12px;line-height:1.4}.ok{color:#1d7a3b}.muted{color:#5f6673}code{font-size:12px}
 svg .t{font-size:14px;font-weight:600;fill:#1d2330}svg .label,svg .val{font-size:12px;fill:#1d2330;font-family:ui-monospace,monospace}
 svg .tick,svg .axis{font-size:11px;fill:#5f6673}svg .grid{stroke:#e3e6eb}svg .bar{fill:#2b6cb0}svg .bar.marked{fill:#c2410c}svg .ci{stroke:#111;stroke-width:1.5;fill:none}
-@media (prefers-color-scheme:dark){body{background:#14171c;color:#e6e8eb}th,td{border-color:#2c3139}svg .t,svg .label,svg .val{fill:#e6e8eb}svg .grid{stroke:#2c3139}svg .ci{stroke:#eee}svg .bar{fill:#5b9bd5}.muted,svg .tick,svg .axis{color:#9aa1ad;fill:#9aa1ad}}`;
+@media (prefers-color-scheme:dark){body{background:#14171c;color:#e6e8eb}th,td{border-color:#2c3139}svg .t,svg .label,svg .val{fill:#e6e8eb}svg .grid{stroke:#2c3139}pre.code{background:#1d2128}svg .ci{stroke:#eee}svg .bar{fill:#5b9bd5}.muted,svg .tick,svg .axis{color:#9aa1ad;fill:#9aa1ad}}`;
 
 function htmlTable(header: string[], rows: string[][], numeric: Set<number> = new Set()): string {
   const th = header.map((h) => `<th>${escapeXml(h)}</th>`).join('');
@@ -38,6 +40,7 @@ export function reportHtml(input: ReportInput): string {
     `<title>Inference latency report</title><style>${CSS}</style></head><body>`,
     `<h1>Inference latency report</h1><p class="muted">${escapeXml(`${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`)}</p>`,
     `<ul>${runs.map((r) => `<li>${escapeXml(envLine(r).replace(/\*\*/g, ''))}</li>`).join('')}</ul>`,
+    ...verdictHtml(input.shipped ?? shipVerdicts(runs), htmlTable),
     ...chartSvgs(input),
     '<h2>Cells</h2>',
     htmlTable(

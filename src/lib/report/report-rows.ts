@@ -4,6 +4,7 @@
  */
 import type { BaselineRow } from './baseline.ts';
 import type { BudgetOutcome } from '../plan/budget.ts';
+import type { ShippedVerdict } from './verdict-ship.ts';
 import { compareToFastest } from '../measure/compare.ts';
 import { throughput } from './format.ts';
 import { cellReason, fmtCI, fmtMs, fmtPercentile, fmtRel, fmtVerdict } from './format.ts';
@@ -18,6 +19,8 @@ export interface ReportInput {
   runs: readonly RunResult[];
   budgets?: BudgetOutcome;
   baseline?: { file: string; threshold: number; rows: BaselineRow[] };
+  /** What to ship, per model and device; absent: made from the runs alone (no budgets, no manifest). */
+  shipped?: readonly ShippedVerdict[];
 }
 
 export function envLine(run: RunResult): string {

@@ -12,6 +12,8 @@ import { okCells } from '../schema.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from './predictions.ts';
 
 import { multi } from './report-csv.ts';
+import { shipVerdicts } from './verdict-ship.ts';
+import { verdictMarkdown } from './verdict-report.ts';
 
 import { CELL_HEADER, cellRows, COLD_HEADER, COLD_NOTE, coldRows, envLine, type ReportInput } from './report-rows.ts';
 
@@ -42,6 +44,7 @@ export function reportMarkdown(input: ReportInput): string {
     `${runs[0]?.createdAt ?? ''} · inference-latency-lab ${runs[0]?.tool.version ?? ''} · seed ${runs[0]?.plan.seed ?? ''}`,
     '',
     ...runs.map((r) => `- ${mdCell(envLine(r))}`),
+    ...verdictMarkdown(input.shipped ?? shipVerdicts(runs), mdTable, mdCell),
     '',
     '## Cells (total per pass, steady state)',
     '',
