@@ -14,6 +14,7 @@ const LIBS = [
   '@tensorflow/tfjs',
   '@tensorflow/tfjs-backend-wasm',
   '@tensorflow/tfjs-backend-webgpu',
+  '@litertjs/core',
   'comlink',
   'svelte',
   'chart.js',

@@ -26,7 +26,7 @@ export const BackendId = z.enum(BACKENDS);
 export type BackendId = z.infer<typeof BackendId>;
 
 /** `calibration`: the built-in synthetic model of the calibration runtime; it has no files. */
-export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph', 'calibration'] as const;
+export const MODEL_FORMATS = ['onnx', 'tfjs-layers', 'tfjs-graph', 'calibration', 'tflite'] as const;
 export const ModelFormat = z.enum(MODEL_FORMATS);
 export type ModelFormat = z.infer<typeof ModelFormat>;
 
