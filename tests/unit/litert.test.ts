@@ -18,6 +18,8 @@ import { taxable } from '../../src/lib/report/tax.ts';
 import type { HostTensor } from '../../src/lib/models/inputs.ts';
 import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import type { Cell } from '../../src/lib/schema.ts';
+import { unavailableReason } from '../../src/app/cell-start.ts';
+import { fakeEnvironment } from './fixtures.ts';
 
 const all: LiteRtFeatures = { relaxedSimd: true, threads: true, jspi: true, crossOriginIsolated: true };
 const build = (backend: 'wasm' | 'webgpu', threads: number, f: Partial<LiteRtFeatures> = {}) =>
@@ -196,5 +198,21 @@ describe('WebNN probed by createContext, not by navigator.ml', () => {
     };
     expect(await probeWebNn(ml)).toBeNull();
     expect(tried).toEqual([{ deviceType: 'cpu' }, { deviceType: 'gpu' }]);
+  });
+  it('an unavailable WebNN cell names the flag the browser was tried with (and only a WebNN cell)', () => {
+    const reason =
+      'WebNN: NotSupportedError: WebNN is not supported on this platform (createContext for cpu, gpu, npu)';
+    const capabilities = [
+      { target: 'ort:webnn', available: false, reason },
+      { target: 'ort:webgl', available: false, reason: 'no WebGL' },
+    ];
+    const flags = ['--enable-unsafe-webgpu', '--enable-features=WebMachineLearningNeuralNetwork'];
+    const env = fakeEnvironment({ capabilities, browserFlags: flags });
+    const cell = (backend: Cell['backend']) => ({ runtime: 'ort', backend }) as Cell;
+    expect(unavailableReason(env, cell('webnn'))).toBe(
+      `ort:webnn is not available in this browser: ${reason} (tried with --enable-features=WebMachineLearningNeuralNetwork)`,
+    );
+    expect(unavailableReason(env, cell('webgl'))).toBe('ort:webgl is not available in this browser: no WebGL');
+    expect(unavailableReason(fakeEnvironment({ capabilities }), cell('webnn'))).not.toMatch(/tried with/);
   });
 });
