@@ -77,6 +77,7 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
   private readonly order: number[];
   private readonly device: GPUDevice | null;
   private outputsOn: string[] = [];
+  private inputsOn: string[] = [];
 
   private constructor(
     private readonly loaded: LiteRtLoaded,
@@ -133,6 +134,7 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
   }
 
   async infer(inputs: Tensor[]): Promise<Tensor[]> {
+    if (!this.inputsOn.length) this.inputsOn = inputs.map((t) => t.accelerator);
     const out = await this.compiled.run(inputs);
     if (this.device) await this.device.queue.onSubmittedWorkDone();
     return out;
@@ -204,6 +206,7 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
         jspi: loaded.features.jspi,
         compiledFor: compiled.options.accelerator,
         fullyAccelerated: webgpu ? compiled.isFullyAccelerated : null,
+        inputsOn: this.inputsOn.join(', '),
         outputsOn: this.outputsOn.join(', '),
         threadPool: pool,
         threadsRequested: cell.threads,

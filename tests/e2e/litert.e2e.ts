@@ -68,7 +68,13 @@ describe('LiteRT.js on tiny-cnn', () => {
   it('runs litert:webgpu on the GPU, fully accelerated, with outputs on the GPU', () => {
     const gpu = okCell(run.result.cells, 'tiny-cnn/litert:webgpu/b1/t1');
     expect(gpu.proof.backendInUse).toBe('webgpu');
-    expect(gpu.proof.details).toMatchObject({ compiledFor: 'webgpu', fullyAccelerated: true, outputsOn: 'webgpu' });
+    // Inputs were moved to the GPU in the upload stage, outputs came back on it.
+    expect(gpu.proof.details).toMatchObject({
+      compiledFor: 'webgpu',
+      fullyAccelerated: true,
+      inputsOn: 'webgpu',
+      outputsOn: 'webgpu',
+    });
     expect(gpu.proof.details.webgpuArchitecture).toBe('swiftshader');
     expect(gpu.validity.softwareGpu).toBe(true);
   });
