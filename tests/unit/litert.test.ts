@@ -19,7 +19,9 @@ import type { HostTensor } from '../../src/lib/models/inputs.ts';
 import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import type { Cell } from '../../src/lib/schema.ts';
 import { unavailableReason } from '../../src/app/cell-start.ts';
-import { fakeEnvironment } from './fixtures.ts';
+import { fakeEnvironment, fakeModel } from './fixtures.ts';
+import { buildPlan } from '../../src/lib/plan/plan.ts';
+import { DEFAULT_TARGETS } from '../../src/cli/run-config.ts';
 
 const all: LiteRtFeatures = { relaxedSimd: true, threads: true, jspi: true, crossOriginIsolated: true };
 const build = (backend: 'wasm' | 'webgpu', threads: number, f: Partial<LiteRtFeatures> = {}) =>
@@ -168,6 +170,23 @@ describe('litert in targets, plans, capabilities and the tax', () => {
       "LiteRT.js's WebGPU accelerator needs a WebGPU adapter: no adapter",
     );
     expect(caps.find((c) => c.target === 'litert:wasm')!.available).toBe(true);
+  });
+  it('the default matrix runs litert:wasm on every model with a .tflite file, and only there', () => {
+    const zoo = [fakeModel('both', ['onnx', 'tflite']), fakeModel('onnx', ['onnx'])];
+    const plan = buildPlan(
+      {
+        models: ['both', 'onnx'],
+        targets: DEFAULT_TARGETS,
+        batches: [1],
+        sampling: {},
+        seed: 1,
+        order: 'matrix',
+        skipMissingFormats: true,
+      },
+      zoo,
+    );
+    const litert = plan.cells.filter((c) => c.runtime === 'litert');
+    expect(litert.map((c) => [c.id, c.format])).toEqual([['both/litert:wasm/b1/t1', 'tflite']]);
   });
   it('the tax covers litert:wasm, not litert:webgpu', () => {
     const cell = (backend: Cell['backend']) => ({ runtime: 'litert', backend }) as Cell;
