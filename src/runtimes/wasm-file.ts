@@ -56,7 +56,10 @@ export function fetchedWasm(
 ): FetchedWasm | null {
   const found: FetchedWasm[] = [];
   for (const e of entries) {
-    const file = decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? '');
+    const url = new URL(e.name);
+    // The dev server answers each `?url` import with a small module naming the file: not the wasm itself.
+    if (url.searchParams.has('url')) continue;
+    const file = decodeURIComponent(url.pathname.split('/').pop() ?? '');
     const build = buildOfFile(file, builds);
     if (build) found.push({ file, build });
   }
