@@ -12,7 +12,7 @@ import {
 } from '../../src/runtimes/litert-proof.ts';
 import { shapeMismatch, toLiteRtData } from '../../src/runtimes/litert-session.ts';
 import { capabilitiesFrom, probeWebNn } from '../../src/runtimes/capabilities.ts';
-import { buildOfFile, LITERT_WASM_BUILDS } from '../../src/runtimes/wasm-file.ts';
+import { buildOfFile, fetchedWasm, LITERT_WASM_BUILDS } from '../../src/runtimes/wasm-file.ts';
 import { parseTarget, pickFormat, PlanError } from '../../src/lib/plan/target-parse.ts';
 import { taxable } from '../../src/lib/report/tax.ts';
 import type { HostTensor } from '../../src/lib/models/inputs.ts';
@@ -57,6 +57,17 @@ describe('LiteRT build choice', () => {
     );
     expect(buildOfFile('litert_wasm_threaded_internal-BnPQDIh_.wasm', LITERT_WASM_BUILDS)?.threaded).toBe(true);
     expect(buildOfFile('ort-wasm-simd-threaded.wasm', LITERT_WASM_BUILDS)).toBeNull();
+  });
+  it("skips the dev server's ?url module answers: only the fetched .wasm is the build", () => {
+    const e = (name: string) => ({ name }) as PerformanceEntry;
+    const dir = 'http://x/node_modules/@litertjs/core/wasm';
+    const stubs = ['compat_internal', 'internal', 'threaded_internal', 'jspi_internal'].map((b) =>
+      e(`${dir}/litert_wasm_${b}.wasm?url`),
+    );
+    expect(fetchedWasm(LITERT_WASM_BUILDS, [...stubs, e(`${dir}/litert_wasm_jspi_internal.wasm`)])?.file).toBe(
+      'litert_wasm_jspi_internal.wasm',
+    );
+    expect(fetchedWasm(LITERT_WASM_BUILDS, stubs)).toBeNull();
   });
 });
 
