@@ -14,6 +14,7 @@ const LIBS = [
   '@tensorflow/tfjs',
   '@tensorflow/tfjs-backend-wasm',
   '@tensorflow/tfjs-backend-webgpu',
+  '@litertjs/core',
   'comlink',
   'svelte',
   'chart.js',
@@ -53,7 +54,14 @@ export default defineConfig({
   worker: { format: 'es', plugins: () => [tfjsThreadedFactorySource()] },
   // Runtimes first imported inside a worker would make the dev server re-optimise and reload mid-run.
   optimizeDeps: {
-    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'comlink', 'zod'],
+    include: [
+      '@tensorflow/tfjs',
+      '@tensorflow/tfjs-backend-wasm',
+      '@tensorflow/tfjs-backend-webgpu',
+      '@litertjs/core',
+      'comlink',
+      'zod',
+    ],
     // ORT finds its .wasm next to its own module: pre-bundling would move the module away from it.
     exclude: ['onnxruntime-web', 'onnxruntime-web/all'],
   },

@@ -48,9 +48,11 @@ export function unavailableReason(env: Environment, cell: Cell): string | null {
     return present ? null : 'native reference cells (ort-node:cpu) run from the CLI: latency-lab run --native';
   }
   const cap = env.capabilities.find((c) => c.target === `${cell.runtime}:${cell.backend}`);
-  return cap && !cap.available
-    ? `${cap.target} is not available in this browser: ${cap.reason ?? 'no reason given'}`
-    : null;
+  if (!cap || cap.available) return null;
+  // WebNN hides behind a Chromium feature flag: say whether the browser was started with it.
+  const tried =
+    cell.backend === 'webnn' ? env.browserFlags.filter((f) => /WebMachineLearningNeuralNetwork/.test(f)) : [];
+  return `${cap.target} is not available in this browser: ${cap.reason ?? 'no reason given'}${tried.length ? ` (tried with ${tried.join(' ')})` : ''}`;
 }
 
 /**

@@ -120,6 +120,12 @@ export const GPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-webgpu-developer-f
  */
 export const SOFTWARE_GPU_FLAGS = ['--use-angle=swiftshader'];
 
+/**
+ * WebNN (navigator.ml) is off in Chromium unless this feature is enabled (`latency-lab run --webnn`). On this Debian
+ * Chromium 156 it then exists but every createContext() throws NotSupportedError: the probe says so per cell.
+ */
+export const WEBNN_FLAGS = ['--enable-features=WebMachineLearningNeuralNetwork'];
+
 export interface LaunchedBrowser {
   context: BrowserContext;
   flags: string[];

@@ -133,6 +133,8 @@ Output and browser:
   --headed              show the browser window
   --software-gpu        force WebGL onto SwiftShader (software; gives WebGL timer queries); for GPU-less machines
   --browser-arg FLAG    extra Chromium flag; repeatable (WebGPU is already enabled)
+  --webnn               start Chromium with WebNN (--enable-features=WebMachineLearningNeuralNetwork); ort:webnn
+                        runs where a WebNN context comes up, else its cell says the browser's reason
   --quiet               no progress display
   -h, --help            this help
 

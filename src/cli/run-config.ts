@@ -29,7 +29,8 @@ import { parseProfiles, type NetworkProfileName } from '../lib/schema/first-visi
 import { sweepableDims } from '../lib/models/dims.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
-export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'];
+/** litert:wasm joins only models with a .tflite file (the default matrix skips runtimes a model has no format for). */
+export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm', 'litert:wasm'];
 
 export const RUN_OPTIONS = {
   config: { type: 'string' },
@@ -73,6 +74,7 @@ export const RUN_OPTIONS = {
   chromium: { type: 'string' },
   headed: { type: 'boolean' },
   'software-gpu': { type: 'boolean' },
+  webnn: { type: 'boolean' },
   'browser-arg': { type: 'string', multiple: true },
   connect: { type: 'string', multiple: true },
   cdp: { type: 'string', multiple: true },

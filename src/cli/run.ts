@@ -15,6 +15,7 @@ import { shipVerdicts } from '../lib/report/verdict-ship.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
 import { UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
+import { WEBNN_FLAGS } from './chromium.ts';
 import { Progress } from './progress.ts';
 import { NativeHost } from './native/host.ts';
 import { type FirstVisits } from '../lib/schema/first-visit.ts';
@@ -108,7 +109,7 @@ async function runDevices(
         chromium: v.chromium ?? browserCfg.chromium,
         headless: !(v.headed ?? browserCfg.headed),
         softwareGpu: v['software-gpu'] ?? browserCfg.softwareGpu,
-        extraFlags: [...(browserCfg.args ?? []), ...(v['browser-arg'] ?? [])],
+        extraFlags: [...(browserCfg.args ?? []), ...(v['browser-arg'] ?? []), ...(v.webnn ? WEBNN_FLAGS : [])],
         onPlan: (plan) => progress.plan(name, plan),
         onCellStart: (k, n, id) => progress.cellStart(name, k, n, id),
         onCellEvent: (k, e) => progress.cellEvent(name, k, e),
@@ -212,7 +213,11 @@ async function firstVisitsOf(
     files: r.files,
     chromium: (v.chromium as string | undefined) ?? browserCfg.chromium,
     softwareGpu: (v['software-gpu'] as boolean | undefined) ?? browserCfg.softwareGpu,
-    extraFlags: [...(browserCfg.args ?? []), ...((v['browser-arg'] as string[] | undefined) ?? [])],
+    extraFlags: [
+      ...(browserCfg.args ?? []),
+      ...((v['browser-arg'] as string[] | undefined) ?? []),
+      ...(v.webnn ? WEBNN_FLAGS : []),
+    ],
     onStatus: (text) => !quiet && process.stderr.write(`${text}\n`),
   });
 }

@@ -4,11 +4,12 @@
  */
 
 /**
+ * `litert` is LiteRT.js (@litertjs/core, Google's runtime for .tflite files): its wasm (XNNPack) and WebGPU accelerators.
  * `calib` is the built-in calibration runtime: its inference busy-waits a requested time (harness self-check).
  * `ort-node` is native ONNX Runtime (onnxruntime-node) on this machine's CPU, run by the CLI beside the browser's
  * cells as the native reference (`latency-lab run --native`); a browser can't run it.
  */
-export const RUNTIMES = ['ort', 'tfjs', 'calib', 'ort-node'] as const;
+export const RUNTIMES = ['ort', 'tfjs', 'litert', 'calib', 'ort-node'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
 export const BACKENDS = ['wasm', 'webgl', 'webgpu', 'webnn', 'cpu'] as const;
@@ -18,6 +19,7 @@ export type BackendName = (typeof BACKENDS)[number];
 export const RUNTIME_BACKENDS: Record<RuntimeName, readonly BackendName[]> = {
   ort: ['wasm', 'webgl', 'webgpu', 'webnn'],
   tfjs: ['cpu', 'wasm', 'webgl', 'webgpu'],
+  litert: ['wasm', 'webgpu'],
   calib: ['cpu'],
   'ort-node': ['cpu'],
 };

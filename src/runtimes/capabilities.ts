@@ -115,7 +115,7 @@ const NEEDS: Record<string, (f: Found) => string | null> = {
       ? `ORT's WebGL backend needs a WebGL2 or WebGL1 context in a worker: ${f.webgl2}; ${f.webgl1}`
       : null,
   'ort:webgpu': (f) => f.webgpu && `ORT's WebGPU execution provider needs a WebGPU adapter: ${f.webgpu}`,
-  'ort:webnn': (f) => f.webnn && `ORT's WebNN execution provider needs navigator.ml: ${f.webnn}`,
+  'ort:webnn': (f) => f.webnn && `ORT's WebNN execution provider needs a WebNN context: ${f.webnn}`,
   'tfjs:cpu': () => null,
   'tfjs:wasm': (f) => f.wasm && `tfjs-backend-wasm needs WebAssembly: ${f.wasm}`,
   'tfjs:webgl': (f) =>
@@ -123,6 +123,8 @@ const NEEDS: Record<string, (f: Found) => string | null> = {
       ? `tfjs-backend-webgl needs a WebGL2 or WebGL1 context in a worker: ${f.webgl2}; ${f.webgl1}`
       : null,
   'tfjs:webgpu': (f) => f.webgpu && `tfjs-backend-webgpu needs a WebGPU adapter: ${f.webgpu}`,
+  'litert:wasm': (f) => f.wasm && `LiteRT.js's wasm accelerator needs WebAssembly: ${f.wasm}`,
+  'litert:webgpu': (f) => f.webgpu && `LiteRT.js's WebGPU accelerator needs a WebGPU adapter: ${f.webgpu}`,
   'calib:cpu': () => null,
   // Native ONNX Runtime is not a browser runtime: the CLI runs it beside the browser (its runner checks for that).
   'ort-node:cpu': () =>
@@ -138,10 +140,34 @@ export function capabilitiesFrom(found: Found): Capability[] {
   });
 }
 
+const WEBNN_DEVICES = ['cpu', 'gpu', 'npu'] as const;
+
+/**
+ * WebNN is there only where a context comes up: Chromium can expose navigator.ml (behind
+ * --enable-features=WebMachineLearningNeuralNetwork) on a platform where every createContext() throws
+ * NotSupportedError. So each device type is tried; null once one gives a context, else the browser's own words.
+ */
+export async function probeWebNn(ml: NavigatorGpu['ml']): Promise<string | null> {
+  if (!ml?.createContext)
+    return 'navigator.ml is missing: this browser has no WebNN (Chromium exposes it with --enable-features=WebMachineLearningNeuralNetwork; the CLI: --webnn)';
+  const refusals = new Map<string, string[]>();
+  for (const deviceType of WEBNN_DEVICES) {
+    try {
+      await ml.createContext({ deviceType });
+      return null;
+    } catch (e) {
+      const said = `${(e as { name?: string } | null)?.name ?? 'Error'}: ${errorMessage(e)}`;
+      refusals.set(said, [...(refusals.get(said) ?? []), deviceType]);
+    }
+  }
+  const words = [...refusals].map(([said, devices]) => `${said} (createContext for ${devices.join(', ')})`);
+  return `WebNN: ${words.join('; ')}`;
+}
+
 export async function probeCapabilities(): Promise<{ gpu: GpuInfo; capabilities: Capability[] }> {
   const [webgpu, webgl] = [await probeWebGpu(), probeWebGl()];
   const nav = navigator as unknown as NavigatorGpu;
-  const webnnReason = nav.ml?.createContext ? null : 'navigator.ml is missing: this browser has no WebNN';
+  const webnnReason = await probeWebNn(nav.ml);
   const gpu: GpuInfo = {
     webgpu: webgpu.adapter,
     webgl: webgl.renderer,

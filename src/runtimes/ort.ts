@@ -208,6 +208,14 @@ function explainCreateFailure(cell: Cell, error: unknown, said: readonly string[
         { cause: error },
       );
   }
+  // Measured on a Chromium whose WebNN gives contexts (@sparticuz/chromium 147 with --webnn): ORT's WebNN provider
+  // reaches WebNN through Emscripten's embind, whose method callers are built with `new Function`, and the lab's
+  // CSP (src/lib/csp.ts) allows compiling wasm but not eval.
+  if (cell.backend === 'webnn' && /Content Security Policy/.test(errorMessage(error)))
+    return new BackendUnavailable(
+      `ORT's WebNN execution provider builds JavaScript from strings (Emscripten embind's new Function), which the lab's Content Security Policy forbids (no 'unsafe-eval'), so its session can't be created here: ${errorMessage(error)}`,
+      { cause: error },
+    );
   if (cell.backend === 'webnn' && (error as { name?: unknown } | null)?.name === 'NotSupportedError')
     return new BackendUnavailable(`ORT's WebNN execution provider got no WebNN context: ${errorMessage(error)}`, {
       cause: error,

@@ -56,7 +56,10 @@ export function fetchedWasm(
 ): FetchedWasm | null {
   const found: FetchedWasm[] = [];
   for (const e of entries) {
-    const file = decodeURIComponent(new URL(e.name).pathname.split('/').pop() ?? '');
+    const url = new URL(e.name);
+    // The dev server answers each `?url` import with a small module naming the file: not the wasm itself.
+    if (url.searchParams.has('url')) continue;
+    const file = decodeURIComponent(url.pathname.split('/').pop() ?? '');
     const build = buildOfFile(file, builds);
     if (build) found.push({ file, build });
   }
@@ -64,3 +67,14 @@ export function fetchedWasm(
   if (names.size > 1) throw new Error(`this worker fetched more than one runtime wasm build: ${[...names].join(', ')}`);
   return found[0] ?? null;
 }
+
+/**
+ * @litertjs/core 2.5.3's four builds. `compat` is the one LiteRT picks where the browser lacks relaxed SIMD (whether
+ * it uses plain SIMD is not recorded here: null in the proof); the other three need relaxed SIMD.
+ */
+export const LITERT_WASM_BUILDS: readonly WasmBuild[] = [
+  { name: 'litert_wasm_compat_internal.wasm', simd: false, threaded: false },
+  { name: 'litert_wasm_internal.wasm', simd: true, threaded: false },
+  { name: 'litert_wasm_threaded_internal.wasm', simd: true, threaded: true },
+  { name: 'litert_wasm_jspi_internal.wasm', simd: true, threaded: false },
+];

@@ -23,6 +23,8 @@ export async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<
       return (await import('../runtimes/ort.ts')).ortAdapter;
     case 'tfjs':
       return (await import('../runtimes/tfjs.ts')).tfjsAdapter;
+    case 'litert':
+      return (await import('../runtimes/litert.ts')).litertAdapter;
     case 'calib':
       return (await import('../runtimes/calib.ts')).calibAdapter;
     case 'ort-node':

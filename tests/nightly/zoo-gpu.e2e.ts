@@ -1,5 +1,5 @@
 /**
- * Nightly: every zoo model, MobileNetV2 included, on every backend (minutes on a software GPU).
+ * Nightly: every zoo model, MobileNetV2 included, on every backend, LiteRT.js's too (minutes on a software GPU).
  *   npm run test:nightly
  */
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,8 @@ describe('nightly: the whole zoo on every backend', () => {
           'tfjs:wasm',
           'tfjs:webgl',
           'tfjs:webgpu',
+          'litert:wasm',
+          'litert:webgpu',
         ],
         batches: [1],
         threads: [1, 2],
@@ -42,6 +44,11 @@ describe('nightly: the whole zoo on every backend', () => {
     expect(tables.map((t) => t.modelId).sort()).toEqual(['mobilenet-v2', 'ocr-cls', 'tiny-cnn']);
     for (const t of tables)
       for (const r of t.rows) expect(r.agree, `${t.modelId} ${r.image}: ${JSON.stringify(r.top1)}`).toBe(true);
+    // LiteRT.js on every backend, for every model with a .tflite file (issue 28).
+    const tflite = readDistManifest().models.filter((m) => m.formats.some((f) => f.format === 'tflite'));
+    for (const m of tflite)
+      for (const id of [`${m.id}/litert:wasm/b1/t1`, `${m.id}/litert:wasm/b1/t2`, `${m.id}/litert:webgpu/b1/t1`])
+        expect(result.cells.find((c) => c.cell.id === id)?.status, id).toBe('ok');
     expect(offOrigin).toEqual([]);
   }, 1_800_000);
 });

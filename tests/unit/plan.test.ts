@@ -23,7 +23,7 @@ describe('parseTarget', () => {
     expect(() => parseTarget('ort:cpu')).toThrow(
       /runtime 'ort' has no backend 'cpu'; valid: wasm, webgl, webgpu, webnn/,
     );
-    expect(() => parseTarget('onnx:wasm')).toThrow(/unknown runtime 'onnx'.*ort, tfjs, calib/);
+    expect(() => parseTarget('onnx:wasm')).toThrow(/unknown runtime 'onnx'.*ort, tfjs, litert, calib/);
     expect(() => parseTarget('wasm')).toThrow(PlanError);
   });
 });

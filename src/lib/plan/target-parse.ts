@@ -22,12 +22,15 @@ export const CPU_TARGETS: readonly Target[] = [
   { runtime: 'ort', backend: 'wasm' },
   { runtime: 'tfjs', backend: 'cpu' },
   { runtime: 'tfjs', backend: 'wasm' },
+  // Last: a .tflite-only model's litert:webgpu cells still get a CPU reference.
+  { runtime: 'litert', backend: 'wasm' },
 ];
 
 /** The formats a runtime can load, in order of preference. */
 export const RUNTIME_FORMATS: Record<RuntimeId, readonly ModelFormat[]> = {
   ort: ['onnx'],
   tfjs: ['tfjs-layers', 'tfjs-graph'],
+  litert: ['tflite'],
   calib: ['calibration'],
   'ort-node': ['onnx'],
 };

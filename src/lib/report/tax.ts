@@ -17,9 +17,14 @@ export function modelWork(s: Sample): number {
   return (s.upload ?? 0) + (s.inference ?? 0) + (s.readback ?? 0);
 }
 
-/** Whether a cell is one the tax applies to: a browser runtime on a CPU backend. */
+/**
+ * Whether a cell is one the tax applies to: a browser runtime on a CPU backend. litert:wasm runs the model's .tflite
+ * conversion against the native reference's ONNX file: the same weights and inputs in another format, so the tax
+ * compares the runtimes and the parity column says whether the two files compute the same.
+ */
 export function taxable(cell: OkCellResult['cell']): boolean {
-  return (cell.runtime === 'ort' || cell.runtime === 'tfjs') && (cell.backend === 'wasm' || cell.backend === 'cpu');
+  const browser = cell.runtime === 'ort' || cell.runtime === 'tfjs' || cell.runtime === 'litert';
+  return browser && (cell.backend === 'wasm' || cell.backend === 'cpu');
 }
 
 /** The native reference cell doing the same work as `cell`, if one ran ok. */
@@ -95,6 +100,7 @@ export const TAX_NOTE =
   'Browser tax: median model work per pass (upload + inference + readback, steady samples) of the browser cell over the native ' +
   'onnxruntime-node cell of the same model, batch, threads and dims on this machine (CPU execution provider), with a bootstrap 95% CI. ' +
   'With several invocations the CI is paired over them (the browser cell and its native reference started fresh side by side, round by round). ' +
+  'litert cells run the .tflite conversion of the same model. ' +
   "Same machine and same input bytes; CPU only (GPU backends are not compared); preprocess and postprocess are left out (the app's own code, not the runtime).";
 
 /** One row per browser cell with a tax; then one per model that has no native reference, with the reason. */
