@@ -3,19 +3,21 @@ import { errorMessage } from '../lib/errors.ts';
 import { BatcherConfig } from '../lib/schema/serving.ts';
 import type { RunResult } from '../lib/schema.ts';
 import type { LabState } from './lab.svelte.ts';
+import { defaultModelsBaseUrl } from './runner.ts';
+import { MONITOR_DEFAULTS as M, SERVING_DEFAULTS as S } from '../lib/plan/defaults.ts';
 
 export class ServingState {
-  target = $state('ort:wasm');
-  ratesText = $state('50, 100, 200, 400');
-  durationS = $state(3);
-  maxBatchText = $state('1, 8');
-  maxWaitMs = $state(5);
-  workersText = $state('1');
+  target = $state<string>(S.target);
+  ratesText = $state(S.rates.join(', '));
+  durationS = $state<number>(S.durationS);
+  maxBatchText = $state(S.maxBatches.join(', '));
+  maxWaitMs = $state<number>(S.maxWaitMs);
+  workersText = $state(S.workers.join(', '));
   budgetMs = $state<number | null>(null);
-  percentile = $state<'p99' | 'p95'>('p99');
-  cadenceMs = $state(100);
-  minutes = $state(1);
-  windowS = $state(10);
+  percentile = $state<'p99' | 'p95'>(S.percentile);
+  cadenceMs = $state<number>(M.cadenceMs);
+  minutes = $state<number>(M.minutes);
+  windowS = $state<number>(M.windowS);
 
   running = $state(false);
   status = $state('');
@@ -54,7 +56,7 @@ export class ServingState {
         images: this.lab.manifest?.images ?? [],
       };
       const cb = { signal: this.abort.signal, onStatus: (t: string) => (this.status = t) };
-      const base = new URL(`${import.meta.env.BASE_URL}models/`, location.href).href;
+      const base = defaultModelsBaseUrl();
       if (kind === 'serve') {
         const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) =>
           BatcherConfig.parse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : this.maxWaitMs }),

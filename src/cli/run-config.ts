@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_BASELINE_THRESHOLD } from '../lib/report/baseline.ts';
+import { DEFAULT_TARGETS } from '../lib/plan/defaults.ts';
 import { BudgetRule, parseBudget } from '../lib/plan/budget.ts';
 import { withBuiltInModels } from '../lib/measure/calibration.ts';
 import { type DeviceEndpoint, type ParsedConfig } from '../lib/plan/config.ts';
@@ -29,7 +30,6 @@ import { parseProfiles, type NetworkProfileName } from '../lib/schema/first-visi
 import { sweepableDims } from '../lib/models/dims.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
-export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm'];
 
 export const RUN_OPTIONS = {
   config: { type: 'string' },
@@ -198,7 +198,7 @@ function resolveRequest(
   const overrides = applyImages(selected, valueOverrides, own?.images ?? bundledImages(manifest), own !== null);
   return {
     models,
-    targets: list(v.targets as string | undefined, '--targets') ?? config.targets ?? DEFAULT_TARGETS,
+    targets: list(v.targets as string | undefined, '--targets') ?? config.targets ?? [...DEFAULT_TARGETS],
     batches: ints(v.batch as string | undefined, '--batch') ?? config.batch ?? [1],
     threads: ints(v.threads as string | undefined, '--threads') ?? config.threads ?? [1],
     ortBuilds: list(v['ort-build'] as string | undefined, '--ort-build') ?? config.ortBuilds ?? ['recommended'],

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { compareWithBaseline, type BaselineRow } from '../lib/report/baseline.ts';
 import { checkBudgets, type BudgetOutcome } from '../lib/plan/budget.ts';
 import { parseConfig, type ParsedConfig } from '../lib/plan/config.ts';
-import { cellReason } from '../lib/report/format.ts';
+import { cellReason } from '../lib/schema/cell-result.ts';
 import { parseManifest } from '../lib/models/manifest.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
 import { UsageError, type Flags } from './args.ts';

@@ -6,22 +6,23 @@
 import { InputError, type HostTensor } from '../lib/models/inputs.ts';
 import { type CellEvent, type CellJob, type CellOutcome, type Step } from '../lib/contracts/job.ts';
 import { modelInputs, type ModelInfo } from '../lib/models/manifest.ts';
-import type {
-  CellResult,
-  ColdStart,
-  FailedCellResult,
-  PreprocessParts,
-  Sample,
-  Stage,
-  StageNote,
+import {
+  failedCell,
+  type ColdStart,
+  type FailedCellResult,
+  type PreprocessParts,
+  type Sample,
+  type Stage,
+  type StageNote,
 } from '../lib/schema.ts';
 import { type WarmupPasses } from '../lib/measure/warmup-curve.ts';
 import { BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
 import { postprocessFor } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
-import { checkSha, getFile, hideGpuForTest, loadAdapter, message, networkUse, runtimeWasm } from './cell-io.ts';
+import { checkSha, getFile, hideGpuForTest, loadAdapter, networkUse, runtimeWasm } from './cell-io.ts';
 import { pictureCycle } from '../lib/models/image-input.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 type Emit = (event: CellEvent) => void;
 /** Asks the page to measure memory (measureUserAgentSpecificMemory is a page API); bytes, or why not. */
@@ -86,14 +87,12 @@ export class CellLoad {
   }
 
   protected failed(phase: FailedCellResult['phase'], e: unknown): { ok: false; outcome: CellOutcome } {
-    const result: CellResult = {
-      status: 'failed',
+    const coldStart = Object.keys(this.cold).length ? this.cold : null;
+    const result = failedCell(this.job.cell, phase, errorMessage(e), {
       ...this.common(),
-      phase,
-      error: message(e),
-      coldStart: Object.keys(this.cold).length ? this.cold : null,
+      coldStart,
       samples: this.samples,
-    };
+    });
     return { ok: false, outcome: { result, parity: [] } };
   }
 
@@ -208,8 +207,8 @@ export class CellLoad {
       // The runtime found, while creating the session, that the backend can't start here (ORT's WebGL or WebNN).
       if (e instanceof BackendUnavailable) return this.unsupported(e.message);
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
-      if (OP_MISSING.test(message(e)))
-        return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
+      if (OP_MISSING.test(errorMessage(e)))
+        return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${errorMessage(e)}`);
       return this.failed('session', e);
     }
     this.cold.sessionCreateMs = performance.now() - t;

@@ -1,7 +1,15 @@
 /** Result fixtures shared by unit tests: made-up but valid cells. */
 import { mulberry32 } from '../../src/lib/rng.ts';
 import type { ModelInfo } from '../../src/lib/models/manifest.ts';
-import type { Environment, OkCellResult, Sample } from '../../src/lib/schema.ts';
+import {
+  SamplingSettings,
+  SCHEMA_VERSION,
+  type CellResult,
+  type Environment,
+  type OkCellResult,
+  type RunResult,
+  type Sample,
+} from '../../src/lib/schema.ts';
 import { summarizeStages } from '../../src/lib/measure/stats.ts';
 import { assessValidity } from '../../src/lib/measure/validity.ts';
 import { steadyStateOf } from '../../src/lib/measure/warmup-curve.ts';
@@ -24,6 +32,49 @@ export function fakeEnvironment(over: Partial<Environment> = {}): Environment {
   };
 }
 
+/** One pass of `total` ms, all of it inference (one iteration, no timestamp); `over` changes fields. */
+export function fakeSample(total: number, over: Partial<Sample> = {}): Sample {
+  return {
+    preprocess: 0,
+    upload: null,
+    inference: total,
+    readback: null,
+    postprocess: null,
+    total,
+    iterations: 1,
+    at: null,
+    segment: null,
+    parts: null,
+    invocation: 0,
+    ...over,
+  };
+}
+
+/** A result file holding `cells` (a CLI run on fakeEnvironment, default sampling); `over` changes fields. */
+export function fakeRun(cells: CellResult[], over: Partial<RunResult> = {}): RunResult {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'inference-latency-lab', version: '0' },
+    createdAt: '2026-11-28T00:00:00Z',
+    source: 'cli',
+    device: null,
+    environment: fakeEnvironment(),
+    plan: {
+      seed: 1,
+      order: 'matrix',
+      schedule: 'sequential',
+      liveCells: 4,
+      sampling: SamplingSettings.parse({}),
+      cells: cells.map((c) => c.cell),
+      nativeSkipped: [],
+    },
+    cells,
+    serving: null,
+    firstVisits: null,
+    ...over,
+  };
+}
+
 /** An ok cell `model/runtime:backend/bN` whose totals scatter ±2% around `centre` ms (seeded). */
 export function okCell(id: string, centre: number, seed: number, n = 60): OkCellResult {
   const [modelId, target, b] = id.split('/');
@@ -31,19 +82,7 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
   const rng = mulberry32(seed);
   const samples: Sample[] = Array.from({ length: n }, () => {
     const t = centre * (1 + 0.04 * (rng() - 0.5));
-    return {
-      preprocess: 0.01,
-      upload: null,
-      inference: t - 0.01,
-      readback: null,
-      postprocess: null,
-      total: t,
-      iterations: 1,
-      at: null,
-      segment: null,
-      parts: null,
-      invocation: 0,
-    };
+    return fakeSample(t, { preprocess: 0.01, inference: t - 0.01 });
   });
   const summary = summarizeStages(samples);
   const cold = {

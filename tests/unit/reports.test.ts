@@ -6,35 +6,14 @@ import { compareWithBaseline } from '../../src/lib/report/baseline.ts';
 import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/plan/budget.ts';
 import { modelIdFrom } from '../../src/lib/models/model-signature.ts';
 import { reportMarkdown } from '../../src/lib/report/report.ts';
-import { SamplingSettings, SCHEMA_VERSION, type OkCellResult, type RunResult } from '../../src/lib/schema.ts';
-import { fakeEnvironment, okCell } from './fixtures.ts';
+import type { OkCellResult, RunResult } from '../../src/lib/schema.ts';
+import { fakeRun, okCell } from './fixtures.ts';
 import { csvField, samplesCsv, summaryCsv } from '../../src/lib/report/report-csv.ts';
 import { reportHtml } from '../../src/lib/report/report-html.ts';
 import { checkShards, parseModelJson, readTfjsSignature } from '../../src/lib/models/tfjs-signature.ts';
 import { readOnnxSignature } from '../../src/lib/models/onnx-signature.ts';
 
-function run(cells: OkCellResult[], device: string | null = null): RunResult {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'inference-latency-lab', version: '0' },
-    createdAt: '2026-11-28T00:00:00Z',
-    source: 'cli',
-    device,
-    environment: fakeEnvironment(),
-    plan: {
-      seed: 1,
-      order: 'matrix',
-      schedule: 'sequential',
-      liveCells: 4,
-      sampling: SamplingSettings.parse({}),
-      cells: cells.map((c) => c.cell),
-      nativeSkipped: [],
-    },
-    cells,
-    serving: null,
-    firstVisits: null,
-  };
-}
+const run = (cells: OkCellResult[], device: string | null = null): RunResult => fakeRun(cells, { device });
 
 describe('budgets', () => {
   it('a target matches every ORT build of it; target@build only that build', () => {
