@@ -14,7 +14,7 @@ import { parseManifest } from '../lib/models/manifest.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
 import { UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
-import { Progress } from './progress.ts';
+import { ProgressPrinter } from './progress.ts';
 import { NativeHost } from './native/host.ts';
 import { type FirstVisits } from '../lib/schema/first-visit.ts';
 import { measureFirstVisits } from './first-visit.ts';
@@ -24,7 +24,8 @@ import { printSummary } from './run-print.ts';
 import { writeReports } from './reports.ts';
 import type { ReportInput } from '../lib/report/report-rows.ts';
 
-export interface RunContext {
+/** What every CLI command is handed by main.ts. */
+export interface CommandContext {
   projectRoot: string;
 }
 
@@ -33,7 +34,7 @@ const parseRunArgs = (argv: string[]) =>
 type RunFlags = ReturnType<typeof parseRunArgs>['values'];
 type Settled = PromiseSettledResult<Awaited<ReturnType<typeof runInBrowser>>>[];
 
-export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
+export async function cmdRun(argv: string[], ctx: CommandContext): Promise<number> {
   const { values: v } = parseRunArgs(argv);
   const config = v.config ? parseConfig(readJson(v.config, 'config file'), v.config) : {};
   const distDir = resolve(v.dist ?? join(ctx.projectRoot, 'dist'));
@@ -89,7 +90,7 @@ async function runDevices(
   native: NativeHost | undefined,
 ): Promise<Settled> {
   const browserCfg = config.browser ?? {};
-  const progress = new Progress(Boolean(v.quiet), process.stderr);
+  const progress = new ProgressPrinter(Boolean(v.quiet), process.stderr);
   const port = portArg(v.port);
   const settled = await Promise.allSettled(
     r.devices.map((device, i) => {
@@ -190,7 +191,7 @@ async function firstVisitsOf(
   run: RunResult,
   r: Resolved,
   distDir: string,
-  ctx: RunContext,
+  ctx: CommandContext,
   v: Flags,
   browserCfg: NonNullable<ParsedConfig['browser']>,
 ): Promise<FirstVisits> {
