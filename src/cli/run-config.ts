@@ -28,6 +28,7 @@ import {
 import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { parseProfiles, type NetworkProfileName } from '../lib/schema/first-visit.ts';
 import { sweepableDims } from '../lib/models/dims.ts';
+import { errorLine, errorMessage } from '../lib/errors.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
 
@@ -90,7 +91,7 @@ export function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`${what} '${file}' is not JSON: ${(e as Error).message}`);
+    throw new UsageError(`${what} '${file}' is not JSON: ${errorMessage(e)}`);
   }
 }
 
@@ -114,9 +115,8 @@ export function checkWritable(dir: string): void {
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
     throw new UsageError(
-      `--out '${dir}' can't be written (${err.message.split('\n')[0]}); results would be lost, so nothing was run`,
+      `--out '${dir}' can't be written (${errorLine(e)}); results would be lost, so nothing was run`,
     );
   }
 }
@@ -284,6 +284,6 @@ function firstVisitArgs(v: Flags, config: ParsedConfig, remote: boolean): Resolv
   try {
     return { profiles: parseProfiles(text), cpuSlowdown };
   } catch (e) {
-    throw new UsageError(`--first-visit: ${(e as Error).message}`);
+    throw new UsageError(`--first-visit: ${errorMessage(e)}`);
   }
 }

@@ -23,6 +23,7 @@ import { checkWritable, EXIT, portArg, readJson, resolveRun, RUN_OPTIONS, type R
 import { printSummary } from './run-print.ts';
 import { writeReports } from './reports.ts';
 import type { ReportInput } from '../lib/report/report-rows.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 /** What every CLI command is handed by main.ts. */
 export interface CommandContext {
@@ -41,7 +42,7 @@ export async function cmdRun(argv: string[], ctx: CommandContext): Promise<numbe
   try {
     checkDist(distDir);
   } catch (e) {
-    console.error(`latency-lab: ${(e as Error).message}`);
+    console.error(`latency-lab: ${errorMessage(e)}`);
     return EXIT.run;
   }
   const manifest = parseManifest(JSON.parse(readFileSync(join(distDir, 'models', 'manifest.json'), 'utf8')));
@@ -76,7 +77,7 @@ async function nativeHost(r: Resolved): Promise<NativeHost | undefined> {
   try {
     await NativeHost.check();
   } catch (e) {
-    throw new UsageError(`--native: ${(e as Error).message}`);
+    throw new UsageError(`--native: ${errorMessage(e)}`);
   }
   return new NativeHost();
 }
