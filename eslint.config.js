@@ -127,7 +127,8 @@ export default ts.config(
     // Code a newcomer can hold in their head: small modules, functions that read as one step of a procedure.
     files: ['src/**/*.ts', 'src/**/*.svelte'],
     rules: {
-      'max-lines': ['error', { max: 300, skipBlankLines: false, skipComments: false }],
+      // The cap counts code: a file's comments (the why) and blank lines are never the reason to cut it in two.
+      'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
     },
   },

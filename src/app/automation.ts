@@ -4,13 +4,13 @@
  */
 import type { CellJob } from '../lib/contracts/job.ts';
 import type { LatencyLabApi } from '../lib/contracts/automation-api.ts';
-import { parseWith } from '../lib/schema.ts';
+import { cellReason, parseWith } from '../lib/schema.ts';
 import { ModelInfo, type Manifest } from '../lib/models/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan/plan.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { oneMeasurementAtATime } from './measure-lock.ts';
-import { CellDriver, startCellWorker } from './worker-bridge.ts';
+import { CellDriver, startCellWorker, withWorker } from './worker-bridge.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import * as Comlink from 'comlink';
 
@@ -89,7 +89,7 @@ class AutomationApi implements LatencyLabApi {
       const step = await driver.prepare();
       if (step.ok) return { status: 'ok', reason: null, coldStart: step.value.coldStart, pageLoadMs };
       const r = step.outcome.result;
-      const reason = r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status === 'ok' ? null : r.reason;
+      const reason = r.status === 'ok' ? null : cellReason(r);
       return { status: r.status === 'ok' ? 'failed' : r.status, reason, coldStart: null, pageLoadMs };
     } finally {
       driver.terminate();
@@ -177,13 +177,8 @@ class AutomationApi implements LatencyLabApi {
     const model = m.models.find((x) => x.id === modelId);
     if (!model) throw new Error(`unknown model id '${modelId}'`);
     const plan = buildPlan({ ...request, models: [modelId] }, m.models);
-    const { api: worker, worker: w } = startCellWorker();
-    try {
-      return await use(worker, { cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: this.base });
-    } finally {
-      worker[Comlink.releaseProxy]();
-      w.terminate();
-    }
+    const job: CellJob = { cell: plan.cells[0]!, model, sampling: plan.sampling, modelsBaseUrl: this.base };
+    return withWorker(startCellWorker(), (worker) => use(worker, job));
   }
 }
 

@@ -12,7 +12,7 @@ import type { InvocationFacts } from '../lib/measure/invocations.ts';
 import type { ModelInfo } from '../lib/models/manifest.ts';
 import { SamplingController } from '../lib/measure/sampling.ts';
 import type { Cell, OkCellResult, SamplingSettings } from '../lib/schema.ts';
-import { cellReason } from '../lib/report/format.ts';
+import { cellReason } from '../lib/schema/cell-result.ts';
 import type { CellDriver } from './worker-bridge.ts';
 
 /** A cell of the run and its invocations so far. */

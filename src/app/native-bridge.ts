@@ -5,10 +5,9 @@
  * the code the browser cells run (pictures decoded, resized and normalised in this browser), and sent once: the
  * native runtime is fed the very bytes the browser cells are fed.
  */
-import * as Comlink from 'comlink';
 import { NATIVE_BINDING, type CellEvent, type CellJob } from '../lib/contracts/job.ts';
 import { outcomeFromWire, stepFromWire, type NativeReplies, type NativeRequest } from '../lib/contracts/native-wire.ts';
-import { startCellWorker, type CellChannel, type CellSteps } from './worker-bridge.ts';
+import { startCellWorker, withWorker, type CellChannel, type CellSteps } from './worker-bridge.ts';
 
 type Binding = (req: NativeRequest) => Promise<NativeReplies[keyof NativeReplies]>;
 
@@ -22,14 +21,8 @@ function call<K extends keyof NativeReplies>(req: NativeRequest & { op: K }): Pr
 }
 
 /** The input sets, made in a throwaway cell worker (pictures need createImageBitmap and OffscreenCanvas). */
-async function inputSets(job: CellJob) {
-  const { api, worker } = startCellWorker();
-  try {
-    return await api.nativeInputs(job);
-  } finally {
-    api[Comlink.releaseProxy]();
-    worker.terminate();
-  }
+function inputSets(job: CellJob) {
+  return withWorker(startCellWorker(), (api) => api.nativeInputs(job));
 }
 
 /** A native cell's channel: its steps go to the CLI, which runs them in a Node worker thread. */

@@ -20,6 +20,7 @@ import { workKey } from '../lib/plan/plan.ts';
 import { seededShuffle } from '../lib/rng.ts';
 import {
   abortedCell,
+  failedCell,
   type Cell,
   type CellResult,
   type Environment,
@@ -173,7 +174,7 @@ export class PlanRun {
     if (reason) return end({ ...base, status: 'unsupported', reason });
     if (!model) {
       const error = `unknown model id '${cell.modelId}'; the zoo has: ${this.models.map((m) => m.id).join(', ')}`;
-      return end({ ...base, status: 'failed', phase: 'plan', error, coldStart: null, samples: [] });
+      return end(failedCell(cell, 'plan', error, { startedAt }));
     }
     return model;
   }

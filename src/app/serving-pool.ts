@@ -6,7 +6,7 @@ import type { Manifest } from '../lib/models/manifest.ts';
 import { buildPlan } from '../lib/plan/plan.ts';
 import { runEnvelope } from '../lib/schema/envelope.ts';
 import { servingSampling } from '../lib/serving/config.ts';
-import { SamplingSettings, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
+import { cellReason, SamplingSettings, type Cell, type Environment, type RunResult } from '../lib/schema.ts';
 import { quantile, sortSamples } from '../lib/measure/stats.ts';
 import { CellDriver } from './worker-bridge.ts';
 import type { ServingReport } from '../lib/schema/serving.ts';
@@ -55,9 +55,7 @@ export async function startPool(
     if (!warm.ok) {
       pool.forEach((p) => p.terminate());
       const r = warm.outcome.result;
-      throw new Error(
-        `worker ${i + 1} could not start ${cell.id}: ${r.status === 'failed' ? `${r.phase}: ${r.error}` : 'reason' in r ? r.reason : r.status}`,
-      );
+      throw new Error(`worker ${i + 1} could not start ${cell.id}: ${cellReason(r)}`);
     }
     // New shapes are slow the first time (kernels, buffers): warm every size the batcher may send.
     for (let b = 1; b <= maxBatch; b++) for (let k = 0; k < 2; k++) await d.serve(b);

@@ -6,6 +6,8 @@ import type { Environment, RunResult } from '../lib/schema.ts';
 import type { HistoryState } from './history.svelte.ts';
 import type { SetupState } from './setup.svelte.ts';
 import { oneMeasurementAtATime } from './measure-lock.ts';
+import { defaultModelsBaseUrl } from './runner.ts';
+import { MONITOR_DEFAULTS as M, SERVING_DEFAULTS as S } from '../lib/plan/defaults.ts';
 
 /** What the serving state reads of the page around it (the LabState, which holds this one). */
 export interface ServingHost {
@@ -19,17 +21,17 @@ export interface ServingHost {
 }
 
 export class ServingState {
-  target = $state('ort:wasm');
-  ratesText = $state('50, 100, 200, 400');
-  durationS = $state(3);
-  maxBatchText = $state('1, 8');
-  maxWaitMs = $state(5);
-  workersText = $state('1');
+  target = $state<string>(S.target);
+  ratesText = $state(S.rates.join(', '));
+  durationS = $state<number>(S.durationS);
+  maxBatchText = $state(S.maxBatches.join(', '));
+  maxWaitMs = $state<number>(S.maxWaitMs);
+  workersText = $state(S.workers.join(', '));
   budgetMs = $state<number | null>(null);
-  percentile = $state<'p99' | 'p95'>('p99');
-  cadenceMs = $state(100);
-  minutes = $state(1);
-  windowS = $state(10);
+  percentile = $state<'p99' | 'p95'>(S.percentile);
+  cadenceMs = $state<number>(M.cadenceMs);
+  minutes = $state<number>(M.minutes);
+  windowS = $state<number>(M.windowS);
 
   running = $state(false);
   status = $state('');
@@ -89,7 +91,7 @@ export class ServingState {
       images: this.lab.manifest?.images ?? [],
     };
     const cb = { signal, onStatus: (t: string) => (this.status = t) };
-    const base = new URL(`${import.meta.env.BASE_URL}models/`, location.href).href;
+    const base = defaultModelsBaseUrl();
     if (kind === 'serve') {
       const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) =>
         BatcherConfig.parse({ maxBatch, maxWaitMs: maxBatch === 1 ? 0 : this.maxWaitMs }),

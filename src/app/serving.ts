@@ -15,7 +15,7 @@ import { poissonArrivals, traceArrivals } from '../lib/serving/load.ts';
 import { summarizePoint, type MeasuredRequest, type PointFailures } from '../lib/serving/report.ts';
 import { searchCapacity } from '../lib/serving/capacity.ts';
 import type { Manifest } from '../lib/models/manifest.ts';
-import type { Environment, RunResult } from '../lib/schema.ts';
+import { cellReason, type Environment, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { cellFor, serviceTable, servingEnvelope, startPool } from './serving-pool.ts';
 import type { CellDriver } from './worker-bridge.ts';
@@ -77,7 +77,7 @@ function runPoint(
     void pool[w]!.serve(size).then((step) => {
       if (!step.ok) {
         const r = step.outcome.result;
-        return done({ ok: false, error: r.status === 'failed' ? `${r.phase}: ${r.error}` : r.status });
+        return done({ ok: false, error: cellReason(r) });
       }
       const times = service.get(size) ?? [];
       times.push(step.value.ms);

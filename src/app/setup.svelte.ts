@@ -7,7 +7,8 @@ import { errorMessage } from '../lib/errors.ts';
 import { budgetVerdict, formatBudget, parseBudget, type BudgetRule } from '../lib/plan/budget.ts';
 import { bundledImages, type Manifest, type ModelInfo } from '../lib/models/manifest.ts';
 import { parseCountList } from '../lib/parse.ts';
-import { buildPlan, DEFAULT_SAMPLING, freshSeed } from '../lib/plan/plan.ts';
+import { buildPlan, freshSeed } from '../lib/plan/plan.ts';
+import { DEFAULT_MODEL, DEFAULT_SAMPLING, DEFAULT_TARGETS } from '../lib/plan/defaults.ts';
 import type {
   Environment,
   ImagePolicy,
@@ -65,8 +66,8 @@ export function parseList(text: string, what: string): number[] {
 export class SetupState {
   /** Messages about the link's setup (unknown keys, bad values); the rest of the link applied. */
   linkErrors = $state<string[]>([]);
-  modelId = $state('tiny-cnn');
-  targets = $state<string[]>(['ort:wasm', 'tfjs:cpu', 'tfjs:wasm']);
+  modelId = $state(DEFAULT_MODEL);
+  targets = $state<string[]>([...DEFAULT_TARGETS]);
   batchText = $state('1');
   threadsText = $state('1');
   /** ORT builds per ORT target: 'recommended' (per backend) and/or build names. */

@@ -6,6 +6,7 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ParityData } from '../lib/report/parity.ts';
 import { ModelInfo } from '../lib/models/manifest.ts';
+import { errorLine } from '../lib/errors.ts';
 import {
   CellResult,
   Environment,
@@ -101,7 +102,7 @@ export const runStore = {
       try {
         runs.push(check(raw));
       } catch (e) {
-        broken.push(e instanceof Error ? e.message.split('\n')[0]! : String(e));
+        broken.push(errorLine(e));
       }
     }
     return { runs, broken };
@@ -138,7 +139,7 @@ export const runStore = {
     try {
       return { models: raw ? parseWith(z.array(ModelInfo), 'stored own models', raw.ownModels) : [], broken: null };
     } catch (e) {
-      return { models: [], broken: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+      return { models: [], broken: errorLine(e) };
     }
   },
 };

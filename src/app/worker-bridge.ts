@@ -6,16 +6,47 @@
 import { errorMessage } from '../lib/errors.ts';
 import * as Comlink from 'comlink';
 import type { CellEvent, CellJob, CellOutcome, FinishFacts, Step } from '../lib/contracts/job.ts';
-import { abortedCell, type Sample } from '../lib/schema.ts';
+import { abortedCell, failedCell, type Sample } from '../lib/schema.ts';
 import type { CellWorkerApi } from '../worker/cell-worker.ts';
 import type { ProbeWorkerApi } from '../worker/probe-worker.ts';
 
-export function startCellWorker(): { api: Comlink.Remote<CellWorkerApi>; worker: Worker } {
-  const worker = new Worker(new URL('../worker/cell-worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'cell-worker',
-  });
-  return { api: Comlink.wrap<CellWorkerApi>(worker), worker };
+/** A started worker, its Comlink proxy, and its one teardown. */
+export interface StartedWorker<Api> {
+  api: Comlink.Remote<Api>;
+  worker: Worker;
+  /** Releases the proxy and terminates the worker: every path that ends a page-side worker ends it here. */
+  end(): void;
+}
+
+function started<Api>(worker: Worker): StartedWorker<Api> {
+  const api = Comlink.wrap<Api>(worker);
+  return {
+    api,
+    worker,
+    end: () => {
+      api[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+}
+
+// Each `new Worker(new URL(...))` stays written out: Vite bundles a worker only from that literal form.
+export function startCellWorker(): StartedWorker<CellWorkerApi> {
+  return started(
+    new Worker(new URL('../worker/cell-worker.ts', import.meta.url), { type: 'module', name: 'cell-worker' }),
+  );
+}
+
+/** A worker for one job (inputs, a probe, a benchmark): `use` runs on it, and it is ended whatever happens. */
+export async function withWorker<Api, T>(
+  w: StartedWorker<Api>,
+  use: (api: Comlink.Remote<Api>) => Promise<T>,
+): Promise<T> {
+  try {
+    return await use(w.api);
+  } finally {
+    w.end();
+  }
 }
 
 /** The steps a cell is driven through: a Web Worker's API, or the CLI's native reference cell (native-bridge.ts). */
@@ -69,13 +100,10 @@ export class CellDriver {
       return;
     }
     this.createdAt = performance.timeOrigin + performance.now();
-    const { api, worker } = startCellWorker();
+    const { api, worker, end } = startCellWorker();
     this.api = api;
     this.steps = api;
-    this.end = () => {
-      api[Comlink.releaseProxy]();
-      worker.terminate();
-    };
+    this.end = end;
     worker.addEventListener('error', (e) => died(e.message || 'the worker could not start or crashed'));
   }
 
@@ -90,14 +118,7 @@ export class CellDriver {
 
   private failed(error: string): CellOutcome {
     return {
-      result: {
-        status: 'failed',
-        ...this.common(),
-        phase: 'worker',
-        error,
-        coldStart: null,
-        samples: [...this.received],
-      },
+      result: failedCell(this.job.cell, 'worker', error, { ...this.common(), samples: this.received }),
       parity: [],
     };
   }
@@ -230,15 +251,8 @@ async function measurePageMemory(): Promise<{ bytes: number | null; note: string
  * probe worker: the page does this at load, and the cell worker's code waits until a run needs it.
  */
 export async function probeWorker(): Promise<Awaited<ReturnType<ProbeWorkerApi['probe']>>> {
-  const worker = new Worker(new URL('../worker/probe-worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'probe-worker',
-  });
-  const api = Comlink.wrap<ProbeWorkerApi>(worker);
-  try {
-    return await api.probe();
-  } finally {
-    api[Comlink.releaseProxy]();
-    worker.terminate();
-  }
+  const probe = started<ProbeWorkerApi>(
+    new Worker(new URL('../worker/probe-worker.ts', import.meta.url), { type: 'module', name: 'probe-worker' }),
+  );
+  return withWorker(probe, (api) => api.probe());
 }

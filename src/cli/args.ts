@@ -6,6 +6,7 @@ import { parseCountList } from '../lib/parse.ts';
 import type { Manifest } from '../lib/models/manifest.ts';
 import type { InputOverride, SamplingInput, ValuePolicy } from '../lib/schema.ts';
 import { parseImageOptions } from '../lib/models/image-input.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -53,7 +54,7 @@ export function parsePolicy(text: string): ValuePolicy {
     try {
       return { kind: 'image', images: [], ...parseImageOptions(a ?? '') };
     } catch (e) {
-      throw new UsageError(`--values: '${text}': ${(e as Error).message}`);
+      throw new UsageError(`--values: '${text}': ${errorMessage(e)}`);
     }
   }
   throw new UsageError(

@@ -3,7 +3,7 @@
  * then LATENCY_LAB_CHROMIUM, then the usual system paths, then Playwright's own browser cache, and last the
  * headless Chromium shipped inside the optional dependency @sparticuz/chromium (no system package needed; software GPU only).
  */
-import { errorMessage } from '../lib/errors.ts';
+import { errorLine } from '../lib/errors.ts';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,7 +194,7 @@ export async function connectChromium(endpoint: RemoteEndpoint, timeoutMs = 30_0
       ? await chromium.connect(endpoint.connect, { timeout: timeoutMs })
       : await chromium.connectOverCDP(endpoint.cdp!, { timeout: timeoutMs });
   } catch (e) {
-    throw new Error(`cannot reach the browser at ${where}: ${errorMessage(e).split('\n')[0]}`, { cause: e });
+    throw new Error(`cannot reach the browser at ${where}: ${errorLine(e)}`, { cause: e });
   }
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   return {

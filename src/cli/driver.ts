@@ -3,7 +3,7 @@
  * `window.latencyLab.run()`, stream progress back, and validate the result against the schema.
  * Every request the browser makes is checked: anything that leaves the page's origin is recorded and blocked.
  */
-import { errorMessage } from '../lib/errors.ts';
+import { errorLine } from '../lib/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -234,7 +234,7 @@ export interface RunSoFar {
  */
 export function lostRun(so: RunSoFar, error: unknown, version: string): DriverResult {
   if (!so.started) throw error;
-  const why = `the browser ended mid-run (${errorMessage(error).split('\n')[0]})`;
+  const why = `the browser ended mid-run (${errorLine(error)})`;
   const { plan, environment } = so.started;
   return { result: partialRun(plan, environment, so.finished, why, version), offOrigin: [...so.offOrigin], lost: why };
 }

@@ -5,7 +5,7 @@
  * workers too, where the runtime and model are fetched). The server sends scripts and wasm compressed, as a static
  * host would, and counts what it sent per visit: the bytes are the server's, the times the page's.
  */
-import { errorMessage } from '../lib/errors.ts';
+import { errorLine } from '../lib/errors.ts';
 import type { Page } from 'playwright-core';
 import type { FirstResult } from '../lib/contracts/automation-api.ts';
 import {
@@ -227,7 +227,7 @@ async function oneVisit(
     );
     return { record: visitOf(cell.id, profile, visit, await Promise.race([call, late])), cellMark };
   } catch (e) {
-    const reason = errorMessage(e).split('\n')[0]!;
+    const reason = errorLine(e);
     return {
       record: {
         cellId: cell.id,

@@ -20,6 +20,7 @@ import { UsageError } from './args.ts';
 import { checkDist } from './driver.ts';
 import { checkWritable, EXIT, portArg } from './run-config.ts';
 import { serveStatic } from './server.ts';
+import { errorMessage } from '../lib/errors.ts';
 
 export const HOST_OPTIONS = {
   port: { type: 'string' },
@@ -66,12 +67,12 @@ export function acceptUpload(
   try {
     data = JSON.parse(body);
   } catch (e) {
-    return { answer: { status: 400, body: { error: `not JSON: ${(e as Error).message}` } }, runs: [] };
+    return { answer: { status: 400, body: { error: `not JSON: ${errorMessage(e)}` } }, runs: [] };
   }
   try {
     return { answer: { status: 200, body: { ok: true } }, runs: parseResultFile(data) };
   } catch (e) {
-    const why = e instanceof SchemaError ? e.issues.slice(0, 5).join('; ') : (e as Error).message;
+    const why = e instanceof SchemaError ? e.issues.slice(0, 5).join('; ') : errorMessage(e);
     return { answer: { status: 400, body: { error: `not a result file: ${why}` } }, runs: [] };
   }
 }

@@ -13,11 +13,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_THRESHOLD } from '../lib/measure/compare.ts';
 import { configJsonSchema } from '../lib/plan/config.ts';
-import { DEFAULT_SAMPLING } from '../lib/plan/plan.ts';
+import {
+  DEFAULT_SAMPLING,
+  DEFAULT_RUN_TARGETS,
+  MONITOR_DEFAULTS as M,
+  SERVING_DEFAULTS as S,
+} from '../lib/plan/defaults.ts';
 import { UsageError } from './args.ts';
 import { cmdCompare, cmdValidate } from './compare.ts';
 import { cmdRun } from './run.ts';
-import { DEFAULT_TARGETS, EXIT, RUN_OPTIONS } from './run-config.ts';
+import { EXIT, RUN_OPTIONS } from './run-config.ts';
 import { STAGES } from '../lib/stages.ts';
 import { allTargets } from '../lib/targets.ts';
 
@@ -43,7 +48,7 @@ Run options (matrix):
   --models a,b          zoo ids or paths to your own models: an .onnx or .tflite file, a TF.js model.json, or a folder
                         holding one (default: every zoo model, on each target it has a format for);
                         'calibration' is built in (target calib:cpu; --values busy_ms=const:2 busy-waits 2 ms)
-  --targets r:b,...     runtime:backend pairs (default: ${DEFAULT_TARGETS.join(',')})
+  --targets r:b,...     runtime:backend pairs (default: ${DEFAULT_RUN_TARGETS.join(',')})
                         valid: ${allTargets().join(', ')}
   --batch 1,4,16        batch sizes (default: 1)
   --threads 1,2         wasm thread counts (default: 1)
@@ -145,21 +150,21 @@ Compare options:
   --stage STAGE         total (default) or one of ${STAGES.join(', ')}
 
 Serve options (serving simulator):
-  --model ID --target r:b   the model and runtime:backend (default tiny-cnn, ort:wasm); --threads N
-  --rates 50,100,200    offered loads, requests/s, Poisson arrivals (default 50,100,200,400)
+  --model ID --target r:b   the model and runtime:backend (default ${S.model}, ${S.target}); --threads N
+  --rates 50,100,200    offered loads, requests/s, Poisson arrivals (default ${S.rates.join(',')})
   --trace FILE          replay recorded arrival times instead (JSON array of ms, or one per line)
-  --duration S          seconds of arrivals per load point (default 3)
-  --max-batch 1,8       batcher settings to compare; 1 = no batching (default 1,8)
-  --max-wait MS         how long a batch may wait to fill (default 5)
-  --workers 1,2         worker pool sizes, each worker with its own session (default 1)
+  --duration S          seconds of arrivals per load point (default ${S.durationS})
+  --max-batch 1,8       batcher settings to compare; 1 = no batching (default ${S.maxBatches.join(',')})
+  --max-wait MS         how long a batch may wait to fill (default ${S.maxWaitMs})
+  --workers 1,2         worker pool sizes, each worker with its own session (default ${S.workers.join(',')})
   --queue-limit N --drop-policy reject-new|drop-oldest   bounded queue; every drop is counted
   --budget MS --percentile p99|p95   capacity search: the highest rate within the budget (--probes N)
   --seed N --out DIR --json --connect WS
 
 Monitor options:
-  --model ID --target r:b --batch N --cadence MS (default 100) --minutes M (default 1) --window S (default 10)
+  --model ID --target r:b --batch N --cadence MS (default ${M.cadenceMs}) --minutes M (default ${M.minutes}) --window S (default ${M.windowS})
   --threshold PCT       a window whose median departs more than this from the baseline window (the second; the
-                        first carries warm-up) is flagged (default 10);
+                        first carries warm-up) is flagged (default ${M.threshold * 100});
                         any flag (drift, throttling, tensor leak) exits 1
 
 Examples:

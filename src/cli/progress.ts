@@ -23,7 +23,7 @@ function eta(s: DeviceState): string {
   return `ETA ${left >= 60 ? `${Math.floor(left / 60)} min ${left % 60} s` : `${left} s`}`;
 }
 
-export class Progress {
+export class ProgressPrinter {
   private readonly devices = new Map<string, DeviceState>();
   private readonly tty: boolean;
   private drawn = 0;

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_BASELINE_THRESHOLD } from '../lib/report/baseline.ts';
+import { DEFAULT_RUN_TARGETS } from '../lib/plan/defaults.ts';
 import { BudgetRule, parseBudget } from '../lib/plan/budget.ts';
 import { withBuiltInModels } from '../lib/measure/calibration.ts';
 import { type DeviceEndpoint, type ParsedConfig } from '../lib/plan/config.ts';
@@ -27,10 +28,9 @@ import {
 import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { parseProfiles, type NetworkProfileName } from '../lib/schema/first-visit.ts';
 import { sweepableDims } from '../lib/models/dims.ts';
+import { errorLine, errorMessage } from '../lib/errors.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
-/** litert:wasm joins only models with a .tflite file (the default matrix skips runtimes a model has no format for). */
-export const DEFAULT_TARGETS = ['ort:wasm', 'tfjs:cpu', 'tfjs:wasm', 'litert:wasm'];
 
 export const RUN_OPTIONS = {
   config: { type: 'string' },
@@ -92,7 +92,7 @@ export function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`${what} '${file}' is not JSON: ${(e as Error).message}`);
+    throw new UsageError(`${what} '${file}' is not JSON: ${errorMessage(e)}`);
   }
 }
 
@@ -116,9 +116,8 @@ export function checkWritable(dir: string): void {
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
     throw new UsageError(
-      `--out '${dir}' can't be written (${err.message.split('\n')[0]}); results would be lost, so nothing was run`,
+      `--out '${dir}' can't be written (${errorLine(e)}); results would be lost, so nothing was run`,
     );
   }
 }
@@ -200,7 +199,7 @@ function resolveRequest(
   const overrides = applyImages(selected, valueOverrides, own?.images ?? bundledImages(manifest), own !== null);
   return {
     models,
-    targets: list(v.targets as string | undefined, '--targets') ?? config.targets ?? DEFAULT_TARGETS,
+    targets: list(v.targets as string | undefined, '--targets') ?? config.targets ?? [...DEFAULT_RUN_TARGETS],
     batches: ints(v.batch as string | undefined, '--batch') ?? config.batch ?? [1],
     threads: ints(v.threads as string | undefined, '--threads') ?? config.threads ?? [1],
     ortBuilds: list(v['ort-build'] as string | undefined, '--ort-build') ?? config.ortBuilds ?? ['recommended'],
@@ -286,6 +285,6 @@ function firstVisitArgs(v: Flags, config: ParsedConfig, remote: boolean): Resolv
   try {
     return { profiles: parseProfiles(text), cpuSlowdown };
   } catch (e) {
-    throw new UsageError(`--first-visit: ${(e as Error).message}`);
+    throw new UsageError(`--first-visit: ${errorMessage(e)}`);
   }
 }

@@ -9,14 +9,14 @@ import { parseArgs } from 'node:util';
 import { compareWithBaseline, type BaselineRow } from '../lib/report/baseline.ts';
 import { checkBudgets, type BudgetOutcome } from '../lib/plan/budget.ts';
 import { parseConfig, type ParsedConfig } from '../lib/plan/config.ts';
-import { cellReason } from '../lib/report/format.ts';
+import { cellReason } from '../lib/schema/cell-result.ts';
 import { parseManifest, type Manifest } from '../lib/models/manifest.ts';
 import { shipVerdicts } from '../lib/report/verdict-ship.ts';
 import { okCells, type RunResult } from '../lib/schema.ts';
 import { UsageError, type Flags } from './args.ts';
 import { checkDist, runInBrowser } from './driver.ts';
 import { WEBNN_FLAGS } from './chromium.ts';
-import { Progress } from './progress.ts';
+import { ProgressPrinter } from './progress.ts';
 import { NativeHost } from './native/host.ts';
 import { type FirstVisits } from '../lib/schema/first-visit.ts';
 import { measureFirstVisits } from './first-visit.ts';
@@ -25,8 +25,10 @@ import { checkWritable, EXIT, portArg, readJson, resolveRun, RUN_OPTIONS, type R
 import { printSummary } from './run-print.ts';
 import { writeReports } from './reports.ts';
 import type { ReportInput } from '../lib/report/report-rows.ts';
+import { errorMessage } from '../lib/errors.ts';
 
-export interface RunContext {
+/** What every CLI command is handed by main.ts. */
+export interface CommandContext {
   projectRoot: string;
 }
 
@@ -35,14 +37,14 @@ const parseRunArgs = (argv: string[]) =>
 type RunFlags = ReturnType<typeof parseRunArgs>['values'];
 type Settled = PromiseSettledResult<Awaited<ReturnType<typeof runInBrowser>>>[];
 
-export async function cmdRun(argv: string[], ctx: RunContext): Promise<number> {
+export async function cmdRun(argv: string[], ctx: CommandContext): Promise<number> {
   const { values: v } = parseRunArgs(argv);
   const config = v.config ? parseConfig(readJson(v.config, 'config file'), v.config) : {};
   const distDir = resolve(v.dist ?? join(ctx.projectRoot, 'dist'));
   try {
     checkDist(distDir);
   } catch (e) {
-    console.error(`latency-lab: ${(e as Error).message}`);
+    console.error(`latency-lab: ${errorMessage(e)}`);
     return EXIT.run;
   }
   const manifest = parseManifest(JSON.parse(readFileSync(join(distDir, 'models', 'manifest.json'), 'utf8')));
@@ -77,7 +79,7 @@ async function nativeHost(r: Resolved): Promise<NativeHost | undefined> {
   try {
     await NativeHost.check();
   } catch (e) {
-    throw new UsageError(`--native: ${(e as Error).message}`);
+    throw new UsageError(`--native: ${errorMessage(e)}`);
   }
   return new NativeHost();
 }
@@ -91,7 +93,7 @@ async function runDevices(
   native: NativeHost | undefined,
 ): Promise<Settled> {
   const browserCfg = config.browser ?? {};
-  const progress = new Progress(Boolean(v.quiet), process.stderr);
+  const progress = new ProgressPrinter(Boolean(v.quiet), process.stderr);
   const port = portArg(v.port);
   const settled = await Promise.allSettled(
     r.devices.map((device, i) => {
@@ -194,7 +196,7 @@ async function firstVisitsOf(
   run: RunResult,
   r: Resolved,
   distDir: string,
-  ctx: RunContext,
+  ctx: CommandContext,
   v: Flags,
   browserCfg: NonNullable<ParsedConfig['browser']>,
 ): Promise<FirstVisits> {

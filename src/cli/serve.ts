@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatcherConfig } from '../lib/schema/serving.ts';
+import { MONITOR_DEFAULTS as M, SERVING_DEFAULTS as S } from '../lib/plan/defaults.ts';
 import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
 import { capacityLines, servingHtml, servingMarkdown, servingTable } from '../lib/serving/format.ts';
 import { parseRunResult, type RunResult } from '../lib/schema.ts';
@@ -144,14 +145,14 @@ export async function cmdServe(argv: string[], ctx: { projectRoot: string }): Pr
 
 /** The sweep's settings from the flags, with the defaults; each batcher checked (errors name the range). */
 function serveConfig(v: ServeFlags) {
-  const maxBatches = ints(v['max-batch'], '--max-batch') ?? [1, 8];
-  const maxWait = num(v['max-wait'], '--max-wait') ?? 5;
+  const maxBatches = ints(v['max-batch'], '--max-batch') ?? [...S.maxBatches];
+  const maxWait = num(v['max-wait'], '--max-wait') ?? S.maxWaitMs;
   const batchers = maxBatches.map((maxBatch) => {
     const parsed = BatcherConfig.safeParse({
       maxBatch,
       maxWaitMs: maxBatch === 1 ? 0 : maxWait,
       queueLimit: num(v['queue-limit'], '--queue-limit') ?? null,
-      dropPolicy: v['drop-policy'] ?? 'reject-new',
+      dropPolicy: v['drop-policy'], // the schema's default when not given
     });
     if (!parsed.success)
       throw new UsageError(
@@ -160,17 +161,17 @@ function serveConfig(v: ServeFlags) {
     return parsed.data;
   });
   return {
-    model: v.model ?? 'tiny-cnn',
-    target: v.target ?? 'ort:wasm',
-    threads: num(v.threads, '--threads') ?? 1,
-    rates: nums(v.rates, '--rates') ?? [50, 100, 200, 400],
-    durationS: num(v.duration, '--duration') ?? 3,
+    model: v.model ?? S.model,
+    target: v.target ?? S.target,
+    threads: num(v.threads, '--threads') ?? S.threads,
+    rates: nums(v.rates, '--rates') ?? [...S.rates],
+    durationS: num(v.duration, '--duration') ?? S.durationS,
     batchers,
-    workers: ints(v.workers, '--workers') ?? [1],
-    seed: num(v.seed, '--seed') ?? 1,
+    workers: ints(v.workers, '--workers') ?? [...S.workers],
+    seed: num(v.seed, '--seed') ?? S.seed,
     budgetMs: num(v.budget, '--budget') ?? null,
-    percentile: (v.percentile ?? 'p99') as 'p99' | 'p95',
-    capacityProbes: num(v.probes, '--probes') ?? 5,
+    percentile: (v.percentile ?? S.percentile) as 'p99' | 'p95',
+    capacityProbes: num(v.probes, '--probes') ?? S.capacityProbes,
     trace: v.trace ? readTrace(v.trace) : null,
   };
 }
@@ -189,14 +190,14 @@ export async function cmdMonitor(argv: string[], ctx: { projectRoot: string }): 
     },
   });
   const config = {
-    model: v.model ?? 'tiny-cnn',
-    target: v.target ?? 'ort:wasm',
-    threads: num(v.threads, '--threads') ?? 1,
-    batch: num(v.batch, '--batch') ?? 1,
-    cadenceMs: num(v.cadence, '--cadence') ?? 100,
-    durationS: (num(v.minutes, '--minutes') ?? 1) * 60,
-    windowS: num(v.window, '--window') ?? 10,
-    threshold: (num(v.threshold, '--threshold') ?? 10) / 100,
+    model: v.model ?? S.model,
+    target: v.target ?? S.target,
+    threads: num(v.threads, '--threads') ?? S.threads,
+    batch: num(v.batch, '--batch') ?? M.batch,
+    cadenceMs: num(v.cadence, '--cadence') ?? M.cadenceMs,
+    durationS: (num(v.minutes, '--minutes') ?? M.minutes) * 60,
+    windowS: num(v.window, '--window') ?? M.windowS,
+    threshold: (num(v.threshold, '--threshold') ?? M.threshold * 100) / 100,
   };
   check(MonitorConfig, config);
   const result = await inBrowser(

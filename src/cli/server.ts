@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, relative, resolve, sep } from 'node:path';
 import sirv from 'sirv';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../lib/csp.ts';
+import { errorMessage } from '../lib/errors.ts';
 import type { CompressedFiles } from './compress.ts';
 
 export const ISOLATION_HEADERS: Record<string, string> = {
@@ -234,7 +235,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
       handle(req, res);
     } catch (e) {
       // Whatever a request does, the run goes on.
-      if (!res.headersSent) refuse(res, 500, `server error: ${e instanceof Error ? e.message : String(e)}`);
+      if (!res.headersSent) refuse(res, 500, `server error: ${errorMessage(e)}`);
       else res.destroy();
     }
   });

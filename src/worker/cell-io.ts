@@ -11,11 +11,6 @@ import type { ColdStart, OutputDigest } from '../lib/schema.ts';
 import { sha256Hex } from '../lib/sha256.ts';
 import { BackendUnavailable, type RuntimeAdapter } from '../runtimes/runtime.ts';
 
-export function message(e: unknown): string {
-  if (e instanceof Error) return e.message || e.name;
-  return typeof e === 'string' ? e : JSON.stringify(e);
-}
-
 /** Runtimes load only when a cell needs them, so a tfjs cell never downloads ORT's wasm and vice versa. */
 export async function loadAdapter(runtime: CellJob['cell']['runtime']): Promise<RuntimeAdapter> {
   switch (runtime) {

@@ -1,30 +1,23 @@
 /**
  * A cell loaded in its worker: inputs, runtime, model bytes, session and the first inference (the cold start), and
- * one pass through the pipeline with every stage boundary on the worker's own clock. CellRun (pipeline.ts) takes
- * it from there: warm-up, sample blocks, finish.
+ * one pass through the pipeline with every stage boundary on the worker's own clock. The cell's other parts use
+ * what it loaded: CellSampler (cell-sample.ts) times its passes, finishCell (cell-finish.ts) reads the rest and
+ * builds the result; CellRun (pipeline.ts) joins the three.
  */
-import { randomSettingHint } from '../lib/models/input-hints.ts';
 import { InputError, type HostTensor } from '../lib/models/inputs.ts';
-import { type CellEvent, type CellJob, type CellOutcome, type Step } from '../lib/contracts/job.ts';
+import { type CellEvent, type CellJob, type Step } from '../lib/contracts/job.ts';
 import { modelInputs, type ModelInfo } from '../lib/models/manifest.ts';
-import type {
-  CellResult,
-  ColdStart,
-  FailedCellResult,
-  PreprocessParts,
-  Sample,
-  Stage,
-  StageNote,
-} from '../lib/schema.ts';
-import { type WarmupPasses } from '../lib/measure/warmup-curve.ts';
+import type { ColdStart, PreprocessParts, Stage, StageNote } from '../lib/schema.ts';
 import { BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from '../runtimes/runtime.ts';
 import { postprocessFor } from './postprocess.ts';
 import { imagePolicyIn, Preprocessor } from './preprocess.ts';
 import { measureTimerResolution } from './timer.ts';
-import { checkSha, getFile, hideGpuForTest, loadAdapter, message, networkUse, runtimeWasm } from './cell-io.ts';
+import { checkSha, getFile, hideGpuForTest, loadAdapter, networkUse, runtimeWasm } from './cell-io.ts';
 import { pictureCycle } from '../lib/models/image-input.ts';
+import { errorMessage } from '../lib/errors.ts';
+import type { CellRecord, Ended } from './cell-record.ts';
 
-type Emit = (event: CellEvent) => void;
+export type Emit = (event: CellEvent) => void;
 /** Asks the page to measure memory (measureUserAgentSpecificMemory is a page API); bytes, or why not. */
 export type MeasureMemory = () => Promise<{ bytes: number | null; note: string | null }>;
 
@@ -33,8 +26,6 @@ const OP_MISSING =
   /cannot resolve operator|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
 
 export type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
-/** A step that ended the cell: its outcome (unsupported or failed), with what was measured so far. */
-type Ended = { ok: false; outcome: CellOutcome };
 
 /** Where a cell runs outside a browser worker (the CLI's native reference), what it is given instead. */
 export interface CellRunOptions {
@@ -47,60 +38,47 @@ export interface CellRunOptions {
   inputSets?: HostTensor[][];
 }
 
-/** A cell up to its first inference, and the pass every later step times. */
+/**
+ * A cell up to its first inference, and the pass every later step times. What it loaded is read by the cell's
+ * other parts; only the load itself writes it.
+ */
 export class CellLoad {
-  protected readonly startedAt = new Date().toISOString();
-  protected readonly t0 = performance.now();
-  protected readonly cold: Partial<ColdStart> = {};
-  protected readonly samples: Sample[] = [];
-  protected adapter: RuntimeAdapter | null = null;
-  protected session: RuntimeSession | null = null;
-  protected raw: HostTensor[] = [];
+  adapter: RuntimeAdapter | null = null;
+  session: RuntimeSession | null = null;
+  raw: HostTensor[] = [];
   /** The preprocess stage: real picture decode/resize for image inputs, fresh copies otherwise. */
-  protected pre: Preprocessor | null = null;
+  pre: Preprocessor | null = null;
   /** Passes so far: picks the pictures of the next pass, so consecutive passes decode different files. */
-  protected passes = 0;
-  protected folded = new Map<Stage, Stage>();
-  protected stageNotes: StageNote[] = [];
-  protected post: ReturnType<typeof postprocessFor> = null;
-  protected lastOutputs: HostTensor[] = [];
+  private passes = 0;
+  /** Stages the backend can't separate, and the stage each is counted in. */
+  readonly folded = new Map<Stage, Stage>();
+  stageNotes: StageNote[] = [];
+  post: ReturnType<typeof postprocessFor> = null;
+  lastOutputs: HostTensor[] = [];
   /** The inputs of the last pass (the digest of what the model was fed comes from the digested pass). */
-  protected lastInputs: HostTensor[] = [];
+  lastInputs: HostTensor[] = [];
   /** Kept so the engine can't drop the postprocess work as unused. */
-  protected postSink: unknown = null;
-  protected timerResolutionMs = 0;
-  protected iterations = 1;
-  protected tensorsBefore: { tensors: number; bytes: number } | null = null;
-  protected sampleTensorsStart: number | null = null;
-  /** The passes before sampling (timer-guard sizing included): the start of the warm-up curve. */
-  protected warm: WarmupPasses = { passes: 0, totalMs: 0, passMs: [] };
+  postSink: unknown = null;
+  timerResolutionMs = 0;
+  tensorsBefore: { tensors: number; bytes: number } | null = null;
 
   constructor(
-    protected readonly job: CellJob,
-    protected readonly emit: Emit,
-    protected readonly measureMemory?: MeasureMemory,
-    protected readonly options: CellRunOptions = {},
+    readonly job: CellJob,
+    private readonly emit: Emit,
+    private readonly record: CellRecord,
+    readonly options: CellRunOptions = {},
   ) {}
 
-  protected common() {
-    return { cell: this.job.cell, startedAt: this.startedAt, durationMs: performance.now() - this.t0 };
+  private get cold(): Partial<ColdStart> {
+    return this.record.cold;
   }
 
-  protected failed(phase: FailedCellResult['phase'], e: unknown): { ok: false; outcome: CellOutcome } {
-    const result: CellResult = {
-      status: 'failed',
-      ...this.common(),
-      phase,
-      // A failure inside the runtime (first pass or later) names the inputs that ran on random settings, if any.
-      error: message(e) + (phase === 'warmup' || phase === 'sampling' ? randomSettingHint(this.job) : ''),
-      coldStart: Object.keys(this.cold).length ? this.cold : null,
-      samples: this.samples,
-    };
-    return { ok: false, outcome: { result, parity: [] } };
+  private failed(phase: Parameters<CellRecord['failed']>[0], e: unknown): Ended {
+    return this.record.failed(phase, e);
   }
 
-  protected unsupported(reason: string): { ok: false; outcome: CellOutcome } {
-    return { ok: false, outcome: { result: { status: 'unsupported', ...this.common(), reason }, parity: [] } };
+  private unsupported(reason: string): Ended {
+    return this.record.unsupported(reason);
   }
 
   /** Cold start up to and including the first inference. */
@@ -138,7 +116,7 @@ export class CellLoad {
   }
 
   /** The cell's input tensors, and the preprocessor that turns them (or pictures) into each pass's inputs. */
-  protected async makeInputs(): Promise<Ended | null> {
+  private async makeInputs(): Promise<Ended | null> {
     const { cell, model } = this.job;
     try {
       this.raw = this.options.inputSets?.[0] ?? modelInputs(model, cell.batch, cell.inputSeed, cell.inputOverrides);
@@ -161,7 +139,7 @@ export class CellLoad {
     return null;
   }
 
-  protected async initRuntime(): Promise<Ended | null> {
+  private async initRuntime(): Promise<Ended | null> {
     const { cell } = this.job;
     this.emit({ type: 'phase', phase: 'init' });
     const t = performance.now();
@@ -177,7 +155,7 @@ export class CellLoad {
     return null;
   }
 
-  protected async fetchModel(format: ModelInfo['formats'][number]): Promise<Ended | ModelBytes> {
+  private async fetchModel(format: ModelInfo['formats'][number]): Promise<Ended | ModelBytes> {
     this.emit({ type: 'phase', phase: 'fetch' });
     const t = performance.now();
     try {
@@ -198,7 +176,7 @@ export class CellLoad {
     }
   }
 
-  protected async openSession(bytes: ModelBytes): Promise<Ended | null> {
+  private async openSession(bytes: ModelBytes): Promise<Ended | null> {
     const { cell, model } = this.job;
     const adapter = this.adapter!;
     this.tensorsBefore = adapter.tensorCount?.() ?? null;
@@ -210,8 +188,8 @@ export class CellLoad {
       // The runtime found, while creating the session, that the backend can't start here (ORT's WebGL or WebNN).
       if (e instanceof BackendUnavailable) return this.unsupported(e.message);
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
-      if (OP_MISSING.test(message(e)))
-        return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
+      if (OP_MISSING.test(errorMessage(e)))
+        return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${errorMessage(e)}`);
       return this.failed('session', e);
     }
     this.cold.sessionCreateMs = performance.now() - t;
@@ -226,7 +204,7 @@ export class CellLoad {
     return null;
   }
 
-  protected async firstPass(): Promise<Ended | null> {
+  private async firstPass(): Promise<Ended | null> {
     this.emit({ type: 'phase', phase: 'first-inference' });
     const t = performance.now();
     try {
@@ -240,7 +218,7 @@ export class CellLoad {
   }
 
   /** One pass through the pipeline, every stage boundary on the worker's own clock. */
-  protected async pass(given?: readonly HostTensor[], passIndex = this.passes++): Promise<StageTimes> {
+  async pass(given?: readonly HostTensor[], passIndex = this.passes++): Promise<StageTimes> {
     const session = this.session!;
     const sets = this.options.inputSets;
     const raw = given ?? (sets ? sets[passIndex % sets.length]! : this.raw);
@@ -277,7 +255,7 @@ export class CellLoad {
    * per-pass times cycle with the pictures. A sample of a whole number of cycles (n / gcd(n, batch) passes: every
    * picture equally often) makes samples comparable; 1 without pictures.
    */
-  protected pictureCycle(): number {
+  pictureCycle(): number {
     if (this.options.inputSets) return this.options.inputSets.length;
     const n = this.pre?.pictures.length ?? 0;
     if (!this.pre?.hasImages) return 1;
@@ -285,12 +263,12 @@ export class CellLoad {
   }
 
   /** `k` rounded up to whole picture cycles. */
-  protected wholeCycles(k: number): number {
+  wholeCycles(k: number): number {
     const cycle = this.pictureCycle();
     return Math.ceil(k / cycle) * cycle;
   }
 
-  protected async dispose(): Promise<void> {
+  async dispose(): Promise<void> {
     await this.session?.dispose().catch(() => undefined);
     this.session = null;
   }

@@ -4,24 +4,13 @@ import { mulberry32 } from '../../src/lib/rng.ts';
 import type { OkCellResult, Sample } from '../../src/lib/schema.ts';
 import { driftOf, unsupportedPercentiles, validityFlags, assessValidity } from '../../src/lib/measure/validity.ts';
 import { summarizeStages } from '../../src/lib/measure/stats.ts';
+import { fakeSample } from './fixtures.ts';
 
 const noisy = (seed: number, centre: number, n = 60) => {
   const rng = mulberry32(seed);
   return Array.from({ length: n }, () => centre * (1 + 0.05 * (rng() - 0.5)));
 };
-const sample = (total: number): Sample => ({
-  preprocess: 0,
-  upload: null,
-  inference: total,
-  readback: null,
-  postprocess: null,
-  total,
-  iterations: 1,
-  at: null,
-  segment: null,
-  parts: null,
-  invocation: 0,
-});
+const sample = (total: number): Sample => fakeSample(total);
 const cell = (id: string, totals: number[]) =>
   ({ cell: { id }, samples: totals.map(sample), steadyState: { steadyStart: 0 } }) as unknown as OkCellResult;
 

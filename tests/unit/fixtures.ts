@@ -4,6 +4,7 @@ import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import {
   SamplingSettings,
   SCHEMA_VERSION,
+  type CellResult,
   type Environment,
   type OkCellResult,
   type RunResult,
@@ -31,14 +32,32 @@ export function fakeEnvironment(over: Partial<Environment> = {}): Environment {
   };
 }
 
-/** A CLI run of these cells on `device` (null: the one machine), with a made-up environment and default sampling. */
-export function fakeRun(cells: OkCellResult[], device: string | null = null): RunResult {
+/** One pass of `total` ms, all of it inference (one iteration, no timestamp); `over` changes fields. */
+export function fakeSample(total: number, over: Partial<Sample> = {}): Sample {
+  return {
+    preprocess: 0,
+    upload: null,
+    inference: total,
+    readback: null,
+    postprocess: null,
+    total,
+    iterations: 1,
+    at: null,
+    segment: null,
+    parts: null,
+    invocation: 0,
+    ...over,
+  };
+}
+
+/** A result file holding `cells` (a CLI run on fakeEnvironment, default sampling); `over` changes fields. */
+export function fakeRun(cells: CellResult[], over: Partial<RunResult> = {}): RunResult {
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'inference-latency-lab', version: '0' },
     createdAt: '2026-11-28T00:00:00Z',
     source: 'cli',
-    device,
+    device: null,
     environment: fakeEnvironment(),
     plan: {
       seed: 1,
@@ -52,6 +71,7 @@ export function fakeRun(cells: OkCellResult[], device: string | null = null): Ru
     cells,
     serving: null,
     firstVisits: null,
+    ...over,
   };
 }
 
@@ -62,19 +82,7 @@ export function okCell(id: string, centre: number, seed: number, n = 60): OkCell
   const rng = mulberry32(seed);
   const samples: Sample[] = Array.from({ length: n }, () => {
     const t = centre * (1 + 0.04 * (rng() - 0.5));
-    return {
-      preprocess: 0.01,
-      upload: null,
-      inference: t - 0.01,
-      readback: null,
-      postprocess: null,
-      total: t,
-      iterations: 1,
-      at: null,
-      segment: null,
-      parts: null,
-      invocation: 0,
-    };
+    return fakeSample(t, { preprocess: 0.01, inference: t - 0.01 });
   });
   const summary = summarizeStages(samples);
   const cold = {

@@ -21,7 +21,7 @@ import type { Cell } from '../../src/lib/schema.ts';
 import { unavailableReason } from '../../src/app/cell-start.ts';
 import { fakeEnvironment, fakeModel } from './fixtures.ts';
 import { buildPlan } from '../../src/lib/plan/plan.ts';
-import { DEFAULT_TARGETS } from '../../src/cli/run-config.ts';
+import { DEFAULT_RUN_TARGETS } from '../../src/lib/plan/defaults.ts';
 
 const all: LiteRtFeatures = { relaxedSimd: true, threads: true, jspi: true, crossOriginIsolated: true };
 const build = (backend: 'wasm' | 'webgpu', threads: number, f: Partial<LiteRtFeatures> = {}) =>
@@ -187,7 +187,7 @@ describe('litert in targets, plans, capabilities and the tax', () => {
     const plan = buildPlan(
       {
         models: ['both', 'onnx'],
-        targets: DEFAULT_TARGETS,
+        targets: [...DEFAULT_RUN_TARGETS],
         batches: [1],
         sampling: {},
         seed: 1,

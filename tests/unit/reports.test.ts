@@ -6,11 +6,14 @@ import { compareWithBaseline } from '../../src/lib/report/baseline.ts';
 import { checkBudgets, formatBudget, matches, parseBudget } from '../../src/lib/plan/budget.ts';
 import { modelIdFrom } from '../../src/lib/models/model-signature.ts';
 import { reportMarkdown } from '../../src/lib/report/report.ts';
-import { fakeRun as run, okCell } from './fixtures.ts';
+import type { OkCellResult, RunResult } from '../../src/lib/schema.ts';
+import { fakeRun, okCell } from './fixtures.ts';
 import { csvField, samplesCsv, summaryCsv } from '../../src/lib/report/report-csv.ts';
 import { reportHtml } from '../../src/lib/report/report-html.ts';
 import { checkShards, parseModelJson, readTfjsSignature } from '../../src/lib/models/tfjs-signature.ts';
 import { readOnnxSignature } from '../../src/lib/models/onnx-signature.ts';
+
+const run = (cells: OkCellResult[], device: string | null = null): RunResult => fakeRun(cells, { device });
 
 describe('budgets', () => {
   it('a target matches every ORT build of it; target@build only that build', () => {

@@ -3,6 +3,7 @@ import { parseRunResult, SamplingSettings, SCHEMA_VERSION, SchemaError, type Run
 import { summarizeStages } from '../../src/lib/measure/stats.ts';
 import { parseManifest } from '../../src/lib/models/manifest.ts';
 import { steadyStateOf } from '../../src/lib/measure/warmup-curve.ts';
+import { fakeEnvironment } from './fixtures.ts';
 
 function validRun(): RunResult {
   const cell = {
@@ -52,19 +53,10 @@ function validRun(): RunResult {
     createdAt: '2026-11-28T00:00:00.000Z',
     source: 'cli',
     device: null,
-    environment: {
-      userAgent: 'ua',
-      browser: { name: 'Chromium', version: '156' },
-      platform: 'Linux',
-      hardwareConcurrency: 2,
-      deviceMemoryGiB: null,
-      crossOriginIsolated: true,
-      timerResolutionMs: 0.005,
+    environment: fakeEnvironment({
       libraries: { 'onnxruntime-web': '1.30.0' },
-      browserFlags: [],
-      gpu: null,
       capabilities: [{ target: 'ort:webgpu', available: false, reason: 'navigator.gpu is missing' }],
-    },
+    }),
     plan: {
       seed: 1,
       order: 'matrix',

@@ -2,30 +2,15 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readResultLink, resultLink } from '../../src/app/share-link.ts';
-import { SamplingSettings, SCHEMA_VERSION, type RunResult } from '../../src/lib/schema.ts';
+import type { RunResult } from '../../src/lib/schema.ts';
 import { compareWithShared, summariseForLink } from '../../src/lib/plan/share.ts';
-import { fakeEnvironment, okCell } from './fixtures.ts';
+import { fakeRun, okCell } from './fixtures.ts';
 import { SHARE_PREFIX } from '../../src/lib/plan/setup-url.ts';
 
 const a = okCell('m/ort:wasm/b1', 4, 1, 200);
 const b = okCell('m/tfjs:wasm/b1', 6, 2, 200);
-const run: RunResult = {
-  schemaVersion: SCHEMA_VERSION,
-  tool: { name: 'inference-latency-lab', version: '0.1.0' },
-  createdAt: '2026-12-02T00:00:00Z',
-  source: 'page',
-  device: null,
-  environment: fakeEnvironment(),
-  plan: {
-    seed: 1,
-    order: 'matrix',
-    schedule: 'sequential',
-    liveCells: 4,
-    sampling: SamplingSettings.parse({}),
-    cells: [a.cell, b.cell],
-    nativeSkipped: [],
-  },
-  cells: [
+const run: RunResult = fakeRun(
+  [
     a,
     b,
     {
@@ -36,9 +21,8 @@ const run: RunResult = {
       reason: 'navigator.ml is missing',
     },
   ],
-  serving: null,
-  firstVisits: null,
-};
+  { tool: { name: 'inference-latency-lab', version: '0.1.0' }, createdAt: '2026-12-02T00:00:00Z', source: 'page' },
+);
 
 describe('result links', () => {
   it('carry medians, CIs, p95 and the environment, not samples', () => {

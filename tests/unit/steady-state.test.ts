@@ -9,6 +9,7 @@ import { SteadyState, type Sample } from '../../src/lib/schema.ts';
 import { describeWarmup, steadyStateOf, warmupShort } from '../../src/lib/measure/warmup-curve.ts';
 import { validityFlags } from '../../src/lib/measure/validity.ts';
 import { findChangepoints } from '../../src/lib/measure/changepoints.ts';
+import { fakeSample } from './fixtures.ts';
 
 /** Multiplicative noise (sd about `sd`) and, with probability `spikeRate`, a 2-7x spike: a busy machine's timings. */
 function series(n: number, level: (i: number) => number, seed: number, sd = 0.04, spikeRate = 0.02): number[] {
@@ -111,19 +112,7 @@ describe('steady state by changepoint analysis', () => {
 
 describe('the warm-up curve as a result', () => {
   const samples = (totals: number[], iterations = 2): Sample[] =>
-    totals.map((total, i) => ({
-      preprocess: null,
-      upload: null,
-      inference: total,
-      readback: null,
-      postprocess: null,
-      total,
-      iterations,
-      at: 1000 + i,
-      segment: null,
-      parts: null,
-      invocation: 0,
-    }));
+    totals.map((total, i) => fakeSample(total, { preprocess: null, iterations, at: 1000 + i }));
 
   it('times and passes to the steady state count the passes before sampling and each sample`s passes', () => {
     const totals = series(300, (i) => (i < 100 ? 3 : 1), 51, 0.02, 0);
@@ -178,19 +167,7 @@ describe('passes under one timer tick', () => {
   it('keeps every level-change ratio finite and positive when a segment median is 0 (schema-valid)', () => {
     // A calibration cell asked for no busy time: most passes read 0 ms, some one 5 us tick.
     const totals = Array.from({ length: 300 }, (_, i) => (i < 100 ? 0.005 : i < 200 ? 0 : 0.005));
-    const samples = totals.map((total, i) => ({
-      preprocess: 0,
-      upload: null,
-      inference: total,
-      readback: null,
-      postprocess: null,
-      total,
-      iterations: 1,
-      at: i,
-      segment: null,
-      parts: null,
-      invocation: 0,
-    }));
+    const samples = totals.map((total, i) => fakeSample(total, { at: i }));
     const { steadyState } = steadyStateOf(samples, { passes: 0, totalMs: 0, passMs: [] }, 10);
     for (const c of steadyState.changepoints) {
       expect(Number.isFinite(c.ratio)).toBe(true);

@@ -17,7 +17,7 @@ function ort(id: string, ms: number, seed: number, bytes: number): OkCellResult 
 }
 
 describe('What to ship in the reports', () => {
-  const runs = [run([ort('m/ort:wasm/b1', 10, 1, 4000), ort('m/tfjs:wasm/b1', 14, 2, 2000)], 'pixel')];
+  const runs = [run([ort('m/ort:wasm/b1', 10, 1, 4000), ort('m/tfjs:wasm/b1', 14, 2, 2000)], { device: 'pixel' })];
 
   it('report.md: the headline, the candidates, and the code in a js block', () => {
     const md = reportMarkdown({ runs });

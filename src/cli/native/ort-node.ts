@@ -11,6 +11,7 @@ import { cpus, release, type as osType, arch } from 'node:os';
 import type * as OrtNode from 'onnxruntime-node';
 import type { HostTensor } from '../../lib/models/inputs.ts';
 import type { ModelInfo } from '../../lib/models/manifest.ts';
+import { errorLine } from '../../lib/errors.ts';
 import type { BackendId, Cell, Dtype, Proof, StageNote } from '../../lib/schema.ts';
 import {
   BackendUnavailable,
@@ -38,7 +39,7 @@ export async function loadOrtNode(): Promise<Ort> {
     return ort;
   } catch (e) {
     throw new BackendUnavailable(
-      `native reference cells need onnxruntime-node (an optional dependency), and '${name}' did not load: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}. ` +
+      `native reference cells need onnxruntime-node (an optional dependency), and '${name}' did not load: ${errorLine(e)}. ` +
         `Install it with: ONNXRUNTIME_NODE_INSTALL=skip npm install --no-save onnxruntime-node@1.30.0 (its CPU binary is in the package; without the variable its install script tries to download CUDA files and fails offline; a platform without its binaries can't run native cells)`,
     );
   }

@@ -81,8 +81,6 @@ export function workKey(cell: Pick<Cell, 'modelId' | 'batch' | 'threads' | 'dims
   return `${cell.modelId}/b${cell.batch}/t${cell.threads}/${dims}`;
 }
 
-export const DEFAULT_SAMPLING: SamplingSettings = SamplingSettings.parse({});
-
 /** A fresh seed for a run that names none (recorded in the plan, so the run can be replayed). */
 export function freshSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);

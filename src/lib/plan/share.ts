@@ -5,7 +5,7 @@
  * result file, and shown as text only.
  */
 import { z } from 'zod';
-import type { OkCellResult, RunResult } from '../schema.ts';
+import { cellReason, type OkCellResult, type RunResult } from '../schema.ts';
 
 export const SharedCell = z.object({
   id: z.string().max(300),
@@ -59,7 +59,7 @@ export function summariseForLink(run: RunResult): SharedRun {
           ci: null,
           p95: null,
           n: 0,
-          reason: (c.status === 'failed' ? `${c.phase}: ${c.error}` : c.reason).slice(0, 200),
+          reason: cellReason(c).slice(0, 200),
         };
       const t = c.summary.total;
       return {

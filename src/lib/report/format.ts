@@ -1,5 +1,12 @@
 /** Number and table formatting shared by the page and the CLI. Pure. */
-import type { CellResult, OkCellResult, Percentile, StageSummaries, Summary } from '../schema.ts';
+import {
+  cellReason,
+  type CellResult,
+  type OkCellResult,
+  type Percentile,
+  type StageSummaries,
+  type Summary,
+} from '../schema.ts';
 import type { Comparison } from '../measure/compare.ts';
 import { relativeHalfWidth } from '../measure/stats.ts';
 import { neededShort, STOP_SHORT } from '../measure/sampling-words.ts';
@@ -60,24 +67,6 @@ export function fmtBytes(n: number): string {
 /** Items per second at the median: batch size over the median time per pass. */
 export function throughput(c: CellResult): number | null {
   return c.status === 'ok' && c.summary.total.median > 0 ? (c.cell.batch * 1000) / c.summary.total.median : null;
-}
-
-/** A one-line reason for a cell that isn't ok. */
-export function cellReason(r: CellResult): string {
-  switch (r.status) {
-    case 'ok':
-      return r.warnings.join('; ');
-    case 'unsupported':
-      return r.reason;
-    case 'failed':
-      return `${r.phase}: ${r.error}`;
-    case 'aborted':
-      return r.reason;
-    default: {
-      const never: never = r;
-      return String(never);
-    }
-  }
 }
 
 /** Which stage columns to show: those where some cell has a value. */

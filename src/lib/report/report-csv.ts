@@ -2,8 +2,8 @@
  * The result file as CSV: one row per cell (summary.csv) and one per sample (samples.csv); fields quoted as RFC 4180
  * says, and a leading = + - @ defused so a spreadsheet never runs a cell as a formula.
  */
-import { cellReason, throughput } from './format.ts';
-import type { CellResult, OkCellResult, RunResult } from '../schema.ts';
+import { throughput } from './format.ts';
+import { cellReason, type CellResult, type OkCellResult, type RunResult } from '../schema.ts';
 import { relativeHalfWidth } from '../measure/stats.ts';
 import { validityFlags } from '../measure/validity.ts';
 import { STAGES } from '../stages.ts';

@@ -2,9 +2,8 @@
  * A run's outcome in one line: how many cells ended ok, unsupported, failed or aborted, and the worst of them, so a
  * list of runs never calls a run with no ok cell "done" in green.
  */
-import type { CellResult } from '../schema.ts';
+import type { CellResult, CellStatus } from '../schema.ts';
 
-export type CellStatus = CellResult['status'];
 const WORST_FIRST: readonly CellStatus[] = ['failed', 'aborted', 'unsupported', 'ok'];
 
 export interface RunOutcome {

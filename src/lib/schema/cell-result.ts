@@ -258,6 +258,54 @@ export function abortedCell(
   };
 }
 
+/**
+ * A cell that stopped on an error, with the phase it stopped in and what it measured before: the one builder of it
+ * (a plan that can't place the cell, the worker's own steps, the driver's timeout and crash paths).
+ */
+export function failedCell(
+  cell: Cell,
+  phase: FailedCellResult['phase'],
+  error: string,
+  kept: {
+    samples?: readonly Sample[];
+    startedAt?: string;
+    durationMs?: number;
+    coldStart?: FailedCellResult['coldStart'];
+  } = {},
+): FailedCellResult {
+  return {
+    status: 'failed',
+    cell,
+    startedAt: kept.startedAt ?? new Date().toISOString(),
+    durationMs: kept.durationMs ?? 0,
+    phase,
+    error,
+    coldStart: kept.coldStart ?? null,
+    samples: [...(kept.samples ?? [])],
+  };
+}
+
+/**
+ * A one-line reason for a cell that isn't ok (an ok cell: its warnings): the one wording of a failure's phase and error,
+ * read by the tables, the reports, the share link, serving and the CLI.
+ */
+export function cellReason(r: CellResult): string {
+  switch (r.status) {
+    case 'ok':
+      return r.warnings.join('; ');
+    case 'unsupported':
+      return r.reason;
+    case 'failed':
+      return `${r.phase}: ${r.error}`;
+    case 'aborted':
+      return r.reason;
+    default: {
+      const never: never = r;
+      return String(never);
+    }
+  }
+}
+
 /** The cells that ran to the end, typed as such (tables, parity and charts read only these). */
 export function okCells(cells: readonly CellResult[]): OkCellResult[] {
   return cells.filter((c): c is OkCellResult => c.status === 'ok');

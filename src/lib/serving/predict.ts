@@ -10,7 +10,8 @@ import type { RequestRecord } from './dispatch.ts';
 import { simulate } from './simulate.ts';
 import { extent, quantile, sortSamples } from '../measure/stats.ts';
 
-export interface Prediction {
+/** A serving point's latencies as the simulator predicts them from measured service times (not a class label). */
+export interface LatencyPrediction {
   p50: number;
   p99: number;
   achievedRps: number;
@@ -36,7 +37,7 @@ export function predictPoint(
   batcher: BatcherConfig,
   workers: number,
   measured: readonly RequestRecord[],
-): Prediction | null {
+): LatencyPrediction | null {
   const bySize = serviceBySize(measured);
   if (!bySize.size || !arrivals.length) return null;
   const sizes = [...bySize.keys()];
