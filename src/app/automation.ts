@@ -58,6 +58,7 @@ class AutomationApi implements LatencyLabApi {
       browserFlags: options.browserFlags,
       environment,
       faults: options.faults,
+      variantFiles: options.variantFiles,
       onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
       onCellEvent: options.onCellEvent,
       onCellDone: options.onCellDone,
