@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildPlan, type PlanRequest } from '../../src/lib/plan/plan.ts';
-import { fakeModel } from './fixtures.ts';
+import { fakeModel, okCell } from './fixtures.ts';
+import { variantRows } from '../../src/lib/report/variant-report.ts';
+import type { CellResult } from '../../src/lib/schema.ts';
 import { computeAgreement, MIN_COSINE } from '../../src/lib/report/agreement.ts';
 import { parseConfig } from '../../src/lib/plan/config.ts';
 import { variantUnsupported } from '../../src/lib/models/variants/variant-file.ts';
@@ -91,5 +93,39 @@ describe('agreement with the fp32 cell', () => {
     expect(a.outputs[0]).toMatchObject({ maxAbsDiff: null, cosine: null });
     expect(a.reason).toMatch(/shape \[2,1\] vs \[1,2\]/);
     expect(computeAgreement([out([NaN, 1])], [out([1, 1])], 'ref').reason).toMatch(/NaN/);
+  });
+});
+
+describe('variant rows in the reports', () => {
+  it('show bytes against fp32, the median ratio and the agreement; unsupported cells say why', () => {
+    const fp32 = okCell('m/ort:wasm/b1/t1', 10, 1);
+    fp32.modelBytes = { raw: 1000, compressed: 900 };
+    const int8 = okCell('m/ort:wasm/b1/t1', 5, 2);
+    int8.cell = { ...int8.cell, id: 'm/ort:wasm/b1/t1/int8', variant: 'int8' };
+    int8.modelBytes = { raw: 250, compressed: 200 };
+    int8.agreement = computeAgreement(
+      [{ name: 'y', shape: [2], values: Float32Array.from([1, 0]) }],
+      [{ name: 'y', shape: [2], values: Float32Array.from([0.8, 0.6]) }],
+      fp32.cell.id,
+      { agree: 1, of: 2 },
+    );
+    const fp16: CellResult = {
+      cell: { ...fp32.cell, id: 'm/ort:wasm/b1/t1/fp16', variant: 'fp16' },
+      status: 'unsupported',
+      reason: 'no fp16 variant: the model is already float16',
+      startedAt: fp32.startedAt,
+      durationMs: 0,
+    };
+    const other = okCell('n/ort:wasm/b1/t1', 3, 3); // a model without variant cells: not listed
+    const rows = variantRows([fp32, int8, fp16, other]);
+    expect(rows.map((r) => r[0])).toEqual(['m/ort:wasm/b1/t1', 'm/ort:wasm/b1/t1/int8', 'm/ort:wasm/b1/t1/fp16']);
+    const [ref, q, refused] = rows;
+    expect(ref!.at(-1)).toBe('reference');
+    expect(q!.slice(1, 5)).toEqual(['int8', '250 B', '200 B', '0.25x']);
+    expect(Number(q![6]!.replace('x', ''))).toBeCloseTo(0.5, 1);
+    expect(q![7]).toBe('0.80000');
+    expect(q![9]).toBe('1/2');
+    expect(q!.at(-1)).toMatch(/^FLAGGED: y: cosine 0\.8000 < 0\.99; top-1 changed on 1 of 2 pictures/);
+    expect(refused!.at(-1)).toMatch(/unsupported: no fp16 variant: the model is already float16/);
   });
 });

@@ -35,8 +35,10 @@ export function makeVariantBytes(
 /** Why a cell's model can't have variants at all (variants are made from ONNX files only); null when it can. */
 export function variantUnsupported(model: ModelInfo, format: string | null, variant: Variant): string | null {
   if (variant === 'fp32') return null;
+  if (format === null)
+    return `${variant} variants are made from ONNX files only, and '${model.id}' has no file this runtime loads (it has ${model.formats.map((f) => f.format).join(', ')})`;
   if (format !== 'onnx')
-    return `${variant} variants are made from ONNX files only; this cell loads '${model.id}' as ${format ?? 'no format'}`;
+    return `${variant} variants are made from ONNX files only; this cell loads '${model.id}' as ${format}`;
   return null;
 }
 
