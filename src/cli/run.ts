@@ -210,6 +210,7 @@ async function firstVisitsOf(
     profiles: r.firstVisit!.profiles,
     cpuSlowdown: r.firstVisit!.cpuSlowdown,
     extraModels: r.extraModels,
+    variantFiles: r.variantFiles,
     files: r.files,
     chromium: (v.chromium as string | undefined) ?? browserCfg.chromium,
     softwareGpu: (v['software-gpu'] as boolean | undefined) ?? browserCfg.softwareGpu,

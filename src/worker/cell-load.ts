@@ -29,7 +29,7 @@ export type MeasureMemory = () => Promise<{ bytes: number | null; note: string |
 
 /** How runtimes say an operator has no kernel on a backend (ORT webgl: "cannot resolve operator 'X'"). */
 const OP_MISSING =
-  /cannot resolve operator|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
+  /cannot resolve operator|could not find an implementation|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
 
 export type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
 /** A step that ended the cell: its outcome (unsupported or failed), with what was measured so far. */
@@ -210,6 +210,11 @@ export class CellLoad {
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
       if (OP_MISSING.test(message(e)))
         return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
+      // A variant the lab made that the runtime refuses to load: its ops or types, in the runtime's own words.
+      if (cell.variant !== 'fp32')
+        return this.unsupported(
+          `${cell.runtime}:${cell.backend} can't load the ${cell.variant} variant: ${message(e)}`,
+        );
       return this.failed('session', e);
     }
     this.cold.sessionCreateMs = performance.now() - t;

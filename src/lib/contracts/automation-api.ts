@@ -90,7 +90,7 @@ export interface LatencyLabApi {
   firstResult(
     request: PlanRequest,
     cellId: string,
-    options?: { extraModels?: ModelInfo[]; timeoutMs?: number },
+    options?: { extraModels?: ModelInfo[]; variantFiles?: VariantFiles; timeoutMs?: number },
   ): Promise<FirstResult>;
 }
 
