@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 import { textEncoderOnnx, textEncoderWeights, TEXT_ENCODER } from '../../scripts/zoo/text-encoder.ts';
 import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 import { decode, encode, str } from '../../src/lib/models/variants/proto.ts';
@@ -160,5 +161,68 @@ describe.skipIf(!existsSync(mobilenet))('mobilenet-v2 variant sizes (needs `npm 
     const bytes = new Uint8Array(readFileSync(mobilenet));
     expect(toInt8(bytes).length / bytes.length).toBeLessThanOrEqual(0.3);
     expect(toFloat16(bytes).length / bytes.length).toBeLessThanOrEqual(0.55);
+  });
+});
+
+describe('fp16 follows subgraphs', () => {
+  it('converts an If whose branches read an outer float input and hold float Constants', async () => {
+    const { onnx } = onnxProto;
+    const T = onnx.AttributeProto.AttributeType;
+    const vi = (name: string, elemType: number, dims: number[]) =>
+      onnx.ValueInfoProto.create({
+        name,
+        type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+      });
+    const constant = (out: string, v: number) =>
+      onnx.NodeProto.create({
+        opType: 'Constant',
+        output: [out],
+        name: out,
+        attribute: [onnx.AttributeProto.create({ name: 'value_float', type: T.FLOAT, f: v })],
+      });
+    const branch = (op: string, v: number, out: string) =>
+      onnx.GraphProto.create({
+        name: out,
+        node: [
+          constant(`${out}_k`, v),
+          onnx.NodeProto.create({ opType: op, input: ['x', `${out}_k`], output: [out], name: `${out}_op` }),
+        ],
+        output: [vi(out, 1, [2])],
+      });
+    const graph = onnx.GraphProto.create({
+      name: 'if',
+      node: [
+        onnx.NodeProto.create({
+          opType: 'If',
+          input: ['c'],
+          output: ['y'],
+          name: 'if',
+          attribute: [
+            onnx.AttributeProto.create({ name: 'then_branch', type: T.GRAPH, g: branch('Mul', 2, 'then_y') }),
+            onnx.AttributeProto.create({ name: 'else_branch', type: T.GRAPH, g: branch('Add', 1, 'else_y') }),
+          ],
+        }),
+      ],
+      input: [vi('x', 1, [2]), vi('c', 9, [])],
+      output: [vi('y', 1, [2])],
+    });
+    const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph });
+    // A float weight so the model has something to convert (and isn't refused as weightless).
+    model.graph!.initializer = [onnx.TensorProto.create({ name: 'unused', dims: [1], dataType: 1, floatData: [0.5] })];
+    const bytes = toFloat16(onnx.ModelProto.encode(model).finish());
+    const back = onnx.ModelProto.decode(bytes);
+    const thenBranch = back
+      .graph!.node!.find((n) => n.opType === 'If')!
+      .attribute!.find((a) => a.name === 'then_branch')!.g!;
+    expect(thenBranch.output![0]!.type!.tensorType!.elemType).toBe(DT.FLOAT16);
+    expect(thenBranch.node![1]!.input).toEqual(['x__fp16', 'then_y_k']);
+    const session = await ort.InferenceSession.create(bytes);
+    const x = new ort.Tensor('float32', Float32Array.from([1.5, -3]), [2]);
+    const run = async (c: boolean) =>
+      Array.from(
+        (await session.run({ x, c: new ort.Tensor('bool', Uint8Array.from([c ? 1 : 0]), []) })).y!.data as Float32Array,
+      );
+    expect(await run(true)).toEqual([3, -6]);
+    expect(await run(false)).toEqual([2.5, -2]);
   });
 });
