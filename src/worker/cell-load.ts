@@ -3,6 +3,7 @@
  * one pass through the pipeline with every stage boundary on the worker's own clock. CellRun (pipeline.ts) takes
  * it from there: warm-up, sample blocks, finish.
  */
+import { variantRefused } from './variant-errors.ts';
 import { InputError, type HostTensor } from '../lib/models/inputs.ts';
 import { type CellEvent, type CellJob, type CellOutcome, type Step } from '../lib/contracts/job.ts';
 import { modelInputs, type ModelInfo } from '../lib/models/manifest.ts';
@@ -207,14 +208,11 @@ export class CellLoad {
     } catch (e) {
       // The runtime found, while creating the session, that the backend can't start here (ORT's WebGL or WebNN).
       if (e instanceof BackendUnavailable) return this.unsupported(e.message);
+      const refused = variantRefused(cell, message(e));
+      if (refused) return this.unsupported(refused);
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
       if (OP_MISSING.test(message(e)))
         return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${message(e)}`);
-      // A variant the lab made that the runtime refuses to load: its ops or types, in the runtime's own words.
-      if (cell.variant !== 'fp32')
-        return this.unsupported(
-          `${cell.runtime}:${cell.backend} can't load the ${cell.variant} variant: ${message(e)}`,
-        );
       return this.failed('session', e);
     }
     this.cold.sessionCreateMs = performance.now() - t;
@@ -236,7 +234,8 @@ export class CellLoad {
       await this.pass();
     } catch (e) {
       await this.dispose();
-      return this.failed('warmup', e);
+      const refused = variantRefused(this.job.cell, message(e), true);
+      return refused ? this.unsupported(refused) : this.failed('warmup', e);
     }
     this.cold.firstInferenceMs = performance.now() - t;
     return null;

@@ -7,6 +7,7 @@ import { buildPlan, type PlanRequest } from '../../src/lib/plan/plan.ts';
 import { fakeModel, okCell } from './fixtures.ts';
 import { variantRows } from '../../src/lib/report/variant-report.ts';
 import type { CellResult } from '../../src/lib/schema.ts';
+import { variantRefused } from '../../src/worker/variant-errors.ts';
 import { computeAgreement, MIN_COSINE } from '../../src/lib/report/agreement.ts';
 import { parseConfig } from '../../src/lib/plan/config.ts';
 import { variantUnsupported } from '../../src/lib/models/variants/variant-file.ts';
@@ -127,5 +128,21 @@ describe('variant rows in the reports', () => {
     expect(q![9]).toBe('1/2');
     expect(q!.at(-1)).toMatch(/^FLAGGED: y: cosine 0\.8000 < 0\.99; top-1 changed on 1 of 2 pictures/);
     expect(refused!.at(-1)).toMatch(/unsupported: no fp16 variant: the model is already float16/);
+  });
+});
+
+describe('a variant the backend cannot run', () => {
+  const cell = buildPlan({ ...base, targets: ['ort:webgpu'], variants: ['fp32', 'fp16'] }, zoo).cells;
+  const [fp32, fp16] = cell;
+  const f16 = 'Program Slice requires f16 but the device does not support it.';
+  it('is unsupported in the runtime words: any session refusal, and a first pass that lacks float16', () => {
+    expect(variantRefused(fp16!, 'Could not find an implementation for MatMulInteger(10)')).toMatch(
+      /^ort:webgpu can't run the fp16 variant: Could not find an implementation/,
+    );
+    expect(variantRefused(fp16!, f16, true)).toMatch(/requires f16 but the device does not support it/);
+  });
+  it('is not: fp32 cells, and first-pass errors of another kind', () => {
+    expect(variantRefused(fp32!, f16)).toBeNull();
+    expect(variantRefused(fp16!, 'out of memory', true)).toBeNull();
   });
 });
