@@ -5,7 +5,7 @@
  * first visit can be measured). A model that can't become a variant is passed on with the reason.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -21,6 +21,13 @@ function diskPath(path: string, distDir: string, files: ReadonlyMap<string, stri
     return files.get(url) ?? files.get(decodeURI(url)) ?? join(distDir, url);
   }
   return join(distDir, 'models', path);
+}
+
+/** A temporary folder for the run's variant files, removed when the process exits. */
+function tempFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'latency-lab-variants-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /**
@@ -48,7 +55,7 @@ export function makeVariantFiles(
         out[variantKey(id, variant)] = made;
         continue;
       }
-      dir ??= mkdtempSync(join(tmpdir(), 'latency-lab-variants-'));
+      dir ??= tempFolder();
       const file = join(dir, id, `${variant}.onnx`);
       mkdirSync(join(dir, id), { recursive: true });
       writeFileSync(file, made.bytes);
