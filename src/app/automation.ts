@@ -7,6 +7,7 @@ import type { LatencyLabApi } from '../lib/contracts/automation-api.ts';
 import { cellReason, parseWith } from '../lib/schema.ts';
 import { ModelInfo, type Manifest } from '../lib/models/manifest.ts';
 import { buildPlan, type PlanRequest } from '../lib/plan/plan.ts';
+import { variantKey, withVariantFile } from '../lib/models/variants/variant-file.ts';
 import { collectEnvironment } from './environment.ts';
 import { defaultModelsBaseUrl, loadManifest, runPlan } from './runner.ts';
 import { oneMeasurementAtATime } from './measure-lock.ts';
@@ -65,6 +66,7 @@ class AutomationApi implements LatencyLabApi {
           browserFlags: options.browserFlags,
           environment,
           faults: options.faults,
+          variantFiles: options.variantFiles,
           onCellStart: (i, n, cell) => options.onCellStart?.(i, n, cell.id),
           onCellEvent: options.onCellEvent,
           onCellDone: options.onCellDone,
@@ -78,9 +80,16 @@ class AutomationApi implements LatencyLabApi {
     const m = await this.withExtra(options.extraModels);
     const plan = buildPlan(request, m.models);
     const cell = plan.cells.find((c) => c.id === cellId);
-    const model = m.models.find((x) => x.id === cell?.modelId);
-    if (!cell || !model)
+    const found = m.models.find((x) => x.id === cell?.modelId);
+    if (!cell || !found)
       throw new Error(`the plan has no cell '${cellId}'; it has ${plan.cells.map((c) => c.id).join(', ')}`);
+    // A variant cell's first visit loads the variant's file, made by the driver and served beside the build.
+    const variant = cell.variant === 'fp32' ? null : options.variantFiles?.[variantKey(found.id, cell.variant)];
+    if (variant === undefined || (variant && !variant.ok)) {
+      const reason = variant?.ok === false ? variant.reason : `no ${cell.variant} file was given for '${found.id}'`;
+      return { status: 'unsupported', reason, coldStart: null, pageLoadMs: null };
+    }
+    const model = variant ? withVariantFile(found, variant.file) : found;
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
     const pageLoadMs = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd - nav.startTime : null;
     const sampling = { ...plan.sampling, cellTimeoutMs: options.timeoutMs ?? plan.sampling.cellTimeoutMs };

@@ -5,6 +5,7 @@
 import { NATIVE_BINDING, type CellEvent, type CellJob, type TestFaults } from '../lib/contracts/job.ts';
 import type { ParityData } from '../lib/report/parity.ts';
 import type { ModelInfo } from '../lib/models/manifest.ts';
+import type { VariantFiles } from '../lib/models/variants/variant-file.ts';
 import type { Cell, CellResult, ColdStart, Environment, Plan, RunResult } from '../lib/schema.ts';
 import { nativeChannel } from './native-bridge.ts';
 import { CellDriver, type CellChannel, type CellDriverOptions } from './worker-bridge.ts';
@@ -23,6 +24,8 @@ export interface RunOptions extends RunCallbacks {
   environment?: Environment;
   /** Bytes of a person's own model files, by manifest path; copied into each job (jobs transfer them away). */
   files?: ReadonlyMap<string, ArrayBuffer>;
+  /** Variant files the CLI made and serves (by model/variant); without them the page makes its own. */
+  variantFiles?: VariantFiles;
   /** Test-only faults, copied into every job (tests/e2e/faults.e2e.ts). */
   faults?: TestFaults;
   /** Cells finished before (a resumed run): kept as they are, not run again, and part of parity. */

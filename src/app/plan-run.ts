@@ -24,10 +24,13 @@ import {
   type Cell,
   type CellResult,
   type Environment,
+  type OkCellResult,
   type Plan,
   type SamplingSettings,
 } from '../lib/schema.ts';
 import { applyTax } from '../lib/report/tax.ts';
+import { applyAgreement } from '../lib/report/agreement.ts';
+import { CellVariants } from './cell-variants.ts';
 import { driverFor, repeatColdStarts, unavailableReason, type RunOptions } from './cell-start.ts';
 import { CellInvocations, liveInvocation, type LiveInvocation } from './cell-invocations.ts';
 import { VisibilityWatch } from './visibility.ts';
@@ -41,6 +44,9 @@ export class PlanRun {
   private readonly results: (CellResult | undefined)[];
   private readonly parity = new Map<string, ParityData[]>();
   private readonly visibility = new VisibilityWatch();
+  private readonly variants: CellVariants;
+  /** Each cell's model bytes, known before it starts (set on its result when it ends ok). */
+  private readonly modelBytes = new Map<string, OkCellResult['modelBytes']>();
 
   constructor(
     private readonly plan: Plan,
@@ -49,6 +55,7 @@ export class PlanRun {
     private readonly options: RunOptions,
   ) {
     this.results = new Array(plan.cells.length);
+    this.variants = new CellVariants(plan, options.modelsBaseUrl, options.files, options.variantFiles);
     // Cells finished before a resume are kept as they are, and take part in parity.
     for (const [index, cell] of plan.cells.entries()) {
       const before = options.prior?.cells.find((c) => c.cell.id === cell.id);
@@ -65,10 +72,12 @@ export class PlanRun {
       for (const set of this.comparisonSets()) await this.runSet(set);
     } finally {
       this.visibility.close();
+      this.variants.close();
     }
     const cells = this.results.map((r, i) => r ?? abortedCell(this.plan.cells[i]!, 'not run'));
     const outputsOf = (id: string) => this.parity.get(id);
     const ok = checkParity(cells, outputsOf);
+    applyAgreement(cells, outputsOf);
     // The browser tax, where native reference cells ran.
     if (ok.some((c) => c.cell.runtime === 'ort-node')) applyTax(ok, outputsOf);
     return cells;
@@ -89,7 +98,7 @@ export class PlanRun {
   private async runSet(set: { index: number; cell: Cell }[]): Promise<void> {
     const cells: CellInvocations[] = [];
     for (const { index, cell } of set) {
-      const model = this.triage(index, cell);
+      const model = await this.withVariant(index, cell, this.triage(index, cell));
       if (model) cells.push(new CellInvocations(index, cell, model, this.plan.sampling));
     }
     for (let round = 0; !this.options.signal?.aborted; round++) {
@@ -152,7 +161,22 @@ export class PlanRun {
     }
   }
 
+  /** The model a cell loads: a variant's file is made here, before any clock (can't be made: unsupported, why). */
+  private async withVariant(index: number, cell: Cell, model: ModelInfo | null): Promise<ModelInfo | null> {
+    if (!model) return null;
+    const got = await this.variants.modelFor(model, cell);
+    if ('reason' in got) {
+      this.options.onCellStart?.(index, this.plan.cells.length, cell);
+      const result = { cell, startedAt: new Date().toISOString(), durationMs: 0, reason: got.reason };
+      this.done(index, { result: { ...result, status: 'unsupported' }, parity: [] });
+      return null;
+    }
+    this.modelBytes.set(cell.id, await this.variants.modelBytes(got.model, cell));
+    return got.model;
+  }
+
   private done(index: number, outcome: CellOutcome): void {
+    if (outcome.result.status === 'ok') outcome.result.modelBytes = this.modelBytes.get(outcome.result.cell.id) ?? null;
     this.results[index] = outcome.result;
     if (outcome.result.status === 'ok') this.parity.set(outcome.result.cell.id, outcome.parity);
     this.options.onCellDone?.(index, outcome.result, outcome.parity);
@@ -181,9 +205,11 @@ export class PlanRun {
 
   /** The job's own copy of the person's files a cell needs (a transfer detaches the buffers it sends). */
   private filesFor = (model: ModelInfo, cell: Cell): Record<string, ArrayBuffer> | undefined => {
-    const files = this.options.files;
-    if (!files) return undefined;
+    const files = this.options.files ?? new Map<string, ArrayBuffer>();
     const out: Record<string, ArrayBuffer> = {};
+    // A variant's file made on the page travels with the job, like a person's own files.
+    const made = this.variants.bytesOf(model.formats[0]?.entry.path ?? '');
+    if (made) out[model.formats[0]!.entry.path] = made.slice(0);
     // The model's files and the pictures its image inputs are made from (a person's own pictures travel the same way).
     for (const f of [...model.formats.flatMap((x) => [x.entry, ...x.weights]), ...cellImages(model, cell)]) {
       const b = files.get(f.path);

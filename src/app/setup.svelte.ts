@@ -38,6 +38,7 @@ const SETUP_FIELDS = {
   batch: 'batchText',
   threads: 'threadsText',
   ortBuilds: 'ortBuilds',
+  variants: 'variants',
   mode: 'mode',
   targetPct: 'targetPct',
   minSamples: 'minSamples',
@@ -72,6 +73,8 @@ export class SetupState {
   threadsText = $state('1');
   /** ORT builds per ORT target: 'recommended' (per backend) and/or build names. */
   ortBuilds = $state<string[]>(['recommended']);
+  /** Model variants, a matrix dimension: fp32 (the model as given), fp16, int8 (made from ONNX files). */
+  variants = $state<string[]>(['fp32']);
   /** tfjs wasm: cores reported to tfjs (empty: the device's own). */
   tfjsCores = $state<number | null>(null);
   mode = $state<'auto' | 'fixed'>(DEFAULT_SAMPLING.mode);
@@ -258,6 +261,7 @@ export class SetupState {
           `give ${missing.length > 1 ? 'each a value' : 'it a value'} in the dims editor under the model's inputs`,
         threads: parseList(this.threadsText, 'thread count'),
         ortBuilds: this.ortBuilds,
+        variants: this.variants,
         ...(this.tfjsCores ? { tfjsCores: this.tfjsCores } : {}),
         seed,
         schedule: this.interleave ? 'interleaved' : 'sequential',

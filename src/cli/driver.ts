@@ -25,14 +25,17 @@ import { runEnvelope } from '../lib/schema/envelope.ts';
 import type { NativeRequest } from '../lib/contracts/native-wire.ts';
 import type { NativeHost } from './native/host.ts';
 import { NATIVE_BINDING } from '../lib/contracts/job.ts';
+import type { VariantFiles } from '../lib/models/variants/variant-file.ts';
 
 export interface DriverOptions {
   distDir: string;
   request: PlanRequest;
   /** The person's own models (ids used in request.models), served from `files`. */
   extraModels?: ModelInfo[];
-  /** URL path -> file on disk, served beside dist/ (local model files). */
+  /** URL path -> file on disk, served beside dist/ (local model files, variant files). */
   files?: ReadonlyMap<string, string>;
+  /** Model variants made in Node (served from `files`), by model/variant. */
+  variantFiles?: VariantFiles;
   /** Run on a remote browser instead of launching a local Chromium. */
   remote?: RemoteEndpoint;
   /** Address the static server listens on (remote browsers must reach it); default 127.0.0.1. */
@@ -275,6 +278,7 @@ export async function runInBrowser(options: DriverOptions): Promise<DriverResult
       onCellEvent: (i, e) => { void window.__labOnCellEvent(i, e); },
       onCellDone: (i, r) => window.__labOnCellDone(i, r),
       extraModels: ${JSON.stringify(options.extraModels ?? [])},
+      variantFiles: ${JSON.stringify(options.variantFiles ?? {})},
     })`),
       ),
     so.offOrigin,

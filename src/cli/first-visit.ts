@@ -5,6 +5,7 @@
  * workers too, where the runtime and model are fetched). The server sends scripts and wasm compressed, as a static
  * host would, and counts what it sent per visit: the bytes are the server's, the times the page's.
  */
+import type { VariantFiles } from '../lib/models/variants/variant-file.ts';
 import { errorLine } from '../lib/errors.ts';
 import type { Page } from 'playwright-core';
 import type { FirstResult } from '../lib/contracts/automation-api.ts';
@@ -39,6 +40,8 @@ export interface FirstVisitOptions {
   profiles: readonly NetworkProfileName[];
   cpuSlowdown: number | null;
   extraModels?: ModelInfo[];
+  /** Model variants made in Node (served from `files`), by model/variant. */
+  variantFiles?: VariantFiles;
   files?: ReadonlyMap<string, string>;
   chromium?: string;
   softwareGpu?: boolean;
@@ -53,7 +56,7 @@ function kindOf(path: string, modelPaths: ReadonlySet<string>): FileKind {
   if (/\.m?js$/i.test(path)) return 'script';
   if (/\.json$/i.test(path)) return 'other';
   if (/\.(png|jpe?g|webp|gif|bmp|avif)$/i.test(path)) return 'input';
-  if (path.includes('/models/') || modelPaths.has(path)) return 'model';
+  if (path.includes('/models/') || path.startsWith('/__variants/') || modelPaths.has(path)) return 'model';
   return 'other';
 }
 
@@ -217,7 +220,7 @@ async function oneVisit(
     await page.waitForFunction(() => window.latencyLab !== undefined, null, { timeout: timeoutMs });
     cellMark = sentCount();
     const call = page.evaluate(
-      `window.latencyLab.firstResult(${JSON.stringify(o.request)}, ${JSON.stringify(cell.id)}, { extraModels: ${JSON.stringify(o.extraModels ?? [])}, timeoutMs: ${timeoutMs} })`,
+      `window.latencyLab.firstResult(${JSON.stringify(o.request)}, ${JSON.stringify(cell.id)}, { extraModels: ${JSON.stringify(o.extraModels ?? [])}, variantFiles: ${JSON.stringify(o.variantFiles ?? {})}, timeoutMs: ${timeoutMs} })`,
     ) as Promise<FirstResult>;
     const late = new Promise<{ status: 'timeout'; reason: string }>((r) =>
       setTimeout(

@@ -56,6 +56,8 @@ Run options (matrix):
                         build ORT's docs recommend: wasm -> /wasm, webgpu -> /webgpu, webgl -> /webgl, webnn -> the
                         default import), wasm, default, webgpu, jspi, all, webgl; or name one in the target:
                         --targets ort:wasm@default. Builds without a target's backend are skipped
+  --variants LIST       model variants, a matrix dimension: fp32 (default: the model as given), fp16, int8; the
+                        lab makes fp16/int8 from ONNX files (docs/variants.md); cells carry bytes and agreement
   --tfjs-cores N        tfjs:wasm: report N cores to tfjs, which runs threads up to half of the cores it sees
                         (recorded in each cell): time what a device with N cores would run
   --images DIR          your own pictures (png, jpg, webp, ...) for every image input: zoo image models keep their

@@ -29,6 +29,7 @@ import { isLocalPath, loadLocalModels } from './local-models.ts';
 import { parseProfiles, type NetworkProfileName } from '../lib/schema/first-visit.ts';
 import { sweepableDims } from '../lib/models/dims.ts';
 import { errorLine, errorMessage } from '../lib/errors.ts';
+import type { VariantFiles } from '../lib/models/variants/variant-file.ts';
 
 export const EXIT = { ok: 0, budget: 1, usage: 2, run: 3 } as const;
 
@@ -39,6 +40,7 @@ export const RUN_OPTIONS = {
   batch: { type: 'string' },
   threads: { type: 'string' },
   'ort-build': { type: 'string' },
+  variants: { type: 'string' },
   'tfjs-cores': { type: 'string' },
   mode: { type: 'string' },
   'target-ci': { type: 'string' },
@@ -126,6 +128,8 @@ export interface Resolved {
   request: PlanRequest;
   extraModels: ModelInfo[];
   files: Map<string, string>;
+  /** Variant files made in Node (run.ts fills this in once the build's folder is known). */
+  variantFiles?: VariantFiles;
   budgets: BudgetRule[];
   baseline: { file: string; runs: RunResult[]; threshold: number } | null;
   devices: (DeviceEndpoint | null)[];
@@ -203,6 +207,7 @@ function resolveRequest(
     batches: ints(v.batch as string | undefined, '--batch') ?? config.batch ?? [1],
     threads: ints(v.threads as string | undefined, '--threads') ?? config.threads ?? [1],
     ortBuilds: list(v['ort-build'] as string | undefined, '--ort-build') ?? config.ortBuilds ?? ['recommended'],
+    variants: list(v.variants as string | undefined, '--variants') ?? config.variants ?? ['fp32'],
     tfjsCores: ints(v['tfjs-cores'] as string | undefined, '--tfjs-cores')?.[0] ?? config.tfjsCores,
     sampling: samplingFrom(v, config.sampling),
     seed: int(v.seed as string | undefined, '--seed', config.seed ?? freshSeed()),

@@ -11,6 +11,7 @@ import { firstVisitLines } from '../lib/report/first-visit-report.ts';
 import { REPORT_FILES } from './reports.ts';
 import type { ShippedVerdict } from '../lib/report/verdict-ship.ts';
 import { verdictLines } from '../lib/report/verdict-words.ts';
+import { VARIANT_HEADER, VARIANT_NOTE, variantRows } from '../lib/report/variant-report.ts';
 import { BASELINE_HEADER, baselineRows, BUDGET_HEADER, budgetRows } from '../lib/report/verdict-tables.ts';
 
 /** The browser tax per cell, in words, with the native environment and the models that have no native reference. */
@@ -65,6 +66,8 @@ export function printSummary(
       console.log(
         `\npreprocess from pictures (decode + resize + normalise, median per pass):\n${textTable(PREPROCESS_HEADER, pictureRows)}`,
       );
+    const variants = variantRows(run.cells);
+    if (variants.length) console.log(`\nmodel variants:\n${textTable(VARIANT_HEADER, variants)}\n${VARIANT_NOTE}`);
     for (const line of describePredictions(predictionTables(okCells(run.cells)))) console.log(line);
     for (const line of taxLines(run)) console.log(line);
     if (run.firstVisits) for (const line of firstVisitLines(run.firstVisits)) console.log(line);

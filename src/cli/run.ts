@@ -3,6 +3,7 @@
  * -> results.json and reports in the output folder -> budgets and baseline -> exit code.
  * Everything that can be checked before a browser starts is checked first (usage errors, exit 2).
  */
+import { makeVariantFiles } from './variant-files.ts';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,6 +51,8 @@ export async function cmdRun(argv: string[], ctx: CommandContext): Promise<numbe
   const manifest = parseManifest(JSON.parse(readFileSync(join(distDir, 'models', 'manifest.json'), 'utf8')));
   const r = resolveRun(v, config, manifest);
   checkWritable(r.outDir);
+  // Variant files are made once, here, before any browser starts (never inside a cell's clock).
+  r.variantFiles = makeVariantFiles(r.request, [...manifest.models, ...r.extraModels], distDir, r.files);
   const native = await nativeHost(r);
   const settled = await runDevices(r, v, config, distDir, native);
   await native?.closeAll();
@@ -105,6 +108,7 @@ async function runDevices(
         request: r.request,
         extraModels: r.extraModels,
         files: r.files,
+        variantFiles: r.variantFiles,
         remote: device ?? undefined,
         serveHost: v['serve-host'],
         publicUrl: v['public-url'],
@@ -212,6 +216,7 @@ async function firstVisitsOf(
     profiles: r.firstVisit!.profiles,
     cpuSlowdown: r.firstVisit!.cpuSlowdown,
     extraModels: r.extraModels,
+    variantFiles: r.variantFiles,
     files: r.files,
     chromium: (v.chromium as string | undefined) ?? browserCfg.chromium,
     softwareGpu: (v['software-gpu'] as boolean | undefined) ?? browserCfg.softwareGpu,

@@ -4,6 +4,7 @@
  * what it loaded: CellSampler (cell-sample.ts) times its passes, finishCell (cell-finish.ts) reads the rest and
  * builds the result; CellRun (pipeline.ts) joins the three.
  */
+import { variantRefused } from './variant-errors.ts';
 import { InputError, type HostTensor } from '../lib/models/inputs.ts';
 import { type CellEvent, type CellJob, type Step } from '../lib/contracts/job.ts';
 import { modelInputs, type ModelInfo } from '../lib/models/manifest.ts';
@@ -23,7 +24,7 @@ export type MeasureMemory = () => Promise<{ bytes: number | null; note: string |
 
 /** How runtimes say an operator has no kernel on a backend (ORT webgl: "cannot resolve operator 'X'"). */
 const OP_MISSING =
-  /cannot resolve operator|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
+  /cannot resolve operator|could not find an implementation|no kernel (registered|found)|kernel .* not (found|registered)|unsupported (op|operator)|operator .* is not supported/i;
 
 export type StageTimes = Record<Stage, number | null> & { parts: PreprocessParts | null };
 
@@ -187,6 +188,8 @@ export class CellLoad {
     } catch (e) {
       // The runtime found, while creating the session, that the backend can't start here (ORT's WebGL or WebNN).
       if (e instanceof BackendUnavailable) return this.unsupported(e.message);
+      const refused = variantRefused(cell, errorMessage(e));
+      if (refused) return this.unsupported(refused);
       // A backend that lacks one of the model's operators can't run it at all: unsupported, in the runtime's words.
       if (OP_MISSING.test(errorMessage(e)))
         return this.unsupported(`${cell.runtime}:${cell.backend} can't run this model: ${errorMessage(e)}`);
@@ -211,7 +214,8 @@ export class CellLoad {
       await this.pass();
     } catch (e) {
       await this.dispose();
-      return this.failed('warmup', e);
+      const refused = variantRefused(this.job.cell, errorMessage(e), true);
+      return refused ? this.unsupported(refused) : this.failed('warmup', e);
     }
     this.cold.firstInferenceMs = performance.now() - t;
     return null;

@@ -219,6 +219,7 @@ describe('setup link', () => {
     batch: '1, 4, 16',
     threads: '1',
     ortBuilds: ['wasm', 'default'],
+    variants: ['fp32', 'int8'],
     mode: 'auto',
     targetPct: 2,
     minSamples: 10,
@@ -249,6 +250,11 @@ describe('setup link', () => {
       expect.stringMatching(/val\.x=sometimes: not random, zeros/),
     ]);
     expect(decodeSetup('#model=<script>').errors[0]).toMatch(/not a model id/);
+    expect(decodeSetup('#variants=fp32,int4').errors[0]).toMatch(/variants=fp32,int4: not a list of fp32, fp16, int8/);
+  });
+  it('leaves variants out when only fp32 is asked for (links made before variants read the same)', () => {
+    expect(encodeSetup({ ...setup, variants: ['fp32'] })).not.toMatch(/variants/);
+    expect(encodeSetup(setup)).toMatch(/variants=fp32%2Cint8/);
   });
 });
 

@@ -109,7 +109,7 @@ describe('report files', () => {
     const csv = summaryCsv(runs).trim().split('\n');
     expect(csv).toHaveLength(3);
     expect(csv[0]).toMatch(/^device,cell,model,/);
-    expect(csv[1]).toMatch(/^dev\|1,a\/ort:wasm\/b1\/t1,a,ort,wasm,1,1,ok,60,1,/);
+    expect(csv[1]).toMatch(/^dev\|1,a\/ort:wasm\/b1\/t1,a,ort,wasm,1,1,ok,fp32,60,1,/);
     const tp = Number(csv[1]!.split(',')[csv[0]!.split(',').indexOf('throughput_items_per_s')]);
     expect(tp).toBeGreaterThan(95);
     expect(tp).toBeLessThan(105); // 1 item / ~10 ms

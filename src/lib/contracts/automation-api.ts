@@ -6,6 +6,7 @@
 import type { CellEvent, TestFaults } from './job.ts';
 import type { ModelInfo, Manifest } from '../models/manifest.ts';
 import type { PlanRequest } from '../plan/plan.ts';
+import type { VariantFiles } from '../models/variants/variant-file.ts';
 import type { CellResult, ColdStart, Environment, Plan, RunResult, ValuePolicy } from '../schema.ts';
 import type { MonitorConfig, ServingConfig } from '../serving/config.ts';
 
@@ -44,6 +45,8 @@ export interface AutomationRunOptions {
   onCellDone?: (index: number, result: CellResult) => void;
   /** Models beyond the zoo (a person's own), their files reachable from the models folder's URL. */
   extraModels?: ModelInfo[];
+  /** Model variants made by the driver (the CLI, in Node) and reachable from the models folder's URL. */
+  variantFiles?: VariantFiles;
   /** Test-only fault injection (tests/e2e/faults.e2e.ts). */
   faults?: TestFaults;
 }
@@ -87,7 +90,7 @@ export interface LatencyLabApi {
   firstResult(
     request: PlanRequest,
     cellId: string,
-    options?: { extraModels?: ModelInfo[]; timeoutMs?: number },
+    options?: { extraModels?: ModelInfo[]; variantFiles?: VariantFiles; timeoutMs?: number },
   ): Promise<FirstResult>;
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { BudgetRule } from './budget.ts';
-import { describeIssues, InputOverride, SamplingFields, SchemaError, type SamplingInput } from '../schema.ts';
+import { describeIssues, InputOverride, Variant, SamplingFields, SchemaError, type SamplingInput } from '../schema.ts';
 import { ORT_BUILD_CHOICES } from '../builds.ts';
 
 export const DeviceEndpoint = z
@@ -32,6 +32,8 @@ export const LabConfig = z
     threads: z.array(z.number().int().positive()).min(1).optional(),
     /** ORT builds per ORT target: "recommended" (per backend, the default), wasm, default, webgpu, jspi, all, webgl. */
     ortBuilds: z.array(z.enum(ORT_BUILD_CHOICES)).min(1).optional(),
+    /** Model variants, a matrix dimension: fp32 (the model as given), fp16, int8 (made by the lab from ONNX files). */
+    variants: z.array(Variant).min(1).optional(),
     /** tfjs wasm: the core count the worker reports to tfjs, which runs threads up to half of it (recorded). */
     tfjsCores: z.number().int().positive().optional(),
     /** Per model id, per input name: symbolic dims and value policy. */

@@ -3,7 +3,8 @@
  * ordered list of cells. Validation here gives errors that name the bad value and the valid ones.
  */
 import { SamplingSettings, describeIssues } from '../schema.ts';
-import type { Cell, Plan, SamplingInput, InputOverride } from '../schema.ts';
+import { VARIANTS } from '../schema.ts';
+import type { Cell, Plan, SamplingInput, InputOverride, Variant } from '../schema.ts';
 import { dimCombinations, missingDims, sweepableDims, withDims } from '../models/dims.ts';
 import type { ModelInfo } from '../models/manifest.ts';
 import { seededShuffle } from '../rng.ts';
@@ -11,19 +12,23 @@ import { ORT_BUILD_CHOICES, buildsFor } from '../builds.ts';
 import { buildsOf, NATIVE_TARGET, parseTarget, pickFormat, PlanError, targetKey, type Target } from './target-parse.ts';
 import { allTargets } from '../targets.ts';
 
-/** `model/runtime:backend[@build]/bN/tN`, then `/name=value` per swept dim, by name (`text-encoder/.../t1/seq=64`). */
+/**
+ * `model/runtime:backend[@build]/bN/tN`, then the variant when it isn't fp32 (`.../t1/int8`), then `/name=value` per
+ * swept dim, by name (`text-encoder/.../t1/seq=64`). fp32 cells keep the ids they had before variants existed.
+ */
 export function cellId(
   modelId: string,
   t: Target,
   batch: number,
   threads: number,
   dims: Readonly<Record<string, number>> = {},
+  variant: Variant = 'fp32',
 ): string {
   const swept = Object.keys(dims)
     .sort()
     .map((d) => `/${d}=${dims[d]}`)
     .join('');
-  return `${modelId}/${targetKey(t)}/b${batch}/t${threads}${swept}`;
+  return `${modelId}/${targetKey(t)}/b${batch}/t${threads}${variant === 'fp32' ? '' : `/${variant}`}${swept}`;
 }
 
 /** What a person asks for; `buildPlan` checks it and fills in the cells. */
@@ -39,6 +44,11 @@ export interface PlanRequest {
    * skipped.
    */
   ortBuilds?: string[];
+  /**
+   * Model variants (a matrix dimension): `fp32` (the model as given, the default), `fp16`, `int8` (made by the lab
+   * from ONNX files). Native reference cells run fp32 only.
+   */
+  variants?: string[];
   /** tfjs wasm cells: the core count the worker reports to tfjs (it runs threads up to half of it); recorded per cell. */
   tfjsCores?: number;
   sampling: SamplingInput;
@@ -104,6 +114,7 @@ interface Checked {
   inputSeed: number;
   liveCells: number;
   sweeps: Record<string, number[]>;
+  variants: Variant[];
 }
 
 /**
@@ -161,7 +172,17 @@ function checkRequest(request: PlanRequest): Checked {
     throw new PlanError(`live cells: ${liveCells} is not a whole number in 2..32`);
   const sweeps = request.dims ?? {};
   for (const [name, values] of Object.entries(sweeps)) checkPositiveInts(`dim ${name}`, values, 1_000_000);
-  return { targets, ortBuilds, threads, sampling: sampling.data, seed, inputSeed, liveCells, sweeps };
+  const variants = checkVariants(request.variants ?? ['fp32']);
+  return { targets, ortBuilds, threads, sampling: sampling.data, seed, inputSeed, liveCells, sweeps, variants };
+}
+
+function checkVariants(asked: readonly string[]): Variant[] {
+  if (asked.length === 0) throw new PlanError(`variants: give at least one of ${VARIANTS.join(', ')}`);
+  for (const v of asked)
+    if (!(VARIANTS as readonly string[]).includes(v))
+      throw new PlanError(`unknown variant '${v}'; valid: ${VARIANTS.join(', ')}`);
+  // In the order of VARIANTS, each once (fp32 first: the reference the others are compared with).
+  return VARIANTS.filter((v) => asked.includes(v));
 }
 
 /** Every known model's symbolic dims have a value, and every swept dim belongs to some model: all named at once. */
@@ -218,30 +239,32 @@ function matrixCells(
       const threadCounts = target.backend === 'wasm' || target.runtime === 'ort-node' ? checked.threads : [1];
       for (const build of buildsOf(target, checked.ortBuilds)) {
         const built: Target = build ? { ...target, build } : target;
+        // The native reference measures the model as given; variants are a browser dimension.
+        const variants: Variant[] = target.runtime === 'ort-node' ? ['fp32'] : checked.variants;
         for (const batch of request.batches)
           for (const t of threadCounts)
-            for (const dims of combos) {
-              const id = cellId(modelId, built, batch, t, dims);
-              if (seen.has(id)) continue;
-              seen.add(id);
-              cells.push({
-                id,
-                modelId,
-                format: pickFormat(model, target.runtime),
-                runtime: target.runtime,
-                backend: target.backend,
-                batch,
-                threads: t,
-                build: build ?? null,
-                coresOverride:
-                  target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
-                dims,
-                // The variant dimension (issue 27) fills this from the request; fp32 is the model as given.
-                variant: 'fp32',
-                inputSeed: checked.inputSeed,
-                inputOverrides: withDims(model, request.inputOverrides?.[modelId] ?? {}, dims),
-              });
-            }
+            for (const dims of combos)
+              for (const variant of variants) {
+                const id = cellId(modelId, built, batch, t, dims, variant);
+                if (seen.has(id)) continue;
+                seen.add(id);
+                cells.push({
+                  id,
+                  modelId,
+                  format: pickFormat(model, target.runtime),
+                  runtime: target.runtime,
+                  backend: target.backend,
+                  batch,
+                  threads: t,
+                  build: build ?? null,
+                  coresOverride:
+                    target.runtime === 'tfjs' && target.backend === 'wasm' ? (request.tfjsCores ?? null) : null,
+                  dims,
+                  variant,
+                  inputSeed: checked.inputSeed,
+                  inputOverrides: withDims(model, request.inputOverrides?.[modelId] ?? {}, dims),
+                });
+              }
       }
     }
   }

@@ -4,7 +4,7 @@
  * A person's own model files can't travel in a link; the link names the model id only.
  */
 import { parseCountList } from '../parse.ts';
-import type { ValuePolicy } from '../schema.ts';
+import { VARIANTS, type ValuePolicy } from '../schema.ts';
 import { ORT_BUILD_CHOICES } from '../builds.ts';
 import { imagePolicyText, parseImageOptions } from '../models/image-input.ts';
 
@@ -23,6 +23,8 @@ export interface Setup {
   threads: string;
   /** ORT builds per ORT target ('recommended' or build names). */
   ortBuilds: string[];
+  /** Model variants (fp32, fp16, int8); the link leaves the key out for fp32 alone. */
+  variants: string[];
   mode: 'auto' | 'fixed';
   targetPct: number;
   minSamples: number;
@@ -58,6 +60,7 @@ const KEYS = [
   'batch',
   'threads',
   'ort',
+  'variants',
   'mode',
   ...Object.keys(NUMBERS),
   'interleave',
@@ -109,6 +112,7 @@ export function encodeSetup(s: Setup): string {
   p.set('batch', s.batch.replace(/\s+/g, ''));
   p.set('threads', s.threads.replace(/\s+/g, ''));
   p.set('ort', s.ortBuilds.join(','));
+  if (s.variants.join(',') !== 'fp32') p.set('variants', s.variants.join(','));
   p.set('mode', s.mode);
   for (const [key, field] of Object.entries(NUMBERS)) p.set(key, String(s[field]));
   if (s.interleave) p.set('interleave', '1');
@@ -143,6 +147,11 @@ export function decodeSetup(hash: string): { setup: Partial<Setup>; errors: stri
       const unknown = builds.filter((b) => !(ORT_BUILD_CHOICES as readonly string[]).includes(b));
       if (builds.length && !unknown.length) setup.ortBuilds = builds;
       else bad(`not a list of ${ORT_BUILD_CHOICES.join(', ')}`);
+    } else if (key === 'variants') {
+      const asked = value.split(',').filter(Boolean);
+      const unknown = asked.filter((v) => !(VARIANTS as readonly string[]).includes(v));
+      if (asked.length && !unknown.length) setup.variants = asked;
+      else bad(`not a list of ${VARIANTS.join(', ')}`);
     } else if (key === 'mode') {
       if (value === 'auto' || value === 'fixed') setup.mode = value;
       else bad('not auto or fixed');

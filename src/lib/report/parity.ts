@@ -17,6 +17,8 @@ export const PARITY_TOLERANCE = 1e-4;
 function sameInputs(a: Cell, b: Cell): boolean {
   return (
     a.modelId === b.modelId &&
+    // A variant's outputs are compared with the same variant's; with fp32 in agreement.ts.
+    a.variant === b.variant &&
     a.batch === b.batch &&
     a.inputSeed === b.inputSeed &&
     JSON.stringify(a.inputOverrides) === JSON.stringify(b.inputOverrides)

@@ -36,7 +36,12 @@ const ID_COLUMNS: [string, (run: RunResult, c: CellResult) => Value][] = [
   ['batch', (_, c) => c.cell.batch],
   ['threads', (_, c) => c.cell.threads],
   ['status', (_, c) => c.status],
+  ['variant', (_, c) => c.cell.variant],
 ];
+
+const numbers = (xs: readonly (number | null)[] | undefined) => (xs ?? []).filter((x): x is number => x !== null);
+const minOf = (xs: readonly (number | null)[] | undefined) => (numbers(xs).length ? Math.min(...numbers(xs)) : null);
+const maxOf = (xs: readonly (number | null)[] | undefined) => (numbers(xs).length ? Math.max(...numbers(xs)) : null);
 
 /** Percentiles the samples can't support read empty, not as a number nobody should trust. */
 const pct = (c: OkCellResult, p: 'p90' | 'p95' | 'p99') =>
@@ -83,6 +88,12 @@ const OK_COLUMNS: [string, (c: OkCellResult) => Value][] = [
   ['browser_tax_ci95_hi', (c) => c.tax?.ci95[1] ?? null],
   ['native_cell', (c) => c.tax?.nativeCellId ?? null],
   ['backend_in_use', (c) => c.proof.backendInUse],
+  ['model_bytes', (c) => c.modelBytes?.raw ?? null],
+  ['model_bytes_gzip', (c) => c.modelBytes?.compressed ?? null],
+  ['agreement_min_cosine', (c) => minOf(c.agreement?.outputs.map((o) => o.cosine))],
+  ['agreement_max_abs_diff', (c) => maxOf(c.agreement?.outputs.map((o) => o.maxAbsDiff))],
+  ['agreement_top1', (c) => (c.agreement?.top1 ? `${c.agreement.top1.agree}/${c.agreement.top1.of}` : null)],
+  ['agreement_flagged', (c) => c.agreement?.flagged ?? null],
   ['flags', (c) => [...validityFlags(c.validity, c.steadyState), ...c.warnings].join('; ')],
 ];
 

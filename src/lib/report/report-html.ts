@@ -4,6 +4,7 @@ import { TAX_HEADER, TAX_NOTE, taxRows } from './tax.ts';
 import { FIRST_VISIT_HEADER, firstVisitNote, firstVisitRows, networkCostLines } from './first-visit-report.ts';
 import { fmtMs } from './format.ts';
 import { okCells, type RunResult } from '../schema.ts';
+import { VARIANT_HEADER, VARIANT_NOTE, variantRows } from './variant-report.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from './predictions.ts';
 import { escapeXml, medianChartSvg, stageShareSvg, STAGE_COLOURS } from './svg-chart.ts';
 
@@ -99,6 +100,13 @@ const list = (lines: readonly string[]) => `<ul>${lines.map((l) => `<li>${escape
 /** Sections only some runs have: pictures, predictions, the browser tax, first visits. */
 function optionalSections(runs: readonly RunResult[]): string[] {
   const parts: string[] = [];
+  const variants = runs.flatMap((r) => variantRows(r.cells));
+  if (variants.length)
+    parts.push(
+      '<h2>Model variants</h2>',
+      htmlTable(VARIANT_HEADER, variants, new Set([2, 3, 4, 5, 6, 7, 8])),
+      `<p class="muted">${escapeXml(VARIANT_NOTE)}</p>`,
+    );
   const pictures = runs.flatMap((r) => preprocessRows(okCells(r.cells), fmtMs));
   if (pictures.length)
     parts.push(

@@ -9,6 +9,7 @@ import { TAX_HEADER, TAX_NOTE, taxRows } from './tax.ts';
 import { FIRST_VISIT_HEADER, firstVisitNote, firstVisitRows, networkCostLines } from './first-visit-report.ts';
 import { fmtMs } from './format.ts';
 import { okCells } from '../schema.ts';
+import { VARIANT_HEADER, VARIANT_NOTE, variantRows } from './variant-report.ts';
 import { describePredictions, predictionTables, PREPROCESS_HEADER, preprocessRows } from './predictions.ts';
 
 import { multi } from './report-csv.ts';
@@ -58,6 +59,8 @@ export function reportMarkdown(input: ReportInput): string {
     '',
     COLD_NOTE,
   );
+  const variants = runs.flatMap((r) => variantRows(r.cells));
+  if (variants.length) out.push('', '## Model variants', '', mdTable(VARIANT_HEADER, variants), '', VARIANT_NOTE);
   const pictures = runs.flatMap((r) => preprocessRows(okCells(r.cells), fmtMs));
   if (pictures.length)
     out.push('', '## Preprocess from pictures (median per pass)', '', mdTable(PREPROCESS_HEADER, pictures));
