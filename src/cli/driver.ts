@@ -20,6 +20,7 @@ import {
   type RunResult,
 } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
+import { CELL_WORKER_SCRIPT } from './serve-headers.ts';
 import { serveStatic } from './server.ts';
 import { runEnvelope } from '../lib/schema/envelope.ts';
 import type { NativeRequest } from '../lib/contracts/native-wire.ts';
@@ -45,6 +46,8 @@ export interface DriverOptions {
   headless?: boolean;
   softwareGpu?: boolean;
   extraFlags?: string[];
+  /** --webnn: the cell worker's script gets 'unsafe-eval' for ORT's WebNN provider (src/lib/csp.ts); the rest stays strict. */
+  webnn?: boolean;
   onPlan?: (plan: Plan, environment: Environment) => void;
   onCellStart?: (index: number, total: number, cellId: string) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
@@ -92,6 +95,7 @@ export type LabPageOptions = Pick<
   | 'headless'
   | 'softwareGpu'
   | 'extraFlags'
+  | 'webnn'
   | 'remote'
   | 'serveHost'
   | 'publicUrl'
@@ -115,6 +119,7 @@ export async function withLabPage<T>(
     files: options.files,
     host: options.serveHost,
     port: options.port,
+    evalScripts: options.webnn ? CELL_WORKER_SCRIPT : undefined,
   });
   let browser;
   try {

@@ -22,6 +22,7 @@ import { captureConsole, installConsoleTap } from './console-tap.ts';
 import { droppedProvider, webGlInitFailure } from './ort-proof.ts';
 import { ORT_TYPES, OrtCpuBoundSession, type Feeds, type Loaded, type OrtModule } from './ort-session.ts';
 import { OrtWebGpuSession } from './ort-webgpu.ts';
+import { freeDimensionOverrides, readWorkerPolicy, watchContextRequests } from './ort-webnn.ts';
 import { probeWebGl, refusalText } from './webgl-probe.ts';
 import {
   BackendMismatch,
@@ -111,6 +112,7 @@ export const ortAdapter: RuntimeAdapter = {
     }
     if (backend === 'webnn' && !('ml' in navigator))
       throw new BackendUnavailable('navigator.ml is missing: this browser has no WebNN');
+    if (backend === 'webnn') watchContextRequests();
     if (backend === 'webgpu' && !('gpu' in navigator))
       throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
     // Before the build loads: its wasm module binds console.log when it starts, and ORT's profile comes that way.
@@ -136,8 +138,11 @@ export const ortAdapter: RuntimeAdapter = {
         executionProviders: fallbackForTest && cell.backend !== 'wasm' ? [cell.backend, 'wasm'] : [cell.backend],
         graphOptimizationLevel: 'all' as const,
         ...(gpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+        // WebNN takes fixed shapes only: without these ORT's WebNN provider runs nothing (ort-webnn.ts).
+        ...(cell.backend === 'webnn' ? { freeDimensionOverrides: freeDimensionOverrides(model, cell) } : {}),
       },
     };
+    if (cell.backend === 'webnn') await readWorkerPolicy();
     // ORT says which provider it dropped, and why its WebGL backend did not start, only on the console.
     const created = await captureConsole(() => ort.InferenceSession.create(recipe.bytes, recipe.options));
     const said = created.lines.map((l) => l.text);
