@@ -20,7 +20,7 @@ import {
   type RunResult,
 } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
-import { CELL_WORKER_SCRIPT } from './serve-headers.ts';
+import { CELL_WORKER_SCRIPT, WEBNN_CSP_NOTICE } from './serve-headers.ts';
 import { serveStatic } from './server.ts';
 import { runEnvelope } from '../lib/schema/envelope.ts';
 import type { NativeRequest } from '../lib/contracts/native-wire.ts';
@@ -137,6 +137,7 @@ export async function withLabPage<T>(
   }
   // Said once per launch, on stderr: a bundled fallback browser lacks WebGPU (its cells will say so too).
   if (browser.notice) process.stderr.write(`latency-lab: ${browser.notice}\n`);
+  if (options.webnn) process.stderr.write(`latency-lab: ${WEBNN_CSP_NOTICE}\n`);
   const pageUrl = options.publicUrl ?? server.url;
   try {
     const page = await browser.context.newPage();

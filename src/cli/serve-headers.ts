@@ -15,6 +15,10 @@ export const ISOLATION_HEADERS: Record<string, string> = {
 /** The cell worker's script as Vite names it in the build (assets/cell-worker-<hash>.js). */
 export const CELL_WORKER_SCRIPT = /^\/assets\/cell-worker-[\w-]+\.js$/;
 
+/** Said once on stderr by a --webnn run. */
+export const WEBNN_CSP_NOTICE =
+  "--webnn: the cell worker's script is served with 'unsafe-eval' in script-src (ORT's WebNN execution provider builds functions from strings); the page and every other file keep the strict Content-Security-Policy";
+
 export type HeadersFor = (pathInRoot: string) => Record<string, string>;
 
 /** isolate false: none at all (a plain static host, as GitHub Pages is; the built page's <meta> CSP still applies). */

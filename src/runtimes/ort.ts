@@ -215,10 +215,10 @@ function explainCreateFailure(cell: Cell, error: unknown, said: readonly string[
   }
   // Measured on a Chromium whose WebNN gives contexts (@sparticuz/chromium 147 with --webnn): ORT's WebNN provider
   // reaches WebNN through Emscripten's embind, whose method callers are built with `new Function`, and the lab's
-  // CSP (src/lib/csp.ts) allows compiling wasm but not eval.
+  // strict CSP (src/lib/csp.ts) allows compiling wasm but not eval: only a --webnn run serves this worker with it.
   if (cell.backend === 'webnn' && /Content Security Policy/.test(errorMessage(error)))
     return new BackendUnavailable(
-      `ORT's WebNN execution provider builds JavaScript from strings (Emscripten embind's new Function), which the lab's Content Security Policy forbids (no 'unsafe-eval'), so its session can't be created here: ${errorMessage(error)}`,
+      `ORT's WebNN execution provider builds JavaScript from strings (Emscripten embind's new Function), which this worker's Content Security Policy forbids (no 'unsafe-eval'; the CLI's \`latency-lab run --webnn\` serves the cell worker with it), so its session can't be created here: ${errorMessage(error)}`,
       { cause: error },
     );
   if (cell.backend === 'webnn' && (error as { name?: unknown } | null)?.name === 'NotSupportedError')
