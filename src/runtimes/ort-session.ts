@@ -229,7 +229,7 @@ export class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
     let ran = await readWhatRan(this.loaded, this.session, this.recipe, this.cell, inputs);
     let details: Proof['details'] = {};
     if (this.cell.backend === 'webnn') {
-      const webnn = webNnProof();
+      const webnn = await webNnProof();
       details = webnn.details;
       ran = { ...ran, warning: [ran.warning, webnn.warning].filter((w) => w !== null).join('; ') || null };
     }

@@ -43,24 +43,23 @@ export function watchContextRequests(): void {
   };
 }
 
-/** The Content-Security-Policy this worker's script was served with, once read. */
-let policy = 'not read';
-
 /**
- * Reads the Content-Security-Policy this worker's script is served with: a dedicated worker takes its policy from its
- * own script's response (not the page's), so that header is what governs eval here. A HEAD of the worker's own URL.
+ * The Content-Security-Policy this worker's script is served with: a dedicated worker takes its policy from its own
+ * script's response (not the page's), so that header is what governs eval here. A HEAD of the worker's own URL, made
+ * at proof time (after sampling), so no cold-start stage or request count includes it.
  */
-export async function readWorkerPolicy(): Promise<void> {
+async function workerPolicy(): Promise<string> {
   try {
     const res = await fetch(self.location.href, { method: 'HEAD', cache: 'no-store' });
-    policy = res.headers.get('Content-Security-Policy') ?? 'none sent';
+    return res.headers.get('Content-Security-Policy') ?? 'none sent';
   } catch (e) {
-    policy = `not read (${e instanceof Error ? e.message : String(e)})`;
+    return `not read (${e instanceof Error ? e.message : String(e)})`;
   }
 }
 
 /** The WebNN cell's proof details, and the warning that its worker's policy allowed eval (when it did). */
-export function webNnProof(): { details: Proof['details']; warning: string | null } {
+export async function webNnProof(): Promise<{ details: Proof['details']; warning: string | null }> {
+  const policy = await workerPolicy();
   const details: Proof['details'] = {
     webnnContextOptions: asked.length ? asked.join('; ') : 'ORT asked navigator.ml for no context in this worker',
     webnnDevice:

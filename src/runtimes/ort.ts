@@ -22,7 +22,7 @@ import { captureConsole, installConsoleTap } from './console-tap.ts';
 import { droppedProvider, webGlInitFailure } from './ort-proof.ts';
 import { ORT_TYPES, OrtCpuBoundSession, type Feeds, type Loaded, type OrtModule } from './ort-session.ts';
 import { OrtWebGpuSession } from './ort-webgpu.ts';
-import { freeDimensionOverrides, readWorkerPolicy, watchContextRequests } from './ort-webnn.ts';
+import { freeDimensionOverrides, watchContextRequests } from './ort-webnn.ts';
 import { probeWebGl, refusalText } from './webgl-probe.ts';
 import {
   BackendMismatch,
@@ -142,7 +142,6 @@ export const ortAdapter: RuntimeAdapter = {
         ...(cell.backend === 'webnn' ? { freeDimensionOverrides: freeDimensionOverrides(model, cell) } : {}),
       },
     };
-    if (cell.backend === 'webnn') await readWorkerPolicy();
     // ORT says which provider it dropped, and why its WebGL backend did not start, only on the console.
     const created = await captureConsole(() => ort.InferenceSession.create(recipe.bytes, recipe.options));
     const said = created.lines.map((l) => l.text);
