@@ -20,6 +20,7 @@ import {
   type RunResult,
 } from '../lib/schema.ts';
 import { connectChromium, launchChromium, type RemoteEndpoint } from './chromium.ts';
+import { CELL_WORKER_SCRIPT, WEBNN_CSP_NOTICE } from './serve-headers.ts';
 import { serveStatic } from './server.ts';
 import { runEnvelope } from '../lib/schema/envelope.ts';
 import type { NativeRequest } from '../lib/contracts/native-wire.ts';
@@ -48,6 +49,8 @@ export interface DriverOptions {
   headless?: boolean;
   softwareGpu?: boolean;
   extraFlags?: string[];
+  /** --webnn: the cell worker's script gets 'unsafe-eval' for ORT's WebNN provider (src/lib/csp.ts); the rest stays strict. */
+  webnn?: boolean;
   onPlan?: (plan: Plan, environment: Environment) => void;
   onCellStart?: (index: number, total: number, cellId: string) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
@@ -95,6 +98,7 @@ export type LabPageOptions = Pick<
   | 'headless'
   | 'softwareGpu'
   | 'extraFlags'
+  | 'webnn'
   | 'remote'
   | 'serveHost'
   | 'publicUrl'
@@ -118,6 +122,7 @@ export async function withLabPage<T>(
     files: options.files,
     host: options.serveHost,
     port: options.port,
+    evalScripts: options.webnn ? CELL_WORKER_SCRIPT : undefined,
   });
   let browser;
   try {
@@ -135,6 +140,7 @@ export async function withLabPage<T>(
   }
   // Said once per launch, on stderr: a bundled fallback browser lacks WebGPU (its cells will say so too).
   if (browser.notice) process.stderr.write(`latency-lab: ${browser.notice}\n`);
+  if (options.webnn) process.stderr.write(`latency-lab: ${WEBNN_CSP_NOTICE}\n`);
   const pageUrl = options.publicUrl ?? server.url;
   try {
     const page = await browser.context.newPage();

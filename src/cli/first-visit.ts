@@ -24,6 +24,7 @@ import type { Cell } from '../lib/schema.ts';
 import { launchChromium } from './chromium.ts';
 import { COMPRESSION_NOTE, CompressedFiles } from './compress.ts';
 import { checkDist, leavesOrigin } from './driver.ts';
+import { CELL_WORKER_SCRIPT } from './serve-headers.ts';
 import { serveStatic, type Sent } from './server.ts';
 
 /** A visitor who stays this long after the first result before coming back (V8 keeps compiled wasm once it is hot). */
@@ -46,6 +47,8 @@ export interface FirstVisitOptions {
   chromium?: string;
   softwareGpu?: boolean;
   extraFlags?: string[];
+  /** --webnn: the cell worker's script is served with 'unsafe-eval' (src/lib/csp.ts), as in the run itself. */
+  webnn?: boolean;
   timeoutMs?: number;
   onStatus?: (text: string) => void;
   onVisit?: (visit: FirstVisit) => void;
@@ -251,7 +254,8 @@ export async function measureFirstVisits(o: FirstVisitOptions): Promise<FirstVis
   checkDist(o.distDir);
   o.onStatus?.('first visit: compressing the build as a static host would (kept for later runs)');
   const compressed = await CompressedFiles.build(o.distDir, o.cacheDir);
-  const server = await serveStatic(o.distDir, { files: o.files, compressed });
+  const evalScripts = o.webnn ? CELL_WORKER_SCRIPT : undefined; // as the run's own server (driver.ts)
+  const server = await serveStatic(o.distDir, { files: o.files, compressed, evalScripts });
   const modelPaths = new Set(o.files?.keys() ?? []);
   const visits: FirstVisit[] = [];
   try {

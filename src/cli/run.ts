@@ -116,6 +116,7 @@ async function runDevices(
         headless: !(v.headed ?? browserCfg.headed),
         softwareGpu: v['software-gpu'] ?? browserCfg.softwareGpu,
         extraFlags: [...(browserCfg.args ?? []), ...(v['browser-arg'] ?? []), ...(v.webnn ? WEBNN_FLAGS : [])],
+        webnn: Boolean(v.webnn),
         onPlan: (plan) => progress.plan(name, plan),
         onCellStart: (k, n, id) => progress.cellStart(name, k, n, id),
         onCellEvent: (k, e) => progress.cellEvent(name, k, e),
@@ -225,6 +226,7 @@ async function firstVisitsOf(
       ...((v['browser-arg'] as string[] | undefined) ?? []),
       ...(v.webnn ? WEBNN_FLAGS : []),
     ],
+    webnn: Boolean(v.webnn),
     onStatus: (text) => !quiet && process.stderr.write(`${text}\n`),
   });
 }

@@ -11,15 +11,11 @@ import { createReadStream, lstatSync, readdirSync, realpathSync, statSync } from
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import sirv from 'sirv';
-import { CONTENT_SECURITY_POLICY_HEADER } from '../lib/csp.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { policyHeaders, type HeadersFor } from './serve-headers.ts';
 import type { CompressedFiles } from './compress.ts';
 
-export const ISOLATION_HEADERS: Record<string, string> = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+export { ISOLATION_HEADERS } from './serve-headers.ts';
 
 /** Types sirv's table may not know (or not as a browser wants them); application/wasm lets it compile while it downloads. */
 const MIME: Record<string, string> = {
@@ -65,6 +61,8 @@ export interface ServeOptions {
   symlinkTargets?: readonly string[];
   /** Compressed copies of the root's text and wasm files, sent to browsers that accept them (first visits). */
   compressed?: CompressedFiles;
+  /** Script paths (in the root) sent with WEBNN_WORKER_CSP_HEADER ('unsafe-eval'): the cell worker's, for --webnn. */
+  evalScripts?: RegExp;
 }
 
 /**
@@ -174,13 +172,13 @@ async function listen(server: Server, options: ServeOptions): Promise<number> {
 }
 
 /** The built folder's files: ETags, our MIME types and cache rules, the isolation headers; 404 in words. */
-function staticFiles(root: string, isolation: Record<string, string>) {
+function staticFiles(root: string, headersFor: HeadersFor) {
   return sirv(root, {
     dev: false,
     etag: true,
     dotfiles: false,
     setHeaders: (res, pathname) => {
-      for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
+      for (const [k, v] of Object.entries(headersFor(pathname))) res.setHeader(k, v);
       res.setHeader('Cache-Control', cacheControl(pathname));
       const type = MIME[extname(pathname).toLowerCase()];
       if (type) res.setHeader('Content-Type', type);
@@ -194,13 +192,9 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
   const base = options.base ?? '/';
   const served = new Set<string>();
   const sent: Sent[] = [];
-  // A plain static host (isolate: false) sends no headers at all: the built page's <meta> CSP still applies there.
-  const isolation: Record<string, string> =
-    options.isolate === false
-      ? {}
-      : { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER };
+  const headersFor = policyHeaders(options.isolate !== false, options.evalScripts);
   const blocked = escapingLinks(root, options.symlinkTargets ?? []);
-  const files = staticFiles(root, isolation);
+  const files = staticFiles(root, headersFor);
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (options.post && req.method === 'POST' && (req.url ?? '').split('?')[0] === options.post.path)
@@ -215,7 +209,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
     const extra = options.files?.get(path);
     if (extra) {
       served.add(path);
-      return sendFile(req, res, extra, isolation);
+      return sendFile(req, res, extra, headersFor(path));
     }
     if (!path.startsWith(base)) return refuse(res, 404, 'not found');
     const inRoot = `/${path.slice(base.length)}`;
@@ -223,7 +217,7 @@ export async function serveStatic(rootDir: string, options: ServeOptions = {}): 
       return refuse(res, 403, 'forbidden: a link out of the served folder');
     // sirv sees the path relative to the root (the base stripped); anything it can't find is its 404.
     const packed = options.compressed?.pick(inRoot, req.headers['accept-encoding']);
-    if (packed) return sendCompressed(req, res, inRoot, packed, isolation);
+    if (packed) return sendCompressed(req, res, inRoot, packed, headersFor(inRoot));
     req.url = inRoot.split('/').map(encodeURIComponent).join('/');
     res.once('finish', () => {
       if (res.statusCode < 400) served.add(path);

@@ -9,6 +9,7 @@ import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { Cell, Dtype, GpuBusy, Proof, StageNote } from '../lib/schema.ts';
 import { captureConsole } from './console-tap.ts';
 import { backendKindOf, formatProviders, kernelsPerProvider, verdictOf } from './ort-proof.ts';
+import { webNnProof } from './ort-webnn.ts';
 import { BackendMismatch, type RuntimeSession } from './runtime.ts';
 import { fetchedWasm, ORT_WASM_BUILDS } from './wasm-file.ts';
 
@@ -225,8 +226,13 @@ export class OrtCpuBoundSession implements RuntimeSession<Feeds, Outputs> {
   }
 
   async proof(inputs: readonly HostTensor[]): Promise<Proof> {
-    const ran = await readWhatRan(this.loaded, this.session, this.recipe, this.cell, inputs);
-    const details: Proof['details'] = {};
+    let ran = await readWhatRan(this.loaded, this.session, this.recipe, this.cell, inputs);
+    let details: Proof['details'] = {};
+    if (this.cell.backend === 'webnn') {
+      const webnn = await webNnProof();
+      details = webnn.details;
+      ran = { ...ran, warning: [ran.warning, webnn.warning].filter((w) => w !== null).join('; ') || null };
+    }
     if (this.cell.backend === 'webgl') {
       const gl = this.loaded.ort.env.webgl.context as WebGL2RenderingContext | undefined;
       const dbg = gl?.getExtension('WEBGL_debug_renderer_info');

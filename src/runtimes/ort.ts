@@ -22,6 +22,7 @@ import { captureConsole, installConsoleTap } from './console-tap.ts';
 import { droppedProvider, webGlInitFailure } from './ort-proof.ts';
 import { ORT_TYPES, OrtCpuBoundSession, type Feeds, type Loaded, type OrtModule } from './ort-session.ts';
 import { OrtWebGpuSession } from './ort-webgpu.ts';
+import { freeDimensionOverrides, watchContextRequests } from './ort-webnn.ts';
 import { probeWebGl, refusalText } from './webgl-probe.ts';
 import {
   BackendMismatch,
@@ -111,6 +112,7 @@ export const ortAdapter: RuntimeAdapter = {
     }
     if (backend === 'webnn' && !('ml' in navigator))
       throw new BackendUnavailable('navigator.ml is missing: this browser has no WebNN');
+    if (backend === 'webnn') watchContextRequests();
     if (backend === 'webgpu' && !('gpu' in navigator))
       throw new BackendUnavailable('navigator.gpu is missing: this browser has no WebGPU');
     // Before the build loads: its wasm module binds console.log when it starts, and ORT's profile comes that way.
@@ -136,6 +138,8 @@ export const ortAdapter: RuntimeAdapter = {
         executionProviders: fallbackForTest && cell.backend !== 'wasm' ? [cell.backend, 'wasm'] : [cell.backend],
         graphOptimizationLevel: 'all' as const,
         ...(gpu ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+        // WebNN takes fixed shapes only: without these ORT's WebNN provider runs nothing (ort-webnn.ts).
+        ...(cell.backend === 'webnn' ? { freeDimensionOverrides: freeDimensionOverrides(model, cell) } : {}),
       },
     };
     // ORT says which provider it dropped, and why its WebGL backend did not start, only on the console.
@@ -210,10 +214,10 @@ function explainCreateFailure(cell: Cell, error: unknown, said: readonly string[
   }
   // Measured on a Chromium whose WebNN gives contexts (@sparticuz/chromium 147 with --webnn): ORT's WebNN provider
   // reaches WebNN through Emscripten's embind, whose method callers are built with `new Function`, and the lab's
-  // CSP (src/lib/csp.ts) allows compiling wasm but not eval.
+  // strict CSP (src/lib/csp.ts) allows compiling wasm but not eval: only a --webnn run serves this worker with it.
   if (cell.backend === 'webnn' && /Content Security Policy/.test(errorMessage(error)))
     return new BackendUnavailable(
-      `ORT's WebNN execution provider builds JavaScript from strings (Emscripten embind's new Function), which the lab's Content Security Policy forbids (no 'unsafe-eval'), so its session can't be created here: ${errorMessage(error)}`,
+      `ORT's WebNN execution provider builds JavaScript from strings (Emscripten embind's new Function), which this worker's Content Security Policy forbids (no 'unsafe-eval'; the CLI's \`latency-lab run --webnn\` serves the cell worker with it), so its session can't be created here: ${errorMessage(error)}`,
       { cause: error },
     );
   if (cell.backend === 'webnn' && (error as { name?: unknown } | null)?.name === 'NotSupportedError')
