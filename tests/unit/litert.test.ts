@@ -200,7 +200,7 @@ describe('litert in targets, plans, capabilities and the tax', () => {
     expect(litert.map((c) => [c.id, c.format])).toEqual([['both/litert:wasm/b1/t1', 'tflite']]);
   });
   it('the tax covers litert:wasm, not litert:webgpu', () => {
-    const cell = (backend: Cell['backend']) => ({ runtime: 'litert', backend }) as Cell;
+    const cell = (backend: Cell['backend']) => ({ runtime: 'litert', backend, variant: 'fp32' }) as Cell;
     expect(taxable(cell('wasm'))).toBe(true);
     expect(taxable(cell('webgpu'))).toBe(false);
   });
