@@ -8,7 +8,10 @@
  *   lab total / bare   adds the lab's preprocess (input copy) and postprocess (softmax/top-k), which are app work
  * and the worker boundary: the round trip of one sample-sized message page <-> worker (never inside a stage).
  *
- *   npm run bench:overhead [-- --models tiny-cnn,mobilenet-v2 --targets ort:wasm,tfjs:wasm --rounds 20 --block 5 --values input=random]
+ *   npm run bench:overhead [-- --models tiny-cnn,mobilenet-v2 --targets ort:wasm,tfjs:wasm,litert:wasm --rounds 20 --block 5 --values input=random]
+ *
+ * litert:wasm needs the model's .tflite file (the zoo has one for tiny-cnn and mobilenet-v2); its bare loop is in
+ * src/runtimes/litert.ts (createBare).
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -22,7 +25,7 @@ import type { OverheadBench } from '../src/lib/contracts/automation-api.ts';
 const { values: v } = parseArgs({
   options: {
     models: { type: 'string', default: 'tiny-cnn,mobilenet-v2' },
-    targets: { type: 'string', default: 'ort:wasm,tfjs:wasm' },
+    targets: { type: 'string', default: 'ort:wasm,tfjs:wasm,litert:wasm' },
     batch: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '20' },
     block: { type: 'string', default: '5' },
@@ -117,5 +120,8 @@ console.log(
 );
 console.log(
   'bare fresh = the bare loop fed a fresh copy of its inputs each pass (copied before its clock starts), as the lab and an app with new data each inference do: lab work / bare fresh near 1 means what remains of lab work / bare is the fresh buffers, which an app pays too.',
+);
+console.log(
+  "litert's bare pass also deletes its tensors (LiteRT's memory is managed by hand); the lab deletes them outside its timed stages (so it counts against bare, as tfjs's dispose does).",
 );
 console.log('boundary RTT = one sample-sized message page -> worker -> page (Comlink); it never falls inside a stage.');

@@ -9,7 +9,7 @@
  * `Module.locateFile`, and the threaded build starts its pthread workers from `Module.mainScriptUrlOrBlob` (the same
  * glue, as a classic worker script, where importScripts works).
  */
-import { loadLiteRt, supportsFeature, type LiteRt } from '@litertjs/core';
+import { loadLiteRt, supportsFeature, Tensor, type LiteRt } from '@litertjs/core';
 import compatJs from '@litertjs/core/wasm/litert_wasm_compat_internal.js?url';
 import compatWasm from '@litertjs/core/wasm/litert_wasm_compat_internal.wasm?url';
 import plainJs from '@litertjs/core/wasm/litert_wasm_internal.js?url';
@@ -22,8 +22,14 @@ import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { BackendId, Cell } from '../lib/schema.ts';
 import { captureConsole, installConsoleTap } from './console-tap.ts';
 import { chooseLiteRtBuild, type LiteRtBuild, type LiteRtFeatures } from './litert-proof.ts';
-import { litertVersion, LiteRtSession, type LiteRtLoaded } from './litert-session.ts';
-import { BackendUnavailable, type ModelBytes, type RuntimeAdapter, type RuntimeSession } from './runtime.ts';
+import { litertVersion, LiteRtSession, toLiteRtData, type LiteRtLoaded } from './litert-session.ts';
+import {
+  BackendUnavailable,
+  type BareRunner,
+  type ModelBytes,
+  type RuntimeAdapter,
+  type RuntimeSession,
+} from './runtime.ts';
 
 const FILES: Record<LiteRtBuild, { js: string; wasm: string }> = {
   compat: { js: compatJs, wasm: compatWasm },
@@ -114,6 +120,30 @@ export const litertAdapter: RuntimeAdapter = {
     if (bytes.format !== 'tflite') throw new Error(`litert loads .tflite files, not ${bytes.format}`);
     if (!loaded) throw new Error('litert adapter: init() was not called');
     return LiteRtSession.create(loaded, model, bytes, cell);
+  },
+
+  /**
+   * LiteRT's own API as an app writes an inference (wasm accelerator only): the LiteRt that init() loaded (the same
+   * self-hosted build a cell uses; a worker loads LiteRT once), a second compile of the file, and per pass a Tensor
+   * from the input bytes, run(), toTypedArray() of every output and the deletes LiteRT's hand-managed memory needs.
+   */
+  async createBare(_model: ModelInfo, bytes: ModelBytes, cell: Cell): Promise<BareRunner> {
+    if (!loaded) throw new Error('litert adapter: init() was not called');
+    if (cell.backend !== 'wasm') throw new Error(`litert's bare loop runs the wasm accelerator, not ${cell.backend}`);
+    const compiled = await loaded.liteRt.loadAndCompile(new Uint8Array(bytes.entry), {
+      accelerator: 'wasm',
+      cpuOptions: { numThreads: cell.threads },
+    });
+    const details = compiled.getInputDetails();
+    return {
+      async pass(inputs) {
+        const xs = inputs.map((t, i) => new Tensor(toLiteRtData(t, details[i]!.dtype), t.shape));
+        const ys = await compiled.run(xs);
+        for (const y of ys) void y.toTypedArray();
+        for (const t of [...xs, ...ys]) t.delete();
+      },
+      dispose: async () => compiled.delete(),
+    };
   },
 
   wasmHeapBytes() {
