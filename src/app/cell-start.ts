@@ -14,6 +14,8 @@ export interface RunCallbacks {
   onCellStart?: (index: number, total: number, cell: Cell) => void;
   onCellEvent?: (index: number, event: CellEvent) => void;
   onCellDone?: (index: number, result: CellResult, parity: ParityData[]) => void;
+  /** A variant file the page made (its bytes, by variantKey), kept so a person can download the one to ship. */
+  onVariantMade?: (key: string, bytes: ArrayBuffer) => void;
 }
 
 export interface RunOptions extends RunCallbacks {

@@ -15,6 +15,7 @@ import {
   type VariantFiles,
 } from '../lib/models/variants/variant-file.ts';
 import type { VariantWorkerApi } from '../worker/variant-worker.ts';
+import type { RunOptions } from './cell-start.ts';
 
 type Made = VariantFile;
 
@@ -31,6 +32,7 @@ export class CellVariants {
     private readonly modelsBaseUrl: string,
     private readonly files?: ReadonlyMap<string, ArrayBuffer>,
     private readonly given?: VariantFiles,
+    private readonly onMade?: RunOptions['onVariantMade'],
   ) {
     this.active = plan.cells.some((c) => c.variant !== 'fp32');
   }
@@ -110,6 +112,7 @@ export class CellVariants {
       if (!v.ok) return v;
       const path = variantPath(model.id, variant);
       this.bytesByPath.set(path, v.bytes);
+      this.onMade?.(variantKey(model.id, variant), v.bytes);
       made = {
         ok: true,
         file: { path, bytes: v.bytes.byteLength, sha256: v.sha256 },

@@ -55,7 +55,8 @@ export class PlanRun {
     private readonly options: RunOptions,
   ) {
     this.results = new Array(plan.cells.length);
-    this.variants = new CellVariants(plan, options.modelsBaseUrl, options.files, options.variantFiles);
+    const { modelsBaseUrl, files, variantFiles, onVariantMade } = options;
+    this.variants = new CellVariants(plan, modelsBaseUrl, files, variantFiles, onVariantMade);
     // Cells finished before a resume are kept as they are, and take part in parity.
     for (const [index, cell] of plan.cells.entries()) {
       const before = options.prior?.cells.find((c) => c.cell.id === cell.id);

@@ -43,6 +43,11 @@ export class RunState {
   waiting = $state<string | null>(null);
   /** The stored run on screen, and whether it stopped before its end (a reload mid-run): it can resume. */
   current = $state.raw<StoredRun | null>(null);
+  /**
+   * The variant files this run made on the page (bytes by variantKey): the verdict offers the picked one as a
+   * download. Not stored: a run shown again from history has none (run it again to make them).
+   */
+  variantBytes = $state.raw<ReadonlyMap<string, ArrayBuffer>>(new Map());
 
   okCells = $derived(okCells(this.cells));
   resumable = $derived(Boolean(this.current && this.current.status === 'running' && !this.running));
@@ -85,12 +90,14 @@ export class RunState {
 
   /** Shows a stored run (its cells so far, and its result when it finished). */
   show(run: StoredRun): void {
+    if (run.id !== this.current?.id) this.variantBytes = new Map();
     this.current = run;
     this.result = run.result;
     this.cells = run.result?.cells ?? run.cells;
   }
 
   clear(): void {
+    this.variantBytes = new Map();
     this.current = null;
     this.result = null;
     this.cells = [];
@@ -130,6 +137,7 @@ export class RunState {
     this.current = stored;
     this.cells = stored.cells;
     this.result = null;
+    this.variantBytes = new Map();
     const abort = (this.abort = new AbortController());
     const tracker = new ProgressTracker(stored.plan, stored.cells, (progress, live) => {
       this.progress = progress;
@@ -186,6 +194,7 @@ export class RunState {
         prior: { cells: stored.cells, parity: stored.parity },
         onCellStart: (i) => tracker.cellStarted(i),
         onCellEvent: (i, e) => tracker.cellEvent(i, e),
+        onVariantMade: (key, bytes) => (this.variantBytes = new Map([...this.variantBytes, [key, bytes]])),
         onCellDone: (i, r, parity) => {
           stored.cells = [...stored.cells.filter((c) => c.cell.id !== r.cell.id), r];
           if (r.status === 'ok') stored.parity[r.cell.id] = parity;

@@ -3,7 +3,7 @@
  * -> results.json and reports in the output folder -> budgets and baseline -> exit code.
  * Everything that can be checked before a browser starts is checked first (usage errors, exit 2).
  */
-import { makeVariantFiles } from './variant-files.ts';
+import { makeVariantFiles, saveVariantFiles, variantsDir } from './variant-files.ts';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -66,8 +66,11 @@ export async function cmdRun(argv: string[], ctx: CommandContext): Promise<numbe
   const input = judge(runs, r, manifest);
   // One device: the result file itself; several: an array of them, one per device (both load back with the schema).
   writeReports(r.outDir, runs.length === 1 && r.devices[0] === null ? runs[0] : runs, input);
+  // The variant files outlive the run here (their temporary folder goes at exit): a verdict may pick one to ship.
+  const saved = saveVariantFiles(r.outDir, r.variantFiles ?? {}, r.files);
   if (v.json) process.stdout.write(JSON.stringify(runs.length === 1 ? runs[0] : runs) + '\n');
   else printSummary(runs, input.budgets, input.baseline?.rows, r.outDir, input.shipped);
+  if (saved.length && !v.json) console.log(`variant files: ${variantsDir(r.outDir)}/ (${saved.length}, to ship)`);
   return exitCode(runs, input, {
     deviceErrors,
     offOrigin,
@@ -160,7 +163,9 @@ function judge(runs: RunResult[], r: Resolved, manifest: Manifest): ReportInput 
     : undefined;
   const baseline = r.baseline && rows ? { file: r.baseline.file, threshold: r.baseline.threshold, rows } : undefined;
   // What to ship: the budgets' rules, and the manifest for model sizes and paths.
-  const shipped = shipVerdicts(runs, { rules: r.budgets, manifest });
+  // A variant pick's code names the file the run keeps in <out>/variants/ (saveVariantFiles).
+  const variantSource = (name: string) => join(variantsDir(r.outDir), name);
+  const shipped = shipVerdicts(runs, { rules: r.budgets, manifest, variantSource });
   return { runs, budgets, baseline, shipped };
 }
 

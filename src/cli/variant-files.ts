@@ -2,17 +2,24 @@
  * The CLI's model variants: each asked-for model's fp16/int8 file made here in Node (src/lib/models/variants/),
  * once per model and variant, before any browser starts; written to a temporary folder and served beside the
  * build under /__variants/<id>/<variant>.onnx, so variant cells fetch their file as fp32 cells fetch theirs (and a
- * first visit can be measured). A model that can't become a variant is passed on with the reason.
+ * first visit can be measured). A model that can't become a variant is passed on with the reason. The temporary
+ * folder goes at exit; the files the run made are kept in its output folder (saveVariantFiles), to be shipped.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { PlanRequest } from '../lib/plan/plan.ts';
 import { VARIANTS, type Variant } from '../lib/schema.ts';
-import { makeVariantBytes, variantKey, variantPath, type VariantFiles } from '../lib/models/variants/variant-file.ts';
+import {
+  makeVariantBytes,
+  variantFileName,
+  variantKey,
+  variantPath,
+  type VariantFiles,
+} from '../lib/models/variants/variant-file.ts';
 
 /** A model file's place on disk: a person's own (served from `files`) or the build's models folder. */
 function diskPath(path: string, distDir: string, files: ReadonlyMap<string, string>): string {
@@ -69,4 +76,26 @@ export function makeVariantFiles(
     }
   }
   return out;
+}
+
+/** The variants folder of a run's output folder, where the files the run made are kept. */
+export const variantsDir = (outDir: string): string => join(outDir, 'variants');
+
+/**
+ * Copies every variant file the run made into `<outDir>/variants/<model>.<variant>.onnx` (variantFileName), since
+ * the temporary folder it was served from is removed at exit and a verdict may pick one to ship. Returns the paths.
+ */
+export function saveVariantFiles(outDir: string, made: VariantFiles, files: ReadonlyMap<string, string>): string[] {
+  const saved: string[] = [];
+  for (const [key, v] of Object.entries(made)) {
+    if (!v.ok) continue;
+    const [id, variant] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+    const from = files.get(`/${v.file.path.slice(3)}`);
+    if (!from || (variant !== 'fp16' && variant !== 'int8')) continue;
+    mkdirSync(variantsDir(outDir), { recursive: true });
+    const to = join(variantsDir(outDir), variantFileName(id, variant));
+    copyFileSync(from, to);
+    saved.push(to);
+  }
+  return saved;
 }

@@ -84,10 +84,29 @@ describe('shipCode for ORT', () => {
     ]);
   });
 
-  it('says when the pick is a variant the lab made', () => {
+  it('says when the pick is a variant the lab made, where its file is, and loads it from the URL it names', async () => {
     const c = ortCell('wasm', 'onnxruntime-web/wasm', 'wasm', 1);
     c.cell.variant = 'int8';
-    expect(shipCode(c, { modelUrl: 'm.onnx' }).code).toContain("the lab's int8 variant of tiny-cnn");
+    const source = '/tmp/out/variants/tiny-cnn.int8.onnx';
+    const code = shipCode(c, { modelUrl: './models/tiny-cnn.int8.onnx', variantSource: source }).code;
+    expect(code).toContain(
+      `// The model: made by the lab from tiny-cnn (its int8 variant, not the original file): ${source}.\n` +
+        '// Serve that file at ./models/tiny-cnn.int8.onnx.',
+    );
+    let url = '';
+    const ort = {
+      env: { wasm: {} },
+      InferenceSession: { create: async (u: string) => ((url = u), {}) },
+    };
+    await evaluate(code, { ort, location: { href: 'https://app.example/' } }, 'return null;');
+    expect(url).toBe('./models/tiny-cnn.int8.onnx');
+    // Without a known place, it says where the lab keeps such files.
+    expect(shipCode(c, { modelUrl: 'm.onnx' }).code).toMatch(
+      /download button under What to ship, or a CLI run's <out>\/variants\//,
+    );
+    // An fp32 pick says nothing of variants.
+    c.cell.variant = 'fp32';
+    expect(shipCode(c, { modelUrl: 'm.onnx', variantSource: source }).code).not.toContain('made by the lab');
   });
 });
 

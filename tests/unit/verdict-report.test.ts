@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reportMarkdown } from '../../src/lib/report/report.ts';
 import { reportHtml } from '../../src/lib/report/report-html.ts';
-import { shipVerdicts } from '../../src/lib/report/verdict-ship.ts';
+import { modelUrlOf, shipVerdicts } from '../../src/lib/report/verdict-ship.ts';
 import { parseBudget } from '../../src/lib/plan/budget.ts';
 import type { OkCellResult } from '../../src/lib/schema.ts';
 import { fakeRun as run, okCell } from './fixtures.ts';
@@ -47,5 +47,24 @@ describe('What to ship in the reports', () => {
     expect(shipped[0]!.verdict.pick!.id).toBe('m/tfjs:wasm/b1');
     expect(md).toMatch(/excluded m\/ort:wasm\/b1: budget m ort:wasm median &lt;= 5ms breached/);
     expect(md).toContain('import * as tf from');
+  });
+
+  it('a variant pick: the code serves the file by the name the lab saves it under, and names where it is', () => {
+    const int8 = ort('tiny-cnn/ort:wasm/b1/int8', 4, 3, 1000);
+    int8.cell = { ...int8.cell, modelId: 'tiny-cnn', variant: 'int8' };
+    int8.agreement = { referenceCellId: 'x', outputs: [], top1: null, minCosine: 1, flagged: false, reason: null };
+    const fp32 = ort('tiny-cnn/ort:wasm/b1', 10, 4, 4000);
+    fp32.cell = { ...fp32.cell, modelId: 'tiny-cnn' };
+    const seen: string[] = [];
+    const [s] = shipVerdicts([run([fp32, int8])], {
+      variantSource: (name) => (seen.push(name), `/out/variants/${name}`),
+    });
+    expect(s!.verdict.pick!.id).toBe('tiny-cnn/ort:wasm/b1/int8');
+    expect(seen).toEqual(['tiny-cnn.int8.onnx']);
+    expect(modelUrlOf(s!.verdict, null)).toBe('./models/tiny-cnn.int8.onnx');
+    expect(s!.code!.code).toContain('ort.InferenceSession.create("./models/tiny-cnn.int8.onnx"');
+    expect(s!.code!.code).toContain(
+      'made by the lab from tiny-cnn (its int8 variant, not the original file): /out/variants/tiny-cnn.int8.onnx.',
+    );
   });
 });

@@ -15,6 +15,11 @@ export interface ShipCodeOptions {
   wasmBase?: string;
   /** Value policies the cell's inputs fall back to (the manifest's valueDefaults), for image inputs. */
   valueDefaults?: Record<string, ValuePolicy>;
+  /**
+   * Where the picked variant's file is to be had (the CLI's `<out>/variants/<file>`, the page's download button);
+   * only said for a variant pick. Without it the code says where the lab keeps such files.
+   */
+  variantSource?: string;
 }
 
 export interface ShipCode {
@@ -37,13 +42,16 @@ const TYPED: Record<string, string> = {
 
 const str = (s: string) => JSON.stringify(s);
 
-/** Said when the pick is a variant the lab made: the app ships that file, not the model as given. */
-function variantNote(r: OkCellResult): string[] {
-  return r.cell.variant === 'fp32'
-    ? []
-    : [
-        `// The model: the lab's ${r.cell.variant} variant of ${r.cell.modelId} (save it from the lab), not the original file.`,
-      ];
+/** Said when the pick is a variant the lab made: the app ships that file, not the model as given, and where it is. */
+function variantNote(r: OkCellResult, options: ShipCodeOptions): string[] {
+  if (r.cell.variant === 'fp32') return [];
+  const source =
+    options.variantSource ??
+    "the page's download button under What to ship, or a CLI run's <out>/variants/ folder (docs/variants.md)";
+  return [
+    `// The model: made by the lab from ${r.cell.modelId} (its ${r.cell.variant} variant, not the original file): ${source}.`,
+    `// Serve that file at ${options.modelUrl}.`,
+  ];
 }
 
 function imagePolicyOf(r: OkCellResult, name: string, defaults: ShipCodeOptions['valueDefaults']): ImagePolicy | null {
@@ -177,7 +185,7 @@ function ortCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
     '',
     ...env,
     '',
-    ...variantNote(r),
+    ...variantNote(r, options),
     `const session = await ort.InferenceSession.create(${str(options.modelUrl)}, {`,
     `  executionProviders: [${str(backend)}],`,
     `  graphOptimizationLevel: 'all',${gpu}`,
@@ -229,7 +237,7 @@ function tfjsCode(r: OkCellResult, options: ShipCodeOptions): ShipCode {
     ...setup,
     `await tf.setBackend(${str(backend)});`,
     `await tf.ready();`,
-    ...variantNote(r),
+    ...variantNote(r, options),
     `const model = await tf.${graph ? 'loadGraphModel' : 'loadLayersModel'}(${str(options.modelUrl)});`,
     ...runDoc(r, options),
     `export async function run(inputs) {`,

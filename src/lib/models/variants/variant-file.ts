@@ -19,6 +19,13 @@ export const variantKey = (modelId: string, variant: Variant): string => `${mode
 /** Where a variant file lives, relative to the models folder (the CLI serves it there; the page sends it along). */
 export const variantPath = (modelId: string, variant: Variant): string => `../__variants/${modelId}/${variant}.onnx`;
 
+/**
+ * The name a variant file is saved under where a person takes it away (the CLI's <out>/variants/, the page's
+ * download) and served under by the shipped code: `<model>.<variant>.onnx`, the id made safe for a file name.
+ */
+export const variantFileName = (modelId: string, variant: Exclude<Variant, 'fp32'>): string =>
+  `${modelId.replace(/[^A-Za-z0-9._-]/g, '_')}.${variant}.onnx`;
+
 /** The variant's bytes from the model's ONNX bytes; VariantRefusal's reason when it can't be made. */
 export function makeVariantBytes(
   onnx: Uint8Array,
