@@ -4,7 +4,8 @@
  * agreement with the fp32 cell. The CLI's table and the md/html reports show these rows. Pure.
  */
 import { cellReason, okCells, type CellResult, type OkCellResult } from '../schema.ts';
-import { fmtBytes, fmtMs } from './format.ts';
+import { fmtBytes, fmtMs, fmtVerdict } from './format.ts';
+import { compareCells, pairedInRun } from '../measure/compare.ts';
 import { sameWorkOtherVariant } from './agreement.ts';
 
 export const VARIANT_HEADER = [
@@ -14,7 +15,7 @@ export const VARIANT_HEADER = [
   'gzip',
   'vs fp32 bytes',
   'median ms (95% CI)',
-  'vs fp32 median',
+  'vs fp32 median (95% CI)',
   'min cosine',
   'max abs diff',
   'top-1 same',
@@ -61,7 +62,8 @@ export function variantRows(cells: readonly CellResult[]): string[][] {
       const b = c.modelBytes;
       const rb = ref?.modelBytes;
       const vsBytes = b && rb && c !== ref ? ratio(b.raw, rb.raw) : '';
-      const vsMedian = ref && c !== ref ? ratio(c.summary.total.median, ref.summary.total.median) : '';
+      // A latency ratio is never shown without its CI: paired by invocation round, as "vs fastest" is.
+      const vsMedian = ref && c !== ref ? fmtVerdict(compareCells(c, ref, { paired: pairedInRun(c, ref) })) : '';
       return [
         c.cell.id,
         c.cell.variant,
