@@ -59,8 +59,10 @@ class AutomationApi implements LatencyLabApi {
     options.onPlan?.(plan, environment);
     // One measurement at a time here too: a script's run waits for a run or sweep started on the page, or in another tab.
     return oneMeasurementAtATime(
-      () =>
+      'a scripted run',
+      (overlap) =>
         runPlan(plan, m, {
+          overlap,
           modelsBaseUrl: this.base,
           source: options.source ?? 'api',
           browserFlags: options.browserFlags,
@@ -110,7 +112,11 @@ class AutomationApi implements LatencyLabApi {
     const { runServing } = await import('./serving.ts');
     const cb = { onStatus: options.onStatus, source: options.source ?? 'api' };
     const manifest = await this.manifest();
-    return oneMeasurementAtATime(() => runServing(config, manifest, this.base, cb), noWaitNote);
+    return oneMeasurementAtATime(
+      'a scripted serving sweep',
+      (overlap) => runServing(config, manifest, this.base, { ...cb, overlap }),
+      noWaitNote,
+    );
   };
 
   monitor: LatencyLabApi['monitor'] = async (config, options = {}) => {
@@ -118,7 +124,11 @@ class AutomationApi implements LatencyLabApi {
     const { runMonitor } = await import('./monitor.ts');
     const cb = { onStatus: options.onStatus, source: options.source ?? 'api' };
     const manifest = await this.manifest();
-    return oneMeasurementAtATime(() => runMonitor(config, manifest, this.base, cb), noWaitNote);
+    return oneMeasurementAtATime(
+      'a scripted monitor',
+      (overlap) => runMonitor(config, manifest, this.base, { ...cb, overlap }),
+      noWaitNote,
+    );
   };
 
   benchGpuSync: LatencyLabApi['benchGpuSync'] = async (modelId, batch, rounds) => {

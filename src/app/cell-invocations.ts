@@ -92,7 +92,8 @@ export interface LiveInvocation {
   driver: CellDriver;
   controller: SamplingController;
   warm: WarmupDone;
-  visibleMark: number;
+  /** Marks taken when the invocation started: the page's visibility (after warm-up), other measurements (at load). */
+  marks: { visible: number; overlap: number };
 }
 
 /** A live invocation from its driver after warm-up. */
@@ -101,8 +102,8 @@ export function liveInvocation(
   driver: CellDriver,
   settings: SamplingSettings,
   warm: WarmupDone,
-  visibleMark: number,
+  marks: LiveInvocation['marks'],
 ): LiveInvocation {
   const controller = new SamplingController(settings, { passes: warm.ownPasses, totalMs: warm.totalMs });
-  return { of, driver, controller, warm, visibleMark };
+  return { of, driver, controller, warm, marks };
 }

@@ -8,6 +8,7 @@ import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { VariantFiles } from '../lib/models/variants/variant-file.ts';
 import type { Cell, CellResult, ColdStart, Environment, Plan, RunResult } from '../lib/schema.ts';
 import { nativeChannel } from './native-bridge.ts';
+import type { OverlapProbe } from './overlap.ts';
 import { CellDriver, type CellChannel, type CellDriverOptions } from './worker-bridge.ts';
 
 export interface RunCallbacks {
@@ -37,6 +38,8 @@ export interface RunOptions extends RunCallbacks {
    * the run's procedure without a browser); undefined: the usual (a worker, or the native bridge).
    */
   channelFor?: (job: CellJob) => CellChannel | undefined;
+  /** Who else measured while a cell ran (the measurement's watch: overlap.ts); none: nothing is marked. */
+  overlap?: OverlapProbe;
 }
 
 /** Native reference cells run in the CLI (a Node thread, native-bridge.ts); every other cell in a fresh Web Worker. */

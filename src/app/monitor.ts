@@ -31,6 +31,7 @@ export async function runMonitor(
   const durationMs = config.durationS * 1000;
   const [driver] = await startPool(1, cell, info, baseUrl, config.batch, cb.signal, servingSampling(durationMs));
   let readings: MonitorReadings;
+  const mark = cb.overlap?.mark() ?? 0;
   try {
     readings = await monitorLoop(driver!, config, cb);
   } finally {
@@ -38,6 +39,8 @@ export async function runMonitor(
   }
   const { cadenceMs, threshold } = config;
   const monitor = summarizeMonitor({ cadenceMs, durationMs, windowMs: config.windowS * 1000, threshold }, readings);
+  const overlapped = cb.overlap?.since(mark) ?? [];
+  if (overlapped.length) monitor.flags.push(`measured while ${overlapped.join(' and ')} ran: they shared the cores`);
   const { ms } = readings;
   return servingEnvelope(
     env,

@@ -18,6 +18,7 @@ import { cellImages, type ModelInfo } from '../lib/models/manifest.ts';
 import { checkParity } from '../lib/report/parity.ts';
 import { workKey } from '../lib/plan/plan.ts';
 import { seededShuffle } from '../lib/rng.ts';
+import { comparisonGroup } from '../lib/measure/compare.ts';
 import {
   abortedCell,
   failedCell,
@@ -34,16 +35,13 @@ import { CellVariants } from './cell-variants.ts';
 import { driverFor, repeatColdStarts, unavailableReason, type RunOptions } from './cell-start.ts';
 import { CellInvocations, liveInvocation, type LiveInvocation } from './cell-invocations.ts';
 import { VisibilityWatch } from './visibility.ts';
-
-/** The cells whose numbers are compared (vs fastest, the browser tax): one model and batch size. */
-function comparisonKey(cell: Cell): string {
-  return `${cell.modelId}/b${cell.batch}`;
-}
+import { NO_OVERLAP, type OverlapProbe } from './overlap.ts';
 
 export class PlanRun {
   private readonly results: (CellResult | undefined)[];
   private readonly parity = new Map<string, ParityData[]>();
   private readonly visibility = new VisibilityWatch();
+  private readonly overlap: OverlapProbe;
   private readonly variants: CellVariants;
   /** Each cell's model bytes, known before it starts (set on its result when it ends ok). */
   private readonly modelBytes = new Map<string, OkCellResult['modelBytes']>();
@@ -55,6 +53,7 @@ export class PlanRun {
     private readonly options: RunOptions,
   ) {
     this.results = new Array(plan.cells.length);
+    this.overlap = options.overlap ?? NO_OVERLAP;
     const { modelsBaseUrl, files, variantFiles, onVariantMade } = options;
     this.variants = new CellVariants(plan, modelsBaseUrl, files, variantFiles, onVariantMade);
     // Cells finished before a resume are kept as they are, and take part in parity.
@@ -89,7 +88,7 @@ export class PlanRun {
     const sets = new Map<string, { index: number; cell: Cell }[]>();
     for (const [index, cell] of this.plan.cells.entries()) {
       if (this.results[index] !== undefined) continue; // finished before a resume
-      const key = comparisonKey(cell);
+      const key = comparisonGroup(cell);
       sets.set(key, [...(sets.get(key) ?? []), { index, cell }]);
     }
     return [...sets.values()];
@@ -232,6 +231,8 @@ export class PlanRun {
       faults: options.faults,
     };
     const onEvent = (e: Parameters<NonNullable<typeof options.onCellEvent>>[1]) => options.onCellEvent?.(c.index, e);
+    // Overlap counts from the load on: another measurement during the cold start or warm-up moved those numbers too.
+    const overlap = this.overlap.mark();
     const driver = driverFor(job, { signal: options.signal, onEvent }, options.channelFor);
     const prepared = await driver.prepare();
     const warm = prepared.ok ? await driver.warmup() : prepared;
@@ -240,7 +241,7 @@ export class PlanRun {
       c.record(warm.outcome);
       return null;
     }
-    return liveInvocation(c, driver, settings, warm.value, this.visibility.mark());
+    return liveInvocation(c, driver, settings, warm.value, { visible: this.visibility.mark(), overlap });
   }
 
   /** One block of samples: 'more' to come, 'done' (sampling is over), or 'failed' (the invocation ended, recorded). */
@@ -274,7 +275,8 @@ export class PlanRun {
       Boolean(this.environment.gpu?.software) && (of.cell.backend === 'webgl' || of.cell.backend === 'webgpu');
     const outcome = await live.driver.finish({
       sampling,
-      pageHidden: this.visibility.hiddenSince(live.visibleMark),
+      pageHidden: this.visibility.hiddenSince(live.marks.visible),
+      overlapped: this.overlap.since(live.marks.overlap),
       softwareGpu,
     });
     live.driver.terminate();

@@ -7,6 +7,7 @@ import { cellImages, type Manifest, type ModelInfo } from '../lib/models/manifes
 import { okCells, type CellResult, type Environment, type Plan, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { oneMeasurementAtATime } from './measure-lock.ts';
+import type { OverlapProbe } from './overlap.ts';
 import { ProgressTracker, type LiveTotals, type Progress } from './run-progress.ts';
 import { runPlan } from './runner.ts';
 import { runStore, type StoredRun } from './store.ts';
@@ -147,7 +148,8 @@ export class RunState {
     saver.save(stored);
     try {
       const result = await oneMeasurementAtATime(
-        () => ((this.waiting = null), this.measure(stored, files, tracker, saver, abort.signal)),
+        'a run',
+        (overlap) => ((this.waiting = null), this.measure(stored, files, tracker, saver, abort.signal, overlap)),
         () =>
           (this.waiting = 'Waiting for the measurement in another tab of the lab to end: one measurement at a time.'),
         abort.signal,
@@ -181,6 +183,7 @@ export class RunState {
     tracker: ProgressTracker,
     saver: RunSaver,
     signal: AbortSignal,
+    overlap: OverlapProbe,
   ): Promise<RunResult> {
     return runPlan(
       stored.plan,
@@ -189,6 +192,7 @@ export class RunState {
         modelsBaseUrl: this.context.modelsBaseUrl,
         source: 'page',
         signal,
+        overlap,
         environment: stored.environment,
         files,
         prior: { cells: stored.cells, parity: stored.parity },

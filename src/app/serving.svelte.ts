@@ -6,6 +6,7 @@ import type { Environment, RunResult } from '../lib/schema.ts';
 import type { HistoryState } from './history.svelte.ts';
 import type { SetupState } from './setup.svelte.ts';
 import { oneMeasurementAtATime } from './measure-lock.ts';
+import type { OverlapProbe } from './overlap.ts';
 import { defaultModelsBaseUrl } from './runner.ts';
 import { MONITOR_DEFAULTS as M, SERVING_DEFAULTS as S } from '../lib/plan/defaults.ts';
 
@@ -64,7 +65,8 @@ export class ServingState {
     const abort = (this.abort = new AbortController());
     try {
       await oneMeasurementAtATime(
-        () => this.measure(kind, abort.signal),
+        kind === 'serve' ? 'a serving load sweep' : 'the serving monitor',
+        (overlap) => this.measure(kind, abort.signal, overlap),
         () => (this.status = 'waiting for the measurement in another tab of the lab to end (one at a time)'),
         abort.signal,
       );
@@ -81,7 +83,7 @@ export class ServingState {
   }
 
   /** One sweep or monitor run (the measurement lock held). */
-  private async measure(kind: 'serve' | 'monitor', signal: AbortSignal): Promise<void> {
+  private async measure(kind: 'serve' | 'monitor', signal: AbortSignal, overlap: OverlapProbe): Promise<void> {
     const model = this.lab.setup.model;
     if (!model) return;
     const [{ runServing }, { runMonitor }] = await Promise.all([import('./serving.ts'), import('./monitor.ts')]);
@@ -90,7 +92,7 @@ export class ServingState {
       models: this.lab.setup.models,
       images: this.lab.manifest?.images ?? [],
     };
-    const cb = { signal, onStatus: (t: string) => (this.status = t) };
+    const cb = { signal, overlap, onStatus: (t: string) => (this.status = t) };
     const base = defaultModelsBaseUrl();
     if (kind === 'serve') {
       const batchers = this.list(this.maxBatchText, 'max batch').map((maxBatch) =>

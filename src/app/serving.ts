@@ -19,12 +19,15 @@ import { cellReason, type Environment, type RunResult } from '../lib/schema.ts';
 import { collectEnvironment } from './environment.ts';
 import { cellFor, serviceTable, servingEnvelope, startPool } from './serving-pool.ts';
 import type { CellDriver } from './worker-bridge.ts';
+import type { OverlapProbe } from './overlap.ts';
 
 export interface ServingCallbacks {
   source?: RunResult['source'];
   onStatus?: (text: string) => void;
   onPoint?: (point: ServingPoint) => void;
   signal?: AbortSignal;
+  /** Who else measured meanwhile (the measurement's watch: overlap.ts): marked on each point, or the monitor. */
+  overlap?: OverlapProbe;
 }
 
 /** Runs fn from a message task, in order: one channel for the page's life (not one per load point). */
@@ -155,10 +158,12 @@ async function sweepPool(sweep: Sweep, pool: CellDriver[]): Promise<void> {
     cb.onStatus?.(
       `${workers} worker(s), max batch ${batcher.maxBatch}, max wait ${batcher.maxWaitMs} ms: ${rate} req/s`,
     );
+    const mark = cb.overlap?.mark() ?? 0;
     const r = await runPoint(pool, arrivals, batcher, sweep.service, cb.signal);
     const point = summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness, r.failed);
+    const overlapped = cb.overlap?.since(mark) ?? [];
     // The same dispatcher in virtual time, fed this point's service times: the gap is what the harness adds.
-    return { ...point, predicted: predictPoint(arrivals, batcher, workers, r.records) };
+    return { ...point, overlapped, predicted: predictPoint(arrivals, batcher, workers, r.records) };
   };
   const traceRate = trace ? (trace.length / Math.max(1, trace[trace.length - 1]!)) * 1000 : null;
   for (const batcher of config.batchers) {

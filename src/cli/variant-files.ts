@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { GZIP_LEVEL } from './compress.ts';
 import type { ModelInfo } from '../lib/models/manifest.ts';
 import type { PlanRequest } from '../lib/plan/plan.ts';
 import { VARIANTS, type Variant } from '../lib/schema.ts';
@@ -71,7 +72,7 @@ export function makeVariantFiles(
       out[variantKey(id, variant)] = {
         ok: true,
         file: { path, bytes: made.bytes.byteLength, sha256: createHash('sha256').update(made.bytes).digest('hex') },
-        compressedBytes: gzipSync(made.bytes).byteLength,
+        compressedBytes: gzipSync(made.bytes, { level: GZIP_LEVEL }).byteLength,
       };
     }
   }

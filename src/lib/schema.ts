@@ -25,11 +25,13 @@ export * from './schema/invocation.ts';
  * 7: invocations (fresh starts per cell) and CIs across them; comparisons paired by invocation round.
  * 8: model variants (`Cell.variant`: fp32, fp16, int8 made by the lab), each variant cell's agreement with the
  * fp32 cell and its file bytes; runtime `litert` and model format `tflite`.
+ * 9: what overlapped a measurement (`validity.overlapped` of a cell, `overlapped` of a serving point): other
+ * measurements of the lab that ran beside it where one-at-a-time could not be enforced.
  * Files of every readable version are valid current files and are read as such.
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 /** Older versions this lab still reads (each a subset of the current one). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4, 5, 6, 7];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [3, 4, 5, 6, 7, 8];
 
 /** GPU facts as a worker sees them. `software` is true for SwiftShader and other CPU emulations of a GPU. */
 export const GpuInfo = z.object({

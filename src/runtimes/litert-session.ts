@@ -77,6 +77,9 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
   private readonly order: number[];
   private readonly device: GPUDevice | null;
   private outputsOn: string[] = [];
+  /** Per output: whether it comes back in wasm memory, and its shape (both fixed by the compiled model). */
+  private outputInHost: boolean[] | null = null;
+  private readonly outputShapes: number[][] = [];
   private inputsOn: string[] = [];
   /** Per input, the buffer type to move it to before run(), or null: fixed by the compiled model, so found once. */
   private readonly moves: (number | null)[];
@@ -145,10 +148,13 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
 
   readback(outputs: Tensor[]): HostTensor[] | Promise<HostTensor[]> {
     if (!this.outputsOn.length) this.outputsOn = outputs.map((t) => t.accelerator);
-    if (outputs.every((t) => t.getBufferType() === HOST_MEMORY)) return outputs.map((t, i) => this.host(t, i));
+    // Where each output lives and its shape are the compiled model's, the same every pass: read once, not in the
+    // timed readback of every pass.
+    const inHost = (this.outputInHost ??= outputs.map((t) => t.getBufferType() === HOST_MEMORY));
+    if (inHost.every(Boolean)) return outputs.map((t, i) => this.host(t, i));
     return Promise.all(
       outputs.map(async (t, i) => {
-        if (t.getBufferType() === HOST_MEMORY) return this.host(t, i);
+        if (inHost[i]) return this.host(t, i);
         const moved = await t.moveTo('wasm');
         outputs[i] = moved; // moveTo deleted the GPU tensor; release() frees the moved one
         return this.host(moved, i);
@@ -160,7 +166,8 @@ export class LiteRtSession implements RuntimeSession<Tensor[], Tensor[]> {
     const spec = this.model.outputs[i];
     const data = t.toTypedArray();
     const dtype: Dtype = spec?.dtype ?? (t.type.dtype as Dtype);
-    return { name: spec?.name ?? `output_${i}`, dtype, shape: [...t.type.layout.dimensions], data };
+    const shape = (this.outputShapes[i] ??= [...t.type.layout.dimensions]);
+    return { name: spec?.name ?? `output_${i}`, dtype, shape: [...shape], data };
   }
 
   release(inputs: Tensor[], outputs: Tensor[]): void {

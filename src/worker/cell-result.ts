@@ -47,6 +47,7 @@ export async function okResult(m: Measured, facts: FinishFacts): Promise<CellOut
   const summary = summariesWidenedToTick(summarizeStages(steady), tickPerPass(steady, m.timerResolutionMs));
   const validity = assessValidity(steady, summary, {
     pageHidden: facts.pageHidden,
+    overlapped: facts.overlapped,
     softwareGpu: facts.softwareGpu,
     tickMs: m.timerResolutionMs,
     iterations: steady.reduce((k, s) => Math.min(k, s.iterations), m.iterations),

@@ -121,6 +121,32 @@ describe('the first screen', () => {
     expect(await page.getByTestId('run').isEnabled()).toBe(true);
   }, 120_000);
 
+  it('without Web Locks (a page outside a secure context) two tabs measure at once, and each marks the other', async () => {
+    const { context } = lab().browser;
+    const tabs = [await context.newPage(), await context.newPage()];
+    const run = `window.latencyLab.run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1],
+      sampling: { mode: 'fixed', samples: 100, warmup: 5 } })`;
+    type Run = { cells: { status: string; validity?: { overlapped?: string[] } }[] };
+    try {
+      for (const tab of tabs) {
+        // As on a phone reaching the lab over plain http on the LAN: no navigator.locks (secure contexts only).
+        await tab.addInitScript(() => Object.defineProperty(navigator, 'locks', { value: undefined }));
+        await tab.goto(lab().server.url);
+        await tab.waitForFunction(() => window.latencyLab !== undefined && navigator.locks === undefined);
+      }
+      const both = (await Promise.all(tabs.map((t) => t.evaluate(run)))) as Run[];
+      for (const r of both) {
+        expect(r.cells[0]!.status).toBe('ok');
+        expect(r.cells[0]!.validity?.overlapped).toEqual(['a scripted run in another tab of the lab']);
+      }
+      // Alone, nothing is marked.
+      const alone = (await tabs[0]!.evaluate(run)) as Run;
+      expect(alone.cells[0]!.validity?.overlapped).toEqual([]);
+    } finally {
+      for (const tab of tabs) await tab.close();
+    }
+  }, 120_000);
+
   it('a short run: every ratio has its CI, the model work beside the total, whiskers inside the axis, PNG titles inside', async () => {
     const { page } = lab();
     await setUpShortRun(page);

@@ -22,6 +22,13 @@ import { parseManifest, type Manifest, type ModelInfo } from '../../src/lib/mode
 import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
+
+/**
+ * Set by the nightly suite (vitest.nightly.config.ts). Slow paths of an e2e file (a 4 GB input, a 30 s memory
+ * measurement, a second seed of an auto run) stay in the file beside the fast ones, as `it.runIf(NIGHTLY)` with
+ * "(nightly)" in their names: skipped on every commit (and shown as skipped), run by `npm run test:nightly`.
+ */
+export const NIGHTLY = process.env.LATENCY_LAB_NIGHTLY === '1';
 export const distDir = join(projectRoot, 'dist');
 
 export function requireDist(): void {

@@ -102,7 +102,13 @@ describe('calibration runtime', () => {
     const change = s.changepoints.find((c) => c.ratio < 0.75);
     expect(change, JSON.stringify(s.changepoints)).toBeDefined();
     expect(Math.abs(change!.afterPasses - 399)).toBeLessThanOrEqual(3);
-    expect(s.warmupPasses).toBe(change!.afterPasses);
+    // The steady stretch starts at the change, or at the first long segment after it when a short excursion (a
+    // preempted pass or a few, on a shared 2-core machine) sat right at the change: short segments start nothing.
+    const n = cell.samples.length;
+    expect(s.warmupPasses, JSON.stringify(s.segments)).toBeGreaterThanOrEqual(change!.afterPasses);
+    expect(s.warmupPasses - change!.afterPasses, JSON.stringify(s.segments)).toBeLessThanOrEqual(
+      Math.max(3, Math.floor(0.03 * n)),
+    );
     expect(s.warmupMs).toBeGreaterThan(390); // ~399 passes of 1 ms
     const tolerance = Math.max(0.01 * 0.5, 2 * cell.timerResolutionMs) + 1e-6;
     // A busy-wait can only end late: the least of the steady stretch's tenth-medians is its undisturbed level.

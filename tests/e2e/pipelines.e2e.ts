@@ -38,16 +38,17 @@ describe('image models on real photos', () => {
     // (tests/nightly/zoo-gpu.e2e.ts), with every other backend.
     const sampling = { mode: 'fixed' as const, samples: 4, warmup: 1, cellTimeoutMs: 240_000, gpuBusyPasses: 0 };
     const runs = [];
-    const plans: [string[], string[]][] = [
-      [['mobilenet-v2'], ['ort:wasm', 'tfjs:wasm']],
-      [['ocr-cls'], ['ort:wasm', 'ort:webgpu']],
+    // ocr-cls at batch 1: at batch 2 its software-WebGPU cell took 27 s, at 1 about 18 (batching is MobileNet's part).
+    const plans: [string[], string[], number][] = [
+      [['mobilenet-v2'], ['ort:wasm', 'tfjs:wasm'], 2],
+      [['ocr-cls'], ['ort:wasm', 'ort:webgpu'], 1],
     ];
-    for (const [models, targets] of plans)
+    for (const [models, targets, batch] of plans)
       runs.push(
         await runInBrowser({
           distDir,
           softwareGpu: true,
-          request: { models, targets, batches: [2], sampling, skipMissingFormats: true },
+          request: { models, targets, batches: [batch], sampling, skipMissingFormats: true },
         }),
       );
     run = { ...runs[0]!, result: { ...runs[0]!.result, cells: runs.flatMap((r) => r.result.cells) } };
@@ -89,7 +90,8 @@ describe('text encoder: seq as a sweep dimension', () => {
         models: ['text-encoder'],
         targets: ['ort:wasm', 'ort:webgpu'],
         batches: [1],
-        dims: { seq: [16, 64, 256] },
+        // Two lengths far apart (the quadratic cost shows); each software-WebGPU cell costs ~6-11 s.
+        dims: { seq: [16, 256] },
         sampling: { mode: 'fixed', samples: 5, warmup: 1, gpuBusyPasses: 0 },
       },
     });
@@ -100,13 +102,11 @@ describe('text encoder: seq as a sweep dimension', () => {
     expect(ids).toEqual([
       'text-encoder/ort:wasm@wasm/b1/t1/seq=16',
       'text-encoder/ort:wasm@wasm/b1/t1/seq=256',
-      'text-encoder/ort:wasm@wasm/b1/t1/seq=64',
       'text-encoder/ort:webgpu@webgpu/b1/t1/seq=16',
       'text-encoder/ort:webgpu@webgpu/b1/t1/seq=256',
-      'text-encoder/ort:webgpu@webgpu/b1/t1/seq=64',
     ]);
     const ok = okCells(run.result.cells);
-    expect(ok).toHaveLength(6);
+    expect(ok).toHaveLength(4);
     for (const c of ok) {
       expect(c.inputs.map((i) => i.shape)).toEqual([
         [1, c.cell.dims.seq],

@@ -77,6 +77,7 @@ describe('validity', () => {
     const samples = Array.from({ length: 10 }, () => ({ ...sample(1), preprocess: 0.02 }));
     const v = assessValidity(samples, summarizeStages(samples), {
       pageHidden: false,
+      overlapped: [],
       softwareGpu: false,
       tickMs: 0.1,
       iterations: 1,
@@ -84,6 +85,7 @@ describe('validity', () => {
     expect(v.coarseStages).toEqual(['preprocess', 'inference', 'total']);
     const v10 = assessValidity(samples, summarizeStages(samples), {
       pageHidden: true,
+      overlapped: ['a serving load sweep in another tab of the lab'],
       softwareGpu: true,
       tickMs: 0.1,
       iterations: 10,
@@ -91,8 +93,10 @@ describe('validity', () => {
     expect(v10.coarseStages).toEqual(['preprocess']);
     expect(validityFlags(v10)).toEqual([
       'page hidden while sampling: browsers throttle hidden pages',
+      'measured while a serving load sweep in another tab of the lab ran: they shared the cores',
       'software GPU: correctness, not GPU speed',
     ]);
+    expect(validityFlags(v).some((f) => f.startsWith('measured while'))).toBe(false);
     expect(validityFlags(v).at(-1)).toBe('inference and total under 20 timer ticks: coarse');
   });
 });

@@ -4,7 +4,8 @@ import type { ModelInfo } from '../../src/lib/models/manifest.ts';
 import { fromWire, toWire } from '../../src/lib/contracts/native-wire.ts';
 import { buildPlan, workKey, type PlanRequest } from '../../src/lib/plan/plan.ts';
 import type { HostTensor } from '../../src/lib/models/inputs.ts';
-import { applyTax, browserTax, modelWork, nativeFor, taxable } from '../../src/lib/report/tax.ts';
+import { applyTax, browserTax, nativeFor, taxable } from '../../src/lib/report/tax.ts';
+import { modelWorkOf as modelWork } from '../../src/lib/measure/model-work.ts';
 import { fakeModel, okCell } from './fixtures.ts';
 
 const model = (id: string, formats: ModelInfo['formats'][number]['format'][]): ModelInfo =>

@@ -61,6 +61,8 @@ export interface WarmupDone {
 export interface FinishFacts {
   sampling: SamplingReport;
   pageHidden: boolean;
+  /** Other measurements that ran while this invocation did (src/app/overlap.ts), described; [] when none. */
+  overlapped: string[];
   softwareGpu: boolean;
 }
 

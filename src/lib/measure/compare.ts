@@ -5,7 +5,7 @@
 import { bootstrapBlockLength } from './dependence.ts';
 import { pairedRatio, unpairedRatio } from './invocations.ts';
 import { mulberry32 } from '../rng.ts';
-import type { OkCellResult, Sample, Stage } from '../schema.ts';
+import type { Cell, OkCellResult, Sample, Stage } from '../schema.ts';
 import { median, medianInPlace } from './stats.ts';
 import { steadyByInvocation } from './warmup-curve.ts';
 
@@ -146,26 +146,48 @@ export function describeComparison(c: Comparison): string {
 }
 
 /**
- * Every ok browser cell against the fastest cell of its group (same model and batch size: other batch sizes do other
- * work). The fastest cell maps to null; native reference cells get no entry. For the tables of the page and the CLI.
+ * The cells whose numbers are compared with each other: one model and batch size (other batch sizes do other work).
+ * The one key for "vs fastest", model work, the verdict and the run's comparison sets.
+ */
+export function comparisonGroup(cell: Pick<Cell, 'modelId' | 'batch'>): string {
+  return `${cell.modelId}/b${cell.batch}`;
+}
+
+/**
+ * Every ok browser cell against the cell of its comparison group with the least `level` (null for that cell itself),
+ * by `compare`; native reference cells get no entry (they are compared through the browser tax).
+ */
+export function againstFastest<C>(
+  cells: readonly OkCellResult[],
+  level: (c: OkCellResult) => number,
+  compare: (a: OkCellResult, fastest: OkCellResult) => C,
+): Map<string, C | null> {
+  const groups = new Map<string, OkCellResult[]>();
+  for (const c of cells) {
+    if (c.cell.runtime === 'ort-node') continue;
+    const key = comparisonGroup(c.cell);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const out = new Map<string, C | null>();
+  for (const group of groups.values()) {
+    const levels = new Map(group.map((c) => [c, level(c)]));
+    const fastest = group.reduce((a, b) => (levels.get(b)! < levels.get(a)! ? b : a));
+    for (const c of group) out.set(c.cell.id, c === fastest ? null : compare(c, fastest));
+  }
+  return out;
+}
+
+/**
+ * Every ok browser cell's total against the fastest cell of its group. For the tables of the page and the CLI.
+ * One run: the cells' invocations ran in the same rounds, so the ratios pair by round.
  */
 export function compareToFastest(
   cells: readonly OkCellResult[],
   threshold = DEFAULT_THRESHOLD,
 ): Map<string, Comparison | null> {
-  const groups = new Map<string, OkCellResult[]>();
-  for (const c of cells) {
-    // Native reference cells are compared through the browser tax, not ranked with the browser's cells.
-    if (c.cell.runtime === 'ort-node') continue;
-    const key = `${c.cell.modelId}/b${c.cell.batch}`;
-    groups.set(key, [...(groups.get(key) ?? []), c]);
-  }
-  const out = new Map<string, Comparison | null>();
-  for (const group of groups.values()) {
-    const fastest = group.reduce((a, b) => (b.summary.total.median < a.summary.total.median ? b : a));
-    // One run: the cells' invocations ran in the same rounds, so the ratios pair by round.
-    for (const c of group)
-      out.set(c.cell.id, c === fastest ? null : compareCells(c, fastest, { threshold, paired: true }));
-  }
-  return out;
+  return againstFastest(
+    cells,
+    (c) => c.summary.total.median,
+    (c, fastest) => compareCells(c, fastest, { threshold, paired: true }),
+  );
 }

@@ -155,6 +155,7 @@ export function mergeInvocations(runs: readonly OkCellResult[], end: Invocations
     validity: {
       ...first.validity,
       pageHidden: runs.some((r) => r.validity.pageHidden),
+      overlapped: [...new Set(runs.flatMap((r) => r.validity.overlapped ?? []))],
       coarseStages: [...new Set(runs.flatMap((r) => r.validity.coarseStages))],
       unsupportedPercentiles: unsupportedPercentiles(steady.length),
     },

@@ -4,7 +4,7 @@
  * 7.2 ms of decoding, so two runtimes whose inference differed 2.3x read "≈" on the total. Shown beside the total,
  * with its own ratio against the fastest cell and its own CI (same method as the total's: compare.ts). Pure.
  */
-import { DEFAULT_THRESHOLD, ratioOfInvocations, verdictOf, type Comparison } from './compare.ts';
+import { againstFastest, DEFAULT_THRESHOLD, ratioOfInvocations, verdictOf, type Comparison } from './compare.ts';
 import type { OkCellResult, Sample } from '../schema.ts';
 import { mean, median } from './stats.ts';
 import { steadyByInvocation } from './warmup-curve.ts';
@@ -43,27 +43,12 @@ export function compareModelWork(
 }
 
 /**
- * Every ok browser cell's model work against the cell with the least model work of its group (same model and batch
- * size, as compareToFastest groups totals): null for that cell itself, no entry for native reference cells.
+ * Every ok browser cell's model work against the cell with the least model work of its comparison group (as
+ * compareToFastest does with totals): null for that cell itself, no entry for native reference cells.
  */
 export function modelWorkVsFastest(
   cells: readonly OkCellResult[],
   threshold = DEFAULT_THRESHOLD,
 ): Map<string, ModelWorkComparison | null> {
-  const groups = new Map<string, { cell: OkCellResult; ms: number }[]>();
-  for (const c of cells) {
-    if (c.cell.runtime === 'ort-node') continue;
-    const key = `${c.cell.modelId}/b${c.cell.batch}`;
-    groups.set(key, [...(groups.get(key) ?? []), { cell: c, ms: modelWorkMs(c) }]);
-  }
-  const out = new Map<string, ModelWorkComparison | null>();
-  for (const group of groups.values()) {
-    const fastest = group.reduce((a, b) => (b.ms < a.ms ? b : a));
-    for (const g of group)
-      out.set(
-        g.cell.cell.id,
-        g === fastest ? null : compareModelWork(g.cell, fastest.cell, { threshold, paired: true }),
-      );
-  }
-  return out;
+  return againstFastest(cells, modelWorkMs, (c, fastest) => compareModelWork(c, fastest, { threshold, paired: true }));
 }

@@ -43,6 +43,7 @@ export function driftOf(totals: readonly number[], seed = 1): Validity['drift'] 
 
 export interface ValidityContext {
   pageHidden: boolean;
+  overlapped: string[];
   softwareGpu: boolean;
   tickMs: number;
   iterations: number;
@@ -60,6 +61,7 @@ export function assessValidity(samples: readonly Sample[], summary: StageSummari
   if (coarse(summary.total.median)) coarseStages.push('total');
   return {
     pageHidden: ctx.pageHidden,
+    overlapped: ctx.overlapped,
     drift: driftOf(samples.map((s) => s.total)),
     softwareGpu: ctx.softwareGpu,
     coarseStages,
@@ -76,6 +78,7 @@ export function assessValidity(samples: readonly Sample[], summary: StageSummari
 export function validityFlags(v: Validity, steady?: SteadyState): string[] {
   const flags: string[] = [];
   if (v.pageHidden) flags.push('page hidden while sampling: browsers throttle hidden pages');
+  if (v.overlapped?.length) flags.push(`measured while ${v.overlapped.join(' and ')} ran: they shared the cores`);
   if (steady?.classification === 'slowdown') {
     // How much slower the steady level is than the fastest level before it (the measure classification used).
     const segments = steady.segments.map((g) => ({ start: g.start, end: g.end, median: g.medianMs }));

@@ -8,14 +8,10 @@
 import { ratioOfInvocations } from '../measure/compare.ts';
 import { compareOutputs, type ParityData } from './parity.ts';
 import { workKey } from '../plan/plan.ts';
-import type { BrowserTax, CellResult, OkCellResult, Sample } from '../schema.ts';
+import type { BrowserTax, CellResult, OkCellResult } from '../schema.ts';
 import { mean, median } from '../measure/stats.ts';
 import { steadyByInvocation } from '../measure/warmup-curve.ts';
-
-/** Per-pass model work of a sample: the stages the runtime's own run() spans (folded stages read null, so 0). */
-export function modelWork(s: Sample): number {
-  return (s.upload ?? 0) + (s.inference ?? 0) + (s.readback ?? 0);
-}
+import { modelWorkOf } from '../measure/model-work.ts';
 
 /**
  * Whether a cell is one the tax applies to: a browser runtime on a CPU backend. litert:wasm runs the model's .tflite
@@ -38,8 +34,8 @@ export function browserTax(
   native: OkCellResult,
   parity?: { mine: readonly ParityData[]; native: readonly ParityData[] },
 ): BrowserTax {
-  const a = steadyByInvocation(browser).map((xs) => xs.map(modelWork));
-  const b = steadyByInvocation(native).map((xs) => xs.map(modelWork));
+  const a = steadyByInvocation(browser).map((xs) => xs.map(modelWorkOf));
+  const b = steadyByInvocation(native).map((xs) => xs.map(modelWorkOf));
   // Both ran in the same run and set (same model and batch), invocation k of each in round k: paired by round.
   const r = ratioOfInvocations(a, b, true);
   // A level as the summaries give it: the mean of the invocations' medians (one invocation: its median).

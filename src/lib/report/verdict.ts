@@ -8,7 +8,7 @@
  * several batch sizes gets one verdict per size.
  */
 import { budgetVerdict, formatBudget, matches, type BudgetRule } from '../plan/budget.ts';
-import { compareCells, DEFAULT_THRESHOLD, pairedInRun, type Comparison } from '../measure/compare.ts';
+import { compareCells, comparisonGroup, DEFAULT_THRESHOLD, pairedInRun, type Comparison } from '../measure/compare.ts';
 import { type Cell, type OkCellResult, type RunResult } from '../schema.ts';
 import type { FirstVisits } from '../schema/first-visit.ts';
 import { findFormat, type Manifest } from '../models/manifest.ts';
@@ -190,7 +190,7 @@ export function runVerdicts(run: VerdictRun, options: VerdictOptions = {}): Mode
   for (const c of run.cells) {
     // Native reference and calibration cells are yardsticks, not something an app ships.
     if (c.cell.runtime === 'ort-node' || c.cell.runtime === 'calib') continue;
-    const key = `${c.cell.modelId}\u0000${c.cell.batch}`;
+    const key = comparisonGroup(c.cell);
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   return [...groups.values()].map((cells) => {

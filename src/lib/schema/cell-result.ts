@@ -68,6 +68,12 @@ export const Validity = z.object({
   /** The page was hidden (background tab) at some point while the cell sampled: timers and GPU get throttled. */
   pageHidden: z.boolean(),
   /**
+   * Other measurements of the lab that ran while the cell did (from its load to its last sample), described: 'a
+   * serving load sweep in another tab of the lab'. One measurement at a time is enforced where the browser can tell
+   * (Web Locks: secure contexts); this marks what got through. Absent in files before version 9 (not watched).
+   */
+  overlapped: z.array(z.string()).optional(),
+  /**
    * Inside the steady state: median of its first third against its last third, with a bootstrap CI; null below 9
    * steady samples. Flagged past 5%. (Level changes before the steady state are warm-up, reported in steadyState.)
    */

@@ -194,7 +194,11 @@ export const Agreement = z.object({
 });
 export type Agreement = z.infer<typeof Agreement>;
 
-/** Version 8: the bytes of the model file(s) the cell loaded, raw and as served compressed (gzip; null: not measured). */
+/**
+ * Version 8: the bytes of the model file(s) the cell loaded, raw and gzip-compressed (what a host that compresses
+ * model files would send; null: not measured). The lab's own server sends model files uncompressed, as most static
+ * hosts do (application/octet-stream), so first visits here download `raw`.
+ */
 export const ModelBytes = z.object({
   raw: z.number().int().nonnegative(),
   compressed: z.number().int().nonnegative().nullable(),

@@ -50,6 +50,11 @@ export const ServingPoint = z.object({
    * requests were dropped). Past this point latencies depend on how long the run lasts, not just on the load.
    */
   saturated: z.boolean(),
+  /**
+   * Other measurements of the lab that ran during this point (src/app/overlap.ts), described; its latencies carry
+   * their load. [] when none (and in files before version 9).
+   */
+  overlapped: z.array(z.string()).default([]),
   /** How late the page's arrival timer fired (ms, p99): dispatch delay the harness itself adds. */
   schedulerLateP99: z.number().nullable(),
   /**

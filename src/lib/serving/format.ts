@@ -46,7 +46,11 @@ export function servingTable(r: ServingReport): string {
     fmtMs(p.breakdown.inference),
     String(p.dropped),
     String(p.failed),
-    [p.saturated ? 'SATURATED' : '', p.failed ? `FAILED: ${p.failures[0] ?? ''}`.slice(0, 60) : '']
+    [
+      p.saturated ? 'SATURATED' : '',
+      p.failed ? `FAILED: ${p.failures[0] ?? ''}`.slice(0, 60) : '',
+      p.overlapped?.length ? `OVERLAPPED: ${p.overlapped.join(', ')}` : '',
+    ]
       .filter(Boolean)
       .join('; '),
   ]);

@@ -90,6 +90,8 @@ export function summarizePoint(
     meanBatch: records.length ? records.reduce((a, r) => a + r.batchSize, 0) / records.length : 0,
     saturated: dropped > 0 || (records.length > 1 && last - arrivals.max > 0.1 * Math.max(1, arrivals.max - first)),
     schedulerLateP99: lateness.length ? quantile(sortSamples(lateness), 0.99) : null,
+    // Set by the page, which alone hears the lab's other measurements (src/app/overlap.ts).
+    overlapped: [],
     predicted: null,
     requests: {
       arrival: records.map((r) => r.arrivalMs),

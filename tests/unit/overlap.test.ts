@@ -1,0 +1,62 @@
+/**
+ * What overlapped a measurement (src/app/overlap.ts): measurements hear each other on a BroadcastChannel (Node has
+ * one too, shared by the channel objects of one process, as a page's are), on a clock the test moves.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MeasurementWatch, NO_OVERLAP } from '../../src/app/overlap.ts';
+
+/** Lets the channel deliver what was posted (messages arrive as tasks). */
+const delivered = () => new Promise((r) => setTimeout(r, 30));
+
+describe('overlap watch', () => {
+  let clock = 0;
+  const now = () => clock;
+  const open: MeasurementWatch[] = [];
+  const watch = (what: string) => {
+    const w = new MeasurementWatch(what, now);
+    open.push(w);
+    return w;
+  };
+  afterEach(() => {
+    for (const w of open.splice(0)) w.end();
+    clock = 0;
+  });
+
+  it('a measurement hears one that started after it, and one that was already running', async () => {
+    const run = watch('a run');
+    const mark = run.mark();
+    clock = 100;
+    const sweep = watch('a serving load sweep');
+    await delivered();
+    expect(run.since(mark)).toEqual(['a serving load sweep on this page']);
+    // The sweep started second: the run answered its 'who' at once, so the sweep knows it too.
+    expect(sweep.since(sweep.mark())).toEqual(['a run on this page']);
+  });
+
+  it('one that ended before the mark, or was only ever heard ending, is not an overlap', async () => {
+    const first = watch('a run');
+    const second = watch('a scripted run');
+    await delivered();
+    clock = 50;
+    first.end();
+    await delivered();
+    clock = 200;
+    expect(second.since(100)).toEqual([]);
+    expect(second.since(0)).toEqual(['a run on this page']);
+  });
+
+  it('a measurement not heard from for 1.5 s is gone (its tab closed without a word)', async () => {
+    const run = watch('a run');
+    const other = watch('the serving monitor');
+    await delivered();
+    // Silence the other without an 'end', as a crashed tab would be.
+    (other as unknown as { channel: BroadcastChannel }).channel.close();
+    clock = 10_000;
+    expect(run.since(5_000)).toEqual([]);
+    expect(run.since(1_000)).toEqual(['the serving monitor on this page']);
+  });
+
+  it('without a page there is nothing to hear', () => {
+    expect(NO_OVERLAP.since(NO_OVERLAP.mark())).toEqual([]);
+  });
+});
