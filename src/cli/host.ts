@@ -20,6 +20,7 @@ import { UsageError } from './args.ts';
 import { checkDist } from './driver.ts';
 import { checkWritable, EXIT, portArg } from './run-config.ts';
 import { serveStatic } from './server.ts';
+import { CELL_WORKER_SCRIPT, WEBNN_CSP_NOTICE } from './serve-headers.ts';
 import { errorMessage } from '../lib/errors.ts';
 
 export const HOST_OPTIONS = {
@@ -28,6 +29,7 @@ export const HOST_OPTIONS = {
   out: { type: 'string' },
   'max-mb': { type: 'string' },
   dist: { type: 'string' },
+  webnn: { type: 'boolean' },
 } as const;
 
 /** The first non-internal IPv4 address: where phones on the same network reach this machine. */
@@ -113,7 +115,14 @@ export async function cmdHost(argv: string[], ctx: { projectRoot: string }): Pro
     host: bind,
     port: portArg(v.port),
     post: { path: HOST_RESULTS_PATH, handle: inbox.handle },
+    // The devices' own browsers decide whether WebNN exists; what the lab decides is whether ORT's WebNN provider may
+    // run there: the cell worker's script allowed to eval (src/lib/csp.ts), as `run --webnn` does.
+    evalScripts: v.webnn ? CELL_WORKER_SCRIPT : undefined,
   });
+  if (v.webnn)
+    console.log(
+      `latency-lab host: ${WEBNN_CSP_NOTICE}; WebNN itself must be on in each device's browser (Chrome: chrome://flags, "WebNN API")`,
+    );
   const port = new URL(server.url).port;
   const url = `http://${bind === '127.0.0.1' || !lan ? '127.0.0.1' : lan}:${port}/?host=${inbox.token}`;
   console.log(

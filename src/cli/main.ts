@@ -38,7 +38,7 @@ Usage:
   latency-lab serve [options]   serving simulator: open-loop load, dynamic batching, worker pools, capacity
   latency-lab monitor [options] inference at a steady cadence for a long time: rolling windows, drift, memory
   latency-lab schema            print the JSON Schema of the config file
-  latency-lab host [--port N] [--bind ADDR] [--out DIR] [--max-mb N]
+  latency-lab host [--port N] [--bind ADDR] [--out DIR] [--max-mb N] [--webnn]
                                 serve the lab to phones and tablets on the LAN (URL and QR code printed); each
                                 device's results come back (token in the URL, size-limited, validated) and are
                                 merged into one multi-device report under --out
@@ -141,7 +141,9 @@ Output and browser:
   --software-gpu        force WebGL onto SwiftShader (software; gives WebGL timer queries); for GPU-less machines
   --browser-arg FLAG    extra Chromium flag; repeatable (WebGPU is already enabled)
   --webnn               start Chromium with WebNN (--enable-features=WebMachineLearningNeuralNetwork); ort:webnn
-                        runs where a WebNN context comes up, else its cell says the browser's reason
+                        runs where a WebNN context comes up, else its cell says the browser's reason. serve,
+                        monitor and host take it too (host: only the cell worker's eval policy; each device's
+                        browser must have WebNN on itself)
   --quiet               no progress display
   -h, --help            this help
 

@@ -6,6 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { WEBNN_FLAGS } from './chromium.ts';
+import { WEBNN_CSP_NOTICE } from './serve-headers.ts';
 import { BatcherConfig } from '../lib/schema/serving.ts';
 import { MONITOR_DEFAULTS as M, SERVING_DEFAULTS as S } from '../lib/plan/defaults.ts';
 import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
@@ -30,6 +32,7 @@ const COMMON = {
   port: { type: 'string' },
   quiet: { type: 'boolean' },
   json: { type: 'boolean' },
+  webnn: { type: 'boolean' },
 } as const;
 
 function nums(text: string | undefined, label: string): number[] | undefined {
@@ -86,11 +89,15 @@ async function inBrowser(
   const log = (t: string) => {
     if (!v.quiet) process.stderr.write(`${t}\n`);
   };
+  if (v.webnn) process.stderr.write(`latency-lab: ${WEBNN_CSP_NOTICE}\n`);
   const { value, offOrigin } = await evaluateInLab(
     {
       distDir,
       chromium: v.chromium as string | undefined,
       softwareGpu: v['software-gpu'] as boolean | undefined,
+      // As `run --webnn`: WebNN on in the browser launched here, and the cell worker's script allowed to eval.
+      extraFlags: v.webnn && !v.connect ? WEBNN_FLAGS : undefined,
+      webnn: Boolean(v.webnn),
       remote: v.connect ? { connect: v.connect as string } : undefined,
       serveHost: v['serve-host'] as string | undefined,
       publicUrl: v['public-url'] as string | undefined,

@@ -12,7 +12,9 @@ import { launchChromium } from '../../src/cli/chromium.ts';
 import { guardOrigin } from '../../src/cli/driver.ts';
 import { acceptUpload } from '../../src/cli/host.ts';
 import { parseResultFile } from '../../src/lib/schema.ts';
-import { projectRoot, requireDist } from './harness.ts';
+import { distDir, projectRoot, requireDist } from './harness.ts';
+import { CELL_WORKER_SCRIPT } from '../../src/cli/serve-headers.ts';
+import { CONTENT_SECURITY_POLICY_HEADER, WEBNN_WORKER_CSP_HEADER } from '../../src/lib/csp.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-host-'));
 let host: ChildProcess | null = null;
@@ -98,4 +100,35 @@ describe('latency-lab host', () => {
     expect(stdout).toMatch(/\[Chrom[^\]]*\] \d+ cells, \d+ ok/);
     expect(stderr).toMatch(/refused an upload \(403\)/);
   }, 180_000);
+
+  it("--webnn: the cell worker's script may eval (ORT's WebNN provider), the page and every other file stay strict", async () => {
+    requireDist();
+    const worker = readdirSync(join(distDir, 'assets')).find((f) => CELL_WORKER_SCRIPT.test(`/assets/${f}`))!;
+    const child = spawn(
+      process.execPath,
+      [
+        join(projectRoot, 'bin', 'latency-lab.js'),
+        'host',
+        '--bind',
+        '127.0.0.1',
+        '--out',
+        join(tmp, 'webnn'),
+        '--webnn',
+      ],
+      { cwd: projectRoot, env: { ...process.env, CI: '1' } },
+    );
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    try {
+      for (let i = 0; i < 120 && !/results go to/.test(stdout); i++) await new Promise((r) => setTimeout(r, 250));
+      const origin = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)?.[0];
+      expect(origin, stdout).toBeDefined();
+      expect(stdout).toMatch(/'unsafe-eval'.*WebNN itself must be on in each device's browser/);
+      const csp = async (path: string) => (await fetch(origin + path)).headers.get('content-security-policy');
+      expect(await csp(`/assets/${worker}`)).toBe(WEBNN_WORKER_CSP_HEADER);
+      expect(await csp('/')).toBe(CONTENT_SECURITY_POLICY_HEADER);
+    } finally {
+      child.kill('SIGINT');
+    }
+  }, 60_000);
 });
