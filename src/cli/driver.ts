@@ -166,8 +166,22 @@ export function evaluateInLab(
     async (page) => {
       await page.exposeFunction('__labOnStatus', (text: string) => onStatus?.(text));
     },
-    (page) => page.evaluate(expression),
+    (page) =>
+      page.evaluate(expression).catch((e: unknown) => {
+        throw new PageError(e);
+      }),
   );
+}
+
+/**
+ * What the page threw (a serving pool that could not start, a bad config the page refused): its first line, without
+ * Playwright's prefix or the page's minified stack, which say nothing to a person running the CLI.
+ */
+export class PageError extends Error {
+  override name = 'PageError';
+  constructor(e: unknown) {
+    super(errorLine(e).replace(/^page\.evaluate: (Error: )?/, ''));
+  }
 }
 
 /**

@@ -241,7 +241,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`latency-lab: ${err.message}${valid}\n(see latency-lab --help)`);
       return EXIT.usage;
     }
-    console.error(`latency-lab: ${err.stack ?? err.message}`);
+    // The page's own words are the message; a stack only for the CLI's own failures (a bug to report).
+    console.error(`latency-lab: ${err.name === 'PageError' ? err.message : (err.stack ?? err.message)}`);
     return EXIT.run;
   }
 }

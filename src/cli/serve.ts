@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WEBNN_FLAGS } from './chromium.ts';
-import { WEBNN_CSP_NOTICE } from './serve-headers.ts';
 import { BatcherConfig } from '../lib/schema/serving.ts';
 import { MONITOR_DEFAULTS as M, SERVING_DEFAULTS as S } from '../lib/plan/defaults.ts';
 import { MonitorConfig, ServingConfig } from '../lib/serving/config.ts';
@@ -89,7 +88,6 @@ async function inBrowser(
   const log = (t: string) => {
     if (!v.quiet) process.stderr.write(`${t}\n`);
   };
-  if (v.webnn) process.stderr.write(`latency-lab: ${WEBNN_CSP_NOTICE}\n`);
   const { value, offOrigin } = await evaluateInLab(
     {
       distDir,
