@@ -54,7 +54,7 @@ describe('runVerdicts', () => {
     expect(h).toMatch(/95% CI/);
   });
 
-  it('leaves out failed, unsupported, flagged, unmeasured variants, parity failures and software GPUs, with reasons', () => {
+  it('leaves out failed, unsupported, flagged, unmeasured variants, parity failures, software GPUs and crowded cells, with reasons', () => {
     const flagged = cell('m/ort:wasm/b1', 5, 5, {
       agreement: {
         referenceCellId: 'x',
@@ -84,6 +84,8 @@ describe('runVerdicts', () => {
     });
     const gpu = cell('m/ort:webgpu/b1', 0.5, 9);
     gpu.validity = { ...gpu.validity, softwareGpu: true };
+    const crowded = cell('m/tfjs:wasm/b1', 0.4, 11);
+    crowded.validity = { ...crowded.validity, overlapped: ['a run in another tab of the lab'] };
     const unsupported: CellResult = {
       status: 'unsupported',
       cell: okCell('m/ort:webnn/b1', 1, 1).cell,
@@ -97,6 +99,7 @@ describe('runVerdicts', () => {
       good16,
       parity,
       gpu,
+      crowded,
       unsupported,
       failed('m/tfjs:webgl/b1'),
       cell('m/ort:wasm/b1', 9, 10),
@@ -108,6 +111,9 @@ describe('runVerdicts', () => {
     expect(why['m/ort:wasm/b1/fp16']).toContain('not measured');
     expect(why['m/tfjs:cpu/b1']).toContain('outputs differ');
     expect(why['m/ort:webgpu/b1']).toContain('software GPU');
+    expect(why['m/tfjs:wasm/b1']).toBe(
+      'measured while a run in another tab of the lab ran: run it again alone to judge it',
+    );
     expect(why['m/ort:webnn/b1']).toBe('unsupported: no WebNN');
     expect(why['m/tfjs:webgl/b1']).toBe('failed: boom');
     expect(verdictLines([v!]).join('\n')).toContain(

@@ -103,4 +103,4 @@ export function candidateRows(v: ModelVerdict): string[][] {
 }
 
 export const VERDICT_NOTE =
-  'The pick is the lowest steady median among cells that ran ok, met every budget that names them, agree with the reference (parity within tolerance; fp16/int8 variants not flagged against fp32) and ran on a real (not software) GPU. Bytes are raw (before HTTP compression): the model file(s) and the runtime wasm, not the JS. Cold starts are one measurement each, with no CI.';
+  'The pick is the lowest steady median among cells that ran ok, met every budget that names them, agree with the reference (parity within tolerance; fp16/int8 variants not flagged against fp32) and ran on a real (not software) GPU, alone (not while another measurement of the lab ran). Bytes are raw (before HTTP compression): the model file(s) and the runtime wasm, not the JS. Cold starts are one measurement each, with no CI.';

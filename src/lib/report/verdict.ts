@@ -97,6 +97,9 @@ export function configLabel(r: OkCellResult): string {
 /** Why a cell can't be the pick, or null when it can. */
 function whyNot(r: OkCellResult, rules: readonly BudgetRule[]): string | null {
   if (r.validity.softwareGpu) return 'software GPU: its times check correctness, not GPU speed';
+  // Its times carry another measurement's load (src/app/overlap.ts): a pick from them could be the other's doing.
+  if (r.validity.overlapped?.length)
+    return `measured while ${r.validity.overlapped.join(' and ')} ran: run it again alone to judge it`;
   if (r.parity && !r.parity.withinTolerance)
     return `outputs differ from ${r.parity.referenceCellId} (${r.parity.mismatch ?? `max |diff| ${r.parity.maxAbsDiff}`}, tolerance ${r.parity.tolerance})`;
   if (r.cell.variant !== 'fp32') {
