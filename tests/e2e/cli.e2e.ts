@@ -1,5 +1,4 @@
 /** The latency-lab command as a user runs it: exit codes, messages, report files, budgets, baselines, devices. */
-import { spawnSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,32 +6,12 @@ import { chromium, type BrowserServer } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BASE_FLAGS, findChromium, GPU_FLAGS } from '../../src/cli/chromium.ts';
 import { parseResultFile, parseRunResult, SCHEMA_VERSION } from '../../src/lib/schema.ts';
-import { distDir, NIGHTLY, projectRoot, requireDist } from './harness.ts';
+import { distDir, labCli, labCliAsync, NIGHTLY, requireDist } from './harness.ts';
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
-    encoding: 'utf8',
-    cwd: projectRoot,
-    timeout: 240_000,
-    env: { ...process.env, CI: '1' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => labCli(args, { timeoutMs: 240_000 });
 
 /** Async variant: needed while browser servers started by this test process must keep answering. */
-function cliAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
-      cwd: projectRoot,
-      env: { ...process.env, CI: '1' },
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const cliAsync = (...args: string[]) => labCliAsync(args);
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,27 +3,19 @@
  * killed mid-run, an --out that can't be written. Each time the run goes on where it can and no finished cell is
  * lost. The calibration model's `fault` input injects the worker faults (off unless a test sets it).
  */
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunResult, type CellResult } from '../../src/lib/schema.ts';
-import { openLab, projectRoot, requireDist, type LabPage } from './harness.ts';
+import { labCli, openLab, projectRoot, requireDist, type LabPage } from './harness.ts';
 
 const BIN = join(projectRoot, 'bin', 'latency-lab.js');
 const tmp = mkdtempSync(join(tmpdir(), 'lab-faults-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    cwd: projectRoot,
-    timeout: 240_000,
-    env: { ...process.env, CI: '1' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => labCli(args, { timeoutMs: 240_000 });
 const read = (dir: string) => parseRunResult(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
 const byId = (cells: CellResult[], id: string) => cells.find((c) => c.cell.id === id)!;
 /** A plan run in the lab page with test-only faults injected (JSON: window.latencyLab.run takes plain data). */

@@ -3,7 +3,6 @@
  * by the server as it sent them (compressed), a returning visit served from the HTTP cache; and the page's own cold
  * start telling what a cell fetched and its first result on this connection.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,17 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bytesPredictMs, NETWORK_PROFILES, totalSent } from '../../src/lib/schema/first-visit.ts';
 import { networkCosts } from '../../src/lib/report/first-visit-report.ts';
 import { okCells, parseRunResult } from '../../src/lib/schema.ts';
-import { openLab, projectRoot, requireDist } from './harness.ts';
+import { labCli, openLab, requireDist } from './harness.ts';
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
-    encoding: 'utf8',
-    cwd: projectRoot,
-    timeout: 400_000,
-    env: { ...process.env, CI: '1' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => labCli(args, { timeoutMs: 400_000 });
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-first-visit-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { launchChromium, type LaunchedBrowser } from '../../src/cli/chromium.ts';
@@ -22,6 +23,60 @@ import { parseManifest, type Manifest, type ModelInfo } from '../../src/lib/mode
 import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
+
+/** What a CLI command ended with: its exit code and what it printed. */
+export interface LabCliResult {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+const BIN = join(projectRoot, 'bin', 'latency-lab.js');
+/** CI=1: the CLI prints no live progress display (its redraws would fill the captured output). */
+const cliEnv = (env: Record<string, string> = {}) => ({ ...process.env, CI: '1', ...env });
+
+/** Runs `latency-lab ARGS` to its end, from the project's root. */
+export function labCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): LabCliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    cwd: projectRoot,
+    timeout: options.timeoutMs ?? 300_000,
+    env: cliEnv(options.env),
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The same without blocking this process: needed while servers this test process started must keep answering. */
+export function labCliAsync(args: string[], env?: Record<string, string>): Promise<LabCliResult> {
+  const p = startLabCli(args, env);
+  return new Promise((resolve) => p.child.on('close', (code) => resolve({ code, out: p.out(), err: p.err() })));
+}
+
+/** Starts `latency-lab ARGS` and leaves it running (host, a run reached while it works); kill `child` to end it. */
+export function startLabCli(
+  args: string[],
+  env?: Record<string, string>,
+): {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  waitFor: (re: RegExp, ms?: number) => Promise<boolean>;
+} {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: projectRoot, env: cliEnv(env) });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  /** Whether `re` showed on stdout within `ms`. */
+  const waitFor = async (re: RegExp, ms = 30_000) => {
+    for (let t = 0; t < ms && !re.test(out); t += 250) await new Promise((r) => setTimeout(r, 250));
+    return re.test(out);
+  };
+  return { child, out: () => out, err: () => err, waitFor };
+}
 
 /**
  * Set by the nightly suite (vitest.nightly.config.ts). Slow paths of an e2e file (a 4 GB input, a 30 s memory

@@ -3,7 +3,7 @@
  * prints it and writes the merged multi-device report. Uploads without the token, too big, or not result files
  * are refused with the reason, and nothing is written for them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { launchChromium } from '../../src/cli/chromium.ts';
 import { guardOrigin } from '../../src/cli/driver.ts';
 import { acceptUpload } from '../../src/cli/host.ts';
 import { parseResultFile } from '../../src/lib/schema.ts';
-import { distDir, projectRoot, requireDist } from './harness.ts';
+import { distDir, requireDist, startLabCli } from './harness.ts';
 import { CELL_WORKER_SCRIPT } from '../../src/cli/serve-headers.ts';
 import { CONTENT_SECURITY_POLICY_HEADER, WEBNN_WORKER_CSP_HEADER } from '../../src/lib/csp.ts';
 
@@ -41,21 +41,19 @@ describe('latency-lab host', () => {
   it('serves the lab with a token URL and a QR code, takes a run back from the page, and merges it into a report', async () => {
     requireDist();
     const out = join(tmp, 'out');
-    host = spawn(
-      process.execPath,
-      [join(projectRoot, 'bin', 'latency-lab.js'), 'host', '--bind', '127.0.0.1', '--out', out],
-      { cwd: projectRoot, env: { ...process.env, CI: '1' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    host.stdout!.on('data', (d) => (stdout += d));
-    host.stderr!.on('data', (d) => (stderr += d));
+    const started = startLabCli(['host', '--bind', '127.0.0.1', '--out', out]);
+    host = started.child;
     // The line after the QR code says where results go: once it is out, the URL and the QR code are too.
-    for (let i = 0; i < 120 && !/results go to/.test(stdout); i++) await new Promise((r) => setTimeout(r, 250));
-    const url = /http:\/\/127\.0\.0\.1:\d+\/\?host=[0-9a-f]{32}/.exec(stdout)?.[0];
-    expect(url, stdout + stderr).toBeDefined();
+    await started.waitFor(/results go to/);
+    const stdout = () => started.out();
+    const url = /http:\/\/127\.0\.0\.1:\d+\/\?host=[0-9a-f]{32}/.exec(stdout())?.[0];
+    expect(url, stdout() + started.err()).toBeDefined();
     // The QR code: block characters on several lines.
-    expect(stdout.split('\n').filter((l) => /[▀▄█]/.test(l)).length).toBeGreaterThan(10);
+    expect(
+      stdout()
+        .split('\n')
+        .filter((l) => /[▀▄█]/.test(l)).length,
+    ).toBeGreaterThan(10);
 
     // Without the token: refused, nothing written.
     const origin = new URL(url!).origin;
@@ -97,38 +95,24 @@ describe('latency-lab host', () => {
       'summary.csv',
     ]);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(runs[0]!.device!);
-    expect(stdout).toMatch(/\[Chrom[^\]]*\] \d+ cells, \d+ ok/);
-    expect(stderr).toMatch(/refused an upload \(403\)/);
+    expect(stdout()).toMatch(/\[Chrom[^\]]*\] \d+ cells, \d+ ok/);
+    expect(started.err()).toMatch(/refused an upload \(403\)/);
   }, 180_000);
 
   it("--webnn: the cell worker's script may eval (ORT's WebNN provider), the page and every other file stay strict", async () => {
     requireDist();
     const worker = readdirSync(join(distDir, 'assets')).find((f) => CELL_WORKER_SCRIPT.test(`/assets/${f}`))!;
-    const child = spawn(
-      process.execPath,
-      [
-        join(projectRoot, 'bin', 'latency-lab.js'),
-        'host',
-        '--bind',
-        '127.0.0.1',
-        '--out',
-        join(tmp, 'webnn'),
-        '--webnn',
-      ],
-      { cwd: projectRoot, env: { ...process.env, CI: '1' } },
-    );
-    let stdout = '';
-    child.stdout!.on('data', (d) => (stdout += d));
+    const webnnHost = startLabCli(['host', '--bind', '127.0.0.1', '--out', join(tmp, 'webnn'), '--webnn']);
     try {
-      for (let i = 0; i < 120 && !/results go to/.test(stdout); i++) await new Promise((r) => setTimeout(r, 250));
-      const origin = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)?.[0];
-      expect(origin, stdout).toBeDefined();
-      expect(stdout).toMatch(/'unsafe-eval'.*WebNN itself must be on in each device's browser/);
+      await webnnHost.waitFor(/results go to/);
+      const origin = /http:\/\/127\.0\.0\.1:\d+/.exec(webnnHost.out())?.[0];
+      expect(origin, webnnHost.out()).toBeDefined();
+      expect(webnnHost.out()).toMatch(/'unsafe-eval'.*WebNN itself must be on in each device's browser/);
       const csp = async (path: string) => (await fetch(origin + path)).headers.get('content-security-policy');
       expect(await csp(`/assets/${worker}`)).toBe(WEBNN_WORKER_CSP_HEADER);
       expect(await csp('/')).toBe(CONTENT_SECURITY_POLICY_HEADER);
     } finally {
-      child.kill('SIGINT');
+      webnnHost.child.kill('SIGINT');
     }
   }, 60_000);
 });

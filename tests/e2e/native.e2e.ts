@@ -3,7 +3,6 @@
  * bytes, outputs compared, and the browser tax per cell. Also: own models by path, a TF.js-only model (no native
  * reference, said why), and the usage errors when onnxruntime-node is missing or the browser is remote.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,17 +11,9 @@ import { loadLocalModels } from '../../src/cli/local-models.ts';
 import { modelInputs } from '../../src/lib/models/manifest.ts';
 import { okCells, parseRunResult, type OkCellResult } from '../../src/lib/schema.ts';
 import { inputDigest } from '../../src/worker/cell-io.ts';
-import { distDir, NIGHTLY, openLab, projectRoot, requireDist } from './harness.ts';
+import { distDir, labCli, NIGHTLY, openLab, projectRoot, requireDist } from './harness.ts';
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
-    encoding: 'utf8',
-    cwd: projectRoot,
-    timeout: 300_000,
-    env: { ...process.env, CI: '1', ...env },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[], env: Record<string, string> = {}) => labCli(args, { env });
 
 const tmp = mkdtempSync(join(tmpdir(), 'lab-native-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,22 +3,14 @@
  * with and without batching, capacity under a p99 budget, reports; bad settings refused before a browser starts;
  * a short monitor run with windows and memory readings.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunResult } from '../../src/lib/schema.ts';
-import { openLab, projectRoot, requireDist } from './harness.ts';
+import { labCli, openLab, requireDist } from './harness.ts';
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(projectRoot, 'bin', 'latency-lab.js'), ...args], {
-    encoding: 'utf8',
-    cwd: projectRoot,
-    timeout: 300_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (...args: string[]) => labCli(args);
 const tmp = mkdtempSync(join(tmpdir(), 'lab-serve-'));
 
 describe('latency-lab serve', () => {
