@@ -146,6 +146,7 @@ export class RunState {
     });
     const saver = new RunSaver((e) => (this.error = `could not save to IndexedDB: ${errorMessage(e)}`));
     saver.save(stored);
+    let forgotten = false;
     try {
       const result = await oneMeasurementAtATime(
         'a run',
@@ -164,6 +165,9 @@ export class RunState {
       // Cancelled while waiting for another tab's measurement: nothing measured, nothing wrong.
       if (abort.signal.aborted) stored.status = 'cancelled';
       else this.error = errorMessage(e);
+      // A new run that measured nothing (cancelled while it waited) is not history: it leaves no entry behind.
+      forgotten = abort.signal.aborted && stored.cells.length === 0;
+      if (forgotten) saver.forget(stored.id);
     } finally {
       tracker.stop();
       await saver.saved();
@@ -171,7 +175,7 @@ export class RunState {
       this.running = false;
       this.progress = null;
       this.abort = null;
-      this.current = { ...stored };
+      this.current = forgotten ? null : { ...stored };
       await this.context.ended();
     }
   }
@@ -225,6 +229,11 @@ class RunSaver {
   save(stored: StoredRun): void {
     const snapshot = { ...stored, cells: [...stored.cells], parity: { ...stored.parity } };
     this.chain = this.chain.then(() => runStore.put(snapshot)).catch(this.failed);
+  }
+
+  /** Removes the run from the store, after any save still on its way. */
+  forget(id: string): void {
+    this.chain = this.chain.then(() => runStore.delete(id)).catch(this.failed);
   }
 
   saved(): Promise<void> {

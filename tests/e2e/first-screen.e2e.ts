@@ -96,11 +96,17 @@ describe('the first screen', () => {
     const other = await lab().browser.context.newPage();
     try {
       await other.goto(lab().server.url);
+      // History lists the first tab's run (stored as it starts) once it has loaded.
+      await other.getByTestId('history-outcome').first().waitFor();
+      const listed = await other.getByTestId('history-outcome').count();
       await other.getByTestId('run').click();
       expect(await other.getByTestId('run-waiting').textContent()).toMatch(/another tab of the lab/);
       await other.getByTestId('run-waiting').getByRole('button', { name: 'Cancel' }).click();
       await other.getByTestId('run-waiting').waitFor({ state: 'detached' });
       expect(await other.getByTestId('run').isEnabled()).toBe(true);
+      // It measured nothing: History gains no cancelled run of 0 cells.
+      await other.waitForTimeout(300);
+      expect(await other.getByTestId('history-outcome').count()).toBe(listed);
     } finally {
       await other.close();
     }
