@@ -12,8 +12,13 @@
 const CHANNEL = 'inference-latency-lab:measuring';
 /** How often a running measurement says so: a cell shorter than this still hears who was running at its start. */
 const BEAT_MS = 500;
-/** A measurement not heard from for this long is gone (its tab closed or crashed without saying 'end'). */
-const STALE_MS = 3 * BEAT_MS;
+/**
+ * A measurement not heard from for this long is gone (its tab crashed without saying 'end'; a closed or reloaded tab
+ * says it on pagehide). Long on purpose: beats come from a main thread, which a finishing run keeps busy for seconds
+ * (parity, the tax, CIs) and which a hidden tab's browser wakes about once a minute; missing an overlap is worse than
+ * marking one that a crashed tab left behind.
+ */
+const STALE_MS = 60_000;
 
 /** One tab's id, so a description can say whether the other measurement ran here or in another tab. */
 const TAB = Math.random().toString(36).slice(2, 10);
@@ -38,12 +43,15 @@ interface Heard {
 /** What a measurement asks of the watch: a mark at the start of a stretch, and who overlapped it by its end. */
 export interface OverlapProbe {
   mark(): number;
-  /** Descriptions of the other measurements that ran at some time between `mark` and now; [] when none. */
-  since(mark: number): string[];
+  /**
+   * Descriptions of the other measurements that ran at some time between `mark` and now; [] when none; null when
+   * nothing was watched (no BroadcastChannel), which a result must not read as "alone".
+   */
+  since(mark: number): string[] | null;
 }
 
-/** A probe that never hears anything: for runs outside a page (tests, Node). */
-export const NO_OVERLAP: OverlapProbe = { mark: () => 0, since: () => [] };
+/** A probe that hears nothing and says so (null): for runs outside a page (tests, Node). */
+export const NO_OVERLAP: OverlapProbe = { mark: () => 0, since: () => null };
 
 /**
  * A measurement in progress, announced to the lab's other measurements, and what it heard of them. `end()` must
@@ -59,7 +67,7 @@ export class MeasurementWatch implements OverlapProbe {
     private readonly what: string,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL);
+    this.channel = openChannel();
     if (!this.channel) {
       this.beat = null;
       return;
@@ -69,13 +77,18 @@ export class MeasurementWatch implements OverlapProbe {
     // Who is already measuring answers at once, instead of at its next beat.
     this.say('who');
     this.beat = setInterval(() => this.say('beat'), BEAT_MS);
+    if (typeof addEventListener === 'function') addEventListener('pagehide', this.leaving);
   }
+
+  /** The page goes away mid-measurement: the others hear its end now, not a minute later. */
+  private readonly leaving = () => this.say('end');
 
   mark(): number {
     return this.now();
   }
 
-  since(mark: number): string[] {
+  since(mark: number): string[] | null {
+    if (!this.channel) return null;
     const now = this.now();
     const out: string[] = [];
     for (const h of this.heard.values()) {
@@ -88,6 +101,7 @@ export class MeasurementWatch implements OverlapProbe {
   end(): void {
     if (!this.channel) return;
     clearInterval(this.beat!);
+    if (typeof removeEventListener === 'function') removeEventListener('pagehide', this.leaving);
     this.say('end');
     this.channel.close();
   }
@@ -116,6 +130,15 @@ export class MeasurementWatch implements OverlapProbe {
     }
     h.last = t;
     if (a.kind === 'end') h.ended = t;
+  }
+}
+
+/** The lab's channel, or null where there is none (or the browser refuses one): then nothing is watched. */
+function openChannel(): BroadcastChannel | null {
+  try {
+    return typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel(CHANNEL);
+  } catch {
+    return null;
   }
 }
 

@@ -290,6 +290,7 @@ export class PlanRun {
     const extra =
       this.plan.sampling.coldStarts - (outcome.result.status === 'ok' ? outcome.result.coldStarts.length : 1);
     if (outcome.result.status === 'ok' && extra > 0) {
+      const mark = this.overlap.mark();
       const repeats = await repeatColdStarts(
         { cell: c.cell, model: c.model, plan: this.plan, options: this.options },
         extra,
@@ -297,6 +298,11 @@ export class PlanRun {
       );
       outcome.result.coldStarts.push(...repeats.coldStarts);
       outcome.result.warnings.push(...repeats.warnings);
+      // The extra cold starts are the cell's numbers too: what overlapped them is marked with the rest.
+      const also = this.overlap.since(mark);
+      const v = outcome.result.validity;
+      if (also === null) delete v.overlapped;
+      else if (v.overlapped) v.overlapped = [...new Set([...v.overlapped, ...also])];
     }
     this.done(c.index, outcome);
   }

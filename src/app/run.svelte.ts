@@ -73,7 +73,7 @@ export class RunState {
       parity: {},
       result: null,
     };
-    await this.execute(stored, request.files);
+    await this.execute(stored, request.files, true);
   }
 
   /** Runs the cells a reload interrupted, keeping those that finished. */
@@ -133,7 +133,8 @@ export class RunState {
   }
 
   /** Runs (or resumes) a stored run, saving each finished cell as it completes. */
-  private async execute(stored: StoredRun, files: Map<string, ArrayBuffer>): Promise<void> {
+  /** `fresh`: a new run (not a resume), which leaves no History entry if it is cancelled before it measures. */
+  private async execute(stored: StoredRun, files: Map<string, ArrayBuffer>, fresh = false): Promise<void> {
     this.running = true;
     this.current = stored;
     this.cells = stored.cells;
@@ -166,7 +167,7 @@ export class RunState {
       if (abort.signal.aborted) stored.status = 'cancelled';
       else this.error = errorMessage(e);
       // A new run that measured nothing (cancelled while it waited) is not history: it leaves no entry behind.
-      forgotten = abort.signal.aborted && stored.cells.length === 0;
+      forgotten = fresh && abort.signal.aborted && stored.cells.length === 0;
       if (forgotten) saver.forget(stored.id);
     } finally {
       tracker.stop();

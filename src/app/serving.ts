@@ -161,7 +161,7 @@ async function sweepPool(sweep: Sweep, pool: CellDriver[]): Promise<void> {
     const mark = cb.overlap?.mark() ?? 0;
     const r = await runPoint(pool, arrivals, batcher, sweep.service, cb.signal);
     const point = summarizePoint(rate, batcher, workers, arrivals.length, r.records, r.dropped, r.lateness, r.failed);
-    const overlapped = cb.overlap?.since(mark) ?? [];
+    const overlapped = cb.overlap?.since(mark) ?? []; // null (not watched): none known
     // The same dispatcher in virtual time, fed this point's service times: the gap is what the harness adds.
     return { ...point, overlapped, predicted: predictPoint(arrivals, batcher, workers, r.records) };
   };
@@ -189,17 +189,22 @@ async function capacityFor(
 ): Promise<CapacityResult> {
   const pick = (p: ServingPoint) => p.latency[config.percentile];
   const budget = config.budgetMs!;
+  // What overlapped any point the search judged: the capacity found carries it.
+  const crowded = new Set<string>();
   // The interval of the percentile the budget is on; a point with failed requests never passes.
-  const probe = (p: ServingPoint) => ({
-    rate: p.rate,
-    value: pick(p),
-    ci: config.percentile === 'p95' ? p.p95CI : p.p99CI,
-    pass: pick(p) <= budget && !p.saturated && p.failed === 0,
-  });
+  const probe = (p: ServingPoint) => {
+    for (const o of p.overlapped) crowded.add(o);
+    return {
+      rate: p.rate,
+      value: pick(p),
+      ci: config.percentile === 'p95' ? p.p95CI : p.p99CI,
+      pass: pick(p) <= budget && !p.saturated && p.failed === 0,
+    };
+  };
   const found = await searchCapacity(
     sweep.map(probe),
     async (rate) => probe(await measure(rate, batcher)),
     config.capacityProbes,
   );
-  return { batcher, workers, percentile: config.percentile, budgetMs: budget, ...found };
+  return { batcher, workers, percentile: config.percentile, budgetMs: budget, ...found, overlapped: [...crowded] };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OnnxGraph } from '../../scripts/zoo/onnx-graph.ts';
 import { parseRunResult } from '../../src/lib/schema.ts';
-import { distDir, labForSuite, NIGHTLY, projectRoot, requireDist } from './harness.ts';
+import { distDir, labCli, labForSuite, NIGHTLY, projectRoot, requireDist } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lab-corpus-'));
 const tinyOnnx = () => readFileSync(join(distDir, 'models', 'tiny-cnn', 'model.onnx'));
@@ -204,23 +204,10 @@ describe('bad model files through the CLI', () => {
       copyFileSync(join(distDir, 'models', 'tiny-cnn', 'model.onnx'), join(dir, 'good.onnx'));
       const out = join(dir, 'out-huge');
       const models = [join(dir, 'huge-input.onnx'), join(dir, 'good.onnx')].join(',');
-      const r = spawnSync(
-        process.execPath,
-        [
-          join(projectRoot, 'bin', 'latency-lab.js'),
-          'run',
-          '--models',
-          models,
-          '--targets',
-          'ort:wasm',
-          '--samples',
-          '5',
-          '--out',
-          out,
-        ],
-        { encoding: 'utf8', timeout: 240_000 },
-      );
-      expect(r.status, r.stderr).toBe(3);
+      const r = labCli(['run', '--models', models, '--targets', 'ort:wasm', '--samples', '5', '--out', out], {
+        timeoutMs: 240_000,
+      });
+      expect(r.code, r.err).toBe(3);
       const result = parseRunResult(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')));
       const byModel = Object.fromEntries(result.cells.map((c) => [c.cell.modelId, c]));
       expect(byModel.good!.status).toBe('ok');

@@ -104,8 +104,8 @@ describe('the first screen', () => {
       await other.getByTestId('run-waiting').getByRole('button', { name: 'Cancel' }).click();
       await other.getByTestId('run-waiting').waitFor({ state: 'detached' });
       expect(await other.getByTestId('run').isEnabled()).toBe(true);
-      // It measured nothing: History gains no cancelled run of 0 cells.
-      await other.waitForTimeout(300);
+      // It measured nothing: History gains no cancelled run of 0 cells (History reloads just after Run comes back).
+      await other.waitForTimeout(1500);
       expect(await other.getByTestId('history-outcome').count()).toBe(listed);
     } finally {
       await other.close();
@@ -130,8 +130,8 @@ describe('the first screen', () => {
   it('without Web Locks (a page outside a secure context) two tabs measure at once, and each marks the other', async () => {
     const { context } = lab().browser;
     const tabs = [await context.newPage(), await context.newPage()];
-    const run = `window.latencyLab.run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1],
-      sampling: { mode: 'fixed', samples: 100, warmup: 5 } })`;
+    const run = (samples: number) => `window.latencyLab.run({ models: ['tiny-cnn'], targets: ['ort:wasm'], batches: [1],
+      sampling: { mode: 'fixed', samples: ${samples}, warmup: 5 } }, { onCellStart: () => { window.__cellStarted = true } })`;
     type Run = { cells: { status: string; validity?: { overlapped?: string[] } }[] };
     try {
       for (const tab of tabs) {
@@ -140,13 +140,16 @@ describe('the first screen', () => {
         await tab.goto(lab().server.url);
         await tab.waitForFunction(() => window.latencyLab !== undefined && navigator.locks === undefined);
       }
-      const both = (await Promise.all(tabs.map((t) => t.evaluate(run)))) as Run[];
+      // The second starts once the first's cell has started, and is much shorter: they overlap, however slow.
+      const first = tabs[0]!.evaluate(run(600)) as Promise<Run>;
+      await tabs[0]!.waitForFunction(() => (window as { __cellStarted?: boolean }).__cellStarted === true);
+      const both = [await tabs[1]!.evaluate(run(50)), await first] as Run[];
       for (const r of both) {
         expect(r.cells[0]!.status).toBe('ok');
         expect(r.cells[0]!.validity?.overlapped).toEqual(['a scripted run in another tab of the lab']);
       }
       // Alone, nothing is marked.
-      const alone = (await tabs[0]!.evaluate(run)) as Run;
+      const alone = (await tabs[0]!.evaluate(run(50))) as Run;
       expect(alone.cells[0]!.validity?.overlapped).toEqual([]);
     } finally {
       for (const tab of tabs) await tab.close();

@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { compareCells, describeComparison, ratioOfMedians, verdictOf } from '../../src/lib/measure/compare.ts';
+import {
+  compareCells,
+  compareToFastest,
+  comparisonGroup,
+  describeComparison,
+  pairedInRun,
+  ratioOfMedians,
+  verdictOf,
+} from '../../src/lib/measure/compare.ts';
 import { mulberry32 } from '../../src/lib/rng.ts';
 import type { OkCellResult, Sample } from '../../src/lib/schema.ts';
 import { driftOf, unsupportedPercentiles, validityFlags, assessValidity } from '../../src/lib/measure/validity.ts';
 import { summarizeStages } from '../../src/lib/measure/stats.ts';
-import { fakeSample } from './fixtures.ts';
+import { fakeSample, okCell } from './fixtures.ts';
 
 const noisy = (seed: number, centre: number, n = 60) => {
   const rng = mulberry32(seed);
@@ -98,5 +106,28 @@ describe('validity', () => {
     ]);
     expect(validityFlags(v).some((f) => f.startsWith('measured while'))).toBe(false);
     expect(validityFlags(v).at(-1)).toBe('inference and total under 20 timer ticks: coarse');
+  });
+});
+
+describe('comparison groups', () => {
+  const withDims = (id: string, centre: number, seed: number, seq: number) => {
+    const c = okCell(id, centre, seed);
+    c.cell = { ...c.cell, id: `${id}/seq=${seq}`, dims: { seq } };
+    return c;
+  };
+  it('another batch size or sequence length is other work: each has its own fastest, and only they pair', () => {
+    const cells = [
+      withDims('m/ort:wasm/b1', 1, 1, 16),
+      withDims('m/ort:webgpu/b1', 2, 2, 16),
+      withDims('m/ort:wasm/b1', 9, 3, 256),
+      withDims('m/ort:webgpu/b1', 5, 4, 256),
+    ];
+    const vs = compareToFastest(cells);
+    expect(vs.get('m/ort:wasm/b1/seq=16')).toBeNull();
+    expect(vs.get('m/ort:webgpu/b1/seq=256')).toBeNull();
+    expect(vs.get('m/ort:wasm/b1/seq=256')!.b).toBe('m/ort:webgpu/b1/seq=256');
+    expect(comparisonGroup(cells[0]!.cell)).toBe('m/b1/seq=16');
+    expect(pairedInRun(cells[0]!, cells[1]!)).toBe(true);
+    expect(pairedInRun(cells[0]!, cells[2]!)).toBe(false);
   });
 });

@@ -28,7 +28,7 @@ function decodeHeavy(id: string, inference: number, seed: number): OkCellResult 
     };
   });
   return {
-    cell: { id, modelId: 'm', batch: 1, runtime: id.startsWith('ort') ? 'ort' : 'tfjs' },
+    cell: { id, modelId: 'm', batch: 1, dims: {}, runtime: id.startsWith('ort') ? 'ort' : 'tfjs' },
     samples,
     steadyState: { steadyStart: 0 },
     invocations: [],

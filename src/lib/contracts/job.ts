@@ -61,8 +61,11 @@ export interface WarmupDone {
 export interface FinishFacts {
   sampling: SamplingReport;
   pageHidden: boolean;
-  /** Other measurements that ran while this invocation did (src/app/overlap.ts), described; [] when none. */
-  overlapped: string[];
+  /**
+   * Other measurements that ran while this invocation did (src/app/overlap.ts), described; [] when none; null when
+   * nothing was watched (no BroadcastChannel): the result then leaves `validity.overlapped` out.
+   */
+  overlapped: string[] | null;
   softwareGpu: boolean;
 }
 

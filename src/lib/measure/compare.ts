@@ -122,11 +122,11 @@ export function compareCells(
 }
 
 /**
- * Whether two cells of one run took their invocations side by side: a run takes the invocations of one model and
- * batch size (a comparison set) in shared rounds, and other sets at other times (src/app/plan-run.ts).
+ * Whether two cells of one run took their invocations side by side: a run takes the invocations of one comparison
+ * group (comparisonGroup) in shared rounds, and other groups at other times (src/app/plan-run.ts).
  */
 export function pairedInRun(a: OkCellResult, b: OkCellResult): boolean {
-  return a.cell.modelId === b.cell.modelId && a.cell.batch === b.cell.batch;
+  return comparisonGroup(a.cell) === comparisonGroup(b.cell);
 }
 
 /** How the CI was made, in a few words: "paired over 3 invocations", "one invocation's passes". */
@@ -146,11 +146,15 @@ export function describeComparison(c: Comparison): string {
 }
 
 /**
- * The cells whose numbers are compared with each other: one model and batch size (other batch sizes do other work).
- * The one key for "vs fastest", model work, the verdict and the run's comparison sets.
+ * The cells whose numbers are compared with each other: one model, batch size and swept dims (another batch size or
+ * sequence length is other work). The one key for "vs fastest", model work, the verdict and the run's comparison
+ * sets (whose cells take their invocations in shared rounds, so their comparisons pair).
  */
-export function comparisonGroup(cell: Pick<Cell, 'modelId' | 'batch'>): string {
-  return `${cell.modelId}/b${cell.batch}`;
+export function comparisonGroup(cell: Pick<Cell, 'modelId' | 'batch' | 'dims'>): string {
+  const dims = Object.keys(cell.dims)
+    .sort()
+    .map((d) => `${d}=${cell.dims[d]}`);
+  return [`${cell.modelId}/b${cell.batch}`, ...dims].join('/');
 }
 
 /**

@@ -155,7 +155,10 @@ export function mergeInvocations(runs: readonly OkCellResult[], end: Invocations
     validity: {
       ...first.validity,
       pageHidden: runs.some((r) => r.validity.pageHidden),
-      overlapped: [...new Set(runs.flatMap((r) => r.validity.overlapped ?? []))],
+      // Watched only if every invocation was: an unwatched one could have overlapped anything.
+      ...(runs.every((r) => r.validity.overlapped)
+        ? { overlapped: [...new Set(runs.flatMap((r) => r.validity.overlapped!))] }
+        : {}),
       coarseStages: [...new Set(runs.flatMap((r) => r.validity.coarseStages))],
       unsupportedPercentiles: unsupportedPercentiles(steady.length),
     },

@@ -43,7 +43,8 @@ export function driftOf(totals: readonly number[], seed = 1): Validity['drift'] 
 
 export interface ValidityContext {
   pageHidden: boolean;
-  overlapped: string[];
+  /** null: not watched (left out of the result, which then doesn't claim the cell ran alone). */
+  overlapped: string[] | null;
   softwareGpu: boolean;
   tickMs: number;
   iterations: number;
@@ -61,7 +62,7 @@ export function assessValidity(samples: readonly Sample[], summary: StageSummari
   if (coarse(summary.total.median)) coarseStages.push('total');
   return {
     pageHidden: ctx.pageHidden,
-    overlapped: ctx.overlapped,
+    ...(ctx.overlapped ? { overlapped: ctx.overlapped } : {}),
     drift: driftOf(samples.map((s) => s.total)),
     softwareGpu: ctx.softwareGpu,
     coarseStages,

@@ -10,9 +10,10 @@ const ci = (c: readonly [number, number]) => `${c[0].toFixed(3)}–${c[1].toFixe
 const msCI = (c: VerdictCandidate) =>
   `median ${fmtMs(c.medianMs)} ms${c.ci95 ? ` (95% CI ${fmtMs(c.ci95[0])}–${fmtMs(c.ci95[1])})` : ''}`;
 
-/** "tiny-cnn b1" (with the device in front for runs of several devices). */
+/** "tiny-cnn b1", "text-encoder b1 seq=16" (with the device in front for runs of several devices). */
 export function verdictTitle(v: ModelVerdict): string {
-  return `${v.device ? `${v.device} · ` : ''}${v.modelId} b${v.batch}`;
+  const dims = Object.entries(v.dims ?? {}).map(([k, n]) => ` ${k}=${n}`);
+  return `${v.device ? `${v.device} · ` : ''}${v.modelId} b${v.batch}${dims.join('')}`;
 }
 
 /** What to ship: the pick and its median with CI (or why there is none). */

@@ -1,5 +1,5 @@
 /**
- * The verdict, "what to ship": per model and batch size of one run (one device), the fastest configuration at steady
+ * The verdict, "what to ship": per model, batch size (and swept dims) of one run (one device), the fastest configuration at steady
  * state that meets the budgets and whose outputs can be trusted, with its CI against the runner-up; what choosing it
  * costs on a first visit; and the configurations no other beats on both steady latency and bytes (the Pareto set).
  * Pure: the CLI, the reports and the page all read these objects. Words are in verdict-words.ts.
@@ -48,6 +48,8 @@ export interface ModelVerdict {
   device: string | null;
   modelId: string;
   batch: number;
+  /** The swept dims of its cells (seq=16 ...): one verdict per value, since each is other work. */
+  dims?: Readonly<Record<string, number>>;
   /** Eligible cells, fastest median first. */
   candidates: VerdictCandidate[];
   pick: VerdictCandidate | null;
@@ -184,7 +186,7 @@ function firstResults(cands: readonly VerdictCandidate[], fv: FirstVisits | null
   return out;
 }
 
-/** One verdict per model and batch size of a run. */
+/** One verdict per model, batch size and swept dims of a run (comparisonGroup). */
 export function runVerdicts(run: VerdictRun, options: VerdictOptions = {}): ModelVerdict[] {
   const rules = options.rules ?? [];
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
@@ -215,7 +217,7 @@ export function runVerdicts(run: VerdictRun, options: VerdictOptions = {}): Mode
       .map((c) => candidate(c, sizeOf))
       .sort((a, b) => a.medianMs - b.medianMs || a.id.localeCompare(b.id));
     const [pick = null, runnerUp = null] = candidates;
-    // Same run, same model and batch: their invocations ran in shared rounds, so the CI pairs them by round.
+    // Same run, same comparison group: their invocations ran in shared rounds, so the CI pairs them by round.
     const against = (c: VerdictCandidate) =>
       compareCells(c.result, pick!.result, { threshold, paired: pairedInRun(c.result, pick!.result) });
     const vsPick = candidates.slice(1).map((c) => ({ c, cmp: against(c) }));
@@ -223,6 +225,7 @@ export function runVerdicts(run: VerdictRun, options: VerdictOptions = {}): Mode
       device: run.device ?? null,
       modelId: cells[0]!.cell.modelId,
       batch: cells[0]!.cell.batch,
+      dims: cells[0]!.cell.dims,
       candidates,
       pick,
       runnerUp,

@@ -89,6 +89,8 @@ export const CapacityResult = z.object({
    * `rate` is a lower bound; `none`: every rate tried missed the budget.
    */
   bound: z.enum(['bracketed', 'at-least', 'none']).default('bracketed'),
+  /** Other measurements that ran during any of its probes (as a point's `overlapped`); [] when none. */
+  overlapped: z.array(z.string()).default([]),
   probes: z.array(
     z.object({
       rate: z.number(),

@@ -78,7 +78,8 @@ export function servingTable(r: ServingReport): string {
 export function capacityLines(r: ServingReport): string[] {
   return r.capacity.map((c) => {
     const what = `${batcherLabel(c.batcher, c.workers)}: capacity at ${c.percentile} <= ${c.budgetMs} ms`;
-    const tried = `${c.probes.length} probes`;
+    const crowded = c.overlapped?.length ? `; OVERLAPPED: measured while ${c.overlapped.join(', ')} ran` : '';
+    const tried = `${c.probes.length} probes${crowded}`;
     if (c.rate === null)
       return `${what}: none (even the lowest rate tried, ${Math.min(...c.probes.map((p) => p.rate)).toFixed(1)} req/s, missed the budget; ${tried})`;
     if (c.bracket === null)
