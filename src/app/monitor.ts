@@ -9,6 +9,7 @@ import { summarizeMonitor, type MonitorReadings } from '../lib/serving/monitor.t
 import type { Environment, RunResult } from '../lib/schema.ts';
 import { quantile, sortSamples } from '../lib/measure/stats.ts';
 import { collectEnvironment } from './environment.ts';
+import { overlapFlag } from '../lib/measure/validity.ts';
 import type { ServingCallbacks } from './serving.ts';
 import { cellFor, servingEnvelope, startPool } from './serving-pool.ts';
 import type { CellDriver } from './worker-bridge.ts';
@@ -40,7 +41,7 @@ export async function runMonitor(
   const { cadenceMs, threshold } = config;
   const monitor = summarizeMonitor({ cadenceMs, durationMs, windowMs: config.windowS * 1000, threshold }, readings);
   const overlapped = cb.overlap?.since(mark) ?? [];
-  if (overlapped.length) monitor.flags.push(`measured while ${overlapped.join(' and ')} ran: they shared the cores`);
+  if (overlapped.length) monitor.flags.push(overlapFlag(overlapped));
   const { ms } = readings;
   return servingEnvelope(
     env,

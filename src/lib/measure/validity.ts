@@ -70,6 +70,16 @@ export function assessValidity(samples: readonly Sample[], summary: StageSummari
   };
 }
 
+/** "measured while a run in another tab of the lab ran": what overlapped a measurement, in one phrase. */
+export function measuredWhile(overlapped: readonly string[]): string {
+  return `measured while ${overlapped.join(' and ')} ran`;
+}
+
+/** The flag of a measurement that overlapped others (a cell's, a monitor's). */
+export function overlapFlag(overlapped: readonly string[]): string {
+  return `${measuredWhile(overlapped)}: they shared the cores`;
+}
+
 /**
  * Short flags for tables ("drift +7%", ...); empty when nothing is wrong. Tiny side stages (a 10 us copy) are
  * almost always under 20 ticks, so only a coarse inference or total is a flag; tables mark the other stages.
@@ -79,7 +89,7 @@ export function assessValidity(samples: readonly Sample[], summary: StageSummari
 export function validityFlags(v: Validity, steady?: SteadyState): string[] {
   const flags: string[] = [];
   if (v.pageHidden) flags.push('page hidden while sampling: browsers throttle hidden pages');
-  if (v.overlapped?.length) flags.push(`measured while ${v.overlapped.join(' and ')} ran: they shared the cores`);
+  if (v.overlapped?.length) flags.push(overlapFlag(v.overlapped));
   if (steady?.classification === 'slowdown') {
     // How much slower the steady level is than the fastest level before it (the measure classification used).
     const segments = steady.segments.map((g) => ({ start: g.start, end: g.end, median: g.medianMs }));

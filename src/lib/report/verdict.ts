@@ -9,6 +9,7 @@
  */
 import { budgetVerdict, formatBudget, matches, type BudgetRule } from '../plan/budget.ts';
 import { compareCells, comparisonGroup, DEFAULT_THRESHOLD, pairedInRun, type Comparison } from '../measure/compare.ts';
+import { measuredWhile } from '../measure/validity.ts';
 import { type Cell, type OkCellResult, type RunResult } from '../schema.ts';
 import type { FirstVisits } from '../schema/first-visit.ts';
 import { findFormat, type Manifest } from '../models/manifest.ts';
@@ -100,8 +101,7 @@ export function configLabel(r: OkCellResult): string {
 function whyNot(r: OkCellResult, rules: readonly BudgetRule[]): string | null {
   if (r.validity.softwareGpu) return 'software GPU: its times check correctness, not GPU speed';
   // Its times carry another measurement's load (src/app/overlap.ts): a pick from them could be the other's doing.
-  if (r.validity.overlapped?.length)
-    return `measured while ${r.validity.overlapped.join(' and ')} ran: run it again alone to judge it`;
+  if (r.validity.overlapped?.length) return `${measuredWhile(r.validity.overlapped)}: run it again alone to judge it`;
   if (r.parity && !r.parity.withinTolerance)
     return `outputs differ from ${r.parity.referenceCellId} (${r.parity.mismatch ?? `max |diff| ${r.parity.maxAbsDiff}`}, tolerance ${r.parity.tolerance})`;
   if (r.cell.variant !== 'fp32') {
